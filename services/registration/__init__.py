@@ -1,0 +1,1 @@
+"""Registration: intake of sign-ups, validation, dedup, categories, capacity and waitlist."""

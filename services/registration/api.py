@@ -1,0 +1,175 @@
+"""Registration's HTTP API: the signed intake webhook and the secretariat's read API."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+import structlog
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from services.registration.handlers import Registration
+from services.registration.repository import ParticipantFilter
+from services.registration.settings import RegistrationSettings
+from shared.contracts.envelope import Event
+from shared.contracts.registration import (
+    Consents,
+    ParticipantStatus,
+    RegistrationCancelRequested,
+    RegistrationSubmitted,
+)
+from shared.http import require_token
+from shared.messaging.consumer import describe_validation_error
+from shared.messaging.topology import Topology
+from shared.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureRejected, verify
+
+log = structlog.get_logger("foro.registration.api")
+
+
+class Accepted(BaseModel):
+    accepted: bool = True
+    event_id: uuid.UUID
+
+
+class ParticipantView(BaseModel):
+    """A participant as the secretariat sees it."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    participant_id: str = Field(alias="_id")
+    forum_id: str
+    status: ParticipantStatus | Literal["allocating"]
+    category: str
+    given_name: str
+    family_name: str
+    email: str
+    phone: str | None = None
+    organisation: str | None = None
+    job_title: str | None = None
+    country: str
+    language: str
+    consents: Consents
+    answers: dict[str, str] = {}
+    submission_ids: list[str] = []
+    rejection_reasons: list[dict[str, str]] = []
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class ParticipantPage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    items: list[ParticipantView]
+
+
+class CancelBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(None, max_length=500)
+
+
+def build_routers(deps: Registration, settings: RegistrationSettings, broker: Any, topology: Topology) -> list[APIRouter]:
+    intake = APIRouter(prefix="/intake", tags=["intake webhook"])
+    secretariat = APIRouter(tags=["secretariat"], dependencies=[Depends(require_token(settings.api_tokens))])
+
+    async def publish_intake(event: Event) -> None:
+        await broker.publish(
+            event.model_dump_json().encode(),
+            exchange=topology.intake,
+            routing_key=event.event_type,
+            message_id=str(event.event_id),
+            correlation_id=event.correlation_id or str(event.event_id),
+            headers=event.envelope_headers(),
+            content_type="application/json",
+            persist=True,
+            mandatory=True,
+        )
+
+    async def signed_event(request: Request, model: type[Event]) -> Event:
+        body = await request.body()
+        try:
+            verify(
+                settings.webhook_secrets,
+                request.headers.get(TIMESTAMP_HEADER),
+                request.headers.get(SIGNATURE_HEADER),
+                body,
+                tolerance_seconds=settings.webhook_tolerance_seconds,
+            )
+        except SignatureRejected as refused:
+            log.warning("webhook refused", reason=str(refused))
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail=str(refused)) from None
+        try:
+            return model.model_validate(json.loads(body))
+        except json.JSONDecodeError as error:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=f"body: not valid JSON ({error.msg})") from None
+        except ValidationError as error:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=describe_validation_error(error)) from None
+
+    @intake.post(
+        "/registrations",
+        status_code=status.HTTP_202_ACCEPTED,
+        response_model=Accepted,
+        summary="Submit a sign-up (signed webhook)",
+        description=(
+            "Body: a `registration.submitted` event (see the AsyncAPI document). Sign it with "
+            f"HMAC-SHA256 over `<unix seconds>.<raw body>` and send `{TIMESTAMP_HEADER}` and "
+            f"`{SIGNATURE_HEADER}: v1=<hex>`. Sending the same event again is harmless."
+        ),
+    )
+    async def submit_registration(request: Request) -> Accepted:
+        event = await signed_event(request, RegistrationSubmitted)
+        await publish_intake(event)
+        return Accepted(event_id=event.event_id)
+
+    @intake.post("/cancellations", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted,
+                 summary="Request a cancellation (signed webhook)")
+    async def request_cancellation(request: Request) -> Accepted:
+        event = await signed_event(request, RegistrationCancelRequested)
+        await publish_intake(event)
+        return Accepted(event_id=event.event_id)
+
+    @secretariat.get("/participants", response_model=ParticipantPage, summary="List participants")
+    async def list_participants(
+        category: str | None = Query(None, max_length=50),
+        status_: ParticipantStatus | None = Query(None, alias="status"),
+        country: str | None = Query(None, pattern=r"^[A-Z]{2}$"),
+        language: Literal["es", "en"] | None = None,
+        q: str | None = Query(None, min_length=2, max_length=100, description="Text in name, e-mail or organisation."),
+        offset: int = Query(0, ge=0, le=100_000),
+        limit: int = Query(50, ge=1, le=200),
+    ) -> ParticipantPage:
+        where = ParticipantFilter(
+            forum_id=deps.pack.forum.id, category=category, status=status_, country=country, language=language, search=q
+        )
+        total, items = await deps.repository.list(where, offset=offset, limit=limit)
+        return ParticipantPage(total=total, offset=offset, limit=limit, items=[ParticipantView.model_validate(i) for i in items])
+
+    @secretariat.get("/participants/{participant_id}", response_model=ParticipantView, summary="One participant")
+    async def get_participant(participant_id: uuid.UUID) -> ParticipantView:
+        document = await deps.repository.get(str(participant_id))
+        if document is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="participant not found")
+        return ParticipantView.model_validate(document)
+
+    @secretariat.post("/participants/{participant_id}/cancel", status_code=status.HTTP_202_ACCEPTED,
+                      response_model=Accepted, summary="Cancel a registration")
+    async def cancel_participant(participant_id: uuid.UUID, body: CancelBody | None = None) -> Accepted:
+        if await deps.repository.get(str(participant_id)) is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="participant not found")
+        event = RegistrationCancelRequested(
+            producer="registration-secretariat",
+            forum_id=deps.pack.forum.id,
+            participant_id=participant_id,
+            reason=body.reason if body else None,
+        )
+        await publish_intake(event)
+        return Accepted(event_id=event.event_id)
+
+    @secretariat.get("/statistics/categories", summary="Participants by category and status")
+    async def category_counts() -> dict[str, dict[str, int]]:
+        return await deps.repository.counts_by_category(deps.pack.forum.id)
+
+    return [intake, secretariat]

@@ -1,0 +1,54 @@
+"""Registration's composition root: builds everything, connects nothing until started."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from faststream.rabbit import RabbitRouter
+
+from services.registration import api
+from services.registration.handlers import Registration
+from services.registration.publishers import declare_publishers
+from services.registration.repository import ParticipantRepository
+from services.registration.settings import RegistrationSettings
+from services.registration.subscribers import SERVICE, register_subscribers
+from shared.http import create_http_app
+from shared.messaging.broker import create_broker
+from shared.pack import load_pack
+from shared.persistence.mongo import create_mongo_client
+from shared.runtime import ServiceRuntime
+
+DESCRIPTION = (
+    "Registration of the forum's participants: sign-up intake from external forms, validation, "
+    "deduplication, categories, capacity and waitlist."
+)
+
+
+def build_runtime(settings: RegistrationSettings | None = None) -> tuple[ServiceRuntime, Registration]:
+    settings = settings or RegistrationSettings()
+    pack = load_pack(settings.pack_path, overrides=settings.pack_override_map())
+    broker, topology = create_broker(settings, description=DESCRIPTION)
+    mongo = create_mongo_client(settings.mongo_url.get_secret_value(), app_name=f"foro-{SERVICE}")
+    runtime = ServiceRuntime(SERVICE, settings, broker, topology, mongo)
+    repository = ParticipantRepository(mongo[settings.database], on_outbox=runtime.notify_outbox)
+    deps = Registration(pack=pack, repository=repository)
+    runtime.attach_outbox(repository.outbox_collections, fault=settings.fault)
+    runtime.on_start.append(repository.ensure_indexes)
+
+    router = RabbitRouter()
+    runtime.queue_names = register_subscribers(router, topology, deps)
+    declare_publishers(router, topology)
+    broker.include_router(router)
+    return runtime, deps
+
+
+def create_app(settings: RegistrationSettings | None = None) -> FastAPI:
+    settings = settings or RegistrationSettings()
+    runtime, deps = build_runtime(settings)
+    app = create_http_app(
+        runtime,
+        title="foro · registration",
+        description=DESCRIPTION,
+        routers=api.build_routers(deps, settings, runtime.broker, runtime.topology),
+    )
+    app.state.deps = deps
+    return app

@@ -1,0 +1,335 @@
+"""Registration's rules, free of I/O: what a sign-up, a cancellation or a seat request does.
+
+Participant documents move through
+    (new) ─► pending_approval            (category needs the secretariat's approval)
+    (new) ─► allocating ─► confirmed | waitlisted
+    waitlisted ─► confirmed              (promotion when a seat frees)
+    confirmed | waitlisted | pending_approval ─► cancelled
+A well-formed but refused sign-up leaves a `rejected` document (or none changed) and a
+`registration.rejected` event with reasons the person can act on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from shared.contracts.envelope import FieldProblem
+from shared.contracts.registration import (
+    AccreditationRequested,
+    Participant,
+    RegistrationCancelled,
+    RegistrationCancelRequested,
+    RegistrationConfirmed,
+    RegistrationPromoted,
+    RegistrationRejected,
+    RegistrationSubmitted,
+    RegistrationUpdated,
+    RegistrationWaitlisted,
+)
+from shared.pack import EventPack
+from shared.persistence.aggregates import Change
+
+PRODUCER = "registration"
+ALLOCATING = "allocating"
+ACTIVE = frozenset({"pending_approval", ALLOCATING, "confirmed", "waitlisted"})
+HOLDS_PLACE = frozenset({"confirmed", "waitlisted"})
+
+# Fields copied from a submission onto the participant document; a change to any of them is an update.
+DETAIL_FIELDS = (
+    "given_name",
+    "family_name",
+    "email",
+    "phone",
+    "organisation",
+    "job_title",
+    "country",
+    "language",
+    "category",
+)
+
+
+def problem(field: str, code: str, es: str, en: str) -> FieldProblem:
+    return FieldProblem(field=field, code=code, message_es=es, message_en=en)
+
+
+def refusal_reasons(submission: RegistrationSubmitted, pack: EventPack, now: datetime) -> list[FieldProblem]:
+    """Why a well-formed sign-up cannot be accepted; empty when it can."""
+    problems: list[FieldProblem] = []
+    forum = pack.forum
+    if submission.forum_id != forum.id:
+        problems.append(
+            problem(
+                "forum_id",
+                "unknown_forum",
+                f"Este formulario no corresponde al foro «{forum.name.es}».",
+                f"This form does not belong to the forum “{forum.name.en}”.",
+            )
+        )
+    if pack.category(submission.category) is None:
+        problems.append(
+            problem(
+                "category",
+                "unknown_category",
+                "La categoría de participante no existe en este foro.",
+                "The participant category does not exist in this forum.",
+            )
+        )
+    if forum.registration_opens_at is not None and now < forum.registration_opens_at:
+        problems.append(
+            problem(
+                "occurred_at",
+                "registration_not_open",
+                "La inscripción todavía no está abierta.",
+                "Registration is not open yet.",
+            )
+        )
+    if forum.registration_closes_at is not None and now >= forum.registration_closes_at:
+        problems.append(
+            problem(
+                "occurred_at",
+                "registration_closed",
+                "La inscripción está cerrada.",
+                "Registration is closed.",
+            )
+        )
+    if not submission.consents.privacy_policy:
+        problems.append(
+            problem(
+                "consents.privacy_policy",
+                "privacy_policy_required",
+                "Debe aceptar la política de privacidad para inscribirse.",
+                "You must accept the privacy policy to register.",
+            )
+        )
+    return problems
+
+
+def participant_snapshot(document: dict[str, Any]) -> Participant:
+    return Participant(
+        participant_id=document["_id"],
+        forum_id=document["forum_id"],
+        given_name=document["given_name"],
+        family_name=document["family_name"],
+        email=document["email"],
+        phone=document.get("phone"),
+        organisation=document.get("organisation"),
+        job_title=document.get("job_title"),
+        country=document["country"],
+        category=document["category"],
+        language=document["language"],
+        consents=document["consents"],
+        status="confirmed" if document["status"] == ALLOCATING else document["status"],
+    )
+
+
+def _details(submission: RegistrationSubmitted) -> dict[str, Any]:
+    return {name: getattr(submission, name) for name in DETAIL_FIELDS}
+
+
+def refuse(
+    document: dict[str, Any] | None, submission: RegistrationSubmitted, reasons: list[FieldProblem], now: datetime
+) -> Change:
+    """A refused sign-up: the record of it (new people only) and the event that tells them why."""
+    event = RegistrationRejected.caused_by(
+        submission,
+        producer=PRODUCER,
+        forum_id=submission.forum_id,
+        submission_id=submission.submission_id,
+        participant_id=document["_id"] if document else None,
+        email=submission.email,
+        given_name=submission.given_name,
+        language=submission.language,
+        reasons=reasons,
+    )
+    if document is not None and document["status"] != "rejected":
+        return Change(events=[event])  # an existing registration stays as it was
+    fields = {
+        **_details(submission),
+        "forum_id": submission.forum_id,
+        "consents": submission.consents.model_dump(),
+        "answers": dict(submission.answers),
+        "status": "rejected",
+        "rejection_reasons": [reason.model_dump() for reason in reasons],
+        "updated_at": now,
+    }
+    if document is None:
+        fields |= {"created_at": now, "submission_ids": [submission.submission_id]}
+    return Change(set=fields, events=[event])
+
+
+@dataclass(frozen=True)
+class Intake:
+    """The outcome `accept` needs beyond the document: the pack's rule for the category."""
+
+    requires_approval: bool
+
+
+def accept(
+    document: dict[str, Any] | None,
+    participant_id: str,
+    submission: RegistrationSubmitted,
+    rule: Intake,
+    now: datetime,
+) -> Change | None:
+    """A valid sign-up: a new participant, a re-registration, or an update of the details."""
+    details = _details(submission)
+    consents = submission.consents.model_dump()
+    submission_ids = list(document.get("submission_ids", [])) if document else []
+    known_submission = submission.submission_id in submission_ids
+    if not known_submission:
+        submission_ids.append(submission.submission_id)
+
+    starts_over = document is None or document["status"] == "rejected" or (
+        document["status"] == "cancelled" and not known_submission
+    )
+    if starts_over:
+        status = "pending_approval" if rule.requires_approval else ALLOCATING
+        fields = {
+            **details,
+            "forum_id": submission.forum_id,
+            "consents": consents,
+            "answers": dict(submission.answers),
+            "submission_ids": submission_ids,
+            "status": status,
+            "rejection_reasons": [],
+            "updated_at": now,
+        }
+        if document is None:
+            fields["created_at"] = now
+        events = []
+        if status == "pending_approval":
+            events.append(
+                AccreditationRequested.caused_by(
+                    submission,
+                    producer=PRODUCER,
+                    participant=participant_snapshot({"_id": participant_id, **fields}),
+                )
+            )
+        return Change(set=fields, events=events)
+
+    changed = [name for name, value in details.items() if document.get(name) != value]
+    if document.get("consents") != consents:
+        changed.append("consents")
+    if document.get("answers", {}) != dict(submission.answers):
+        changed.append("answers")
+    if not changed and known_submission:
+        return None
+    fields = {name: details[name] for name in changed if name in details}
+    if "consents" in changed:
+        fields["consents"] = consents
+    if "answers" in changed:
+        fields["answers"] = dict(submission.answers)
+    fields |= {"submission_ids": submission_ids, "updated_at": now}
+    if "category" in changed and document["status"] in HOLDS_PLACE | {ALLOCATING}:
+        # A new category is a new seat request: the old seat is released by the handler.
+        fields |= {"status": "pending_approval" if rule.requires_approval else ALLOCATING,
+                   "released_category": document["category"]}
+    events = []
+    if changed:
+        updated = {**document, **fields}
+        events.append(
+            RegistrationUpdated.caused_by(
+                submission, producer=PRODUCER, participant=participant_snapshot(updated), changed_fields=changed
+            )
+        )
+    return Change(set=fields, events=events)
+
+
+@dataclass(frozen=True)
+class Seat:
+    """A seat-ledger answer for one participant."""
+
+    confirmed: bool
+    position: int = 0  # place on the waitlist when not confirmed
+
+
+def allocate(ledger: dict[str, Any] | None, participant_id: str, capacity: int) -> tuple[Change | None, Seat]:
+    """Give the participant a seat if one is free, else a place on the waitlist; idempotent."""
+    confirmed = list((ledger or {}).get("confirmed", []))
+    waitlist = list((ledger or {}).get("waitlist", []))
+    if participant_id in confirmed:
+        return None, Seat(True)
+    if participant_id in waitlist:
+        return None, Seat(False, waitlist.index(participant_id) + 1)
+    # Nobody jumps the queue: a free seat goes to the waitlist first (see `release`).
+    if len(confirmed) < capacity and not waitlist:
+        confirmed.append(participant_id)
+        return Change(set={"confirmed": confirmed, "waitlist": waitlist}), Seat(True)
+    waitlist.append(participant_id)
+    return Change(set={"confirmed": confirmed, "waitlist": waitlist}), Seat(False, len(waitlist))
+
+
+def release(
+    ledger: dict[str, Any] | None, participant_id: str, capacity: int, cause: str
+) -> tuple[Change | None, list[str]]:
+    """Free the participant's seat or waitlist place; promote the first waiting into free seats.
+
+    Returns the promoted participant ids, also recorded under `promotions[cause]` so that a
+    redelivered cancellation learns who was promoted without promoting again.
+    """
+    if ledger is None:
+        return None, []
+    confirmed = [pid for pid in ledger.get("confirmed", []) if pid != participant_id]
+    waitlist = [pid for pid in ledger.get("waitlist", []) if pid != participant_id]
+    promoted: list[str] = []
+    while waitlist and len(confirmed) < capacity:
+        promoted.append(waitlist.pop(0))
+        confirmed.append(promoted[-1])
+    if confirmed == ledger.get("confirmed", []) and waitlist == ledger.get("waitlist", []):
+        return None, []
+    promotions = dict(ledger.get("promotions", {}))
+    promotions[cause] = promoted
+    return Change(set={"confirmed": confirmed, "waitlist": waitlist, "promotions": promotions}), promoted
+
+
+def seat_decided(document: dict[str, Any], seat: Seat, cause: RegistrationSubmitted, now: datetime) -> Change | None:
+    """Record the ledger's answer on the participant and announce it."""
+    if document["status"] != ALLOCATING:
+        return None
+    status = "confirmed" if seat.confirmed else "waitlisted"
+    updated = {**document, "status": status}
+    participant = participant_snapshot(updated)
+    event = (
+        RegistrationConfirmed.caused_by(
+            cause, producer=PRODUCER, key=document["category"], participant=participant,
+            submission_id=cause.submission_id,
+        )
+        if seat.confirmed
+        else RegistrationWaitlisted.caused_by(
+            cause, producer=PRODUCER, key=document["category"], participant=participant, position=seat.position
+        )
+    )
+    return Change(set={"status": status, "released_category": None, "updated_at": now}, events=[event])
+
+
+def cancel(document: dict[str, Any] | None, request: RegistrationCancelRequested, now: datetime) -> Change | None:
+    if document is None or document["status"] not in ACTIVE:
+        return None
+    previous = "confirmed" if document["status"] == ALLOCATING else document["status"]
+    cancelled = {**document, "status": "cancelled"}
+    return Change(
+        set={"status": "cancelled", "previous_status": previous, "cancel_reason": request.reason, "updated_at": now},
+        events=[
+            RegistrationCancelled.caused_by(
+                request, producer=PRODUCER, participant=participant_snapshot(cancelled),
+                previous_status=previous, reason=request.reason,
+            )
+        ],
+    )
+
+
+def promote(document: dict[str, Any] | None, cause: RegistrationCancelRequested, freed_by: str, now: datetime) -> Change | None:
+    if document is None or document["status"] != "waitlisted":
+        return None
+    promoted = {**document, "status": "confirmed"}
+    return Change(
+        set={"status": "confirmed", "updated_at": now},
+        events=[
+            RegistrationPromoted.caused_by(
+                cause, producer=PRODUCER, key=document["_id"], participant=participant_snapshot(promoted),
+                freed_by=freed_by,
+            )
+        ],
+    )

@@ -1,0 +1,144 @@
+"""Registration's use cases: plain async functions of a message and the service's dependencies.
+
+Each step below is idempotent on its own (keyed by the consumed event's id), so a message
+redelivered after a crash at any point completes the remaining steps and repeats none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from pymongo.errors import DuplicateKeyError
+
+from services.registration import domain
+from services.registration.repository import ParticipantRepository
+from shared.contracts.envelope import derive_id
+from shared.contracts.registration import RegistrationCancelRequested, RegistrationSubmitted
+from shared.messaging.consumer import InvalidMessage
+from shared.pack import EventPack
+
+log = structlog.get_logger("foro.registration")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Registration:
+    """Everything registration's handlers depend on; built by `bootstrap`."""
+
+    pack: EventPack
+    repository: ParticipantRepository
+    clock: Callable[[], datetime] = utc_now
+
+
+async def register_submission(submission: RegistrationSubmitted, deps: Registration) -> str:
+    """Accept, update or refuse a sign-up; returns the participant id."""
+    repo, now = deps.repository, deps.clock()
+    cause = str(submission.event_id)
+    for _ in range(3):  # identity races: another submission took this e-mail meanwhile
+        participant_id = await repo.find_id(
+            submission.forum_id, submission_id=submission.submission_id, email=submission.email
+        ) or str(derive_id(submission.forum_id, submission.email))
+        reasons = domain.refusal_reasons(submission, deps.pack, now)
+        try:
+            if reasons:
+                await repo.participants.apply(
+                    participant_id, cause, lambda doc: domain.refuse(doc, submission, reasons, now)
+                )
+                log.info("sign-up refused", participant_id=participant_id, reasons=[r.code for r in reasons])
+                return participant_id
+            category = deps.pack.category(submission.category)
+            rule = domain.Intake(requires_approval=category.requires_approval)
+            applied = await repo.participants.apply(
+                participant_id, cause, lambda doc: domain.accept(doc, participant_id, submission, rule, now)
+            )
+            break
+        except DuplicateKeyError:
+            continue
+    else:
+        raise InvalidMessage("email: another participant of this forum already uses this e-mail")
+
+    document = applied.document
+    if document is None:
+        return participant_id
+    if released := document.get("released_category"):
+        await _release_seat(deps, participant_id, released, submission, now)
+    if document["status"] == domain.ALLOCATING:
+        await _allocate_seat(deps, document, submission, now)
+    return participant_id
+
+
+async def _allocate_seat(deps: Registration, document: dict[str, Any], cause: RegistrationSubmitted, now: datetime) -> None:
+    repo = deps.repository
+    participant_id, category = document["_id"], document["category"]
+    capacity = deps.pack.category(category).capacity
+    if capacity is None:
+        seat = domain.Seat(True)
+    else:
+        seat_box: list[domain.Seat] = []
+
+        def decide(ledger: dict[str, Any] | None) -> Any:
+            change, seat = domain.allocate(ledger, participant_id, capacity)
+            seat_box[:] = [seat]
+            return change
+
+        # No cause id: the ledger is idempotent by membership, and the cause may allocate twice
+        # (a category change releases one seat and asks for another).
+        await repo.ledgers.apply(ledger_id(document["forum_id"], category), None, decide)
+        seat = seat_box[0]
+    await repo.participants.apply(
+        participant_id, f"{cause.event_id}:seat:{category}", lambda doc: domain.seat_decided(doc, seat, cause, now)
+    )
+
+
+async def _release_seat(deps: Registration, participant_id: str, category: str, cause: Any, now: datetime) -> None:
+    """Free a seat or waitlist place and promote whoever it goes to, exactly once per cause."""
+    repo = deps.repository
+    rule = deps.pack.category(category)
+    if rule is None or rule.capacity is None:
+        return
+    forum_id = deps.pack.forum.id
+    key = f"{cause.event_id}:release:{participant_id}"
+    promoted: list[str] = []
+
+    def decide(ledger: dict[str, Any] | None) -> Any:
+        change, who = domain.release(ledger, participant_id, rule.capacity, key)
+        promoted[:] = who
+        return change
+
+    applied = await repo.ledgers.apply(ledger_id(forum_id, category), key, decide)
+    if applied.duplicate:
+        promoted = list((applied.document or {}).get("promotions", {}).get(key, []))
+    for promoted_id in promoted:
+        result = await repo.participants.apply(
+            promoted_id, f"{key}:promote", lambda doc: domain.promote(doc, cause, participant_id, now)
+        )
+        if result.change is None and not result.duplicate:
+            # Cancelled before the promotion reached them: pass the seat on.
+            await _release_seat(deps, promoted_id, category, cause, now)
+
+
+async def cancel_registration(request: RegistrationCancelRequested, deps: Registration) -> str:
+    repo, now = deps.repository, deps.clock()
+    participant_id = str(request.participant_id) if request.participant_id else await repo.find_id(
+        request.forum_id, email=request.email
+    )
+    if participant_id is None or await repo.get(participant_id) is None:
+        raise InvalidMessage("participant_id/email: no participant of this forum matches")
+    applied = await repo.participants.apply(
+        participant_id, str(request.event_id), lambda doc: domain.cancel(doc, request, now)
+    )
+    document = applied.document or {}
+    if document.get("status") == "cancelled" and document.get("previous_status") in domain.HOLDS_PLACE:
+        await _release_seat(deps, participant_id, document["category"], request, now)
+    return participant_id
+
+
+def ledger_id(forum_id: str, category: str) -> str:
+    return f"{forum_id}:{category}"

@@ -1,0 +1,38 @@
+"""The events registration publishes (through its outbox), declared for the AsyncAPI document."""
+
+from __future__ import annotations
+
+from faststream.rabbit import RabbitRouter
+
+from shared.contracts.registration import (
+    AccreditationRequested,
+    RegistrationCancelled,
+    RegistrationConfirmed,
+    RegistrationPromoted,
+    RegistrationRejected,
+    RegistrationUpdated,
+    RegistrationWaitlisted,
+)
+from shared.messaging.topology import Topology
+
+PUBLISHED = (
+    RegistrationConfirmed,
+    RegistrationWaitlisted,
+    RegistrationRejected,
+    RegistrationUpdated,
+    AccreditationRequested,
+    RegistrationCancelled,
+    RegistrationPromoted,
+)
+
+
+def declare_publishers(router: RabbitRouter, topology: Topology) -> None:
+    for event in PUBLISHED:
+        router.publisher(
+            exchange=topology.events,
+            routing_key=event.type_name(),
+            schema=event,
+            persist=True,
+            title=event.type_name(),
+            description=(event.__doc__ or "").strip(),
+        )

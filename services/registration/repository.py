@@ -1,0 +1,93 @@
+"""The only code that touches registration's database.
+
+`participants` is the main collection (one document per person and forum, with its outbox);
+`seat_ledgers` holds one document per capacity-limited category: who holds a seat, who waits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+
+from shared.persistence.aggregates import AggregateStore
+
+INTERNAL_FIELDS = {"processed": 0, "outbox": 0, "outbox_pending": 0, "version": 0}
+
+
+@dataclass(frozen=True)
+class ParticipantFilter:
+    forum_id: str | None = None
+    category: str | None = None
+    status: str | None = None
+    country: str | None = None
+    language: str | None = None
+    search: str | None = None
+
+
+class ParticipantRepository:
+    def __init__(self, database: AsyncDatabase, *, on_outbox: Callable[[str, Any], None] | None = None) -> None:
+        self.collection = database["participants"]
+        self.participants = AggregateStore(self.collection, on_outbox=on_outbox)
+        self.ledgers = AggregateStore(database["seat_ledgers"], on_outbox=on_outbox)
+
+    @property
+    def outbox_collections(self) -> dict[str, Any]:
+        return {self.collection.name: self.collection, self.ledgers.collection.name: self.ledgers.collection}
+
+    async def ensure_indexes(self) -> None:
+        await self.participants.ensure_indexes()
+        await self.ledgers.ensure_indexes()
+        await self.collection.create_index([("forum_id", ASCENDING), ("email", ASCENDING)], unique=True)
+        await self.collection.create_index([("forum_id", ASCENDING), ("submission_ids", ASCENDING)])
+        await self.collection.create_index([("forum_id", ASCENDING), ("status", ASCENDING), ("category", ASCENDING)])
+        await self.collection.create_index([("created_at", DESCENDING)])
+
+    async def find_id(self, forum_id: str, *, submission_id: str | None = None, email: str | None = None) -> str | None:
+        """The participant a submission or request names: by submission id first, then e-mail."""
+        if submission_id is not None:
+            found = await self.collection.find_one({"forum_id": forum_id, "submission_ids": submission_id}, {"_id": 1})
+            if found:
+                return found["_id"]
+        if email is not None:
+            found = await self.collection.find_one({"forum_id": forum_id, "email": email}, {"_id": 1})
+            if found:
+                return found["_id"]
+        return None
+
+    async def get(self, participant_id: str) -> dict[str, Any] | None:
+        return await self.collection.find_one({"_id": participant_id}, INTERNAL_FIELDS)
+
+    async def list(self, where: ParticipantFilter, *, offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
+        query: dict[str, Any] = {
+            name: value
+            for name, value in (
+                ("forum_id", where.forum_id),
+                ("category", where.category),
+                ("status", where.status),
+                ("country", where.country),
+                ("language", where.language),
+            )
+            if value is not None
+        }
+        if where.search:
+            # The text is escaped: it is matched literally, never interpreted as a pattern.
+            pattern = re.compile(re.escape(where.search), re.IGNORECASE)
+            query["$or"] = [{"family_name": pattern}, {"given_name": pattern}, {"email": pattern}, {"organisation": pattern}]
+        total = await self.collection.count_documents(query)
+        cursor = self.collection.find(query, INTERNAL_FIELDS, sort=[("created_at", DESCENDING), ("_id", ASCENDING)], skip=offset, limit=limit)
+        return total, await cursor.to_list()
+
+    async def counts_by_category(self, forum_id: str) -> dict[str, dict[str, int]]:
+        pipeline = [
+            {"$match": {"forum_id": forum_id}},
+            {"$group": {"_id": {"category": "$category", "status": "$status"}, "n": {"$sum": 1}}},
+        ]
+        counts: dict[str, dict[str, int]] = {}
+        async for row in await self.collection.aggregate(pipeline):
+            counts.setdefault(row["_id"]["category"], {})[row["_id"]["status"]] = row["n"]
+        return counts

@@ -1,0 +1,129 @@
+"""The envelope every foro event carries, and the vocabulary shared by the contracts.
+
+Routing key = `event_type` = `<subject>.<past_tense>`; the Python class is the same name in
+PascalCase. Additive changes keep `schema_version`; a breaking change is a new type (`….v2`).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+# Namespace for ids derived from events (uuid5): a retry derives the same id.
+FORO_NAMESPACE = uuid.UUID("6f1c1f9e-4a39-4d0e-9a57-3c7d5e3b2a10")
+
+Language = Literal["es", "en"]
+
+EventId = Annotated[
+    uuid.UUID,
+    Field(strict=False, description="Unique id of this event.", examples=["0b9d3a36-0d4e-4c55-9d59-5d7e4d1d2f10"]),
+]
+Timestamp = Annotated[
+    AwareDatetime,
+    Field(strict=False, description="UTC date and time (ISO 8601 with offset).", examples=["2026-11-18T14:03:00Z"]),
+]
+
+_SAFE_KEY = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+
+
+def derive_id(*parts: object) -> uuid.UUID:
+    """A deterministic id from its parts, so a redelivered event finds the document it made."""
+    return uuid.uuid5(FORO_NAMESPACE, "|".join(str(p) for p in parts))
+
+
+def safe_key(key: str) -> str:
+    """Keys that may become MongoDB field names: no `$` operators, no dotted paths."""
+    if not _SAFE_KEY.fullmatch(key):
+        raise ValueError(
+            f"key {key[:40]!r} may contain only letters, digits, '_' and '-' (1-64 characters)"
+        )
+    return key
+
+
+class Contract(BaseModel):
+    """Base of every message model: strict types, unknown keys refused, immutable."""
+
+    model_config = ConfigDict(
+        extra="forbid", strict=True, frozen=True, str_strip_whitespace=True, str_max_length=2000
+    )
+
+
+class Event(Contract):
+    """Envelope fields, carried by every domain event."""
+
+    event_type: str = Field(
+        description="Routing key and type of the event, `<subject>.<past_tense>`.",
+        examples=["registration.submitted"],
+    )
+    schema_version: int = Field(1, ge=1, description="Version of this event type's schema.")
+    event_id: EventId = Field(default_factory=uuid.uuid4)
+    occurred_at: Timestamp = Field(default_factory=lambda: datetime.now(UTC))
+    producer: str = Field(
+        description="Who produced the event: a foro service or a form vendor's name.",
+        examples=["registration", "formvendor-typeform"],
+        min_length=1,
+        max_length=80,
+    )
+    correlation_id: str | None = Field(
+        None,
+        description="Id shared by every event of one business flow (defaults to the first event's id).",
+        examples=["0b9d3a36-0d4e-4c55-9d59-5d7e4d1d2f10"],
+        max_length=100,
+    )
+    causation_id: str | None = Field(
+        None,
+        description="event_id of the event that caused this one.",
+        examples=["7d6b5e2c-0b0c-4cf4-8f1f-3f0ab7c4b6c1"],
+        max_length=100,
+    )
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        default = cls.model_fields["event_type"].default
+        if isinstance(default, str):
+            _REGISTRY[default] = cls
+
+    @classmethod
+    def type_name(cls) -> str:
+        return cls.model_fields["event_type"].default
+
+    @classmethod
+    def caused_by(cls, cause: Event, *, producer: str, key: object = "", **payload: Any) -> Self:
+        """An event caused by `cause`: same correlation, deterministic id (uuid5 of cause+type+key)."""
+        return cls(
+            event_id=derive_id(cause.event_id, cls.type_name(), key),
+            producer=producer,
+            correlation_id=cause.correlation_id or str(cause.event_id),
+            causation_id=str(cause.event_id),
+            **payload,
+        )
+
+    def envelope_headers(self) -> dict[str, str | int]:
+        return {"event_type": self.event_type, "schema_version": self.schema_version}
+
+    @field_validator("correlation_id", "causation_id", mode="before")
+    @classmethod
+    def _ids_as_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, uuid.UUID) else value
+
+
+_REGISTRY: dict[str, type[Event]] = {}
+
+
+def event_class(event_type: str) -> type[Event]:
+    """The contract class for a routing key; KeyError when foro has no such event."""
+    return _REGISTRY[event_type]
+
+
+class FieldProblem(Contract):
+    """Why one field was refused, in words the person can act on."""
+
+    field: str = Field(description="Dotted path of the field.", examples=["category"])
+    code: str = Field(description="Machine-readable reason.", examples=["unknown_category"])
+    message_es: str = Field(description="Explanation in Spanish.", examples=["Categoría desconocida."])
+    message_en: str = Field(description="Explanation in English.", examples=["Unknown category."])

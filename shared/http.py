@@ -1,0 +1,69 @@
+"""HTTP pieces every service API shares: health, readiness, metrics and secretariat auth."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Sequence
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Response, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import SecretStr
+
+from shared.runtime import ServiceRuntime
+
+_bearer = HTTPBearer(auto_error=False, description="Secretariat API token.")
+
+
+def operations_router(runtime: ServiceRuntime) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/health/live", summary="The process is up")
+    async def live() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/health/ready", summary="Broker and database reachable, consumers running")
+    async def ready(response: Response) -> dict[str, object]:
+        checks = await runtime.readiness()
+        ok = all(checks.values())
+        response.status_code = status.HTTP_200_OK if ok else status.HTTP_503_SERVICE_UNAVAILABLE
+        return {"status": "ok" if ok else "unavailable", "checks": checks}
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def require_token(tokens: Sequence[SecretStr]):
+    """A dependency that admits requests bearing one of the secretariat `tokens`."""
+
+    async def check(credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> None:
+        presented = credentials.credentials.encode() if credentials else b""
+        valid = False
+        for token in tokens:
+            valid |= hmac.compare_digest(presented, token.get_secret_value().encode())
+        if not tokens or not valid:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                detail="a valid secretariat token is required (Authorization: Bearer …)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+
+    return check
+
+
+def create_http_app(runtime: ServiceRuntime, *, title: str, description: str, routers: Sequence[APIRouter]) -> FastAPI:
+    async def lifespan(_: FastAPI):
+        async with runtime.running():
+            yield
+
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.include_router(operations_router(runtime))
+    for router in routers:
+        app.include_router(router)
+    app.state.runtime = runtime
+    return app
+
+

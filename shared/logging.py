@@ -1,0 +1,68 @@
+"""One logging setup for every service: structlog, context variables, JSON off a terminal.
+
+Log lines carry ids (event, correlation, participant), never personal data: names, e-mail
+addresses and phone numbers stay out of logs and dead-letter diagnostics.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+
+_CONFIGURED = False
+
+
+def configure_logging(service: str, level: str = "INFO", fmt: str = "auto") -> None:
+    """Route structlog and the standard library (FastStream, uvicorn) through one renderer."""
+    global _CONFIGURED
+    json_output = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
+    def add_service(_: object, __: str, event_dict: dict) -> dict:
+        event_dict.setdefault("service", service)
+        return event_dict
+
+    shared_processors: list[structlog.types.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        add_service,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    renderer: structlog.types.Processor = (
+        structlog.processors.JSONRenderer()
+        if json_output
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    structlog.configure(
+        processors=[
+            *shared_processors,
+            structlog.processors.StackInfoRenderer(),
+            structlog.processors.format_exc_info,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared_processors,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # The access log would repeat every HTTP request line; the API logs what matters itself.
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    _CONFIGURED = True
+
+
+def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:
+    return structlog.get_logger(name)

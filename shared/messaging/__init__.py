@@ -1,0 +1,1 @@
+"""Broker topology, dead-lettering, the outbox relay and consumer helpers shared by every service."""

@@ -1,0 +1,143 @@
+"""What happens around every consumed message, for every service.
+
+- binds the log context (event, correlation and message ids, queue) and writes one log line
+  per handled message, with no personal data;
+- turns *permanent* failures (malformed JSON, schema violations, `InvalidMessage`) into a copy
+  in the queue's dead-letter queue, with a readable reason header, then acks the original;
+- leaves *transient* failures (database or broker down) to the broker: the message is nacked and
+  redelivered until the quorum queue's delivery limit dead-letters it. Never retried forever.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+import aio_pika
+import structlog
+from faststream import BaseMiddleware
+from prometheus_client import Counter, Histogram
+from pydantic import ValidationError
+
+from shared.messaging.topology import DEAD_LETTER_QUEUE_HEADER, DEAD_LETTER_REASON_HEADER
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+log = structlog.get_logger("foro.consumer")
+
+HANDLED = Counter(
+    "foro_messages_handled_total", "Messages handled, by queue and outcome", ["queue", "outcome"]
+)
+HANDLING_SECONDS = Histogram("foro_message_handling_seconds", "Time to handle a message", ["queue"])
+
+MAX_REASON_LENGTH = 2000
+
+
+class InvalidMessage(Exception):  # noqa: N818 - it names what the message is
+    """A message no retry can fix: it is dead-lettered with this reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """`field: reason` for every problem, never the rejected values (they may be personal data)."""
+    problems = []
+    for item in error.errors(include_input=False, include_url=False):
+        parts = [str(part) for part in item["loc"]]
+        if len(parts) > 1 and parts[0] == "body":
+            parts = parts[1:]  # FastStream names the handler's message parameter `body`
+        location = ".".join(parts) or "body"
+        message = item["msg"]
+        if location == "body" and item["type"] in {"model_type", "dict_type", "model_attributes_type"}:
+            message = "the body must be a JSON object"
+        problems.append(f"{location}: {message}")
+    return "; ".join(problems)
+
+
+def permanent_reason(error: BaseException) -> str | None:
+    """The dead-letter reason for an error no redelivery can fix; None for transient errors."""
+    if isinstance(error, InvalidMessage):
+        reason = error.reason
+    elif isinstance(error, ValidationError):
+        reason = describe_validation_error(error)
+    elif isinstance(error, (json.JSONDecodeError, UnicodeDecodeError)):
+        reason = f"body: not valid JSON ({type(error).__name__} at position {getattr(error, 'pos', '?')})"
+    else:
+        return None
+    return reason[:MAX_REASON_LENGTH]
+
+
+class ConsumeMiddleware(BaseMiddleware):
+    """Installed on every broker by `shared.messaging.broker.create_broker`."""
+
+    async def on_receive(self) -> None:
+        self.started = time.perf_counter()
+        handler = self.context.get_local("handler_")
+        self.queue_name = handler.queue.name if handler is not None else "?"
+        raw: aio_pika.IncomingMessage = self.msg
+        headers = raw.headers or {}
+        structlog.contextvars.bind_contextvars(
+            queue=self.queue_name,
+            routing_key=raw.routing_key,
+            message_id=raw.message_id,
+            correlation_id=raw.correlation_id,
+            event_type=headers.get("event_type", raw.routing_key),
+            redelivered=raw.redelivered,
+        )
+
+    async def after_processed(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_val: BaseException | None = None,
+        exc_tb: TracebackType | None = None,
+    ) -> bool | None:
+        elapsed = time.perf_counter() - self.started
+        HANDLING_SECONDS.labels(self.queue_name).observe(elapsed)
+        try:
+            if exc_val is None:
+                HANDLED.labels(self.queue_name, "ok").inc()
+                log.info("message handled", outcome="ok", ms=round(elapsed * 1000, 1))
+                return False
+            reason = permanent_reason(exc_val)
+            if reason is None:
+                HANDLED.labels(self.queue_name, "retry").inc()
+                log.warning(
+                    "message failed, will be redelivered",
+                    outcome="retry",
+                    error=type(exc_val).__name__,
+                    ms=round(elapsed * 1000, 1),
+                )
+                return False
+            await self._dead_letter(reason)
+            HANDLED.labels(self.queue_name, "dead_lettered").inc()
+            log.warning("message dead-lettered", outcome="dead_lettered", reason=reason)
+            return True  # suppressed: the original is acked, its copy waits in the DLQ
+        finally:
+            structlog.contextvars.unbind_contextvars(
+                "queue", "routing_key", "message_id", "correlation_id", "event_type", "redelivered"
+            )
+
+    async def _dead_letter(self, reason: str) -> None:
+        raw: aio_pika.IncomingMessage = self.msg
+        broker = self.context.get("broker")
+        topology = self.context.get("topology")
+        headers: dict[str, Any] = dict(raw.headers or {})
+        headers[DEAD_LETTER_REASON_HEADER] = reason
+        headers[DEAD_LETTER_QUEUE_HEADER] = self.queue_name
+        headers["x-foro-original-routing-key"] = raw.routing_key or ""
+        headers["x-foro-original-exchange"] = raw.exchange or ""
+        await broker.publish(
+            raw.body,
+            exchange=topology.dead_letters,
+            routing_key=self.queue_name,
+            headers=headers,
+            content_type=raw.content_type,
+            message_id=raw.message_id,
+            correlation_id=raw.correlation_id,
+            persist=True,
+            mandatory=True,
+        )

@@ -1,0 +1,98 @@
+"""The broker topology, declared from code.
+
+- `<ns>.events`: durable topic exchange of domain events, routing key = event type.
+- `<ns>.intake`: durable topic exchange where external producers (sign-up forms) publish.
+- `<ns>.dlx`: direct exchange receiving what a queue dead-letters, routed by the queue's name.
+- `<ns>.events.log`: a stream bound to every domain event: the history a projection is rebuilt
+  from, and the reason a domain event is never unroutable while foro runs.
+- one durable quorum queue per consumer, with a delivery limit and a dead-letter queue
+  `<queue>.dlq`; a message that fails `delivery_limit` times, or is refused as invalid, ends there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aio_pika
+from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
+
+DEAD_LETTER_REASON_HEADER = "x-foro-dead-letter-reason"
+DEAD_LETTER_QUEUE_HEADER = "x-foro-dead-letter-queue"
+
+
+@dataclass(frozen=True)
+class Topology:
+    namespace: str = "foro"
+    delivery_limit: int = 5
+    event_log_max_bytes: int = 2_000_000_000
+
+    @property
+    def events(self) -> RabbitExchange:
+        return RabbitExchange(f"{self.namespace}.events", type=ExchangeType.TOPIC, durable=True)
+
+    @property
+    def intake(self) -> RabbitExchange:
+        return RabbitExchange(f"{self.namespace}.intake", type=ExchangeType.TOPIC, durable=True)
+
+    @property
+    def dead_letters(self) -> RabbitExchange:
+        return RabbitExchange(f"{self.namespace}.dlx", type=ExchangeType.DIRECT, durable=True)
+
+    @property
+    def event_log_name(self) -> str:
+        return f"{self.namespace}.events.log"
+
+    def queue_name(self, service: str, purpose: str) -> str:
+        return f"{self.namespace}.{service}.{purpose}"
+
+    def queue(self, service: str, purpose: str, routing_key: str) -> RabbitQueue:
+        """A consumer queue: quorum, durable, limited deliveries, dead-lettered by name."""
+        name = self.queue_name(service, purpose)
+        return RabbitQueue(
+            name,
+            queue_type=QueueType.QUORUM,
+            durable=True,
+            routing_key=routing_key,
+            arguments={
+                "x-delivery-limit": self.delivery_limit,
+                "x-dead-letter-exchange": self.dead_letters.name,
+                "x-dead-letter-routing-key": name,
+                # Dead-letter with confirms inside the broker, so nothing is lost on the way.
+                "x-dead-letter-strategy": "at-least-once",
+                "x-overflow": "reject-publish",
+            },
+        )
+
+    @staticmethod
+    def dead_letter_queue_name(queue_name: str) -> str:
+        return f"{queue_name}.dlq"
+
+    async def declare(self, broker: RabbitBroker, queue_names: list[str]) -> None:
+        """Declare exchanges, the event log and the dead-letter queue of every consumer queue.
+
+        Consumer queues themselves are declared by FastStream when their subscriber starts.
+        Idempotent: every service calls it at start-up with its own queues.
+        """
+        events = await broker.declare_exchange(self.events)
+        await broker.declare_exchange(self.intake)
+        dlx = await broker.declare_exchange(self.dead_letters)
+        log = await broker.declare_queue(
+            RabbitQueue(
+                self.event_log_name,
+                queue_type=QueueType.STREAM,
+                durable=True,
+                arguments={"x-max-length-bytes": self.event_log_max_bytes},
+            )
+        )
+        await log.bind(events, routing_key="#")
+        for name in queue_names:
+            dlq = await broker.declare_queue(
+                RabbitQueue(self.dead_letter_queue_name(name), queue_type=QueueType.QUORUM, durable=True)
+            )
+            await dlq.bind(dlx, routing_key=name)
+
+
+def persistent_message(body: bytes, **kwargs: object) -> aio_pika.Message:
+    return aio_pika.Message(
+        body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT, content_type="application/json", **kwargs
+    )

@@ -1,0 +1,137 @@
+"""Idempotent, single-document state changes with their outbox.
+
+A consumer handles an event by *deciding* (a pure function of the current document) what
+changes and which events follow; `AggregateStore.apply` then writes, in ONE document update:
+the new state, the consumed event's id (`processed`) and the events to publish (`outbox`).
+A redelivered event finds its id in `processed` and changes nothing. Concurrent writers are
+serialised by an optimistic `version` check. This needs only single-document atomicity, so it
+holds on a standalone MongoDB, a replica set and SecantusDB alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from shared.contracts.envelope import Event
+
+PROCESSED_KEPT = 200
+"""Consumed event ids kept per document; far more than one document ever sees redelivered."""
+
+
+class ConcurrencyConflict(Exception):
+    """Too many concurrent writers on one document: transient, the message is redelivered."""
+
+
+@dataclass
+class Change:
+    """What a decision does to one document: fields to set, events to publish."""
+
+    set: dict[str, Any] = field(default_factory=dict)
+    events: Sequence[Event] = ()
+
+
+@dataclass
+class Applied:
+    document: dict[str, Any] | None
+    change: Change | None
+    duplicate: bool = False
+
+    @property
+    def events(self) -> Sequence[Event]:
+        return self.change.events if self.change else ()
+
+
+def outbox_entry(event: Event) -> dict[str, Any]:
+    return {
+        "id": str(event.event_id),
+        "type": event.event_type,
+        "body": event.model_dump(mode="json"),
+        "added_at": datetime.now(UTC),
+    }
+
+
+Decide = Callable[[dict[str, Any] | None], Change | None]
+
+
+class AggregateStore:
+    """Loads, decides and writes one document at a time; the only writer of `outbox`."""
+
+    def __init__(
+        self,
+        collection: AsyncCollection,
+        *,
+        on_outbox: Callable[[str, Any], None] | None = None,
+        attempts: int = 30,
+    ) -> None:
+        self.collection = collection
+        self._on_outbox = on_outbox
+        self._attempts = attempts
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index("outbox_pending", sparse=True)
+
+    async def get(self, doc_id: Any) -> dict[str, Any] | None:
+        return await self.collection.find_one({"_id": doc_id})
+
+    async def apply(self, doc_id: Any, cause_id: str | None, decide: Decide) -> Applied:
+        """Apply `decide` to the document `doc_id` exactly once per `cause_id`.
+
+        `decide` receives the current document (None if absent) and returns a `Change`, or None
+        for "nothing to do". It may run several times under contention, so it must be pure.
+        """
+        for _ in range(self._attempts):
+            document = await self.collection.find_one({"_id": doc_id})
+            if document is not None and cause_id is not None and cause_id in document.get("processed", ()):
+                return Applied(document, None, duplicate=True)
+            change = decide(document)
+            if change is None and (document is None or cause_id is None):
+                return Applied(document, None)
+            change = change or Change()
+            entries = [outbox_entry(event) for event in change.events]
+            if document is None:
+                new = {
+                    **change.set,
+                    "_id": doc_id,
+                    "version": 1,
+                    "processed": [cause_id] if cause_id else [],
+                    "outbox": entries,
+                }
+                if entries:
+                    new["outbox_pending"] = True
+                try:
+                    await self.collection.insert_one(new)
+                except DuplicateKeyError as error:
+                    if set((error.details or {}).get("keyPattern", {})) != {"_id"}:
+                        raise  # another unique key: the caller's identity resolution must retry
+                    continue  # created meanwhile by another writer: decide again on it
+                stored = new
+            else:
+                update: dict[str, Any] = {"$inc": {"version": 1}}
+                to_set = dict(change.set)
+                if entries:
+                    to_set["outbox_pending"] = True
+                if to_set:
+                    update["$set"] = to_set
+                push: dict[str, Any] = {}
+                if cause_id is not None:
+                    push["processed"] = {"$each": [cause_id], "$slice": -PROCESSED_KEPT}
+                if entries:
+                    push["outbox"] = {"$each": entries}
+                if push:
+                    update["$push"] = push
+                result = await self.collection.update_one(
+                    {"_id": doc_id, "version": document["version"]}, update
+                )
+                if result.matched_count == 0:
+                    continue
+                stored = {**document, **to_set, "version": document["version"] + 1}
+            if entries and self._on_outbox is not None:
+                self._on_outbox(self.collection.name, doc_id)
+            return Applied(stored, change)
+        raise ConcurrencyConflict(f"{self.collection.name}/{doc_id}: too many concurrent writers")

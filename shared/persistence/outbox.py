@@ -1,0 +1,135 @@
+"""The outbox relay: publishes what `AggregateStore` wrote, with confirms, then marks it sent.
+
+Fast path: a write notifies the relay, which publishes at once. Safety net: at start-up and
+every `sweep_seconds` it publishes whatever any document still holds — what a crash between
+the write and the publish left behind. Publishing twice is possible (crash after the confirm,
+before the mark); consumers are idempotent on `event_id`, so it is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import structlog
+from faststream.rabbit import RabbitBroker
+from prometheus_client import Counter, Gauge
+from pymongo.asynchronous.collection import AsyncCollection
+
+from shared.messaging.topology import Topology
+
+log = structlog.get_logger("foro.outbox")
+
+PUBLISHED = Counter("foro_outbox_published_total", "Events published by the outbox relay", ["type"])
+PENDING = Gauge("foro_outbox_pending_documents", "Documents found holding unpublished events")
+
+CRASH_BEFORE_PUBLISH = "crash_before_publish"
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        broker: RabbitBroker,
+        topology: Topology,
+        collections: Mapping[str, AsyncCollection],
+        *,
+        sweep_seconds: float = 2.0,
+        fault: str | None = None,
+    ) -> None:
+        self._broker = broker
+        self._topology = topology
+        self._collections = dict(collections)
+        self._sweep_seconds = sweep_seconds
+        self._fault = fault
+        self._queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
+
+    def notify(self, collection: str, doc_id: Any) -> None:
+        """Called right after a write that added events (same task, no I/O)."""
+        self._idle.clear()
+        self._queue.put_nowait((collection, doc_id))
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        """Publish what is queued, then stop: a graceful shutdown leaves nothing for the sweep."""
+        if self._task is None:
+            return
+        await self.flush()
+        self._task.cancel()
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            pass
+        self._task = None
+
+    async def flush(self) -> None:
+        while not self._queue.empty():
+            collection, doc_id = self._queue.get_nowait()
+            await self._publish_document(collection, doc_id)
+
+    async def sweep(self) -> int:
+        """Publish every event still in an outbox; returns how many documents held some."""
+        found = 0
+        for name, collection in self._collections.items():
+            async for document in collection.find({"outbox_pending": True}, {"_id": 1}):
+                found += 1
+                await self._publish_document(name, document["_id"])
+        PENDING.set(found)
+        return found
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.sweep()
+                while True:
+                    try:
+                        collection, doc_id = await asyncio.wait_for(
+                            self._queue.get(), timeout=self._sweep_seconds
+                        )
+                    except TimeoutError:
+                        break
+                    await self._publish_document(collection, doc_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - broker or database down: the sweep retries later
+                log.exception("outbox relay failed; retrying after the sweep interval")
+                await asyncio.sleep(self._sweep_seconds)
+
+    async def _publish_document(self, collection_name: str, doc_id: Any) -> None:
+        collection = self._collections[collection_name]
+        document = await collection.find_one({"_id": doc_id}, {"outbox": 1})
+        entries = (document or {}).get("outbox") or []
+        if not entries:
+            return
+        if self._fault == CRASH_BEFORE_PUBLISH:
+            # Fault injection for the crash test: the write is durable, the publish never happens.
+            log.warning("fault injected: exiting between the database write and the publish")
+            os._exit(86)
+        for entry in entries:
+            await self.publish_entry(entry)
+        sent = [entry["id"] for entry in entries]
+        await collection.update_one({"_id": doc_id}, {"$pull": {"outbox": {"id": {"$in": sent}}}})
+        await collection.update_one(
+            {"_id": doc_id, "outbox": {"$size": 0}}, {"$unset": {"outbox_pending": ""}}
+        )
+
+    async def publish_entry(self, entry: Mapping[str, Any]) -> None:
+        body = entry["body"]
+        await self._broker.publish(
+            json.dumps(body, ensure_ascii=False).encode(),
+            exchange=self._topology.events,
+            routing_key=entry["type"],
+            message_id=entry["id"],
+            correlation_id=body.get("correlation_id") or entry["id"],
+            headers={"event_type": entry["type"], "schema_version": body.get("schema_version", 1)},
+            content_type="application/json",
+            persist=True,
+            mandatory=True,
+        )
+        PUBLISHED.labels(entry["type"]).inc()

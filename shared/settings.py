@@ -1,0 +1,82 @@
+"""Typed settings shared by every service.
+
+Each service subclasses `ServiceSettings` with its own env prefix (`REGISTRATION_`, ...); the
+platform-wide values (broker, database, namespace) are read from `FORO_*` variables so that one
+environment file configures all five services.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _foro(name: str) -> AliasChoices:
+    """Accept the platform-wide `FORO_<NAME>` variable for a field of any service."""
+    return AliasChoices(f"FORO_{name.upper()}", name)
+
+
+class ServiceSettings(BaseSettings):
+    """What every foro service needs; subclass per service with `env_prefix`."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    broker_url: SecretStr = Field(
+        SecretStr("amqp://guest:guest@127.0.0.1:5672/"),
+        validation_alias=_foro("broker_url"),
+        description="AMQP URL of RabbitMQ.",
+    )
+    mongo_url: SecretStr = Field(
+        SecretStr("mongodb://127.0.0.1:27017/?directConnection=true&retryWrites=false"),
+        validation_alias=_foro("mongo_url"),
+        description="MongoDB URL; SecantusDB wants directConnection=true&retryWrites=false.",
+    )
+    namespace: str = Field(
+        "foro",
+        pattern=r"^[a-z][a-z0-9_-]{0,40}$",
+        validation_alias=_foro("namespace"),
+        description="Prefix of every exchange and queue; lets several stacks share one broker.",
+    )
+    pack_path: Path | None = Field(
+        None,
+        validation_alias=_foro("pack_path"),
+        description="Event pack file; the bundled CRM forum pack when unset.",
+    )
+    forum_start_date: str | None = Field(
+        None,
+        validation_alias=_foro("forum_start_date"),
+        description="Overrides the pack's forum.start_date (YYYY-MM-DD).",
+    )
+    pack_overrides: dict[str, Any] = Field(
+        default_factory=dict,
+        validation_alias=_foro("pack_overrides"),
+        description='Dotted-path overrides of the pack, JSON: {"categories[3].capacity": 2}.',
+    )
+    log_level: str = Field("INFO", validation_alias=_foro("log_level"))
+    log_format: Literal["auto", "json", "console"] = Field(
+        "auto", validation_alias=_foro("log_format")
+    )
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    database: str = Field(description="This service's own MongoDB database.")
+    prefetch: int = Field(16, ge=1, le=1000, description="Unacked messages per consumer.")
+    delivery_limit: int = Field(
+        5, ge=1, le=100, description="Deliveries of one message before it is dead-lettered."
+    )
+    outbox_sweep_seconds: float = Field(
+        2.0, gt=0, description="How often the relay looks for events a crash left unpublished."
+    )
+    graceful_timeout: float = Field(15.0, gt=0, description="Seconds to finish in-flight messages.")
+    api_tokens: list[SecretStr] = Field(
+        default_factory=list,
+        description="Bearer tokens accepted by the secretariat API; empty disables it.",
+    )
+
+    def pack_override_map(self) -> dict[str, Any]:
+        overrides = dict(self.pack_overrides)
+        if self.forum_start_date:
+            overrides["forum.start_date"] = self.forum_start_date
+        return overrides

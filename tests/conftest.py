@@ -1,0 +1,42 @@
+"""Session-wide real servers and per-test isolation (random namespace and database names)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import aio_pika
+import pytest
+
+from shared.logging import configure_logging
+from tests.support.servers import broker_url, embedded_mongo
+
+configure_logging("tests", "WARNING", "console")
+
+
+@pytest.fixture(scope="session")
+def mongo_url() -> Iterator[str]:
+    """FORO_TEST_MONGO_URL (a real MongoDB) if set, else an embedded SecantusDB server."""
+    if url := os.environ.get("FORO_TEST_MONGO_URL"):
+        yield url
+        return
+    with embedded_mongo() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> str:
+    return broker_url()
+
+
+@pytest.fixture
+def namespace() -> str:
+    return "t" + uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+async def amqp(amqp_url: str) -> AsyncIterator[aio_pika.abc.AbstractRobustConnection]:
+    connection = await aio_pika.connect_robust(amqp_url)
+    yield connection
+    await connection.close()

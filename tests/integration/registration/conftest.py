@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import aio_pika
+import pytest
+from fastapi import FastAPI
+from pydantic import SecretStr
+
+from services.registration.bootstrap import create_app
+from services.registration.handlers import Registration
+from services.registration.settings import RegistrationSettings
+from shared.runtime import ServiceRuntime
+from tests.support.bus import EventTap, delete_topology, publish_json
+
+WEBHOOK_SECRET = "new-secret-for-tests"
+OLD_WEBHOOK_SECRET = "old-secret-being-rotated-out"
+API_TOKEN = "secretariat-test-token"
+
+
+@dataclass
+class RunningRegistration:
+    app: FastAPI
+    runtime: ServiceRuntime
+    deps: Registration
+    tap: EventTap
+    amqp: aio_pika.abc.AbstractConnection
+
+    @property
+    def submitted_queue(self) -> str:
+        return self.runtime.queue_names[0]
+
+    @property
+    def cancel_queue(self) -> str:
+        return self.runtime.queue_names[1]
+
+    async def send(self, body: bytes, routing_key: str = "registration.submitted", **props: Any) -> None:
+        await publish_json(self.amqp, self.runtime.topology.intake.name, routing_key, body, **props)
+
+    async def participants(self, **query: Any) -> list[dict[str, Any]]:
+        return await self.deps.repository.collection.find(query).to_list()
+
+
+@pytest.fixture
+def pack_overrides() -> dict[str, Any]:
+    return {}
+
+
+@pytest.fixture
+def registration_settings(namespace: str, mongo_url: str, amqp_url: str, pack_overrides: dict[str, Any]) -> RegistrationSettings:
+    return RegistrationSettings(
+        namespace=namespace,
+        database=f"registration_{namespace}",
+        mongo_url=SecretStr(mongo_url),
+        broker_url=SecretStr(amqp_url),
+        webhook_secrets=[SecretStr(WEBHOOK_SECRET), SecretStr(OLD_WEBHOOK_SECRET)],
+        api_tokens=[SecretStr(API_TOKEN)],
+        outbox_sweep_seconds=0.5,
+        delivery_limit=3,
+        pack_overrides=pack_overrides,
+    )
+
+
+@pytest.fixture
+async def registration(registration_settings: RegistrationSettings, amqp: aio_pika.abc.AbstractRobustConnection) -> AsyncIterator[RunningRegistration]:
+    app = create_app(registration_settings)
+    runtime: ServiceRuntime = app.state.runtime
+    tap = await EventTap.open(amqp, runtime.topology)
+    async with runtime.running():
+        yield RunningRegistration(app, runtime, app.state.deps, tap, amqp)
+    await delete_topology(amqp, runtime.topology, runtime.queue_names)
+    from shared.persistence.mongo import create_mongo_client
+
+    cleanup = create_mongo_client(registration_settings.mongo_url.get_secret_value())
+    await cleanup.drop_database(registration_settings.database)
+    await cleanup.close()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # README command 1: run foro locally — RabbitMQ, the embedded MongoDB-compatible store and the five
-# services. Arguments go to `python -m shared.devstack up`.
+# services. Arguments go to `deploy/local/devstack.py up`.
 set -euo pipefail
 # shellcheck source=deploy/local/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -9,4 +9,4 @@ root="$(foro_repo_root)"
 cd "${root}"
 foro_venv
 foro_ensure_rabbitmq
-exec "${root}/.venv/bin/python" -m shared.devstack up "$@"
+exec "${root}/.venv/bin/python" deploy/local/devstack.py up "$@"

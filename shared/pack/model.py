@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, Protocol, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -158,11 +158,16 @@ class PackModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-_Coded = TypeVar("_Coded", bound=BaseModel)
+class _HasCode(Protocol):
+    @property
+    def code(self) -> str: ...
+
+
+_Coded = TypeVar("_Coded", bound=_HasCode)
 
 
 def _find(entries: Iterable[_Coded], code: str) -> _Coded | None:
-    return next((entry for entry in entries if getattr(entry, "code") == code), None)
+    return next((entry for entry in entries if entry.code == code), None)
 
 
 class Localized(PackModel):
@@ -236,7 +241,7 @@ class Forum(PackModel):
         if self.default_language not in self.languages:
             problems.add(
                 ("default_language",),
-                f"{self.default_language!r} is not one of the forum languages {list(self.languages)}",
+                f"{self.default_language!r} is not one of the languages {list(self.languages)}",
             )
         problems.unique_codes(("partners",), self.partners)
         opens, closes = self.registration_opens_at, self.registration_closes_at
@@ -309,7 +314,9 @@ class ProgrammeItem(PackModel):
 
 class Programme(PackModel):
     rooms: tuple[Room, ...] = Field(min_length=1, description="Rooms at the venue.")
-    days: tuple[ProgrammeDay, ...] = Field(min_length=1, description="Per-day headings and expo hours.")
+    days: tuple[ProgrammeDay, ...] = Field(
+        min_length=1, description="Per-day headings and expo hours."
+    )
     items: tuple[ProgrammeItem, ...] = Field(
         min_length=1, description="Every agenda item, blocks and their sessions alike."
     )
@@ -524,7 +531,9 @@ class EventPack(PackModel):
     forum: Forum = Field(description="Identity, venue, dates and purpose of the forum.")
     programme: Programme = Field(description="Rooms, days and agenda.")
     categories: tuple[Category, ...] = Field(min_length=1, description="Participant categories.")
-    countries: tuple[Country, ...] = Field(min_length=1, description="Member and observer countries.")
+    countries: tuple[Country, ...] = Field(
+        min_length=1, description="Member and observer countries."
+    )
     zones: tuple[Zone, ...] = Field(description="Expo zones.")
     exhibitor_types: tuple[ExhibitorType, ...] = Field(description="Kinds of exhibitor.")
     sectors: tuple[Sector, ...] = Field(description="Business sectors of exhibiting companies.")
@@ -580,7 +589,9 @@ class EventPack(PackModel):
             problems.unique_codes((name,), getattr(self, name))
 
         if self.country(self.forum.host_country) is None:
-            problems.add(("forum", "host_country"), f"{self.forum.host_country!r} is not in countries")
+            problems.add(
+                ("forum", "host_country"), f"{self.forum.host_country!r} is not in countries"
+            )
 
         days = self.forum.days
         for index, day in enumerate(self.programme.days):

@@ -39,7 +39,7 @@ class ParticipantView(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True)
 
-    participant_id: str = Field(alias="_id")
+    participant_id: str = Field(validation_alias="_id")
     forum_id: str
     status: ParticipantStatus | Literal["allocating"]
     category: str

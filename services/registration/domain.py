@@ -164,6 +164,8 @@ class Intake:
     """The outcome `accept` needs beyond the document: the pack's rule for the category."""
 
     requires_approval: bool
+    # Fields whose change after approval sends the person back to pending approval (pack rule).
+    accreditation_fields: tuple[str, ...] = ()
 
 
 def accept(
@@ -194,6 +196,7 @@ def accept(
             "submission_ids": submission_ids,
             "status": status,
             "rejection_reasons": [],
+            "erased": False,
             "updated_at": now,
         }
         if document is None:
@@ -226,6 +229,14 @@ def accept(
         # A new category is a new seat request: the old seat is released by the handler.
         fields |= {"status": "pending_approval" if rule.requires_approval else ALLOCATING,
                    "released_category": document["category"]}
+    elif (
+        rule.requires_approval
+        and document["status"] in HOLDS_PLACE | {ALLOCATING}
+        and set(changed) & set(rule.accreditation_fields)
+    ):
+        # An accredited person changed what was accredited: the secretariat looks again.
+        fields |= {"status": "pending_approval", "released_category": document["category"],
+                   "accreditation": {"status": "pending", "requested_at": now}}
     events = []
     if changed:
         updated = {**document, **fields}
@@ -234,6 +245,10 @@ def accept(
                 submission, producer=PRODUCER, participant=participant_snapshot(updated), changed_fields=changed
             )
         )
+        if fields.get("status") == "pending_approval":
+            events.append(
+                AccreditationRequested.caused_by(submission, producer=PRODUCER, participant=participant_snapshot(updated))
+            )
     return Change(set=fields, events=events)
 
 

@@ -54,7 +54,9 @@ async def register_submission(submission: RegistrationSubmitted, deps: Registrat
                 log.info("sign-up refused", participant_id=participant_id, reasons=[r.code for r in reasons])
                 return participant_id
             category = deps.pack.category(submission.category)
-            rule = domain.Intake(requires_approval=category.requires_approval)
+            rule = domain.Intake(
+                requires_approval=category.requires_approval, accreditation_fields=category.accreditation_fields
+            )
             applied = await repo.participants.apply(
                 participant_id, cause, lambda doc: domain.accept(doc, participant_id, submission, rule, now)
             )

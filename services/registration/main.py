@@ -5,8 +5,10 @@ from __future__ import annotations
 import uvicorn
 from faststream import FastStream
 
-from services.registration.bootstrap import build_runtime, create_app
+from services.registration.bootstrap import DESCRIPTION, build_runtime, create_app
 from services.registration.settings import RegistrationSettings
+from shared.asyncapi import asyncapi_app as shared_asyncapi_app
+from shared.asyncapi import documented_settings
 from shared.logging import configure_logging
 
 
@@ -24,8 +26,8 @@ def main() -> None:
 
 def asyncapi_app() -> FastStream:
     """For `faststream docs gen --factory services.registration.main:asyncapi_app`."""
-    runtime, _ = build_runtime(RegistrationSettings())
-    return FastStream(runtime.broker)
+    runtime, _ = build_runtime(documented_settings(RegistrationSettings))
+    return shared_asyncapi_app(runtime.broker, "registration", DESCRIPTION)
 
 
 if __name__ == "__main__":

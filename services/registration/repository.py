@@ -34,10 +34,16 @@ class ParticipantRepository:
         self.collection = database["participants"]
         self.participants = AggregateStore(self.collection, on_outbox=on_outbox)
         self.ledgers = AggregateStore(database["seat_ledgers"], on_outbox=on_outbox)
+        # One document per delegation: its members are the quota ledger (see domain_delegations).
+        self.delegations = AggregateStore(database["delegations"], on_outbox=on_outbox)
 
     @property
     def outbox_collections(self) -> dict[str, Any]:
-        return {self.collection.name: self.collection, self.ledgers.collection.name: self.ledgers.collection}
+        return {
+            self.collection.name: self.collection,
+            self.ledgers.collection.name: self.ledgers.collection,
+            self.delegations.collection.name: self.delegations.collection,
+        }
 
     async def ensure_indexes(self) -> None:
         await self.participants.ensure_indexes()
@@ -46,6 +52,9 @@ class ParticipantRepository:
         await self.collection.create_index([("forum_id", ASCENDING), ("submission_ids", ASCENDING)])
         await self.collection.create_index([("forum_id", ASCENDING), ("status", ASCENDING), ("category", ASCENDING)])
         await self.collection.create_index([("created_at", DESCENDING)])
+        await self.delegations.ensure_indexes()
+        await self.collection.create_index("badge.token_id", sparse=True)
+        await self.collection.create_index("revoked_tokens", sparse=True)
 
     async def find_id(self, forum_id: str, *, submission_id: str | None = None, email: str | None = None) -> str | None:
         """The participant a submission or request names: by submission id first, then e-mail."""
@@ -91,3 +100,38 @@ class ParticipantRepository:
         async for row in await self.collection.aggregate(pipeline):
             counts.setdefault(row["_id"]["category"], {})[row["_id"]["status"]] = row["n"]
         return counts
+
+    async def find_by_badge_token(self, token_id: str) -> dict[str, Any] | None:
+        """The participant whose current or revoked badge carries `token_id`."""
+        return await self.collection.find_one(
+            {"$or": [{"badge.token_id": token_id}, {"revoked_tokens": token_id}]}, INTERNAL_FIELDS
+        )
+
+    async def get_delegation(self, delegation_id: str) -> dict[str, Any] | None:
+        return await self.delegations.collection.find_one({"_id": delegation_id}, INTERNAL_FIELDS)
+
+    async def list_delegations(self, forum_id: str) -> list[dict[str, Any]]:
+        cursor = self.delegations.collection.find({"forum_id": forum_id}, INTERNAL_FIELDS, sort=[("code", ASCENDING)])
+        return await cursor.to_list()
+
+    async def delegations_with_member_or_contact(self, participant_id: str, email: str | None) -> list[str]:
+        """Ids of delegations naming the participant as member or head, or their e-mail as focal point."""
+        clauses: list[dict[str, Any]] = [{"members": participant_id}, {"head_of_delegation_id": participant_id}]
+        if email:
+            clauses.append({"focal_point.email": email})
+        cursor = self.delegations.collection.find({"$or": clauses}, {"_id": 1})
+        return [document["_id"] for document in await cursor.to_list()]
+
+    async def badge_holders(self, forum_id: str, *, participant_ids: list[str] | None = None,
+                            category: str | None = None, delegation_members: list[str] | None = None,
+                            limit: int = 500) -> list[dict[str, Any]]:
+        """Confirmed participants for a badge sheet, in a stable order (family name, given name)."""
+        query: dict[str, Any] = {"forum_id": forum_id, "status": "confirmed", "erased": {"$ne": True}}
+        if category is not None:
+            query["category"] = category
+        ids = participant_ids if participant_ids is not None else delegation_members
+        if ids is not None:
+            query["_id"] = {"$in": ids}
+        cursor = self.collection.find(query, INTERNAL_FIELDS, sort=[("family_name", ASCENDING), ("given_name", ASCENDING)],
+                                      limit=limit)
+        return await cursor.to_list()

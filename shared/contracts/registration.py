@@ -109,7 +109,7 @@ class RegistrationSubmitted(Event):
     given_name: Name = Field(description="Given name(s).", examples=["Ana"])
     family_name: Name = Field(description="Family name(s).", examples=["López"])
     email: Email
-    phone: Phone | None = None
+    phone: Phone | None = Field(None, description="Mobile phone in E.164 form, for SMS reminders.")
     organisation: str | None = Field(None, max_length=200, description="Organisation represented.", examples=["Cámara de Comercio de El Salvador"])
     job_title: str | None = Field(None, max_length=200, description="Position.", examples=["Directora"])
     country: CountryCode = Field(description="Country represented (ISO 3166-1 alpha-2).", examples=["SV"])
@@ -199,3 +199,223 @@ class RegistrationPromoted(Event):
     event_type: Literal["registration.promoted"] = "registration.promoted"
     participant: Participant
     freed_by: ParticipantId = Field(description="The participant whose cancellation freed the seat.")
+
+
+# --- delegations -------------------------------------------------------------------------------
+
+DelegationCode = Annotated[
+    str,
+    Field(
+        pattern=r"^(?:[A-Z]{2}|[a-z][a-z0-9-]{1,39})$",
+        description=(
+            "Delegation code: the ISO 3166-1 alpha-2 code of a member or observer country of the event "
+            "pack (`SV`), or a lower-case slug for an organisation (`oim`)."
+        ),
+        examples=["SV"],
+    ),
+]
+
+
+class FocalPoint(Contract):
+    """The person who manages a delegation's members (nominates, substitutes, withdraws)."""
+
+    name: Name = Field(description="Full name.", examples=["Marta Rivas"])
+    email: Email
+    phone: Phone | None = None
+    language: Language = Field("es", description="Language for what the focal point reads.", examples=["es"])
+
+
+class Delegation(Contract):
+    """Snapshot of a delegation carried by the `delegation.*` events."""
+
+    delegation_id: str = Field(description="foro's id of the delegation: `<forum_id>:<code>`.",
+                               examples=["crm-foro-sector-privado-migraciones:SV"])
+    forum_id: str = Field(description="Forum (event pack) id.", examples=["crm-foro-sector-privado-migraciones"])
+    code: DelegationCode
+    kind: Literal["country", "organisation"] = Field(description="A country of the pack or an organisation.",
+                                                     examples=["country"])
+    name: str = Field(min_length=1, max_length=200, description="Name on badges and lists.",
+                      examples=["Delegación de El Salvador"])
+    country: CountryCode | None = Field(None, description="The country (country delegations, or an organisation's seat).")
+    category: Code = Field(description="Participant category its members are registered in.",
+                           examples=["official_delegate"])
+    quota: int = Field(ge=0, description="Most members the delegation may have at once.", examples=[10])
+    members: list[ParticipantId] = Field(default_factory=list, description="Participant ids holding a seat.")
+    head_of_delegation_id: ParticipantId | None = Field(None, description="The member who heads the delegation.")
+    focal_point: FocalPoint | None = None
+
+
+class DelegationRegistered(Event):
+    """The secretariat registered a delegation (a country of the pack, or an organisation)."""
+
+    event_type: Literal["delegation.registered"] = "delegation.registered"
+    delegation: Delegation
+
+
+class DelegationUpdated(Event):
+    """A delegation's name, quota, focal point or head of delegation changed."""
+
+    event_type: Literal["delegation.updated"] = "delegation.updated"
+    delegation: Delegation
+    changed_fields: list[str] = Field(examples=[["quota", "head_of_delegation_id"]])
+
+
+class DelegationMemberNominated(Event):
+    """The focal point nominated a member: the person holds one of the delegation's seats and is
+    registered (pending accreditation when the category requires it)."""
+
+    event_type: Literal["delegation.member_nominated"] = "delegation.member_nominated"
+    delegation_id: str = Field(examples=["crm-foro-sector-privado-migraciones:SV"])
+    forum_id: str
+    participant_id: ParticipantId
+    seats_used: int = Field(ge=0, description="Members after the change.", examples=[4])
+    quota: int = Field(ge=0, examples=[10])
+
+
+class DelegationMemberSubstituted(Event):
+    """A member was replaced by another person in the same seat: the delegation does not grow."""
+
+    event_type: Literal["delegation.member_substituted"] = "delegation.member_substituted"
+    delegation_id: str = Field(examples=["crm-foro-sector-privado-migraciones:SV"])
+    forum_id: str
+    replaced_participant_id: ParticipantId = Field(description="The member who leaves (their registration is cancelled).")
+    participant_id: ParticipantId = Field(description="The substitute who takes the seat.")
+    seats_used: int = Field(ge=0, examples=[10])
+    quota: int = Field(ge=0, examples=[10])
+
+
+class DelegationMemberWithdrawn(Event):
+    """The focal point withdrew a member: the seat is free again, the registration cancelled."""
+
+    event_type: Literal["delegation.member_withdrawn"] = "delegation.member_withdrawn"
+    delegation_id: str = Field(examples=["crm-foro-sector-privado-migraciones:SV"])
+    forum_id: str
+    participant_id: ParticipantId
+    seats_used: int = Field(ge=0, examples=[3])
+    quota: int = Field(ge=0, examples=[10])
+
+
+class DelegationNominationRefused(Event):
+    """A nomination foro refused (the delegation is full, say), with reasons for the focal point."""
+
+    event_type: Literal["delegation.nomination_refused"] = "delegation.nomination_refused"
+    delegation_id: str = Field(examples=["crm-foro-sector-privado-migraciones:SV"])
+    forum_id: str
+    seats_used: int = Field(ge=0, examples=[10])
+    quota: int = Field(ge=0, examples=[10])
+    reasons: list[FieldProblem] = Field(min_length=1)
+
+
+# --- accreditation -----------------------------------------------------------------------------
+
+
+class AccreditationApproved(Event):
+    """The secretariat accredited the participant; a seat is allocated next (confirmed or waitlisted)."""
+
+    event_type: Literal["accreditation.approved"] = "accreditation.approved"
+    participant: Participant
+    submission_id: str = Field(description="The sign-up that was approved.", examples=["typeform-5f2c9a"])
+
+
+class AccreditationRejected(Event):
+    """The secretariat refused the accreditation; `reasons` are written for the person to read."""
+
+    event_type: Literal["accreditation.rejected"] = "accreditation.rejected"
+    participant: Participant
+    reasons: list[FieldProblem] = Field(min_length=1)
+
+
+# --- badges and check-in -----------------------------------------------------------------------
+
+BadgeTokenId = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9_\-]{16,64}$",
+        description="Random id inside the badge's signed QR token (see `shared/badges.py`); no personal data.",
+        examples=["q3Vx0cJr5T2m9bYwQe1LZg"],
+    ),
+]
+
+
+class BadgeIssued(Event):
+    """A confirmed, accredited participant got a badge. Services that scan badges (expo) keep
+    token id → participant id, and verify the QR with the shared badge secret."""
+
+    event_type: Literal["badge.issued"] = "badge.issued"
+    forum_id: str
+    participant_id: ParticipantId
+    token_id: BadgeTokenId
+    category: Code = Field(examples=["official_delegate"])
+
+
+class BadgeRevoked(Event):
+    """A badge token is no longer valid: scanners must refuse it from now on."""
+
+    event_type: Literal["badge.revoked"] = "badge.revoked"
+    forum_id: str
+    participant_id: ParticipantId
+    token_id: BadgeTokenId
+    reason: Literal["cancelled", "rejected", "erased", "reissued", "not_confirmed"] = Field(examples=["cancelled"])
+
+
+class AttendeeCheckedIn(Event):
+    """First scan of a badge at a check-in point on a forum day (later scans that day change nothing).
+    `event_id` is derived from participant, point and day, so it is the same on any republish."""
+
+    event_type: Literal["attendee.checked_in"] = "attendee.checked_in"
+    forum_id: str
+    participant_id: ParticipantId
+    category: Code = Field(examples=["media"])
+    country: CountryCode
+    point: Code = Field(description="Check-in point: `entrance`, `expo` or a room code of the pack.", examples=["entrance"])
+    day: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="Local date at the venue.", examples=["2026-11-18"])
+
+
+# --- consent and erasure -----------------------------------------------------------------------
+
+
+class ParticipantConsentChanged(Event):
+    """The participant's consents changed. Consumers apply them from now on: reporting drops the
+    person from the published list when `listed_publicly` is false; expo stops sharing contacts with
+    exhibitors when `share_with_exhibitors` is false; the photo desk honours `photos`."""
+
+    event_type: Literal["participant.consent_changed"] = "participant.consent_changed"
+    forum_id: str
+    participant_id: ParticipantId
+    consents: Consents
+    changed: list[str] = Field(min_length=1, examples=[["photos"]])
+
+
+class ParticipantErasureRequested(Event):
+    """The secretariat asks to erase a participant's personal data (right to erasure). Carries ids
+    only, so that no personal data lands in a dead-letter queue."""
+
+    event_type: Literal["participant.erasure_requested"] = "participant.erasure_requested"
+    forum_id: str = Field(min_length=1, max_length=80, examples=["crm-foro-sector-privado-migraciones"])
+    participant_id: ParticipantId
+
+
+class ParticipantErased(Event):
+    """Registration anonymised the participant. Every service that holds personal data about
+    `participant_id` MUST, on receipt, and idempotently:
+
+    - delete or overwrite names, e-mail, phone, organisation, job title, free-text answers and any
+      copy of them (message bodies and addresses in notification, lead-capture contacts and meeting
+      requests in expo, speaker names in scheduling, entries of the published participant list in
+      reporting), and stop sending anything to the person;
+    - keep anonymous facts keyed by the participant id, so that statistics keep their counts:
+      category, country, status, check-ins, session sign-ups;
+    - never re-identify the person from other data, and ignore later events that would re-add
+      personal data for this participant id unless a new `registration.submitted` re-registers them.
+
+    The participant's badge token is revoked (`badge.revoked`, reason `erased`) and any seat is freed.
+    """
+
+    event_type: Literal["participant.erased"] = "participant.erased"
+    forum_id: str
+    participant_id: ParticipantId
+    category: Code = Field(description="Kept for statistics.", examples=["civil_society"])
+    country: CountryCode = Field(description="Kept for statistics.")
+    previous_status: ParticipantStatus = Field(
+        description="Status before the erasure; an active registration is cancelled by it.", examples=["confirmed"]
+    )

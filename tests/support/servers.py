@@ -78,3 +78,8 @@ def embedded_mongo(storage: Path | None = None) -> Iterator[str]:
 
 def broker_url() -> str:
     return os.environ.get("FORO_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0

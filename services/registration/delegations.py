@@ -1,0 +1,213 @@
+"""Delegation use cases: register a delegation; the focal point nominates, substitutes, withdraws.
+
+Each command is a short sequence of single-document writes, each idempotent on its own:
+the delegation write (the seat) comes first, then the participant's registration goes through
+the very same path as a form's sign-up (`handlers.register_submission`) or cancellation. A call
+retried after a failure finds the seat already taken and completes what is left.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from services.registration import domain_delegations as rules
+from services.registration.handlers import Registration, cancel_registration, register_submission
+from shared.contracts.envelope import FieldProblem, derive_id
+from shared.contracts.registration import Consents, RegistrationCancelRequested, RegistrationSubmitted
+from shared.messaging.consumer import InvalidMessage
+from shared.persistence.aggregates import Change
+
+log = structlog.get_logger("foro.registration.delegations")
+
+PRODUCER = "registration-delegations"
+
+
+@dataclass(frozen=True)
+class Nominee:
+    """The person a focal point nominates; the delegation gives category, country and organisation."""
+
+    given_name: str
+    family_name: str
+    email: str
+    consents: Consents
+    phone: str | None = None
+    job_title: str | None = None
+    organisation: str | None = None
+    country: str | None = None
+    language: str = "es"
+
+
+@dataclass(frozen=True)
+class MemberResult:
+    outcome: str  # nominated | already_member | substituted | withdrawn | refused
+    participant_id: str | None = None
+    status: str | None = None
+    reasons: tuple[FieldProblem, ...] = ()
+
+
+class DelegationNotFound(LookupError):
+    pass
+
+
+def _id(deps: Registration, code: str) -> str:
+    return rules.delegation_id(deps.pack.forum.id, code)
+
+
+async def register_delegation(spec: rules.DelegationSpec, deps: Registration) -> tuple[dict[str, Any], bool]:
+    """Create or change a delegation; returns the document and whether anything changed."""
+    doc_id = _id(deps, spec.code)
+    applied = await deps.repository.delegations.apply(
+        doc_id, None, lambda doc: rules.register(doc, doc_id, deps.pack.forum.id, spec, deps.pack, deps.clock())
+    )
+    return await deps.repository.get_delegation(doc_id) or {}, applied.change is not None
+
+
+async def delegation(code: str, deps: Registration) -> dict[str, Any]:
+    found = await deps.repository.get_delegation(_id(deps, code))
+    if found is None:
+        raise DelegationNotFound(code)
+    return found
+
+
+async def issue_focal_point_key(code: str, deps: Registration) -> str:
+    """A new access key for the focal point (shown once; only its SHA-256 is stored)."""
+    await delegation(code, deps)
+    key = secrets.token_urlsafe(24)
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    await deps.repository.delegations.apply(
+        _id(deps, code), None, lambda doc: Change(set={"focal_key_sha256": digest})
+    )
+    return key
+
+
+def focal_key_matches(document: dict[str, Any], key: str | None) -> bool:
+    stored = document.get("focal_key_sha256")
+    if not stored or not key:
+        return False
+    return secrets.compare_digest(stored, hashlib.sha256(key.encode()).hexdigest())
+
+
+async def _participant_id(deps: Registration, email: str) -> str:
+    forum_id = deps.pack.forum.id
+    return await deps.repository.find_id(forum_id, email=email) or str(derive_id(forum_id, email))
+
+
+def _submission(document: dict[str, Any], nominee: Nominee, nomination_id: str) -> RegistrationSubmitted:
+    country = document.get("country") or nominee.country
+    if country is None:
+        raise rules.DelegationRefused(
+            "country_required", "Indique el país de la persona nominada.", "Give the nominee's country.", "country"
+        )
+    return RegistrationSubmitted(
+        event_id=uuid.UUID(nomination_id),
+        producer=PRODUCER,
+        forum_id=document["forum_id"],
+        submission_id=f"nomination-{nomination_id}",
+        category=document["category"],
+        given_name=nominee.given_name,
+        family_name=nominee.family_name,
+        email=nominee.email,
+        phone=nominee.phone,
+        organisation=nominee.organisation or document["name"],
+        job_title=nominee.job_title,
+        country=country,
+        language=nominee.language,
+        consents=nominee.consents,
+    )
+
+
+async def _other_delegation(deps: Registration, participant_id: str, doc_id: str) -> str | None:
+    for other in await deps.repository.delegations_with_member_or_contact(participant_id, None):
+        if other != doc_id:
+            return other
+    return None
+
+
+def _in_other_delegation() -> rules.DelegationRefused:
+    return rules.DelegationRefused(
+        "member_of_another_delegation",
+        "La persona ya es miembro de otra delegación.",
+        "The person is already a member of another delegation.",
+        "email",
+    )
+
+
+async def _register(deps: Registration, submission: RegistrationSubmitted) -> str | None:
+    participant_id = await register_submission(submission, deps)
+    document = await deps.repository.get(participant_id)
+    return document["status"] if document else None
+
+
+async def nominate_member(code: str, nominee: Nominee, deps: Registration) -> MemberResult:
+    document = await delegation(code, deps)
+    doc_id = document["_id"]
+    participant_id = await _participant_id(deps, nominee.email)
+    if await _other_delegation(deps, participant_id, doc_id):
+        raise _in_other_delegation()
+    nomination_id = str(uuid.uuid4())
+    _submission(document, nominee, nomination_id)  # validates before the seat is taken
+    outcome: list[str] = []
+
+    def decide(doc: dict[str, Any] | None) -> Any:
+        change, result = rules.nominate(doc, participant_id, deps.clock(), nomination_id)
+        outcome[:] = [result]
+        return change
+
+    applied = await deps.repository.delegations.apply(doc_id, None, decide)
+    if outcome[0] == "refused":
+        log.info("nomination refused", delegation_id=doc_id, reason="delegation_quota_full")
+        return MemberResult("refused", reasons=(rules.full_reason(applied.document or document).problem,))
+    stored_id = (applied.document or {}).get("nominations", {}).get(participant_id, nomination_id)
+    status = await _register(deps, _submission(applied.document or document, nominee, stored_id))
+    log.info("member nominated", delegation_id=doc_id, participant_id=participant_id, outcome=outcome[0])
+    return MemberResult(outcome[0], participant_id, status)
+
+
+async def substitute_member(code: str, replaced_id: str, nominee: Nominee, deps: Registration) -> MemberResult:
+    document = await delegation(code, deps)
+    doc_id = document["_id"]
+    substitute_id = await _participant_id(deps, nominee.email)
+    if await _other_delegation(deps, substitute_id, doc_id):
+        raise _in_other_delegation()
+    nomination_id = str(uuid.uuid4())
+    _submission(document, nominee, nomination_id)
+    applied = await deps.repository.delegations.apply(
+        doc_id, None, lambda doc: rules.substitute(doc, replaced_id, substitute_id, deps.clock(), nomination_id)
+    )
+    stored = applied.document or document
+    stored_id = stored.get("nominations", {}).get(substitute_id, nomination_id)
+    await _cancel(deps, replaced_id, derive_id(stored_id, "substituted"), "substituted")
+    status = await _register(deps, _submission(stored, nominee, stored_id))
+    log.info("member substituted", delegation_id=doc_id, participant_id=substitute_id, replaced=replaced_id)
+    return MemberResult("substituted", substitute_id, status)
+
+
+async def withdraw_member(code: str, participant_id: str, deps: Registration) -> MemberResult:
+    document = await delegation(code, deps)
+    if participant_id not in document.get("members", []) and await deps.repository.get(participant_id) is None:
+        raise rules.DelegationRefused(
+            "not_a_member", "La persona no es miembro de la delegación.",
+            "The person is not a member of the delegation.", "participant_id",
+        )
+    await deps.repository.delegations.apply(
+        document["_id"], None, lambda doc: rules.withdraw(doc, participant_id, deps.clock())
+    )
+    await _cancel(deps, participant_id, uuid.uuid4(), "withdrawn by the delegation")
+    current = await deps.repository.get(participant_id)
+    return MemberResult("withdrawn", participant_id, current["status"] if current else None)
+
+
+async def _cancel(deps: Registration, participant_id: str, event_id: uuid.UUID, reason: str) -> None:
+    request = RegistrationCancelRequested(
+        event_id=event_id, producer=PRODUCER, forum_id=deps.pack.forum.id, participant_id=participant_id, reason=reason
+    )
+    try:
+        await cancel_registration(request, deps)
+    except InvalidMessage:
+        pass  # never registered (a seat taken by a nomination whose sign-up did not go through)

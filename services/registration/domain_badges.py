@@ -1,0 +1,141 @@
+"""Badges and check-in, free of I/O.
+
+A participant document carries at most one live badge, `badge = {token_id, issued_at, category}`;
+tokens that stopped being valid move to `revoked_tokens`. A badge exists exactly while the
+participant may enter: confirmed, and accredited when the category requires it.
+
+A check-in is recorded on the participant document under `checkins`, keyed by an id derived from
+(participant, point, local date): scanning the same badge at the same point on the same day again
+finds the key and changes nothing, so `attendee.checked_in` is published once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from services.registration.domain import PRODUCER, problem
+from shared.contracts.envelope import FieldProblem, derive_id
+from shared.contracts.registration import AttendeeCheckedIn, BadgeIssued, BadgeRevoked
+from shared.persistence.aggregates import Change
+
+
+def may_hold_badge(document: dict[str, Any] | None, needs_accreditation: bool) -> bool:
+    if document is None or document.get("erased") or document.get("status") != "confirmed":
+        return False
+    return not needs_accreditation or (document.get("accreditation") or {}).get("status") == "approved"
+
+
+def badge_refusal(document: dict[str, Any] | None, needs_accreditation: bool) -> FieldProblem | None:
+    """Why this participant gets no badge (in words the secretariat can pass on); None if they do."""
+    if document is None or document.get("erased"):
+        return problem("participant_id", "unknown_participant", "La persona no está inscrita.",
+                       "The person is not registered.")
+    status = document.get("status")
+    if status != "confirmed":
+        texts = {
+            "pending_approval": ("la acreditación está pendiente", "the accreditation is pending"),
+            "waitlisted": ("está en lista de espera", "they are on the waitlist"),
+            "rejected": ("la inscripción fue rechazada", "the registration was rejected"),
+            "cancelled": ("la inscripción fue cancelada", "the registration was cancelled"),
+        }
+        es, en = texts.get(status, ("la inscripción aún no está confirmada", "the registration is not confirmed yet"))
+        return problem("status", "badge_not_allowed", f"No se emite credencial: {es}.", f"No badge is issued: {en}.")
+    if not may_hold_badge(document, needs_accreditation):
+        return problem("status", "badge_not_allowed", "No se emite credencial: falta la acreditación.",
+                       "No badge is issued: the accreditation is missing.")
+    return None
+
+
+def issue(document: dict[str, Any], token_id: str, now: datetime) -> Change | None:
+    """Give the participant a badge with `token_id` (chosen by the caller, at random); None if they hold one."""
+    if document.get("badge"):
+        return None
+    return Change(
+        set={"badge": {"token_id": token_id, "issued_at": now, "category": document["category"]}},
+        events=[
+            BadgeIssued(
+                producer=PRODUCER, forum_id=document["forum_id"], participant_id=document["_id"],
+                token_id=token_id, category=document["category"],
+            )
+        ],
+    )
+
+
+def revocation(document: dict[str, Any], reason: str) -> Change | None:
+    """Revoke the live badge, if any: the fields and event to add to the write that ends it."""
+    badge = document.get("badge")
+    if not badge:
+        return None
+    revoked = [*document.get("revoked_tokens", []), badge["token_id"]]
+    return Change(
+        set={"badge": None, "revoked_tokens": revoked},
+        events=[
+            BadgeRevoked(
+                producer=PRODUCER, forum_id=document["forum_id"], participant_id=document["_id"],
+                token_id=badge["token_id"], reason=reason,
+            )
+        ],
+    )
+
+
+REVOCATION_REASON = {"cancelled": "cancelled", "rejected": "rejected"}
+
+
+def sync(document: dict[str, Any] | None, needs_accreditation: bool, token_id: str, now: datetime) -> Change | None:
+    """Make the badge follow the registration: issue for the eligible, revoke for the others."""
+    if document is None:
+        return None
+    if may_hold_badge(document, needs_accreditation):
+        badge = document.get("badge")
+        if badge and badge.get("category") != document["category"]:
+            # A new category is a new colour: the old print must not open the new doors.
+            revoked = revocation(document, "reissued")
+            assert revoked is not None
+            issued = issue({**document, "badge": None}, token_id, now)
+            assert issued is not None
+            return Change(set={**revoked.set, **issued.set}, events=[*revoked.events, *issued.events])
+        return issue(document, token_id, now)
+    reason = "erased" if document.get("erased") else REVOCATION_REASON.get(document.get("status", ""), "not_confirmed")
+    return revocation(document, reason)
+
+
+# --- check-in ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckinOutcome:
+    checkin_id: str
+    first: bool
+
+
+def checkin_id(participant_id: str, point: str, day: date) -> str:
+    return str(derive_id("checkin", participant_id, point, day.isoformat()))
+
+
+def check_in(document: dict[str, Any], point: str, day: date, now: datetime) -> tuple[Change | None, CheckinOutcome]:
+    """Record the first check-in of the day at `point`; a repeat scan changes nothing."""
+    key = checkin_id(document["_id"], point, day)
+    checkins = list(document.get("checkins", []))
+    if any(entry["id"] == key for entry in checkins):
+        return None, CheckinOutcome(key, first=False)
+    checkins.append({"id": key, "point": point, "day": day.isoformat(), "at": now})
+    event = AttendeeCheckedIn(
+        event_id=key, occurred_at=now, producer=PRODUCER, forum_id=document["forum_id"],
+        participant_id=document["_id"], category=document["category"], country=document["country"],
+        point=point, day=day.isoformat(),
+    )
+    return Change(set={"checkins": checkins}, events=[event]), CheckinOutcome(key, first=True)
+
+
+def checkin_refusal(document: dict[str, Any] | None, token_id: str, needs_accreditation: bool) -> FieldProblem | None:
+    """Why a correctly signed token does not let the person in; None if it does."""
+    if document is None:
+        return problem("token", "unknown_token", "La credencial no corresponde a ninguna persona inscrita.",
+                       "The badge does not belong to any registered person.")
+    badge = document.get("badge") or {}
+    if badge.get("token_id") != token_id or not may_hold_badge(document, needs_accreditation):
+        return problem("token", "revoked_token", "Esta credencial fue revocada: la persona debe pasar por acreditación.",
+                       "This badge has been revoked: the person must go to the accreditation desk.")
+    return None

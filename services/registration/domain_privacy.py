@@ -1,0 +1,84 @@
+"""Consent changes and erasure, free of I/O.
+
+Erasure anonymises the participant document in place: every personal field is overwritten, the
+facts statistics need (category, country, status history, check-ins) stay, so counts by category
+do not change. An active registration ends with it (cancelled, its seat freed, its badge revoked).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from services.registration.domain import ACTIVE, ALLOCATING, PRODUCER
+from services.registration.domain_badges import revocation
+from shared.contracts.registration import Consents, ParticipantConsentChanged, ParticipantErased, ParticipantErasureRequested
+from shared.persistence.aggregates import Change
+
+ERASED_NAME = "—"
+OPTIONAL_CONSENTS = ("listed_publicly", "photos", "share_with_exhibitors")
+
+
+def erased_email(participant_id: str) -> str:
+    """Unique per participant (the e-mail index is unique per forum), and nobody's address."""
+    return f"erased-{participant_id}@erased.invalid"
+
+
+def change_consents(document: dict[str, Any] | None, wanted: dict[str, bool], now: datetime) -> Change | None:
+    """Apply the optional consents given in `wanted`; None when nothing changes."""
+    if document is None or document.get("erased"):
+        return None
+    current = dict(document.get("consents") or {})
+    changed = [name for name in OPTIONAL_CONSENTS if name in wanted and bool(current.get(name)) != wanted[name]]
+    if not changed:
+        return None
+    consents = Consents.model_validate({**current, **{name: wanted[name] for name in changed}}).model_dump()
+    return Change(
+        set={"consents": consents, "updated_at": now},
+        events=[
+            ParticipantConsentChanged(
+                producer=PRODUCER, forum_id=document["forum_id"], participant_id=document["_id"],
+                consents=Consents.model_validate(consents), changed=changed,
+            )
+        ],
+    )
+
+
+def erase(document: dict[str, Any] | None, request: ParticipantErasureRequested, now: datetime) -> Change | None:
+    """Anonymise the participant; None when there is nobody (left) to erase."""
+    if document is None or document.get("erased"):
+        return None
+    status = document["status"]
+    previous = "confirmed" if status == ALLOCATING else status
+    fields: dict[str, Any] = {
+        "given_name": ERASED_NAME,
+        "family_name": ERASED_NAME,
+        "email": erased_email(document["_id"]),
+        "phone": None,
+        "organisation": None,
+        "job_title": None,
+        "answers": {},
+        "submission_ids": [],  # the form vendor's ids would link the record back to the person
+        "consents": {"privacy_policy": False, "listed_publicly": False, "photos": False, "share_with_exhibitors": False},
+        "cancel_reason": None,
+        "rejection_reasons": [],
+        "erased": True,
+        "erased_at": now,
+        "updated_at": now,
+    }
+    accreditation = document.get("accreditation")
+    if accreditation:
+        fields["accreditation"] = {"status": accreditation.get("status"), "decided_at": accreditation.get("decided_at")}
+    if status in ACTIVE:
+        fields |= {"status": "cancelled", "previous_status": previous}
+    events: list[Any] = [
+        ParticipantErased.caused_by(
+            request, producer=PRODUCER, forum_id=document["forum_id"], participant_id=document["_id"],
+            category=document["category"], country=document["country"], previous_status=previous,
+        )
+    ]
+    revoked = revocation(document, "erased")
+    if revoked is not None:
+        fields |= revoked.set
+        events.extend(revoked.events)
+    return Change(set=fields, events=events)

@@ -1,0 +1,207 @@
+"""Events published by the scheduling service (the forum's programme).
+
+Programme changes become official when the secretariat publishes a release: `programme.published`
+announces it, and every session it moves or cancels gets one `session.rescheduled` or
+`session.cancelled` naming the people affected (people on the session and attendees signed up),
+so the notification service can tell each of them. Session sign-ups, panelist invitations and
+travel support commitments are events too; the reporting service totals them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from shared.contracts.envelope import Contract, Event, Language, Timestamp
+
+SessionCode = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Z][A-Z0-9]*(?:[.-][A-Z0-9]+)*$",
+        description="Session code as printed on the agenda.",
+        examples=["B1.2"],
+    ),
+]
+ForumId = Annotated[
+    str,
+    Field(min_length=1, max_length=80, description="Forum (event pack) id.", examples=["crm-foro-sector-privado-migraciones"]),
+]
+ParticipantRef = Annotated[
+    uuid.UUID,
+    Field(strict=False, description="Registration's id of the participant.", examples=["3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11"]),
+]
+Role = Literal["speaker", "panelist", "moderator", "chair", "rapporteur"]
+PersonId = Annotated[
+    str,
+    Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="Scheduling's id of a person on the programme.", examples=["p-5f2c9a1b"]),
+]
+
+
+class LocalizedText(Contract):
+    """Human-facing text in both languages of the forum."""
+
+    es: str = Field(description="Spanish text.", examples=["Las remesas"])
+    en: str = Field(description="English text.", examples=["Remittances"])
+
+
+class Slot(Contract):
+    """When and where a session takes place."""
+
+    starts_at: Timestamp = Field(description="Start (ISO 8601 with offset).")
+    ends_at: Timestamp = Field(description="End (ISO 8601 with offset).")
+    time_zone: str = Field(description="IANA time zone of the venue.", examples=["America/El_Salvador"])
+    room: str | None = Field(None, description="Room code from the event pack.", examples=["plenary"])
+    room_name: LocalizedText | None = Field(None, description="Room name.")
+
+
+class AffectedPerson(Contract):
+    """Someone a change concerns, with what the notification service needs to reach them."""
+
+    relation: Literal["speaker", "panelist", "moderator", "chair", "rapporteur", "attendee", "waitlisted"] = Field(
+        description="How the person relates to the session.", examples=["attendee"]
+    )
+    participant_id: ParticipantRef | None = Field(
+        None, description="Registration's participant id, when the person is registered."
+    )
+    person_id: PersonId | None = Field(None, description="Scheduling's id, for people on the session.")
+    name: str | None = Field(None, max_length=200, description="Display name (absent once erased).", examples=["Ana López"])
+    email: str | None = Field(None, max_length=254, description="E-mail, when known.", examples=["ana.lopez@example.org"])
+    phone: str | None = Field(None, max_length=20, description="Mobile phone in E.164 form, when known.", examples=["+50370001234"])
+    language: Language = Field("es", description="Language the person reads.", examples=["es"])
+
+
+class ChangeSummary(Contract):
+    """What a release changed compared with the previous one."""
+
+    added: list[SessionCode] = Field(default_factory=list, description="Sessions new in this release.")
+    moved: list[SessionCode] = Field(default_factory=list, description="Sessions whose time or room changed.")
+    cancelled: list[SessionCode] = Field(default_factory=list, description="Sessions cancelled in this release.")
+    people_changed: list[SessionCode] = Field(default_factory=list, description="Sessions whose people changed.")
+    updated: list[SessionCode] = Field(default_factory=list, description="Sessions whose titles, descriptions or audience changed.")
+
+
+class ProgrammePublished(Event):
+    """The secretariat published a new release of the programme (the agenda everyone sees)."""
+
+    event_type: Literal["programme.published"] = "programme.published"
+    forum_id: ForumId
+    release: int = Field(ge=1, description="Release number, 1 for the first.", examples=[2])
+    published_at: Timestamp
+    sessions: int = Field(ge=0, description="Scheduled (not cancelled) items in the release.", examples=[24])
+    warnings: int = Field(ge=0, description="Soft conflicts left in the release (no rapporteur...).", examples=[3])
+    changes: ChangeSummary
+    note: str | None = Field(None, max_length=500, description="The secretariat's note.", examples=["Bloque 2 movido"])
+
+
+class SessionRescheduled(Event):
+    """A published release moved a session (time and/or room)."""
+
+    event_type: Literal["session.rescheduled"] = "session.rescheduled"
+    forum_id: ForumId
+    release: int = Field(ge=1, description="Release that made the change.", examples=[2])
+    session_code: SessionCode
+    title: LocalizedText
+    previous: Slot = Field(description="Where and when it was.")
+    current: Slot = Field(description="Where and when it is now.")
+    affected: list[AffectedPerson] = Field(description="Everyone to tell, each once.")
+
+
+class SessionCancelled(Event):
+    """A published release cancelled a session."""
+
+    event_type: Literal["session.cancelled"] = "session.cancelled"
+    forum_id: ForumId
+    release: int = Field(ge=1, examples=[2])
+    session_code: SessionCode
+    title: LocalizedText
+    previous: Slot = Field(description="Where and when it was to take place.")
+    reason: str | None = Field(None, max_length=500, description="Why, for the people affected.", examples=["Fuerza mayor"])
+    affected: list[AffectedPerson] = Field(description="Everyone to tell, each once.")
+
+
+class _Signup(Event):
+    forum_id: ForumId
+    session_code: SessionCode
+    participant_id: ParticipantRef
+    title: LocalizedText
+    slot: Slot
+
+
+class SessionSignupConfirmed(_Signup):
+    """A confirmed participant holds a seat in a session."""
+
+    event_type: Literal["session.signup_confirmed"] = "session.signup_confirmed"
+
+
+class SessionSignupWaitlisted(_Signup):
+    """The session is full: the participant waits and is promoted in order when a seat frees."""
+
+    event_type: Literal["session.signup_waitlisted"] = "session.signup_waitlisted"
+    position: int = Field(ge=1, description="Place on the session's waitlist.", examples=[2])
+
+
+class SessionSignupPromoted(_Signup):
+    """A waitlisted participant got a seat that a cancellation freed."""
+
+    event_type: Literal["session.signup_promoted"] = "session.signup_promoted"
+
+
+class SessionSignupCancelled(_Signup):
+    """A participant gave up a seat or waitlist place (or lost it with their registration)."""
+
+    event_type: Literal["session.signup_cancelled"] = "session.signup_cancelled"
+    was: Literal["confirmed", "waitlisted"] = Field(description="What the participant held.", examples=["confirmed"])
+
+
+class _Panelist(Event):
+    forum_id: ForumId
+    session_code: SessionCode
+    person_id: PersonId
+    participant_id: ParticipantRef | None = Field(None, description="Registration's id, when registered.")
+    role: Role = Field(description="Role on the session.", examples=["panelist"])
+    country: str | None = Field(None, pattern=r"^[A-Z]{2}$", description="Country represented.", examples=["GT"])
+
+
+class PanelistInvited(_Panelist):
+    """The secretariat invited someone to take part in a session."""
+
+    event_type: Literal["panelist.invited"] = "panelist.invited"
+    travel_support_requested: bool = Field(False, description="The invitation offers travel support.", examples=[True])
+
+
+class PanelistAccepted(_Panelist):
+    """The invited person accepted."""
+
+    event_type: Literal["panelist.accepted"] = "panelist.accepted"
+
+
+class PanelistDeclined(_Panelist):
+    """The invited person declined."""
+
+    event_type: Literal["panelist.declined"] = "panelist.declined"
+
+
+Money = Annotated[
+    Decimal,
+    Field(strict=False, ge=0, max_digits=12, decimal_places=2, description="Amount.", examples=["850.00"]),
+]
+
+
+class TravelSupportCommitted(Event):
+    """Money of the panelist-support budget line committed to an accepted panelist's travel."""
+
+    event_type: Literal["travel_support.committed"] = "travel_support.committed"
+    forum_id: ForumId
+    session_code: SessionCode
+    person_id: PersonId
+    participant_id: ParticipantRef | None = None
+    amount: Money = Field(description="Amount committed (a string with two decimals in JSON).", examples=["850.00"])
+    currency: Literal["USD"] = Field("USD", description="ISO 4217 currency.")
+    budget_line: str = Field(
+        "panelist_support", description="Budget line code from the event pack.", examples=["panelist_support"]
+    )
+    committed_total: Money = Field(description="Everything committed on the line after this commitment.", examples=["2350.00"])
+    line_amount: Money = Field(description="The line's planned amount.", examples=["5000.00"])

@@ -48,9 +48,9 @@ class ServiceRuntime:
         )
         return self.relay
 
-    def notify_outbox(self, collection: str, doc_id: Any) -> None:
+    def notify_outbox(self, collection: str, doc_id: Any, entries: list[dict[str, Any]]) -> None:
         if self.relay is not None:
-            self.relay.notify(collection, doc_id)
+            self.relay.notify(collection, doc_id, entries)
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[ServiceRuntime]:

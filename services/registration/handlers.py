@@ -41,15 +41,14 @@ async def register_submission(submission: RegistrationSubmitted, deps: Registrat
     """Accept, update or refuse a sign-up; returns the participant id."""
     repo, now = deps.repository, deps.clock()
     cause = str(submission.event_id)
+    reasons = domain.refusal_reasons(submission, deps.pack, now)
     for _ in range(3):  # identity races: another submission took this e-mail meanwhile
-        participant_id = await repo.find_id(
-            submission.forum_id, submission_id=submission.submission_id, email=submission.email
-        ) or str(derive_id(submission.forum_id, submission.email))
-        reasons = domain.refusal_reasons(submission, deps.pack, now)
+        current = await repo.find_for_submission(submission.forum_id, submission.submission_id, submission.email)
+        participant_id = current["_id"] if current else str(derive_id(submission.forum_id, submission.email))
         try:
             if reasons:
                 await repo.participants.apply(
-                    participant_id, cause, lambda doc: domain.refuse(doc, submission, reasons, now)
+                    participant_id, cause, lambda doc: domain.refuse(doc, submission, reasons, now), current=current
                 )
                 log.info("sign-up refused", participant_id=participant_id, reasons=[r.code for r in reasons])
                 return participant_id
@@ -58,7 +57,10 @@ async def register_submission(submission: RegistrationSubmitted, deps: Registrat
                 requires_approval=category.requires_approval, accreditation_fields=category.accreditation_fields
             )
             applied = await repo.participants.apply(
-                participant_id, cause, lambda doc: domain.accept(doc, participant_id, submission, rule, now)
+                participant_id,
+                cause,
+                lambda doc: domain.accept(doc, participant_id, submission, rule, now),
+                current=current,
             )
             break
         except DuplicateKeyError:
@@ -95,7 +97,10 @@ async def _allocate_seat(deps: Registration, document: dict[str, Any], cause: Re
         await repo.ledgers.apply(ledger_id(document["forum_id"], category), None, decide)
         seat = seat_box[0]
     await repo.participants.apply(
-        participant_id, f"{cause.event_id}:seat:{category}", lambda doc: domain.seat_decided(doc, seat, cause, now)
+        participant_id,
+        f"{cause.event_id}:seat:{category}",
+        lambda doc: domain.seat_decided(doc, seat, cause, now),
+        current=document,
     )
 
 

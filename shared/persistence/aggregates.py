@@ -57,6 +57,8 @@ def outbox_entry(event: Event) -> dict[str, Any]:
 
 
 Decide = Callable[[dict[str, Any] | None], Change | None]
+OnOutbox = Callable[[str, Any, list[dict[str, Any]]], None]
+_UNREAD: Any = object()
 
 
 class AggregateStore:
@@ -66,7 +68,7 @@ class AggregateStore:
         self,
         collection: AsyncCollection,
         *,
-        on_outbox: Callable[[str, Any], None] | None = None,
+        on_outbox: OnOutbox | None = None,
         attempts: int = 30,
     ) -> None:
         self.collection = collection
@@ -79,14 +81,21 @@ class AggregateStore:
     async def get(self, doc_id: Any) -> dict[str, Any] | None:
         return await self.collection.find_one({"_id": doc_id})
 
-    async def apply(self, doc_id: Any, cause_id: str | None, decide: Decide) -> Applied:
+    async def apply(
+        self, doc_id: Any, cause_id: str | None, decide: Decide, *, current: dict[str, Any] | None = _UNREAD
+    ) -> Applied:
         """Apply `decide` to the document `doc_id` exactly once per `cause_id`.
 
         `decide` receives the current document (None if absent) and returns a `Change`, or None
         for "nothing to do". It may run several times under contention, so it must be pure.
+        `current`, when the caller has just read or written the document, saves the first read;
+        a stale one costs nothing but a retry, because the write checks `version`.
         """
         for _ in range(self._attempts):
-            document = await self.collection.find_one({"_id": doc_id})
+            if current is not _UNREAD:
+                document, current = current, _UNREAD
+            else:
+                document = await self.collection.find_one({"_id": doc_id})
             if document is not None and cause_id is not None and cause_id in document.get("processed", ()):
                 return Applied(document, None, duplicate=True)
             change = decide(document)
@@ -132,6 +141,6 @@ class AggregateStore:
                     continue
                 stored = {**document, **to_set, "version": document["version"] + 1}
             if entries and self._on_outbox is not None:
-                self._on_outbox(self.collection.name, doc_id)
+                self._on_outbox(self.collection.name, doc_id, entries)
             return Applied(stored, change)
         raise ConcurrencyConflict(f"{self.collection.name}/{doc_id}: too many concurrent writers")

@@ -1,8 +1,8 @@
 """The outbox relay: publishes what `AggregateStore` wrote, with confirms, then marks it sent.
 
-Fast path: a write notifies the relay, which publishes at once. Safety net: at start-up and
-every `sweep_seconds` it publishes whatever any document still holds — what a crash between
-the write and the publish left behind. Publishing twice is possible (crash after the confirm,
+Fast path: a write hands the relay the entries it just stored, which are published at once
+without reading them back. Safety net: at start-up and every `sweep_seconds` the relay publishes
+whatever any document still holds — what a crash between the write and the publish left behind. Publishing twice is possible (crash after the confirm,
 before the mark); consumers are idempotent on `event_id`, so it is harmless.
 """
 
@@ -44,14 +44,12 @@ class OutboxRelay:
         self._collections = dict(collections)
         self._sweep_seconds = sweep_seconds
         self._fault = fault
-        self._queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[str, Any, list[dict[str, Any]]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
-        self._idle = asyncio.Event()
 
-    def notify(self, collection: str, doc_id: Any) -> None:
-        """Called right after a write that added events (same task, no I/O)."""
-        self._idle.clear()
-        self._queue.put_nowait((collection, doc_id))
+    def notify(self, collection: str, doc_id: Any, entries: list[dict[str, Any]]) -> None:
+        """Called right after a write that stored `entries` in the document's outbox (no I/O)."""
+        self._queue.put_nowait((collection, doc_id, entries))
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
@@ -70,16 +68,15 @@ class OutboxRelay:
 
     async def flush(self) -> None:
         while not self._queue.empty():
-            collection, doc_id = self._queue.get_nowait()
-            await self._publish_document(collection, doc_id)
+            await self._publish(*self._queue.get_nowait())
 
     async def sweep(self) -> int:
         """Publish every event still in an outbox; returns how many documents held some."""
         found = 0
         for name, collection in self._collections.items():
-            async for document in collection.find({"outbox_pending": True}, {"_id": 1}):
+            async for document in collection.find({"outbox_pending": True}, {"outbox": 1}):
                 found += 1
-                await self._publish_document(name, document["_id"])
+                await self._publish(name, document["_id"], document.get("outbox") or [])
         PENDING.set(found)
         return found
 
@@ -89,22 +86,17 @@ class OutboxRelay:
                 await self.sweep()
                 while True:
                     try:
-                        collection, doc_id = await asyncio.wait_for(
-                            self._queue.get(), timeout=self._sweep_seconds
-                        )
+                        item = await asyncio.wait_for(self._queue.get(), timeout=self._sweep_seconds)
                     except TimeoutError:
                         break
-                    await self._publish_document(collection, doc_id)
+                    await self._publish(*item)
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - broker or database down: the sweep retries later
                 log.exception("outbox relay failed; retrying after the sweep interval")
                 await asyncio.sleep(self._sweep_seconds)
 
-    async def _publish_document(self, collection_name: str, doc_id: Any) -> None:
-        collection = self._collections[collection_name]
-        document = await collection.find_one({"_id": doc_id}, {"outbox": 1})
-        entries = (document or {}).get("outbox") or []
+    async def _publish(self, collection_name: str, doc_id: Any, entries: list[dict[str, Any]]) -> None:
         if not entries:
             return
         if self._fault == CRASH_BEFORE_PUBLISH:
@@ -114,9 +106,13 @@ class OutboxRelay:
         for entry in entries:
             await self.publish_entry(entry)
         sent = [entry["id"] for entry in entries]
-        await collection.update_one({"_id": doc_id}, {"$pull": {"outbox": {"id": {"$in": sent}}}})
-        await collection.update_one(
-            {"_id": doc_id, "outbox": {"$size": 0}}, {"$unset": {"outbox_pending": ""}}
+        # One write removes what was sent and recomputes the flag: events added meanwhile stay.
+        await self._collections[collection_name].update_one(
+            {"_id": doc_id},
+            [
+                {"$set": {"outbox": {"$filter": {"input": "$outbox", "cond": {"$not": [{"$in": ["$$this.id", sent]}]}}}}},
+                {"$set": {"outbox_pending": {"$gt": [{"$size": "$outbox"}, 0]}}},
+            ],
         )
 
     async def publish_entry(self, entry: Mapping[str, Any]) -> None:

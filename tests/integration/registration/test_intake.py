@@ -69,17 +69,17 @@ async def test_invalid_json_and_schema_invalid_payloads_are_dead_lettered_with_a
 async def test_operator_and_where_keys_are_rejected_before_any_database_call(registration: RunningRegistration) -> None:
     calls: list[str] = []
     repository = registration.deps.repository
-    original_find_id, original_apply = repository.find_id, repository.participants.apply
+    original_find, original_apply = repository.find_for_submission, repository.participants.apply
 
-    async def counting_find_id(*args, **kwargs):
-        calls.append("find_id")
-        return await original_find_id(*args, **kwargs)
+    async def counting_find(*args, **kwargs):
+        calls.append("find_for_submission")
+        return await original_find(*args, **kwargs)
 
     async def counting_apply(*args, **kwargs):
         calls.append("apply")
         return await original_apply(*args, **kwargs)
 
-    repository.find_id, repository.participants.apply = counting_find_id, counting_apply
+    repository.find_for_submission, repository.participants.apply = counting_find, counting_apply
     await registration.send(json.dumps(signup(email={"$ne": ""})).encode())
     await registration.send(json.dumps(signup(answers={"$where": "sleep(1000)"})).encode())
     await registration.send(json.dumps(signup(answers={"profile.admin": "true"})).encode())

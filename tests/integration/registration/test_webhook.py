@@ -55,7 +55,7 @@ async def test_replayed_valid_request_makes_one_participant_and_both_rotation_se
 
     async def all_handled() -> bool:
         found = await registration.participants()
-        return len(found) == 2 and all(p.get("outbox_pending") is None for p in found)
+        return len(found) == 2 and not any(p.get("outbox_pending") for p in found)
 
     await eventually(all_handled, what="both participants recorded")
     await registration.tap.drain()

@@ -56,6 +56,13 @@ class ParticipantRepository:
         await self.collection.create_index("badge.token_id", sparse=True)
         await self.collection.create_index("revoked_tokens", sparse=True)
 
+    async def find_for_submission(self, forum_id: str, submission_id: str, email: str) -> dict[str, Any] | None:
+        """The participant a submission names, in one read: by submission id, else by e-mail."""
+        found = await self.collection.find(
+            {"forum_id": forum_id, "$or": [{"submission_ids": submission_id}, {"email": email}]}, limit=2
+        ).to_list()
+        return next((d for d in found if submission_id in d.get("submission_ids", ())), found[0] if found else None)
+
     async def find_id(self, forum_id: str, *, submission_id: str | None = None, email: str | None = None) -> str | None:
         """The participant a submission or request names: by submission id first, then e-mail."""
         if submission_id is not None:

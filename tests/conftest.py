@@ -17,9 +17,19 @@ configure_logging("tests", "WARNING", "console")
 
 @pytest.fixture(scope="session")
 def mongo_url() -> Iterator[str]:
-    """FORO_TEST_MONGO_URL (a real MongoDB) if set, else an embedded SecantusDB server."""
+    """The MongoDB-compatible server every test talks to.
+
+    FORO_TEST_MONGO_URL: an existing MongoDB; FORO_TEST_MONGO=docker: a mongod container through
+    testcontainers (needs a Docker engine); otherwise an embedded SecantusDB server.
+    """
     if url := os.environ.get("FORO_TEST_MONGO_URL"):
         yield url
+        return
+    if os.environ.get("FORO_TEST_MONGO") == "docker":
+        from testcontainers.mongodb import MongoDbContainer
+
+        with MongoDbContainer("mongo:7") as container:
+            yield container.get_connection_url()
         return
     with embedded_mongo() as url:
         yield url

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -10,6 +11,7 @@ import aio_pika
 import pytest
 
 from shared.logging import configure_logging
+from tests.support.bus import delete_namespaces
 from tests.support.servers import broker_url, embedded_mongo
 
 configure_logging("tests", "WARNING", "console")
@@ -40,9 +42,23 @@ def amqp_url() -> str:
     return broker_url()
 
 
+_NAMESPACES: list[str] = []
+
+
 @pytest.fixture
 def namespace() -> str:
-    return "t" + uuid.uuid4().hex[:10]
+    """A fresh prefix for every exchange and queue of one test."""
+    name = "t" + uuid.uuid4().hex[:10]
+    _NAMESPACES.append(name)
+    return name
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _broker_left_clean(amqp_url: str) -> Iterator[None]:
+    """Whatever a test's namespace declared (other services' queues included) goes at the end."""
+    yield
+    if _NAMESPACES:
+        asyncio.run(delete_namespaces(amqp_url, _NAMESPACES))
 
 
 @pytest.fixture

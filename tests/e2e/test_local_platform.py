@@ -15,7 +15,7 @@ import aio_pika
 import pytest
 
 from shared.messaging.topology import Topology
-from tests.support.bus import EventTap, delete_topology
+from tests.support.bus import EventTap
 from tests.support.factories import signup
 from tests.support.servers import free_port, port_free
 
@@ -74,5 +74,3 @@ async def test_launcher_runs_the_platform_and_a_vendor_sign_up_is_confirmed(
             launcher.wait(60)
         except subprocess.TimeoutExpired:
             launcher.kill()
-        queues = [f"{namespace}.{name}" for name in ("registration.registration-submitted", "registration.cancel-requested")]
-        await delete_topology(amqp, Topology(namespace), queues)

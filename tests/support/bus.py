@@ -132,3 +132,32 @@ async def handled_at_least(queue: str, count: int, outcome: str = "ok", timeout:
         return handled(queue, outcome) >= count
 
     await eventually(done, timeout, f"{count} messages {outcome} on {queue}")
+
+
+def broker_names(kind: str) -> list[str]:
+    """Queue or exchange names on the local broker (`rabbitmqctl`, root only); [] if unavailable."""
+    import shutil
+    import subprocess
+
+    if shutil.which("rabbitmqctl") is None:
+        return []
+    result = subprocess.run(
+        ["rabbitmqctl", "-q", f"list_{kind}", "name"], capture_output=True, text=True, timeout=60, check=False
+    )
+    return [line.strip() for line in result.stdout.splitlines()[1:] if line.strip()] if result.returncode == 0 else []
+
+
+async def delete_namespaces(url: str, namespaces: list[str]) -> None:
+    """Delete every queue and exchange a test namespace left behind, whoever declared it."""
+    prefixes = tuple(f"{namespace}." for namespace in namespaces)
+    queues = [name for name in broker_names("queues") if name.startswith(prefixes)]
+    exchanges = [name for name in broker_names("exchanges") if name.startswith(prefixes)]
+    if not queues and not exchanges:
+        return
+    connection = await aio_pika.connect(url)
+    async with connection:
+        channel = await connection.channel()
+        for name in queues:
+            await channel.queue_delete(name)
+        for name in exchanges:
+            await channel.exchange_delete(name)

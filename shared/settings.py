@@ -64,8 +64,11 @@ class ServiceSettings(BaseSettings):
     database: str = Field(description="This service's own MongoDB database.")
     prefetch: int = Field(16, ge=1, le=1000, description="Unacked messages per consumer.")
     delivery_limit: int = Field(
-        5, ge=1, le=100, description="Deliveries of one message before it is dead-lettered."
+        10, ge=1, le=100, description="Deliveries of one message before the broker dead-letters it."
     )
+    retry_attempts: int = Field(5, ge=1, le=50, description="Attempts at a transiently failing message.")
+    retry_base_seconds: float = Field(0.5, gt=0, description="First retry delay; doubles each attempt.")
+    retry_max_seconds: float = Field(60.0, gt=0, description="Longest retry delay.")
     outbox_sweep_seconds: float = Field(
         2.0, gt=0, description="How often the relay looks for events a crash left unpublished."
     )

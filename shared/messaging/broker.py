@@ -9,14 +9,18 @@ from faststream.rabbit import RabbitBroker
 from faststream.rabbit.schemas import Channel
 
 from shared.messaging.consumer import ConsumeMiddleware
-from shared.messaging.topology import Topology
+from shared.messaging.topology import RetryPolicy, Topology
 from shared.settings import ServiceSettings
 
 
 def create_broker(settings: ServiceSettings, *, description: str = "") -> tuple[RabbitBroker, Topology]:
     """A broker with confirms, unroutable publishes raising, bounded prefetch and the consume
     middleware; nothing connects until `broker.start()`."""
-    topology = Topology(settings.namespace, delivery_limit=settings.delivery_limit)
+    topology = Topology(
+        settings.namespace,
+        delivery_limit=settings.delivery_limit,
+        retry=RetryPolicy(settings.retry_attempts, settings.retry_base_seconds, settings.retry_max_seconds),
+    )
     broker = RabbitBroker(
         settings.broker_url.get_secret_value(),
         default_channel=Channel(

@@ -4,13 +4,16 @@
   per handled message, with no personal data;
 - turns *permanent* failures (malformed JSON, schema violations, `InvalidMessage`) into a copy
   in the queue's dead-letter queue, with a readable reason header, then acks the original;
-- leaves *transient* failures (database or broker down) to the broker: the message is nacked and
-  redelivered until the quorum queue's delivery limit dead-letters it. Never retried forever.
+- sends *transient* failures (database or provider down) to the queue's retry queue with a
+  growing delay, and after the last attempt to the dead-letter queue with the reason. Never
+  retried forever, never lost; the quorum queue's delivery limit is the backstop for a process
+  that dies while handling.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +23,12 @@ from faststream import BaseMiddleware
 from prometheus_client import Counter, Histogram
 from pydantic import ValidationError
 
-from shared.messaging.topology import DEAD_LETTER_QUEUE_HEADER, DEAD_LETTER_REASON_HEADER
+from shared.messaging.topology import (
+    ATTEMPT_HEADER,
+    DEAD_LETTER_QUEUE_HEADER,
+    DEAD_LETTER_REASON_HEADER,
+    Topology,
+)
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -104,22 +112,46 @@ class ConsumeMiddleware(BaseMiddleware):
                 return False
             reason = permanent_reason(exc_val)
             if reason is None:
-                HANDLED.labels(self.queue_name, "retry").inc()
-                log.warning(
-                    "message failed, will be redelivered",
-                    outcome="retry",
-                    error=type(exc_val).__name__,
-                    ms=round(elapsed * 1000, 1),
-                )
-                return False
+                attempt = int((self.msg.headers or {}).get(ATTEMPT_HEADER, 0)) + 1
+                topology: Topology = self.context.get("topology")
+                if attempt < topology.retry.attempts:
+                    delay = topology.retry.delay(attempt, random.random())  # noqa: S311 - jitter
+                    await self._retry_later(attempt, delay)
+                    HANDLED.labels(self.queue_name, "retry").inc()
+                    log.warning(
+                        "message failed, retrying later",
+                        outcome="retry",
+                        error=type(exc_val).__name__,
+                        attempt=attempt,
+                        delay_s=round(delay, 2),
+                    )
+                    return True
+                reason = f"gave up after {attempt} attempts: {type(exc_val).__name__}"
             await self._dead_letter(reason)
             HANDLED.labels(self.queue_name, "dead_lettered").inc()
             log.warning("message dead-lettered", outcome="dead_lettered", reason=reason)
-            return True  # suppressed: the original is acked, its copy waits in the DLQ
+            return True  # suppressed: the original is acked, its copy waits in the DLQ or retry queue
         finally:
             structlog.contextvars.unbind_contextvars(
                 "queue", "routing_key", "message_id", "correlation_id", "event_type", "redelivered"
             )
+
+    async def _retry_later(self, attempt: int, delay: float) -> None:
+        raw: aio_pika.IncomingMessage = self.msg
+        headers: dict[str, Any] = dict(raw.headers or {})
+        headers[ATTEMPT_HEADER] = attempt
+        await self.context.get("broker").publish(
+            raw.body,
+            exchange="",
+            routing_key=Topology.retry_queue_name(self.queue_name),
+            headers=headers,
+            content_type=raw.content_type,
+            message_id=raw.message_id,
+            correlation_id=raw.correlation_id,
+            expiration=delay,
+            persist=True,
+            mandatory=True,
+        )
 
     async def _dead_letter(self, reason: str) -> None:
         raw: aio_pika.IncomingMessage = self.msg

@@ -6,7 +6,9 @@
 - `<ns>.events.log`: a stream bound to every domain event: the history a projection is rebuilt
   from, and the reason a domain event is never unroutable while foro runs.
 - one durable quorum queue per consumer, with a delivery limit and a dead-letter queue
-  `<queue>.dlq`; a message that fails `delivery_limit` times, or is refused as invalid, ends there.
+  `<queue>.dlq`; a message refused as invalid, or still failing after its retries, ends there.
+- beside it a retry queue `<queue>.retry`: a failed message waits there (per-message TTL, growing
+  with each attempt) and expires back into its queue. The broker keeps the delay; no handler sleeps.
 """
 
 from __future__ import annotations
@@ -18,12 +20,27 @@ from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExcha
 
 DEAD_LETTER_REASON_HEADER = "x-foro-dead-letter-reason"
 DEAD_LETTER_QUEUE_HEADER = "x-foro-dead-letter-queue"
+ATTEMPT_HEADER = "x-foro-attempt"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter, held by the broker between attempts."""
+
+    attempts: int = 5
+    base_seconds: float = 0.5
+    max_seconds: float = 60.0
+
+    def delay(self, attempt: int, jitter: float) -> float:
+        """Seconds before `attempt` (1-based) is retried; `jitter` in [0, 1) spreads a burst."""
+        return min(self.base_seconds * 2 ** (attempt - 1), self.max_seconds) * (0.5 + jitter / 2)
 
 
 @dataclass(frozen=True)
 class Topology:
     namespace: str = "foro"
-    delivery_limit: int = 5
+    delivery_limit: int = 10
+    retry: RetryPolicy = RetryPolicy()
     event_log_max_bytes: int = 2_000_000_000
 
     @property
@@ -67,6 +84,10 @@ class Topology:
     def dead_letter_queue_name(queue_name: str) -> str:
         return f"{queue_name}.dlq"
 
+    @staticmethod
+    def retry_queue_name(queue_name: str) -> str:
+        return f"{queue_name}.retry"
+
     async def declare(self, broker: RabbitBroker, queue_names: list[str]) -> None:
         """Declare exchanges, the event log and the dead-letter queue of every consumer queue.
 
@@ -90,6 +111,15 @@ class Topology:
                 RabbitQueue(self.dead_letter_queue_name(name), queue_type=QueueType.QUORUM, durable=True)
             )
             await dlq.bind(dlx, routing_key=name)
+            # Classic, because quorum queues (RabbitMQ 3.10) ignore per-message TTL. Expired
+            # messages go back through the default exchange, straight into `name`.
+            await broker.declare_queue(
+                RabbitQueue(
+                    self.retry_queue_name(name),
+                    durable=True,
+                    arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": name},
+                )
+            )
 
 
 def persistent_message(body: bytes, **kwargs: object) -> aio_pika.Message:

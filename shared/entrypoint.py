@@ -1,0 +1,37 @@
+"""What every service's `main.py` does: serve the app, or describe it for AsyncAPI."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import uvicorn
+from fastapi import FastAPI
+from faststream import FastStream
+
+from shared.asyncapi import asyncapi_app, documented_settings
+from shared.logging import configure_logging
+from shared.settings import ServiceSettings
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def serve(service: str, settings_class: type[S], create_app: Callable[[S], FastAPI]) -> None:
+    """Run the service until SIGTERM/SIGINT; in-flight messages finish within the graceful timeout."""
+    settings = settings_class()
+    configure_logging(service, settings.log_level, settings.log_format)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        timeout_graceful_shutdown=int(settings.graceful_timeout),
+    )
+
+
+def documented(
+    service: str, settings_class: type[S], build_runtime: Callable[[S], tuple[Any, Any]], description: str
+) -> FastStream:
+    """The FastStream app `faststream docs gen --factory` reads, built on fixed settings."""
+    runtime, _ = build_runtime(documented_settings(settings_class))
+    return asyncapi_app(runtime.broker, service, description)

@@ -67,9 +67,11 @@ class ServiceRuntime:
             yield self
         finally:
             self.started = False
-            await self.broker.stop()
+            for subscriber in self.broker.subscribers:
+                await subscriber.stop()  # takes no more messages; waits for those in flight
             if self.relay is not None:
-                await self.relay.stop()
+                await self.relay.stop()  # publishes what they wrote, while the connection is open
+            await self.broker.stop()
             for hook in self.on_stop:
                 await hook()
             await self.mongo.close()

@@ -40,6 +40,19 @@ PersonId = Annotated[
 ]
 
 
+TITLE_EXAMPLE = {"es": "Las remesas", "en": "Remittances"}
+SLOT_EXAMPLE = {
+    "starts_at": "2004-11-18T20:30:00Z", "ends_at": "2004-11-18T21:00:00Z", "time_zone": "America/El_Salvador",
+    "room": "plenary", "room_name": {"es": "Salón plenario", "en": "Plenary hall"},
+}
+AFFECTED_EXAMPLE = [
+    {"relation": "speaker", "participant_id": None, "person_id": "p-5f2c9a1b0d3e4f56", "name": "Sam Rivera",
+     "email": "sam.rivera@example.org", "phone": None, "language": "en"},
+    {"relation": "attendee", "participant_id": "3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11", "person_id": None,
+     "name": "Ana López", "email": "ana.lopez@example.org", "phone": "+50370001234", "language": "es"},
+]
+
+
 class LocalizedText(Contract):
     """Human-facing text in both languages of the forum."""
 
@@ -54,7 +67,7 @@ class Slot(Contract):
     ends_at: Timestamp = Field(description="End (ISO 8601 with offset).")
     time_zone: str = Field(description="IANA time zone of the venue.", examples=["America/El_Salvador"])
     room: str | None = Field(None, description="Room code from the event pack.", examples=["plenary"])
-    room_name: LocalizedText | None = Field(None, description="Room name.")
+    room_name: LocalizedText | None = Field(None, description="Room name.", examples=[{"es": "Sala de trabajo A", "en": "Breakout room A"}])
 
 
 class AffectedPerson(Contract):
@@ -64,9 +77,9 @@ class AffectedPerson(Contract):
         description="How the person relates to the session.", examples=["attendee"]
     )
     participant_id: ParticipantRef | None = Field(
-        None, description="Registration's participant id, when the person is registered."
+        None, description="Registration's participant id, when the person is registered.", examples=["3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11"]
     )
-    person_id: PersonId | None = Field(None, description="Scheduling's id, for people on the session.")
+    person_id: PersonId | None = Field(None, description="Scheduling's id, for people on the session.", examples=["p-5f2c9a1b0d3e4f56"])
     name: str | None = Field(None, max_length=200, description="Display name (absent once erased).", examples=["Ana López"])
     email: str | None = Field(None, max_length=254, description="E-mail, when known.", examples=["ana.lopez@example.org"])
     phone: str | None = Field(None, max_length=20, description="Mobile phone in E.164 form, when known.", examples=["+50370001234"])
@@ -76,11 +89,13 @@ class AffectedPerson(Contract):
 class ChangeSummary(Contract):
     """What a release changed compared with the previous one."""
 
-    added: list[SessionCode] = Field(default_factory=list, description="Sessions new in this release.")
-    moved: list[SessionCode] = Field(default_factory=list, description="Sessions whose time or room changed.")
-    cancelled: list[SessionCode] = Field(default_factory=list, description="Sessions cancelled in this release.")
-    people_changed: list[SessionCode] = Field(default_factory=list, description="Sessions whose people changed.")
-    updated: list[SessionCode] = Field(default_factory=list, description="Sessions whose titles, descriptions or audience changed.")
+    added: list[SessionCode] = Field(default_factory=list, description="Sessions new in this release.", examples=[["B2.7"]])
+    moved: list[SessionCode] = Field(default_factory=list, description="Sessions whose time or room changed.", examples=[["B2.1"]])
+    cancelled: list[SessionCode] = Field(default_factory=list, description="Sessions cancelled in this release.", examples=[["B1.3"]])
+    people_changed: list[SessionCode] = Field(default_factory=list, description="Sessions whose people changed.", examples=[["B1.2"]])
+    updated: list[SessionCode] = Field(
+        default_factory=list, description="Sessions whose titles, descriptions or audience changed.", examples=[["B2.2"]]
+    )
 
 
 class ProgrammePublished(Event):
@@ -92,7 +107,10 @@ class ProgrammePublished(Event):
     published_at: Timestamp
     sessions: int = Field(ge=0, description="Scheduled (not cancelled) items in the release.", examples=[24])
     warnings: int = Field(ge=0, description="Soft conflicts left in the release (no rapporteur...).", examples=[3])
-    changes: ChangeSummary
+    changes: ChangeSummary = Field(
+        description="The changelog against the previous release.",
+        examples=[{"added": [], "moved": ["B2.1"], "cancelled": [], "people_changed": ["B1.2"], "updated": []}],
+    )
     note: str | None = Field(None, max_length=500, description="The secretariat's note.", examples=["Bloque 2 movido"])
 
 
@@ -103,10 +121,10 @@ class SessionRescheduled(Event):
     forum_id: ForumId
     release: int = Field(ge=1, description="Release that made the change.", examples=[2])
     session_code: SessionCode
-    title: LocalizedText
-    previous: Slot = Field(description="Where and when it was.")
-    current: Slot = Field(description="Where and when it is now.")
-    affected: list[AffectedPerson] = Field(description="Everyone to tell, each once.")
+    title: LocalizedText = Field(description="Session title.", examples=[TITLE_EXAMPLE])
+    previous: Slot = Field(description="Where and when it was.", examples=[SLOT_EXAMPLE])
+    current: Slot = Field(description="Where and when it is now.", examples=[{**SLOT_EXAMPLE, "room": "breakout_a"}])
+    affected: list[AffectedPerson] = Field(description="Everyone to tell, each once.", examples=[AFFECTED_EXAMPLE])
 
 
 class SessionCancelled(Event):
@@ -114,20 +132,20 @@ class SessionCancelled(Event):
 
     event_type: Literal["session.cancelled"] = "session.cancelled"
     forum_id: ForumId
-    release: int = Field(ge=1, examples=[2])
+    release: int = Field(ge=1, description="Release that cancelled it.", examples=[2])
     session_code: SessionCode
-    title: LocalizedText
-    previous: Slot = Field(description="Where and when it was to take place.")
+    title: LocalizedText = Field(description="Session title.", examples=[TITLE_EXAMPLE])
+    previous: Slot = Field(description="Where and when it was to take place.", examples=[SLOT_EXAMPLE])
     reason: str | None = Field(None, max_length=500, description="Why, for the people affected.", examples=["Fuerza mayor"])
-    affected: list[AffectedPerson] = Field(description="Everyone to tell, each once.")
+    affected: list[AffectedPerson] = Field(description="Everyone to tell, each once.", examples=[AFFECTED_EXAMPLE])
 
 
 class _Signup(Event):
     forum_id: ForumId
     session_code: SessionCode
     participant_id: ParticipantRef
-    title: LocalizedText
-    slot: Slot
+    title: LocalizedText = Field(description="Session title.", examples=[TITLE_EXAMPLE])
+    slot: Slot = Field(description="When and where the session takes place.", examples=[SLOT_EXAMPLE])
 
 
 class SessionSignupConfirmed(_Signup):
@@ -160,7 +178,7 @@ class _Panelist(Event):
     forum_id: ForumId
     session_code: SessionCode
     person_id: PersonId
-    participant_id: ParticipantRef | None = Field(None, description="Registration's id, when registered.")
+    participant_id: ParticipantRef | None = Field(None, description="Registration's id, when registered.", examples=["3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11"])
     role: Role = Field(description="Role on the session.", examples=["panelist"])
     country: str | None = Field(None, pattern=r"^[A-Z]{2}$", description="Country represented.", examples=["GT"])
 
@@ -195,13 +213,36 @@ class TravelSupportCommitted(Event):
 
     event_type: Literal["travel_support.committed"] = "travel_support.committed"
     forum_id: ForumId
+    support_id: uuid.UUID = Field(
+        strict=False, description="Stable id of this commitment (one per session and person); its cancellation names it.",
+        examples=["9a3f4c2e-1b7d-5e60-8f21-6c0d2b9e4a17"],
+    )
     session_code: SessionCode
     person_id: PersonId
-    participant_id: ParticipantRef | None = None
+    participant_id: ParticipantRef | None = Field(None, description="Registration's id, when registered.", examples=["3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11"])
     amount: Money = Field(description="Amount committed (a string with two decimals in JSON).", examples=["850.00"])
-    currency: Literal["USD"] = Field("USD", description="ISO 4217 currency.")
+    currency: Literal["USD"] = Field("USD", description="ISO 4217 currency.", examples=["USD"])
     budget_line: str = Field(
         "panelist_support", description="Budget line code from the event pack.", examples=["panelist_support"]
     )
     committed_total: Money = Field(description="Everything committed on the line after this commitment.", examples=["2350.00"])
     line_amount: Money = Field(description="The line's planned amount.", examples=["5000.00"])
+
+
+class TravelSupportCancelled(Event):
+    """A commitment of panelist support was withdrawn (the panelist declined): its amount is free again."""
+
+    event_type: Literal["travel_support.cancelled"] = "travel_support.cancelled"
+    forum_id: ForumId
+    support_id: uuid.UUID = Field(
+        strict=False, description="The commitment withdrawn.", examples=["9a3f4c2e-1b7d-5e60-8f21-6c0d2b9e4a17"]
+    )
+    session_code: SessionCode
+    person_id: PersonId
+    participant_id: ParticipantRef | None = Field(None, description="Registration's id, when registered.", examples=["3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11"])
+    amount: Money = Field(description="Amount that was committed and is released.", examples=["850.00"])
+    currency: Literal["USD"] = Field("USD", description="ISO 4217 currency.", examples=["USD"])
+    budget_line: str = Field("panelist_support", description="Budget line code.", examples=["panelist_support"])
+    committed_total: Money = Field(description="Everything still committed on the line.", examples=["1500.00"])
+    line_amount: Money = Field(description="The line's planned amount.", examples=["5000.00"])
+    reason: str = Field("declined", description="Why.", examples=["declined"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
@@ -54,6 +54,10 @@ class Contract(BaseModel):
 
 class Event(Contract):
     """Envelope fields, carried by every domain event."""
+
+    exchange: ClassVar[Literal["events", "intake"]] = "events"
+    """Where the outbox publishes it: domain events, or the intake of external sign-ups (a
+    service that signs people up, like expo for exhibitor staff, acts as a form there)."""
 
     event_type: str = Field(
         description="Routing key and type of the event, `<subject>.<past_tense>`.",

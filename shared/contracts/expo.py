@@ -4,7 +4,8 @@ Every event names people and organisations by id only, except where the reader n
 show (an exhibitor's public name on a booth or a launch). Contact details of attendees never
 travel in expo's events: leads stay in expo's database, exported only to the exhibitor who
 captured them. Approved exhibitors' staff are registered by publishing `registration.submitted`
-(see `shared.contracts.registration`) to the intake exchange, like any sign-up form.
+(see `shared.contracts.registration`) to the intake exchange, like any sign-up form. Expo consumes
+registration's participant, badge, consent and erasure events, and scheduling's session sign-ups.
 """
 
 from __future__ import annotations
@@ -149,10 +150,11 @@ class LaunchScheduled(Event):
     forum_id: ForumId
     launch_id: uuid.UUID = Field(strict=False, description="expo's id of the launch.", examples=["5b8f5c2e-1f0c-5d7e-9a57-3c7d5e3b2a10"])
     exhibitor_id: ExhibitorId
-    exhibitor_name: str = Field(max_length=200, examples=["Banco Agrícola"])
+    exhibitor_name: str = Field(max_length=200, description="Who launches, as printed.", examples=["Banco Agrícola"])
     kind: Literal["project", "product", "service"] = Field(description="What is launched.", examples=["product"])
     title: str = Field(max_length=200, description="Title as the exhibitor wrote it.", examples=["Remesa Directa"])
-    description: str | None = Field(None, max_length=1000, examples=["Envíos a cuentas de ahorro en origen."])
+    description: str | None = Field(None, max_length=1000, description="What is launched, in the exhibitor's words.",
+                                    examples=["Envíos a cuentas de ahorro en origen."])
     language: Language = Field("es", description="Language the launch is presented in.", examples=["es"])
     room: PackCode = Field(description="Room code of the expo stage.", examples=["expo_stage"])
     starts_at: Timestamp
@@ -190,24 +192,29 @@ class MeetingRequested(Event):
 
 class MeetingConfirmed(Event):
     """The invitee accepted; the meeting has a slot and a table, clear of both parties' sessions
-    and other meetings."""
+    and other meetings. Published again, with `previous_starts_at` and the reason, when a session
+    one party signed up for later moved the meeting (sessions win)."""
 
     event_type: Literal["meeting.confirmed"] = "meeting.confirmed"
     forum_id: ForumId
-    meeting_id: uuid.UUID = Field(strict=False, examples=["7c1f0a9e-4a39-5d0e-9a57-3c7d5e3b2a10"])
+    meeting_id: uuid.UUID = Field(strict=False, description="expo's id of the meeting.", examples=["7c1f0a9e-4a39-5d0e-9a57-3c7d5e3b2a10"])
     requester: Party
     invitee: Party
     starts_at: Timestamp
     ends_at: Timestamp
     table: int = Field(ge=1, description="Table number in the B2B area.", examples=[4])
+    previous_starts_at: Timestamp | None = Field(
+        None, description="Set when the meeting moved: when it was before.", examples=["2004-11-18T15:45:00Z"])
+    explanation: Explanation | None = Field(None, description="Why it moved (only when it moved).")
 
 
 class MeetingDeclined(Event):
-    """The invitee declined, or no common slot was left."""
+    """The invitee declined, or no common slot was left (also when a session displaced a
+    confirmed meeting and no other slot was free)."""
 
     event_type: Literal["meeting.declined"] = "meeting.declined"
     forum_id: ForumId
-    meeting_id: uuid.UUID = Field(strict=False, examples=["7c1f0a9e-4a39-5d0e-9a57-3c7d5e3b2a10"])
+    meeting_id: uuid.UUID = Field(strict=False, description="expo's id of the meeting.", examples=["7c1f0a9e-4a39-5d0e-9a57-3c7d5e3b2a10"])
     requester: Party
     invitee: Party
     explanation: Explanation
@@ -223,9 +230,9 @@ class JobPosted(Event):
     forum_id: ForumId
     job_id: uuid.UUID = Field(strict=False, description="expo's id of the job.", examples=["1e2d3c4b-5a69-5788-9900-aabbccddeeff"])
     exhibitor_id: ExhibitorId
-    employer_name: str = Field(max_length=200, examples=["Talento de Retorno S.A."])
+    employer_name: str = Field(max_length=200, description="The employer's public name.", examples=["Talento de Retorno S.A."])
     title: str = Field(max_length=200, description="Job title.", examples=["Ingeniera de software"])
-    location: str | None = Field(None, max_length=200, examples=["San Salvador"])
+    location: str | None = Field(None, max_length=200, description="Where the job is.", examples=["San Salvador"])
 
 
 class JobApplicationReceived(Event):
@@ -233,8 +240,8 @@ class JobApplicationReceived(Event):
 
     event_type: Literal["job_application.received"] = "job_application.received"
     forum_id: ForumId
-    application_id: uuid.UUID = Field(strict=False, examples=["0f0e0d0c-0b0a-5908-8706-050403020100"])
-    job_id: uuid.UUID = Field(strict=False, examples=["1e2d3c4b-5a69-5788-9900-aabbccddeeff"])
+    application_id: uuid.UUID = Field(strict=False, description="expo's id of the application.", examples=["0f0e0d0c-0b0a-5908-8706-050403020100"])
+    job_id: uuid.UUID = Field(strict=False, description="The job applied to.", examples=["1e2d3c4b-5a69-5788-9900-aabbccddeeff"])
     exhibitor_id: ExhibitorId
     participant_id: ParticipantRef
 
@@ -244,35 +251,16 @@ class InterviewScheduled(Event):
 
     event_type: Literal["interview.scheduled"] = "interview.scheduled"
     forum_id: ForumId
-    application_id: uuid.UUID = Field(strict=False, examples=["0f0e0d0c-0b0a-5908-8706-050403020100"])
-    job_id: uuid.UUID = Field(strict=False, examples=["1e2d3c4b-5a69-5788-9900-aabbccddeeff"])
+    application_id: uuid.UUID = Field(strict=False, description="expo's id of the application.", examples=["0f0e0d0c-0b0a-5908-8706-050403020100"])
+    job_id: uuid.UUID = Field(strict=False, description="The job applied to.", examples=["1e2d3c4b-5a69-5788-9900-aabbccddeeff"])
     exhibitor_id: ExhibitorId
     participant_id: ParticipantRef
-    booth: BoothCode | None = Field(None, description="Where: the employer's booth, when it has one.")
+    booth: BoothCode | None = Field(None, description="Where: the employer's booth, when it has one.", examples=["J01"])
     starts_at: Timestamp
     ends_at: Timestamp
 
 
-# --- consumed, published by others, not yet in their contract modules ----------------------
-
-
-class BadgeIssued(Event):
-    """Registration issued a badge; its QR carries `token_id`. (Consumed by expo to resolve scans.)"""
-
-    model_config = {"extra": "ignore"}
-
-    event_type: Literal["badge.issued"] = "badge.issued"
-    participant_id: ParticipantRef
-    token_id: str = Field(min_length=4, max_length=200, description="Token printed in the badge QR.", examples=["b-7f3a9c"])
-
-
-class ParticipantErased(Event):
-    """A participant's personal data must be erased everywhere (right to erasure)."""
-
-    model_config = {"extra": "ignore"}
-
-    event_type: Literal["participant.erased"] = "participant.erased"
-    participant_id: ParticipantRef
+# --- commands' parts -------------------------------------------------------------------------
 
 
 class StaffMember(Contract):

@@ -94,6 +94,7 @@ class RegistrationSubmitted(Event):
     `registration.submitted` (or POST it to the signed webhook). Send it again to correct it:
     the same `submission_id`, or the same e-mail for the same forum, updates one participant."""
 
+    exchange = "intake"
     event_type: Literal["registration.submitted"] = "registration.submitted"
     forum_id: str = Field(
         min_length=1, max_length=80, description="Forum (event pack) id.", examples=["crm-foro-sector-privado-migraciones"]
@@ -127,6 +128,7 @@ class RegistrationCancelRequested(Event):
     """A participant (through a form) or the secretariat asks to cancel a registration.
     Name the participant by `participant_id`, or by `email` (with `forum_id`)."""
 
+    exchange = "intake"
     event_type: Literal["registration.cancel_requested"] = "registration.cancel_requested"
     forum_id: str = Field(min_length=1, max_length=80, examples=["crm-foro-sector-privado-migraciones"])
     participant_id: ParticipantId | None = None
@@ -216,12 +218,30 @@ DelegationCode = Annotated[
 ]
 
 
+ForumId = Annotated[
+    str,
+    Field(min_length=1, max_length=80, description="Forum (event pack) id.", examples=["crm-foro-sector-privado-migraciones"]),
+]
+DelegationId = Annotated[
+    str,
+    Field(description="foro's id of the delegation: `<forum_id>:<code>`.",
+          examples=["crm-foro-sector-privado-migraciones:SV"]),
+]
+SeatsUsed = Annotated[int, Field(ge=0, description="Members holding a seat after the change.", examples=[4])]
+Quota = Annotated[int, Field(ge=0, description="Most members the delegation may have at once.", examples=[10])]
+CategoryCode = Annotated[
+    str,
+    Field(pattern=r"^[a-z][a-z0-9_]{0,49}$", description="Participant category code from the event pack.",
+          examples=["official_delegate"]),
+]
+
+
 class FocalPoint(Contract):
     """The person who manages a delegation's members (nominates, substitutes, withdraws)."""
 
     name: Name = Field(description="Full name.", examples=["Marta Rivas"])
     email: Email
-    phone: Phone | None = None
+    phone: Phone | None = Field(None, description="Mobile phone in E.164 form, for SMS.", examples=["+50370001234"])
     language: Language = Field("es", description="Language for what the focal point reads.", examples=["es"])
 
 
@@ -242,7 +262,7 @@ class Delegation(Contract):
     quota: int = Field(ge=0, description="Most members the delegation may have at once.", examples=[10])
     members: list[ParticipantId] = Field(default_factory=list, description="Participant ids holding a seat.")
     head_of_delegation_id: ParticipantId | None = Field(None, description="The member who heads the delegation.")
-    focal_point: FocalPoint | None = None
+    focal_point: FocalPoint | None = Field(None, description="Who manages the members; unset until named.")
 
 
 class DelegationRegistered(Event):
@@ -257,7 +277,7 @@ class DelegationUpdated(Event):
 
     event_type: Literal["delegation.updated"] = "delegation.updated"
     delegation: Delegation
-    changed_fields: list[str] = Field(examples=[["quota", "head_of_delegation_id"]])
+    changed_fields: list[str] = Field(description="Names of the fields that changed.", examples=[["quota", "head_of_delegation_id"]])
 
 
 class DelegationMemberNominated(Event):
@@ -265,45 +285,45 @@ class DelegationMemberNominated(Event):
     registered (pending accreditation when the category requires it)."""
 
     event_type: Literal["delegation.member_nominated"] = "delegation.member_nominated"
-    delegation_id: str = Field(examples=["crm-foro-sector-privado-migraciones:SV"])
-    forum_id: str
+    delegation_id: DelegationId
+    forum_id: ForumId
     participant_id: ParticipantId
-    seats_used: int = Field(ge=0, description="Members after the change.", examples=[4])
-    quota: int = Field(ge=0, examples=[10])
+    seats_used: SeatsUsed
+    quota: Quota
 
 
 class DelegationMemberSubstituted(Event):
     """A member was replaced by another person in the same seat: the delegation does not grow."""
 
     event_type: Literal["delegation.member_substituted"] = "delegation.member_substituted"
-    delegation_id: str = Field(examples=["crm-foro-sector-privado-migraciones:SV"])
-    forum_id: str
+    delegation_id: DelegationId
+    forum_id: ForumId
     replaced_participant_id: ParticipantId = Field(description="The member who leaves (their registration is cancelled).")
     participant_id: ParticipantId = Field(description="The substitute who takes the seat.")
-    seats_used: int = Field(ge=0, examples=[10])
-    quota: int = Field(ge=0, examples=[10])
+    seats_used: SeatsUsed
+    quota: Quota
 
 
 class DelegationMemberWithdrawn(Event):
     """The focal point withdrew a member: the seat is free again, the registration cancelled."""
 
     event_type: Literal["delegation.member_withdrawn"] = "delegation.member_withdrawn"
-    delegation_id: str = Field(examples=["crm-foro-sector-privado-migraciones:SV"])
-    forum_id: str
+    delegation_id: DelegationId
+    forum_id: ForumId
     participant_id: ParticipantId
-    seats_used: int = Field(ge=0, examples=[3])
-    quota: int = Field(ge=0, examples=[10])
+    seats_used: SeatsUsed
+    quota: Quota
 
 
 class DelegationNominationRefused(Event):
     """A nomination foro refused (the delegation is full, say), with reasons for the focal point."""
 
     event_type: Literal["delegation.nomination_refused"] = "delegation.nomination_refused"
-    delegation_id: str = Field(examples=["crm-foro-sector-privado-migraciones:SV"])
-    forum_id: str
-    seats_used: int = Field(ge=0, examples=[10])
-    quota: int = Field(ge=0, examples=[10])
-    reasons: list[FieldProblem] = Field(min_length=1)
+    delegation_id: DelegationId
+    forum_id: ForumId
+    seats_used: SeatsUsed
+    quota: Quota
+    reasons: list[FieldProblem] = Field(min_length=1, description="Why, in Spanish and English, for the person to read.")
 
 
 # --- accreditation -----------------------------------------------------------------------------
@@ -322,7 +342,7 @@ class AccreditationRejected(Event):
 
     event_type: Literal["accreditation.rejected"] = "accreditation.rejected"
     participant: Participant
-    reasons: list[FieldProblem] = Field(min_length=1)
+    reasons: list[FieldProblem] = Field(min_length=1, description="Why, in Spanish and English, for the person to read.")
 
 
 # --- badges and check-in -----------------------------------------------------------------------
@@ -342,20 +362,22 @@ class BadgeIssued(Event):
     token id → participant id, and verify the QR with the shared badge secret."""
 
     event_type: Literal["badge.issued"] = "badge.issued"
-    forum_id: str
+    forum_id: ForumId
     participant_id: ParticipantId
     token_id: BadgeTokenId
-    category: Code = Field(examples=["official_delegate"])
+    category: CategoryCode
 
 
 class BadgeRevoked(Event):
     """A badge token is no longer valid: scanners must refuse it from now on."""
 
     event_type: Literal["badge.revoked"] = "badge.revoked"
-    forum_id: str
+    forum_id: ForumId
     participant_id: ParticipantId
     token_id: BadgeTokenId
-    reason: Literal["cancelled", "rejected", "erased", "reissued", "not_confirmed"] = Field(examples=["cancelled"])
+    reason: Literal["cancelled", "rejected", "erased", "reissued", "not_confirmed"] = Field(
+        description="Why the badge stopped being valid (`reissued`: a new badge replaces it).", examples=["cancelled"]
+    )
 
 
 class AttendeeCheckedIn(Event):
@@ -363,9 +385,9 @@ class AttendeeCheckedIn(Event):
     `event_id` is derived from participant, point and day, so it is the same on any republish."""
 
     event_type: Literal["attendee.checked_in"] = "attendee.checked_in"
-    forum_id: str
+    forum_id: ForumId
     participant_id: ParticipantId
-    category: Code = Field(examples=["media"])
+    category: CategoryCode
     country: CountryCode
     point: Code = Field(description="Check-in point: `entrance`, `expo` or a room code of the pack.", examples=["entrance"])
     day: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="Local date at the venue.", examples=["2026-11-18"])
@@ -380,10 +402,10 @@ class ParticipantConsentChanged(Event):
     exhibitors when `share_with_exhibitors` is false; the photo desk honours `photos`."""
 
     event_type: Literal["participant.consent_changed"] = "participant.consent_changed"
-    forum_id: str
+    forum_id: ForumId
     participant_id: ParticipantId
     consents: Consents
-    changed: list[str] = Field(min_length=1, examples=[["photos"]])
+    changed: list[str] = Field(min_length=1, description="Names of the consents that changed.", examples=[["photos"]])
 
 
 class ParticipantErasureRequested(Event):
@@ -391,7 +413,7 @@ class ParticipantErasureRequested(Event):
     only, so that no personal data lands in a dead-letter queue."""
 
     event_type: Literal["participant.erasure_requested"] = "participant.erasure_requested"
-    forum_id: str = Field(min_length=1, max_length=80, examples=["crm-foro-sector-privado-migraciones"])
+    forum_id: ForumId
     participant_id: ParticipantId
 
 
@@ -412,7 +434,7 @@ class ParticipantErased(Event):
     """
 
     event_type: Literal["participant.erased"] = "participant.erased"
-    forum_id: str
+    forum_id: ForumId
     participant_id: ParticipantId
     category: Code = Field(description="Kept for statistics.", examples=["civil_society"])
     country: CountryCode = Field(description="Kept for statistics.")

@@ -32,6 +32,7 @@ Day = Annotated[date, Field(strict=False, description="A date (YYYY-MM-DD).", ex
 Cents = Annotated[int, Field(description="Amount in cents of the budget currency.", examples=[412_500])]
 
 ConclusionStatus = Literal["draft", "submitted", "approved"]
+OWNER_EXAMPLE = {"kind": "country", "code": "SV", "name": "El Salvador", "contact_email": "focal@rree.gob.sv", "language": "es"}
 ActionItemStatus = Literal["planned", "in_progress", "done", "cancelled"]
 OwnerKind = Literal["country", "organisation", "sector"]
 
@@ -52,7 +53,11 @@ class ConclusionEvent(Event):
     conclusion_id: ConclusionId
     session_code: SessionCode
     languages: list[Language] = Field(min_length=1, description="Languages the conclusion is written in.", examples=[["es", "en"]])
-    texts: dict[Language, ConclusionText] = Field(description="The conclusion, by language.")
+    texts: dict[Language, ConclusionText] = Field(
+        description="The conclusion, by language.",
+        examples=[{"es": {"title": "Remesas productivas", "key_issues": "Costo de los envíos.",
+                          "discussion": "Los panelistas…", "way_forward": "Crear un fondo…"}}],
+    )
 
 
 class ConclusionDrafted(ConclusionEvent):
@@ -87,10 +92,13 @@ class ActionItemEvent(Event):
     forum_id: ForumId
     action_item_id: ActionItemId
     title: dict[Language, str] = Field(description="Title of the line of action, by language.", examples=[{"es": "Fondo de remesas", "en": "Remittance fund"}])
-    owner: ActionOwner
+    owner: ActionOwner = Field(description="Who carries the item forward.", examples=[OWNER_EXAMPLE])
     deadline: Day = Field(description="Date by which the item is due (forum's local calendar).")
     status: ActionItemStatus = Field(description="Status after the change.", examples=["planned"])
-    conclusion_ids: list[Annotated[uuid.UUID, Field(strict=False)]] = Field(default_factory=list, description="Conclusions the item derives from.")
+    conclusion_ids: list[Annotated[uuid.UUID, Field(strict=False)]] = Field(
+        default_factory=list, description="Conclusions the item derives from.",
+        examples=[["5a1d7c52-8d2b-5a55-9b4e-0e2a6b1f3c21"]],
+    )
 
 
 class ActionItemCreated(ActionItemEvent):
@@ -115,10 +123,10 @@ class ActionItemFollowUpDue(Event):
     forum_id: ForumId
     action_item_id: ActionItemId
     title: str = Field(description="Title in the owner's language.", examples=["Fondo de remesas"])
-    owner: ActionOwner
-    deadline: Day
+    owner: ActionOwner = Field(description="Whom to remind: e-mail and language.", examples=[OWNER_EXAMPLE])
+    deadline: Day = Field(description="The deadline that passed.")
     days_overdue: int = Field(ge=1, description="Days since the deadline.", examples=[3])
-    status: ActionItemStatus = Field(examples=["in_progress"])
+    status: ActionItemStatus = Field(description="Status of the item (open).", examples=["in_progress"])
 
 
 class BudgetThresholdCrossed(Event):
@@ -130,12 +138,15 @@ class BudgetThresholdCrossed(Event):
     threshold_percent: Literal[80, 100] = Field(description="The threshold crossed.", examples=[80])
     planned_cents: Cents
     consumed_cents: Cents
-    currency: str = Field("USD", pattern=r"^[A-Z]{3}$", examples=["USD"])
+    currency: str = Field("USD", pattern=r"^[A-Z]{3}$", description="ISO 4217 currency.", examples=["USD"])
 
 
 class ReportFile(Contract):
-    format: Literal["html", "pdf"] = Field(examples=["pdf"])
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Content hash of the file.")
+    format: Literal["html", "pdf"] = Field(description="File format.", examples=["pdf"])
+    sha256: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="Content hash of the file.",
+        examples=["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"],
+    )
     size: int = Field(ge=0, description="Bytes.", examples=[183_204])
 
 
@@ -145,7 +156,10 @@ class ReportGenerated(Event):
     event_type: Literal["report.generated"] = "report.generated"
     forum_id: ForumId
     report_id: str = Field(description="Id of this version.", examples=["memoria-es-3f2a9c1b0d4e"])
-    kind: Literal["memoria", "base_document"] = Field(examples=["memoria"])
-    language: Language
-    files: list[ReportFile] = Field(min_length=1)
-    final: bool = Field(False, description="Generated at the end of the forum (the published version).")
+    kind: Literal["memoria", "base_document"] = Field(description="Which document.", examples=["memoria"])
+    language: Language = Field(description="Language of this version.", examples=["es"])
+    files: list[ReportFile] = Field(
+        min_length=1, description="The renderings, each with its hash (GET /memoria/{report_id}.{format}).",
+        examples=[[{"format": "pdf", "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "size": 183204}]],
+    )
+    final: bool = Field(False, description="Generated at the end of the forum (the published version).", examples=[True])

@@ -51,6 +51,7 @@ def outbox_entry(event: Event) -> dict[str, Any]:
     return {
         "id": str(event.event_id),
         "type": event.event_type,
+        "exchange": event.exchange,
         "body": event.model_dump(mode="json"),
         "added_at": datetime.now(UTC),
     }

@@ -117,9 +117,10 @@ class OutboxRelay:
 
     async def publish_entry(self, entry: Mapping[str, Any]) -> None:
         body = entry["body"]
+        exchange = self._topology.intake if entry.get("exchange") == "intake" else self._topology.events
         await self._broker.publish(
             json.dumps(body, ensure_ascii=False).encode(),
-            exchange=self._topology.events,
+            exchange=exchange,
             routing_key=entry["type"],
             message_id=entry["id"],
             correlation_id=body.get("correlation_id") or entry["id"],

@@ -45,6 +45,7 @@ class ServiceRuntime:
             collections,
             sweep_seconds=self.settings.outbox_sweep_seconds,
             fault=fault,
+            concurrency=self.settings.outbox_concurrency,
         )
         return self.relay
 

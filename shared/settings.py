@@ -72,6 +72,7 @@ class ServiceSettings(BaseSettings):
     outbox_sweep_seconds: float = Field(
         2.0, gt=0, description="How often the relay looks for events a crash left unpublished."
     )
+    outbox_concurrency: int = Field(8, ge=1, le=64, description="Documents the relay publishes at once.")
     graceful_timeout: float = Field(15.0, gt=0, description="Seconds to finish in-flight messages.")
     api_tokens: list[SecretStr] = Field(
         default_factory=list,

@@ -1,7 +1,8 @@
 """The outbox relay: publishes what `AggregateStore` wrote, with confirms, then marks it sent.
 
 Fast path: a write hands the relay the entries it just stored, which are published at once
-without reading them back. Safety net: at start-up and every `sweep_seconds` the relay publishes
+without reading them back, several documents at a time (`concurrency`), one document's batches
+always in the order they were written. Safety net: at start-up and every `sweep_seconds` the relay publishes
 whatever any document still holds — what a crash between the write and the publish left behind. Publishing twice is possible (crash after the confirm,
 before the mark); consumers are idempotent on `event_id`, so it is harmless.
 """
@@ -38,6 +39,7 @@ class OutboxRelay:
         *,
         sweep_seconds: float = 2.0,
         fault: str | None = None,
+        concurrency: int = 8,
     ) -> None:
         self._broker = broker
         self._topology = topology
@@ -46,6 +48,9 @@ class OutboxRelay:
         self._fault = fault
         self._queue: asyncio.Queue[tuple[str, Any, list[dict[str, Any]]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._slots = asyncio.Semaphore(concurrency)
+        # The last publishing task of each document: the next batch of that document waits for it.
+        self._tails: dict[tuple[str, Any], asyncio.Task[None]] = {}
 
     def notify(self, collection: str, doc_id: Any, entries: list[dict[str, Any]]) -> None:
         """Called right after a write that stored `entries` in the document's outbox (no I/O)."""
@@ -67,6 +72,8 @@ class OutboxRelay:
         self._task = None
 
     async def flush(self) -> None:
+        if self._tails:
+            await asyncio.gather(*list(self._tails.values()), return_exceptions=True)
         while not self._queue.empty():
             await self._publish(*self._queue.get_nowait())
 
@@ -89,12 +96,29 @@ class OutboxRelay:
                         item = await asyncio.wait_for(self._queue.get(), timeout=self._sweep_seconds)
                     except TimeoutError:
                         break
-                    await self._publish(*item)
+                    await self._dispatch(item)
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - broker or database down: the sweep retries later
                 log.exception("outbox relay failed; retrying after the sweep interval")
                 await asyncio.sleep(self._sweep_seconds)
+
+    async def _dispatch(self, item: tuple[str, Any, list[dict[str, Any]]]) -> None:
+        await self._slots.acquire()
+        key = (item[0], item[1])
+        task = asyncio.create_task(self._publish_after(self._tails.get(key), item))
+        self._tails[key] = task
+        task.add_done_callback(lambda done: self._tails.pop(key, None) if self._tails.get(key) is done else None)
+
+    async def _publish_after(self, previous: asyncio.Task[None] | None, item: tuple[str, Any, list[dict[str, Any]]]) -> None:
+        try:
+            if previous is not None:
+                await asyncio.gather(previous, return_exceptions=True)
+            await self._publish(*item)
+        except Exception:  # noqa: BLE001 - broker or database down: the sweep republishes it
+            log.warning("outbox publish failed; the sweep will retry", exc_info=True)
+        finally:
+            self._slots.release()
 
     async def _publish(self, collection_name: str, doc_id: Any, entries: list[dict[str, Any]]) -> None:
         if not entries:

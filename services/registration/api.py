@@ -55,6 +55,9 @@ class ParticipantView(BaseModel):
     answers: dict[str, str] = {}
     submission_ids: list[str] = []
     rejection_reasons: list[dict[str, str]] = []
+    accreditation: dict[str, Any] | None = Field(None, description="Secretariat's decision: status, decided_at.")
+    badge: dict[str, Any] | None = Field(None, description="The live badge: token_id, issued_at, category.")
+    erased: bool = Field(False, description="Personal data erased on request; the record stays for statistics.")
     created_at: datetime | None = None
     updated_at: datetime | None = None
 

@@ -11,6 +11,8 @@ from services.registration.publishers import declare_publishers
 from services.registration.repository import ParticipantRepository
 from services.registration.settings import RegistrationSettings
 from services.registration.subscribers import SERVICE, register_subscribers
+from services.registration.subscribers_lifecycle import register_lifecycle_subscribers
+from services.registration.secretariat_api import build_depth_routers
 from shared.http import create_http_app
 from shared.messaging.broker import create_broker
 from shared.pack import load_pack
@@ -36,6 +38,7 @@ def build_runtime(settings: RegistrationSettings | None = None) -> tuple[Service
 
     router = RabbitRouter()
     runtime.queue_names = register_subscribers(router, topology, deps)
+    runtime.queue_names += register_lifecycle_subscribers(router, topology, deps)
     declare_publishers(router, topology)
     broker.include_router(router)
     return runtime, deps
@@ -48,7 +51,10 @@ def create_app(settings: RegistrationSettings | None = None) -> FastAPI:
         runtime,
         title="foro · registration",
         description=DESCRIPTION,
-        routers=api.build_routers(deps, settings, runtime.broker, runtime.topology),
+        routers=[
+            *api.build_routers(deps, settings, runtime.broker, runtime.topology),
+            *build_depth_routers(deps, settings, runtime.broker, runtime.topology),
+        ],
     )
     app.state.deps = deps
     return app

@@ -17,6 +17,7 @@ from typing import Any
 import structlog
 
 from services.registration import domain_delegations as rules
+from services.registration.domain import ACTIVE
 from services.registration.handlers import Registration, cancel_registration, register_submission
 from shared.contracts.envelope import FieldProblem, derive_id
 from shared.contracts.registration import Consents, RegistrationCancelRequested, RegistrationSubmitted
@@ -129,6 +130,20 @@ async def _other_delegation(deps: Registration, participant_id: str, doc_id: str
     return None
 
 
+async def _check_person(deps: Registration, participant_id: str, doc_id: str, category: str) -> None:
+    """A focal point registers people into the delegation; never edits someone else's registration."""
+    if await _other_delegation(deps, participant_id, doc_id):
+        raise _in_other_delegation()
+    existing = await deps.repository.get(participant_id)
+    if existing and existing.get("status") in ACTIVE and existing.get("category") != category:
+        raise rules.DelegationRefused(
+            "registered_in_another_category",
+            "La persona ya está inscrita en otra categoría; la Secretaría puede cambiarla.",
+            "The person is already registered in another category; the secretariat can change it.",
+            "email",
+        )
+
+
 def _in_other_delegation() -> rules.DelegationRefused:
     return rules.DelegationRefused(
         "member_of_another_delegation",
@@ -148,8 +163,7 @@ async def nominate_member(code: str, nominee: Nominee, deps: Registration) -> Me
     document = await delegation(code, deps)
     doc_id = document["_id"]
     participant_id = await _participant_id(deps, nominee.email)
-    if await _other_delegation(deps, participant_id, doc_id):
-        raise _in_other_delegation()
+    await _check_person(deps, participant_id, doc_id, document["category"])
     nomination_id = str(uuid.uuid4())
     _submission(document, nominee, nomination_id)  # validates before the seat is taken
     outcome: list[str] = []
@@ -165,6 +179,15 @@ async def nominate_member(code: str, nominee: Nominee, deps: Registration) -> Me
         return MemberResult("refused", reasons=(rules.full_reason(applied.document or document).problem,))
     stored_id = (applied.document or {}).get("nominations", {}).get(participant_id, nomination_id)
     status = await _register(deps, _submission(applied.document or document, nominee, stored_id))
+    if status == "rejected":
+        # The sign-up itself was refused (registration closed, say): the seat goes back.
+        await deps.repository.delegations.apply(
+            doc_id, None, lambda doc: rules.withdraw(doc, participant_id, deps.clock())
+        )
+        refused = await deps.repository.get(participant_id) or {}
+        reasons = tuple(FieldProblem.model_validate(r) for r in refused.get("rejection_reasons", []))
+        log.info("nomination refused", delegation_id=doc_id, participant_id=participant_id, reason="sign_up_refused")
+        return MemberResult("refused", participant_id, status, reasons or (rules.full_reason(document).problem,))
     log.info("member nominated", delegation_id=doc_id, participant_id=participant_id, outcome=outcome[0])
     return MemberResult(outcome[0], participant_id, status)
 
@@ -173,8 +196,7 @@ async def substitute_member(code: str, replaced_id: str, nominee: Nominee, deps:
     document = await delegation(code, deps)
     doc_id = document["_id"]
     substitute_id = await _participant_id(deps, nominee.email)
-    if await _other_delegation(deps, substitute_id, doc_id):
-        raise _in_other_delegation()
+    await _check_person(deps, substitute_id, doc_id, document["category"])
     nomination_id = str(uuid.uuid4())
     _submission(document, nominee, nomination_id)
     applied = await deps.repository.delegations.apply(
@@ -190,7 +212,14 @@ async def substitute_member(code: str, replaced_id: str, nominee: Nominee, deps:
 
 async def withdraw_member(code: str, participant_id: str, deps: Registration) -> MemberResult:
     document = await delegation(code, deps)
-    if participant_id not in document.get("members", []) and await deps.repository.get(participant_id) is None:
+    if participant_id not in document.get("members", []):
+        if participant_id in document.get("nominations", {}):
+            # Withdrawn before (a retried call): make sure the cancellation happened, change nothing else.
+            await _cancel(deps, participant_id, derive_id(document["nominations"][participant_id], "withdrawn"),
+                          "withdrawn by the delegation")
+            current = await deps.repository.get(participant_id)
+            return MemberResult("withdrawn", participant_id, current["status"] if current else None)
+        # Never this delegation's: a focal point cannot cancel other people's registrations.
         raise rules.DelegationRefused(
             "not_a_member", "La persona no es miembro de la delegación.",
             "The person is not a member of the delegation.", "participant_id",
@@ -198,7 +227,9 @@ async def withdraw_member(code: str, participant_id: str, deps: Registration) ->
     await deps.repository.delegations.apply(
         document["_id"], None, lambda doc: rules.withdraw(doc, participant_id, deps.clock())
     )
-    await _cancel(deps, participant_id, uuid.uuid4(), "withdrawn by the delegation")
+    nomination = document.get("nominations", {}).get(participant_id)
+    event_id = derive_id(nomination, "withdrawn") if nomination else uuid.uuid4()
+    await _cancel(deps, participant_id, event_id, "withdrawn by the delegation")
     current = await deps.repository.get(participant_id)
     return MemberResult("withdrawn", participant_id, current["status"] if current else None)
 
@@ -211,3 +242,11 @@ async def _cancel(deps: Registration, participant_id: str, event_id: uuid.UUID, 
         await cancel_registration(request, deps)
     except InvalidMessage:
         pass  # never registered (a seat taken by a nomination whose sign-up did not go through)
+
+
+async def leave_delegations(participant_id: str, deps: Registration) -> None:
+    """A member whose registration ended (cancelled by them or the secretariat) frees their seat."""
+    for doc_id in await deps.repository.delegations_with_member_or_contact(participant_id, None):
+        await deps.repository.delegations.apply(
+            doc_id, None, lambda doc: rules.withdraw(doc, participant_id, deps.clock()) if doc else None
+        )

@@ -19,6 +19,7 @@ from shared.contracts.envelope import FieldProblem
 from shared.contracts.registration import (
     AccreditationRequested,
     Participant,
+    ParticipantConsentChanged,
     RegistrationCancelled,
     RegistrationCancelRequested,
     RegistrationConfirmed,
@@ -248,6 +249,15 @@ def accept(
         if fields.get("status") == "pending_approval":
             events.append(
                 AccreditationRequested.caused_by(submission, producer=PRODUCER, participant=participant_snapshot(updated))
+            )
+        if "consents" in changed:
+            # Consents travel on their own event too: consumers follow one event for every path.
+            before = document.get("consents") or {}
+            events.append(
+                ParticipantConsentChanged.caused_by(
+                    submission, producer=PRODUCER, forum_id=document["forum_id"], participant_id=document["_id"],
+                    consents=submission.consents, changed=[k for k, v in consents.items() if before.get(k) != v],
+                )
             )
     return Change(set=fields, events=events)
 

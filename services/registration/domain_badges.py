@@ -136,6 +136,9 @@ def checkin_refusal(document: dict[str, Any] | None, token_id: str, needs_accred
                        "The badge does not belong to any registered person.")
     badge = document.get("badge") or {}
     if badge.get("token_id") != token_id or not may_hold_badge(document, needs_accreditation):
-        return problem("token", "revoked_token", "Esta credencial fue revocada: la persona debe pasar por acreditación.",
-                       "This badge has been revoked: the person must go to the accreditation desk.")
+        return problem(
+            "token", "revoked_token",
+            "Esta credencial fue revocada: la persona debe pasar por acreditación.",
+            "This badge has been revoked: the person must go to the accreditation desk.",
+        )
     return None

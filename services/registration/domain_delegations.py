@@ -148,7 +148,11 @@ def register(
     fields = {name: wanted[name] for name in changed} | {"updated_at": now}
     return Change(
         set=fields,
-        events=[DelegationUpdated(producer=PRODUCER, delegation=snapshot({**document, **fields}), changed_fields=changed)],
+        events=[
+            DelegationUpdated(
+                producer=PRODUCER, delegation=snapshot({**document, **fields}), changed_fields=changed
+            )
+        ],
     )
 
 
@@ -222,7 +226,7 @@ def substitute(
 ) -> Change | None:
     """Put `substitute_id` in `replaced_id`'s seat; None if that was done already."""
     members = list(document.get("members", []))
-    if substitute_id in members and replaced_id not in members:
+    if substitute_id in members and document.get("substitutions", {}).get(substitute_id) == replaced_id:
         return None  # done before: a replay of the same substitution
     if replaced_id not in members:
         raise DelegationRefused(
@@ -238,6 +242,8 @@ def substitute(
     fields: dict[str, Any] = {"members": members, "updated_at": now}
     if nomination_id is not None:
         fields["nominations"] = {**document.get("nominations", {}), substitute_id: nomination_id}
+    # Who replaced whom: a replay is recognised, and never cancels anyone outside the delegation.
+    fields["substitutions"] = {**document.get("substitutions", {}), substitute_id: replaced_id}
     if document.get("head_of_delegation_id") == replaced_id:
         fields["head_of_delegation_id"] = substitute_id  # the substitute stands in for the head too
     return Change(

@@ -12,7 +12,12 @@ from typing import Any
 
 from services.registration.domain import ACTIVE, ALLOCATING, PRODUCER
 from services.registration.domain_badges import revocation
-from shared.contracts.registration import Consents, ParticipantConsentChanged, ParticipantErased, ParticipantErasureRequested
+from shared.contracts.registration import (
+    Consents,
+    ParticipantConsentChanged,
+    ParticipantErased,
+    ParticipantErasureRequested,
+)
 from shared.persistence.aggregates import Change
 
 ERASED_NAME = "—"
@@ -59,7 +64,7 @@ def erase(document: dict[str, Any] | None, request: ParticipantErasureRequested,
         "job_title": None,
         "answers": {},
         "submission_ids": [],  # the form vendor's ids would link the record back to the person
-        "consents": {"privacy_policy": False, "listed_publicly": False, "photos": False, "share_with_exhibitors": False},
+        "consents": dict.fromkeys(("privacy_policy", *OPTIONAL_CONSENTS), False),
         "cancel_reason": None,
         "rejection_reasons": [],
         "erased": True,

@@ -5,7 +5,20 @@ from __future__ import annotations
 from faststream.rabbit import RabbitRouter
 
 from shared.contracts.registration import (
+    AccreditationApproved,
+    AccreditationRejected,
     AccreditationRequested,
+    AttendeeCheckedIn,
+    BadgeIssued,
+    BadgeRevoked,
+    DelegationMemberNominated,
+    DelegationMemberSubstituted,
+    DelegationMemberWithdrawn,
+    DelegationNominationRefused,
+    DelegationRegistered,
+    DelegationUpdated,
+    ParticipantConsentChanged,
+    ParticipantErased,
     RegistrationCancelled,
     RegistrationConfirmed,
     RegistrationPromoted,
@@ -23,6 +36,19 @@ PUBLISHED = (
     AccreditationRequested,
     RegistrationCancelled,
     RegistrationPromoted,
+    AccreditationApproved,
+    AccreditationRejected,
+    DelegationRegistered,
+    DelegationUpdated,
+    DelegationMemberNominated,
+    DelegationMemberSubstituted,
+    DelegationMemberWithdrawn,
+    DelegationNominationRefused,
+    BadgeIssued,
+    BadgeRevoked,
+    AttendeeCheckedIn,
+    ParticipantConsentChanged,
+    ParticipantErased,
 )
 
 

@@ -330,7 +330,8 @@ class DelegationNominationRefused(Event):
 
 
 class AccreditationApproved(Event):
-    """The secretariat accredited the participant; a seat is allocated next (confirmed or waitlisted)."""
+    """The secretariat accredited the participant. A seat is allocated next: `registration.confirmed`
+    or `registration.waitlisted` follows, and tells the outcome (`participant.status` here is provisional)."""
 
     event_type: Literal["accreditation.approved"] = "accreditation.approved"
     participant: Participant
@@ -412,6 +413,7 @@ class ParticipantErasureRequested(Event):
     """The secretariat asks to erase a participant's personal data (right to erasure). Carries ids
     only, so that no personal data lands in a dead-letter queue."""
 
+    exchange = "intake"
     event_type: Literal["participant.erasure_requested"] = "participant.erasure_requested"
     forum_id: ForumId
     participant_id: ParticipantId

@@ -76,3 +76,56 @@ async def registration(registration_settings: RegistrationSettings, amqp: aio_pi
     cleanup = create_mongo_client(registration_settings.mongo_url.get_secret_value())
     await cleanup.drop_database(registration_settings.database)
     await cleanup.close()
+
+
+# --- delegations, accreditation, badges, check-in, erasure ------------------------------------------
+
+BADGE_SECRET = "badge-secret-for-tests"
+
+
+@pytest.fixture
+def badge_settings(registration_settings: RegistrationSettings) -> RegistrationSettings:
+    """Registration settings with badges enabled; a test module uses them by overriding
+    `registration_settings` with `badge_settings`."""
+    return registration_settings.model_copy(update={"badge_secret": SecretStr(BADGE_SECRET)})
+
+
+@pytest.fixture
+async def secretariat(registration: RunningRegistration) -> AsyncIterator[Any]:
+    """An HTTP client of the running registration app, with the secretariat's token."""
+    import httpx
+
+    transport = httpx.ASGITransport(app=registration.app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://registration", headers={"Authorization": f"Bearer {API_TOKEN}"}
+    ) as client:
+        yield client
+
+
+async def participant_id_of(service: RunningRegistration, email: str) -> str:
+    """The id of the participant with `email`, once the sign-up is stored."""
+    from tests.support.bus import eventually
+
+    found: list[str] = []
+
+    async def stored() -> bool:
+        document = await service.deps.repository.collection.find_one({"email": email.lower()}, {"_id": 1})
+        if document:
+            found.append(document["_id"])
+        return bool(document)
+
+    await eventually(stored, what="the participant is stored")
+    return found[0]
+
+
+async def outbox_published(service: RunningRegistration) -> None:
+    """Wait until every outbox (participants, ledgers, delegations) has been published."""
+    from tests.support.bus import eventually
+
+    async def empty() -> bool:
+        for collection in service.deps.repository.outbox_collections.values():
+            if await collection.count_documents({"outbox_pending": True}):
+                return False
+        return True
+
+    await eventually(empty, what="every outbox published")

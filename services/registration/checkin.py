@@ -1,0 +1,85 @@
+"""Check-in use case: a scanned badge token at a named point (entrance, expo, a room).
+
+The token's signature and forum are checked first (`shared/badges.py`), then the issuer's state:
+a revoked token, or a participant no longer confirmed, is refused with a reason the door staff can
+read. The first scan per participant, point and local day records the check-in and publishes
+`attendee.checked_in`; later scans that day answer "already checked in" and publish nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from pydantic import SecretStr
+
+from services.registration import domain_badges
+from services.registration.badges import needs_accreditation
+from services.registration.domain import problem
+from services.registration.handlers import Registration
+from shared.badges import BadgeTokenRefused, verify_badge_token
+from shared.contracts.envelope import FieldProblem
+
+log = structlog.get_logger("foro.registration.checkin")
+
+
+@dataclass(frozen=True)
+class CheckinResult:
+    first: bool
+    checkin_id: str
+    point: str
+    day: str
+    participant: dict[str, Any]
+
+
+class CheckinRefused(Exception):  # noqa: N818 - it names the outcome
+    def __init__(self, problem: FieldProblem, status: int = 403) -> None:
+        super().__init__(problem.message_en)
+        self.problem = problem
+        self.status = status
+
+
+def points(deps: Registration, named: list[str]) -> list[str]:
+    """Where badges are scanned: the named points of the settings and every room of the pack."""
+    return [*named, *(room.code for room in deps.pack.programme.rooms if room.code not in named)]
+
+
+async def check_in(
+    token: str, point: str, deps: Registration, secrets: list[SecretStr], named_points: list[str]
+) -> CheckinResult:
+    if point not in points(deps, named_points):
+        raise CheckinRefused(
+            problem("point", "unknown_point", "Punto de control desconocido.", "Unknown check-in point."), 422
+        )
+    try:
+        verified = verify_badge_token(secrets, token, forum_id=deps.pack.forum.id)
+    except BadgeTokenRefused as refused:
+        log.info("check-in refused", point=point, reason=refused.code)
+        raise CheckinRefused(problem("token", refused.code, refused.message_es, refused.message_en)) from None
+    document = await deps.repository.find_by_badge_token(verified.token_id)
+    refused_problem = domain_badges.checkin_refusal(
+        document, verified.token_id, needs_accreditation(deps, document or {})
+    )
+    if refused_problem is not None:
+        log.info("check-in refused", point=point, reason=refused_problem.code,
+                 participant_id=document["_id"] if document else None)
+        raise CheckinRefused(refused_problem)
+    assert document is not None
+    now = deps.clock()
+    day = now.astimezone(deps.pack.forum.tz).date()
+    outcome: list[domain_badges.CheckinOutcome] = []
+
+    def decide(doc: dict[str, Any] | None) -> Any:
+        if doc is None or domain_badges.checkin_refusal(doc, verified.token_id, needs_accreditation(deps, doc)):
+            return None  # revoked between the lookup and the write: the next scan says why
+        change, result = domain_badges.check_in(doc, point, day, now)
+        outcome[:] = [result]
+        return change
+
+    await deps.repository.participants.apply(document["_id"], None, decide)
+    if not outcome:
+        raise CheckinRefused(domain_badges.checkin_refusal(None, verified.token_id, False))  # type: ignore[arg-type]
+    result = outcome[0]
+    log.info("badge scanned", participant_id=document["_id"], point=point, first=result.first)
+    return CheckinResult(result.first, result.checkin_id, point, day.isoformat(), document)

@@ -1,0 +1,51 @@
+"""Erasure use case: `participant.erasure_requested` anonymises the participant everywhere in
+registration's database and publishes `participant.erased` (see its contract for what every other
+service must then do). Logs carry the participant id only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+
+from services.registration import domain, domain_delegations, domain_privacy
+from services.registration.handlers import Registration, _release_seat
+from shared.contracts.registration import ParticipantErasureRequested
+from shared.messaging.consumer import InvalidMessage
+from shared.persistence.aggregates import Change
+
+log = structlog.get_logger("foro.registration.erasure")
+
+
+async def erase_participant(request: ParticipantErasureRequested, deps: Registration) -> str:
+    repo, now = deps.repository, deps.clock()
+    participant_id = str(request.participant_id)
+    document = await repo.participants.get(participant_id)
+    if document is None or document.get("forum_id") != request.forum_id:
+        raise InvalidMessage("participant_id: no participant of this forum matches")
+    # Delegations first, while the e-mail is still known: a focal-point contact is found by it, and a
+    # retry after a failure further down still finds it (the participant is erased last).
+    email = None if document.get("erased") else document.get("email")
+    for delegation_id in await repo.delegations_with_member_or_contact(participant_id, email):
+        await repo.delegations.apply(delegation_id, None, lambda doc: _leave(doc, participant_id, email, now))
+    applied = await repo.participants.apply(
+        participant_id, str(request.event_id), lambda doc: domain_privacy.erase(doc, request, now)
+    )
+    erased = applied.document or {}
+    if erased.get("erased") and erased.get("previous_status") in domain.HOLDS_PLACE:
+        # Keyed by the request: a redelivery frees nothing twice.
+        await _release_seat(deps, participant_id, erased["category"], request, now)
+    log.info("participant erased", participant_id=participant_id, duplicate=applied.duplicate)
+    return participant_id
+
+
+def _leave(document: dict[str, Any] | None, participant_id: str, email: str | None, now: Any) -> Any:
+    if document is None:
+        return None
+    withdrawn = domain_delegations.withdraw(document, participant_id, now)
+    current = {**document, **(withdrawn.set if withdrawn else {})}
+    forgotten = domain_delegations.forget_contact(current, email, now) if email else None
+    if withdrawn and forgotten:
+        return Change(set={**withdrawn.set, **forgotten.set}, events=[*withdrawn.events, *forgotten.events])
+    return withdrawn or forgotten

@@ -1,0 +1,63 @@
+"""Consumers of registration's lifecycle after intake: erasure requests, and badges that follow
+registration's own events. Thin adapters, as in `subscribers.py`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import structlog
+from faststream.rabbit import RabbitRouter
+
+from services.registration import badges, delegations, erasure, handlers
+from services.registration.subscribers import SERVICE
+from shared.contracts.registration import ParticipantErasureRequested
+from shared.messaging.consumer import InvalidMessage
+from shared.messaging.topology import Topology
+
+
+def register_lifecycle_subscribers(router: RabbitRouter, topology: Topology, deps: handlers.Registration) -> list[str]:
+    """Attach the erasure and badge consumers to `router`; returns their queue names."""
+    erasure_requested = topology.queue(SERVICE, "erasure-requested", "participant.erasure_requested")
+    badge_sync = topology.queue(SERVICE, "badges", "registration.*")
+
+    @router.subscriber(
+        erasure_requested,
+        topology.intake,
+        title="participant.erasure_requested",
+        description="Erasure requests from the secretariat: anonymise, then publish participant.erased.",
+    )
+    async def on_erasure_requested(body: ParticipantErasureRequested) -> None:
+        structlog.contextvars.bind_contextvars(event_id=str(body.event_id), participant_id=str(body.participant_id))
+        await erasure.erase_participant(body, deps)
+
+    @router.subscriber(
+        badge_sync,
+        topology.events,
+        title="registration.* (badges)",
+        description=(
+            "Registration's own registration.* events: a participant who becomes confirmed gets a badge "
+            "(badge.issued), one who stops being confirmed loses it (badge.revoked); a cancelled delegate "
+            "frees their delegation seat."
+        ),
+    )
+    async def on_registration_event(body: dict[str, Any]) -> None:
+        try:
+            event_id = str(uuid.UUID(str(body["event_id"])))
+        except (KeyError, ValueError, TypeError):
+            raise InvalidMessage("event_id: missing or not a UUID") from None
+        participant = body.get("participant") or {}
+        participant_id = participant.get("participant_id") or body.get("participant_id")
+        structlog.contextvars.bind_contextvars(event_id=event_id)
+        if not participant_id:
+            return  # a refusal of someone never registered: no badge either way
+        try:
+            participant_id = str(uuid.UUID(str(participant_id)))
+        except ValueError:
+            raise InvalidMessage("participant.participant_id: not a UUID") from None
+        structlog.contextvars.bind_contextvars(participant_id=participant_id)
+        await badges.sync_badge(participant_id, deps)
+        if body.get("event_type") == "registration.cancelled":
+            await delegations.leave_delegations(participant_id, deps)
+
+    return [erasure_requested.name, badge_sync.name]

@@ -1,0 +1,78 @@
+"""Delegation rules (domain_delegations): quota, substitution, withdrawal, no I/O."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from services.registration import domain_delegations as rules
+from shared.pack import load_pack
+
+NOW = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
+A, B, C, X = (str(uuid.uuid4()) for _ in range(4))
+PACK = load_pack()
+
+
+def delegation(quota: int = 2, members: list[str] | None = None) -> dict:
+    spec = rules.DelegationSpec(code="SV", quota=quota)
+    change = rules.register(None, "f:SV", "f", spec, PACK, NOW)
+    return {"_id": "f:SV", **change.set, "members": members or []}
+
+
+def test_a_country_delegation_takes_its_quota_and_category_from_the_pack() -> None:
+    change = rules.register(None, "f:SV", "f", rules.DelegationSpec(code="SV"), PACK, NOW)
+    assert change.set["quota"] == 10 and change.set["category"] == "official_delegate"
+    assert change.set["name"] == "El Salvador" and change.set["kind"] == "country"
+    assert change.events[0].event_type == "delegation.registered"
+    with pytest.raises(rules.DelegationRefused) as refused:
+        rules.register(None, "f:FR", "f", rules.DelegationSpec(code="FR"), PACK, NOW)
+    assert refused.value.problem.code == "unknown_country"
+    with pytest.raises(rules.DelegationRefused):
+        rules.register(None, "f:oim", "f", rules.DelegationSpec(code="oim"), PACK, NOW)
+
+
+def test_the_nomination_over_quota_is_refused_with_the_reason_and_changes_no_member() -> None:
+    full = delegation(quota=2, members=[A, B])
+    change, outcome = rules.nominate(full, C, NOW)
+    assert outcome == "refused" and "members" not in change.set
+    refused = change.events[0]
+    assert refused.event_type == "delegation.nomination_refused"
+    assert refused.reasons[0].code == "delegation_quota_full" and "2 plazas" in refused.reasons[0].message_es
+    assert rules.claim_seat(full, C, NOW) == (None, "refused")
+
+
+def test_nomination_is_idempotent_by_membership() -> None:
+    document = delegation(quota=2, members=[A])
+    change, outcome = rules.nominate(document, B, NOW, "nomination-1")
+    assert outcome == "nominated" and change.set["members"] == [A, B]
+    assert change.set["nominations"] == {B: "nomination-1"}
+    assert change.events[0].seats_used == 2
+    assert rules.nominate({**document, **change.set}, B, NOW) == (None, "already_member")
+
+
+def test_a_substitution_at_full_quota_keeps_the_seat_and_the_head() -> None:
+    document = {**delegation(quota=2, members=[A, B]), "head_of_delegation_id": A}
+    change = rules.substitute(document, A, C, NOW)
+    assert change.set["members"] == [C, B] and change.set["head_of_delegation_id"] == C
+    assert change.events[0].seats_used == 2
+    assert rules.substitute({**document, **change.set}, A, C, NOW) is None  # replay
+    with pytest.raises(rules.DelegationRefused):
+        rules.substitute(document, X, C, NOW)
+    with pytest.raises(rules.DelegationRefused):
+        rules.substitute(document, A, B, NOW)
+    # A member named as "substitute" of an outsider is no replay: nobody outside is touched.
+    with pytest.raises(rules.DelegationRefused):
+        rules.substitute({**document, **change.set}, X, C, NOW)
+
+
+def test_withdrawal_frees_the_seat_and_the_head_must_be_a_member() -> None:
+    document = {**delegation(quota=2, members=[A, B]), "head_of_delegation_id": B}
+    change = rules.withdraw(document, B, NOW)
+    assert change.set == {"members": [A], "updated_at": NOW, "head_of_delegation_id": None}
+    assert rules.withdraw({**document, **change.set}, B, NOW) is None
+    with pytest.raises(rules.DelegationRefused):
+        rules.register(document, "f:SV", "f", rules.DelegationSpec(code="SV", head_of_delegation_id="z"), PACK, NOW)
+    same = rules.register(document, "f:SV", "f", rules.DelegationSpec(code="SV", quota=2), PACK, NOW)
+    assert same is None

@@ -1,0 +1,132 @@
+"""Notification's composition root: builds everything, connects nothing until started."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+import structlog
+from fastapi import FastAPI
+from faststream.rabbit import RabbitRouter
+
+from services.notification import api, domain
+from services.notification.handlers import Notification, utc_now
+from services.notification.providers import Provider, build_providers
+from services.notification.publishers import SERVICE, DeliveryQueue, declare_publishers
+from services.notification.repository import NotificationRepository
+from services.notification.scheduler import Scheduler
+from services.notification.settings import NotificationSettings
+from services.notification.subscribers import bind_triggers, register_subscribers
+from services.notification.templates import TemplateBook, TemplateError
+from shared.http import create_http_app
+from shared.messaging.broker import create_broker
+from shared.pack import load_pack
+from shared.persistence.mongo import create_mongo_client
+from shared.runtime import ServiceRuntime
+
+log = structlog.get_logger("foro.notification")
+
+DESCRIPTION = (
+    "Notifications of the forum: e-mail (SMTP) and SMS (HTTP gateways) from bilingual templates in the "
+    "event pack; reminders; information campaigns; preferences and opt-out; retries with broker-side "
+    "backoff, provider failover and delivery status."
+)
+
+
+@dataclass
+class NotificationService:
+    runtime: ServiceRuntime
+    deps: Notification
+    scheduler: Scheduler
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[NotificationService]:
+        """The runtime (broker, consumers, outbox) and then the scheduler, stopped first."""
+        async with self.runtime.running():
+            await self.scheduler.start()
+            try:
+                yield self
+            finally:
+                await self.scheduler.stop()
+
+
+def build_service(
+    settings: NotificationSettings | None = None,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    providers: dict[str, list[Provider]] | None = None,
+) -> NotificationService:
+    settings = settings or NotificationSettings()
+    pack = load_pack(settings.pack_path, overrides=settings.pack_override_map())
+    book = TemplateBook(pack, settings.templates_path)
+    problems = book.check()
+    if problems:
+        raise TemplateError("templates cannot be used:\n" + "\n".join(problems))
+    broker, topology = create_broker(settings, description=DESCRIPTION)
+    mongo = create_mongo_client(settings.mongo_url.get_secret_value(), app_name=f"foro-{SERVICE}")
+    runtime = ServiceRuntime(SERVICE, settings, broker, topology, mongo)
+    repository = NotificationRepository(mongo[settings.database], on_outbox=runtime.notify_outbox)
+    delivery = DeliveryQueue(broker, topology, settings.delivery_attempts)
+    providers = providers if providers is not None else build_providers(settings)
+    deps = Notification(
+        pack=pack,
+        book=book,
+        repository=repository,
+        providers=providers,
+        queue=delivery,
+        policy=domain.RetryPolicy(settings.delivery_attempts, settings.delivery_retry_base_seconds, settings.delivery_retry_max_seconds,
+                                  settings.delivery_retry_jitter),
+        claim_seconds=settings.claim_seconds,
+        stale_seconds=settings.stale_seconds,
+        campaign_batch=settings.campaign_batch,
+        clock=clock,
+    )
+    runtime.attach_outbox(repository.outbox_collections)
+    runtime.on_start.append(repository.ensure_indexes)
+    runtime.on_start.append(delivery.declare)
+
+    async def bind() -> None:
+        await bind_triggers(broker, topology, sorted(book.triggers))
+
+    runtime.on_start.append(bind)
+
+    async def close_providers() -> None:
+        for chain in providers.values():
+            for provider in chain:
+                await provider.close()
+
+    runtime.on_stop.append(close_providers)
+
+    router = RabbitRouter()
+    runtime.queue_names = register_subscribers(router, topology, deps, delivery)
+    declare_publishers(router, topology)
+    broker.include_router(router)
+    return NotificationService(runtime, deps, Scheduler(deps, settings.scheduler_tick_seconds))
+
+
+def build_runtime(settings: NotificationSettings | None = None) -> tuple[ServiceRuntime, Notification]:
+    service = build_service(settings)
+    return service.runtime, service.deps
+
+
+def create_app(settings: NotificationSettings | None = None, **options: object) -> FastAPI:
+    settings = settings or NotificationSettings()
+    service = build_service(settings, **options)  # type: ignore[arg-type]
+    app = create_http_app(
+        service.runtime,
+        title="foro · notification",
+        description=DESCRIPTION,
+        routers=api.build_routers(service.deps, settings, service.runtime.broker, service.runtime.topology),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with service.running():
+            yield
+
+    app.router.lifespan_context = lifespan
+    app.state.deps = service.deps
+    app.state.service = service
+    return app

@@ -1,0 +1,275 @@
+"""The only code that touches notification's database.
+
+- `messages` (main collection): one document per (cause, person, channel), id derived from the
+  three, holding the rendered content, status, attempts, provider ids and the outbox.
+- `contacts`: the contact projection built from registration's participant snapshots, plus
+  each person's preferences.
+- `reminders`: one document per (reminder key, person) with its due time.
+- `campaigns`: one document per campaign with its expansion cursor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from services.notification import domain
+from shared.persistence.aggregates import AggregateStore
+
+HIDDEN = {"outbox": 0, "outbox_pending": 0, "processed": 0, "version": 0}
+
+
+@dataclass(frozen=True)
+class MessageFilter:
+    status: str | None = None
+    person_id: str | None = None
+    message_type: str | None = None
+    channel: str | None = None
+    campaign_id: str | None = None
+    source_event_id: str | None = None
+
+
+class NotificationRepository:
+    def __init__(self, database: AsyncDatabase, *, on_outbox: Callable[[str, Any], None] | None = None) -> None:
+        self.collection = database["messages"]
+        self.messages = AggregateStore(self.collection, on_outbox=on_outbox)
+        self.contacts = database["contacts"]
+        self.reminders = database["reminders"]
+        self.campaigns = database["campaigns"]
+
+    @property
+    def outbox_collections(self) -> dict[str, Any]:
+        return {self.collection.name: self.collection}
+
+    async def ensure_indexes(self) -> None:
+        await self.messages.ensure_indexes()
+        await self.collection.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
+        await self.collection.create_index([("person_id", ASCENDING), ("created_at", DESCENDING)])
+        await self.collection.create_index([("campaign_id", ASCENDING)], sparse=True)
+        await self.collection.create_index([("source_event_id", ASCENDING)])
+        await self.contacts.create_index([("category", ASCENDING), ("country", ASCENDING)])
+        await self.reminders.create_index([("status", ASCENDING), ("due_at", ASCENDING)])
+        await self.reminders.create_index([("person_id", ASCENDING), ("key", ASCENDING)])
+        await self.campaigns.create_index([("status", ASCENDING)])
+
+    # -- contacts --
+
+    async def project_contact(self, person_id: str, fields: Mapping[str, Any], at: datetime) -> dict[str, Any] | None:
+        """Keep the newest snapshot: an older event arriving late changes nothing. Returns the
+        contact as stored (with its preferences)."""
+        values = {**fields, "snapshot_at": at, "erased": False}
+        stored = await self.contacts.find_one_and_update(
+            {"_id": person_id, "$or": [{"snapshot_at": {"$lte": at}}, {"snapshot_at": None}]},
+            {"$set": values},
+            return_document=ReturnDocument.AFTER,
+        )
+        if stored is not None:
+            return stored
+        try:
+            await self.contacts.insert_one({"_id": person_id, **values})
+        except DuplicateKeyError:
+            return await self.contact(person_id)  # a newer snapshot is already there
+        return {"_id": person_id, **values}
+
+    async def erase_person(self, person_id: str, at: datetime) -> None:
+        """Right to erasure: keep anonymous facts, drop every copy of personal data, send nothing."""
+        personal = {name: "" for name in ("given_name", "family_name", "email", "phone", "organisation")}
+        await self.contacts.update_one(
+            {"_id": person_id},
+            {"$set": {"erased": True, "snapshot_at": at}, "$unset": personal},
+            upsert=True,
+        )
+        await self.collection.update_many(
+            {"person_id": person_id, "status": {"$in": [*domain.DELIVERABLE, domain.SENDING]}},
+            {"$set": {"status": domain.SUPPRESSED, "suppressed_reason": "erased"}, "$inc": {"version": 1}},
+        )
+        await self.collection.update_many(
+            {"person_id": person_id}, {"$set": {"to": None, "content": {}, "erased": True}}
+        )
+        await self.reminders.update_many(
+            {"person_id": person_id, "status": "pending"}, {"$set": {"status": "cancelled", "event": {}}}
+        )
+
+    async def contact(self, person_id: str) -> dict[str, Any] | None:
+        return await self.contacts.find_one({"_id": person_id})
+
+    async def set_preferences(self, person_id: str, preferences: Mapping[str, Any]) -> dict[str, Any]:
+        return await self.contacts.find_one_and_update(
+            {"_id": person_id},
+            {"$set": {f"preferences.{name}": value for name, value in preferences.items()}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def segment(self, segment: Mapping[str, Any], after: str | None, limit: int) -> list[dict[str, Any]]:
+        """Contacts in a campaign's segment, in id order from `after` (the campaign's cursor)."""
+        query: dict[str, Any] = {"email": {"$ne": None}}
+        if segment.get("categories"):
+            query["category"] = {"$in": list(segment["categories"])}
+        if segment.get("countries"):
+            query["country"] = {"$in": list(segment["countries"])}
+        if segment.get("statuses"):
+            query["status"] = {"$in": list(segment["statuses"])}
+        if segment.get("languages"):
+            languages = list(segment["languages"])
+            query["$or"] = [
+                {"preferences.language": {"$in": languages}},
+                {"preferences.language": None, "language": {"$in": languages}},
+            ]
+        if after is not None:
+            query["_id"] = {"$gt": after}
+        return await self.contacts.find(query, sort=[("_id", ASCENDING)], limit=limit).to_list()
+
+    # -- messages --
+
+    async def get(self, message_id: str) -> dict[str, Any] | None:
+        return await self.collection.find_one({"_id": message_id})
+
+    async def view(self, message_id: str) -> dict[str, Any] | None:
+        return await self.collection.find_one({"_id": message_id}, HIDDEN)
+
+    async def claim(self, message_id: str, now: datetime, until: datetime) -> dict[str, Any] | None:
+        """Take the message for one sending attempt; None when it is not deliverable now
+        (sent, failed, or another worker holds an unexpired claim)."""
+        return await self.collection.find_one_and_update(
+            {
+                "_id": message_id,
+                "$or": [
+                    {"status": domain.QUEUED},
+                    # A duplicate queue message must not send a retry before its backoff is over.
+                    {"status": domain.RETRYING, "next_attempt_at": {"$lte": now + timedelta(milliseconds=200)}},
+                    {"status": domain.SENDING, "lease_until": {"$lt": now}},
+                ],
+            },
+            {"$set": {"status": domain.SENDING, "lease_until": until, "claimed_at": now}, "$inc": {"version": 1}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def unclaim(self, message_id: str, status: str) -> None:
+        """Give a claimed message back without using an attempt (rate limit)."""
+        await self.collection.update_one(
+            {"_id": message_id, "status": domain.SENDING},
+            {"$set": {"status": status, "lease_until": None}, "$inc": {"version": 1}},
+        )
+
+    async def stale(self, before: datetime, limit: int = 100) -> list[dict[str, Any]]:
+        """Deliverable messages nobody has touched since `before`: their queue message was lost."""
+        return await self.collection.find(
+            {
+                "$or": [
+                    {"status": domain.QUEUED, "touched_at": {"$lt": before}},
+                    {"status": domain.RETRYING, "next_attempt_at": {"$lt": before}},
+                    {"status": domain.SENDING, "lease_until": {"$lt": before}},
+                ]
+            },
+            {"_id": 1, "message_type": 1, "channel": 1, "person_id": 1, "correlation_id": 1},
+            limit=limit,
+        ).to_list()
+
+    async def touch(self, message_id: str, now: datetime) -> None:
+        await self.collection.update_one({"_id": message_id}, {"$set": {"touched_at": now}})
+
+    async def list(self, where: MessageFilter, *, offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
+        query = {
+            name: value
+            for name, value in (
+                ("status", where.status),
+                ("person_id", where.person_id),
+                ("message_type", where.message_type),
+                ("channel", where.channel),
+                ("campaign_id", where.campaign_id),
+                ("source_event_id", where.source_event_id),
+            )
+            if value is not None
+        }
+        total = await self.collection.count_documents(query)
+        cursor = self.collection.find(
+            query, {**HIDDEN, "content": 0}, sort=[("created_at", DESCENDING), ("_id", ASCENDING)],
+            skip=offset, limit=limit,
+        )
+        return total, await cursor.to_list()
+
+    async def counts(self, query: Mapping[str, Any] | None = None) -> dict[str, int]:
+        pipeline = [{"$match": dict(query or {})}, {"$group": {"_id": "$status", "n": {"$sum": 1}}}]
+        return {row["_id"]: row["n"] async for row in await self.collection.aggregate(pipeline)}
+
+    # -- reminders --
+
+    async def schedule_reminder(self, reminder_id: str, fields: Mapping[str, Any], scheduled_by: str,
+                                event_at: datetime) -> None:
+        """(Re)schedule: a new cause event resets the reminder to pending at its new due time;
+        the same event again, or an older one arriving late, changes nothing."""
+        try:
+            await self.reminders.update_one(
+                {
+                    "_id": reminder_id,
+                    "scheduled_by": {"$ne": scheduled_by},
+                    "status": {"$ne": "sending"},
+                    "$or": [{"event_at": {"$lte": event_at}}, {"event_at": None}],
+                },
+                {"$set": {**fields, "status": "pending", "scheduled_by": scheduled_by, "event_at": event_at}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            pass  # exists and is already current (or being sent)
+
+    async def cancel_reminder(self, reminder_id: str, event_at: datetime) -> bool:
+        result = await self.reminders.update_one(
+            {"_id": reminder_id, "status": "pending", "$or": [{"event_at": {"$lte": event_at}}, {"event_at": None}]},
+            {"$set": {"status": "cancelled", "event_at": event_at}},
+        )
+        return result.modified_count > 0
+
+    async def claim_due_reminder(self, now: datetime) -> dict[str, Any] | None:
+        return await self.reminders.find_one_and_update(
+            {"status": "pending", "due_at": {"$lte": now}},
+            {"$set": {"status": "sending", "claimed_at": now}},
+            sort=[("due_at", ASCENDING)],
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def finish_reminder(self, reminder_id: str, now: datetime) -> None:
+        await self.reminders.update_one({"_id": reminder_id, "status": "sending"},
+                                        {"$set": {"status": "sent", "sent_at": now}})
+
+    async def recover_reminders(self, claimed_before: datetime) -> int:
+        """Claims a crash left behind go back to pending; their messages have derived ids, so a
+        second pass creates none twice."""
+        result = await self.reminders.update_many(
+            {"status": "sending", "claimed_at": {"$lt": claimed_before}}, {"$set": {"status": "pending"}}
+        )
+        return result.modified_count
+
+    async def reminder(self, reminder_id: str) -> dict[str, Any] | None:
+        return await self.reminders.find_one({"_id": reminder_id})
+
+    # -- campaigns --
+
+    async def create_campaign(self, document: Mapping[str, Any]) -> bool:
+        try:
+            await self.campaigns.insert_one(dict(document))
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def active_campaigns(self) -> list[dict[str, Any]]:
+        return await self.campaigns.find({"status": "sending"}, sort=[("created_at", ASCENDING)]).to_list()
+
+    async def advance_campaign(self, campaign_id: str, cursor: str | None, counts: Mapping[str, int],
+                               done: bool, now: datetime) -> None:
+        update: dict[str, Any] = {"$set": {"cursor": cursor, "updated_at": now},
+                                  "$inc": {f"counts.{k}": v for k, v in counts.items() if v}}
+        if done:
+            update["$set"] |= {"status": "expanded", "expanded_at": now}
+        if not update["$inc"]:
+            del update["$inc"]
+        await self.campaigns.update_one({"_id": campaign_id}, update)
+
+    async def campaign(self, campaign_id: str) -> dict[str, Any] | None:
+        return await self.campaigns.find_one({"_id": campaign_id})

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class SmtpProvider(BaseModel):
+    """One SMTP relay; several are tried in order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,40}$", examples=["smtp-primary"])
+    host: str
+    port: int = Field(25, ge=1, le=65535)
+    security: Literal["none", "starttls", "tls"] = Field(
+        "none", description="none: plain SMTP (local sink); starttls: upgrade; tls: implicit TLS (465)."
+    )
+    username: str | None = None
+    password: SecretStr | None = None
+    validate_certs: bool = True
+    timeout_seconds: float = Field(10.0, gt=0)
+    rate_per_second: float | None = Field(None, gt=0, description="Most messages a second (per process).")
+
+
+class SmsProvider(BaseModel):
+    """One SMS gateway; several are tried in order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,40}$", examples=["sms-primary"])
+    kind: Literal["twilio", "json"] = Field(
+        "twilio", description="twilio: Twilio-style Messages API; json: POST {to, from, text} → {id}."
+    )
+    base_url: str = Field(examples=["https://api.twilio.com"])
+    account_sid: str = ""
+    auth_token: SecretStr = SecretStr("")
+    from_number: str = Field(examples=["+15005550006"])
+    timeout_seconds: float = Field(10.0, gt=0)
+    rate_per_second: float | None = Field(None, gt=0, description="Most messages a second (per process).")
+
+
+class NotificationSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="NOTIFICATION_", extra="ignore", populate_by_name=True)
+
+    database: str = "foro_notification"
+    http_port: int = 8004
+
+    templates_path: Path | None = Field(
+        None, description="Folder of templates and triggers.yaml; the event pack's templates/ when unset."
+    )
+    email_from: str = Field("Foro <no-reply@foro.example.org>", description="From header of every e-mail.")
+    # The single-relay shortcut (what docker compose and the local stack set); `smtp_providers`
+    # wins when it is not empty.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_providers: list[SmtpProvider] = Field(default_factory=list, description="SMTP relays in failover order (JSON).")
+    sms_providers: list[SmsProvider] = Field(default_factory=list, description="SMS gateways in failover order (JSON).")
+
+    delivery_attempts: int = Field(6, ge=1, le=30, description="Delivery attempts (each tries every provider) before failing.")
+    delivery_retry_base_seconds: float = Field(5.0, gt=0, description="Backoff base: base·2^(attempt-1) plus jitter.")
+    delivery_retry_max_seconds: float = Field(3600.0, gt=0)
+    delivery_retry_jitter: float = Field(0.25, ge=0, le=1, description="Jitter as a fraction of the delay.")
+    claim_seconds: float = Field(60.0, gt=0, description="How long a worker holds a message it is sending.")
+    stale_seconds: float = Field(120.0, gt=0, description="A queued message untouched this long is re-enqueued.")
+
+    outbox_concurrency: int = Field(8, ge=1, le=64, description="Documents whose events the relay publishes at once.")
+    scheduler_tick_seconds: float = Field(1.0, gt=0, description="How often due reminders and campaigns are looked at.")
+    campaign_batch: int = Field(50, ge=1, le=10_000, description="Campaign recipients expanded per tick (the throttle).")

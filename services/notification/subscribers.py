@@ -1,0 +1,78 @@
+"""Thin FastStream adapters: validate (by annotation), bind log context, call one handler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from faststream.rabbit import RabbitBroker, RabbitRouter
+from faststream.rabbit.annotations import RabbitMessage
+
+from services.notification import handlers
+from services.notification.publishers import SERVICE, DeliveryQueue
+from shared.contracts.notification import CampaignRequested, NotificationQueued
+from shared.messaging.topology import ATTEMPT_HEADER, Topology
+
+
+def _seen_before(message: RabbitMessage) -> bool:
+    raw = message.raw_message
+    return bool(raw.redelivered) or int((raw.headers or {}).get(ATTEMPT_HEADER, 0)) > 0
+
+
+def register_subscribers(router: RabbitRouter, topology: Topology, deps: handlers.Notification,
+                         delivery: DeliveryQueue) -> list[str]:
+    """Attach notification's consumers to `router`; returns their queue names."""
+    keys = sorted(deps.book.triggers)
+    triggers = topology.queue(SERVICE, "triggers", keys[0])
+    deliveries = topology.queue(SERVICE, "deliveries", "notification.queued")
+    campaigns = topology.queue(SERVICE, "campaign-requested", "campaign.requested")
+    assert deliveries.name == delivery.work
+
+    @router.subscriber(
+        triggers,
+        topology.events,
+        title="notification triggers",
+        description=(
+            "Every event that tells a person something, bound by routing key from the event pack's "
+            "templates/triggers.yaml: " + ", ".join(f"`{key}`" for key in keys) + ". Only the envelope "
+            "and the fields the mapping names are read; other fields are ignored."
+        ),
+    )
+    async def on_trigger(body: dict[str, Any], message: RabbitMessage) -> None:
+        structlog.contextvars.bind_contextvars(event_id=str(body.get("event_id")))
+        counts = await handlers.handle_trigger(message.raw_message.routing_key or "", body, deps,
+                                              redelivered=_seen_before(message))
+        structlog.contextvars.bind_contextvars(messages=counts)
+
+    @router.subscriber(
+        deliveries,
+        topology.events,
+        title="notification deliveries",
+        description="Delivery work: one message per pending delivery attempt (retries come back here "
+        "from the retry queues when their TTL expires).",
+    )
+    async def on_delivery(body: NotificationQueued) -> None:
+        structlog.contextvars.bind_contextvars(event_id=str(body.event_id), message_id=str(body.message_id))
+        outcome = await handlers.deliver(body, deps)
+        structlog.contextvars.bind_contextvars(delivery=outcome)
+
+    @router.subscriber(
+        campaigns,
+        topology.intake,
+        title="campaign.requested",
+        description="Information campaigns from the secretariat (AMQP or POST /campaigns).",
+    )
+    async def on_campaign_requested(body: CampaignRequested) -> None:
+        structlog.contextvars.bind_contextvars(event_id=str(body.event_id), campaign_id=body.campaign_id)
+        await handlers.request_campaign(body, deps)
+
+    return [triggers.name, deliveries.name, campaigns.name]
+
+
+async def bind_triggers(broker: RabbitBroker, topology: Topology, keys: list[str]) -> None:
+    """A FastStream queue binds one routing key; the triggers queue needs one per trigger."""
+    await broker.connect()
+    exchange = await broker.declare_exchange(topology.events)
+    queue = await broker.declare_queue(topology.queue(SERVICE, "triggers", keys[0]))
+    for key in keys:
+        await queue.bind(exchange, routing_key=key)

@@ -1,0 +1,329 @@
+"""Templates and triggers, read from the event pack's `templates/` folder (data, not code).
+
+- `triggers.yaml` maps a routing key to what it causes: the message type, where in the event the
+  recipients are, channels, whether the message is essential, attachments, reminders it
+  (re)schedules or cancels, and a sample event for the review CLI.
+- `<message_type>.yaml` holds, per language, `subject`, `text`, optional `html` (else the text's
+  paragraphs) and optional `sms` (else no SMS for that type). Jinja2; HTML is autoescaped.
+- `_layout.html.j2` wraps every HTML part.
+
+An override folder (`NOTIFICATION_TEMPLATES_PATH`) wins file by file over the pack's folder, so
+the secretariat can reword one message without touching code or the rest of the pack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from jinja2 import BaseLoader, ChainableUndefined, Environment, TemplateNotFound
+from markupsafe import Markup, escape
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shared.pack import DEFAULT_PACK, EventPack
+
+DEFAULT_TEMPLATES = DEFAULT_PACK.parent / "templates"
+LAYOUT = "_layout.html.j2"
+TRIGGERS_FILE = "triggers.yaml"
+
+Channel = Literal["email", "sms"]
+
+
+class TemplateError(Exception):
+    """A template or trigger file cannot be used; the message names the file and the reason."""
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ReminderRule(_Data):
+    """A reminder a trigger (re)schedules for each of its recipients."""
+
+    message_type: str = Field(pattern=r"^[a-z][a-z0-9_]{0,49}$")
+    key: str = Field(description="Reminder key, formatted with the event's fields: 'session:{session_id}'.")
+    anchor: str = Field(description="'forum_start', or a dotted path to a date-time in the event.")
+    offset_hours: float = Field(description="Hours from the anchor; -24 is the day before.")
+
+
+class ContactMapping(_Data):
+    """Where an event carries a contact that is not a participant snapshot (an exhibitor, an
+    action-plan owner): `a|b` paths for each field."""
+
+    id: str
+    email: str | None = None
+    phone: str | None = None
+    given_name: str | None = None
+    language: str | None = None
+    project: bool = Field(False, description="Keep it in the contact projection, for later events naming the id.")
+
+
+class Trigger(_Data):
+    message_type: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]{0,49}$")
+    recipients: tuple[str, ...] = Field(
+        (),
+        description="Dotted paths to a participant snapshot, an id, or a list of either; '' is the event itself.",
+    )
+    contact: ContactMapping | None = None
+    erase: str | None = Field(None, description="Path to a participant id whose personal data is erased.")
+    channels: tuple[Channel, ...] = ("email", "sms")
+    essential: bool = False
+    attachments: tuple[Literal["forum_ical", "session_ical"], ...] = ()
+    reminders: tuple[ReminderRule, ...] = ()
+    cancel_reminders: tuple[str, ...] = ()
+    sample: dict[str, Any] = Field(default_factory=dict, description="An example event for the review CLI.")
+
+
+class TriggerTable(_Data):
+    triggers: dict[str, Trigger]
+
+
+class LanguageTemplate(_Data):
+    subject: str
+    text: str
+    html: str | None = None
+    sms: str | None = None
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+MONTHS = {
+    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
+           "noviembre", "diciembre"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"),
+}
+
+
+def _as_datetime(value: Any) -> datetime | date | None:
+    if isinstance(value, (datetime, date)):
+        return value
+    if isinstance(value, str):
+        if len(value) == 10:
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                return None
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                return None
+    return None
+
+
+def translate(value: Any, lang: str = "es") -> str:
+    """Text that other services send either plain or as {es, en}."""
+    if isinstance(value, Mapping):
+        return str(value.get(lang) or value.get("es") or next(iter(value.values()), ""))
+    if value is None or isinstance(value, ChainableUndefined):
+        return ""
+    return str(value)
+
+
+class TemplateBook:
+    """Triggers and templates of one folder (plus the pack's, for what the folder lacks)."""
+
+    def __init__(self, pack: EventPack, folder: Path | None = None) -> None:
+        self.pack = pack
+        self.folders = [Path(folder)] if folder else []
+        if DEFAULT_TEMPLATES not in self.folders:
+            self.folders.append(DEFAULT_TEMPLATES)
+        self._cache: dict[str, dict[str, LanguageTemplate]] = {}
+        self.env = Environment(
+            autoescape=lambda name: bool(name) and name.endswith(("/html", ".html.j2")),
+            undefined=ChainableUndefined,
+            keep_trailing_newline=False,
+        )
+        self.env.loader = _BookLoader(self)
+        self.env.filters["when"] = self.format_when
+        self.env.filters["day"] = self.format_day
+        self.env.filters["tr"] = translate
+
+    # -- files --
+
+    def _file(self, name: str) -> Path | None:
+        return next((folder / name for folder in self.folders if (folder / name).is_file()), None)
+
+    def _yaml(self, path: Path) -> Any:
+        try:
+            return yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as error:
+            raise TemplateError(f"{path}: {error}") from None
+
+    @cached_property
+    def triggers(self) -> dict[str, Trigger]:
+        path = self._file(TRIGGERS_FILE)
+        if path is None:
+            raise TemplateError(f"{TRIGGERS_FILE} not found in {', '.join(map(str, self.folders))}")
+        try:
+            return TriggerTable.model_validate(self._yaml(path)).triggers
+        except ValidationError as error:
+            raise TemplateError(f"{path}: {error}") from None
+
+    def message_types(self) -> list[str]:
+        names = {p.stem for folder in self.folders if folder.is_dir() for p in folder.glob("*.yaml")}
+        return sorted(names - {Path(TRIGGERS_FILE).stem})
+
+    def templates(self, message_type: str) -> dict[str, LanguageTemplate]:
+        if message_type not in self._cache:
+            path = self._file(f"{message_type}.yaml")
+            if path is None:
+                raise TemplateError(f"no template for message type {message_type!r}")
+            data = self._yaml(path)
+            if not isinstance(data, dict) or not data:
+                raise TemplateError(f"{path}: expected a mapping of language → subject/text/html/sms")
+            try:
+                self._cache[message_type] = {lang: LanguageTemplate.model_validate(v) for lang, v in data.items()}
+            except ValidationError as error:
+                raise TemplateError(f"{path}: {error}") from None
+        return self._cache[message_type]
+
+    def check(self) -> list[str]:
+        """Every problem of every template and trigger (for start-up and the CLI)."""
+        problems = []
+        try:
+            triggers = self.triggers
+        except TemplateError as error:
+            return [str(error)]
+        wanted = {t.message_type for t in triggers.values() if t.message_type}
+        wanted |= {r.message_type for t in triggers.values() for r in t.reminders}
+        for message_type in sorted(wanted | set(self.message_types())):
+            try:
+                languages = self.templates(message_type)
+                if self.pack.forum.default_language not in languages:
+                    problems.append(f"{message_type}: no template in the forum's default language")
+                for lang in languages:
+                    for part in ("subject", "text", "html", "sms"):
+                        self.env.get_template(f"{message_type}/{lang}/{part}")
+            except Exception as error:  # noqa: BLE001 - report every broken template, not the first
+                problems.append(f"{message_type}: {error}")
+        return problems
+
+    # -- rendering --
+
+    def language_for(self, message_type: str, wanted: str | None) -> str:
+        """The recipient's language when the type has it, else the forum's default."""
+        available = self.templates(message_type)
+        if wanted in available:
+            return wanted
+        return self.pack.forum.default_language
+
+    def has_sms(self, message_type: str, lang: str) -> bool:
+        return bool(self.templates(message_type)[self.language_for(message_type, lang)].sms)
+
+    def render_email(self, message_type: str, lang: str, context: Mapping[str, Any]) -> Rendered:
+        lang = self.language_for(message_type, lang)
+        source = self.templates(message_type)[lang]
+        values = self.context(lang, context)
+        subject = " ".join(self.env.get_template(f"{message_type}/{lang}/subject").render(values).split())
+        text = self.env.get_template(f"{message_type}/{lang}/text").render(values).strip() + "\n"
+        if source.html:
+            body = Markup(self.env.get_template(f"{message_type}/{lang}/html").render(values))
+        else:
+            body = Markup("\n").join(
+                Markup("<p>{}</p>").format(Markup("<br>\n").join(escape(line) for line in para.splitlines()))
+                for para in text.split("\n\n")
+                if para.strip()
+            )
+        html = self.env.get_template(LAYOUT).render({**values, "subject": subject, "body": body})
+        return Rendered(subject=subject, text=text, html=html)
+
+    def render_sms(self, message_type: str, lang: str, context: Mapping[str, Any]) -> str | None:
+        lang = self.language_for(message_type, lang)
+        if not self.templates(message_type)[lang].sms:
+            return None
+        rendered = self.env.get_template(f"{message_type}/{lang}/sms").render(self.context(lang, context))
+        return " ".join(rendered.split())
+
+    def context(self, lang: str, extra: Mapping[str, Any]) -> dict[str, Any]:
+        forum = self.pack.forum
+        return {
+            "lang": lang,
+            "forum": {
+                "id": forum.id,
+                "name": forum.name.get(lang),
+                "short_name": forum.short_name.get(lang),
+                "venue": forum.venue.name,
+                "city": forum.venue.city,
+                "address": forum.venue.address,
+                "start_date": forum.dates[0],
+                "end_date": forum.dates[-1],
+            },
+            **extra,
+        }
+
+    def format_when(self, value: Any, lang: str = "es") -> str:
+        """A date-time in the forum's time zone, written the way the language writes it."""
+        moment = _as_datetime(value)
+        if moment is None:
+            return str(value or "")
+        if not isinstance(moment, datetime):
+            return self.format_day(moment, lang)
+        local = moment.astimezone(self.pack.forum.tz) if moment.tzinfo else moment
+        return f"{self.format_day(local.date(), lang)}, {local:%H:%M}"
+
+    def format_day(self, value: Any, lang: str = "es") -> str:
+        moment = _as_datetime(value)
+        if moment is None:
+            return str(value or "")
+        months = MONTHS["en" if lang == "en" else "es"]
+        if lang == "en":
+            return f"{moment.day} {months[moment.month - 1]} {moment.year}"
+        return f"{moment.day} de {months[moment.month - 1]} de {moment.year}"
+
+
+class _BookLoader(BaseLoader):
+    """Jinja loader over the YAML templates (`type/lang/part`) and plain files (the layout)."""
+
+    def __init__(self, book: TemplateBook) -> None:
+        self.book = book
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str | None, Any]:
+        parts = template.split("/")
+        if len(parts) == 3:
+            message_type, lang, part = parts
+            try:
+                value = getattr(self.book.templates(message_type)[lang], part, None)
+            except (KeyError, TemplateError):
+                raise TemplateNotFound(template) from None
+            if value is None and part in {"html", "sms"}:
+                value = ""
+            if value is None:
+                raise TemplateNotFound(template)
+            return value, None, lambda: True
+        path = self.book._file(template)
+        if path is None:
+            raise TemplateNotFound(template)
+        return path.read_text(encoding="utf-8"), str(path), lambda: True
+
+
+def sample_context(book: TemplateBook, trigger: Trigger | None, lang: str) -> dict[str, Any]:
+    """What the review CLI renders a template with."""
+    event = dict(trigger.sample) if trigger else {}
+    person = {"given_name": "Ana" if lang == "es" else "Anne", "family_name": "López", "language": lang,
+              "category": "civil_society", "country": "SV"}
+    return {"event": event, "person": person,
+            "campaign": {"subject": "Horario de la exposición" if lang == "es" else "Expo opening hours",
+                         "body": "La exposición abre a las 9:00.\n\nLes esperamos." if lang == "es"
+                         else "The expo opens at 9:00.\n\nSee you there."}}
+
+
+def first_trigger_for(book: TemplateBook, message_type: str) -> Trigger | None:
+    for trigger in book.triggers.values():
+        if trigger.message_type == message_type or any(r.message_type == message_type for r in trigger.reminders):
+            return trigger
+    return None
+

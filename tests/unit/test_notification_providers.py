@@ -1,0 +1,60 @@
+"""The SMS adapters' requests and how they classify a gateway's answers (HTTP faked at unit level)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from services.notification.providers import HttpSms, Outgoing, ProviderError
+from services.notification.settings import SmsProvider
+
+MESSAGE = Outgoing(message_id="m-1", to="+50370001234", text="Su inscripción está confirmada.")
+
+
+def adapter(kind: str, answer: httpx.Response, seen: list[httpx.Request]) -> HttpSms:
+    provider = HttpSms(SmsProvider(name=f"sms-{kind}", kind=kind, base_url="https://gw.example/api",
+                                   account_sid="AC123", auth_token=SecretStr("tok"), from_number="+15005550006"))
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return answer
+
+    provider._client = httpx.AsyncClient(transport=httpx.MockTransport(handle))
+    return provider
+
+
+async def test_the_twilio_adapter_posts_the_messages_api_form_with_basic_auth() -> None:
+    seen: list[httpx.Request] = []
+    provider = adapter("twilio", httpx.Response(201, json={"sid": "SM42"}), seen)
+    assert await provider.send(MESSAGE) == "SM42"
+    request = seen[0]
+    assert request.url == "https://gw.example/api/2010-04-01/Accounts/AC123/Messages.json"
+    assert parse_qs(request.content.decode()) == {"To": ["+50370001234"], "From": ["+15005550006"],
+                                                  "Body": ["Su inscripción está confirmada."]}
+    assert request.headers["Authorization"] == "Basic " + base64.b64encode(b"AC123:tok").decode()
+    assert request.headers["Idempotency-Key"] == "m-1"
+    await provider.close()
+
+
+async def test_the_json_adapter_posts_json_and_reads_the_id() -> None:
+    seen: list[httpx.Request] = []
+    provider = adapter("json", httpx.Response(200, json={"id": "abc"}), seen)
+    assert await provider.send(MESSAGE) == "abc"
+    assert json.loads(seen[0].content) == {"to": "+50370001234", "from": "+15005550006",
+                                          "text": "Su inscripción está confirmada.", "reference": "m-1"}
+    await provider.close()
+
+
+@pytest.mark.parametrize(("status", "permanent"), [(500, False), (503, False), (429, False), (400, True), (401, True)])
+async def test_gateway_errors_are_transient_or_permanent(status: int, permanent: bool) -> None:
+    provider = adapter("twilio", httpx.Response(status, json={"message": "no"}), [])
+    with pytest.raises(ProviderError) as raised:
+        await provider.send(MESSAGE)
+    assert raised.value.reason == f"HTTP {status}" and raised.value.permanent is permanent
+    assert "+503" not in raised.value.reason  # reasons never carry the number
+    await provider.close()

@@ -1,0 +1,83 @@
+"""Templates and triggers as data: every message renders in both languages; overrides win."""
+
+from __future__ import annotations
+
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+
+from services.notification.cli import main as cli
+from services.notification.providers import Attachment, Outgoing, RateLimiter, email_message
+from services.notification.templates import TemplateBook, first_trigger_for, sample_context
+from shared.pack import load_pack
+
+PACK = load_pack()
+BOOK = TemplateBook(PACK)
+
+
+def test_every_template_and_trigger_loads() -> None:
+    assert BOOK.check() == []
+
+
+@pytest.mark.parametrize("message_type", BOOK.message_types())
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_every_message_type_renders_in_both_languages_with_sample_data(message_type: str, lang: str) -> None:
+    context = sample_context(BOOK, first_trigger_for(BOOK, message_type), lang)
+    context.setdefault("reminder", {"anchor": "2004-11-18T09:00:00-06:00"})
+    email = BOOK.render_email(message_type, lang, context)
+    assert email.subject and "\n" not in email.subject
+    assert email.text.strip() and "None" not in email.text
+    assert f'<html lang="{lang}">' in email.html
+    greeting = "Estimad" if lang == "es" else "Dear"
+    assert email.text.startswith(greeting)
+
+
+def test_a_language_without_template_falls_back_to_the_forums_default(tmp_path: Path) -> None:
+    (tmp_path / "registration_confirmed.yaml").write_text(
+        "es:\n  subject: 'Hola {{ person.given_name }}'\n  text: 'Texto'\n", encoding="utf-8"
+    )
+    book = TemplateBook(PACK, tmp_path)
+    assert book.language_for("registration_confirmed", "en") == "es"
+    assert book.render_email("registration_confirmed", "en", {"person": {"given_name": "Ana"}}).subject == "Hola Ana"
+    # The override folder wins file by file: other types still come from the pack.
+    assert book.render_email("registration_waitlisted", "en", {"person": {"given_name": "Ann"}}).subject.startswith("Waiting list")
+
+
+def test_html_is_autoescaped_and_text_is_not() -> None:
+    email = BOOK.render_email("registration_confirmed", "en", {"person": {"given_name": "<script>x</script>"}})
+    assert "Dear <script>x</script>," in email.text
+    assert "&lt;script&gt;" in email.html and "<script>" not in email.html
+
+
+def test_sms_is_one_line_and_only_where_a_template_exists() -> None:
+    sms = BOOK.render_sms("registration_confirmed", "es", {})
+    assert sms and "\n" not in sms
+    assert BOOK.render_sms("registration_rejected", "es", {}) is None
+
+
+def test_the_email_has_text_and_html_alternatives_and_the_attachment() -> None:
+    outgoing = Outgoing(message_id="m1", to="a@x.org", subject="Confirmación", text="Hola", html="<p>Hola</p>",
+                        attachments=[Attachment("foro.ics", "text/calendar", "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")],
+                        language="es")
+    message = BytesParser(policy=policy.default).parsebytes(bytes(email_message(outgoing, "Foro <f@x.org>")))
+    assert message["Subject"] == "Confirmación" and message["Message-ID"] == "<m1@foro.notification>"
+    assert message["Content-Language"] == "es"
+    types = [part.get_content_type() for part in message.walk()]
+    assert types == ["multipart/mixed", "multipart/alternative", "text/plain", "text/html", "text/calendar"]
+
+
+def test_a_rate_limiter_gives_a_burst_then_says_how_long_to_wait() -> None:
+    limiter = RateLimiter(rate=2, burst=2)
+    assert limiter.try_acquire() and limiter.try_acquire()
+    assert not limiter.try_acquire()
+    assert 0 < limiter.wait_seconds() <= 0.5
+
+
+def test_the_cli_renders_a_template_for_review(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(["render", "session_rescheduled", "--lang", "en", "--part", "text"]) == 0
+    out = capsys.readouterr().out
+    assert "Session B1.2 “Remittances and financial services” has a new time or room." in out
+    assert "Now: 18 November 2004, 15:00, Plenary hall" in out
+    assert cli(["check"]) == 0

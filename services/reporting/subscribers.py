@@ -1,0 +1,34 @@
+"""Thin FastStream adapter: every domain event, whatever its type, goes to the projection fold."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from faststream.rabbit import RabbitRouter
+from faststream.rabbit.annotations import RabbitMessage
+
+from services.reporting import handlers
+from shared.messaging.topology import Topology
+
+SERVICE = "reporting"
+
+
+def register_subscribers(router: RabbitRouter, topology: Topology, deps: handlers.Reporting) -> list[str]:
+    """Attach reporting's consumer to `router`; returns its queue names."""
+    projections = topology.queue(SERVICE, "projections", "#")
+
+    @router.subscriber(
+        projections,
+        topology.events,
+        title="reporting.projections",
+        description=(
+            "Every domain event (bound with `#`): folded idempotently into participation, programme, "
+            "expo, job-fair, notification and budget statistics. Unknown types are counted by type."
+        ),
+    )
+    async def on_domain_event(body: dict[str, Any], message: RabbitMessage) -> None:
+        structlog.contextvars.bind_contextvars(event_id=str(body.get("event_id")))
+        await handlers.project_event(body, deps, routing_key=message.raw_message.routing_key)
+
+    return [projections.name]

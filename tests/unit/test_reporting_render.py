@@ -1,0 +1,38 @@
+"""The Memoria's two renderings of one document."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime
+
+from pypdf import PdfReader
+
+from services.reporting.documents import build_memoria
+from services.reporting.render import render_html, render_pdf
+from services.reporting.statistics import statistics
+from shared.pack import load_pack
+
+
+def memoria(lang: str, title: str) -> dict:
+    pack = load_pack()
+    inputs = {
+        "statistics": statistics(pack, [], [], {}),
+        "conclusions": [{"_id": "c", "session_code": "B2.1", "texts": {"es": {"title": title}}}],
+        "action_items": [], "budget": [], "participants": [],
+    }
+    return build_memoria(pack, lang, inputs, datetime(2004, 11, 19, tzinfo=UTC), today=date(2004, 11, 19))
+
+
+def test_html_escapes_what_rapporteurs_write() -> None:
+    html = render_html(memoria("es", "<script>alert(1)</script> «Remesas»"))
+    assert "<script>alert" not in html and "&lt;script&gt;" in html and "«Remesas»" in html
+
+
+def test_pdf_embeds_a_font_that_renders_spanish() -> None:
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(render_pdf(memoria("es", "Niñez, señas y acción")))).pages)
+    assert "Niñez, señas y acción" in text and "Programa tal como se realizó" in text
+
+
+def test_a_conclusion_only_in_spanish_appears_in_the_english_memoria_marked_as_such() -> None:
+    html = render_html(memoria("en", "Migración y desarrollo"))
+    assert "Migración y desarrollo" in html and "Original text in Spanish" in html

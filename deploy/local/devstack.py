@@ -41,10 +41,15 @@ class Service:
 
 SERVICES = (
     Service("registration", 8001, ("secretariat API: {url}/docs (Authorization: Bearer $FORO_API_TOKEN)",)),
-    Service("scheduling", 8002, ("agenda: {url}/agenda.json", "iCal: {url}/agenda.ics")),
-    Service("expo", 8003, ("floor plan: {url}/floorplan.svg",)),
-    Service("notification", 8004, ("delivery status: {url}/docs",)),
-    Service("reporting", 8005, ("statistics: {url}/statistics",)),
+    Service(
+        "scheduling",
+        8002,
+        ("agenda: {url}/agenda.json", "iCal: {url}/agenda.ics (English: {url}/agenda.ics?lang=en)",
+         "per room: {url}/rooms/plenary/agenda.ics"),
+    ),
+    Service("expo", 8003, ("floor plan: {url}/floor-plan.svg",)),
+    Service("notification", 8004, ("delivery status: {url}/messages (secretariat token)",)),
+    Service("reporting", 8005, ("statistics: {url}/statistics (secretariat token)",)),
 )
 
 
@@ -60,13 +65,15 @@ def port_open(host: str, port: int) -> bool:
 
 def load_secrets(path: Path) -> dict[str, str]:
     """Secrets generated once per data folder, so restarts keep tokens and signatures valid."""
-    if path.exists():
-        return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    known = dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line) if path.exists() else {}
     values = {
         "FORO_API_TOKEN": secrets.token_urlsafe(24),
         "FORO_WEBHOOK_SECRET": secrets.token_urlsafe(32),
         "FORO_BADGE_SECRET": secrets.token_urlsafe(32),
+        "FORO_FEED_SECRET": secrets.token_urlsafe(32),
+        "FORO_PARTICIPANT_TOKEN_SECRET": secrets.token_urlsafe(32),
     }
+    values |= known  # keys made by an earlier run stay; keys added since are generated once
     path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
     path.chmod(0o600)
     return values
@@ -138,6 +145,7 @@ class Stack:
         self.data = Path(args.data_dir).resolve()
         self.logs = self.data / "logs"
         self.processes: list[tuple[str, subprocess.Popen]] = []
+        self.mail: Path | None = None
 
     def spawn(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen:
         output = open(self.logs / f"{name}.log", "ab")
@@ -185,7 +193,9 @@ class Stack:
             "FORO_API_TOKENS": json.dumps([keys["FORO_API_TOKEN"]]),
             "REGISTRATION_API_TOKENS": json.dumps([keys["FORO_API_TOKEN"]]),
             "REGISTRATION_WEBHOOK_SECRETS": json.dumps([keys["FORO_WEBHOOK_SECRET"]]),
-            "REGISTRATION_BADGE_SECRET": keys["FORO_BADGE_SECRET"],
+            "FORO_BADGE_SECRET": keys["FORO_BADGE_SECRET"],
+            "SCHEDULING_FEED_SECRET": keys["FORO_FEED_SECRET"],
+            "EXPO_PARTICIPANT_TOKEN_SECRET": keys["FORO_PARTICIPANT_TOKEN_SECRET"],
             "PYTHONUNBUFFERED": "1",
         }
         for service in SERVICES:
@@ -202,7 +212,8 @@ class Stack:
             )
             wait_until(lambda: port_open("127.0.0.1", sink_port), 30, "the SMTP sink")
             env |= {"NOTIFICATION_SMTP_HOST": "127.0.0.1", "NOTIFICATION_SMTP_PORT": str(sink_port)}
-            log(f"SMTP sink on 127.0.0.1:{sink_port}; e-mails land in {self.data / 'mail'}")
+            self.mail = self.data / "mail"
+            log(f"SMTP sink on 127.0.0.1:{sink_port}; e-mails land in {self.mail}")
 
         started: list[tuple[Service, str, subprocess.Popen]] = []
         for service in SERVICES:
@@ -240,6 +251,14 @@ class Stack:
             body = sample_signup(forum_id)
             asyncio.run(publish_signup(broker_url, args.namespace, body))
             log(f"sample sign-up sent (event {body['event_id']}): see {registration_url}/participants")
+            if self.mail is not None:
+                log(f"its confirmation e-mail arrives in {self.mail}/ as an .eml file (open it with any mail client)")
+            reporting_url = next((url for service, url, _ in started if service.name == "reporting"), None)
+            if reporting_url is not None:
+                from services.reporting.memoria import fetch_memoria
+
+                for path in fetch_memoria(reporting_url, keys["FORO_API_TOKEN"], self.data / "memoria", wait_for_participants=1):
+                    log(f"Memoria of the sample run: {path}")
         log("READY — Ctrl-C stops everything")
 
 

@@ -143,7 +143,7 @@ class ConsumeMiddleware(BaseMiddleware):
         await self.context.get("broker").publish(
             raw.body,
             exchange="",
-            routing_key=Topology.retry_queue_name(self.queue_name),
+            routing_key=Topology.retry_queue_name(self.queue_name, attempt),
             headers=headers,
             content_type=raw.content_type,
             message_id=raw.message_id,

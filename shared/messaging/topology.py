@@ -7,8 +7,9 @@
   from, and the reason a domain event is never unroutable while foro runs.
 - one durable quorum queue per consumer, with a delivery limit and a dead-letter queue
   `<queue>.dlq`; a message refused as invalid, or still failing after its retries, ends there.
-- beside it a retry queue `<queue>.retry`: a failed message waits there (per-message TTL, growing
-  with each attempt) and expires back into its queue. The broker keeps the delay; no handler sleeps.
+- beside it one retry queue per attempt, `<queue>.retry.<n>`: a failed message waits there
+  (per-message TTL, growing with each attempt, so a long delay never holds a short one behind it)
+  and expires back into its queue. The broker keeps the delay; no handler sleeps.
 """
 
 from __future__ import annotations
@@ -85,8 +86,11 @@ class Topology:
         return f"{queue_name}.dlq"
 
     @staticmethod
-    def retry_queue_name(queue_name: str) -> str:
-        return f"{queue_name}.retry"
+    def retry_queue_name(queue_name: str, attempt: int) -> str:
+        return f"{queue_name}.retry.{attempt}"
+
+    def retry_queue_names(self, queue_name: str) -> list[str]:
+        return [self.retry_queue_name(queue_name, attempt) for attempt in range(1, self.retry.attempts)]
 
     async def declare(self, broker: RabbitBroker, queue_names: list[str]) -> None:
         """Declare exchanges, the event log and the dead-letter queue of every consumer queue.
@@ -113,13 +117,14 @@ class Topology:
             await dlq.bind(dlx, routing_key=name)
             # Classic, because quorum queues (RabbitMQ 3.10) ignore per-message TTL. Expired
             # messages go back through the default exchange, straight into `name`.
-            await broker.declare_queue(
-                RabbitQueue(
-                    self.retry_queue_name(name),
-                    durable=True,
-                    arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": name},
+            for retry_name in self.retry_queue_names(name):
+                await broker.declare_queue(
+                    RabbitQueue(
+                        retry_name,
+                        durable=True,
+                        arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": name},
+                    )
                 )
-            )
 
 
 def persistent_message(body: bytes, **kwargs: object) -> aio_pika.Message:

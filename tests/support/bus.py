@@ -94,7 +94,7 @@ async def queue_depth(connection: aio_pika.abc.AbstractConnection, name: str) ->
 async def delete_topology(connection: aio_pika.abc.AbstractConnection, topology: Topology, queue_names: list[str]) -> None:
     """Remove what a test's namespace declared, so the broker does not collect test queues."""
     channel = await connection.channel()
-    companions = [name(q) for q in queue_names for name in (topology.dead_letter_queue_name, topology.retry_queue_name)]
+    companions = [name for q in queue_names for name in (topology.dead_letter_queue_name(q), *topology.retry_queue_names(q))]
     for name in [*queue_names, *companions, topology.event_log_name]:
         await channel.queue_delete(name)
     for exchange in (topology.events, topology.intake, topology.dead_letters):

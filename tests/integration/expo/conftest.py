@@ -176,10 +176,6 @@ async def running_expo(mongo_url: str, amqp_url: str, *, pack_path: Path | None 
             await context.__aexit__(None, None, None)
         topology = runtimes[0].topology
         await delete_topology(connection, topology, runtimes[0].queue_names)
-        channel = await connection.channel()
-        for name in runtimes[0].queue_names:
-            await channel.queue_delete(topology.retry_queue_name(name))
-        await channel.close()
         cleanup = create_mongo_client(mongo_url)
         await cleanup.drop_database(config.database)
         await cleanup.close()

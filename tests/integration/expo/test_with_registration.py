@@ -46,10 +46,6 @@ async def test_approved_staff_are_registered_by_registration_and_projected_back(
             assert len(await expo.events("registration.confirmed", lambda e: e["participant"]["email"] == email)) == 1
     finally:
         await delete_topology(connection, registration.topology, registration.queue_names)
-        channel = await connection.channel()
-        for name in registration.queue_names:
-            await channel.queue_delete(registration.topology.retry_queue_name(name))
-        await channel.close()
         await connection.close()
         cleanup = create_mongo_client(mongo_url)
         await cleanup.drop_database(settings.database)

@@ -199,7 +199,7 @@ async def notification(notification_settings: NotificationSettings, amqp: aio_pi
         runtime = running.service.runtime
         await delete_topology(amqp, runtime.topology, runtime.queue_names)
         channel = await amqp.channel()
-        for name in [*running.deps.queue.retry_queues, *map(runtime.topology.retry_queue_name, runtime.queue_names)]:
+        for name in running.deps.queue.retry_queues:
             await channel.queue_delete(name)
         await channel.close()
         cleanup = create_mongo_client(notification_settings.mongo_url.get_secret_value())

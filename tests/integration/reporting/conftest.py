@@ -106,7 +106,3 @@ async def reporting(
     async with runtime.running():
         yield RunningReporting(app, runtime, app.state.deps, tap, amqp, clock)
     await delete_topology(amqp, runtime.topology, runtime.queue_names)
-    channel = await amqp.channel()  # delete_topology predates the retry queues
-    for name in runtime.queue_names:
-        await channel.queue_delete(runtime.topology.retry_queue_name(name))
-    await channel.close()

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import SecretStr
 
+from shared import participant_tokens
 from shared.runtime import ServiceRuntime
+from shared.settings import ServiceSettings
 
 _bearer = HTTPBearer(auto_error=False, description="Secretariat API token.")
 
@@ -36,20 +39,54 @@ def operations_router(runtime: ServiceRuntime) -> APIRouter:
     return router
 
 
+def _is_secretariat(tokens: Sequence[SecretStr], presented: str) -> bool:
+    valid = False
+    for token in tokens:  # every token compared, in constant time
+        valid |= hmac.compare_digest(presented.encode(), token.get_secret_value().encode())
+    return valid
+
+
 def require_token(tokens: Sequence[SecretStr]):
     """A dependency that admits requests bearing one of the secretariat `tokens`."""
 
     async def check(credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> None:
-        presented = credentials.credentials.encode() if credentials else b""
-        valid = False
-        for token in tokens:
-            valid |= hmac.compare_digest(presented, token.get_secret_value().encode())
-        if not tokens or not valid:
+        if credentials is None or not _is_secretariat(tokens, credentials.credentials):
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
                 detail="a valid secretariat token is required (Authorization: Bearer …)",
                 headers={"WWW-Authenticate": "Bearer"},
             )
+
+    return check
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who calls a participant-facing route: a participant (their own token) or the secretariat."""
+
+    participant_id: str | None = None  # None: the secretariat, acting for anyone
+
+    def require(self, participant_id: str) -> None:
+        if self.participant_id not in (None, participant_id):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail="this token belongs to another participant")
+
+
+def participant_or_secretariat(settings: ServiceSettings):
+    """A dependency admitting a participant's own token (shared/participant_tokens.py) or a
+    secretariat token; the route then checks `caller.require(participant_id)`."""
+    secret = settings.participant_token_secret.get_secret_value() if settings.participant_token_secret else ""
+
+    async def check(credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Caller:
+        if credentials is not None:
+            if _is_secretariat(settings.api_tokens, credentials.credentials):
+                return Caller()
+            if participant_id := participant_tokens.verify(secret, credentials.credentials):
+                return Caller(participant_id)
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="a participant token or a secretariat token is required (Authorization: Bearer …)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
 
     return check
 

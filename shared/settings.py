@@ -74,6 +74,12 @@ class ServiceSettings(BaseSettings):
     )
     outbox_concurrency: int = Field(8, ge=1, le=64, description="Documents the relay publishes at once.")
     graceful_timeout: float = Field(15.0, gt=0, description="Seconds to finish in-flight messages.")
+    participant_token_secret: SecretStr | None = Field(
+        None,
+        validation_alias=_foro("participant_token_secret"),
+        description="HMAC key of participants' own access tokens (shared/participant_tokens.py); "
+        "unset closes the participant-facing APIs to everyone but the secretariat.",
+    )
     api_tokens: list[SecretStr] = Field(
         default_factory=list,
         description="Bearer tokens accepted by the secretariat API; empty disables it.",

@@ -195,7 +195,7 @@ class Stack:
             "REGISTRATION_WEBHOOK_SECRETS": json.dumps([keys["FORO_WEBHOOK_SECRET"]]),
             "FORO_BADGE_SECRET": keys["FORO_BADGE_SECRET"],
             "SCHEDULING_FEED_SECRET": keys["FORO_FEED_SECRET"],
-            "EXPO_PARTICIPANT_TOKEN_SECRET": keys["FORO_PARTICIPANT_TOKEN_SECRET"],
+            "FORO_PARTICIPANT_TOKEN_SECRET": keys["FORO_PARTICIPANT_TOKEN_SECRET"],
             "PYTHONUNBUFFERED": "1",
         }
         for service in SERVICES:

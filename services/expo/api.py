@@ -23,7 +23,9 @@ from services.expo import handlers
 from services.expo.domain import explain
 from services.expo.domain import leads_csv as leads_csv_text
 from services.expo.floorplan import render_floor_plan
-from services.expo.handlers import Expo, hash_token, participant_token, verify_participant_token
+from services.expo.handlers import Expo, hash_token
+from shared.participant_tokens import mint as participant_token
+from shared.participant_tokens import verify as verify_participant_token
 from services.expo.schemas import (
     BoothRequest,
     ExhibitorApplication,
@@ -167,7 +169,7 @@ def build_routers(deps: Expo, settings: ExpoSettings) -> list[APIRouter]:
     @secretariat.post("/participants/{participant_id}/token", summary="A participant's expo access token")
     async def mint(participant_id: uuid.UUID) -> dict[str, str]:
         if not secret:
-            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail="EXPO_PARTICIPANT_TOKEN_SECRET is not set")
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail="FORO_PARTICIPANT_TOKEN_SECRET is not set")
         return {"access_token": participant_token(secret, str(participant_id))}
 
     # --- exhibitors ---

@@ -90,23 +90,6 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def participant_token(secret: str, participant_id: str) -> str:
-    """A participant's expo access token: the id and an HMAC of it (nothing stored)."""
-    mac = hmac.new(secret.encode(), f"expo-participant:{participant_id}".encode(), hashlib.sha256).hexdigest()[:40]
-    return f"{participant_id}.{mac}"
-
-
-def verify_participant_token(secret: str, token: str) -> str | None:
-    if not secret:
-        return None  # participant access is off until a secret is configured
-    participant_id, _, _ = token.partition(".")
-    try:
-        uuid.UUID(participant_id)
-    except ValueError:
-        return None
-    return participant_id if hmac.compare_digest(participant_token(secret, participant_id), token) else None
-
-
 # --- exhibitors -------------------------------------------------------------------------------
 
 

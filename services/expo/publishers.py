@@ -22,6 +22,7 @@ from shared.contracts.expo import (
     MeetingRequested,
 )
 from shared.contracts.registration import RegistrationSubmitted
+from shared.messaging.publishers import declare_publishers as declare_event_publishers
 from shared.messaging.topology import Topology
 
 PUBLISHED = (
@@ -42,15 +43,7 @@ PUBLISHED = (
 )
 
 def declare_publishers(router: RabbitRouter, topology: Topology) -> None:
-    for event in PUBLISHED:
-        router.publisher(
-            exchange=topology.events,
-            routing_key=event.type_name(),
-            schema=event,
-            persist=True,
-            title=event.type_name(),
-            description=(event.__doc__ or "").strip(),
-        )
+    declare_event_publishers(router, topology, PUBLISHED)
     router.publisher(
         exchange=topology.intake,
         routing_key=RegistrationSubmitted.type_name(),

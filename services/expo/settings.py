@@ -14,11 +14,6 @@ class ExpoSettings(ServiceSettings):
     public_url: str | None = Field(
         None, description="Base URL people reach expo at (printed with the floor plan's address)."
     )
-    participant_token_secret: SecretStr | None = Field(
-        None,
-        description="HMAC key of participants' expo access tokens (meetings, job applications); "
-        "unset disables participant access.",
-    )
     cv_max_bytes: int = Field(2 * 1024 * 1024, ge=1024, le=10 * 1024 * 1024, description="Largest CV accepted.")
     meeting_minutes: int = Field(30, ge=10, le=120, description="Length of a B2B meeting slot.")
     meeting_tables: int = Field(12, ge=1, le=500, description="Tables in the B2B meeting area.")

@@ -13,6 +13,7 @@ from __future__ import annotations
 from faststream.rabbit import QueueType, RabbitBroker, RabbitQueue, RabbitRouter
 
 from shared.contracts.notification import NotificationFailed, NotificationQueued, NotificationSent
+from shared.messaging.publishers import declare_publishers as declare_event_publishers
 from shared.messaging.topology import Topology
 
 PUBLISHED = (NotificationQueued, NotificationSent, NotificationFailed)
@@ -20,15 +21,7 @@ SERVICE = "notification"
 
 
 def declare_publishers(router: RabbitRouter, topology: Topology) -> None:
-    for event in PUBLISHED:
-        router.publisher(
-            exchange=topology.events,
-            routing_key=event.type_name(),
-            schema=event,
-            persist=True,
-            title=event.type_name(),
-            description=(event.__doc__ or "").strip(),
-        )
+    declare_event_publishers(router, topology, PUBLISHED)
 
 
 class DeliveryQueue:

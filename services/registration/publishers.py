@@ -26,6 +26,7 @@ from shared.contracts.registration import (
     RegistrationUpdated,
     RegistrationWaitlisted,
 )
+from shared.messaging.publishers import declare_publishers as declare_event_publishers
 from shared.messaging.topology import Topology
 
 PUBLISHED = (
@@ -53,12 +54,4 @@ PUBLISHED = (
 
 
 def declare_publishers(router: RabbitRouter, topology: Topology) -> None:
-    for event in PUBLISHED:
-        router.publisher(
-            exchange=topology.events,
-            routing_key=event.type_name(),
-            schema=event,
-            persist=True,
-            title=event.type_name(),
-            description=(event.__doc__ or "").strip(),
-        )
+    declare_event_publishers(router, topology, PUBLISHED)

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from services.scheduling import domain, feeds, handlers
 from services.scheduling.settings import SchedulingSettings
 from shared.contracts.registration import Email, Phone
-from shared.http import require_token
+from shared.http import Caller, participant_or_secretariat, require_token
 
 ICAL = "text/calendar; charset=utf-8"
 LangQuery = Query(None, description="Language of titles: es or en (default: the forum's).")
@@ -108,6 +108,7 @@ def refused(error: handlers.Refused) -> HTTPException:
 def build_routers(deps: handlers.Scheduling, settings: SchedulingSettings) -> list[APIRouter]:
     public = APIRouter(tags=["agenda and feeds"])
     participants = APIRouter(tags=["session sign-up"])
+    participant = participant_or_secretariat(settings)
     secretariat = APIRouter(prefix="/programme", tags=["secretariat"],
                             dependencies=[Depends(require_token(settings.api_tokens))])
     pack = deps.pack
@@ -191,8 +192,9 @@ def build_routers(deps: handlers.Scheduling, settings: SchedulingSettings) -> li
 
     @participants.post("/sessions/{code}/signups", status_code=status.HTTP_201_CREATED,
                        summary="Sign up for a session (confirmed participants)")
-    async def sign_up(code: str, body: SignupBody, request: Request) -> dict[str, Any]:
+    async def sign_up(code: str, body: SignupBody, request: Request, caller: Caller = Depends(participant)) -> dict[str, Any]:
         participant_id = str(body.participant_id)
+        caller.require(participant_id)
         try:
             outcome = await handlers.sign_up(deps, code, participant_id)
         except handlers.Refused as error:
@@ -201,7 +203,8 @@ def build_routers(deps: handlers.Scheduling, settings: SchedulingSettings) -> li
                 "position": outcome.position or None, "agenda_ics": personal_url(base_of(request), participant_id)}
 
     @participants.delete("/sessions/{code}/signups/{participant_id}", summary="Give up a seat or waitlist place")
-    async def give_up(code: str, participant_id: uuid.UUID) -> dict[str, Any]:
+    async def give_up(code: str, participant_id: uuid.UUID, caller: Caller = Depends(participant)) -> dict[str, Any]:
+        caller.require(str(participant_id))
         try:
             promoted = await handlers.cancel_signup(deps, code, str(participant_id))
         except handlers.Refused as error:

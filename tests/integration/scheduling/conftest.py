@@ -22,10 +22,12 @@ from shared.contracts.registration import (
 )
 from shared.persistence.mongo import create_mongo_client
 from shared.runtime import ServiceRuntime
+from shared import participant_tokens
 from tests.support.bus import EventTap, delete_topology, eventually, publish_json
 from tests.support.factories import FORUM_ID
 
 API_TOKEN = "secretariat-test-token"
+PARTICIPANT_SECRET = "participant-token-secret-for-tests"
 # Generous bound for bulk waits: other suites share this 2-core machine. `eventually` returns as
 # soon as the condition holds, so a larger bound costs nothing when things are fast.
 SLOW = 60.0
@@ -44,6 +46,11 @@ class RunningScheduling:
     @property
     def secretariat(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {API_TOKEN}"}
+
+    @staticmethod
+    def as_participant(participant_id: object) -> dict[str, str]:
+        """The participant's own token, as registration's confirmation hands it out."""
+        return {"Authorization": f"Bearer {participant_tokens.mint(PARTICIPANT_SECRET, str(participant_id))}"}
 
     async def publish_event(self, event: Any) -> None:
         """Publish a domain event as its producer's outbox relay would."""
@@ -127,6 +134,7 @@ def scheduling_settings(namespace: str, mongo_url: str, amqp_url: str) -> Schedu
         delivery_limit=3,
         public_url=PUBLIC_URL,
         feed_secret=SecretStr("feed-secret-for-tests"),
+        participant_token_secret=SecretStr(PARTICIPANT_SECRET),
     )
 
 

@@ -69,7 +69,7 @@ async def test_room_and_person_feeds(scheduling: RunningScheduling) -> None:
     [participant] = await scheduling.confirm_many(1)
     await http.put("/programme/sessions/B3.1/people", headers=auth,
                    json=[{"name": "Eva Ruiz", "role": "speaker", "email": "eva@example.org"}])
-    signed = await http.post("/sessions/B2.2/signups", json={"participant_id": participant})
+    signed = await http.post("/sessions/B2.2/signups", json={"participant_id": participant}, headers=scheduling.as_participant(participant))
     await http.post("/programme/releases", headers=auth)
 
     # The participant's link (from the sign-up answer) carries its token; without it: refused.

@@ -25,7 +25,7 @@ async def test_each_person_affected_by_a_move_is_told_once(
     people = [{"name": "Sam Speaker", "role": "speaker", "email": "sam.e2e@example.org", "language": "en"},
               {"name": "Rita Relatora", "role": "rapporteur", "email": "rita.e2e@example.org"}]
     await http.put("/programme/sessions/B2.3/people", headers=auth, json=people)
-    assert (await http.post("/sessions/B2.3/signups", json={"participant_id": str(attendee.participant_id)})).status_code == 201
+    assert (await http.post("/sessions/B2.3/signups", json={"participant_id": str(attendee.participant_id)}, headers=scheduling.as_participant(str(attendee.participant_id)))).status_code == 201
     assert (await http.post("/programme/releases", headers=auth)).status_code == 201
 
     await http.patch("/programme/sessions/B2.3", headers=auth, json={"room": "breakout_b", "expected_audience": 100})

@@ -76,7 +76,7 @@ async def test_people_link_to_registered_participants_and_an_erased_participant_
         return session["people"][0].get("participant_id") == participant_id
 
     await eventually(linked, what="person linked to the participant")
-    assert (await http.post("/sessions/B4.1/signups", json={"participant_id": participant_id})).status_code == 201
+    assert (await http.post("/sessions/B4.1/signups", json={"participant_id": participant_id}, headers=scheduling.as_participant(participant_id))).status_code == 201
     assert (await http.post("/programme/releases", headers=auth)).status_code == 201
 
     erased = ParticipantErased(producer="registration", forum_id=lucia.forum_id, participant_id=lucia.participant_id,

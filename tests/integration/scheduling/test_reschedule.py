@@ -26,7 +26,7 @@ async def test_moving_a_session_publishes_one_rescheduled_event_naming_exactly_t
     ]
     assert (await http.put("/programme/sessions/B2.1/people", headers=auth, json=people)).status_code == 200
     for participant_id, code in ((ids[0], "B2.1"), (ids[1], "B2.1"), (ids[2], "B2.2")):
-        response = await http.post(f"/sessions/{code}/signups", json={"participant_id": participant_id})
+        response = await http.post(f"/sessions/{code}/signups", json={"participant_id": participant_id}, headers=scheduling.as_participant(participant_id))
         assert response.status_code == 201 and response.json()["status"] == "confirmed", response.text
     assert (await http.post("/programme/releases", headers=auth, json={})).status_code == 201
 
@@ -68,7 +68,7 @@ async def test_cancelling_a_session_publishes_session_cancelled_with_its_people_
     http, auth = scheduling.http, scheduling.secretariat
     [first, second] = await scheduling.confirm_many(2)
     for participant_id in (first, second):
-        assert (await http.post("/sessions/B1.3/signups", json={"participant_id": participant_id})).status_code == 201
+        assert (await http.post("/sessions/B1.3/signups", json={"participant_id": participant_id}, headers=scheduling.as_participant(participant_id))).status_code == 201
     await http.put("/programme/sessions/B1.3/people", headers=auth, json=[{"name": "Chair C", "role": "chair"}])
 
     await http.post("/programme/sessions/B1.3/cancel", headers=auth, json={"reason": "Ponente enfermo"})
@@ -82,7 +82,7 @@ async def test_cancelling_a_session_publishes_session_cancelled_with_its_people_
     assert not scheduling.tap.of_type("session.rescheduled")
     # Attendees get their time back, and the cancelled session takes no more sign-ups.
     assert (await scheduling.deps.repository.holds_of(scheduling.deps.attendance_id(first)))["holds"] == []
-    late = await http.post("/sessions/B1.3/signups", json={"participant_id": first})
+    late = await http.post("/sessions/B1.3/signups", json={"participant_id": first}, headers=scheduling.as_participant(first))
     assert late.status_code == 409 and "cancelled" in late.json()["detail"]["reason"]
     agenda = (await http.get("/agenda")).json()
     b13 = next(i for i in agenda["days"][0]["items"] if i["code"] == "B1.3")

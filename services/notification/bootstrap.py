@@ -82,6 +82,9 @@ def build_service(
         stale_seconds=settings.stale_seconds,
         campaign_batch=settings.campaign_batch,
         clock=clock,
+        participant_token_secret=(
+            settings.participant_token_secret.get_secret_value() if settings.participant_token_secret else ""
+        ),
     )
     runtime.attach_outbox(repository.outbox_collections)
     runtime.on_start.append(repository.ensure_indexes)

@@ -24,6 +24,7 @@ from services.notification.providers import Attachment, Outgoing, Provider, Prov
 from services.notification.publishers import DeliveryQueue
 from services.notification.repository import NotificationRepository
 from services.notification.templates import TemplateBook, Trigger
+from shared import participant_tokens
 from shared.contracts.envelope import derive_id
 from shared.contracts.notification import (
     CampaignRequested,
@@ -72,6 +73,7 @@ class Notification:
     campaign_batch: int = 50
     clock: Callable[[], datetime] = utc_now  # business time: reminders, campaigns
     wall_clock: Callable[[], datetime] = utc_now  # delivery timing, matched to the broker's TTLs
+    participant_token_secret: str = ""  # mints the personal token a confirmation hands out
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,15 @@ def _person_view(contact: Mapping[str, Any]) -> dict[str, Any]:
                                                  "country", "language")}
 
 
+def _access_token(secret: str, person_id: str) -> str | None:
+    """The participant's own token for participant-facing APIs (session sign-up, meetings); minted
+    here, where it is sent, so no token ever travels on the bus."""
+    if not secret:
+        return None
+    token = participant_tokens.mint(secret, person_id)
+    return token if participant_tokens.verify(secret, token) else None  # only for participant ids
+
+
 async def create_messages(
     deps: Notification,
     cause: Cause,
@@ -110,6 +121,8 @@ async def create_messages(
     channels = tuple(channel for channel in channels if deps.providers.get(channel))  # none configured: not offered
     lang = book.language_for(message_type, domain.language_of(contact, deps.pack.forum.default_language))
     values = {**context, "person": _person_view(contact), "event": event}
+    if token := _access_token(deps.participant_token_secret, person_id):
+        values["access_token"] = token
     plans = domain.plan_channels(channels, contact, essential=essential, sms_template=book.has_sms(message_type, lang))
     counts: dict[str, int] = {}
     for plan in plans:

@@ -24,6 +24,7 @@ from tests.support.notification import FakeClock, FakeSmsGateway
 from tests.support.servers import free_port
 
 API_TOKEN = "secretariat-test-token"
+PARTICIPANT_SECRET = "participant-token-secret-for-tests"
 
 
 class RunningNotification:
@@ -167,6 +168,7 @@ def notification_settings(namespace: str, mongo_url: str, amqp_url: str, sink: S
         "mongo_url": SecretStr(mongo_url),
         "broker_url": SecretStr(amqp_url),
         "api_tokens": [SecretStr(API_TOKEN)],
+        "participant_token_secret": SecretStr(PARTICIPANT_SECRET),
         "outbox_sweep_seconds": 0.5,
         "delivery_limit": 5,
         "smtp_host": "127.0.0.1",

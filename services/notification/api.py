@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.notification import handlers
 from services.notification.repository import MessageFilter
 from services.notification.settings import NotificationSettings
+from shared.messaging.publishers import publish_event
 from shared.contracts.notification import CampaignRequested, LocalizedText, Segment
 from shared.http import require_token
 from shared.messaging.topology import Topology
@@ -137,17 +138,7 @@ def build_routers(deps: handlers.Notification, settings: NotificationSettings, b
                       summary="Send an information campaign to a segment")
     async def request_campaign(body: CampaignBody) -> Accepted:
         event = CampaignRequested(producer="notification-secretariat", forum_id=deps.pack.forum.id, **body.model_dump())
-        await broker.publish(
-            event.model_dump_json().encode(),
-            exchange=topology.intake,
-            routing_key=event.event_type,
-            message_id=str(event.event_id),
-            correlation_id=str(event.event_id),
-            headers=event.envelope_headers(),
-            content_type="application/json",
-            persist=True,
-            mandatory=True,
-        )
+        await publish_event(broker, topology, event)
         return Accepted(event_id=event.event_id)
 
     @secretariat.get("/campaigns/{campaign_id}", summary="A campaign's progress")

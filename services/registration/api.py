@@ -23,6 +23,7 @@ from shared.contracts.registration import (
 )
 from shared.http import require_token
 from shared.messaging.consumer import describe_validation_error
+from shared.messaging.publishers import publish_event
 from shared.messaging.topology import Topology
 from shared.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureRejected, verify
 
@@ -79,17 +80,7 @@ def build_routers(deps: Registration, settings: RegistrationSettings, broker: An
     secretariat = APIRouter(tags=["secretariat"], dependencies=[Depends(require_token(settings.api_tokens))])
 
     async def publish_intake(event: Event) -> None:
-        await broker.publish(
-            event.model_dump_json().encode(),
-            exchange=topology.intake,
-            routing_key=event.event_type,
-            message_id=str(event.event_id),
-            correlation_id=event.correlation_id or str(event.event_id),
-            headers=event.envelope_headers(),
-            content_type="application/json",
-            persist=True,
-            mandatory=True,
-        )
+        await publish_event(broker, topology, event)
 
     async def signed_event(request: Request, model: type[Event]) -> Event:
         body = await request.body()

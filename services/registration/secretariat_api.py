@@ -18,6 +18,7 @@ from services.registration import accreditation, badges, checkin, consent, deleg
 from services.registration import domain_delegations as delegation_rules
 from services.registration.handlers import Registration
 from services.registration.settings import RegistrationSettings
+from shared.messaging.publishers import publish_event
 from shared.contracts.envelope import FieldProblem
 from shared.contracts.registration import (
     Consents,
@@ -512,17 +513,7 @@ def build_depth_routers(
         event = ParticipantErasureRequested(
             producer="registration-secretariat", forum_id=deps.pack.forum.id, participant_id=participant_id
         )
-        await broker.publish(
-            event.model_dump_json().encode(),
-            exchange=topology.intake,
-            routing_key=event.event_type,
-            message_id=str(event.event_id),
-            correlation_id=str(event.event_id),
-            headers=event.envelope_headers(),
-            content_type="application/json",
-            persist=True,
-            mandatory=True,
-        )
+        await publish_event(broker, topology, event)
         return ErasureAccepted(event_id=event.event_id)
 
     return [delegation_routes, people, doors]

@@ -107,9 +107,6 @@ class Event(Contract):
             **payload,
         )
 
-    def envelope_headers(self) -> dict[str, str | int]:
-        return {"event_type": self.event_type, "schema_version": self.schema_version}
-
     @field_validator("correlation_id", "causation_id", mode="before")
     @classmethod
     def _ids_as_text(cls, value: object) -> object:

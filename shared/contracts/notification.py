@@ -120,6 +120,7 @@ class CampaignRequested(Event):
     Publish it to the intake exchange with routing key `campaign.requested` (or POST /campaigns).
     Sending it again is harmless: the campaign id makes it one campaign."""
 
+    exchange = "intake"
     event_type: Literal["campaign.requested"] = "campaign.requested"
     forum_id: str = Field(min_length=1, max_length=80, examples=["crm-foro-sector-privado-migraciones"])
     campaign_id: str = Field(

@@ -56,6 +56,10 @@ class Topology:
     def dead_letters(self) -> RabbitExchange:
         return RabbitExchange(f"{self.namespace}.dlx", type=ExchangeType.DIRECT, durable=True)
 
+    def exchange_named(self, name: str) -> RabbitExchange:
+        """`events` or `intake`: where a contract says it is published (`Event.exchange`)."""
+        return self.intake if name == "intake" else self.events
+
     @property
     def event_log_name(self) -> str:
         return f"{self.namespace}.events.log"

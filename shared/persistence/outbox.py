@@ -10,7 +10,6 @@ before the mark); consumers are idempotent on `event_id`, so it is harmless.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -20,6 +19,7 @@ from faststream.rabbit import RabbitBroker
 from prometheus_client import Counter, Gauge
 from pymongo.asynchronous.collection import AsyncCollection
 
+from shared.messaging.publishers import publish_body
 from shared.messaging.topology import Topology
 
 log = structlog.get_logger("foro.outbox")
@@ -140,17 +140,6 @@ class OutboxRelay:
         )
 
     async def publish_entry(self, entry: Mapping[str, Any]) -> None:
-        body = entry["body"]
-        exchange = self._topology.intake if entry.get("exchange") == "intake" else self._topology.events
-        await self._broker.publish(
-            json.dumps(body, ensure_ascii=False).encode(),
-            exchange=exchange,
-            routing_key=entry["type"],
-            message_id=entry["id"],
-            correlation_id=body.get("correlation_id") or entry["id"],
-            headers={"event_type": entry["type"], "schema_version": body.get("schema_version", 1)},
-            content_type="application/json",
-            persist=True,
-            mandatory=True,
-        )
+        exchange = self._topology.exchange_named(entry.get("exchange", "events"))
+        await publish_body(self._broker, exchange, entry["type"], entry["body"], event_id=entry["id"])
         PUBLISHED.labels(entry["type"]).inc()

@@ -16,9 +16,11 @@ import structlog
 from faststream.rabbit import RabbitBroker
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.messaging.topology import Topology
-from shared.persistence.mongo import ping
+from shared.messaging.broker import create_broker
+from shared.persistence.mongo import create_mongo_client, ping
 from shared.persistence.outbox import OutboxRelay
 from shared.settings import ServiceSettings
 
@@ -37,6 +39,17 @@ class ServiceRuntime:
     on_stop: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
     relay: OutboxRelay | None = None
     started: bool = False
+
+    @classmethod
+    def create(cls, service: str, settings: ServiceSettings, *, description: str) -> ServiceRuntime:
+        """Broker and database client for `service`; nothing connects until `running()`."""
+        broker, topology = create_broker(settings, description=description)
+        mongo = create_mongo_client(settings.mongo_url.get_secret_value(), app_name=f"foro-{service}")
+        return cls(service, settings, broker, topology, mongo)
+
+    @property
+    def database(self) -> AsyncDatabase:
+        return self.mongo[self.settings.database]
 
     def attach_outbox(self, collections: Mapping[str, AsyncCollection], *, fault: str | None = None) -> OutboxRelay:
         self.relay = OutboxRelay(

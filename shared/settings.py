@@ -13,6 +13,8 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.pack import EventPack, load_pack
+
 
 def _foro(name: str) -> AliasChoices:
     """Accept the platform-wide `FORO_<NAME>` variable for a field of any service."""
@@ -84,6 +86,9 @@ class ServiceSettings(BaseSettings):
         default_factory=list,
         description="Bearer tokens accepted by the secretariat API; empty disables it.",
     )
+
+    def load_pack(self) -> EventPack:
+        return load_pack(self.pack_path, overrides=self.pack_override_map())
 
     def pack_override_map(self) -> dict[str, Any]:
         overrides = dict(self.pack_overrides)

@@ -16,9 +16,6 @@ from services.expo.repository import ExpoRepository
 from services.expo.settings import ExpoSettings
 from services.expo.subscribers import SERVICE, register_subscribers
 from shared.http import create_http_app
-from shared.messaging.broker import create_broker
-from shared.pack import load_pack
-from shared.persistence.mongo import create_mongo_client
 from shared.runtime import ServiceRuntime
 
 log = structlog.get_logger("foro.expo")
@@ -38,11 +35,10 @@ def floor_plan_url(settings: ExpoSettings) -> str:
 
 def build_runtime(settings: ExpoSettings | None = None) -> tuple[ServiceRuntime, Expo]:
     settings = settings or ExpoSettings()
-    pack = load_pack(settings.pack_path, overrides=settings.pack_override_map())
-    broker, topology = create_broker(settings, description=DESCRIPTION)
-    mongo = create_mongo_client(settings.mongo_url.get_secret_value(), app_name=f"foro-{SERVICE}")
-    runtime = ServiceRuntime(SERVICE, settings, broker, topology, mongo)
-    repository = ExpoRepository(mongo[settings.database], on_outbox=runtime.notify_outbox)
+    pack = settings.load_pack()
+    runtime = ServiceRuntime.create(SERVICE, settings, description=DESCRIPTION)
+    broker, topology = runtime.broker, runtime.topology
+    repository = ExpoRepository(runtime.database, on_outbox=runtime.notify_outbox)
     deps = Expo(pack=pack, repository=repository, settings=settings)
     runtime.attach_outbox(repository.outbox_collections, fault=settings.fault)
     runtime.on_start.append(repository.ensure_indexes)

@@ -9,7 +9,6 @@ crash between steps leaves something the next attempt completes or undoes (see e
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 import uuid
 from collections.abc import Callable

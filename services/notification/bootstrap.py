@@ -21,9 +21,6 @@ from services.notification.settings import NotificationSettings
 from services.notification.subscribers import bind_triggers, register_subscribers
 from services.notification.templates import TemplateBook, TemplateError
 from shared.http import create_http_app
-from shared.messaging.broker import create_broker
-from shared.pack import load_pack
-from shared.persistence.mongo import create_mongo_client
 from shared.runtime import ServiceRuntime
 
 log = structlog.get_logger("foro.notification")
@@ -59,15 +56,14 @@ def build_service(
     providers: dict[str, list[Provider]] | None = None,
 ) -> NotificationService:
     settings = settings or NotificationSettings()
-    pack = load_pack(settings.pack_path, overrides=settings.pack_override_map())
+    pack = settings.load_pack()
     book = TemplateBook(pack, settings.templates_path)
     problems = book.check()
     if problems:
         raise TemplateError("templates cannot be used:\n" + "\n".join(problems))
-    broker, topology = create_broker(settings, description=DESCRIPTION)
-    mongo = create_mongo_client(settings.mongo_url.get_secret_value(), app_name=f"foro-{SERVICE}")
-    runtime = ServiceRuntime(SERVICE, settings, broker, topology, mongo)
-    repository = NotificationRepository(mongo[settings.database], on_outbox=runtime.notify_outbox)
+    runtime = ServiceRuntime.create(SERVICE, settings, description=DESCRIPTION)
+    broker, topology = runtime.broker, runtime.topology
+    repository = NotificationRepository(runtime.database, on_outbox=runtime.notify_outbox)
     delivery = DeliveryQueue(broker, topology, settings.delivery_attempts)
     providers = providers if providers is not None else build_providers(settings)
     deps = Notification(

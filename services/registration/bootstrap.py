@@ -14,9 +14,6 @@ from services.registration.subscribers import SERVICE, register_subscribers
 from services.registration.subscribers_lifecycle import register_lifecycle_subscribers
 from services.registration.secretariat_api import build_depth_routers
 from shared.http import create_http_app
-from shared.messaging.broker import create_broker
-from shared.pack import load_pack
-from shared.persistence.mongo import create_mongo_client
 from shared.runtime import ServiceRuntime
 
 DESCRIPTION = (
@@ -27,11 +24,10 @@ DESCRIPTION = (
 
 def build_runtime(settings: RegistrationSettings | None = None) -> tuple[ServiceRuntime, Registration]:
     settings = settings or RegistrationSettings()
-    pack = load_pack(settings.pack_path, overrides=settings.pack_override_map())
-    broker, topology = create_broker(settings, description=DESCRIPTION)
-    mongo = create_mongo_client(settings.mongo_url.get_secret_value(), app_name=f"foro-{SERVICE}")
-    runtime = ServiceRuntime(SERVICE, settings, broker, topology, mongo)
-    repository = ParticipantRepository(mongo[settings.database], on_outbox=runtime.notify_outbox)
+    pack = settings.load_pack()
+    runtime = ServiceRuntime.create(SERVICE, settings, description=DESCRIPTION)
+    broker, topology = runtime.broker, runtime.topology
+    repository = ParticipantRepository(runtime.database, on_outbox=runtime.notify_outbox)
     deps = Registration(pack=pack, repository=repository)
     runtime.attach_outbox(repository.outbox_collections, fault=settings.fault)
     runtime.on_start.append(repository.ensure_indexes)

@@ -16,9 +16,6 @@ from services.reporting.scheduler import FollowUpScheduler
 from services.reporting.settings import ReportingSettings
 from services.reporting.subscribers import SERVICE, register_subscribers
 from shared.http import create_http_app
-from shared.messaging.broker import create_broker
-from shared.pack import load_pack
-from shared.persistence.mongo import create_mongo_client
 from shared.runtime import ServiceRuntime
 
 DESCRIPTION = (
@@ -29,7 +26,7 @@ DESCRIPTION = (
 
 def build_deps(settings: ReportingSettings, mongo, *, on_outbox=None, clock: Callable[[], datetime] = utc_now) -> Reporting:
     """Handlers' dependencies on a given Mongo client (also used by the rebuild and the Memoria CLI)."""
-    pack = load_pack(settings.pack_path, overrides=settings.pack_override_map())
+    pack = settings.load_pack()
     repository = ReportingRepository(mongo[settings.database], on_outbox=on_outbox)
     return Reporting(pack=pack, repository=repository, clock=clock, output_dir=settings.output_dir)
 
@@ -38,10 +35,9 @@ def build_runtime(
     settings: ReportingSettings | None = None, *, clock: Callable[[], datetime] = utc_now
 ) -> tuple[ServiceRuntime, Reporting]:
     settings = settings or ReportingSettings()
-    broker, topology = create_broker(settings, description=DESCRIPTION)
-    mongo = create_mongo_client(settings.mongo_url.get_secret_value(), app_name=f"foro-{SERVICE}")
-    runtime = ServiceRuntime(SERVICE, settings, broker, topology, mongo)
-    deps = build_deps(settings, mongo, on_outbox=runtime.notify_outbox, clock=clock)
+    runtime = ServiceRuntime.create(SERVICE, settings, description=DESCRIPTION)
+    broker, topology = runtime.broker, runtime.topology
+    deps = build_deps(settings, runtime.mongo, on_outbox=runtime.notify_outbox, clock=clock)
     runtime.attach_outbox(deps.repository.outbox_collections)
     scheduler = FollowUpScheduler(deps, settings.follow_up_check_seconds, final_memoria=settings.final_memoria)
     runtime.on_start.extend([deps.repository.ensure_indexes, scheduler.start])

@@ -12,9 +12,6 @@ from services.scheduling.repository import ScheduleRepository
 from services.scheduling.settings import SchedulingSettings
 from services.scheduling.subscribers import SERVICE, register_subscribers
 from shared.http import create_http_app
-from shared.messaging.broker import create_broker
-from shared.pack import load_pack
-from shared.persistence.mongo import create_mongo_client
 from shared.runtime import ServiceRuntime
 
 log = structlog.get_logger("foro.scheduling")
@@ -28,11 +25,10 @@ DESCRIPTION = (
 
 def build_runtime(settings: SchedulingSettings | None = None) -> tuple[ServiceRuntime, handlers.Scheduling]:
     settings = settings or SchedulingSettings()
-    pack = load_pack(settings.pack_path, overrides=settings.pack_override_map())
-    broker, topology = create_broker(settings, description=DESCRIPTION)
-    mongo = create_mongo_client(settings.mongo_url.get_secret_value(), app_name=f"foro-{SERVICE}")
-    runtime = ServiceRuntime(SERVICE, settings, broker, topology, mongo)
-    repository = ScheduleRepository(mongo[settings.database], on_outbox=runtime.notify_outbox)
+    pack = settings.load_pack()
+    runtime = ServiceRuntime.create(SERVICE, settings, description=DESCRIPTION)
+    broker, topology = runtime.broker, runtime.topology
+    repository = ScheduleRepository(runtime.database, on_outbox=runtime.notify_outbox)
     deps = handlers.Scheduling(pack=pack, repository=repository, settings=settings)
     runtime.attach_outbox(repository.outbox_collections, fault=settings.fault)
 

@@ -11,7 +11,7 @@ import re
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from shared.contracts.envelope import Contract, Event, FieldProblem, Language, safe_key
 

@@ -3,8 +3,8 @@
     .venv/bin/python bench/registration_hop.py [--messages 200]
 
 foro hop: a form publishes `registration.submitted` → the registration service validates,
-dedups, takes a seat (ledger) and writes participant + outbox → the relay publishes
-`registration.confirmed` (confirmed, persistent) → the bench receives it.
+dedups, takes a seat or a waitlist place (ledger) and writes participant + outbox → the relay
+publishes `registration.confirmed` or `.waitlisted` (confirmed, persistent) → the bench receives it.
 raw hop: publish a JSON message → a bare aio-pika consumer parses it, inserts one document with
 pymongo, publishes a reply (confirmed, persistent) → the bench receives it.
 Both run against the same RabbitMQ and the same SecantusDB server. Prints latency (serial) and
@@ -47,7 +47,9 @@ async def foro_hop(mongo_url: str, amqp: aio_pika.abc.AbstractConnection, n: int
     channel = await amqp.channel(publisher_confirms=True)
     events = await channel.declare_exchange(runtime.topology.events.name, aio_pika.ExchangeType.TOPIC, durable=True)
     replies = await channel.declare_queue(exclusive=True)
+    # A seat or a waitlist place: either answer completes the hop (the category has a capacity).
     await replies.bind(events, "registration.confirmed")
+    await replies.bind(events, "registration.waitlisted")
     async with runtime.running():
         intake = await channel.get_exchange(runtime.topology.intake.name)
         latencies = await _drive(intake, "registration.submitted", replies, n, serial, lambda: json.dumps(signup()).encode())

@@ -29,9 +29,10 @@ class ExpoSettings(ServiceSettings):
         default_factory=list, description="Older badge secrets still accepted during a rotation."
     )
     accept_participant_id_scans: bool = Field(
-        True,
-        description="Also accept a bare participant id as a scan (manual entry). Participant ids are derived "
-        "from forum and e-mail, so turn this off where exhibitors could compute them.",
+        False,
+        description="Also accept a bare participant id as a scan (manual entry at a booth without a "
+        "scanner). Off by default: participant ids are derived from forum and e-mail, so anyone who "
+        "knows an attendee's address could compute one.",
     )
     fault: str | None = Field(None, description="Fault injection for tests: crash_before_publish.")
 

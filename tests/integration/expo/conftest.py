@@ -158,7 +158,9 @@ async def running_expo(mongo_url: str, amqp_url: str, *, pack_path: Path | None 
         namespace=namespace, database=f"expo_{namespace}", mongo_url=SecretStr(mongo_url),
         broker_url=SecretStr(amqp_url), api_tokens=[SecretStr(API_TOKEN)], outbox_sweep_seconds=0.5,
         delivery_limit=3, pack_path=pack_path, **{"badge_secret": SecretStr(BADGE_SECRET),
-                                                 "participant_token_secret": SecretStr(PARTICIPANT_SECRET), **settings},
+                                                 "participant_token_secret": SecretStr(PARTICIPANT_SECRET),
+                                                 "accept_participant_id_scans": True,  # manual entry, tested too
+                                                 **settings},
     )
     apps = [create_app(config) for _ in range(replicas)]
     runtimes: list[ServiceRuntime] = [app.state.runtime for app in apps]

@@ -91,7 +91,10 @@ def participant_or_secretariat(settings: ServiceSettings):
     return check
 
 
-def create_http_app(runtime: ServiceRuntime, *, title: str, description: str, routers: Sequence[APIRouter]) -> FastAPI:
+def create_http_app(
+    runtime: ServiceRuntime, *, title: str, description: str, routers: Sequence[APIRouter], deps: object = None
+) -> FastAPI:
+    """The service's HTTP app; `app.state.runtime` and `app.state.deps` are what tests drive."""
     async def lifespan(_: FastAPI):
         async with runtime.running():
             yield
@@ -101,6 +104,7 @@ def create_http_app(runtime: ServiceRuntime, *, title: str, description: str, ro
     for router in routers:
         app.include_router(router)
     app.state.runtime = runtime
+    app.state.deps = deps
     return app
 
 

@@ -63,8 +63,8 @@ def create_app(settings: ExpoSettings | None = None) -> FastAPI:
         title="foro · expo",
         description=DESCRIPTION,
         routers=api.build_routers(deps, settings),
+        deps=deps,
     )
-    app.state.deps = deps
 
     @app.exception_handler(Refused)
     async def refused(_: Request, error: Refused) -> JSONResponse:

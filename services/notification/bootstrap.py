@@ -118,6 +118,7 @@ def create_app(settings: NotificationSettings | None = None, **options: object) 
         title="foro · notification",
         description=DESCRIPTION,
         routers=api.build_routers(service.deps, settings, service.runtime.broker, service.runtime.topology),
+        deps=service.deps,
     )
 
     @asynccontextmanager
@@ -126,6 +127,5 @@ def create_app(settings: NotificationSettings | None = None, **options: object) 
             yield
 
     app.router.lifespan_context = lifespan
-    app.state.deps = service.deps
     app.state.service = service
     return app

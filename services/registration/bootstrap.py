@@ -51,6 +51,6 @@ def create_app(settings: RegistrationSettings | None = None) -> FastAPI:
             *api.build_routers(deps, settings, runtime.broker, runtime.topology),
             *build_depth_routers(deps, settings, runtime.broker, runtime.topology),
         ],
+        deps=deps,
     )
-    app.state.deps = deps
     return app

@@ -58,6 +58,6 @@ def create_app(settings: ReportingSettings | None = None, *, clock: Callable[[],
         title="foro · reporting",
         description=DESCRIPTION,
         routers=api.build_routers(deps, settings),
+        deps=deps,
     )
-    app.state.deps = deps
     return app

@@ -65,6 +65,6 @@ def create_app(settings: SchedulingSettings | None = None) -> FastAPI:
         title="foro · scheduling",
         description=DESCRIPTION,
         routers=api.build_routers(deps, settings),
+        deps=deps,
     )
-    app.state.deps = deps
     return app

@@ -68,6 +68,13 @@ class ServiceSettings(BaseSettings):
     delivery_limit: int = Field(
         10, ge=1, le=100, description="Deliveries of one message before the broker dead-letters it."
     )
+    max_intake_bytes: int = Field(
+        65_536,
+        ge=0,
+        validation_alias=_foro("max_intake_bytes"),
+        description="Largest sign-up body accepted from outside, over AMQP intake and the webhook "
+        "(bytes; 0 means no limit). A larger one is refused: HTTP 413, or dead-lettered.",
+    )
     retry_attempts: int = Field(5, ge=1, le=50, description="Attempts at a transiently failing message.")
     retry_base_seconds: float = Field(0.5, gt=0, description="First retry delay; doubles each attempt.")
     retry_max_seconds: float = Field(60.0, gt=0, description="Longest retry delay.")

@@ -20,6 +20,7 @@ def create_broker(settings: ServiceSettings, *, description: str = "") -> tuple[
         settings.namespace,
         delivery_limit=settings.delivery_limit,
         retry=RetryPolicy(settings.retry_attempts, settings.retry_base_seconds, settings.retry_max_seconds),
+        max_intake_bytes=settings.max_intake_bytes,
     )
     broker = RabbitBroker(
         settings.broker_url.get_secret_value(),

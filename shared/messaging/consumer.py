@@ -23,12 +23,17 @@ from faststream import BaseMiddleware
 from prometheus_client import Counter, Histogram
 from pydantic import ValidationError
 
+from shared.errors import InvalidMessage, RetryLater
 from shared.messaging.topology import (
     ATTEMPT_HEADER,
     DEAD_LETTER_QUEUE_HEADER,
     DEAD_LETTER_REASON_HEADER,
+    ORIGINAL_EXCHANGE_HEADER,
+    ORIGINAL_ROUTING_KEY_HEADER,
     Topology,
 )
+
+__all__ = ["ConsumeMiddleware", "InvalidMessage", "RetryLater", "permanent_reason"]
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -41,14 +46,6 @@ HANDLED = Counter(
 HANDLING_SECONDS = Histogram("foro_message_handling_seconds", "Time to handle a message", ["queue"])
 
 MAX_REASON_LENGTH = 2000
-
-
-class InvalidMessage(Exception):  # noqa: N818 - it names what the message is
-    """A message no retry can fix: it is dead-lettered with this reason."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def describe_validation_error(error: ValidationError) -> str:
@@ -79,6 +76,33 @@ def permanent_reason(error: BaseException) -> str | None:
     return reason[:MAX_REASON_LENGTH]
 
 
+JSON_CONTENT_TYPES = ("application/json", "text/json")
+
+
+def content_type_reason(content_type: str | None) -> str | None:
+    """Why a message's declared content type is refused; None when it is JSON or unset."""
+    if not content_type:
+        return None  # many AMQP clients set none; the body itself must still be JSON
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media in JSON_CONTENT_TYPES or media.endswith("+json"):
+        return None
+    return f"content_type: {media[:100]!r} is not accepted; send the body as application/json"
+
+
+def original_route(raw: aio_pika.IncomingMessage) -> tuple[str, str]:
+    """The exchange and routing key a message was first published with.
+
+    A message back from a retry queue arrives through the default exchange with the queue's own
+    name as routing key; the retry kept where it came from in two headers.
+    """
+    headers = raw.headers or {}
+    exchange = headers.get(ORIGINAL_EXCHANGE_HEADER)
+    routing_key = headers.get(ORIGINAL_ROUTING_KEY_HEADER)
+    if exchange is None or routing_key is None:
+        return raw.exchange or "", raw.routing_key or ""
+    return str(exchange), str(routing_key)
+
+
 class ConsumeMiddleware(BaseMiddleware):
     """Installed on every broker by `shared.messaging.broker.create_broker`."""
 
@@ -88,14 +112,27 @@ class ConsumeMiddleware(BaseMiddleware):
         self.queue_name = handler.queue.name if handler is not None else "?"
         raw: aio_pika.IncomingMessage = self.msg
         headers = raw.headers or {}
+        exchange, routing_key = original_route(raw)
         structlog.contextvars.bind_contextvars(
             queue=self.queue_name,
-            routing_key=raw.routing_key,
+            routing_key=routing_key,
             message_id=raw.message_id,
             correlation_id=raw.correlation_id,
-            event_type=headers.get("event_type", raw.routing_key),
+            event_type=headers.get("event_type", routing_key),
             redelivered=raw.redelivered,
         )
+
+    async def consume_scope(self, call_next: Any, msg: Any) -> Any:
+        """Refuse, before anything parses it, a body no handler should read."""
+        raw: aio_pika.IncomingMessage = self.msg
+        topology: Topology = self.context.get("topology")
+        exchange, _ = original_route(raw)
+        limit = topology.max_intake_bytes
+        if exchange == topology.intake.name and limit and len(raw.body) > limit:
+            raise InvalidMessage(f"body: larger than {limit} bytes ({len(raw.body)} bytes)")
+        if reason := content_type_reason(raw.content_type):
+            raise InvalidMessage(reason)
+        return await call_next(msg)
 
     async def after_processed(
         self,
@@ -112,10 +149,17 @@ class ConsumeMiddleware(BaseMiddleware):
                 return False
             reason = permanent_reason(exc_val)
             if reason is None:
-                attempt = int((self.msg.headers or {}).get(ATTEMPT_HEADER, 0)) + 1
+                headers = self.msg.headers or {}
+                attempt = int(headers.get(ATTEMPT_HEADER, 0))
                 topology: Topology = self.context.get("topology")
-                if attempt < topology.retry.attempts:
-                    delay = topology.retry.delay(attempt, random.random())  # noqa: S311 - jitter
+                counts = not isinstance(exc_val, RetryLater) or exc_val.counts_as_attempt
+                if counts:
+                    attempt += 1
+                if not counts or attempt < topology.retry.attempts:
+                    if isinstance(exc_val, RetryLater):
+                        delay = exc_val.delay
+                    else:
+                        delay = topology.retry.delay(attempt, random.random())  # noqa: S311 - jitter
                     await self._retry_later(attempt, delay)
                     HANDLED.labels(self.queue_name, "retry").inc()
                     log.warning(
@@ -136,19 +180,31 @@ class ConsumeMiddleware(BaseMiddleware):
                 "queue", "routing_key", "message_id", "correlation_id", "event_type", "redelivered"
             )
 
-    async def _retry_later(self, attempt: int, delay: float) -> None:
+    def _identity_headers(self) -> dict[str, Any]:
+        """The delivery's headers plus where it was first published: a copy (retry or dead
+        letter) is the original message, with the same event type and route."""
         raw: aio_pika.IncomingMessage = self.msg
         headers: dict[str, Any] = dict(raw.headers or {})
+        exchange, routing_key = original_route(raw)
+        headers[ORIGINAL_EXCHANGE_HEADER] = exchange
+        headers[ORIGINAL_ROUTING_KEY_HEADER] = routing_key
+        headers.setdefault("event_type", routing_key)
+        return headers
+
+    async def _retry_later(self, attempt: int, delay: float) -> None:
+        raw: aio_pika.IncomingMessage = self.msg
+        topology: Topology = self.context.get("topology")
+        headers = self._identity_headers()
         headers[ATTEMPT_HEADER] = attempt
         await self.context.get("broker").publish(
             raw.body,
             exchange="",
-            routing_key=Topology.retry_queue_name(self.queue_name, attempt),
+            routing_key=Topology.retry_queue_name(self.queue_name, topology.retry.tier_for(delay)),
             headers=headers,
             content_type=raw.content_type,
             message_id=raw.message_id,
             correlation_id=raw.correlation_id,
-            expiration=delay,
+            expiration=max(delay, 0.001),
             persist=True,
             mandatory=True,
         )
@@ -157,11 +213,9 @@ class ConsumeMiddleware(BaseMiddleware):
         raw: aio_pika.IncomingMessage = self.msg
         broker = self.context.get("broker")
         topology = self.context.get("topology")
-        headers: dict[str, Any] = dict(raw.headers or {})
+        headers = self._identity_headers()
         headers[DEAD_LETTER_REASON_HEADER] = reason
         headers[DEAD_LETTER_QUEUE_HEADER] = self.queue_name
-        headers["x-foro-original-routing-key"] = raw.routing_key or ""
-        headers["x-foro-original-exchange"] = raw.exchange or ""
         await broker.publish(
             raw.body,
             exchange=topology.dead_letters,

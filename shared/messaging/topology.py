@@ -22,6 +22,10 @@ from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExcha
 DEAD_LETTER_REASON_HEADER = "x-foro-dead-letter-reason"
 DEAD_LETTER_QUEUE_HEADER = "x-foro-dead-letter-queue"
 ATTEMPT_HEADER = "x-foro-attempt"
+# Where a message was first published: a copy in a retry or dead-letter queue keeps them, so it
+# is handled (or replayed) exactly as the original.
+ORIGINAL_EXCHANGE_HEADER = "x-foro-original-exchange"
+ORIGINAL_ROUTING_KEY_HEADER = "x-foro-original-routing-key"
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,16 @@ class RetryPolicy:
         """Seconds before `attempt` (1-based) is retried; `jitter` in [0, 1) spreads a burst."""
         return min(self.base_seconds * 2 ** (attempt - 1), self.max_seconds) * (0.5 + jitter / 2)
 
+    def tier_for(self, delay: float) -> int:
+        """The retry queue (1 … attempts-1) for a wait of `delay` seconds: the first whose longest
+        delay covers it. Waits in one queue differ by at most ×2, so none holds another long
+        (RabbitMQ expires messages only at the head of a queue)."""
+        tiers = max(self.attempts - 1, 1)
+        for tier in range(1, tiers + 1):
+            if delay <= min(self.base_seconds * 2 ** (tier - 1), self.max_seconds):
+                return tier
+        return tiers
+
 
 @dataclass(frozen=True)
 class Topology:
@@ -43,6 +57,8 @@ class Topology:
     delivery_limit: int = 10
     retry: RetryPolicy = RetryPolicy()
     event_log_max_bytes: int = 2_000_000_000
+    # Largest body accepted from outside (the intake exchange); 0 means no limit.
+    max_intake_bytes: int = 65_536
 
     @property
     def events(self) -> RabbitExchange:
@@ -94,7 +110,8 @@ class Topology:
         return f"{queue_name}.retry.{attempt}"
 
     def retry_queue_names(self, queue_name: str) -> list[str]:
-        return [self.retry_queue_name(queue_name, attempt) for attempt in range(1, self.retry.attempts)]
+        tiers = max(self.retry.attempts - 1, 1)
+        return [self.retry_queue_name(queue_name, tier) for tier in range(1, tiers + 1)]
 
     async def declare(self, broker: RabbitBroker, queue_names: list[str]) -> None:
         """Declare exchanges, the event log and the dead-letter queue of every consumer queue.

@@ -5,13 +5,24 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 
+import aio_pika
 import pytest
 from faststream.rabbit import RabbitBroker
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from shared.messaging.broker import create_broker
-from shared.messaging.consumer import InvalidMessage
-from shared.messaging.topology import ATTEMPT_HEADER, DEAD_LETTER_REASON_HEADER, Topology
+from faststream.rabbit.annotations import RabbitMessage
+
+from shared.errors import InvalidMessage, RetryLater
+from shared.messaging.consumer import original_route
+from shared.messaging.topology import (
+    ATTEMPT_HEADER,
+    DEAD_LETTER_REASON_HEADER,
+    ORIGINAL_EXCHANGE_HEADER,
+    ORIGINAL_ROUTING_KEY_HEADER,
+    RetryPolicy,
+    Topology,
+)
 from shared.settings import ServiceSettings
 from tests.support.bus import dead_letters, handled, handled_at_least, publish_json
 
@@ -20,12 +31,14 @@ class Ping(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     n: int
     fail_times: int = 0
+    wait_times: int = 0  # RetryLater that is nobody's failure (a rate limit): never exhausts the budget
 
 
 class Harness:
     def __init__(self, broker: RabbitBroker, topology: Topology, queue: str) -> None:
         self.broker, self.topology, self.queue = broker, topology, queue
         self.attempts: dict[int, list[int]] = {}
+        self.routes: dict[int, list[tuple[str, str]]] = {}
 
 
 @pytest.fixture
@@ -39,11 +52,14 @@ async def harness(namespace: str, amqp_url: str) -> AsyncIterator[Harness]:
     harness = Harness(broker, topology, queue.name)
 
     @broker.subscriber(queue, topology.intake)
-    async def on_ping(body: Ping) -> None:
+    async def on_ping(body: Ping, message: RabbitMessage) -> None:
         seen = harness.attempts.setdefault(body.n, [])
         seen.append(len(seen) + 1)
+        harness.routes.setdefault(body.n, []).append(original_route(message.raw_message))
         if body.n < 0:
             raise InvalidMessage("n: must not be negative")
+        if len(seen) <= body.wait_times:
+            raise RetryLater(0.05, reason="rate limited", counts_as_attempt=False)
         if len(seen) <= body.fail_times:
             raise ConnectionError("database unreachable")
 
@@ -96,3 +112,65 @@ async def test_unroutable_publish_is_an_error(harness: Harness) -> None:
     with pytest.raises(Exception, match="(?i)unroutable|returned|NO_ROUTE|DeliveryError"):
         await harness.broker.publish(b"{}", exchange=harness.topology.intake, routing_key="nobody.listens", mandatory=True)
 
+
+
+async def test_a_retried_message_keeps_its_original_exchange_and_routing_key(harness: Harness, amqp) -> None:
+    await send(amqp, harness, json.dumps({"n": 5, "fail_times": 2}).encode())
+    await handled_at_least(harness.queue, 1)
+    intake = harness.topology.intake.name
+    # The copies came back through the default exchange, named after the queue; what the handler
+    # sees is where the message was first published.
+    assert harness.routes[5] == [(intake, "probe.ping")] * 3
+
+
+async def test_a_dead_letter_names_where_the_original_was_published_even_after_retries(harness: Harness, amqp) -> None:
+    await send(amqp, harness, json.dumps({"n": 6, "fail_times": 99}).encode())
+    await handled_at_least(harness.queue, 1, outcome="dead_lettered")
+    [kept] = await dead_letters(amqp, harness.queue)
+    assert kept.headers[ORIGINAL_EXCHANGE_HEADER] == harness.topology.intake.name
+    assert kept.headers[ORIGINAL_ROUTING_KEY_HEADER] == "probe.ping"
+    assert kept.headers["event_type"] == "probe.ping"
+
+
+async def test_waits_that_are_nobodys_failure_do_not_exhaust_the_retry_budget(harness: Harness, amqp) -> None:
+    # Five waits with a budget of three attempts: all are taken, then the message is handled.
+    await send(amqp, harness, json.dumps({"n": 7, "wait_times": 5}).encode())
+    await handled_at_least(harness.queue, 1)
+    assert harness.attempts[7] == [1, 2, 3, 4, 5, 6]
+    assert await dead_letters(amqp, harness.queue) == []
+
+
+async def test_an_oversize_intake_body_is_dead_lettered_before_it_is_parsed(harness: Harness, amqp) -> None:
+    limit = harness.topology.max_intake_bytes
+    padded = json.dumps({"n": 8}).encode() + b" " * limit
+    await send(amqp, harness, padded)
+    await send(amqp, harness, json.dumps({"n": 9}).encode())
+    await handled_at_least(harness.queue, 1)
+    await handled_at_least(harness.queue, 1, outcome="dead_lettered")
+    [kept] = await dead_letters(amqp, harness.queue)
+    assert kept.headers[DEAD_LETTER_REASON_HEADER] == f"body: larger than {limit} bytes ({len(padded)} bytes)"
+    assert 8 not in harness.attempts  # never reached the handler
+    assert harness.attempts[9] == [1]
+
+
+async def test_a_wrong_content_type_is_named_in_the_reason(harness: Harness, amqp) -> None:
+    await publish_json(amqp, harness.topology.intake.name, "probe.ping", json.dumps({"n": 10}).encode())
+    channel = await amqp.channel(publisher_confirms=True)
+    exchange = await channel.get_exchange(harness.topology.intake.name)
+    await exchange.publish(
+        aio_pika.Message(json.dumps({"n": 11}).encode(), content_type="application/xml"), "probe.ping", mandatory=True
+    )
+    await channel.close()
+    await handled_at_least(harness.queue, 1, outcome="dead_lettered")
+    [kept] = await dead_letters(amqp, harness.queue)
+    assert kept.headers[DEAD_LETTER_REASON_HEADER] == (
+        "content_type: 'application/xml' is not accepted; send the body as application/json"
+    )
+    assert 11 not in harness.attempts
+
+
+def test_a_delay_goes_to_the_first_retry_tier_that_covers_it() -> None:
+    policy = RetryPolicy(attempts=5, base_seconds=0.5, max_seconds=60)
+    assert [policy.tier_for(d) for d in (0, 0.5, 0.6, 1.0, 2.0, 3.9, 600)] == [1, 1, 2, 2, 3, 4, 4]
+    for attempt in range(1, 5):  # the backoff of attempt n never needs a tier above n
+        assert policy.tier_for(policy.delay(attempt, 0.999)) <= attempt

@@ -42,7 +42,8 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "auto") -> N
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
         logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        # Filters by level before any processor runs: a line below the level costs a method call.
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stderr)

@@ -46,6 +46,33 @@ HANDLED = Counter(
 HANDLING_SECONDS = Histogram("foro_message_handling_seconds", "Time to handle a message", ["queue"])
 
 MAX_REASON_LENGTH = 2000
+SUMMARY_SECONDS = 60.0
+
+
+class QueueSummary:
+    """Counts of handled messages per queue and outcome, logged at INFO once a minute at most:
+    the per-message line is DEBUG, so a busy queue costs no log I/O per message."""
+
+    def __init__(self, every: float = SUMMARY_SECONDS) -> None:
+        self.every = every
+        self.counts: dict[tuple[str, str], int] = {}
+        self.since = time.monotonic()
+
+    def count(self, queue: str, outcome: str) -> None:
+        key = (queue, outcome)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        now = time.monotonic()
+        if now - self.since >= self.every:
+            by_queue: dict[str, dict[str, int]] = {}
+            for (name, result), n in self.counts.items():
+                by_queue.setdefault(name, {})[result] = n
+            for name, outcomes in sorted(by_queue.items()):
+                log.info("messages handled", queue=name, seconds=round(now - self.since), **outcomes)
+            self.counts.clear()
+            self.since = now
+
+
+SUMMARY = QueueSummary()
 
 
 def describe_validation_error(error: ValidationError) -> str:
@@ -145,7 +172,8 @@ class ConsumeMiddleware(BaseMiddleware):
         try:
             if exc_val is None:
                 HANDLED.labels(self.queue_name, "ok").inc()
-                log.info("message handled", outcome="ok", ms=round(elapsed * 1000, 1))
+                SUMMARY.count(self.queue_name, "ok")
+                log.debug("message handled", outcome="ok", ms=round(elapsed * 1000, 1))
                 return False
             reason = permanent_reason(exc_val)
             if reason is None:
@@ -162,6 +190,7 @@ class ConsumeMiddleware(BaseMiddleware):
                         delay = topology.retry.delay(attempt, random.random())  # noqa: S311 - jitter
                     await self._retry_later(attempt, delay)
                     HANDLED.labels(self.queue_name, "retry").inc()
+                    SUMMARY.count(self.queue_name, "retry")
                     log.warning(
                         "message failed, retrying later",
                         outcome="retry",
@@ -173,6 +202,7 @@ class ConsumeMiddleware(BaseMiddleware):
                 reason = f"gave up after {attempt} attempts: {type(exc_val).__name__}"
             await self._dead_letter(reason)
             HANDLED.labels(self.queue_name, "dead_lettered").inc()
+            SUMMARY.count(self.queue_name, "dead_lettered")
             log.warning("message dead-lettered", outcome="dead_lettered", reason=reason)
             return True  # suppressed: the original is acked, its copy waits in the DLQ or retry queue
         finally:

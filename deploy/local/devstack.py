@@ -4,7 +4,18 @@
                               send a sample sign-up, print where everything is; Ctrl-C stops all
     devstack.py send-sample   publish one sample sign-up as a form vendor would (plain aio-pika)
 
-RabbitMQ is the machine's own (up.sh starts it when it is down). State lives in `.foro/`.
+RabbitMQ is the machine's own (up.sh starts it when it is down). State lives in `.foro/`: the
+database, logs, secrets, mail, and `run/<name>.pid` for every process the launcher runs.
+
+`up` supervises what it starts: a process that dies after it was ready is restarted (after 1 s,
+doubling to 30 s while it keeps dying; back to 1 s once it has stayed up for a minute) and the
+platform keeps running. Ctrl-C or SIGTERM stops the services first — each gets SIGTERM and its
+graceful timeout to finish in-flight messages while the broker and the database are still up —
+then the SMTP sink, then the database.
+
+The forum starts 30 days after the first run by default (kept in `.foro/forum-start-date` while it
+is still ahead, so restarts agree on the programme); `--forum-start-date` or FORO_FORUM_START_DATE
+moves it anywhere.
 """
 
 from __future__ import annotations
@@ -21,8 +32,9 @@ import sys
 import time
 import urllib.request
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,18 +91,6 @@ def load_secrets(path: Path) -> dict[str, str]:
     return values
 
 
-def wait_until(check, timeout: float, what: str, process: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    delay = 0.05
-    while not check():
-        if process is not None and process.poll() is not None:
-            raise SystemExit(f"foro: {what} exited with status {process.returncode}; see its log")
-        if time.monotonic() > deadline:
-            raise SystemExit(f"foro: timed out waiting for {what}")
-        time.sleep(delay)
-        delay = min(delay * 2, 0.5)
-
-
 def ready(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/health/ready", timeout=2) as response:
@@ -139,50 +139,250 @@ async def publish_signup(broker_url: str, namespace: str, body: dict) -> None:
         )
 
 
+FORUM_LEAD_DAYS = 30  # the default forum starts this many days after the first run
+RESTART_FIRST = 1.0  # seconds before the first restart of a process that died
+RESTART_MAX = 30.0  # the delay doubles up to this while the process keeps dying
+STABLE_AFTER = 60.0  # a process up this long before it dies starts again from RESTART_FIRST
+SHUTDOWN_MARGIN = 10.0  # seconds a service gets beyond its graceful timeout before SIGKILL
+INFRA_STOP_TIMEOUT = 15.0  # the SMTP sink and the database
+
+
+class StopRequested(Exception):
+    """Ctrl-C or SIGTERM while the platform is still starting."""
+
+
+def describe_status(status: int) -> str:
+    if status < 0:
+        try:
+            return f"{status} ({signal.Signals(-status).name})"
+        except ValueError:
+            return f"{status} (signal {-status})"
+    return str(status)
+
+
+def graceful_timeout(service: str) -> float:
+    """The service's own graceful timeout (ServiceSettings.graceful_timeout), as it will read it."""
+    try:
+        return float(os.environ.get(f"{service.upper()}_GRACEFUL_TIMEOUT", "15"))
+    except ValueError:
+        return 15.0
+
+
+def parent_death_signal() -> Callable[[], None] | None:
+    """Linux: a child armed with this gets SIGTERM if the launcher dies without stopping it (SIGKILL).
+
+    prctl is looked up here, in the parent: the returned function runs in the child between fork
+    and exec, where it must not import anything."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    sigterm = int(signal.SIGTERM)
+
+    def arm() -> None:
+        prctl(1, sigterm)  # PR_SET_PDEATHSIG
+
+    return arm
+
+
+@dataclass
+class Supervised:
+    """One process the launcher runs and restarts: SecantusDB, the SMTP sink or a service."""
+
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    is_ready: Callable[[], bool]
+    where: str
+    role: str  # "service" or "infra"; services stop first
+    stop_timeout: float = INFRA_STOP_TIMEOUT
+    process: subprocess.Popen | None = None
+    started_at: float = 0.0
+    ever_ready: bool = False
+    ready: bool = False
+    backoff: float = RESTART_FIRST
+    restart_at: float | None = None
+    restarts: int = 0
+    next_probe: float = 0.0
+    log_file: object | None = field(default=None, repr=False)
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
 class Stack:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.data = Path(args.data_dir).resolve()
         self.logs = self.data / "logs"
-        self.processes: list[tuple[str, subprocess.Popen]] = []
+        self.run_dir = self.data / "run"
+        self.supervised: list[Supervised] = []
         self.mail: Path | None = None
+        self.stopping = False
+        self.hurry = False  # a second Ctrl-C during the shutdown: stop waiting, kill
+        self.arm_child = parent_death_signal()
 
-    def spawn(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen:
-        output = open(self.logs / f"{name}.log", "ab")
-        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, cwd=ROOT)
-        self.processes.append((name, process))
-        return process
+    # -- processes ------------------------------------------------------------------------------
+
+    def pid_file(self, name: str) -> Path:
+        return self.run_dir / f"{name}.pid"
+
+    def spawn(self, item: Supervised) -> None:
+        if item.log_file is not None:
+            item.log_file.close()
+        item.log_file = open(self.logs / f"{item.name}.log", "ab")
+        item.process = subprocess.Popen(
+            item.command, env=item.env, stdout=item.log_file, stderr=subprocess.STDOUT, cwd=ROOT,
+            # Its own process group: a Ctrl-C in the terminal reaches the launcher only, which then
+            # stops everything in order (services before the database) instead of all at once.
+            process_group=0,
+            preexec_fn=self.arm_child,
+        )
+        item.started_at = time.monotonic()
+        item.ready = False
+        self.pid_file(item.name).write_text(f"{item.process.pid}\n")
+
+    def add(self, item: Supervised) -> Supervised:
+        self.supervised.append(item)
+        self.spawn(item)
+        return item
+
+    def tick(self) -> None:
+        """Notice processes that died, restart them when their backoff is over, log when they are back."""
+        now = time.monotonic()
+        for item in self.supervised:
+            if self.stopping:
+                return
+            if item.restart_at is None and item.process is not None and item.process.poll() is not None:
+                status = describe_status(item.process.returncode)
+                log_path = self.logs / f"{item.name}.log"
+                self.pid_file(item.name).unlink(missing_ok=True)
+                if not item.ever_ready:
+                    raise SystemExit(f"foro: {item.name} exited with status {status} before it was ready; see {log_path}")
+                uptime = now - item.started_at
+                if uptime >= STABLE_AFTER:
+                    item.backoff = RESTART_FIRST
+                delay, item.backoff = item.backoff, min(item.backoff * 2, RESTART_MAX)
+                item.restart_at, item.ready = now + delay, False
+                item.restarts += 1
+                log(f"{item.name} (pid {item.process.pid}) exited with status {status} after {uptime:.0f}s; "
+                    f"restarting it in {delay:g}s (restart {item.restarts}; log: {log_path})")
+            elif item.restart_at is not None and now >= item.restart_at:
+                item.restart_at = None
+                self.spawn(item)
+                item.next_probe = now
+                log(f"{item.name} restarted (pid {item.process.pid})")
+            elif item.ever_ready and not item.ready and item.restart_at is None and now >= item.next_probe:
+                item.next_probe = now + 0.5
+                if item.is_ready():
+                    item.ready = True
+                    log(f"{item.name} ready again on {item.where} (pid {item.process.pid})")
+
+    def wait_ready(self, item: Supervised, timeout: float) -> None:
+        """Wait until the process answers, supervising all the others meanwhile."""
+        deadline = time.monotonic() + timeout
+        delay = 0.05
+        while True:
+            self.tick()
+            if item.alive and item.restart_at is None and item.is_ready():
+                item.ever_ready = item.ready = True
+                return
+            if time.monotonic() > deadline:
+                raise SystemExit(f"foro: timed out after {timeout:g}s waiting for {item.name}; see {self.logs / (item.name + '.log')}")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+    def supervise(self) -> None:
+        while not self.stopping:
+            self.tick()
+            time.sleep(0.2)
+
+    def _terminate(self, items: list[Supervised], what: str) -> None:
+        """SIGTERM to all of `items` at once, then wait for each within its own budget, then SIGKILL."""
+        running = [item for item in items if item.alive]
+        if not running:
+            return
+        budget = max(item.stop_timeout for item in running)
+        log(f"stopping {what} (SIGTERM; up to {budget:g}s to finish): {', '.join(item.name for item in running)}")
+        started = time.monotonic()
+        for item in running:
+            item.process.send_signal(signal.SIGTERM)
+        for item in running:
+            deadline = started + item.stop_timeout
+            while item.process.poll() is None and time.monotonic() < deadline and not self.hurry:
+                time.sleep(0.05)
+            if item.process.poll() is None:
+                item.process.kill()
+                item.process.wait()
+                log(f"{item.name} did not stop in time: killed")
+            log(f"{item.name} stopped (status {describe_status(item.process.returncode)}, "
+                f"after {time.monotonic() - started:.1f}s)")
+            self.pid_file(item.name).unlink(missing_ok=True)
 
     def stop(self) -> None:
-        for name, process in reversed(self.processes):
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for name, process in reversed(self.processes):
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        """Services first, while the broker and the database still serve their in-flight work;
+        then the SMTP sink and the database, last started first stopped."""
+        self.stopping = True
+        self._terminate([item for item in self.supervised if item.role == "service"], "the services")
+        for item in reversed([item for item in self.supervised if item.role == "infra"]):
+            self._terminate([item], item.name)
+        for item in self.supervised:
+            if item.log_file is not None:
+                item.log_file.close()
+        self.pid_file("devstack").unlink(missing_ok=True)
         log("stopped")
+
+    # -- the platform ---------------------------------------------------------------------------
+
+    def forum_start(self) -> tuple[str, str]:
+        """The forum's first day and where it comes from."""
+        if self.args.forum_start_date:
+            try:
+                date.fromisoformat(self.args.forum_start_date)
+            except ValueError:
+                raise SystemExit(f"foro: --forum-start-date {self.args.forum_start_date!r} is not a YYYY-MM-DD date") from None
+            return self.args.forum_start_date, "--forum-start-date / FORO_FORUM_START_DATE"
+        remembered = self.data / "forum-start-date"
+        today = date.today()
+        if remembered.exists():
+            try:
+                kept = date.fromisoformat(remembered.read_text().strip())
+            except ValueError:
+                kept = None
+            if kept is not None and kept > today:
+                return kept.isoformat(), f"chosen by an earlier run, kept in {remembered}"
+        start = today + timedelta(days=FORUM_LEAD_DAYS)
+        remembered.write_text(start.isoformat() + "\n")
+        return start.isoformat(), f"today + {FORUM_LEAD_DAYS} days, kept in {remembered}"
 
     def start(self) -> None:
         args = self.args
         self.logs.mkdir(parents=True, exist_ok=True)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.pid_file("devstack").write_text(f"{os.getpid()}\n")
         keys = load_secrets(self.data / "secrets.env")
+        start_date, start_origin = self.forum_start()
         broker_url = os.environ.get("FORO_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/")
         mongo_url = os.environ.get("FORO_MONGO_URL")
         if mongo_url is None:
             if port_open("127.0.0.1", args.mongo_port):
                 raise SystemExit(f"foro: port {args.mongo_port} is taken; pass --mongo-port or set FORO_MONGO_URL")
             secantusd = Path(sys.executable).with_name("secantusd-py")
-            database = self.spawn(
+            address = f"127.0.0.1:{args.mongo_port}"
+            database = self.add(Supervised(
                 "secantusdb",
                 [str(secantusd), "--host", "127.0.0.1", "--port", str(args.mongo_port),
                  "--storage-path", str(self.data / "db"), "--log-level", "WARNING"],
-                dict(os.environ),
-            )
-            wait_until(lambda: port_open("127.0.0.1", args.mongo_port), 60, "SecantusDB", database)
-            mongo_url = f"mongodb://127.0.0.1:{args.mongo_port}/?directConnection=true&retryWrites=false"
-            log(f"SecantusDB (embedded MongoDB-compatible server) on {mongo_url}")
+                dict(os.environ), lambda: port_open("127.0.0.1", args.mongo_port), address, "infra",
+            ))
+            self.wait_ready(database, 60)
+            mongo_url = f"mongodb://{address}/?directConnection=true&retryWrites=false"
+            log(f"SecantusDB (embedded MongoDB-compatible server) on {mongo_url} (pid {database.process.pid})")
 
         env = {
             **os.environ,
@@ -190,6 +390,7 @@ class Stack:
             "FORO_MONGO_URL": mongo_url,
             "FORO_NAMESPACE": args.namespace,
             "FORO_LOG_FORMAT": "json",
+            "FORO_FORUM_START_DATE": start_date,
             "FORO_API_TOKENS": json.dumps([keys["FORO_API_TOKEN"]]),
             "REGISTRATION_API_TOKENS": json.dumps([keys["FORO_API_TOKEN"]]),
             "REGISTRATION_WEBHOOK_SECRETS": json.dumps([keys["FORO_WEBHOOK_SECRET"]]),
@@ -200,55 +401,59 @@ class Stack:
         }
         for service in SERVICES:
             env.setdefault(f"{service.name.upper()}_API_TOKENS", json.dumps([keys["FORO_API_TOKEN"]]))
-        if args.forum_start_date:
-            env["FORO_FORUM_START_DATE"] = args.forum_start_date
         if (ROOT / "services" / "notification" / "sink.py").exists() and "NOTIFICATION_SMTP_HOST" not in os.environ:
             sink_port = args.port_base + 25
-            self.spawn(
+            sink = self.add(Supervised(
                 "smtp-sink",
                 [sys.executable, "-m", "services.notification.sink", "--host", "127.0.0.1", "--port", str(sink_port),
                  "--directory", str(self.data / "mail")],
-                env,
-            )
-            wait_until(lambda: port_open("127.0.0.1", sink_port), 30, "the SMTP sink")
+                env, lambda: port_open("127.0.0.1", sink_port), f"127.0.0.1:{sink_port}", "infra",
+            ))
+            self.wait_ready(sink, 30)
             env |= {"NOTIFICATION_SMTP_HOST": "127.0.0.1", "NOTIFICATION_SMTP_PORT": str(sink_port)}
             self.mail = self.data / "mail"
-            log(f"SMTP sink on 127.0.0.1:{sink_port}; e-mails land in {self.mail}")
+            log(f"SMTP sink on 127.0.0.1:{sink_port}; e-mails land in {self.mail} (pid {sink.process.pid})")
 
-        started: list[tuple[Service, str, subprocess.Popen]] = []
+        started: list[tuple[Service, str, Supervised]] = []
         for service in SERVICES:
             if not service.available:
                 continue
             port = args.port_base + (service.port - 8000)
             url = f"http://127.0.0.1:{port}"
-            process = self.spawn(
+            item = self.add(Supervised(
                 service.name,
                 [sys.executable, "-m", f"services.{service.name}.main"],
                 {**env, f"{service.name.upper()}_HTTP_PORT": str(port)},
-            )
-            started.append((service, url, process))
-        for service, url, process in started:
-            wait_until(lambda url=url: ready(url), 90, f"the {service.name} service", process)
-            log(f"{service.name} ready on {url}  (log: {self.logs / (service.name + '.log')})")
+                lambda url=url: ready(url), url, "service",
+                stop_timeout=graceful_timeout(service.name) + SHUTDOWN_MARGIN,
+            ))
+            started.append((service, url, item))
+        for service, url, item in started:
+            self.wait_ready(item, 90)
+            log(f"{service.name} ready on {url}  (pid {item.process.pid}; log: {self.logs / (service.name + '.log')})")
             for hint in service.hints:
                 log("  " + hint.format(url=url))
 
         from shared.pack import load_pack
 
-        forum_id = load_pack(overrides={"forum.start_date": args.forum_start_date} if args.forum_start_date else None).forum.id
+        forum = load_pack(overrides={"forum.start_date": start_date}).forum
         registration_url = next(url for service, url, _ in started if service.name == "registration")
         log("")
+        log(f"Forum: {forum.short_name.get('en')} ({forum.id}), {forum.venue.city}: "
+            f"{forum.dates[0]:%A %d %B %Y} to {forum.dates[-1]:%A %d %B %Y}")
+        log(f"  start date {start_date}: {start_origin}")
         log("Send a sign-up as a form vendor would (AMQP, plain aio-pika):")
         log(f"  .venv/bin/python deploy/local/devstack.py send-sample --namespace {args.namespace}")
         log("or through the signed webhook:")
-        log(f"  body='{json.dumps(sample_signup(forum_id, 'ana@example.org'), ensure_ascii=False)}'")
+        log(f"  body='{json.dumps(sample_signup(forum.id, 'ana@example.org'), ensure_ascii=False)}'")
         log(f"  ts=$(date +%s); sig=$(printf '%s.%s' \"$ts\" \"$body\" | openssl dgst -sha256 -hmac '{keys['FORO_WEBHOOK_SECRET']}' | sed 's/.*= //')")
         log(f"  curl -sS {registration_url}/intake/registrations -H 'Content-Type: application/json' "
             "-H \"X-Foro-Timestamp: $ts\" -H \"X-Foro-Signature: v1=$sig\" -d \"$body\"")
         log(f"Secretariat token (FORO_API_TOKEN): {keys['FORO_API_TOKEN']}")
         log(f"  curl -sS -H 'Authorization: Bearer {keys['FORO_API_TOKEN']}' {registration_url}/participants")
+        log(f"Process ids: {self.run_dir}/<name>.pid; a process that dies is restarted")
         if args.sample:
-            body = sample_signup(forum_id)
+            body = sample_signup(forum.id)
             asyncio.run(publish_signup(broker_url, args.namespace, body))
             log(f"sample sign-up sent (event {body['event_id']}): see {registration_url}/participants")
             if self.mail is not None:
@@ -270,7 +475,8 @@ def main() -> None:
     up.add_argument("--namespace", default=os.environ.get("FORO_NAMESPACE", "foro"))
     up.add_argument("--mongo-port", type=int, default=27117)
     up.add_argument("--port-base", type=int, default=8000, help="services listen on base+1 … base+5")
-    up.add_argument("--forum-start-date", default=None, help="move the forum (YYYY-MM-DD)")
+    up.add_argument("--forum-start-date", default=os.environ.get("FORO_FORUM_START_DATE") or None,
+                    help=f"move the forum (YYYY-MM-DD); default: {FORUM_LEAD_DAYS} days after the first run")
     up.add_argument("--no-sample", dest="sample", action="store_false", help="don't send the sample sign-up")
     send = sub.add_parser("send-sample", help="publish one sample sign-up")
     send.add_argument("--namespace", default=os.environ.get("FORO_NAMESPACE", "foro"))
@@ -287,23 +493,31 @@ def main() -> None:
         return
 
     stack = Stack(args)
-    stopping = False
+    phase = "starting"
 
-    def request_stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
+    def request_stop(signum: int, _frame: object) -> None:
+        nonlocal phase
+        if phase == "stopping":
+            if not stack.hurry:
+                stack.hurry = True
+                log(f"{signal.Signals(signum).name} again: killing what is left")
+            return
+        log(f"{signal.Signals(signum).name}: stopping")
+        stack.stopping = True
+        if phase == "starting":
+            phase = "stopping"
+            raise StopRequested
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     try:
         stack.start()
-        while not stopping:
-            for name, process in stack.processes:
-                if process.poll() is not None:
-                    log(f"{name} exited with status {process.returncode}; see {stack.logs / (name + '.log')}")
-                    stopping = True
-            time.sleep(0.5)
+        phase = "running"
+        stack.supervise()
+    except StopRequested:
+        pass
     finally:
+        phase = "stopping"
         stack.stop()
 
 

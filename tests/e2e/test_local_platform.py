@@ -3,12 +3,8 @@ with plain aio-pika, comes back as `registration.confirmed` on the bus."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import aio_pika
@@ -17,9 +13,9 @@ import pytest
 from shared.messaging.topology import Topology
 from tests.support.bus import EventTap
 from tests.support.factories import signup
+from tests.support.processes import Launcher
 from tests.support.servers import free_port, port_free
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
 
 
@@ -33,24 +29,14 @@ def port_base() -> int:
 async def test_launcher_runs_the_platform_and_a_vendor_sign_up_is_confirmed(
     namespace: str, amqp_url: str, amqp: aio_pika.abc.AbstractRobustConnection, tmp_path: Path
 ) -> None:
-    launcher = subprocess.Popen(
-        [sys.executable, "deploy/local/devstack.py", "up", "--no-sample", "--data-dir", str(tmp_path / "foro"),
-         "--namespace", namespace, "--mongo-port", str(free_port()), "--port-base", str(port_base())],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output: list[str] = []
+    launcher = Launcher(tmp_path / "foro", "--no-sample", "--namespace", namespace, "--mongo-port", str(free_port()),
+                        "--port-base", str(port_base()), "--forum-start-date", "2031-03-06")
     try:
-        while True:  # the launcher prints READY once every service answers /health/ready
-            line = await asyncio.wait_for(asyncio.to_thread(launcher.stdout.readline), timeout=180)
-            assert line, "launcher exited early:\n" + "".join(output)
-            output.append(line)
-            if "READY" in line:
-                break
-        assert any("registration ready" in line for line in output)
-        assert any("send-sample" in line for line in output)  # it tells the user how to send one
+        await launcher.line("READY", 180)  # printed once every service answers /health/ready
+        output = launcher.text()
+        assert "registration ready" in output
+        assert "send-sample" in output  # it tells the user how to send one
+        assert "Thursday 06 March 2031 to Friday 07 March 2031" in output  # the forum's dates, as asked
 
         topology = Topology(namespace)
         tap = await EventTap.open(amqp, topology, "registration.confirmed")
@@ -69,8 +55,4 @@ async def test_launcher_runs_the_platform_and_a_vendor_sign_up_is_confirmed(
         assert confirmed[0]["participant"]["email"] == body["email"]
         assert confirmed[0]["correlation_id"] == body["event_id"]
     finally:
-        launcher.send_signal(signal.SIGTERM)
-        try:
-            launcher.wait(60)
-        except subprocess.TimeoutExpired:
-            launcher.kill()
+        launcher.stop(60)

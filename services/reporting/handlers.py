@@ -55,16 +55,18 @@ class Reporting:
 # --- projections -------------------------------------------------------------------------------
 
 
-async def project_event(body: dict[str, Any], deps: Reporting, routing_key: str | None = None) -> str:
-    """Fold any domain event into the projections; returns its type. Idempotent per event id."""
+async def project_event(body: dict[str, Any], deps: Reporting) -> str:
+    """Fold any domain event into the projections; returns its type. Idempotent per event id.
+
+    What an event is comes from its envelope's `event_type`, never from how it was routed: a
+    retried message comes back with its queue's name as routing key, a replay from the stream
+    with the original one, and both are folded exactly as the first delivery."""
     try:
         event = projections.EventView.model_validate(body)
     except ValidationError as error:
         raise InvalidMessage("; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in error.errors(include_input=False)
         )) from None
-    if routing_key and routing_key != event.event_type:
-        raise InvalidMessage(f"event_type: {event.event_type!r} does not match the routing key {routing_key!r}")
     cause = str(event.event_id)
     try:
         for target in projections.targets(event):

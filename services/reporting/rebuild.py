@@ -62,7 +62,7 @@ async def rebuild(settings: ReportingSettings, *, idle_seconds: float | None = N
                 except TimeoutError:
                     return
                 try:
-                    await handlers.project_event(json.loads(message.body), deps, routing_key=message.routing_key)
+                    await handlers.project_event(json.loads(message.body), deps)
                     result.events += 1
                 except (InvalidMessage, json.JSONDecodeError, UnicodeDecodeError) as refused:
                     result.skipped += 1

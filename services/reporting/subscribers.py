@@ -6,7 +6,6 @@ from typing import Any
 
 import structlog
 from faststream.rabbit import RabbitRouter
-from faststream.rabbit.annotations import RabbitMessage
 
 from services.reporting import handlers
 from shared.messaging.topology import Topology
@@ -27,8 +26,10 @@ def register_subscribers(router: RabbitRouter, topology: Topology, deps: handler
             "expo, job-fair, notification and budget statistics. Unknown types are counted by type."
         ),
     )
-    async def on_domain_event(body: dict[str, Any], message: RabbitMessage) -> None:
+    async def on_domain_event(body: dict[str, Any]) -> None:
+        # The envelope says what the event is; the delivery's routing key does not (a retry
+        # comes back with the queue's own name).
         structlog.contextvars.bind_contextvars(event_id=str(body.get("event_id")))
-        await handlers.project_event(body, deps, routing_key=message.raw_message.routing_key)
+        await handlers.project_event(body, deps)
 
     return [projections.name]

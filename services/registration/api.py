@@ -17,17 +17,21 @@ from services.registration.settings import RegistrationSettings
 from shared.contracts.envelope import Event
 from shared.contracts.registration import (
     Consents,
+    FreeText,
     ParticipantStatus,
     RegistrationCancelRequested,
     RegistrationSubmitted,
 )
 from shared.http import require_token
-from shared.messaging.consumer import describe_validation_error
+from shared.messaging.consumer import content_type_reason, describe_validation_error
 from shared.messaging.publishers import publish_event
 from shared.messaging.topology import Topology
 from shared.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureRejected, verify
 
 log = structlog.get_logger("foro.registration.api")
+
+INTAKE_PREFIX = "/intake"
+"""The signed webhook's routes; the bootstrap limits their bodies (`shared.http_limits.BodyLimit`)."""
 
 
 class Accepted(BaseModel):
@@ -72,18 +76,28 @@ class ParticipantPage(BaseModel):
 
 class CancelBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str | None = Field(None, max_length=500)
+    reason: FreeText | None = Field(None, max_length=500)
 
 
 def build_routers(deps: Registration, settings: RegistrationSettings, broker: Any, topology: Topology) -> list[APIRouter]:
-    intake = APIRouter(prefix="/intake", tags=["intake webhook"])
+    intake = APIRouter(prefix=INTAKE_PREFIX, tags=["intake webhook"])
     secretariat = APIRouter(tags=["secretariat"], dependencies=[Depends(require_token(settings.api_tokens))])
 
     async def publish_intake(event: Event) -> None:
         await publish_event(broker, topology, event)
 
     async def signed_event(request: Request, model: type[Event]) -> Event:
-        body = await request.body()
+        if reason := content_type_reason(request.headers.get("content-type")):
+            raise HTTPException(
+                status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+                detail={
+                    "field": "content_type",
+                    "code": "unsupported_media_type",
+                    "message_es": "El tipo de contenido no se acepta: envíe el cuerpo como application/json.",
+                    "message_en": reason,
+                },
+            )
+        body = await request.body()  # at most settings.max_intake_bytes: BodyLimit stops it there
         try:
             verify(
                 settings.webhook_secrets,
@@ -110,7 +124,9 @@ def build_routers(deps: Registration, settings: RegistrationSettings, broker: An
         description=(
             "Body: a `registration.submitted` event (see the AsyncAPI document). Sign it with "
             f"HMAC-SHA256 over `<unix seconds>.<raw body>` and send `{TIMESTAMP_HEADER}` and "
-            f"`{SIGNATURE_HEADER}: v1=<hex>`. Sending the same event again is harmless."
+            f"`{SIGNATURE_HEADER}: v1=<hex>`. Sending the same event again is harmless. "
+            "Content-Type, when sent, must be JSON (else 415); a body larger than the intake limit "
+            "(`FORO_MAX_INTAKE_BYTES`, 64 KiB by default) is refused with 413 before it is read whole."
         ),
     )
     async def submit_registration(request: Request) -> Accepted:

@@ -14,6 +14,7 @@ from services.registration.subscribers import SERVICE, register_subscribers
 from services.registration.subscribers_lifecycle import register_lifecycle_subscribers
 from services.registration.secretariat_api import build_depth_routers
 from shared.http import create_http_app
+from shared.http_limits import BodyLimit
 from shared.runtime import ServiceRuntime
 
 DESCRIPTION = (
@@ -53,4 +54,6 @@ def create_app(settings: RegistrationSettings | None = None) -> FastAPI:
         ],
         deps=deps,
     )
+    # Only the webhook takes bodies from outside; the secretariat's routes are behind a token.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_intake_bytes, paths=[api.INTAKE_PREFIX + "/"])
     return app

@@ -1,6 +1,7 @@
 """Check-in use case: a scanned badge token at a named point (entrance, expo, a room).
 
-The token's signature and forum are checked first (`shared/badges.py`), then the issuer's state:
+Scans are taken on the forum's days only (venue time, with a margin either side). The token's
+signature and forum are checked next (`shared/badges.py`), then the issuer's state:
 a revoked token, or a participant no longer confirmed, is refused with a reason the door staff can
 read. The first scan per participant, point and local day records the check-in and publishes
 `attendee.checked_in`; later scans that day answer "already checked in" and publish nothing.
@@ -9,6 +10,7 @@ read. The first scan per participant, point and local day records the check-in a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -46,12 +48,20 @@ def points(deps: Registration, named: list[str]) -> list[str]:
 
 
 async def check_in(
-    token: str, point: str, deps: Registration, secrets: list[SecretStr], named_points: list[str]
+    token: str,
+    point: str,
+    deps: Registration,
+    secrets: list[SecretStr],
+    named_points: list[str],
+    margin: timedelta = timedelta(hours=12),
 ) -> CheckinResult:
     if point not in points(deps, named_points):
         raise CheckinRefused(
             problem("point", "unknown_point", "Punto de control desconocido.", "Unknown check-in point."), 422
         )
+    if outside := domain_badges.checkin_window_refusal(deps.pack.forum, deps.clock(), margin):
+        log.info("check-in refused", point=point, reason=outside.code)
+        raise CheckinRefused(outside)
     try:
         verified = verify_badge_token(secrets, token, forum_id=deps.pack.forum.id)
     except BadgeTokenRefused as refused:

@@ -86,13 +86,16 @@ def refusal_reasons(submission: RegistrationSubmitted, pack: EventPack, now: dat
                 "Registration is not open yet.",
             )
         )
-    if forum.registration_closes_at is not None and now >= forum.registration_closes_at:
+    if now >= forum.registration_closes:
+        # Unset in the pack means "until the forum ends", which is a close too.
+        closed = forum.registration_closes.astimezone(forum.tz)
+        when = f"{closed:%Y-%m-%d %H:%M} ({forum.time_zone})"
         problems.append(
             problem(
                 "occurred_at",
                 "registration_closed",
-                "La inscripción está cerrada.",
-                "Registration is closed.",
+                f"La inscripción está cerrada desde el {when}.",
+                f"Registration closed on {when}.",
             )
         )
     if not submission.consents.privacy_policy:

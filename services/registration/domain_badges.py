@@ -12,12 +12,13 @@ finds the key and changes nothing, so `attendee.checked_in` is published once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from services.registration.domain import PRODUCER, problem
 from shared.contracts.envelope import FieldProblem, derive_id
 from shared.contracts.registration import AttendeeCheckedIn, BadgeIssued, BadgeRevoked
+from shared.pack import Forum
 from shared.persistence.aggregates import Change
 
 
@@ -108,6 +109,26 @@ def sync(document: dict[str, Any] | None, needs_accreditation: bool, token_id: s
 class CheckinOutcome:
     checkin_id: str
     first: bool
+
+
+def checkin_window_refusal(forum: Forum, now: datetime, margin: timedelta) -> FieldProblem | None:
+    """Why nobody checks in at `now`: before the forum's first day or after its last (venue time),
+    give or take `margin` (set-up the evening before, a late closing); None inside the window."""
+    opens, closes = forum.starts_at - margin, forum.ends_at + margin
+    days = f"{forum.dates[0]:%Y-%m-%d} – {forum.dates[-1]:%Y-%m-%d} ({forum.time_zone})"
+    if now < opens:
+        return problem(
+            "day", "checkin_not_open",
+            f"El registro de asistencia aún no está abierto: el foro se celebra del {days}.",
+            f"Check-in is not open yet: the forum runs {days}.",
+        )
+    if now >= closes:
+        return problem(
+            "day", "checkin_closed",
+            f"El registro de asistencia está cerrado: el foro se celebró del {days}.",
+            f"Check-in is closed: the forum ran {days}.",
+        )
+    return None
 
 
 def checkin_id(participant_id: str, point: str, day: date) -> str:

@@ -8,6 +8,7 @@ repeating one changes nothing and publishes nothing.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
@@ -26,9 +27,13 @@ from shared.contracts.registration import (
     DelegationCode,
     Email,
     FocalPoint,
+    FreeText,
+    JobTitle,
     Name,
+    Organisation,
     ParticipantErasureRequested,
     Phone,
+    SingleLineText,
 )
 from shared.http import _bearer, require_token
 from shared.messaging.topology import Topology
@@ -71,7 +76,7 @@ class DelegationBody(BaseModel):
     """Register a delegation, or change it (fields left out keep their value)."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(
+    name: SingleLineText | None = Field(
         None, min_length=1, max_length=200, description="Name on badges; a country's name by default.",
         examples=["Delegación de El Salvador"],
     )
@@ -121,9 +126,9 @@ class NomineeBody(BaseModel):
     family_name: Name = Field(examples=["López"])
     email: Email
     phone: Phone | None = None
-    job_title: str | None = Field(None, max_length=200, examples=["Viceministra"])
-    organisation: str | None = Field(
-        None, max_length=200, description="Ministry or agency; the delegation's name by default.",
+    job_title: JobTitle | None = Field(None, examples=["Viceministra"])
+    organisation: Organisation | None = Field(
+        None, description="Ministry or agency; the delegation's name by default.",
         examples=["Ministerio de Relaciones Exteriores"],
     )
     country: CountryCode | None = Field(None, description="Only for organisations' delegations.")
@@ -144,9 +149,9 @@ class RejectBody(BaseModel):
     """Why the accreditation is refused — the person reads it, in their language."""
 
     model_config = ConfigDict(extra="forbid")
-    reason_es: str | None = Field(None, min_length=3, max_length=1000,
+    reason_es: FreeText | None = Field(None, min_length=3, max_length=1000,
                                   examples=["La acreditación de prensa requiere una carta del medio."])
-    reason_en: str | None = Field(None, min_length=3, max_length=1000,
+    reason_en: FreeText | None = Field(None, min_length=3, max_length=1000,
                                   examples=["Press accreditation requires a letter from the media outlet."])
 
 
@@ -463,14 +468,15 @@ def build_depth_routers(
         responses={201: {"description": "First check-in here today; `attendee.checked_in` is published."},
                    **_responses(401, 403, 503)},
         status_code=status.HTTP_201_CREATED,
-        description="A forged, altered, foreign-forum or revoked badge is refused (403) with the reason. "
+        description="A forged, altered, foreign-forum or revoked badge is refused (403) with the reason; so is "
+                    "any scan outside the forum's days (venue time, give or take REGISTRATION_CHECKIN_MARGIN_HOURS). "
                     "Scanning again at the same point on the same day answers 200 and publishes nothing.",
     )
     async def scan(body: CheckinBody, response: Response) -> CheckinView:
         badge_secret()
         try:
             result = await checkin.check_in(body.token, body.point, deps, settings.badge_verification_secrets(),
-                                            settings.checkin_points)
+                                            settings.checkin_points, timedelta(hours=settings.checkin_margin_hours))
         except checkin.CheckinRefused as refused:
             raise refusal(refused.problem, refused.status) from None
         if not result.first:

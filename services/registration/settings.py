@@ -31,5 +31,13 @@ class RegistrationSettings(ServiceSettings):
         description="Named check-in points besides the rooms of the event pack.",
     )
 
+    checkin_margin_hours: float = Field(
+        12.0,
+        ge=0,
+        le=168,
+        description="Check-in is accepted from this many hours before the forum's first day until this "
+        "many after its last (venue time); outside, scans are refused.",
+    )
+
     def badge_verification_secrets(self) -> list[SecretStr]:
         return [s for s in (self.badge_secret, *self.badge_previous_secrets) if s is not None and s.get_secret_value()]

@@ -11,15 +11,52 @@ import re
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from shared.contracts.envelope import Contract, Event, FieldProblem, Language, safe_key
+
+# C0 controls, DEL, C1 controls and UTF-16 surrogates (a lone one, "\\ud800", is valid JSON but
+# cannot be encoded for the database: refused here, it is dead-lettered at once with the field's
+# name instead of failing at the write and being retried).
+_CONTROL_OR_SURROGATE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# What multi-line free text may keep of the above: tab, line feed, carriage return.
+_CONTROL_OR_SURROGATE_BUT_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _single_line(value: object) -> object:
+    # Before the string checks (and before whitespace is stripped), so "Ana\n" is refused too.
+    if isinstance(value, str) and _CONTROL_OR_SURROGATE.search(value):
+        raise PydanticCustomError(
+            "single_line_text",
+            "must be one line of printable text: control characters (CR, LF, tab, NUL, …) and "
+            "unpaired surrogates are not accepted",
+        )
+    return value
+
+
+def _free_text(value: object) -> object:
+    if isinstance(value, str) and _CONTROL_OR_SURROGATE_BUT_LINES.search(value):
+        raise PydanticCustomError(
+            "printable_text",
+            "must be printable text: control characters other than tab and line breaks (NUL, …) "
+            "and unpaired surrogates are not accepted",
+        )
+    return value
+
+
+SingleLineText = Annotated[str, BeforeValidator(_single_line)]
+"""One line of printable text: names, organisations, job titles — whatever a badge or a list shows."""
+PersonText = SingleLineText
+"""A free-text field about a person (name, organisation, job title): one printable line."""
+FreeText = Annotated[str, BeforeValidator(_free_text)]
+"""Printable text that may run over several lines (form answers, reasons)."""
 
 _EMAIL = re.compile(r"^[^@\s\"'<>()\[\]\\,;:]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 
 
 def _email(value: str) -> str:
-    if len(value) > 254 or not _EMAIL.fullmatch(value):
+    if len(value) > 254 or not _EMAIL.fullmatch(value) or _CONTROL_OR_SURROGATE.search(value):
         raise ValueError("is not a valid e-mail address")
     return value.lower()
 
@@ -37,7 +74,9 @@ Phone = Annotated[
         examples=["+50370001234"],
     ),
 ]
-Name = Annotated[str, Field(min_length=1, max_length=100)]
+Name = Annotated[PersonText, Field(min_length=1, max_length=100)]
+Organisation = Annotated[PersonText, Field(max_length=200)]
+JobTitle = Annotated[PersonText, Field(max_length=200)]
 CountryCode = Annotated[
     str,
     Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country code.", examples=["SV"]),
@@ -80,8 +119,8 @@ class Participant(Contract):
     family_name: Name = Field(description="Family name(s).", examples=["López"])
     email: Email
     phone: Phone | None = None
-    organisation: str | None = Field(None, max_length=200, examples=["Cámara de Comercio"])
-    job_title: str | None = Field(None, max_length=200, examples=["Directora"])
+    organisation: Organisation | None = Field(None, examples=["Cámara de Comercio"])
+    job_title: JobTitle | None = Field(None, examples=["Directora"])
     country: CountryCode
     category: Code = Field(description="Participant category code from the event pack.", examples=["business_association"])
     language: Language = Field(description="Language for everything the person reads.", examples=["es"])
@@ -96,7 +135,7 @@ class RegistrationSubmitted(Event):
 
     exchange = "intake"
     event_type: Literal["registration.submitted"] = "registration.submitted"
-    forum_id: str = Field(
+    forum_id: SingleLineText = Field(
         min_length=1, max_length=80, description="Forum (event pack) id.", examples=["crm-foro-sector-privado-migraciones"]
     )
     submission_id: str = Field(
@@ -111,12 +150,12 @@ class RegistrationSubmitted(Event):
     family_name: Name = Field(description="Family name(s).", examples=["López"])
     email: Email
     phone: Phone | None = Field(None, description="Mobile phone in E.164 form, for SMS reminders.")
-    organisation: str | None = Field(None, max_length=200, description="Organisation represented.", examples=["Cámara de Comercio de El Salvador"])
-    job_title: str | None = Field(None, max_length=200, description="Position.", examples=["Directora"])
+    organisation: Organisation | None = Field(None, description="Organisation represented.", examples=["Cámara de Comercio de El Salvador"])
+    job_title: JobTitle | None = Field(None, description="Position.", examples=["Directora"])
     country: CountryCode = Field(description="Country represented (ISO 3166-1 alpha-2).", examples=["SV"])
     language: Language = Field("es", description="Preferred language: es or en.", examples=["es"])
     consents: Consents
-    answers: dict[Annotated[str, AfterValidator(safe_key)], Annotated[str, Field(max_length=1000)]] = Field(
+    answers: dict[Annotated[str, AfterValidator(safe_key)], Annotated[FreeText, Field(max_length=1000)]] = Field(
         default_factory=dict,
         max_length=30,
         description="Extra form answers, key → text (keys: letters, digits, '_' and '-').",
@@ -130,10 +169,10 @@ class RegistrationCancelRequested(Event):
 
     exchange = "intake"
     event_type: Literal["registration.cancel_requested"] = "registration.cancel_requested"
-    forum_id: str = Field(min_length=1, max_length=80, examples=["crm-foro-sector-privado-migraciones"])
+    forum_id: SingleLineText = Field(min_length=1, max_length=80, examples=["crm-foro-sector-privado-migraciones"])
     participant_id: ParticipantId | None = None
     email: Email | None = None
-    reason: str | None = Field(None, max_length=500, description="Why, for the record.", examples=["Cambio de agenda"])
+    reason: FreeText | None = Field(None, max_length=500, description="Why, for the record.", examples=["Cambio de agenda"])
 
     @model_validator(mode="after")
     def _names_someone(self) -> RegistrationCancelRequested:
@@ -254,7 +293,7 @@ class Delegation(Contract):
     code: DelegationCode
     kind: Literal["country", "organisation"] = Field(description="A country of the pack or an organisation.",
                                                      examples=["country"])
-    name: str = Field(min_length=1, max_length=200, description="Name on badges and lists.",
+    name: SingleLineText = Field(min_length=1, max_length=200, description="Name on badges and lists.",
                       examples=["Delegación de El Salvador"])
     country: CountryCode | None = Field(None, description="The country (country delegations, or an organisation's seat).")
     category: Code = Field(description="Participant category its members are registered in.",

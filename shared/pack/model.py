@@ -222,7 +222,9 @@ class Forum(PackModel):
         None, description="When sign-ups open; unset means open now."
     )
     registration_closes_at: AwareDatetime | None = Field(
-        None, description="When sign-ups close; unset means open until the forum ends."
+        None,
+        description="When sign-ups close; unset means when the forum ends (midnight after its last "
+        "day, venue time).",
     )
 
     @property
@@ -232,6 +234,21 @@ class Forum(PackModel):
     @property
     def dates(self) -> list[date]:
         return [self.start_date + timedelta(days=offset) for offset in range(self.days)]
+
+    @property
+    def starts_at(self) -> datetime:
+        """Midnight at the venue on the first forum day."""
+        return datetime.combine(self.start_date, time(), self.tz)
+
+    @property
+    def ends_at(self) -> datetime:
+        """Midnight at the venue after the last forum day."""
+        return datetime.combine(self.dates[-1] + timedelta(days=1), time(), self.tz)
+
+    @property
+    def registration_closes(self) -> datetime:
+        """When sign-ups close: the pack's `registration_closes_at`, else the end of the forum."""
+        return self.registration_closes_at or self.ends_at
 
     @model_validator(mode="after")
     def _check(self) -> Forum:
@@ -247,7 +264,7 @@ class Forum(PackModel):
         opens, closes = self.registration_opens_at, self.registration_closes_at
         if opens and closes and closes <= opens:
             problems.add(("registration_closes_at",), "must be after registration_opens_at")
-        forum_end = datetime.combine(self.dates[-1] + timedelta(days=1), time(), self.tz)
+        forum_end = self.ends_at
         for field, value in (("registration_opens_at", opens), ("registration_closes_at", closes)):
             if value and value > forum_end:
                 problems.add((field,), f"is after the forum ends ({forum_end.isoformat()})")

@@ -326,3 +326,17 @@ def test_registration_window_must_be_ordered_and_before_the_end() -> None:
     assert "forum.registration_closes_at: must be after registration_opens_at" in message
     naive = pack_error(DEFAULT_PACK, overrides={"forum.registration_opens_at": "2004-11-01T08:00"})
     assert "forum.registration_opens_at: Input should have timezone info" in naive
+
+
+def test_unset_registration_close_means_the_end_of_the_forum_at_the_venue() -> None:
+    forum = load_pack(overrides={"forum.start_date": "2026-11-18"}).forum
+    venue = ZoneInfo("America/El_Salvador")
+    assert forum.starts_at == datetime(2026, 11, 18, tzinfo=venue)
+    assert forum.ends_at == datetime(2026, 11, 20, tzinfo=venue)  # midnight after the last day
+    assert forum.registration_closes_at is None and forum.registration_closes == forum.ends_at
+    windowed = load_pack(
+        overrides={"forum.start_date": "2026-11-18", "forum.registration_closes_at": "2026-11-10T18:00:00-06:00"}
+    ).forum
+    assert windowed.registration_closes == datetime(2026, 11, 10, 18, tzinfo=venue)
+    late = pack_error(DEFAULT_PACK, overrides={"forum.registration_closes_at": "2004-11-20T00:00:01-06:00"})
+    assert "forum.registration_closes_at: is after the forum ends (2004-11-20T00:00:00-06:00)" in late

@@ -10,7 +10,7 @@ from shared.pack import load_pack
 from tests.support.factories import signup
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
-PACK = load_pack()
+PACK = load_pack(overrides={"forum.start_date": "2026-11-18"})  # two days, America/El_Salvador (UTC-6)
 P1 = "3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11"
 
 
@@ -57,6 +57,36 @@ def test_registration_window_is_enforced() -> None:
         "forum.registration_closes_at": (NOW - timedelta(days=1)).isoformat(),
     })
     assert [r.code for r in domain.refusal_reasons(submission(), pack, NOW)] == ["registration_closed"]
+
+
+def codes(pack, now) -> list[str]:
+    return [r.code for r in domain.refusal_reasons(submission(), pack, now)]
+
+
+def test_without_a_window_registration_closes_when_the_forum_ends_at_the_venue() -> None:
+    # The forum's last day is 2026-11-19; it ends at midnight in San Salvador, 06:00 UTC on the 20th.
+    assert PACK.forum.registration_closes_at is None
+    assert codes(PACK, datetime(2026, 11, 20, 5, 59, tzinfo=UTC)) == []
+    assert codes(PACK, datetime(2026, 11, 20, 6, 0, tzinfo=UTC)) == ["registration_closed"]
+    assert codes(load_pack(), NOW) == ["registration_closed"]  # the bundled forum, left in 2004, is over
+
+
+def test_a_closed_registration_says_so_in_both_languages_with_the_venue_time() -> None:
+    reason = domain.refusal_reasons(submission(), PACK, datetime(2026, 12, 1, tzinfo=UTC))[0]
+    assert (reason.field, reason.code) == ("occurred_at", "registration_closed")
+    assert "2026-11-20 00:00 (America/El_Salvador)" in reason.message_es
+    assert reason.message_en == "Registration closed on 2026-11-20 00:00 (America/El_Salvador)."
+
+
+def test_a_window_set_in_the_pack_wins_over_the_forum_end() -> None:
+    pack = load_pack(overrides={
+        "forum.start_date": "2026-11-18",
+        "forum.registration_opens_at": "2026-10-01T08:00:00-06:00",
+        "forum.registration_closes_at": "2026-11-10T18:00:00-06:00",
+    })
+    assert codes(pack, datetime(2026, 9, 30, tzinfo=UTC)) == ["registration_not_open"]
+    assert codes(pack, datetime(2026, 11, 10, 23, 59, tzinfo=UTC)) == []
+    assert codes(pack, datetime(2026, 11, 11, 0, 0, tzinfo=UTC)) == ["registration_closed"]  # 18:00 at the venue
 
 
 def test_new_sign_up_in_an_approval_category_waits_for_accreditation() -> None:

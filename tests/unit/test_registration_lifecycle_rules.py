@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from services.registration import domain, domain_accreditation, domain_badges, domain_privacy
 from shared.contracts.registration import ParticipantErasureRequested, RegistrationSubmitted
+from shared.pack import load_pack
 from tests.support.factories import FORUM_ID, signup
 
 NOW = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
@@ -84,6 +85,26 @@ def test_one_check_in_per_point_and_day() -> None:
     assert domain_badges.check_in(after, "entrance", date(2026, 11, 18), NOW)[0] is None
     assert domain_badges.check_in(after, "expo", date(2026, 11, 18), NOW)[0] is not None
     assert domain_badges.check_in(after, "entrance", date(2026, 11, 19), NOW)[0] is not None
+
+
+def test_check_in_is_taken_on_the_forum_days_at_the_venue_give_or_take_the_margin() -> None:
+    # 2026-11-18 and 19 in San Salvador (UTC-6): 06:00 UTC on the 18th to 06:00 UTC on the 20th.
+    forum = load_pack(overrides={"forum.start_date": "2026-11-18"}).forum
+    margin = timedelta(hours=12)
+
+    def refused(now: datetime, margin: timedelta = margin) -> str | None:
+        found = domain_badges.checkin_window_refusal(forum, now, margin)
+        return found.code if found else None
+
+    assert refused(datetime(2026, 11, 17, 17, 59, tzinfo=UTC)) == "checkin_not_open"
+    assert refused(datetime(2026, 11, 17, 18, 0, tzinfo=UTC)) is None  # set-up the evening before
+    assert refused(datetime(2026, 11, 20, 17, 59, tzinfo=UTC)) is None
+    assert refused(datetime(2026, 11, 20, 18, 0, tzinfo=UTC)) == "checkin_closed"
+    assert refused(datetime(2026, 11, 18, 5, 59, tzinfo=UTC), timedelta(0)) == "checkin_not_open"
+    assert refused(datetime(2026, 11, 18, 6, 0, tzinfo=UTC), timedelta(0)) is None
+    assert refused(datetime(2026, 11, 20, 6, 0, tzinfo=UTC), timedelta(0)) == "checkin_closed"
+    reason = domain_badges.checkin_window_refusal(forum, datetime(2027, 1, 1, tzinfo=UTC), margin)
+    assert reason.field == "day" and "2026-11-18" in reason.message_es and "2026-11-19" in reason.message_en
 
 
 def test_consents_change_without_the_privacy_policy() -> None:

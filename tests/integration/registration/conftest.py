@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 import aio_pika
@@ -12,6 +13,7 @@ from pydantic import SecretStr
 from services.registration.bootstrap import create_app
 from services.registration.handlers import Registration
 from services.registration.settings import RegistrationSettings
+from shared.pack import load_pack
 from shared.runtime import ServiceRuntime
 from tests.support.bus import EventTap, delete_topology, publish_json
 
@@ -48,8 +50,21 @@ def pack_overrides() -> dict[str, Any]:
     return {}
 
 
+def today_at_venue() -> date:
+    """Today at the venue: a forum starting today takes sign-ups (until its last day ends) and
+    check-ins (its first day), whatever year the bundled pack is set in."""
+    return datetime.now(UTC).astimezone(load_pack().forum.tz).date()
+
+
 @pytest.fixture
-def registration_settings(namespace: str, mongo_url: str, amqp_url: str, pack_overrides: dict[str, Any]) -> RegistrationSettings:
+def forum_start_date() -> str:
+    return today_at_venue().isoformat()
+
+
+@pytest.fixture
+def registration_settings(
+    namespace: str, mongo_url: str, amqp_url: str, pack_overrides: dict[str, Any], forum_start_date: str
+) -> RegistrationSettings:
     return RegistrationSettings(
         namespace=namespace,
         database=f"registration_{namespace}",
@@ -60,6 +75,7 @@ def registration_settings(namespace: str, mongo_url: str, amqp_url: str, pack_ov
         outbox_sweep_seconds=0.5,
         delivery_limit=3,
         pack_overrides=pack_overrides,
+        forum_start_date=forum_start_date,
     )
 
 

@@ -151,6 +151,10 @@ class StopRequested(Exception):
     """Ctrl-C or SIGTERM while the platform is still starting."""
 
 
+class StartupFailed(Exception):
+    """The platform cannot start: what was started is stopped again and the launcher exits with 1."""
+
+
 def describe_status(status: int) -> str:
     if status < 0:
         try:
@@ -237,7 +241,7 @@ class Stack:
             item.log_file.close()
         item.log_file = open(self.logs / f"{item.name}.log", "ab")
         item.process = subprocess.Popen(
-            item.command, env=item.env, stdout=item.log_file, stderr=subprocess.STDOUT, cwd=ROOT,
+            item.command, env=item.env, stdin=subprocess.DEVNULL, stdout=item.log_file, stderr=subprocess.STDOUT, cwd=ROOT,
             # Its own process group: a Ctrl-C in the terminal reaches the launcher only, which then
             # stops everything in order (services before the database) instead of all at once.
             process_group=0,
@@ -263,7 +267,7 @@ class Stack:
                 log_path = self.logs / f"{item.name}.log"
                 self.pid_file(item.name).unlink(missing_ok=True)
                 if not item.ever_ready:
-                    raise SystemExit(f"foro: {item.name} exited with status {status} before it was ready; see {log_path}")
+                    raise StartupFailed(f"{item.name} exited with status {status} before it was ready; see {log_path}")
                 uptime = now - item.started_at
                 if uptime >= STABLE_AFTER:
                     item.backoff = RESTART_FIRST
@@ -293,7 +297,7 @@ class Stack:
                 item.ever_ready = item.ready = True
                 return
             if time.monotonic() > deadline:
-                raise SystemExit(f"foro: timed out after {timeout:g}s waiting for {item.name}; see {self.logs / (item.name + '.log')}")
+                raise StartupFailed(f"timed out after {timeout:g}s waiting for {item.name}; see {self.logs / (item.name + '.log')}")
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
 
@@ -345,7 +349,7 @@ class Stack:
             try:
                 date.fromisoformat(self.args.forum_start_date)
             except ValueError:
-                raise SystemExit(f"foro: --forum-start-date {self.args.forum_start_date!r} is not a YYYY-MM-DD date") from None
+                raise StartupFailed(f"--forum-start-date {self.args.forum_start_date!r} is not a YYYY-MM-DD date") from None
             return self.args.forum_start_date, "--forum-start-date / FORO_FORUM_START_DATE"
         remembered = self.data / "forum-start-date"
         today = date.today()
@@ -371,7 +375,7 @@ class Stack:
         mongo_url = os.environ.get("FORO_MONGO_URL")
         if mongo_url is None:
             if port_open("127.0.0.1", args.mongo_port):
-                raise SystemExit(f"foro: port {args.mongo_port} is taken; pass --mongo-port or set FORO_MONGO_URL")
+                raise StartupFailed(f"port {args.mongo_port} is taken; pass --mongo-port or set FORO_MONGO_URL")
             secantusd = Path(sys.executable).with_name("secantusd-py")
             address = f"127.0.0.1:{args.mongo_port}"
             database = self.add(Supervised(
@@ -494,6 +498,7 @@ def main() -> None:
 
     stack = Stack(args)
     phase = "starting"
+    failed = False
 
     def request_stop(signum: int, _frame: object) -> None:
         nonlocal phase
@@ -516,9 +521,14 @@ def main() -> None:
         stack.supervise()
     except StopRequested:
         pass
+    except StartupFailed as failure:
+        log(f"error: {failure}")
+        failed = True
     finally:
         phase = "stopping"
         stack.stop()
+    if failed:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

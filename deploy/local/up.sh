@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # README command 1: run foro locally — RabbitMQ, the embedded MongoDB-compatible store and the five
-# services. Arguments go to `deploy/local/devstack.py up`.
+# services. Arguments go to `deploy/local/devstack.py up`, which restarts whatever dies and, on
+# Ctrl-C, stops the services first and the database last. `exec`: the launcher gets the signals.
 set -euo pipefail
 # shellcheck source=deploy/local/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -4,11 +4,18 @@ sink and the database; by default the forum starts 30 days from today."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import importlib.util
 import os
+import re
 import signal
+import sys
+import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -17,6 +24,7 @@ from tests.support.processes import Launcher, alive, answers_ready
 from tests.support.servers import free_port
 
 pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
 
 SERVICES = ("registration", "scheduling", "expo", "notification", "reporting")
 INFRA = ("secantusdb", "smtp-sink")
@@ -78,3 +86,45 @@ def _get(url: str) -> str:
 
     with urllib.request.urlopen(url, timeout=10) as response:
         return response.read().decode()
+
+
+def test_restart_delay_doubles_up_to_its_cap_and_resets_after_a_stable_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The supervisor alone, on a process that always fails (short delays stand in for 1 s → 30 s)."""
+    devstack = _devstack()
+    monkeypatch.setattr(devstack, "RESTART_FIRST", 0.05)
+    monkeypatch.setattr(devstack, "RESTART_MAX", 0.2)
+    monkeypatch.setattr(devstack, "STABLE_AFTER", 5.0)
+    stack = devstack.Stack(argparse.Namespace(data_dir=str(tmp_path)))
+    stack.logs.mkdir(parents=True)
+    stack.run_dir.mkdir(parents=True)
+    crashing = devstack.Supervised("crashy", [sys.executable, "-c", "raise SystemExit(3)"], dict(os.environ),
+                                   lambda: True, "nowhere", "service", backoff=0.05)
+    stack.add(crashing)
+    crashing.ever_ready = crashing.ready = True  # it had started once: from now on it is supervised
+
+    def drive(until: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + 10
+        while not until():
+            assert time.monotonic() < deadline, capsys.readouterr().out
+            stack.tick()
+            time.sleep(0.01)  # the launcher's own polling interval, shortened
+
+    drive(lambda: crashing.restarts == 5 and crashing.restart_at is None)
+    crashing.started_at -= 10  # as if this last run had stayed up longer than STABLE_AFTER
+    drive(lambda: crashing.restarts == 6)
+    stack.stop()
+    delays = re.findall(r"crashy \(pid \d+\) exited with status 3 after \S+; restarting it in (\S+)s", capsys.readouterr().out)
+    assert delays == ["0.05", "0.1", "0.2", "0.2", "0.2", "0.05"]
+
+
+def _devstack() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("devstack", ROOT / "deploy" / "local" / "devstack.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["devstack"] = module  # dataclasses look their module up while the class is made
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules["devstack"]
+    return module

@@ -338,6 +338,7 @@ class Stack:
         for item in self.supervised:
             if item.log_file is not None:
                 item.log_file.close()
+            self.pid_file(item.name).unlink(missing_ok=True)  # also of one that died just now, unnoticed
         self.pid_file("devstack").unlink(missing_ok=True)
         log("stopped")
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 
+import structlog
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -14,6 +17,8 @@ from pydantic import SecretStr
 from shared import participant_tokens
 from shared.runtime import ServiceRuntime
 from shared.settings import ServiceSettings
+
+log = structlog.get_logger("foro.http")
 
 _bearer = HTTPBearer(auto_error=False, description="Secretariat API token.")
 
@@ -91,14 +96,69 @@ def participant_or_secretariat(settings: ServiceSettings):
     return check
 
 
-def create_http_app(
-    runtime: ServiceRuntime, *, title: str, description: str, routers: Sequence[APIRouter], deps: object = None
-) -> FastAPI:
-    """The service's HTTP app; `app.state.runtime` and `app.state.deps` are what tests drive."""
-    async def lifespan(_: FastAPI):
-        async with runtime.running():
-            yield
+def started_in_background(
+    running: Callable[[], AbstractAsyncContextManager[object]], *, retry_max_seconds: float = 30.0
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """A lifespan that enters `running()` in the background and returns at once.
 
+    The HTTP server serves as soon as the process is up: `/health/live` answers while the broker
+    or the database is still unreachable, and `/health/ready` says 503 until the service has
+    started. `running()` retries an unreachable broker or database itself; a start-up that fails
+    otherwise is logged and tried again, with backoff, rather than leaving a process that serves
+    nothing. On shutdown a start-up still under way is cancelled; a started service stops
+    gracefully.
+    """
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        entered = asyncio.Event()
+        stopping = asyncio.Event()
+
+        async def supervise() -> None:
+            delay = 0.5
+            while True:
+                try:
+                    async with running():
+                        entered.set()
+                        await stopping.wait()
+                    return
+                except Exception:  # noqa: BLE001 - logged, then retried: the process stays up, not ready
+                    if stopping.is_set():
+                        log.exception("service did not stop cleanly")
+                        return
+                    log.exception("service failed to start; retrying", retry_in=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, retry_max_seconds)
+
+        task = asyncio.create_task(supervise(), name="service-running")
+        try:
+            yield
+        finally:
+            stopping.set()
+            if not entered.is_set():
+                task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    return lifespan
+
+
+def create_http_app(
+    runtime: ServiceRuntime,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    deps: object = None,
+    running: Callable[[], AbstractAsyncContextManager[object]] | None = None,
+) -> FastAPI:
+    """The service's HTTP app; `app.state.runtime` and `app.state.deps` are what tests drive.
+
+    Its lifespan starts `running()` (default `runtime.running`; a service with more to run —
+    a scheduler — passes its own, which enters `runtime.running()`) in the background: see
+    `started_in_background`."""
+    lifespan = started_in_background(
+        running or runtime.running, retry_max_seconds=runtime.settings.start_retry_max_seconds
+    )
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     app.include_router(operations_router(runtime))
     for router in routers:

@@ -83,6 +83,40 @@ class ServiceSettings(BaseSettings):
     )
     outbox_concurrency: int = Field(8, ge=1, le=64, description="Documents the relay publishes at once.")
     graceful_timeout: float = Field(15.0, gt=0, description="Seconds to finish in-flight messages.")
+    broker_connect_timeout: float = Field(
+        5.0, gt=0, validation_alias=_foro("broker_connect_timeout"),
+        description="Seconds one attempt to connect to RabbitMQ may take, TCP and AMQP handshake.",
+    )
+    broker_reconnect_seconds: float = Field(
+        2.0, gt=0, validation_alias=_foro("broker_reconnect_seconds"),
+        description="Pause between attempts to re-establish a lost broker connection.",
+    )
+    broker_heartbeat_seconds: int = Field(
+        10, ge=1, le=600, validation_alias=_foro("broker_heartbeat_seconds"),
+        description="AMQP heartbeat; a connection silent for about three intervals is dropped and re-established.",
+    )
+    broker_publish_timeout: float = Field(
+        10.0, gt=0, validation_alias=_foro("broker_publish_timeout"),
+        description="Seconds a publish may wait for the broker's confirm before it fails.",
+    )
+    start_retry_max_seconds: float = Field(
+        30.0, gt=0, validation_alias=_foro("start_retry_max_seconds"),
+        description="Longest pause between start-up attempts while the broker or database is unreachable "
+        "(the pause starts at half a second and doubles).",
+    )
+    mongo_connect_timeout: float = Field(
+        5.0, gt=0, validation_alias=_foro("mongo_connect_timeout"),
+        description="Seconds to open one connection to MongoDB.",
+    )
+    mongo_server_selection_timeout: float = Field(
+        10.0, gt=0, validation_alias=_foro("mongo_server_selection_timeout"),
+        description="Seconds an operation waits for a reachable MongoDB server before failing.",
+    )
+    mongo_socket_timeout: float = Field(
+        120.0, ge=0, validation_alias=_foro("mongo_socket_timeout"),
+        description="Seconds one MongoDB reply may take before the connection is deemed lost "
+        "(a silent network); longer than any query we run. 0 means no limit.",
+    )
     participant_token_secret: SecretStr | None = Field(
         None,
         validation_alias=_foro("participant_token_secret"),

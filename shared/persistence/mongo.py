@@ -1,24 +1,51 @@
-"""The MongoDB client factory: PyMongo's AsyncMongoClient, the same code for SecantusDB and mongod."""
+"""The MongoDB client factory: PyMongo's AsyncMongoClient, the same code for SecantusDB and mongod.
+
+Every wait is bounded: opening a connection (`connect_timeout`), finding a reachable server
+(`server_selection_timeout`: an operation fails, instead of queueing forever, while the database
+is down) and a reply on an open connection (`socket_timeout`, generous: it only cuts a silent
+network, never an ordinary slow query). The client reconnects by itself when the server is back.
+"""
 
 from __future__ import annotations
+
+import asyncio
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from pymongo import AsyncMongoClient
 
 
-def create_mongo_client(url: str, *, app_name: str = "foro") -> AsyncMongoClient:
-    """A client that connects lazily (nothing happens until the first command)."""
+def create_mongo_client(
+    url: str,
+    *,
+    app_name: str = "foro",
+    connect_timeout: float = 5.0,
+    server_selection_timeout: float = 10.0,
+    socket_timeout: float = 120.0,
+) -> AsyncMongoClient:
+    """A client that connects lazily (nothing happens until the first command); times in
+    seconds, `socket_timeout=0` for no limit. Options written in `url` win."""
+    timeouts: dict[str, Any] = {
+        "connectTimeoutMS": int(connect_timeout * 1000),
+        "serverSelectionTimeoutMS": int(server_selection_timeout * 1000),
+        "socketTimeoutMS": int(socket_timeout * 1000) if socket_timeout else None,
+    }
+    in_url = {key.lower() for key, _ in parse_qsl(urlsplit(url).query)}
     return AsyncMongoClient(
         url,
         tz_aware=True,
         uuidRepresentation="standard",
         appname=app_name,
-        serverSelectionTimeoutMS=10_000,
+        # PyMongo lets keywords override the URL; an operator's URL option must win instead.
+        **{key: value for key, value in timeouts.items() if key.lower() not in in_url},
     )
 
 
-async def ping(client: AsyncMongoClient) -> bool:
+async def ping(client: AsyncMongoClient, *, timeout: float = 2.0) -> bool:
+    """The database answers within `timeout` seconds (readiness must answer fast when it does not)."""
     try:
-        await client.admin.command("ping")
+        async with asyncio.timeout(timeout):
+            await client.admin.command("ping")
     except Exception:  # noqa: BLE001 - readiness reports any failure as "not ready"
         return False
     return True

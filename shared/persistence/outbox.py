@@ -2,15 +2,23 @@
 
 Fast path: a write hands the relay the entries it just stored, which are published at once
 without reading them back, several documents at a time (`concurrency`), one document's batches
-always in the order they were written. Safety net: at start-up and every `sweep_seconds` the relay publishes
-whatever any document still holds — what a crash between the write and the publish left behind. Publishing twice is possible (crash after the confirm,
-before the mark); consumers are idempotent on `event_id`, so it is harmless.
+always in the order they were written. Safety net: at start-up and every `sweep_seconds` the relay
+publishes whatever a document still holds that the fast path is not already handling — what a
+crash between the write and the publish left behind, or a publish that failed.
+
+An entry leaves the document only after the broker confirmed it. When a publish fails (the
+connection is lost, the broker does not confirm in time, the event is unroutable) the entries
+stay, and a sweep comes soon — half a second after the first failure, doubling while failures
+go on, never later than `sweep_seconds` — however busy the fast path is. Publishing twice is
+possible (crash after the confirm, before the mark); consumers are idempotent on `event_id`, so
+it is harmless.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+from collections import Counter as Tally
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,9 +33,15 @@ from shared.messaging.topology import Topology
 log = structlog.get_logger("foro.outbox")
 
 PUBLISHED = Counter("foro_outbox_published_total", "Events published by the outbox relay", ["type"])
+FAILED = Counter("foro_outbox_publish_failures_total", "Outbox publishes that failed and wait for a sweep")
 PENDING = Gauge("foro_outbox_pending_documents", "Documents found holding unpublished events")
 
 CRASH_BEFORE_PUBLISH = "crash_before_publish"
+
+FIRST_RETRY_SECONDS = 0.5
+
+Key = tuple[str, Any]
+Item = tuple[str, Any, list[dict[str, Any]]]
 
 
 class OutboxRelay:
@@ -46,79 +60,129 @@ class OutboxRelay:
         self._collections = dict(collections)
         self._sweep_seconds = sweep_seconds
         self._fault = fault
-        self._queue: asyncio.Queue[tuple[str, Any, list[dict[str, Any]]]] = asyncio.Queue()
+        self._queue: asyncio.Queue[Item | None] = asyncio.Queue()  # None: wake up, a sweep is due sooner
         self._task: asyncio.Task[None] | None = None
         self._slots = asyncio.Semaphore(concurrency)
         # The last publishing task of each document: the next batch of that document waits for it.
-        self._tails: dict[tuple[str, Any], asyncio.Task[None]] = {}
+        self._tails: dict[Key, asyncio.Task[None]] = {}
+        # Batches of each document handed to the relay and not yet done: a sweep leaves those documents alone.
+        self._handling: Tally[Key] = Tally()
+        self._retry_seconds = min(FIRST_RETRY_SECONDS, sweep_seconds)
+        self._next_sweep = 0.0
+        self._retrying = False
 
     def notify(self, collection: str, doc_id: Any, entries: list[dict[str, Any]]) -> None:
         """Called right after a write that stored `entries` in the document's outbox (no I/O)."""
+        self._handling[(collection, doc_id)] += 1
         self._queue.put_nowait((collection, doc_id, entries))
 
     async def start(self) -> None:
+        self._next_sweep = 0.0  # the first thing the relay does: publish what a previous run left
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
-    async def stop(self) -> None:
-        """Publish what is queued, then stop: a graceful shutdown leaves nothing for the sweep."""
+    async def stop(self, *, timeout: float | None = None) -> None:
+        """Publish what is queued (within `timeout` seconds; 0: not at all), then stop. A graceful
+        shutdown leaves nothing for the sweep; whatever could not be published stays in the documents."""
         if self._task is None:
             return
-        await self.flush()
         self._task.cancel()
         try:
             await self._task
         except asyncio.CancelledError:
             pass
         self._task = None
-
-    async def flush(self) -> None:
+        if timeout != 0:
+            try:
+                async with asyncio.timeout(timeout):
+                    await self.flush()
+            except TimeoutError:
+                log.warning("outbox not flushed in time; what is left is published at the next start")
+        for task in list(self._tails.values()):
+            task.cancel()
         if self._tails:
             await asyncio.gather(*list(self._tails.values()), return_exceptions=True)
+
+    async def flush(self) -> None:
+        """Publish every batch handed to the relay so far, and wait for those in flight."""
         while not self._queue.empty():
-            await self._publish(*self._queue.get_nowait())
+            if (item := self._queue.get_nowait()) is not None:
+                await self._dispatch(item)
+        if self._tails:
+            await asyncio.gather(*list(self._tails.values()), return_exceptions=True)
 
     async def sweep(self) -> int:
-        """Publish every event still in an outbox; returns how many documents held some."""
+        """Hand the relay every document still holding events, except those it is already
+        publishing; returns how many documents held some."""
         found = 0
         for name, collection in self._collections.items():
             async for document in collection.find({"outbox_pending": True}, {"outbox": 1}):
                 found += 1
-                await self._publish(name, document["_id"], document.get("outbox") or [])
+                key = (name, document["_id"])
+                if self._handling[key]:
+                    continue  # queued or in flight: its own batches finish, or fail and bring a sweep
+                await self._dispatch((name, document["_id"], document.get("outbox") or []), swept=True)
         PENDING.set(found)
         return found
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
+            if loop.time() >= self._next_sweep:
+                if self._retrying:
+                    self._retrying = False
+                    self._retry_seconds = min(self._retry_seconds * 2, self._sweep_seconds)
+                self._next_sweep = loop.time() + self._sweep_seconds
+                try:
+                    await self.sweep()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # noqa: BLE001 - database unreachable: the next sweep retries
+                    log.warning("outbox sweep failed; retrying soon", exc_info=True)
+                    self._sweep_soon()
             try:
-                await self.sweep()
-                while True:
-                    try:
-                        item = await asyncio.wait_for(self._queue.get(), timeout=self._sweep_seconds)
-                    except TimeoutError:
-                        break
+                item = await asyncio.wait_for(self._queue.get(), timeout=max(0.0, self._next_sweep - loop.time()))
+            except TimeoutError:
+                continue
+            if item is not None:
+                try:
                     await self._dispatch(item)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - broker or database down: the sweep retries later
-                log.exception("outbox relay failed; retrying after the sweep interval")
-                await asyncio.sleep(self._sweep_seconds)
+                except asyncio.CancelledError:
+                    self._queue.put_nowait(item)  # stopping while waiting for a slot: flush() takes it
+                    raise
 
-    async def _dispatch(self, item: tuple[str, Any, list[dict[str, Any]]]) -> None:
+    def _sweep_soon(self) -> None:
+        """After a failure: the next sweep in `_retry_seconds`, not at the end of the interval."""
+        FAILED.inc()
+        now = asyncio.get_running_loop().time()
+        if now + self._retry_seconds < self._next_sweep:
+            self._next_sweep = now + self._retry_seconds
+            self._queue.put_nowait(None)  # wakes the loop waiting for a batch
+        self._retrying = True
+
+    async def _dispatch(self, item: Item, *, swept: bool = False) -> None:
         await self._slots.acquire()
         key = (item[0], item[1])
+        if swept:  # counted here, not before waiting for the slot, so a cancelled sweep counts nothing
+            self._handling[key] += 1
         task = asyncio.create_task(self._publish_after(self._tails.get(key), item))
         self._tails[key] = task
         task.add_done_callback(lambda done: self._tails.pop(key, None) if self._tails.get(key) is done else None)
 
-    async def _publish_after(self, previous: asyncio.Task[None] | None, item: tuple[str, Any, list[dict[str, Any]]]) -> None:
+    async def _publish_after(self, previous: asyncio.Task[None] | None, item: Item) -> None:
+        key = (item[0], item[1])
         try:
             if previous is not None:
                 await asyncio.gather(previous, return_exceptions=True)
             await self._publish(*item)
-        except Exception:  # noqa: BLE001 - broker or database down: the sweep republishes it
-            log.warning("outbox publish failed; the sweep will retry", exc_info=True)
+            self._retry_seconds = min(FIRST_RETRY_SECONDS, self._sweep_seconds)
+        except Exception as error:  # noqa: BLE001 - broker or database down: the sweep republishes it
+            log.warning("outbox publish failed; a sweep retries it soon", error=f"{type(error).__name__}: {error}")
+            self._sweep_soon()
         finally:
             self._slots.release()
+            self._handling[key] -= 1
+            if self._handling[key] <= 0:
+                del self._handling[key]
 
     async def _publish(self, collection_name: str, doc_id: Any, entries: list[dict[str, Any]]) -> None:
         if not entries:
@@ -127,10 +191,17 @@ class OutboxRelay:
             # Fault injection for the crash test: the write is durable, the publish never happens.
             log.warning("fault injected: exiting between the database write and the publish")
             os._exit(86)
-        for entry in entries:
-            await self.publish_entry(entry)
-        sent = [entry["id"] for entry in entries]
-        # One write removes what was sent and recomputes the flag: events added meanwhile stay.
+        sent: list[str] = []
+        try:
+            for entry in entries:
+                await self.publish_entry(entry)  # returns once the broker confirmed it
+                sent.append(entry["id"])
+        finally:
+            if sent:
+                await self._mark_sent(collection_name, doc_id, sent)
+
+    async def _mark_sent(self, collection_name: str, doc_id: Any, sent: list[str]) -> None:
+        # One write removes what was confirmed and recomputes the flag: events added meanwhile stay.
         await self._collections[collection_name].update_one(
             {"_id": doc_id},
             [

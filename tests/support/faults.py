@@ -70,6 +70,14 @@ FORUM_START_DATE = (date.today() + timedelta(days=30)).isoformat()
 SOURCE = Path(os.environ.get("FORO_FAULTS_SOURCE", str(ROOT))).resolve()
 
 
+def _die_with_parent() -> None:
+    """A child of the test is killed when the test process dies (pytest killed by a timeout)."""
+    import ctypes
+
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 class ServiceRun(ServiceProcess):
     """A service process started from `SOURCE`."""
 
@@ -78,7 +86,7 @@ class ServiceRun(ServiceProcess):
         env = {**self.env, "PYTHONPATH": str(SOURCE)}
         self.process = subprocess.Popen(
             [sys.executable, "-m", f"services.{self.service}.main"], env=env, stdout=log, stderr=subprocess.STDOUT,
-            cwd=SOURCE,
+            cwd=SOURCE, preexec_fn=_die_with_parent,
         )
         log.close()
         return self
@@ -179,7 +187,7 @@ class Database:
         self.process = subprocess.Popen(
             [secantusd_command(), "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", str(self.storage),
              "--log-level", "WARNING"],
-            stdout=log, stderr=subprocess.STDOUT,
+            stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
         )
         log.close()
 
@@ -239,16 +247,24 @@ def notable_log_lines(path: Path, limit: int = 12) -> list[str]:
 # --------------------------------------------------------------------------- broker admin
 
 
+# The distribution's own scripts: /usr/sbin's wrappers switch to the rabbitmq user, whose home
+# and cookie a private node must not share.
+RABBITMQ_BIN = Path("/usr/lib/rabbitmq/bin")
+
+
 class RabbitAdmin:
     """`rabbitmqctl` against one node (the shared one unless named), bounded and non-blocking."""
 
-    def __init__(self, node: str | None = None) -> None:
+    def __init__(self, node: str | None = None, env: dict[str, str] | None = None) -> None:
         self.node = node
+        self.env = env
 
     async def ctl(self, *args: str, timeout: float = 30.0, check: bool = True) -> str:
-        command = ["rabbitmqctl", *(["-n", self.node] if self.node else []), *args]
+        program = str(RABBITMQ_BIN / "rabbitmqctl") if self.env is not None else "rabbitmqctl"
+        command = [program, *(["-n", self.node] if self.node else []), *args]
         process = await asyncio.create_subprocess_exec(
-            *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+            *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=self.env,
+            cwd=self.env.get("HOME") if self.env else None,
         )
         try:
             out, err = await asyncio.wait_for(process.communicate(), timeout)
@@ -260,13 +276,25 @@ class RabbitAdmin:
             raise AssertionError(f"{' '.join(command)} failed ({process.returncode}): {err.decode()[-500:]}")
         return out.decode()
 
-    async def queue_depths(self, namespace: str) -> dict[str, int]:
-        out = await self.ctl("-q", "list_queues", "--no-table-headers", "name", "messages")
-        depths = {}
-        for line in out.splitlines():
-            name, _, count = line.partition("\t")
-            if name.startswith(f"{namespace}.") and count.strip().isdigit():
-                depths[name] = int(count)
+    async def queue_names(self, namespace: str) -> list[str]:
+        """This namespace's queues. Names only: `list_queues … messages` waits on every queue of
+        the node, and one unresponsive queue of somebody else's would stall it for a minute."""
+        out = await self.ctl("-q", "list_queues", "--no-table-headers", "name")
+        return [line.strip() for line in out.splitlines() if line.strip().startswith(f"{namespace}.")]
+
+    async def queue_depths(self, namespace: str, amqp_url: str) -> dict[str, int]:
+        """Ready and unacknowledged messages per queue of the namespace (passive declares)."""
+        names = await self.queue_names(namespace)
+        depths: dict[str, int] = {}
+        connection = await aio_pika.connect(amqp_url, timeout=10)
+        async with connection:
+            channel = await connection.channel()
+            for name in names:
+                try:
+                    queue = await asyncio.wait_for(channel.declare_queue(name, passive=True), 10)
+                    depths[name] = queue.declaration_result.message_count
+                except Exception:  # deleted meanwhile: the channel is closed, take another
+                    channel = await connection.channel()
         return depths
 
     async def close_connections(self, name_prefix: str, reason: str = "fault suite: connection cut") -> int:
@@ -296,7 +324,7 @@ class PrivateRabbit:
         self.logs = root / "log"
         self.config = root / "rabbitmq.conf"
         self.plugins = root / "enabled_plugins"
-        self.admin = RabbitAdmin(self.node)
+        self.admin = RabbitAdmin(self.node, self._env())
         self.process: subprocess.Popen | None = None
         self.log_path = root / "rabbitmq-server.log"
 
@@ -317,6 +345,10 @@ class PrivateRabbit:
             "RABBITMQ_CONF_ENV_FILE": str(self.root / "rabbitmq-env.conf"),
             "RABBITMQ_ADVANCED_CONFIG_FILE": str(self.root / "advanced.config"),
             "RABBITMQ_PID_FILE": str(self.root / "node.pid"),
+            "RABBITMQ_FEATURE_FLAGS_FILE": str(self.root / "feature_flags"),
+            # Its own Erlang cookie (generated on first start) and crash dump, nothing shared.
+            "HOME": str(self.root),
+            "ERL_CRASH_DUMP": str(self.root / "erl_crash.dump"),
         }
 
     async def start(self, timeout: float = 90.0) -> None:
@@ -334,7 +366,8 @@ class PrivateRabbit:
         log = open(self.log_path, "ab")
         # Foreground, as a child we own: killing it by PID always works.
         self.process = subprocess.Popen(
-            ["rabbitmq-server"], env=self._env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            [str(RABBITMQ_BIN / "rabbitmq-server")], env=self._env(), stdout=log, stderr=subprocess.STDOUT,
+            cwd=self.root, start_new_session=True, preexec_fn=_die_with_parent,
         )
         log.close()
         deadline = time.monotonic() + timeout
@@ -708,7 +741,7 @@ class Platform:
         return self.database.query(read)
 
     async def busy_queues(self) -> dict[str, int]:
-        depths = await self.admin.queue_depths(self.namespace)
+        depths = await self.admin.queue_depths(self.namespace, self.broker_url)
         return {name: n for name, n in depths.items()
                 if n and not name.endswith(".dlq") and name != f"{self.namespace}.events.log"}
 
@@ -747,7 +780,7 @@ class Platform:
                 accounting.duplicate_distinct_ids += distinct - 1
                 accounting.duplicated.append(f"{person} {message_type} ×{len(ids)} ({distinct} distinct Message-IDs)")
         accounting.participants, accounting.stuck = await asyncio.to_thread(self._statuses)
-        depths = await self.admin.queue_depths(self.namespace)
+        depths = await self.admin.queue_depths(self.namespace, self.broker_url)
         accounting.dlq = {name: n for name, n in depths.items() if name.endswith(".dlq") and n}
         accounting.dlq_reasons = await self.dead_letter_reasons(accounting.dlq)
         if (accounting.lost or accounting.duplicated or accounting.dlq or accounting.stuck
@@ -799,4 +832,4 @@ def python() -> str:
 
 
 def rabbitmq_available() -> bool:
-    return shutil.which("rabbitmqctl") is not None and shutil.which("rabbitmq-server") is not None
+    return (RABBITMQ_BIN / "rabbitmq-server").exists() and (RABBITMQ_BIN / "rabbitmqctl").exists()

@@ -112,7 +112,7 @@ class ServiceRuntime:
                     "start-up failed: broker or database unreachable; retrying",
                     attempt=self.start_attempts,
                     retry_in=round(delay, 2),
-                    error=f"{type(error).__name__}: {error}",
+                    error=f"{type(error).__name__}: {error}" if str(error) else type(error).__name__,
                 )
                 await self._abandon_start()
             except BaseException:

@@ -77,8 +77,9 @@ async def foro(mongo_url: str, amqp: aio_pika.abc.AbstractConnection, n: int, fo
         sink.stop()
         runtime = service.runtime
         await delete_topology(amqp, runtime.topology, runtime.queue_names)
-        for name in [*service.deps.queue.retry_queues, *map(runtime.topology.retry_queue_name, runtime.queue_names)]:
-            await channel.queue_delete(name)
+        for queue in runtime.queue_names:  # delete_topology's, again: a bench cleans up what it declared
+            for name in runtime.topology.retry_queue_names(queue):
+                await channel.queue_delete(name)
         await channel.close()
         client = AsyncMongoClient(mongo_url)
         await client.drop_database(settings.database)

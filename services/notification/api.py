@@ -49,6 +49,26 @@ class MessageView(BaseModel):
     history: list[dict[str, Any]] = []
 
 
+class ParkedView(BaseModel):
+    """A trigger waiting for a person's contact (registration has not told notification about them
+    yet); its messages are made as soon as the contact arrives. The event's body is not shown."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    parked_id: str = Field(alias="_id")
+    person_id: str
+    event_id: str
+    event_type: str
+    parked_at: datetime | None = None
+
+
+class ParkedPage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    items: list[ParkedView]
+
+
 class MessagePage(BaseModel):
     total: int
     offset: int
@@ -101,9 +121,21 @@ def build_routers(deps: handlers.Notification, settings: NotificationSettings, b
         total, items = await repo.list(where, offset=offset, limit=limit)
         return MessagePage(total=total, offset=offset, limit=limit, items=[MessageView.model_validate(i) for i in items])
 
-    @secretariat.get("/messages/summary", summary="Messages by status")
+    @secretariat.get("/messages/summary", summary="Messages by status, and triggers parked for a contact")
     async def summary(campaign_id: str | None = Query(None, pattern=r"^[A-Za-z0-9_\-]{1,64}$")) -> dict[str, int]:
-        return await repo.counts({"campaign_id": campaign_id} if campaign_id else None)
+        if campaign_id:
+            return await repo.counts({"campaign_id": campaign_id})
+        return {**await repo.counts(), "parked": await repo.waiting_count()}
+
+    @secretariat.get("/parked-triggers", response_model=ParkedPage,
+                     summary="Triggers waiting for a person's contact (no message yet)")
+    async def parked(
+        person_id: str | None = Query(None, max_length=100),
+        offset: int = Query(0, ge=0, le=100_000),
+        limit: int = Query(50, ge=1, le=200),
+    ) -> ParkedPage:
+        total, items = await repo.list_parked(person_id, offset=offset, limit=limit)
+        return ParkedPage(total=total, offset=offset, limit=limit, items=[ParkedView.model_validate(i) for i in items])
 
     @secretariat.get("/messages/{message_id}", response_model=MessageView, summary="One message")
     async def get_message(message_id: uuid.UUID) -> MessageView:

@@ -64,7 +64,9 @@ def build_service(
     runtime = ServiceRuntime.create(SERVICE, settings, description=DESCRIPTION)
     broker, topology = runtime.broker, runtime.topology
     repository = NotificationRepository(runtime.database, on_outbox=runtime.notify_outbox)
-    delivery = DeliveryQueue(broker, topology, settings.delivery_attempts)
+    delivery = DeliveryQueue(broker, topology)
+    tiers = max(topology.retry.attempts - 1, 1)
+    longest_hop = min(topology.retry.base_seconds * 2 ** (tiers - 1), topology.retry.max_seconds)
     providers = providers if providers is not None else build_providers(settings)
     deps = Notification(
         pack=pack,
@@ -74,8 +76,12 @@ def build_service(
         queue=delivery,
         policy=domain.RetryPolicy(settings.delivery_attempts, settings.delivery_retry_base_seconds, settings.delivery_retry_max_seconds,
                                   settings.delivery_retry_jitter),
-        claim_seconds=settings.claim_seconds,
+        lease_seconds=settings.lease_seconds,
+        lease_renew_seconds=settings.lease_renew_seconds,
+        sweep_seconds=settings.sweep_seconds,
+        record_patience_seconds=settings.record_patience_seconds,
         stale_seconds=settings.stale_seconds,
+        longest_hop=longest_hop,
         campaign_batch=settings.campaign_batch,
         clock=clock,
         participant_token_secret=(
@@ -84,7 +90,6 @@ def build_service(
     )
     runtime.attach_outbox(repository.outbox_collections)
     runtime.on_start.append(repository.ensure_indexes)
-    runtime.on_start.append(delivery.declare)
 
     async def bind() -> None:
         await bind_triggers(broker, topology, sorted(book.triggers))
@@ -102,7 +107,7 @@ def build_service(
     runtime.queue_names = register_subscribers(router, topology, deps, delivery)
     declare_publishers(router, topology)
     broker.include_router(router)
-    return NotificationService(runtime, deps, Scheduler(deps, settings.scheduler_tick_seconds))
+    return NotificationService(runtime, deps, Scheduler(deps, settings.scheduler_tick_seconds, settings.sweep_seconds))
 
 
 def build_runtime(settings: NotificationSettings | None = None) -> tuple[ServiceRuntime, Notification]:

@@ -4,8 +4,12 @@ A message document (one per cause, person and channel) moves through
     queued ─► sending ─► sent
               sending ─► retrying ─► sending …        (every provider failed; broker-side backoff)
               sending ─► failed                        (last attempt; kept for replay)
+              sending ─► queued, possibly_sent         (the sender's lease lapsed: outcome unknown)
     suppressed                                         (opted out, no address): never sent
     failed | suppressed ─► queued                      (replay by the secretariat)
+
+`attempts` counts attempts *begun*: the claim records the attempt before anything is sent, so an
+attempt whose worker vanished still counts, and a message that kills its worker cannot loop.
 """
 
 from __future__ import annotations
@@ -197,6 +201,26 @@ def message_id(source_id: object, person_id: str, channel: str) -> str:
     return str(derive_id(source_id, person_id, channel))
 
 
+def smtp_message_id(message_id: str) -> str:
+    """The e-mail's Message-ID: derived from the message, the same on every attempt, so a
+    receiving system can drop a copy we could not know we had already sent."""
+    return f"<{message_id}@foro.notification>"
+
+
+# --- order independence ----------------------------------------------------------------------
+
+
+def reachable(contact: Mapping[str, Any] | None) -> bool:
+    """A contact a message can be sent to (an e-mail address or a phone number)."""
+    return bool(contact) and bool(contact.get("email") or contact.get("phone"))
+
+
+def parked_id(event_id: object, person_id: str) -> str:
+    """A trigger waiting for a person's contact: one per (event, person), so a redelivered
+    trigger parks nothing twice."""
+    return str(derive_id("parked", event_id, person_id))
+
+
 # --- delivery --------------------------------------------------------------------------------
 
 
@@ -206,6 +230,12 @@ class RetryPolicy:
     base_seconds: float = 5.0
     max_seconds: float = 3600.0
     jitter: float = 0.25
+    # Rate-limit deferrals of one attempt before the busy provider counts as a failed one: waits
+    # that use no attempt are bounded here, not by the broker's retry budget.
+    max_deferrals: int = 100
+
+    def may_defer(self, document: Mapping[str, Any]) -> bool:
+        return int(document.get("deferrals", 0)) < self.max_deferrals
 
     def delay(self, attempts_made: int, rng: random.Random | None = None) -> float:
         """Backoff after `attempts_made` failed attempts: base·2^(n-1), plus up to `jitter` of it."""
@@ -236,20 +266,76 @@ class AttemptOutcome:
 
 def after_attempt(document: Mapping[str, Any], outcome: AttemptOutcome, policy: RetryPolicy, now: datetime,
                   rng: random.Random | None = None) -> tuple[str, dict[str, Any], float | None]:
-    """New status, fields to set and (when retrying) the delay before the next attempt."""
-    attempts = int(document.get("attempts", 0)) + 1
+    """New status, fields to set and (when retrying) the delay before the next attempt.
+
+    `document` is the claimed message: its `attempts` already counts this attempt."""
+    attempts = max(int(document.get("attempts", 0)), 1)
     entry = {"attempt": attempts, "at": now, "provider": outcome.provider,
              "errors": [{"provider": p, "reason": r} for p, r, _ in outcome.errors]}
+    if document.get("possibly_sent"):
+        entry["possible_duplicate"] = True
     history = [*document.get("history", []), entry][-20:]
+    common = {"attempts": attempts, "history": history, "lease_until": None, "possibly_sent": False,
+              "deferrals": 0}
     if outcome.sent:
-        return SENT, {"status": SENT, "attempts": attempts, "provider": outcome.provider,
-                      "provider_message_id": outcome.provider_message_id, "sent_at": now,
-                      "history": history, "lease_until": None, "last_error": None}, None
-    base = {"attempts": attempts, "history": history, "lease_until": None, "last_error": outcome.reason()}
+        return SENT, {**common, "status": SENT, "provider": outcome.provider,
+                      "provider_message_id": outcome.provider_message_id, "sent_at": now, "last_error": None}, None
+    base = {**common, "last_error": outcome.reason()}
     if attempts >= policy.max_attempts or outcome.permanent:
         return FAILED, {**base, "status": FAILED, "failed_at": now}, None
     delay = policy.delay(attempts, rng)
     return RETRYING, {**base, "status": RETRYING, "next_attempt_at": now + timedelta(seconds=delay)}, delay
+
+
+LOST_WORKER = "outcome unknown: the worker's lease lapsed while sending; it may have been delivered"
+
+
+def after_lapsed_lease(document: Mapping[str, Any], policy: RetryPolicy, now: datetime) -> tuple[str, dict[str, Any]]:
+    """A message found `sending` whose lease lapsed: its worker died (or lost the database) during
+    an attempt whose outcome nobody recorded, so it was *possibly sent*.
+
+    The rule: send it again, with the same Message-ID (SMS: the same idempotency key), so a
+    receiver can drop the copy; the lost attempt counts, so a message that kills its worker every
+    time ends `failed` instead of looping. The next attempt is counted as a possible duplicate.
+    """
+    attempts = max(int(document.get("attempts", 0)), 1)
+    entry = {"attempt": attempts, "at": now, "provider": None, "errors": [], "outcome": "unknown"}
+    history = [*document.get("history", []), entry][-20:]
+    base = {"attempts": attempts, "history": history, "lease_until": None, "lapse_noticed_at": None,
+            "possibly_sent": True, "last_error": LOST_WORKER, "touched_at": now}
+    if attempts >= policy.max_attempts:
+        return FAILED, {**base, "status": FAILED, "failed_at": now}
+    return QUEUED, {**base, "status": QUEUED}
+
+
+def accepts_result(current: Mapping[str, Any] | None, claimed_at: Any, *, sent: bool) -> bool:
+    """Whether an attempt's result may be written over the message as it now is.
+
+    A result is ours to write while our claim holds. A provider's acceptance is written even when
+    our lease lapsed and the message was queued again (or claimed by another worker): it is the
+    truth, and writing it stops a second send that has not started yet."""
+    if current is None:
+        return False
+    if current.get("status") == SENDING and current.get("claimed_at") == claimed_at:
+        return True
+    return sent and current.get("status") in (QUEUED, RETRYING, SENDING)
+
+
+def backoff_left(document: Mapping[str, Any], now: datetime) -> float | None:
+    """Seconds until a retrying message may be attempted again; None when it is not waiting."""
+    if document.get("status") != RETRYING or document.get("next_attempt_at") is None:
+        return None
+    due = document["next_attempt_at"]
+    if due.tzinfo is None:
+        due = due.replace(tzinfo=now.tzinfo)
+    left = (due - now).total_seconds()
+    return left if left > 0 else None
+
+
+def hop(wait: float, longest: float) -> float:
+    """One broker-held wait toward `wait`: no longer than the longest retry tier, so a long backoff
+    never sits at the head of a retry queue in front of shorter ones."""
+    return max(0.0, min(wait, longest))
 
 
 # --- reminders and campaigns -----------------------------------------------------------------

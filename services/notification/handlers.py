@@ -2,22 +2,28 @@
 
 Exactly one message per (cause, person, channel): the message document's id is derived from
 the three, so a redelivered event, a reminder fired twice after a crash or a campaign expanded
-again finds the document it made and creates nothing. Delivery claims the document before
-sending and records the result before the queue message is acked; a redelivered queue message
-finds it sent and sends nothing.
+again finds the document it made and creates nothing. Delivery claims the document (recording the
+attempt) before sending, holds it with a lease it renews while it sends, and records the result
+before the queue message is acked; a redelivered queue message finds it sent and sends nothing.
+A trigger naming a person whose contact has not arrived yet is parked, not failed, and completed
+when the contact comes.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pymongo.errors import ConnectionFailure
 
 from services.notification import attachments, domain
 from services.notification.providers import Attachment, Outgoing, Provider, ProviderError
@@ -32,7 +38,7 @@ from shared.contracts.notification import (
     NotificationQueued,
     NotificationSent,
 )
-from shared.messaging.consumer import InvalidMessage
+from shared.errors import InvalidMessage, RetryLater
 from shared.pack import EventPack
 from shared.persistence.aggregates import Change
 
@@ -40,6 +46,18 @@ log = structlog.get_logger("foro.notification")
 
 MESSAGES = Counter("foro_notification_messages_total", "Messages by channel and final outcome", ["channel", "outcome"])
 ATTEMPTS = Counter("foro_notification_attempts_total", "Provider attempts by provider and outcome", ["provider", "outcome"])
+POSSIBLE_DUPLICATES = Counter(
+    "foro_notification_possible_duplicates_total",
+    "Attempts at a message an earlier attempt may already have delivered (its outcome was lost); "
+    "sent with the same Message-ID / idempotency key", ["channel"],
+)
+UNRECORDED = Counter(
+    "foro_notification_unrecorded_results_total",
+    "Attempt results that could not be written within the patience (database down); left to the sweep", ["channel"],
+)
+PARKED = Counter("foro_notification_parked_total", "Triggers parked until a person's contact arrives, and how "
+                 "parked ones ended", ["outcome"])
+WAITING = Gauge("foro_notification_parked_waiting", "Parked triggers still waiting for a person's contact")
 
 
 def utc_now() -> datetime:
@@ -68,8 +86,12 @@ class Notification:
     providers: dict[str, list[Provider]]
     queue: DeliveryQueue
     policy: domain.RetryPolicy
-    claim_seconds: float = 60.0
+    lease_seconds: float = 10.0
+    lease_renew_seconds: float = 3.0
+    sweep_seconds: float = 5.0
+    record_patience_seconds: float = 60.0
     stale_seconds: float = 120.0
+    longest_hop: float = 512.0  # the longest retry tier: one broker-held wait is never longer
     campaign_batch: int = 50
     clock: Callable[[], datetime] = utc_now  # business time: reminders, campaigns
     wall_clock: Callable[[], datetime] = utc_now  # delivery timing, matched to the broker's TTLs
@@ -157,7 +179,7 @@ async def create_messages(
     return counts
 
 
-def _queued(mid: str, fields: Mapping[str, Any], replays: int) -> NotificationQueued:
+def _queued(mid: str, fields: Mapping[str, Any], replays: object) -> NotificationQueued:
     return NotificationQueued(
         event_id=derive_id(mid, "queued", replays),
         producer=domain.PRODUCER,
@@ -173,18 +195,21 @@ def _queued(mid: str, fields: Mapping[str, Any], replays: int) -> NotificationQu
 # --- triggers ---------------------------------------------------------------------------------
 
 
-class RecipientNotYetKnown(Exception):
-    """An event names a person by id before the event carrying their contact arrived: transient,
-    the broker redelivers it once; the second time the person is skipped (and logged)."""
+def _add(counts: dict[str, int], more: Mapping[str, int]) -> dict[str, int]:
+    for name, n in more.items():
+        counts[name] = counts.get(name, 0) + n
+    return counts
 
 
-async def handle_trigger(routing_key: str, body: Mapping[str, Any], deps: Notification, *,
-                         redelivered: bool = True) -> dict[str, int]:
-    """One event from another service: project contacts, create messages, (re)schedule reminders."""
-    trigger = deps.book.triggers.get(routing_key)
-    if trigger is None:
-        raise InvalidMessage(f"routing key {routing_key!r}: no trigger is configured for it")
+async def handle_trigger(body: Mapping[str, Any], deps: Notification) -> dict[str, int]:
+    """One event from another service: project contacts, create messages, (re)schedule reminders.
+
+    What the event is comes from its envelope (`event_type`), never from how it was routed: a
+    retried copy comes back to the queue under the queue's own name and is handled the same."""
     envelope = TriggerEnvelope.model_validate(body)
+    trigger = deps.book.triggers.get(envelope.event_type)
+    if trigger is None:
+        raise InvalidMessage(f"event_type: no trigger is configured for {envelope.event_type[:100]!r}")
     repo = deps.repository
     if trigger.erase is not None:
         person_id = domain.dig(body, trigger.erase)
@@ -197,7 +222,7 @@ async def handle_trigger(routing_key: str, body: Mapping[str, Any], deps: Notifi
     if trigger.contact is not None and (mapped := domain.mapped_contact(body, trigger.contact.model_dump())):
         recipients.append(mapped)
     if not recipients:
-        log.info("trigger names nobody to tell", routing_key=routing_key)
+        log.info("trigger names nobody to tell", event_type=envelope.event_type)
         return {}
     counts: dict[str, int] = {}
     for recipient in recipients:
@@ -206,27 +231,90 @@ async def handle_trigger(routing_key: str, body: Mapping[str, Any], deps: Notifi
         else:
             contact = await repo.contact(recipient.person_id)
         if contact is not None and contact.get("erased"):
-            counts["erased"] = counts.get("erased", 0) + 1
+            _add(counts, {"erased": 1})
             continue  # nothing goes to an erased person
         if recipient.contact is not None:
             contact = {**(contact or {}), **recipient.contact}
-        if contact is None or not (contact.get("email") or contact.get("phone")):
-            if not redelivered:
-                raise RecipientNotYetKnown(recipient.person_id)
-            log.warning("recipient unknown to the contact projection", person_id=recipient.person_id)
-            counts["unknown_recipient"] = counts.get("unknown_recipient", 0) + 1
+        if not domain.reachable(contact):
+            # Events from different services race: the person's contact has not been projected
+            # yet. Not a failure: the trigger waits for it.
+            _add(counts, await _park(deps, envelope, body, recipient.person_id))
             continue
-        if trigger.message_type:
-            cause = Cause(str(envelope.event_id), routing_key, envelope.correlation_id or str(envelope.event_id), {})
-            made = await create_messages(
-                deps, cause, trigger.message_type, recipient.person_id, contact,
-                channels=trigger.channels, essential=trigger.essential, context={}, event=body,
-                attachment_kinds=trigger.attachments,
-            )
-            for status, n in made.items():
-                counts[status] = counts.get(status, 0) + n
-        await _reminders(deps, trigger, envelope, body, recipient.person_id)
+        _add(counts, await _tell(deps, trigger, envelope, body, recipient.person_id, contact))
+        if recipient.is_snapshot:
+            _add(counts, await complete_parked(deps, recipient.person_id))
     return counts
+
+
+async def _tell(deps: Notification, trigger: Trigger, envelope: TriggerEnvelope, body: Mapping[str, Any],
+                person_id: str, contact: Mapping[str, Any]) -> dict[str, int]:
+    """What one trigger does for one reachable person; idempotent (derived ids)."""
+    counts: dict[str, int] = {}
+    if trigger.message_type:
+        cause = Cause(str(envelope.event_id), envelope.event_type, envelope.correlation_id or str(envelope.event_id), {})
+        counts = await create_messages(
+            deps, cause, trigger.message_type, person_id, contact,
+            channels=trigger.channels, essential=trigger.essential, context={}, event=body,
+            attachment_kinds=trigger.attachments,
+        )
+    await _reminders(deps, trigger, envelope, body, person_id)
+    return counts
+
+
+async def _park(deps: Notification, envelope: TriggerEnvelope, body: Mapping[str, Any],
+                person_id: str) -> dict[str, int]:
+    """Keep the trigger for the person until their contact is projected. Then look again: a
+    contact projected between our read and the park found nothing parked, so we complete it."""
+    repo = deps.repository
+    parked_id = domain.parked_id(envelope.event_id, person_id)
+    created = await repo.park(parked_id, {
+        "person_id": person_id, "event_id": str(envelope.event_id), "event_type": envelope.event_type,
+        "event": dict(body), "parked_at": deps.wall_clock(),
+    })
+    if created:
+        PARKED.labels("parked").inc()
+        log.info("trigger parked until the person's contact arrives", person_id=person_id, event_type=envelope.event_type)
+    contact = await repo.contact(person_id)
+    if contact is not None and (contact.get("erased") or domain.reachable(contact)):
+        parked = await repo.parked_one(parked_id)
+        if parked is not None:
+            return await _complete_parked(deps, parked, contact)
+    return {"parked": 1}
+
+
+async def complete_parked(deps: Notification, person_id: str) -> dict[str, int]:
+    """The person's contact has arrived: do what the triggers parked for them would have done."""
+    repo = deps.repository
+    parked = await repo.parked_for(person_id)
+    if not parked:
+        return {}
+    contact = await repo.contact(person_id)
+    if contact is None or not (contact.get("erased") or domain.reachable(contact)):
+        return {}
+    counts: dict[str, int] = {}
+    for entry in parked:
+        _add(counts, await _complete_parked(deps, entry, contact))
+    return counts
+
+
+async def _complete_parked(deps: Notification, parked: Mapping[str, Any], contact: Mapping[str, Any]) -> dict[str, int]:
+    """Messages first, then the parked entry closed: a crash between them completes it again,
+    creating nothing twice (message ids are derived from the event, the person and the channel)."""
+    trigger = deps.book.triggers.get(parked["event_type"])
+    counts: dict[str, int] = {}
+    if contact.get("erased"):
+        outcome = "erased"
+    elif trigger is None:
+        outcome = "no_trigger"  # the pack no longer has it
+    else:
+        body = parked["event"]
+        counts = await _tell(deps, trigger, TriggerEnvelope.model_validate(body), body, parked["person_id"], contact)
+        outcome = "completed"
+    if await deps.repository.finish_parked(parked["_id"], outcome, deps.wall_clock()):
+        PARKED.labels(outcome).inc()
+        log.info("parked trigger completed", person_id=parked["person_id"], event_type=parked["event_type"],
+                 outcome=outcome)
+    return _add(counts, {f"parked_{outcome}": 1})
 
 
 async def _reminders(deps: Notification, trigger: Trigger, envelope: TriggerEnvelope, body: Mapping[str, Any],
@@ -275,7 +363,7 @@ def _without_people(body: Mapping[str, Any], trigger: Trigger) -> dict[str, Any]
 async def fire_due_reminders(deps: Notification) -> int:
     """Turn every due reminder into messages, each exactly once (claimed atomically)."""
     repo, now = deps.repository, deps.clock()
-    await repo.recover_reminders(now - timedelta(seconds=deps.claim_seconds))
+    await repo.recover_reminders(now - timedelta(seconds=deps.stale_seconds))
     fired = 0
     while (reminder := await repo.claim_due_reminder(now)) is not None:
         contact = await repo.contact(reminder["person_id"])
@@ -350,12 +438,55 @@ async def requeue_stale(deps: Notification) -> int:
     now = deps.wall_clock()
     stale = await deps.repository.stale(now - timedelta(seconds=deps.stale_seconds))
     for document in stale:
-        fields = {**document, "person_id": document["person_id"], "source_event_id": document["_id"]}
-        await deps.queue.enqueue(_queued(document["_id"], fields, replays=-1))
+        fields = {**document, "source_event_id": document.get("source_event_id") or document["_id"]}
+        await deps.queue.enqueue(_queued(document["_id"], fields, "stale"))
         await deps.repository.touch(document["_id"], now)
     if stale:
         log.warning("stale messages queued again", count=len(stale))
     return len(stale)
+
+
+async def recover_lapsed(deps: Notification) -> int:
+    """Messages whose sender stopped renewing its lease (killed, or cut off from the database for
+    longer than a sweep) are *possibly sent*: `domain.after_lapsed_lease` decides (send again with
+    the same Message-ID, or fail once the attempts are used up), and they are queued at once.
+
+    A lapse is acted on at the second sweep that sees it, so a worker that only lost the database
+    for a moment renews or records its result first."""
+    repo, now = deps.repository, deps.wall_clock()
+    await repo.notice_lapsed_leases(now)
+    recovered = 0
+    for document in await repo.lapsed_leases(now, now - timedelta(seconds=deps.sweep_seconds / 2)):
+        mid = document["_id"]
+
+        def decide(current: dict[str, Any] | None, claimed_at: Any = document["claimed_at"], mid: str = mid) -> Change | None:
+            if (current is None or current.get("status") != domain.SENDING or current.get("claimed_at") != claimed_at
+                    or current.get("lease_until") is None or current["lease_until"] >= now):
+                return None  # renewed, recorded or recovered meanwhile
+            status, fields = domain.after_lapsed_lease(current, deps.policy, now)
+            event = _result_event(mid, current, fields, status)
+            return Change(set=fields, events=[event] if event else [])
+
+        applied = await repo.messages.apply(mid, None, decide, current=document)
+        if applied.change is None:
+            continue
+        recovered += 1
+        status = applied.document["status"]
+        log.warning("lease lapsed while sending: the message was possibly sent", message_id=mid, outcome=status,
+                    attempts=applied.document["attempts"])
+        if status == domain.QUEUED:
+            await deps.queue.enqueue(_queued(mid, applied.document, f"lapsed-{applied.document['attempts']}"))
+        else:
+            MESSAGES.labels(applied.document["channel"], status).inc()
+    return recovered
+
+
+async def sweep(deps: Notification) -> None:
+    """The delivery safety net, every `sweep_seconds`: lapsed leases, lost queue messages, and
+    the count of triggers still waiting for a contact."""
+    await recover_lapsed(deps)
+    await requeue_stale(deps)
+    WAITING.set(await deps.repository.waiting_count())
 
 
 async def replay(message_id: str, deps: Notification) -> dict[str, Any] | None:
@@ -391,60 +522,119 @@ def _outgoing(document: Mapping[str, Any]) -> Outgoing:
     )
 
 
+@asynccontextmanager
+async def _lease(deps: Notification, mid: str, claimed_at: datetime) -> AsyncIterator[None]:
+    """Hold the claim while sending (and recording): renewed every `lease_renew_seconds`, so a
+    slow provider keeps it and a dead worker loses it within `lease_seconds`."""
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(deps.lease_renew_seconds)
+            try:
+                until = deps.wall_clock() + timedelta(seconds=deps.lease_seconds)
+                if not await deps.repository.renew_lease(mid, claimed_at, until):
+                    return  # recorded, or no longer ours
+            except ConnectionFailure as error:
+                log.warning("lease not renewed: database unreachable", message_id=mid, error=type(error).__name__)
+
+    renewer = asyncio.create_task(renew(), name=f"lease-{mid}")
+    try:
+        yield
+    finally:
+        renewer.cancel()
+        with suppress(asyncio.CancelledError):
+            await renewer
+
+
+async def _record(deps: Notification, mid: str, claimed: dict[str, Any], fields: Mapping[str, Any],
+                  event: Any, *, sent: bool) -> bool | None:
+    """Write the attempt's result; True if written, False if it was not ours to write any more,
+    None if the database stayed unreachable for `record_patience_seconds`.
+
+    A provider that accepted the message must never be asked again because a write failed, so
+    the write is retried here, in the process that knows the outcome (the lease is still renewed
+    meanwhile), instead of handing the queue message back."""
+
+    def decide(current: dict[str, Any] | None) -> Change | None:
+        if not domain.accepts_result(current, claimed["claimed_at"], sent=sent):
+            return None
+        return Change(set=dict(fields), events=[event] if event else [])
+
+    deadline = time.monotonic() + deps.record_patience_seconds
+    pause = 0.1
+    while True:
+        try:
+            applied = await deps.repository.record_result(mid, decide, claimed)
+            return applied.change is not None
+        except ConnectionFailure as error:
+            if time.monotonic() + pause > deadline:
+                UNRECORDED.labels(claimed["channel"]).inc()
+                log.error("attempt result not recorded: the sweep will find the lease lapsed and treat the "
+                          "message as possibly sent", message_id=mid, sent=sent, error=type(error).__name__)
+                return None
+            log.warning("recording the attempt result failed; trying again", message_id=mid, sent=sent,
+                        error=type(error).__name__)
+            await asyncio.sleep(pause)  # backoff of an in-process write retry, not a wait for an event
+            pause = min(pause * 2, 1.0)
+
+
 async def deliver(queued: NotificationQueued, deps: Notification) -> str:
     """One delivery attempt of one message, through the channel's providers in order."""
     repo, mid, now = deps.repository, str(queued.message_id), deps.wall_clock()
-    claimed = await repo.claim(mid, now, now + timedelta(seconds=deps.claim_seconds))
+    claimed = await repo.claim(mid, now, now + timedelta(seconds=deps.lease_seconds))
     if claimed is None:
         document = await repo.get(mid)
         if document is None:
             raise InvalidMessage("message_id: no such message")
-        # Sent, failed, waiting for its backoff (its copy is in a retry queue) or being sent by
-        # another worker: this copy is a duplicate and is dropped. If that worker died mid-send,
-        # the stale sweep queues the message again once its claim has expired.
+        if (left := domain.backoff_left(document, now)) is not None:
+            # Its backoff is longer than the longest retry tier: wait the rest in another hop.
+            raise RetryLater(domain.hop(left, deps.longest_hop), reason="backing off", counts_as_attempt=False)
+        # Sent, failed, suppressed, or being sent by another worker: this copy is a duplicate and
+        # is dropped. If that worker dies mid-send, the sweep finds its lease lapsed.
         return "duplicate_" + document["status"]
-
-    previous_status = domain.RETRYING if claimed.get("attempts") else domain.QUEUED
 
     outgoing = _outgoing(claimed)
     outcome = domain.AttemptOutcome()
     providers = deps.providers.get(claimed["channel"], [])
-    for index, provider in enumerate(providers):
-        if provider.limiter is not None and not provider.limiter.try_acquire():
-            if index == 0:
-                await repo.unclaim(mid, previous_status)
-                await deps.queue.defer(queued, provider.limiter.wait_seconds())
-                ATTEMPTS.labels(provider.name, "rate_limited").inc()
-                return "rate_limited"
-            outcome.errors.append((provider.name, "rate limited", False))
-            continue
-        try:
-            outcome.provider_message_id = await provider.send(outgoing)
-            outcome.provider = provider.name
-            ATTEMPTS.labels(provider.name, "sent").inc()
-            break
-        except ProviderError as error:
-            ATTEMPTS.labels(provider.name, "error").inc()
-            outcome.errors.append((provider.name, error.reason, error.permanent))
-            log.warning("provider failed", message_id=mid, provider=provider.name, reason=error.reason,
-                        permanent=error.permanent)
+    async with _lease(deps, mid, claimed["claimed_at"]):
+        for index, provider in enumerate(providers):
+            if provider.limiter is not None and not provider.limiter.try_acquire():
+                if index == 0 and deps.policy.may_defer(claimed):
+                    await repo.unclaim(mid, claimed["claimed_at"], deps.wall_clock())
+                    ATTEMPTS.labels(provider.name, "rate_limited").inc()
+                    raise RetryLater(max(provider.limiter.wait_seconds(), 0.05), reason="rate limited",
+                                     counts_as_attempt=False)
+                outcome.errors.append((provider.name, "rate limited", False))
+                continue
+            if claimed.get("possibly_sent") and not outcome.errors:
+                POSSIBLE_DUPLICATES.labels(claimed["channel"]).inc()
+                log.warning("sending a message that was possibly sent already (same Message-ID)", message_id=mid)
+            try:
+                outcome.provider_message_id = await provider.send(outgoing)
+                outcome.provider = provider.name
+                ATTEMPTS.labels(provider.name, "sent").inc()
+                break
+            except ProviderError as error:
+                ATTEMPTS.labels(provider.name, "error").inc()
+                outcome.errors.append((provider.name, error.reason, error.permanent))
+                log.warning("provider failed", message_id=mid, provider=provider.name, reason=error.reason,
+                            permanent=error.permanent)
 
-    status, fields, delay = domain.after_attempt(claimed, outcome, deps.policy, deps.wall_clock())
-    event = _result_event(mid, claimed, fields, status)
+        status, fields, delay = domain.after_attempt(claimed, outcome, deps.policy, deps.wall_clock())
+        event = _result_event(mid, claimed, fields, status)
+        recorded = await _record(deps, mid, claimed, fields, event, sent=outcome.sent)
 
-    def decide(current: dict[str, Any] | None) -> Change | None:
-        if current is None or current.get("status") != domain.SENDING or current.get("claimed_at") != claimed["claimed_at"]:
-            return None  # our claim expired and another worker took over: its result counts
-        return Change(set=fields, events=[event] if event else [])
-
-    await repo.messages.apply(mid, None, decide, current=claimed)
-    if status == domain.RETRYING and delay is not None:
-        await deps.queue.retry(queued, delay, fields["attempts"])
+    log.info("delivery attempt", message_id=mid, outcome=status, attempts=fields["attempts"],
+             provider=outcome.provider, recorded=recorded)
+    if recorded is None:
+        return "unrecorded_" + status
+    if not recorded:
+        return "superseded_" + status  # our lease lapsed and the sweep took the message over
     if status != domain.RETRYING:
         MESSAGES.labels(claimed["channel"], status).inc()
-    log.info("delivery attempt", message_id=mid, outcome=status, attempts=fields["attempts"],
-             provider=outcome.provider)
-    return status
+        return status
+    raise RetryLater(domain.hop(delay or 0.0, deps.longest_hop), reason="every provider failed",
+                     counts_as_attempt=False)
 
 
 def _result_event(mid: str, document: Mapping[str, Any], fields: Mapping[str, Any], status: str) -> Any:

@@ -3,6 +3,11 @@
 A provider either returns its own id for the message or raises `ProviderError` saying whether
 the failure is permanent (this provider will never take this message: a refused address, a 4xx)
 or transient (down, timeout, 5xx, 429). Reasons never carry addresses or phone numbers.
+
+Every send is bounded twice: per step (connect, each SMTP command, each HTTP phase) and as a
+whole (`send_timeout_seconds`), so a provider that accepts the connection and then says nothing
+cannot hold a delivery (and its lease) for ever. A timeout is transient: the attempt is retried,
+with the same Message-ID (SMS: the same idempotency key), since the provider may have taken it.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Protocol
 import aiosmtplib
 import httpx
 
+from services.notification.domain import smtp_message_id
 from services.notification.settings import NotificationSettings, SmsProvider, SmtpProvider
 
 
@@ -99,7 +105,7 @@ def email_message(message: Outgoing, sender: str) -> EmailMessage:
     email["Subject"] = message.subject
     email["Date"] = formatdate(localtime=False)
     # Deterministic: a receiving system can drop a copy a crash made us send twice.
-    email["Message-ID"] = f"<{message.message_id}@foro.notification>"
+    email["Message-ID"] = smtp_message_id(message.message_id)
     email["Auto-Submitted"] = "auto-generated"
     email.set_content(message.text, subtype="plain", charset="utf-8")
     if message.html:
@@ -125,25 +131,32 @@ class SmtpEmail:
         email = email_message(message, self.sender)
         cfg = self.config
         try:
-            await aiosmtplib.send(
-                email,
-                hostname=cfg.host,
-                port=cfg.port,
-                use_tls=cfg.security == "tls",
-                start_tls=True if cfg.security == "starttls" else False,
-                username=cfg.username,
-                password=cfg.password.get_secret_value() if cfg.password else None,
-                validate_certs=cfg.validate_certs,
-                timeout=cfg.timeout_seconds,
-            )
+            async with asyncio.timeout(cfg.send_timeout_seconds):
+                await self._send(email)
         except aiosmtplib.SMTPRecipientsRefused as error:
             codes = sorted({response.code for response in error.recipients})
             raise ProviderError(f"recipient refused (SMTP {codes})", permanent=all(c >= 500 for c in codes)) from None
         except aiosmtplib.SMTPResponseException as error:
             raise ProviderError(f"SMTP {error.code}", permanent=500 <= error.code < 600 and error.code != 554) from None
-        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as error:
+        except (TimeoutError, aiosmtplib.SMTPTimeoutError):
+            raise ProviderError("timeout") from None
+        except (aiosmtplib.SMTPException, OSError) as error:
             raise ProviderError(f"{type(error).__name__}") from None
         return email["Message-ID"]
+
+    async def _send(self, email: EmailMessage) -> None:
+        cfg = self.config
+        await aiosmtplib.send(
+            email,
+            hostname=cfg.host,
+            port=cfg.port,
+            use_tls=cfg.security == "tls",
+            start_tls=True if cfg.security == "starttls" else False,
+            username=cfg.username,
+            password=cfg.password.get_secret_value() if cfg.password else None,
+            validate_certs=cfg.validate_certs,
+            timeout=cfg.timeout_seconds,
+        )
 
     async def close(self) -> None:
         return None
@@ -165,26 +178,34 @@ class HttpSms:
         return self._client
 
     async def send(self, message: Outgoing) -> str:
-        cfg = self.config
-        base = cfg.base_url.rstrip("/")
         try:
-            if cfg.kind == "twilio":
-                response = await self.client.post(
-                    f"{base}/2010-04-01/Accounts/{cfg.account_sid}/Messages.json",
-                    data={"To": message.to, "From": cfg.from_number, "Body": message.text},
-                    auth=(cfg.account_sid, cfg.auth_token.get_secret_value()),
-                    headers={"Idempotency-Key": message.message_id},
-                )
-            else:
-                response = await self.client.post(
-                    base,
-                    json={"to": message.to, "from": cfg.from_number, "text": message.text,
-                          "reference": message.message_id},
-                    headers={"Authorization": f"Bearer {cfg.auth_token.get_secret_value()}",
-                             "Idempotency-Key": message.message_id},
-                )
+            async with asyncio.timeout(self.config.send_timeout_seconds):
+                response = await self._post(message)
+        except (TimeoutError, httpx.TimeoutException):
+            raise ProviderError("timeout") from None
         except httpx.HTTPError as error:
             raise ProviderError(type(error).__name__) from None
+        return self._provider_id(response)
+
+    async def _post(self, message: Outgoing) -> httpx.Response:
+        cfg = self.config
+        base = cfg.base_url.rstrip("/")
+        if cfg.kind == "twilio":
+            return await self.client.post(
+                f"{base}/2010-04-01/Accounts/{cfg.account_sid}/Messages.json",
+                data={"To": message.to, "From": cfg.from_number, "Body": message.text},
+                auth=(cfg.account_sid, cfg.auth_token.get_secret_value()),
+                headers={"Idempotency-Key": message.message_id},
+            )
+        return await self.client.post(
+            base,
+            json={"to": message.to, "from": cfg.from_number, "text": message.text, "reference": message.message_id},
+            headers={"Authorization": f"Bearer {cfg.auth_token.get_secret_value()}",
+                     "Idempotency-Key": message.message_id},
+        )
+
+    def _provider_id(self, response: httpx.Response) -> str:
+        cfg = self.config
         if response.status_code >= 400:
             permanent = 400 <= response.status_code < 500 and response.status_code not in (408, 429)
             raise ProviderError(f"HTTP {response.status_code}", permanent=permanent)
@@ -208,7 +229,8 @@ def smtp_providers(settings: NotificationSettings) -> list[SmtpProvider]:
         return list(settings.smtp_providers)
     return [SmtpProvider(name="smtp", host=settings.smtp_host, port=settings.smtp_port,
                          security=settings.smtp_security, username=settings.smtp_username,
-                         password=settings.smtp_password)]
+                         password=settings.smtp_password, timeout_seconds=settings.smtp_timeout_seconds,
+                         send_timeout_seconds=settings.smtp_send_timeout_seconds)]
 
 
 def build_providers(settings: NotificationSettings) -> dict[str, list[Provider]]:

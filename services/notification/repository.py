@@ -6,6 +6,8 @@
   each person's preferences.
 - `reminders`: one document per (reminder key, person) with its due time.
 - `campaigns`: one document per campaign with its expansion cursor.
+- `parked`: triggers that named a person before their contact arrived, one per (event, person),
+  waiting for that contact (`waiting`), then `completed`.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class NotificationRepository:
         self.contacts = database["contacts"]
         self.reminders = database["reminders"]
         self.campaigns = database["campaigns"]
+        self.parked = database["parked"]
 
     @property
     def outbox_collections(self) -> dict[str, Any]:
@@ -57,6 +60,8 @@ class NotificationRepository:
         await self.reminders.create_index([("status", ASCENDING), ("due_at", ASCENDING)])
         await self.reminders.create_index([("person_id", ASCENDING), ("key", ASCENDING)])
         await self.campaigns.create_index([("status", ASCENDING)])
+        await self.parked.create_index([("person_id", ASCENDING), ("status", ASCENDING)])
+        await self.parked.create_index([("status", ASCENDING), ("parked_at", ASCENDING)])
 
     # -- contacts --
 
@@ -95,6 +100,7 @@ class NotificationRepository:
         await self.reminders.update_many(
             {"person_id": person_id, "status": "pending"}, {"$set": {"status": "cancelled", "event": {}}}
         )
+        await self.parked.delete_many({"person_id": person_id})  # they hold the events' bodies
 
     async def contact(self, person_id: str) -> dict[str, Any] | None:
         return await self.contacts.find_one({"_id": person_id})
@@ -135,8 +141,9 @@ class NotificationRepository:
         return await self.collection.find_one({"_id": message_id}, HIDDEN)
 
     async def claim(self, message_id: str, now: datetime, until: datetime) -> dict[str, Any] | None:
-        """Take the message for one sending attempt; None when it is not deliverable now
-        (sent, failed, or another worker holds an unexpired claim)."""
+        """Take the message for one sending attempt, recording the attempt before anything is sent;
+        None when it is not deliverable now (sent, failed, waiting for its backoff, or being sent:
+        a lapsed lease is the sweep's to resolve, see `lapsed_leases`)."""
         return await self.collection.find_one_and_update(
             {
                 "_id": message_id,
@@ -144,19 +151,49 @@ class NotificationRepository:
                     {"status": domain.QUEUED},
                     # A duplicate queue message must not send a retry before its backoff is over.
                     {"status": domain.RETRYING, "next_attempt_at": {"$lte": now + timedelta(milliseconds=200)}},
-                    {"status": domain.SENDING, "lease_until": {"$lt": now}},
                 ],
             },
-            {"$set": {"status": domain.SENDING, "lease_until": until, "claimed_at": now}, "$inc": {"version": 1}},
+            {"$set": {"status": domain.SENDING, "lease_until": until, "claimed_at": now, "lapse_noticed_at": None},
+             "$inc": {"version": 1, "attempts": 1}},
             return_document=ReturnDocument.AFTER,
         )
 
-    async def unclaim(self, message_id: str, status: str) -> None:
-        """Give a claimed message back without using an attempt (rate limit)."""
+    async def unclaim(self, message_id: str, claimed_at: datetime, now: datetime) -> None:
+        """Give a claimed message back, queued, without using an attempt (rate limit)."""
         await self.collection.update_one(
-            {"_id": message_id, "status": domain.SENDING},
-            {"$set": {"status": status, "lease_until": None}, "$inc": {"version": 1}},
+            {"_id": message_id, "status": domain.SENDING, "claimed_at": claimed_at},
+            {"$set": {"status": domain.QUEUED, "lease_until": None, "touched_at": now},
+             "$inc": {"version": 1, "attempts": -1, "deferrals": 1}},
         )
+
+    async def renew_lease(self, message_id: str, claimed_at: datetime, until: datetime) -> bool:
+        """Keep holding a message while it is being sent; False when the claim is no longer ours."""
+        result = await self.collection.update_one(
+            {"_id": message_id, "status": domain.SENDING, "claimed_at": claimed_at},
+            {"$set": {"lease_until": until, "lapse_noticed_at": None}, "$inc": {"version": 1}},
+        )
+        return result.matched_count > 0
+
+    async def record_result(self, message_id: str, decide: Callable[[dict[str, Any] | None], Any],
+                            current: dict[str, Any]) -> Any:
+        """An attempt's result, with its outbox event, in one write."""
+        return await self.messages.apply(message_id, None, decide, current=current)
+
+    async def notice_lapsed_leases(self, now: datetime) -> int:
+        """First sight of a lapsed lease: noted, not acted on. A worker that merely lost the
+        database for a while renews (or records its result) before the next sweep looks again."""
+        result = await self.collection.update_many(
+            {"status": domain.SENDING, "lease_until": {"$lt": now}, "lapse_noticed_at": None},
+            {"$set": {"lapse_noticed_at": now}},
+        )
+        return result.modified_count
+
+    async def lapsed_leases(self, now: datetime, noticed_before: datetime, limit: int = 100) -> list[dict[str, Any]]:
+        """Messages whose sender's lease lapsed and stayed lapsed since an earlier sweep."""
+        return await self.collection.find(
+            {"status": domain.SENDING, "lease_until": {"$lt": now}, "lapse_noticed_at": {"$lte": noticed_before}},
+            limit=limit,
+        ).to_list()
 
     async def stale(self, before: datetime, limit: int = 100) -> list[dict[str, Any]]:
         """Deliverable messages nobody has touched since `before`: their queue message was lost."""
@@ -165,10 +202,10 @@ class NotificationRepository:
                 "$or": [
                     {"status": domain.QUEUED, "touched_at": {"$lt": before}},
                     {"status": domain.RETRYING, "next_attempt_at": {"$lt": before}},
-                    {"status": domain.SENDING, "lease_until": {"$lt": before}},
                 ]
             },
-            {"_id": 1, "message_type": 1, "channel": 1, "person_id": 1, "correlation_id": 1},
+            {"_id": 1, "message_type": 1, "channel": 1, "person_id": 1, "correlation_id": 1, "source_event_id": 1,
+             "replays": 1},
             limit=limit,
         ).to_list()
 
@@ -198,6 +235,42 @@ class NotificationRepository:
     async def counts(self, query: Mapping[str, Any] | None = None) -> dict[str, int]:
         pipeline = [{"$match": dict(query or {})}, {"$group": {"_id": "$status", "n": {"$sum": 1}}}]
         return {row["_id"]: row["n"] async for row in await self.collection.aggregate(pipeline)}
+
+    # -- triggers waiting for a contact --
+
+    async def park(self, parked_id: str, fields: Mapping[str, Any]) -> bool:
+        """Keep a trigger until the person's contact arrives; False when it was parked already."""
+        result = await self.parked.update_one(
+            {"_id": parked_id}, {"$setOnInsert": {**fields, "status": "waiting"}}, upsert=True
+        )
+        return result.upserted_id is not None
+
+    async def parked_for(self, person_id: str) -> list[dict[str, Any]]:
+        return await self.parked.find({"person_id": person_id, "status": "waiting"},
+                                      sort=[("parked_at", ASCENDING)]).to_list()
+
+    async def parked_one(self, parked_id: str) -> dict[str, Any] | None:
+        return await self.parked.find_one({"_id": parked_id, "status": "waiting"})
+
+    async def finish_parked(self, parked_id: str, outcome: str, now: datetime) -> bool:
+        """Completed: the event's body is no longer needed (it may hold personal data)."""
+        result = await self.parked.update_one(
+            {"_id": parked_id, "status": "waiting"},
+            {"$set": {"status": "completed", "outcome": outcome, "completed_at": now, "event": {}}},
+        )
+        return result.modified_count > 0
+
+    async def waiting_count(self) -> int:
+        return await self.parked.count_documents({"status": "waiting"})
+
+    async def list_parked(self, person_id: str | None, *, offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
+        query: dict[str, Any] = {"status": "waiting"}
+        if person_id is not None:
+            query["person_id"] = person_id
+        total = await self.parked.count_documents(query)
+        cursor = self.parked.find(query, {"event": 0}, sort=[("parked_at", ASCENDING), ("_id", ASCENDING)],
+                                  skip=offset, limit=limit)
+        return total, await cursor.to_list()
 
     # -- reminders --
 

@@ -1,10 +1,13 @@
-"""The background loop: due reminders, campaign batches, and the stale-message safety net.
+"""The background loop: due reminders, campaign batches, and the delivery sweep.
 
-State lives in the database (reminders with their due time, campaigns with their cursor), so a
-restart loses nothing; claims are atomic, so two replicas never fire one reminder twice.
+State lives in the database (reminders with their due time, campaigns with their cursor, messages
+with their lease), so a restart loses nothing; claims are atomic, so two replicas never fire one
+reminder twice. The sweep (lapsed leases, lost queue messages) runs every `sweep_seconds`.
 """
 
 from __future__ import annotations
+
+import time
 
 from services.notification import handlers
 from shared.periodic import Periodic
@@ -13,11 +16,15 @@ from shared.periodic import Periodic
 class Scheduler(Periodic):
     name = "notification-scheduler"
 
-    def __init__(self, deps: handlers.Notification, tick_seconds: float) -> None:
+    def __init__(self, deps: handlers.Notification, tick_seconds: float, sweep_seconds: float = 5.0) -> None:
         super().__init__(tick_seconds)
         self.deps = deps
+        self.sweep_seconds = sweep_seconds
+        self._next_sweep = 0.0
 
     async def tick(self) -> None:
         await handlers.fire_due_reminders(self.deps)
         await handlers.expand_campaigns(self.deps)
-        await handlers.requeue_stale(self.deps)
+        if time.monotonic() >= self._next_sweep:
+            self._next_sweep = time.monotonic() + self.sweep_seconds
+            await handlers.sweep(self.deps)

@@ -23,7 +23,10 @@ class SmtpProvider(BaseModel):
     username: str | None = None
     password: SecretStr | None = None
     validate_certs: bool = True
-    timeout_seconds: float = Field(10.0, gt=0)
+    timeout_seconds: float = Field(10.0, gt=0, description="Each SMTP step (connect, greeting, each command).")
+    send_timeout_seconds: float = Field(
+        30.0, gt=0, description="The whole send; a relay that answers slowly or never is a transient failure."
+    )
     rate_per_second: float | None = Field(None, gt=0, description="Most messages a second (per process).")
 
 
@@ -40,7 +43,10 @@ class SmsProvider(BaseModel):
     account_sid: str = ""
     auth_token: SecretStr = SecretStr("")
     from_number: str = Field(examples=["+15005550006"])
-    timeout_seconds: float = Field(10.0, gt=0)
+    timeout_seconds: float = Field(10.0, gt=0, description="Connect, write, read and pool timeouts of a request.")
+    send_timeout_seconds: float = Field(
+        20.0, gt=0, description="The whole request; a gateway that answers slowly or never is a transient failure."
+    )
     rate_per_second: float | None = Field(None, gt=0, description="Most messages a second (per process).")
 
 
@@ -61,6 +67,8 @@ class NotificationSettings(ServiceSettings):
     smtp_security: Literal["none", "starttls", "tls"] = "none"
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = Field(10.0, gt=0, description="The shortcut relay's timeout per SMTP step.")
+    smtp_send_timeout_seconds: float = Field(30.0, gt=0, description="The shortcut relay's timeout for a whole send.")
     smtp_providers: list[SmtpProvider] = Field(default_factory=list, description="SMTP relays in failover order (JSON).")
     sms_providers: list[SmsProvider] = Field(default_factory=list, description="SMS gateways in failover order (JSON).")
 
@@ -68,8 +76,25 @@ class NotificationSettings(ServiceSettings):
     delivery_retry_base_seconds: float = Field(5.0, gt=0, description="Backoff base: base·2^(attempt-1) plus jitter.")
     delivery_retry_max_seconds: float = Field(3600.0, gt=0)
     delivery_retry_jitter: float = Field(0.25, ge=0, le=1, description="Jitter as a fraction of the delay.")
-    claim_seconds: float = Field(60.0, gt=0, description="How long a worker holds a message it is sending.")
-    stale_seconds: float = Field(120.0, gt=0, description="A queued message untouched this long is re-enqueued.")
+    lease_seconds: float = Field(
+        10.0, gt=0, description="How long a claim on a message being sent lasts unless its worker renews it."
+    )
+    lease_renew_seconds: float = Field(3.0, gt=0, description="How often a sending worker renews its lease.")
+    sweep_seconds: float = Field(
+        5.0, gt=0, description="How often lapsed leases and lost queue messages are looked for. A lapsed lease "
+        "is acted on at the second sweep that sees it: in-flight work resumes within lease + 2 sweeps."
+    )
+    record_patience_seconds: float = Field(
+        60.0, gt=0, description="How long a worker keeps trying to record an attempt's result (database down) "
+        "before leaving the message to the sweep, which treats it as possibly sent."
+    )
+    stale_seconds: float = Field(
+        120.0, gt=0, description="A queued (or due retrying) message untouched this long is queued again."
+    )
+    # The shared retry tiers (`<queue>.retry.<n>`) hold delivery backoffs too: enough of them that a
+    # backoff of minutes waits in a tier of its own size (a message never waits behind a longer one).
+    retry_attempts: int = Field(12, ge=1, le=50, description="Attempts at a transiently failing message.")
+    retry_max_seconds: float = Field(600.0, gt=0, description="Longest retry delay (and retry tier).")
 
     outbox_concurrency: int = Field(8, ge=1, le=64, description="Documents whose events the relay publishes at once.")
     scheduler_tick_seconds: float = Field(1.0, gt=0, description="How often due reminders and campaigns are looked at.")

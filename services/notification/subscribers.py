@@ -6,17 +6,11 @@ from typing import Any
 
 import structlog
 from faststream.rabbit import RabbitBroker, RabbitRouter
-from faststream.rabbit.annotations import RabbitMessage
 
 from services.notification import handlers
 from services.notification.publishers import SERVICE, DeliveryQueue
 from shared.contracts.notification import CampaignRequested, NotificationQueued
-from shared.messaging.topology import ATTEMPT_HEADER, Topology
-
-
-def _seen_before(message: RabbitMessage) -> bool:
-    raw = message.raw_message
-    return bool(raw.redelivered) or int((raw.headers or {}).get(ATTEMPT_HEADER, 0)) > 0
+from shared.messaging.topology import Topology
 
 
 def register_subscribers(router: RabbitRouter, topology: Topology, deps: handlers.Notification,
@@ -38,18 +32,20 @@ def register_subscribers(router: RabbitRouter, topology: Topology, deps: handler
             "and the fields the mapping names are read; other fields are ignored."
         ),
     )
-    async def on_trigger(body: dict[str, Any], message: RabbitMessage) -> None:
+    async def on_trigger(body: dict[str, Any]) -> None:
+        # The envelope's event_type says what this is; the delivery's routing key does not (a
+        # retried copy comes back under the queue's own name).
         structlog.contextvars.bind_contextvars(event_id=str(body.get("event_id")))
-        counts = await handlers.handle_trigger(message.raw_message.routing_key or "", body, deps,
-                                              redelivered=_seen_before(message))
+        counts = await handlers.handle_trigger(body, deps)
         structlog.contextvars.bind_contextvars(messages=counts)
 
     @router.subscriber(
         deliveries,
         topology.events,
         title="notification deliveries",
-        description="Delivery work: one message per pending delivery attempt (retries come back here "
-        "from the retry queues when their TTL expires).",
+        description="Delivery work: one message per pending delivery attempt (retries and rate-limit "
+        "deferrals come back here from the queue's retry tiers; the sweep re-queues messages whose "
+        "queue message was lost or whose sender's lease lapsed).",
     )
     async def on_delivery(body: NotificationQueued) -> None:
         structlog.contextvars.bind_contextvars(event_id=str(body.event_id), message_id=str(body.message_id))

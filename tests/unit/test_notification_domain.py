@@ -88,24 +88,80 @@ NOW = datetime(2026, 11, 18, 12, tzinfo=UTC)
 
 
 def test_an_attempt_is_sent_retried_or_failed() -> None:
+    # The claim has already counted the attempt: the document says which attempt this is.
     policy = domain.RetryPolicy(max_attempts=3, base_seconds=1, jitter=0)
     ok = domain.AttemptOutcome(provider="smtp", provider_message_id="<id>", errors=[("backup", "HTTP 500", False)])
-    status, fields, delay = domain.after_attempt({"attempts": 0}, ok, policy, NOW)
+    status, fields, delay = domain.after_attempt({"attempts": 1}, ok, policy, NOW)
     assert (status, fields["attempts"], fields["provider"], delay) == ("sent", 1, "smtp", None)
 
     down = domain.AttemptOutcome(errors=[("a", "HTTP 500", False), ("b", "ConnectError", False)])
-    status, fields, delay = domain.after_attempt({"attempts": 1}, down, policy, NOW)
+    status, fields, delay = domain.after_attempt({"attempts": 2}, down, policy, NOW)
     assert (status, fields["attempts"], delay) == ("retrying", 2, 2.0)
     assert fields["next_attempt_at"] == NOW + timedelta(seconds=2) and fields["last_error"] == "a: HTTP 500; b: ConnectError"
 
-    status, fields, _ = domain.after_attempt({"attempts": 2}, down, policy, NOW)
+    status, fields, _ = domain.after_attempt({"attempts": 3}, down, policy, NOW)
     assert (status, fields["attempts"]) == ("failed", 3)
 
 
 def test_permanent_refusals_by_every_provider_fail_at_once() -> None:
     refused = domain.AttemptOutcome(errors=[("a", "HTTP 400", True), ("b", "HTTP 422", True)])
-    status, _, _ = domain.after_attempt({"attempts": 0}, refused, domain.RetryPolicy(max_attempts=5), NOW)
+    status, _, _ = domain.after_attempt({"attempts": 1}, refused, domain.RetryPolicy(max_attempts=5), NOW)
     assert status == "failed"
+
+
+def test_an_attempt_after_a_lost_one_is_marked_a_possible_duplicate_and_clears_the_mark() -> None:
+    ok = domain.AttemptOutcome(provider="smtp", provider_message_id="<id>")
+    status, fields, _ = domain.after_attempt({"attempts": 2, "possibly_sent": True}, ok, domain.RetryPolicy(), NOW)
+    assert status == "sent" and fields["possibly_sent"] is False
+    assert fields["history"][-1]["possible_duplicate"] is True
+
+
+def test_a_lapsed_lease_means_possibly_sent_send_again_until_the_attempts_are_used() -> None:
+    policy = domain.RetryPolicy(max_attempts=3)
+    status, fields = domain.after_lapsed_lease({"attempts": 1, "status": "sending"}, policy, NOW)
+    assert status == "queued" and fields["possibly_sent"] is True and fields["attempts"] == 1
+    assert fields["lease_until"] is None and fields["history"][-1]["outcome"] == "unknown"
+    assert fields["last_error"] == domain.LOST_WORKER
+
+    # A message whose worker dies on every attempt ends failed instead of looping.
+    status, fields = domain.after_lapsed_lease({"attempts": 3, "status": "sending"}, policy, NOW)
+    assert status == "failed" and fields["failed_at"] == NOW
+
+
+def test_a_result_is_written_while_the_claim_holds_and_an_acceptance_even_after_it_lapsed() -> None:
+    mine, theirs = NOW, NOW + timedelta(seconds=30)
+    assert domain.accepts_result({"status": "sending", "claimed_at": mine}, mine, sent=False)
+    assert not domain.accepts_result({"status": "sending", "claimed_at": theirs}, mine, sent=False)
+    assert not domain.accepts_result({"status": "queued"}, mine, sent=False)
+    # The provider accepted it: that is recorded over a lapsed claim (stopping a second send)...
+    for status in ("queued", "retrying", "sending"):
+        assert domain.accepts_result({"status": status, "claimed_at": theirs}, mine, sent=True)
+    # ...but never over a final state.
+    for status in ("sent", "failed", "suppressed"):
+        assert not domain.accepts_result({"status": status}, mine, sent=True)
+    assert not domain.accepts_result(None, mine, sent=True)
+
+
+def test_a_backoff_longer_than_the_longest_tier_is_waited_in_hops() -> None:
+    waiting = {"status": "retrying", "next_attempt_at": NOW + timedelta(seconds=1500)}
+    assert domain.backoff_left(waiting, NOW) == 1500
+    assert domain.hop(1500, 512) == 512 and domain.hop(3, 512) == 3 and domain.hop(-1, 512) == 0
+    assert domain.backoff_left({**waiting, "next_attempt_at": NOW - timedelta(seconds=1)}, NOW) is None
+    assert domain.backoff_left({"status": "sending"}, NOW) is None
+
+
+def test_rate_limit_deferrals_are_bounded_by_the_policy() -> None:
+    policy = domain.RetryPolicy(max_deferrals=2)
+    assert policy.may_defer({}) and policy.may_defer({"deferrals": 1})
+    assert not policy.may_defer({"deferrals": 2})
+
+
+def test_parked_triggers_and_message_ids_are_derived_and_stable() -> None:
+    assert domain.parked_id("e1", "p1") == domain.parked_id("e1", "p1") != domain.parked_id("e1", "p2")
+    assert domain.parked_id("e1", "p1") != domain.parked_id("e2", "p1")
+    assert domain.smtp_message_id("m-1") == "<m-1@foro.notification>"
+    assert domain.reachable({"phone": "+50370001234"}) and domain.reachable({"email": "a@x.org"})
+    assert not domain.reachable({"preferences": {"language": "en"}}) and not domain.reachable(None)
 
 
 @pytest.mark.parametrize(

@@ -183,7 +183,8 @@ def notification_settings(namespace: str, mongo_url: str, amqp_url: str, sink: S
         "delivery_retry_base_seconds": 0.1,
         "delivery_retry_jitter": 0.2,
         "scheduler_tick_seconds": 0.05,
-        "claim_seconds": 10,
+        "lease_seconds": 10,
+        "sweep_seconds": 0.2,
     }
     values.update(notification_overrides)
     return NotificationSettings(**values)
@@ -199,11 +200,7 @@ async def notification(notification_settings: NotificationSettings, amqp: aio_pi
     finally:
         await running.stop()
         runtime = running.service.runtime
-        await delete_topology(amqp, runtime.topology, runtime.queue_names)
-        channel = await amqp.channel()
-        for name in running.deps.queue.retry_queues:
-            await channel.queue_delete(name)
-        await channel.close()
+        await delete_topology(amqp, runtime.topology, runtime.queue_names)  # with their retry tiers
         cleanup = create_mongo_client(notification_settings.mongo_url.get_secret_value())
         await cleanup.drop_database(notification_settings.database)
         await cleanup.close()

@@ -120,6 +120,13 @@ def confirmed(person: dict[str, Any], **overrides: Any) -> dict[str, Any]:
     return event.model_dump(mode="json")
 
 
+def badge_issued(person: dict[str, Any]) -> dict[str, Any]:
+    """A `badge.issued` event: names the person by id only (their contact comes with registration's
+    snapshot, which may arrive later)."""
+    return foreign_event("badge.issued", forum_id=person["forum_id"], participant_id=person["participant_id"],
+                         token_id=uuid.uuid4().hex[:16], category=person["category"], producer="registration")
+
+
 def foreign_event(event_type: str, **fields: Any) -> dict[str, Any]:
     """An event of a service notification only knows by routing key (extra fields included)."""
     return {

@@ -32,8 +32,10 @@ class RunningNotification:
     gateway; `restart()` stops it and starts a new instance on the same queues and database."""
 
     def __init__(self, settings: NotificationSettings, amqp: aio_pika.abc.AbstractRobustConnection,
-                 sink: SmtpSink, gateway: FakeSmsGateway, clock: FakeClock) -> None:
+                 sink: SmtpSink, gateway: FakeSmsGateway, clock: FakeClock,
+                 providers: dict[str, list[Any]] | None = None) -> None:
         self.settings = settings
+        self.providers = providers
         self.amqp = amqp
         self.sink = sink
         self.gateway = gateway
@@ -59,7 +61,10 @@ class RunningNotification:
         return self.service.runtime.queue_names[1]
 
     async def start(self) -> None:
-        self.app = create_app(self.settings, clock=self.clock)
+        options: dict[str, Any] = {"clock": self.clock}
+        if self.providers is not None:
+            options["providers"] = self.providers
+        self.app = create_app(self.settings, **options)
         if self.tap is None:
             self.tap = await EventTap.open(self.amqp, self.service.runtime.topology, "notification.*")
         self._stack = AsyncExitStack()
@@ -87,6 +92,22 @@ class RunningNotification:
             aio_pika.Message(json.dumps(body).encode(), content_type="application/json",
                              delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
             routing_key=self.deliveries_queue,
+        )
+        await channel.close()
+
+    async def publish_retried(self, event: dict[str, Any]) -> None:
+        """A trigger as a retry tier hands it back: through the default exchange, routing key =
+        the triggers queue's name, its identity in headers."""
+        from shared.messaging.topology import ATTEMPT_HEADER, ORIGINAL_EXCHANGE_HEADER, ORIGINAL_ROUTING_KEY_HEADER
+
+        channel = await self.amqp.channel(publisher_confirms=True)
+        await channel.default_exchange.publish(
+            aio_pika.Message(json.dumps(event).encode(), content_type="application/json",
+                             delivery_mode=aio_pika.DeliveryMode.PERSISTENT, message_id=event["event_id"],
+                             headers={ORIGINAL_EXCHANGE_HEADER: self.service.runtime.topology.events.name,
+                                      ORIGINAL_ROUTING_KEY_HEADER: event["event_type"],
+                                      "event_type": event["event_type"], ATTEMPT_HEADER: 1}),
+            routing_key=self.triggers_queue,
         )
         await channel.close()
 
@@ -191,9 +212,16 @@ def notification_settings(namespace: str, mongo_url: str, amqp_url: str, sink: S
 
 
 @pytest.fixture
+def notification_providers() -> dict[str, list[Any]] | None:
+    """Providers to run with instead of the configured ones (None: built from the settings)."""
+    return None
+
+
+@pytest.fixture
 async def notification(notification_settings: NotificationSettings, amqp: aio_pika.abc.AbstractRobustConnection,
-                       sink: SmtpSink, gateway: FakeSmsGateway, clock: FakeClock) -> AsyncIterator[RunningNotification]:
-    running = RunningNotification(notification_settings, amqp, sink, gateway, clock)
+                       sink: SmtpSink, gateway: FakeSmsGateway, clock: FakeClock,
+                       notification_providers: dict[str, list[Any]] | None) -> AsyncIterator[RunningNotification]:
+    running = RunningNotification(notification_settings, amqp, sink, gateway, clock, notification_providers)
     await running.start()
     try:
         yield running

@@ -43,9 +43,8 @@ def register_subscribers(router: RabbitRouter, topology: Topology, deps: handler
         deliveries,
         topology.events,
         title="notification deliveries",
-        description="Delivery work: one message per pending delivery attempt (retries and rate-limit "
-        "deferrals come back here from the queue's retry tiers; the sweep re-queues messages whose "
-        "queue message was lost or whose sender's lease lapsed).",
+        description="Delivery work: one message per pending delivery attempt (retries come back here "
+        "from the retry queues when their TTL expires).",
     )
     async def on_delivery(body: NotificationQueued) -> None:
         structlog.contextvars.bind_contextvars(event_id=str(body.event_id), message_id=str(body.message_id))

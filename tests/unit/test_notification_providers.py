@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import time
 from urllib.parse import parse_qs
 
 import httpx
 import pytest
 from pydantic import SecretStr
 
-from services.notification.providers import HttpSms, Outgoing, ProviderError
-from services.notification.settings import SmsProvider
+from services.notification.providers import HttpSms, Outgoing, ProviderError, SmtpEmail
+from services.notification.settings import SmsProvider, SmtpProvider
 
 MESSAGE = Outgoing(message_id="m-1", to="+50370001234", text="Su inscripción está confirmada.")
 
@@ -58,3 +60,45 @@ async def test_gateway_errors_are_transient_or_permanent(status: int, permanent:
     assert raised.value.reason == f"HTTP {status}" and raised.value.permanent is permanent
     assert "+503" not in raised.value.reason  # reasons never carry the number
     await provider.close()
+
+
+async def test_a_gateway_that_never_answers_is_a_transient_timeout() -> None:
+    provider = HttpSms(SmsProvider(name="sms-blackhole", base_url="https://gw.example/api", account_sid="AC1",
+                                   auth_token=SecretStr("t"), from_number="+15005550006", send_timeout_seconds=0.2))
+    never = asyncio.Event()
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        await never.wait()  # a gateway that accepted the connection and says nothing
+        return httpx.Response(201)
+
+    provider._client = httpx.AsyncClient(transport=httpx.MockTransport(hang))
+    started = time.monotonic()
+    with pytest.raises(ProviderError) as error:
+        await provider.send(MESSAGE)
+    assert (error.value.reason, error.value.permanent) == ("timeout", False)
+    assert time.monotonic() - started < 2
+    await provider.close()
+
+
+@pytest.mark.parametrize("step_timeout", [0.2, 30.0])  # a step times out, or the whole send does
+async def test_an_smtp_relay_that_never_greets_is_a_transient_timeout(step_timeout: float) -> None:
+    connections: list[asyncio.StreamWriter] = []
+
+    async def blackhole(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer)  # accepted, never answered
+
+    server = await asyncio.start_server(blackhole, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    relay = SmtpEmail(SmtpProvider(name="smtp-blackhole", host="127.0.0.1", port=port, timeout_seconds=step_timeout,
+                                   send_timeout_seconds=0.5), "Foro <no-reply@foro.example.org>")
+    started = time.monotonic()
+    try:
+        with pytest.raises(ProviderError) as error:
+            await relay.send(Outgoing(message_id="m-2", to="ana@example.org", subject="s", text="t"))
+    finally:
+        for writer in connections:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+    assert (error.value.reason, error.value.permanent) == ("timeout", False)
+    assert time.monotonic() - started < 3

@@ -303,6 +303,56 @@ def release(calendar: dict[str, Any] | None, hold_id: str) -> Change | None:
     return Change(set={"holds": kept}) if len(kept) != len(holds) else None
 
 
+# --- session holds: scheduling's events, in whatever order they arrive ------------------------
+#
+# A sign-up, its cancellation, the session's reschedule and its cancellation travel on separate
+# queues and race. Each session hold is stamped with the `occurred_at` of the event that placed
+# it, and a release leaves a tombstone (`released`: hold id and when) in the calendar, so the
+# newest event wins whichever arrives last: a cancellation that overtook its sign-up keeps the
+# late sign-up out, and an old sign-up does not move a rescheduled hold back.
+
+
+def _millis(at: datetime) -> datetime:
+    """The database keeps milliseconds: compare at that precision, so a redelivery matches its own stamp."""
+    return at.astimezone(UTC).replace(microsecond=at.microsecond // 1000 * 1000)
+
+
+def _released_at(calendar: dict[str, Any] | None, hold_id: str) -> datetime | None:
+    return next((r["at"] for r in (calendar or {}).get("released", []) if r["id"] == hold_id), None)
+
+
+def session_hold(calendar: dict[str, Any] | None, hold_id: str, slot: Slot, at: datetime) -> Change | None:
+    """The participant sits in the session during `slot`, as of `at`; older news changes nothing."""
+    at = _millis(at)
+    released = _released_at(calendar, hold_id)
+    if released is not None and released >= at:
+        return None  # given up (or the session cancelled) after this news: the release stands
+    holds = list((calendar or {}).get("holds", []))
+    current = next((h for h in holds if h["id"] == hold_id), None)
+    if current is not None and current.get("as_of") is not None and current["as_of"] >= at:
+        return None  # a newer sign-up or reschedule already placed it
+    hold = hold_entry(hold_id, "session", slot, as_of=at)
+    if current == hold:
+        return None
+    return Change(set={"holds": [*(h for h in holds if h["id"] != hold_id), hold]})
+
+
+def session_release(calendar: dict[str, Any] | None, hold_id: str, at: datetime) -> Change | None:
+    """The participant no longer sits in the session, as of `at`: the hold goes and a tombstone
+    stays, unless a newer sign-up placed the hold after this release."""
+    at = _millis(at)
+    holds = list((calendar or {}).get("holds", []))
+    current = next((h for h in holds if h["id"] == hold_id), None)
+    if current is not None and current.get("as_of") is not None and current["as_of"] > at:
+        return None
+    released = list((calendar or {}).get("released", []))
+    before = _released_at(calendar, hold_id)
+    if current is None and before is not None and before >= at:
+        return None
+    tombstones = [*(r for r in released if r["id"] != hold_id), {"id": hold_id, "at": max(at, before or at)}]
+    return Change(set={"holds": [h for h in holds if h["id"] != hold_id], "released": tombstones})
+
+
 # --- launches on the expo stage ---------------------------------------------------------------
 
 

@@ -482,18 +482,19 @@ async def project_participant(event: Any, deps: Expo) -> None:
     withdrawn = Outcome()
 
     def decide(document: dict[str, Any] | None) -> Change | None:
-        if document and document.get("erased"):
-            return None
         if document and document.get("snapshot_at") and document["snapshot_at"] > event.occurred_at:
             return None  # an older snapshot arriving late
+        erased = bool((document or {}).get("erased"))
         shared_before = bool((document or {}).get("consents", {}).get("share_with_exhibitors"))
-        fields = {name: getattr(participant, name) for name in domain.CONTACT_FIELDS}
+        # An erasure that overtook this snapshot keeps the contact out; what counts (status,
+        # category) is kept as it would have been had the snapshot come first.
+        fields = {} if erased else {name: getattr(participant, name) for name in domain.CONTACT_FIELDS}
         fields |= {"forum_id": participant.forum_id, "category": participant.category, "language": participant.language,
                    "status": participant.status, "snapshot_at": event.occurred_at}
         consents_at = (document or {}).get("consents_at")
         if consents_at is None or consents_at <= event.occurred_at:  # a later consent change wins
             fields |= {"consents": participant.consents.model_dump(), "consents_at": event.occurred_at}
-            withdrawn.ok = shared_before and not participant.consents.share_with_exhibitors
+            withdrawn.ok = shared_before and not participant.consents.share_with_exhibitors and not erased
         return Change(set=fields)
 
     applied = await deps.repository.attendees.apply(pid, cause, decide)
@@ -506,13 +507,12 @@ async def change_consent(event: Any, deps: Expo) -> None:
     withdrawn = Outcome()
 
     def decide(document: dict[str, Any] | None) -> Change | None:
-        if document and document.get("erased"):
-            return None
         consents_at = (document or {}).get("consents_at")
         if consents_at is not None and consents_at > event.occurred_at:
             return None  # an older change arriving late
+        # Kept after an erasure too (consents are no personal data): the same state in any order.
         shared_before = bool((document or {}).get("consents", {}).get("share_with_exhibitors"))
-        withdrawn.ok = shared_before and not event.consents.share_with_exhibitors
+        withdrawn.ok = shared_before and not event.consents.share_with_exhibitors and not (document or {}).get("erased")
         return Change(set={"consents": event.consents.model_dump(), "consents_at": event.occurred_at})
 
     applied = await deps.repository.attendees.apply(pid, cause, decide)
@@ -561,17 +561,22 @@ def calendar_id(kind: str, party_id: str) -> str:
 
 async def hold_session(event: Any, deps: Expo) -> None:
     """session.signup_confirmed / promoted: the participant is busy during the session; a
-    meeting already placed at that time moves (sessions win)."""
+    meeting already placed at that time moves (sessions win). A cancellation or reschedule that
+    overtook this event stands (see `domain.session_hold`)."""
+    hold_id = f"session:{event.session_code}"
     slot = domain.Slot(event.slot.starts_at, event.slot.ends_at)
-    hold = domain.hold_entry(f"session:{event.session_code}", "session", slot)
     participant = calendar_id("participant", str(event.participant_id))
+    applied = await deps.repository.calendars.apply(
+        participant, str(event.event_id), lambda calendar: domain.session_hold(calendar, hold_id, slot, event.occurred_at))
+    await _move_meetings_off_hold(deps, participant, applied.document, hold_id, event)
 
-    def decide(calendar: dict[str, Any] | None) -> Change | None:
-        holds = [h for h in (calendar or {}).get("holds", []) if h["id"] != hold["id"]]
-        return Change(set={"holds": [*holds, hold]})
 
-    await deps.repository.calendars.apply(participant, str(event.event_id), decide)
-    await move_meetings_off(deps, participant, slot, event)
+async def _move_meetings_off_hold(deps: Expo, party: str, calendar: dict[str, Any] | None, hold_id: str, cause: Any) -> None:
+    """Meetings give way to the session's hold as it stands now, not as the (maybe older) cause
+    placed it; also after a redelivery, which finishes a move a crash cut short."""
+    hold = next((h for h in (calendar or {}).get("holds", []) if h["id"] == hold_id), None)
+    if hold is not None:
+        await move_meetings_off(deps, party, domain.Slot(hold["starts_at"], hold["ends_at"]), cause)
 
 
 async def move_meetings_off(deps: Expo, party: str, slot: domain.Slot, cause: Any) -> None:
@@ -618,43 +623,49 @@ async def _release_table(deps: Expo, starts_at: datetime, hold_id: str) -> None:
 
 
 async def free_session(event: Any, deps: Expo) -> None:
+    """session.signup_cancelled: the session no longer blocks; a tombstone keeps an older,
+    late sign-up from placing the hold again."""
+    hold_id = f"session:{event.session_code}"
     await deps.repository.calendars.apply(
         calendar_id("participant", str(event.participant_id)), str(event.event_id),
-        lambda calendar: domain.release(calendar, f"session:{event.session_code}"),
+        lambda calendar: domain.session_release(calendar, hold_id, event.occurred_at),
     )
 
 
 async def move_session(event: Any, deps: Expo) -> None:
-    """session.rescheduled / cancelled: every attendee's hold follows the session."""
+    """session.rescheduled / cancelled: every attendee's hold follows the session, as of the
+    event; a sign-up or cancellation of the attendee newer than it stands."""
     cancelled = event.event_type == "session.cancelled"
+    hold_id = f"session:{event.session_code}"
     for person in event.affected:
         if person.participant_id is None:
             continue
-        hold_id = f"session:{event.session_code}"
+        attendee = person.relation == "attendee"
 
-        def decide(calendar: dict[str, Any] | None) -> Change | None:
-            holds = list((calendar or {}).get("holds", []))
-            if not any(h["id"] == hold_id for h in holds) and person.relation != "attendee":
-                return None
-            kept = [h for h in holds if h["id"] != hold_id]
-            if not cancelled:
-                kept.append(domain.hold_entry(hold_id, "session", domain.Slot(event.current.starts_at, event.current.ends_at)))
-            return Change(set={"holds": kept})
+        def decide(calendar: dict[str, Any] | None, attendee: bool = attendee) -> Change | None:
+            if cancelled:
+                return domain.session_release(calendar, hold_id, event.occurred_at)
+            holds = (calendar or {}).get("holds", [])
+            if not attendee and not any(h["id"] == hold_id for h in holds):
+                return None  # a speaker or a waitlisted person who does not sit in it
+            slot = domain.Slot(event.current.starts_at, event.current.ends_at)
+            return domain.session_hold(calendar, hold_id, slot, event.occurred_at)
 
         participant = calendar_id("participant", str(person.participant_id))
         applied = await deps.repository.calendars.apply(participant, str(event.event_id), decide)
-        holds_session = any(h["id"] == hold_id for h in (applied.document or {}).get("holds", []))
-        if not cancelled and holds_session:
-            await move_meetings_off(deps, participant, domain.Slot(event.current.starts_at, event.current.ends_at), event)
+        if not cancelled:
+            await _move_meetings_off_hold(deps, participant, applied.document, hold_id, event)
 
 
 async def erase_participant(event: Any, deps: Expo) -> None:
     """Remove names and contact details from the projection, leads and applications; keep the
     counts (a lead stays a lead, an application stays an application) for the statistics."""
     pid, cause = str(event.participant_id), str(event.event_id)
-    repo, now = deps.repository, deps.clock()
+    repo = deps.repository
     wiped = {name: None for name in domain.CONTACT_FIELDS}
-    await repo.attendees.apply(pid, cause, lambda d: Change(set={**wiped, "tokens": [], "erased": True, "erased_at": now}))
+    # When it happened, not when it arrived: the same document whichever event came first.
+    await repo.attendees.apply(pid, cause, lambda d: Change(
+        set={**wiped, "tokens": [], "erased": True, "erased_at": event.occurred_at}))
     await _wipe_leads(deps, pid, cause, {"erased": True})
     for application_id in await repo.application_ids_of_participant(pid):
         await repo.applications.apply(

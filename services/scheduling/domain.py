@@ -674,6 +674,8 @@ def retime_hold(attendance: Mapping[str, Any] | None, code: str, start: datetime
 # --- the participants projection ----------------------------------------------------------------
 
 PROJECTED = ("given_name", "family_name", "email", "phone", "language", "country", "organisation", "category", "status")
+# What an erasure keeps: the status and the groups a participant is counted in.
+COUNTED = ("language", "country", "category", "status")
 
 
 def project_participant(
@@ -682,21 +684,34 @@ def project_participant(
     """The latest registration snapshot of a participant; older snapshots are ignored.
 
     An erased participant stays erased: only a confirmation that happened after the erasure (the
-    person registered again, `registers`) brings personal data back.
+    person registered again, `registers`) brings personal data back. A snapshot that arrives after
+    the erasure still moves what counts (status, category…) when it is newer than what is held, so
+    the document ends the same whether the erasure overtook it or not.
     """
+    # When the person last confirmed: kept in any order, so a late erasure can tell a new start.
+    registered = ({"registered_at": occurred_at} if registers and (
+        doc is None or doc.get("registered_at") is None or doc["registered_at"] < occurred_at) else {})
+    if doc is not None and doc.get("erased") and not (registers and occurred_at > doc["erased_at"]):
+        parked: dict[str, Any] = dict(registered)
+        if doc.get("status_as_of") is None or doc["status_as_of"] < occurred_at:
+            parked |= {name: participant.get(name) for name in COUNTED}
+            parked |= {"forum_id": participant["forum_id"], "status_as_of": occurred_at}
+        return Change(set=parked) if parked else None
     if doc is not None and doc.get("as_of") and doc["as_of"] > occurred_at:
-        return None
-    if doc is not None and doc.get("erased"):
-        if not (registers and occurred_at > doc["erased_at"]):
-            return None
+        return Change(set=registered) if registered else None
     fields = {name: participant.get(name) for name in PROJECTED}
     fields["forum_id"] = participant["forum_id"]
     fields["as_of"] = occurred_at
+    fields["status_as_of"] = occurred_at
     fields["erased"] = False
-    return Change(set=fields)
+    return Change(set={**fields, **registered})
 
 
 def erase_participant(doc: Mapping[str, Any] | None, erased_at: datetime) -> Change:
+    """Forget the participant's personal data. An erasure that arrives after the person registered
+    again (a confirmation that happened after it) only records when it happened."""
+    if doc is not None and not doc.get("erased") and doc.get("registered_at") and doc["registered_at"] > erased_at:
+        return Change(set={"erased_at": max(erased_at, doc.get("erased_at") or erased_at)})
     return Change(
         set={"given_name": None, "family_name": None, "email": None, "phone": None, "organisation": None,
              "erased": True, "erased_at": erased_at, "as_of": erased_at}

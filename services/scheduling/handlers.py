@@ -323,29 +323,38 @@ async def cancel_signup(deps: Scheduling, code: str, participant_id: str, cause:
 
 
 async def project_registration(deps: Scheduling, event: Any) -> None:
-    """registration.confirmed / promoted / updated / cancelled: keep the participant's snapshot."""
+    """registration.confirmed / promoted / updated / cancelled: keep the participant's snapshot.
+
+    Registration's events reach scheduling on separate queues, so an erasure or a cancellation
+    may arrive before the confirmation it followed; each completes here what the other left:
+    a snapshot arriving after the erasure anonymises the people its e-mail names (the erasure did
+    not know it), and a cancellation drops the sign-ups whether or not the erasure came first.
+    """
     participant = event.participant.model_dump(mode="python")
     participant_id = str(event.participant.participant_id)
     participant["participant_id"] = participant_id
+    cause = str(event.event_id)
     applied = await deps.repository.participants.apply(
-        participant_id, str(event.event_id),
+        participant_id, cause,
         lambda doc: domain.project_participant(
             doc, participant, event.occurred_at, registers=event.event_type == "registration.confirmed"
         ),
     )
-    if applied.duplicate or applied.document is None:
-        return
     document = applied.document
-    if document.get("erased"):
+    if document is None:
         return
-    if document.get("status") == "confirmed" and document.get("email"):
+    # Also after a duplicate: a redelivery finishes what a crash cut short (each step is idempotent).
+    if document.get("erased"):
+        if participant.get("email"):
+            await _forget_on_sessions(deps, participant_id, participant["email"], f"{cause}:erase")
+    elif document.get("status") == "confirmed" and document.get("email"):
         for session_id in await deps.repository.sessions_with({"people.email": document["email"]}):
             await deps.repository.sessions.apply(
-                session_id, f"{event.event_id}:link",
+                session_id, f"{cause}:link",
                 lambda doc: domain.link_people(doc, participant_id, document["email"]),
             )
     if document.get("status") in ("cancelled", "rejected"):
-        await _drop_signups(deps, participant_id, str(event.event_id))
+        await _drop_signups(deps, participant_id, cause)
 
 
 async def _drop_signups(deps: Scheduling, participant_id: str, cause: str) -> None:
@@ -355,13 +364,9 @@ async def _drop_signups(deps: Scheduling, participant_id: str, cause: str) -> No
         await cancel_signup(deps, code, participant_id, cause=f"{cause}:{code}")
 
 
-async def erase_participant(deps: Scheduling, event: Any) -> None:
-    """participant.erased: no name, e-mail or phone of theirs stays here; counts and roles do."""
+async def _forget_on_sessions(deps: Scheduling, participant_id: str, email: str | None, cause: str) -> None:
+    """Anonymise the participant wherever a session names them: by id, or by an e-mail not yet linked."""
     repo, now = deps.repository, deps.clock()
-    participant_id, cause = str(event.participant_id), str(event.event_id)
-    before = await repo.participant(participant_id)
-    email = (before or {}).get("email")
-    await repo.participants.apply(participant_id, cause, lambda doc: domain.erase_participant(doc, event.occurred_at))
     query: dict[str, Any] = {"people.participant_id": participant_id}
     if email:
         query = {"$or": [query, {"people.email": email}]}
@@ -371,7 +376,19 @@ async def erase_participant(deps: Scheduling, event: Any) -> None:
             doc = {**doc, **linked.set} if (doc and linked) else doc
             erased = domain.erase_from_people(doc, participant_id, now)
             return erased or linked
-        await repo.sessions.apply(session_id, f"{cause}:erase", anonymise)
+        await repo.sessions.apply(session_id, cause, anonymise)
+
+
+async def erase_participant(deps: Scheduling, event: Any) -> None:
+    """participant.erased: no name, e-mail or phone of theirs stays here; counts and roles do.
+    Arriving before the participant's confirmation, it leaves a tombstone that the confirmation
+    completes (see `project_registration`)."""
+    repo = deps.repository
+    participant_id, cause = str(event.participant_id), str(event.event_id)
+    before = await repo.participant(participant_id)
+    email = (before or {}).get("email")
+    await repo.participants.apply(participant_id, cause, lambda doc: domain.erase_participant(doc, event.occurred_at))
+    await _forget_on_sessions(deps, participant_id, email, f"{cause}:erase")
     for release_id in await repo.releases_naming(participant_id):
         def scrub(doc: dict[str, Any] | None) -> domain.Change | None:
             if doc is None:

@@ -9,6 +9,7 @@ from tests.integration.notification.conftest import (  # noqa: F401 - fixtures
     gateway,
     notification,
     notification_overrides,
+    notification_providers,
     notification_settings,
     sink,
 )

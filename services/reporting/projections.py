@@ -252,22 +252,32 @@ def _participant_change(doc: dict[str, Any], event: EventView) -> Change | None:
 
 
 def fold_entity(document: dict[str, Any] | None, event: EventView, target: Target, forum_id: str) -> Change | None:
-    """Any other service's entity: its latest status (the event's verb) and a few attributes."""
-    if document is not None and document.get("as_of", "") >= event.stamp:
-        return None
+    """Any other service's entity: its latest status (the event's verb) and a few attributes.
+
+    The status is the newest event's; each attribute is the newest event's *that carries it*
+    (stamped one by one), so an older event arriving late still adds what only it knew (the
+    exhibitor of a meeting request that the confirmation overtook), whatever the order."""
     payload = event.payload
     attributes = dict((document or {}).get("attributes") or {})
+    stamps = dict((document or {}).get("attributes_as_of") or {})
     for name in ENTITY_ATTRIBUTES:
         # `current`: where a rescheduled session now is (scheduling's slot).
         value = _find(payload, (name,), ("current", target.kind))
-        if isinstance(value, (str, int, float, bool)) or (name == "title" and isinstance(value, dict)):
-            attributes[name] = value
+        if (isinstance(value, (str, int, float, bool)) or (name == "title" and isinstance(value, dict))) \
+                and stamps.get(name, "") < event.stamp:
+            attributes[name], stamps[name] = value, event.stamp
+    newer = document is None or document.get("as_of", "") < event.stamp
+    if not newer:
+        if stamps == ((document or {}).get("attributes_as_of") or {}):
+            return None
+        return Change(set={"attributes": attributes, "attributes_as_of": stamps})
     fields = {
         "forum_id": payload.get("forum_id") or (document or {}).get("forum_id") or forum_id,
         "kind": target.kind,
         "status": event.verb,
         "last_event": event.event_type,
         "attributes": attributes,
+        "attributes_as_of": stamps,
         "as_of": event.stamp,
     }
     return Change(set=fields)

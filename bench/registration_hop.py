@@ -20,6 +20,7 @@ import statistics
 import sys
 import time
 import uuid
+from datetime import date, timedelta
 from pathlib import Path
 
 import aio_pika
@@ -41,6 +42,7 @@ async def foro_hop(mongo_url: str, amqp: aio_pika.abc.AbstractConnection, n: int
     settings = RegistrationSettings(
         namespace=namespace, database=f"bench_{namespace}", mongo_url=SecretStr(mongo_url),
         broker_url=SecretStr(broker_url()), log_level="WARNING",
+        forum_start_date=(date.today() + timedelta(days=30)).isoformat(),  # registration open
     )
     app = create_app(settings)
     runtime = app.state.runtime

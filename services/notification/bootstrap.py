@@ -124,13 +124,7 @@ def create_app(settings: NotificationSettings | None = None, **options: object) 
         description=DESCRIPTION,
         routers=api.build_routers(service.deps, settings, service.runtime.broker, service.runtime.topology),
         deps=service.deps,
+        running=service.running,  # the scheduler too; started in the background like every service
     )
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with service.running():
-            yield
-
-    app.router.lifespan_context = lifespan
     app.state.service = service
     return app

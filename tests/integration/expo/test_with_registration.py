@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import date, timedelta
 
 import aio_pika
 from pydantic import SecretStr
@@ -19,7 +20,9 @@ from tests.support.bus import delete_topology, handled_at_least, publish_json
 async def test_approved_staff_are_registered_by_registration_and_projected_back(mongo_url: str, amqp_url: str) -> None:
     namespace = "t" + uuid.uuid4().hex[:10]
     settings = RegistrationSettings(namespace=namespace, database=f"registration_{namespace}", mongo_url=SecretStr(mongo_url),
-                                    broker_url=SecretStr(amqp_url), outbox_sweep_seconds=0.5, delivery_limit=3)
+                                    broker_url=SecretStr(amqp_url), outbox_sweep_seconds=0.5, delivery_limit=3,
+                                    # Registration closes when the forum ends: not the pack's 2004 forum.
+                                    forum_start_date=(date.today() + timedelta(days=30)).isoformat())
     registration = create_registration(settings).state.runtime
     connection = await aio_pika.connect_robust(amqp_url)
     try:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -248,6 +248,8 @@ async def registration_service(namespace: str, mongo_url: str, amqp_url: str,
     settings = RegistrationSettings(
         namespace=namespace, database=f"registration_{namespace}", mongo_url=SecretStr(mongo_url),
         broker_url=SecretStr(amqp_url), outbox_sweep_seconds=0.5,
+        # Registration closes when the forum ends: the pack's 2004 forum would refuse every sign-up.
+        forum_start_date=(date.today() + timedelta(days=30)).isoformat(),
     )
     app = create_registration(settings)
     runtime = app.state.runtime

@@ -11,7 +11,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 # Namespace for ids derived from events (uuid5): a retry derives the same id.
 FORO_NAMESPACE = uuid.UUID("6f1c1f9e-4a39-4d0e-9a57-3c7d5e3b2a10")
@@ -28,6 +29,43 @@ Timestamp = Annotated[
 ]
 
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+
+# C0 controls, DEL, C1 controls and UTF-16 surrogates (a lone one, "\\ud800", is valid JSON but
+# cannot be encoded for the database: refused here, it is dead-lettered at once with the field's
+# name instead of failing at the write and being retried).
+CONTROL_OR_SURROGATE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# What multi-line free text may keep of the above: tab, line feed, carriage return.
+_CONTROL_OR_SURROGATE_BUT_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _single_line(value: object) -> object:
+    # Before the string checks (and before whitespace is stripped), so "Ana\n" is refused too.
+    if isinstance(value, str) and CONTROL_OR_SURROGATE.search(value):
+        raise PydanticCustomError(
+            "single_line_text",
+            "must be one line of printable text: control characters (CR, LF, tab, NUL, …) and "
+            "unpaired surrogates are not accepted",
+        )
+    return value
+
+
+def _free_text(value: object) -> object:
+    if isinstance(value, str) and _CONTROL_OR_SURROGATE_BUT_LINES.search(value):
+        raise PydanticCustomError(
+            "printable_text",
+            "must be printable text: control characters other than tab and line breaks (NUL, …) "
+            "and unpaired surrogates are not accepted",
+        )
+    return value
+
+
+SingleLineText = Annotated[str, BeforeValidator(_single_line)]
+"""One line of printable text: names, organisations, job titles — whatever a badge or a list shows."""
+PersonText = SingleLineText
+"""A free-text field about a person (name, organisation, job title): one printable line."""
+FreeText = Annotated[str, BeforeValidator(_free_text)]
+"""Printable text that may run over several lines (form answers, reasons)."""
+
 
 
 def derive_id(*parts: object) -> uuid.UUID:
@@ -66,19 +104,19 @@ class Event(Contract):
     schema_version: int = Field(1, ge=1, description="Version of this event type's schema.")
     event_id: EventId = Field(default_factory=uuid.uuid4)
     occurred_at: Timestamp = Field(default_factory=lambda: datetime.now(UTC))
-    producer: str = Field(
+    producer: SingleLineText = Field(
         description="Who produced the event: a foro service or a form vendor's name.",
         examples=["registration", "formvendor-typeform"],
         min_length=1,
         max_length=80,
     )
-    correlation_id: str | None = Field(
+    correlation_id: SingleLineText | None = Field(
         None,
         description="Id shared by every event of one business flow (defaults to the first event's id).",
         examples=["0b9d3a36-0d4e-4c55-9d59-5d7e4d1d2f10"],
         max_length=100,
     )
-    causation_id: str | None = Field(
+    causation_id: SingleLineText | None = Field(
         None,
         description="event_id of the event that caused this one.",
         examples=["7d6b5e2c-0b0c-4cf4-8f1f-3f0ab7c4b6c1"],

@@ -14,49 +14,23 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from shared.contracts.envelope import Contract, Event, FieldProblem, Language, safe_key
-
-# C0 controls, DEL, C1 controls and UTF-16 surrogates (a lone one, "\\ud800", is valid JSON but
-# cannot be encoded for the database: refused here, it is dead-lettered at once with the field's
-# name instead of failing at the write and being retried).
-_CONTROL_OR_SURROGATE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-# What multi-line free text may keep of the above: tab, line feed, carriage return.
-_CONTROL_OR_SURROGATE_BUT_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
-def _single_line(value: object) -> object:
-    # Before the string checks (and before whitespace is stripped), so "Ana\n" is refused too.
-    if isinstance(value, str) and _CONTROL_OR_SURROGATE.search(value):
-        raise PydanticCustomError(
-            "single_line_text",
-            "must be one line of printable text: control characters (CR, LF, tab, NUL, …) and "
-            "unpaired surrogates are not accepted",
-        )
-    return value
-
-
-def _free_text(value: object) -> object:
-    if isinstance(value, str) and _CONTROL_OR_SURROGATE_BUT_LINES.search(value):
-        raise PydanticCustomError(
-            "printable_text",
-            "must be printable text: control characters other than tab and line breaks (NUL, …) "
-            "and unpaired surrogates are not accepted",
-        )
-    return value
-
-
-SingleLineText = Annotated[str, BeforeValidator(_single_line)]
-"""One line of printable text: names, organisations, job titles — whatever a badge or a list shows."""
-PersonText = SingleLineText
-"""A free-text field about a person (name, organisation, job title): one printable line."""
-FreeText = Annotated[str, BeforeValidator(_free_text)]
-"""Printable text that may run over several lines (form answers, reasons)."""
+from shared.contracts.envelope import (
+    CONTROL_OR_SURROGATE,
+    Contract,
+    Event,
+    FieldProblem,
+    FreeText,
+    Language,
+    PersonText,
+    SingleLineText,
+    safe_key,
+)
 
 _EMAIL = re.compile(r"^[^@\s\"'<>()\[\]\\,;:]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 
 
 def _email(value: str) -> str:
-    if len(value) > 254 or not _EMAIL.fullmatch(value) or _CONTROL_OR_SURROGATE.search(value):
+    if len(value) > 254 or not _EMAIL.fullmatch(value) or CONTROL_OR_SURROGATE.search(value):
         raise ValueError("is not a valid e-mail address")
     return value.lower()
 

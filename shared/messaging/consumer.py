@@ -21,6 +21,7 @@ import aio_pika
 import structlog
 from faststream import BaseMiddleware
 from prometheus_client import Counter, Histogram
+from bson.errors import InvalidDocument
 from pydantic import ValidationError
 
 from shared.errors import InvalidMessage, RetryLater
@@ -98,6 +99,10 @@ def permanent_reason(error: BaseException) -> str | None:
         reason = describe_validation_error(error)
     elif isinstance(error, (json.JSONDecodeError, UnicodeDecodeError)):
         reason = f"body: not valid JSON ({type(error).__name__} at position {getattr(error, 'pos', '?')})"
+    elif isinstance(error, (UnicodeEncodeError, InvalidDocument)):
+        # A text no database can store (a lone surrogate that slipped past a contract): no retry
+        # changes it. The contracts refuse such text with the field's name before this happens.
+        reason = f"body: a text field cannot be stored ({type(error).__name__})"
     else:
         return None
     return reason[:MAX_REASON_LENGTH]

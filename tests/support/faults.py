@@ -58,10 +58,8 @@ MAIL_SERVICES = ("registration", "notification")
 # What every confirmed sign-up (category business_association: no approval, no capacity) must get.
 EXPECTED_TYPES = ("registration_confirmed", "badge_issued")
 RECOVERY_BOUND_S = 30.0
-# The suite runs notification with a short sending lease and stale sweep, so a worker that dies
-# mid-send is taken over within the recovery bound (defaults: 60 s and 120 s).
-NOTIFICATION_CLAIM_SECONDS = "8"
-NOTIFICATION_STALE_SECONDS = "4"
+# Notification runs on its defaults (a 10 s sending lease renewed while sending, a sweep every
+# 5 s): a worker that dies mid-send is taken over within the recovery bound as shipped.
 
 FORUM_ID = load_pack().forum.id
 # The services run from this source tree (the repository unless FORO_FAULTS_SOURCE names another,
@@ -641,8 +639,6 @@ class Platform:
             "FORO_PARTICIPANT_TOKEN_SECRET": "fault-suite-participant-secret-0123456789",
             "NOTIFICATION_SMTP_HOST": "127.0.0.1",
             "NOTIFICATION_SMTP_PORT": str(self.sink.port),
-            "NOTIFICATION_CLAIM_SECONDS": NOTIFICATION_CLAIM_SECONDS,
-            "NOTIFICATION_STALE_SECONDS": NOTIFICATION_STALE_SECONDS,
             "PYTHONUNBUFFERED": "1",
         }
 

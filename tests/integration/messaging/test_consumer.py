@@ -174,3 +174,17 @@ def test_a_delay_goes_to_the_first_retry_tier_that_covers_it() -> None:
     assert [policy.tier_for(d) for d in (0, 0.5, 0.6, 1.0, 2.0, 3.9, 600)] == [1, 1, 2, 2, 3, 4, 4]
     for attempt in range(1, 5):  # the backoff of attempt n never needs a tier above n
         assert policy.tier_for(policy.delay(attempt, 0.999)) <= attempt
+
+
+def test_text_no_database_can_store_is_a_permanent_failure() -> None:
+    from bson import encode
+    from bson.errors import InvalidDocument
+
+    from shared.messaging.consumer import permanent_reason
+
+    try:
+        encode({"name": "\ud800"})
+    except (UnicodeEncodeError, InvalidDocument) as error:
+        assert permanent_reason(error) == f"body: a text field cannot be stored ({type(error).__name__})"
+    else:
+        raise AssertionError("bson stored a lone surrogate")

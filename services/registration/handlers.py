@@ -18,7 +18,7 @@ from services.registration import domain
 from services.registration.repository import ParticipantRepository
 from shared.contracts.envelope import derive_id
 from shared.contracts.registration import RegistrationCancelRequested, RegistrationSubmitted
-from shared.messaging.consumer import InvalidMessage
+from shared.errors import InvalidMessage
 from shared.pack import EventPack
 
 log = structlog.get_logger("foro.registration")
@@ -75,7 +75,23 @@ async def register_submission(submission: RegistrationSubmitted, deps: Registrat
         await _release_seat(deps, participant_id, released, submission, now)
     if document["status"] == domain.ALLOCATING:
         await _allocate_seat(deps, document, submission, now)
+    if current is None:
+        await _complete_parked_cancellation(deps, participant_id, submission)
     return participant_id
+
+
+async def _complete_parked_cancellation(deps: Registration, participant_id: str, submission: RegistrationSubmitted) -> None:
+    """A cancellation that arrived before this sign-up: applied now if it came after it."""
+    parked = await deps.repository.parked_cancellation(participant_id)
+    if parked is None:
+        return
+    request = RegistrationCancelRequested.model_validate(parked)
+    if request.occurred_at >= submission.occurred_at:
+        await cancel_registration(request, deps)
+        log.info("parked cancellation completed", participant_id=participant_id)
+    else:
+        log.info("parked cancellation older than the sign-up: dropped", participant_id=participant_id)
+    await deps.repository.drop_parked_cancellation(participant_id)
 
 
 async def _allocate_seat(deps: Registration, document: dict[str, Any], cause: RegistrationSubmitted, now: datetime) -> None:
@@ -136,8 +152,14 @@ async def cancel_registration(request: RegistrationCancelRequested, deps: Regist
     participant_id = str(request.participant_id) if request.participant_id else await repo.find_id(
         request.forum_id, email=request.email
     )
+    if participant_id is None and request.email is not None:
+        participant_id = str(derive_id(request.forum_id, request.email))  # the id its sign-up will get
     if participant_id is None or await repo.get(participant_id) is None:
-        raise InvalidMessage("participant_id/email: no participant of this forum matches")
+        # The sign-up it cancels may not have arrived yet (events race): park the request; the
+        # sign-up completes it. Nothing else depends on it meanwhile.
+        await repo.park_cancellation(str(participant_id), request.model_dump(mode="json"))
+        log.info("cancellation parked until its sign-up arrives", participant_id=participant_id)
+        return str(participant_id)
     applied = await repo.participants.apply(
         participant_id, str(request.event_id), lambda doc: domain.cancel(doc, request, now)
     )

@@ -36,6 +36,9 @@ class ParticipantRepository:
         self.ledgers = AggregateStore(database["seat_ledgers"], on_outbox=on_outbox)
         # One document per delegation: its members are the quota ledger (see domain_delegations).
         self.delegations = AggregateStore(database["delegations"], on_outbox=on_outbox)
+        # Cancellations that overtook the sign-up they cancel, keyed by the participant id the
+        # sign-up will derive; completed (and removed) when it arrives.
+        self.parked_cancellations = database["parked_cancellations"]
 
     @property
     def outbox_collections(self) -> dict[str, Any]:
@@ -74,6 +77,19 @@ class ParticipantRepository:
             if found:
                 return found["_id"]
         return None
+
+    async def park_cancellation(self, participant_id: str, request: dict[str, Any]) -> None:
+        """Keep a cancellation whose participant is not known yet; the first one parked stays."""
+        await self.parked_cancellations.update_one(
+            {"_id": participant_id}, {"$setOnInsert": {"request": request}}, upsert=True
+        )
+
+    async def parked_cancellation(self, participant_id: str) -> dict[str, Any] | None:
+        found = await self.parked_cancellations.find_one({"_id": participant_id})
+        return found["request"] if found else None
+
+    async def drop_parked_cancellation(self, participant_id: str) -> None:
+        await self.parked_cancellations.delete_one({"_id": participant_id})
 
     async def get(self, participant_id: str) -> dict[str, Any] | None:
         return await self.collection.find_one({"_id": participant_id}, INTERNAL_FIELDS)

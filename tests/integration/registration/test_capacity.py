@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.integration.registration.conftest import RunningRegistration
-from tests.support.bus import eventually, handled_at_least
+from tests.support.bus import dead_letters, eventually, handled_at_least
 from tests.support.factories import cancel_request, signup
 
 CIVIL_SOCIETY = 3  # index of civil_society in the pack's categories
@@ -78,3 +79,35 @@ async def _has_status(registration: RunningRegistration, email: str) -> bool:
 
 async def _outbox_empty(registration: RunningRegistration) -> bool:
     return await registration.deps.repository.collection.count_documents({"outbox_pending": True}) == 0
+
+
+async def test_a_cancellation_that_overtakes_its_sign_up_is_parked_and_completed_when_it_arrives(
+    registration: RunningRegistration,
+) -> None:
+    """Events race: the form's cancel can reach foro before the sign-up it cancels. It is kept,
+    not dead-lettered, and the sign-up completes it: one cancellation, the seat free again."""
+    now = datetime.now(UTC)
+    person = signup(category="civil_society", occurred_at=(now - timedelta(minutes=5)).isoformat())
+    cancellation = cancel_request(None, email=person["email"].upper(), occurred_at=now.isoformat())
+    del cancellation["participant_id"]
+    for _ in range(2):
+        await registration.send(json.dumps(cancellation).encode(), routing_key="registration.cancel_requested")
+    await handled_at_least(registration.cancel_queue, 2)
+    for _ in range(2):
+        await registration.send(json.dumps(person).encode())
+    await registration.tap.wait_for("registration.cancelled")
+    await eventually(lambda: _outbox_empty(registration), what="outbox published")
+
+    # The seat it held is free: two more people of the category (capacity 2) are both confirmed.
+    others = [signup(category="civil_society") for _ in range(2)]
+    for other in others:
+        await registration.send(json.dumps(other).encode())
+    await registration.tap.wait_for("registration.confirmed", 3)
+    await eventually(lambda: _outbox_empty(registration), what="outbox published")
+    await registration.tap.drain()
+
+    assert len(registration.tap.of_type("registration.cancelled")) == 1
+    statuses = {p["email"]: p["status"] for p in await registration.participants()}
+    assert statuses == {person["email"]: "cancelled", others[0]["email"]: "confirmed", others[1]["email"]: "confirmed"}
+    assert await registration.deps.repository.parked_cancellations.count_documents({}) == 0
+    assert await dead_letters(registration.amqp, registration.cancel_queue) == []

@@ -9,12 +9,15 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 
 import structlog
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Response, status
+from aio_pika.exceptions import AMQPError, ChannelInvalidStateError
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response, status
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import SecretStr
 
 from shared import participant_tokens
+from shared.messaging.broker import PublishTimeout
 from shared.runtime import ServiceRuntime
 from shared.settings import ServiceSettings
 
@@ -142,6 +145,19 @@ def started_in_background(
     return lifespan
 
 
+BROKER_UNAVAILABLE = {
+    "code": "broker_unavailable",
+    "message_es": "El servicio no puede aceptar la solicitud en este momento; inténtelo de nuevo en unos segundos.",
+    "message_en": "The service cannot accept the request right now; try again in a few seconds.",
+}
+
+
+async def broker_unavailable(_: Request, __: Exception) -> JSONResponse:
+    """A command taken at the edge could not be handed to the broker: nothing was accepted, so
+    the caller is told to retry (503 with Retry-After), never left with a 500."""
+    return JSONResponse({"detail": BROKER_UNAVAILABLE}, status_code=503, headers={"Retry-After": "5"})
+
+
 def create_http_app(
     runtime: ServiceRuntime,
     *,
@@ -160,6 +176,9 @@ def create_http_app(
         running or runtime.running, retry_max_seconds=runtime.settings.start_retry_max_seconds
     )
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.add_exception_handler(PublishTimeout, broker_unavailable)
+    app.add_exception_handler(AMQPError, broker_unavailable)
+    app.add_exception_handler(ChannelInvalidStateError, broker_unavailable)
     app.include_router(operations_router(runtime))
     for router in routers:
         app.include_router(router)

@@ -22,7 +22,7 @@ import sys
 import time
 import uuid
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
+
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -34,22 +34,14 @@ sys.path.insert(0, str(ROOT))
 
 
 def signup(forum_id: str, run: str, n: int) -> dict:
-    return {
-        "event_type": "registration.submitted",
-        "event_id": str(uuid.uuid4()),
-        "occurred_at": datetime.now(UTC).isoformat(),
-        "producer": "burst-form",
-        "forum_id": forum_id,
-        "submission_id": f"burst-{run}-{n}",
-        "category": "business_association",
-        "given_name": "Persona",
-        "family_name": f"Ráfaga {n}",
-        "email": f"burst.{run}.{n}@example.org",
-        "organisation": "Cámara de Comercio",
-        "country": "SV",
-        "language": "es",
-        "consents": {"privacy_policy": True},
-    }
+    from tests.support.factories import signup as form_signup
+
+    return form_signup(
+        producer="burst-form", forum_id=forum_id, submission_id=f"burst-{run}-{n}",
+        category="business_association", given_name="Persona", family_name=f"Ráfaga {n}",
+        email=f"burst.{run}.{n}@example.org", organisation="Cámara de Comercio",
+        consents={"privacy_policy": True},
+    )
 
 
 async def publish(url: str, namespace: str, bodies: list[dict], rate: float) -> float:

@@ -25,7 +25,6 @@ import contextlib
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -34,7 +33,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -45,6 +44,7 @@ import yaml
 from pymongo import MongoClient
 
 from shared.pack import load_pack
+from tests.support import factories
 from tests.support.bus import eventually
 from tests.support.processes import ROOT, ServiceProcess
 from tests.support.servers import free_port, mongo_url_for, secantusd_command
@@ -115,22 +115,11 @@ def message_type_of(subject: str) -> str:
 
 
 def signup(run: str, n: int) -> dict[str, Any]:
-    return {
-        "event_type": "registration.submitted",
-        "event_id": str(uuid.uuid4()),
-        "occurred_at": datetime.now(UTC).isoformat(),
-        "producer": "fault-form",
-        "forum_id": FORUM_ID,
-        "submission_id": f"fault-{run}-{n}",
-        "category": "business_association",
-        "given_name": "Persona",
-        "family_name": f"Falla {n}",
-        "email": f"fault.{run}.{n}@example.org",
-        "organisation": "Cámara de Comercio",
-        "country": "SV",
-        "language": "es",
-        "consents": {"privacy_policy": True},
-    }
+    return factories.signup(
+        producer="fault-form", submission_id=f"fault-{run}-{n}", category="business_association",
+        given_name="Persona", family_name=f"Falla {n}", email=f"fault.{run}.{n}@example.org",
+        organisation="Cámara de Comercio", consents={"privacy_policy": True},
+    )
 
 
 # --------------------------------------------------------------------------- processes

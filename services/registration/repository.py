@@ -60,11 +60,16 @@ class ParticipantRepository:
         await self.collection.create_index("revoked_tokens", sparse=True)
 
     async def find_for_submission(self, forum_id: str, submission_id: str, email: str) -> dict[str, Any] | None:
-        """The participant a submission names, in one read: by submission id, else by e-mail."""
-        found = await self.collection.find(
-            {"forum_id": forum_id, "$or": [{"submission_ids": submission_id}, {"email": email}]}, limit=2
-        ).to_list()
-        return next((d for d in found if submission_id in d.get("submission_ids", ())), found[0] if found else None)
+        """The participant a submission names: the one holding its submission id, else the one with its e-mail.
+
+        Two indexed equality reads, the second only for a submission not seen before: an `$or`
+        of the two is answered with a collection scan on SecantusDB. Not a read by the derived
+        `_id`: a participant keeps its id when its e-mail changes, so the id proves nothing.
+        """
+        by_submission = await self.collection.find_one({"forum_id": forum_id, "submission_ids": submission_id})
+        if by_submission is not None:
+            return by_submission
+        return await self.collection.find_one({"forum_id": forum_id, "email": email})
 
     async def find_id(self, forum_id: str, *, submission_id: str | None = None, email: str | None = None) -> str | None:
         """The participant a submission or request names: by submission id first, then e-mail."""
@@ -125,10 +130,15 @@ class ParticipantRepository:
         return counts
 
     async def find_by_badge_token(self, token_id: str) -> dict[str, Any] | None:
-        """The participant whose current or revoked badge carries `token_id`."""
-        return await self.collection.find_one(
-            {"$or": [{"badge.token_id": token_id}, {"revoked_tokens": token_id}]}, INTERNAL_FIELDS
-        )
+        """The participant whose current or revoked badge carries `token_id`.
+
+        The current badge first (what a check-in shows), then the revoked ones: two indexed
+        equality reads, where an `$or` would scan the collection on SecantusDB.
+        """
+        for field in ("badge.token_id", "revoked_tokens"):
+            if (found := await self.collection.find_one({field: token_id}, INTERNAL_FIELDS)) is not None:
+                return found
+        return None
 
     async def get_delegation(self, delegation_id: str) -> dict[str, Any] | None:
         return await self.delegations.collection.find_one({"_id": delegation_id}, INTERNAL_FIELDS)

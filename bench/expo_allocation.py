@@ -29,13 +29,13 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.expo import domain  # noqa: E402
-from services.expo.handlers import Expo, allocate_floor  # noqa: E402
-from services.expo.repository import ExpoRepository  # noqa: E402
-from services.expo.settings import ExpoSettings  # noqa: E402
-from shared.pack import DEFAULT_PACK, load_pack  # noqa: E402
-from shared.logging import configure_logging  # noqa: E402
-from shared.persistence.mongo import create_mongo_client  # noqa: E402
+from services.expo import domain
+from services.expo.handlers import Expo, allocate_floor
+from services.expo.repository import ExpoRepository
+from services.expo.settings import ExpoSettings
+from shared.logging import configure_logging
+from shared.pack import DEFAULT_PACK, load_pack
+from shared.persistence.mongo import create_mongo_client
 
 T0 = datetime(2004, 10, 1, tzinfo=UTC)
 
@@ -46,8 +46,17 @@ def synthetic_pack(directory: Path, booths: int) -> Path:
     tiers = ["standard"] * 6 + ["premium"] * 3 + ["sponsor"]
     columns = 20
     data["booths"] = [
-        {"code": f"B{n:03d}", "zone": zones[n % len(zones)], "x": 3 * (n % columns), "y": 4 * (n // columns),
-         "width": 3, "height": 3, "size_m2": 9, "tier": tiers[n % len(tiers)], "price_usd": 500}
+        {
+            "code": f"B{n:03d}",
+            "zone": zones[n % len(zones)],
+            "x": 3 * (n % columns),
+            "y": 4 * (n // columns),
+            "width": 3,
+            "height": 3,
+            "size_m2": 9,
+            "tier": tiers[n % len(tiers)],
+            "price_usd": 500,
+        }
         for n in range(booths)
     ]
     path = directory / "pack.yaml"
@@ -59,9 +68,13 @@ def applicants(count: int, pack, rng: random.Random) -> list[domain.Applicant]:
     zones = [zone.code for zone in pack.zones]
     codes = [booth.code for booth in pack.booths]
     return [
-        domain.Applicant(str(uuid.UUID(int=rng.getrandbits(128))), rng.choice(zones),
-                         rng.choice(["standard", "standard", "premium", "sponsor"]), tuple(rng.sample(codes, 3)),
-                         T0 + timedelta(seconds=n))
+        domain.Applicant(
+            str(uuid.UUID(int=rng.getrandbits(128))),
+            rng.choice(zones),
+            rng.choice(["standard", "standard", "premium", "sponsor"]),
+            tuple(rng.sample(codes, 3)),
+            T0 + timedelta(seconds=n),
+        )
         for n in range(count)
     ]
 
@@ -102,12 +115,26 @@ async def bench_database(url: str, pack_path: Path, people: list[domain.Applican
     try:
         await repository.ensure_indexes()
         await repository.seed_booths(pack)
-        await repository.exhibitors.collection.insert_many([
-            {"_id": p.exhibitor_id, "forum_id": pack.forum.id, "name": f"Exhibitor {n}", "status": "approved",
-             "exhibitor_type": "company", "zone": p.zone, "tier": p.tier, "booth_preferences": list(p.preferences),
-             "approved_at": p.approved_at, "booth": None, "version": 1, "processed": [], "outbox": []}
-            for n, p in enumerate(people)
-        ])
+        await repository.exhibitors.collection.insert_many(
+            [
+                {
+                    "_id": p.exhibitor_id,
+                    "forum_id": pack.forum.id,
+                    "name": f"Exhibitor {n}",
+                    "status": "approved",
+                    "exhibitor_type": "company",
+                    "zone": p.zone,
+                    "tier": p.tier,
+                    "booth_preferences": list(p.preferences),
+                    "approved_at": p.approved_at,
+                    "booth": None,
+                    "version": 1,
+                    "processed": [],
+                    "outbox": [],
+                }
+                for n, p in enumerate(people)
+            ]
+        )
         deps = Expo(pack=pack, repository=repository, settings=settings)
         started = time.perf_counter()
         answers = await allocate_floor(deps)
@@ -124,8 +151,12 @@ async def bench_database(url: str, pack_path: Path, people: list[domain.Applican
         placed = sum(1 for a in answers if a.booth)
         held = await repository.booths.count_documents({"exhibitor_id": {"$ne": None}})
         assert held == placed, "a booth was written twice"
-        print(f"database          : {len(people)} exhibitors through allocate_floor, {placed} placed ({url.split('?')[0]})")
-        print(f"  allocate_floor  : {guarded * 1000:8.1f} ms   ({guarded / len(people) * 1000:.2f} ms per exhibitor)")
+        print(
+            f"database          : {len(people)} exhibitors through allocate_floor, {placed} placed ({url.split('?')[0]})"
+        )
+        print(
+            f"  allocate_floor  : {guarded * 1000:8.1f} ms   ({guarded / len(people) * 1000:.2f} ms per exhibitor)"
+        )
         print(f"  2×update_one raw: {raw * 1000:8.1f} ms   ratio {guarded / raw:5.1f}x")
     finally:
         await client.drop_database(settings.database)

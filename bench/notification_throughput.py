@@ -31,13 +31,13 @@ from pymongo import AsyncMongoClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.notification.bootstrap import create_app  # noqa: E402
-from services.notification.settings import NotificationSettings  # noqa: E402
-from services.notification.sink import SmtpSink  # noqa: E402
-from shared.logging import configure_logging  # noqa: E402
-from tests.support.bus import delete_topology  # noqa: E402
-from tests.support.notification import confirmed, participant  # noqa: E402
-from tests.support.servers import broker_url, embedded_mongo, free_port  # noqa: E402
+from services.notification.bootstrap import create_app
+from services.notification.settings import NotificationSettings
+from services.notification.sink import SmtpSink
+from shared.logging import configure_logging
+from tests.support.bus import delete_topology
+from tests.support.notification import confirmed, participant
+from tests.support.servers import broker_url, embedded_mongo, free_port
 
 PREFETCH = 16
 
@@ -50,34 +50,54 @@ async def wait_for_files(sink: SmtpSink, n: int, timeout: float = 600) -> None:
         await asyncio.sleep(0.02)
 
 
-async def foro(mongo_url: str, amqp: aio_pika.abc.AbstractConnection, n: int, folder: Path) -> float:
+async def foro(
+    mongo_url: str, amqp: aio_pika.abc.AbstractConnection, n: int, folder: Path
+) -> float:
     sink = SmtpSink(folder / "foro", port=free_port()).start()
     namespace = "bench" + uuid.uuid4().hex[:6]
     settings = NotificationSettings(
-        namespace=namespace, database=f"bench_{namespace}", mongo_url=SecretStr(mongo_url),
-        broker_url=SecretStr(broker_url()), smtp_port=sink.port, prefetch=PREFETCH, log_level="WARNING",
+        namespace=namespace,
+        database=f"bench_{namespace}",
+        mongo_url=SecretStr(mongo_url),
+        broker_url=SecretStr(broker_url()),
+        smtp_port=sink.port,
+        prefetch=PREFETCH,
+        log_level="WARNING",
         scheduler_tick_seconds=1.0,
     )
     app = create_app(settings)
     service = app.state.service
-    bodies = [json.dumps(confirmed(participant(language="es" if i % 2 else "en"))).encode() for i in range(n)]
+    bodies = [
+        json.dumps(confirmed(participant(language="es" if i % 2 else "en"))).encode()
+        for i in range(n)
+    ]
     channel = await amqp.channel(publisher_confirms=True)
     try:
         async with service.running():
             events = await channel.get_exchange(service.runtime.topology.events.name)
             started = time.perf_counter()
-            await asyncio.gather(*(
-                events.publish(aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                                                content_type="application/json"), "registration.confirmed")
-                for body in bodies
-            ))
+            await asyncio.gather(
+                *(
+                    events.publish(
+                        aio_pika.Message(
+                            body,
+                            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                            content_type="application/json",
+                        ),
+                        "registration.confirmed",
+                    )
+                    for body in bodies
+                )
+            )
             await wait_for_files(sink, n)
             elapsed = time.perf_counter() - started
     finally:
         sink.stop()
         runtime = service.runtime
         await delete_topology(amqp, runtime.topology, runtime.queue_names)
-        for queue in runtime.queue_names:  # delete_topology's, again: a bench cleans up what it declared
+        for (
+            queue
+        ) in runtime.queue_names:  # delete_topology's, again: a bench cleans up what it declared
             for name in runtime.topology.retry_queue_names(queue):
                 await channel.queue_delete(name)
         await channel.close()
@@ -100,7 +120,9 @@ async def raw(amqp: aio_pika.abc.AbstractConnection, n: int, folder: Path) -> fl
         email["From"] = "Foro <no-reply@foro.example.org>"
         email["To"] = person["email"]
         email["Subject"] = "Inscripción confirmada"
-        email.set_content(f"Estimada/o {person['given_name']}:\n\nSu inscripción está confirmada.\n")
+        email.set_content(
+            f"Estimada/o {person['given_name']}:\n\nSu inscripción está confirmada.\n"
+        )
         await aiosmtplib.send(email, hostname="127.0.0.1", port=sink.port)
         await message.ack()
 
@@ -108,11 +130,15 @@ async def raw(amqp: aio_pika.abc.AbstractConnection, n: int, folder: Path) -> fl
     tag = await queue.consume(handle)
     try:
         started = time.perf_counter()
-        await asyncio.gather(*(
-            channel.default_exchange.publish(
-                aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT), queue.name)
-            for body in bodies
-        ))
+        await asyncio.gather(
+            *(
+                channel.default_exchange.publish(
+                    aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                    queue.name,
+                )
+                for body in bodies
+            )
+        )
         await wait_for_files(sink, n)
         elapsed = time.perf_counter() - started
     finally:
@@ -126,18 +152,25 @@ async def raw(amqp: aio_pika.abc.AbstractConnection, n: int, folder: Path) -> fl
 async def run(n: int) -> None:
     configure_logging("bench", "WARNING", "console")
     amqp = await aio_pika.connect_robust(broker_url())
-    with embedded_mongo() as mongo_url, tempfile.TemporaryDirectory(prefix="foro-bench-mail-") as folder:
+    with (
+        embedded_mongo() as mongo_url,
+        tempfile.TemporaryDirectory(prefix="foro-bench-mail-") as folder,
+    ):
         raw_rate = await raw(amqp, n, Path(folder))
         foro_rate = await foro(mongo_url, amqp, n, Path(folder))
     await amqp.close()
     print(f"messages: {n} (prefetch {PREFETCH}, one SMTP connection per message in both)")
     print(f"raw aio-pika + SMTP : {raw_rate:8.1f} messages/s")
-    print(f"foro notification   : {foro_rate:8.1f} messages/s  (render, store, outbox, claim, send, mark sent)")
+    print(
+        f"foro notification   : {foro_rate:8.1f} messages/s  (render, store, outbox, claim, send, mark sent)"
+    )
     print(f"ratio foro/raw      : {foro_rate / raw_rate:8.2f}")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--messages", type=int, default=300)
     args = parser.parse_args()
     asyncio.run(run(args.messages))

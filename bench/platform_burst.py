@@ -22,7 +22,6 @@ import sys
 import time
 import uuid
 from collections import Counter, defaultdict
-
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -37,9 +36,14 @@ def signup(forum_id: str, run: str, n: int) -> dict:
     from tests.support.factories import signup as form_signup
 
     return form_signup(
-        producer="burst-form", forum_id=forum_id, submission_id=f"burst-{run}-{n}",
-        category="business_association", given_name="Persona", family_name=f"Ráfaga {n}",
-        email=f"burst.{run}.{n}@example.org", organisation="Cámara de Comercio",
+        producer="burst-form",
+        forum_id=forum_id,
+        submission_id=f"burst-{run}-{n}",
+        category="business_association",
+        given_name="Persona",
+        family_name=f"Ráfaga {n}",
+        email=f"burst.{run}.{n}@example.org",
+        organisation="Cámara de Comercio",
         consents={"privacy_policy": True},
     )
 
@@ -55,8 +59,10 @@ async def publish(url: str, namespace: str, bodies: list[dict], rate: float) -> 
             if (wait := due - time.monotonic()) > 0:
                 await asyncio.sleep(wait)  # the pacing of a form vendor, not a wait for a result
             message = aio_pika.Message(
-                json.dumps(body).encode(), content_type="application/json",
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT, message_id=body["event_id"],
+                json.dumps(body).encode(),
+                content_type="application/json",
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                message_id=body["event_id"],
             )
             await exchange.publish(message, routing_key="registration.submitted", mandatory=True)
     return time.monotonic() - started
@@ -75,8 +81,13 @@ def mail_of_run(folder: Path, run: str) -> dict[str, list[str]]:
 
 
 def dead_letters(namespace: str) -> dict[str, int]:
-    result = subprocess.run(["rabbitmqctl", "-q", "list_queues", "name", "messages"], capture_output=True,
-                            text=True, timeout=60, check=False)
+    result = subprocess.run(
+        ["rabbitmqctl", "-q", "list_queues", "name", "messages"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     depths = {}
     for line in result.stdout.splitlines()[1:]:
         name, _, count = line.partition("\t")
@@ -86,15 +97,23 @@ def dead_letters(namespace: str) -> dict[str, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--count", type=int, default=500)
     parser.add_argument("--rate", type=float, default=40.0, help="sign-ups per second")
-    parser.add_argument("--expect", type=int, default=2, help="e-mails per person (confirmation and badge)")
+    parser.add_argument(
+        "--expect", type=int, default=2, help="e-mails per person (confirmation and badge)"
+    )
     parser.add_argument("--namespace", default="foro")
     parser.add_argument("--broker-url", default="amqp://guest:guest@127.0.0.1:5672/")
     parser.add_argument("--mail", default=str(ROOT / ".foro" / "mail"))
-    parser.add_argument("--forum-start-date", default=None, help="the date the platform was started with")
-    parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for the e-mails")
+    parser.add_argument(
+        "--forum-start-date", default=None, help="the date the platform was started with"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=900.0, help="seconds to wait for the e-mails"
+    )
     args = parser.parse_args()
 
     from shared.pack import load_pack
@@ -119,11 +138,17 @@ def main() -> None:
     duplicated = sum(len(ids) - len(set(ids)) for ids in received.values())
     lost = args.count - complete
     dlq = dead_letters(args.namespace)
-    print(f"sent {args.count} in {publish_seconds:.1f}s; all e-mails after {elapsed:.1f}s "
-          f"({args.count * args.expect / elapsed:.1f} e-mails/s)")
-    print(f"people with n distinct e-mails: {dict(sorted(per_person.items()))}; without any: {args.count - len(received)}")
-    print(f"lost {lost}  duplicated {duplicated}  dead letters {sum(dlq.values()) - before} new "
-          f"({', '.join(f'{k}={v}' for k, v in dlq.items() if v) or 'every DLQ empty'})")
+    print(
+        f"sent {args.count} in {publish_seconds:.1f}s; all e-mails after {elapsed:.1f}s "
+        f"({args.count * args.expect / elapsed:.1f} e-mails/s)"
+    )
+    print(
+        f"people with n distinct e-mails: {dict(sorted(per_person.items()))}; without any: {args.count - len(received)}"
+    )
+    print(
+        f"lost {lost}  duplicated {duplicated}  dead letters {sum(dlq.values()) - before} new "
+        f"({', '.join(f'{k}={v}' for k, v in dlq.items() if v) or 'every DLQ empty'})"
+    )
 
 
 if __name__ == "__main__":

@@ -29,32 +29,46 @@ from pymongo import AsyncMongoClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.registration.bootstrap import create_app  # noqa: E402
-from services.registration.settings import RegistrationSettings  # noqa: E402
-from shared.logging import configure_logging  # noqa: E402
-from tests.support.bus import delete_topology  # noqa: E402
-from tests.support.factories import signup  # noqa: E402
-from tests.support.servers import broker_url, embedded_mongo  # noqa: E402
+from services.registration.bootstrap import create_app
+from services.registration.settings import RegistrationSettings
+from shared.logging import configure_logging
+from tests.support.bus import delete_topology
+from tests.support.factories import signup
+from tests.support.servers import broker_url, embedded_mongo
 
 
-async def foro_hop(mongo_url: str, amqp: aio_pika.abc.AbstractConnection, n: int, serial: bool) -> list[float]:
+async def foro_hop(
+    mongo_url: str, amqp: aio_pika.abc.AbstractConnection, n: int, serial: bool
+) -> list[float]:
     namespace = "bench" + uuid.uuid4().hex[:6]
     settings = RegistrationSettings(
-        namespace=namespace, database=f"bench_{namespace}", mongo_url=SecretStr(mongo_url),
-        broker_url=SecretStr(broker_url()), log_level="WARNING",
+        namespace=namespace,
+        database=f"bench_{namespace}",
+        mongo_url=SecretStr(mongo_url),
+        broker_url=SecretStr(broker_url()),
+        log_level="WARNING",
         forum_start_date=(date.today() + timedelta(days=30)).isoformat(),  # registration open
     )
     app = create_app(settings)
     runtime = app.state.runtime
     channel = await amqp.channel(publisher_confirms=True)
-    events = await channel.declare_exchange(runtime.topology.events.name, aio_pika.ExchangeType.TOPIC, durable=True)
+    events = await channel.declare_exchange(
+        runtime.topology.events.name, aio_pika.ExchangeType.TOPIC, durable=True
+    )
     replies = await channel.declare_queue(exclusive=True)
     # A seat or a waitlist place: either answer completes the hop (the category has a capacity).
     await replies.bind(events, "registration.confirmed")
     await replies.bind(events, "registration.waitlisted")
     async with runtime.running():
         intake = await channel.get_exchange(runtime.topology.intake.name)
-        latencies = await _drive(intake, "registration.submitted", replies, n, serial, lambda: json.dumps(signup()).encode())
+        latencies = await _drive(
+            intake,
+            "registration.submitted",
+            replies,
+            n,
+            serial,
+            lambda: json.dumps(signup()).encode(),
+        )
     await delete_topology(amqp, runtime.topology, runtime.queue_names)
     client = AsyncMongoClient(mongo_url)
     await client.drop_database(settings.database)
@@ -62,12 +76,16 @@ async def foro_hop(mongo_url: str, amqp: aio_pika.abc.AbstractConnection, n: int
     return latencies
 
 
-async def raw_hop(mongo_url: str, amqp: aio_pika.abc.AbstractConnection, n: int, serial: bool) -> list[float]:
+async def raw_hop(
+    mongo_url: str, amqp: aio_pika.abc.AbstractConnection, n: int, serial: bool
+) -> list[float]:
     client = AsyncMongoClient(mongo_url)
     collection = client[f"bench_raw_{uuid.uuid4().hex[:6]}"]["participants"]
     channel = await amqp.channel(publisher_confirms=True)
     await channel.set_qos(prefetch_count=16)
-    exchange = await channel.declare_exchange(f"bench-raw-{uuid.uuid4().hex[:6]}", aio_pika.ExchangeType.TOPIC, auto_delete=True)
+    exchange = await channel.declare_exchange(
+        f"bench-raw-{uuid.uuid4().hex[:6]}", aio_pika.ExchangeType.TOPIC, auto_delete=True
+    )
     work = await channel.declare_queue(exclusive=True)
     await work.bind(exchange, "raw.in")
     replies = await channel.declare_queue(exclusive=True)
@@ -77,16 +95,23 @@ async def raw_hop(mongo_url: str, amqp: aio_pika.abc.AbstractConnection, n: int,
         async with message.process():
             body = json.loads(message.body)
             await collection.insert_one({"_id": body["event_id"], **body})
-            await exchange.publish(aio_pika.Message(message.body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT), "raw.out")
+            await exchange.publish(
+                aio_pika.Message(message.body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                "raw.out",
+            )
 
     await work.consume(consume)
-    latencies = await _drive(exchange, "raw.in", replies, n, serial, lambda: json.dumps(signup()).encode())
+    latencies = await _drive(
+        exchange, "raw.in", replies, n, serial, lambda: json.dumps(signup()).encode()
+    )
     await client.drop_database(collection.database.name)
     await client.close()
     return latencies
 
 
-async def _drive(exchange, routing_key: str, replies, n: int, serial: bool, make_body) -> list[float]:
+async def _drive(
+    exchange, routing_key: str, replies, n: int, serial: bool, make_body
+) -> list[float]:
     received: asyncio.Queue[float] = asyncio.Queue()
 
     async def on_reply(message: aio_pika.abc.AbstractIncomingMessage) -> None:
@@ -99,11 +124,25 @@ async def _drive(exchange, routing_key: str, replies, n: int, serial: bool, make
     if serial:
         for _ in range(n):
             sent = time.perf_counter()
-            await exchange.publish(aio_pika.Message(make_body(), delivery_mode=aio_pika.DeliveryMode.PERSISTENT, content_type="application/json"), routing_key)
+            await exchange.publish(
+                aio_pika.Message(
+                    make_body(),
+                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                    content_type="application/json",
+                ),
+                routing_key,
+            )
             latencies.append(await asyncio.wait_for(received.get(), 30) - sent)
     else:
         for _ in range(n):
-            await exchange.publish(aio_pika.Message(make_body(), delivery_mode=aio_pika.DeliveryMode.PERSISTENT, content_type="application/json"), routing_key)
+            await exchange.publish(
+                aio_pika.Message(
+                    make_body(),
+                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                    content_type="application/json",
+                ),
+                routing_key,
+            )
         for _ in range(n):
             await asyncio.wait_for(received.get(), 60)
         latencies = [time.perf_counter() - start]
@@ -124,11 +163,17 @@ async def main(messages: int) -> None:
     raw_p50, foro_p50 = statistics.median(raw_lat) * 1000, statistics.median(foro_lat) * 1000
     print(f"messages: {messages} (serial latency), {messages} (pipelined throughput)")
     print(f"raw aio-pika + pymongo hop : p50 {raw_p50:7.2f} ms   {messages / raw_total:8.1f} msg/s")
-    print(f"foro registration hop      : p50 {foro_p50:7.2f} ms   {messages / foro_total:8.1f} msg/s")
-    print(f"ratio foro/raw             : latency x{foro_p50 / raw_p50:.2f}   throughput x{(messages / foro_total) / (messages / raw_total):.2f}")
+    print(
+        f"foro registration hop      : p50 {foro_p50:7.2f} ms   {messages / foro_total:8.1f} msg/s"
+    )
+    print(
+        f"ratio foro/raw             : latency x{foro_p50 / raw_p50:.2f}   throughput x{(messages / foro_total) / (messages / raw_total):.2f}"
+    )
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--messages", type=int, default=200)
     asyncio.run(main(parser.parse_args().messages))

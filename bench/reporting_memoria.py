@@ -26,20 +26,53 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pydantic import SecretStr  # noqa: E402
+from pydantic import SecretStr
 
-from services.reporting import handlers  # noqa: E402
-from services.reporting.bootstrap import build_deps  # noqa: E402
-from services.reporting.documents import build_memoria  # noqa: E402
-from services.reporting.projections import SECTOR_OF_CATEGORY  # noqa: E402
-from services.reporting.render import render_html, render_pdf  # noqa: E402
-from services.reporting.settings import ReportingSettings  # noqa: E402
-from shared.persistence.mongo import create_mongo_client  # noqa: E402
+from services.reporting import handlers
+from services.reporting.bootstrap import build_deps
+from services.reporting.documents import build_memoria
+from services.reporting.projections import SECTOR_OF_CATEGORY
+from services.reporting.render import render_html, render_pdf
+from services.reporting.settings import ReportingSettings
+from shared.persistence.mongo import create_mongo_client
 
-GIVEN = ["Ana", "José", "María", "Óscar", "Lucía", "Andrés", "Sofía", "Héctor", "Inés", "Raúl", "Camila", "Íñigo"]
-FAMILY = ["López", "Hernández", "Núñez", "Pérez", "García", "Martínez", "Castañeda", "Ramírez", "Peña", "Ortiz", "Muñoz"]
-ORGANISATIONS = ["Cámara de Comercio", "Asociación de Salvadoreños en Los Ángeles", "OIM", "Banco Agrícola",
-                 "Fundación Migración y Desarrollo", "Ministerio de Relaciones Exteriores", "TACA", "Remesas Express"]
+GIVEN = [
+    "Ana",
+    "José",
+    "María",
+    "Óscar",
+    "Lucía",
+    "Andrés",
+    "Sofía",
+    "Héctor",
+    "Inés",
+    "Raúl",
+    "Camila",
+    "Íñigo",
+]
+FAMILY = [
+    "López",
+    "Hernández",
+    "Núñez",
+    "Pérez",
+    "García",
+    "Martínez",
+    "Castañeda",
+    "Ramírez",
+    "Peña",
+    "Ortiz",
+    "Muñoz",
+]
+ORGANISATIONS = [
+    "Cámara de Comercio",
+    "Asociación de Salvadoreños en Los Ángeles",
+    "OIM",
+    "Banco Agrícola",
+    "Fundación Migración y Desarrollo",
+    "Ministerio de Relaciones Exteriores",
+    "TACA",
+    "Remesas Express",
+]
 
 
 def participant_documents(pack, count: int, rng: random.Random) -> list[dict]:
@@ -49,23 +82,45 @@ def participant_documents(pack, count: int, rng: random.Random) -> list[dict]:
     documents = []
     for _ in range(count):
         listed = rng.random() < 0.6
-        status = rng.choices(["confirmed", "waitlisted", "cancelled", "pending_approval"], [85, 5, 7, 3])[0]
+        status = rng.choices(
+            ["confirmed", "waitlisted", "cancelled", "pending_approval"], [85, 5, 7, 3]
+        )[0]
         checkins = {}
         for day in days:
             if status == "confirmed" and rng.random() < 0.8:
                 # at the entrance, then in the plenary during its first session (09:10 local)
-                checkins[f"{day}__entrance"] = {"day": day, "point": "entrance", "as_of": f"{day}T14:50:00.000000Z|b"}
+                checkins[f"{day}__entrance"] = {
+                    "day": day,
+                    "point": "entrance",
+                    "as_of": f"{day}T14:50:00.000000Z|b",
+                }
                 if rng.random() < 0.7:
-                    checkins[f"{day}__plenary"] = {"day": day, "point": "plenary", "as_of": f"{day}T15:10:00.000000Z|b"}
+                    checkins[f"{day}__plenary"] = {
+                        "day": day,
+                        "point": "plenary",
+                        "as_of": f"{day}T15:10:00.000000Z|b",
+                    }
         category = rng.choice(categories)
-        documents.append({
-            "_id": str(uuid.UUID(int=rng.getrandbits(128))), "forum_id": pack.forum.id, "status": status,
-            "status_as_of": "2004", "category": category, "country": rng.choice(countries),
-            "language": rng.choice(["es", "es", "en"]), "sector": SECTOR_OF_CATEGORY.get(category, "other"), "listed_publicly": listed,
-            "erased": False, "checkins": checkins,
-            "given_name": rng.choice(GIVEN) if listed else None, "family_name": rng.choice(FAMILY) if listed else None,
-            "organisation": rng.choice(ORGANISATIONS) if listed else None, "version": 1, "processed": [],
-        })
+        documents.append(
+            {
+                "_id": str(uuid.UUID(int=rng.getrandbits(128))),
+                "forum_id": pack.forum.id,
+                "status": status,
+                "status_as_of": "2004",
+                "category": category,
+                "country": rng.choice(countries),
+                "language": rng.choice(["es", "es", "en"]),
+                "sector": SECTOR_OF_CATEGORY.get(category, "other"),
+                "listed_publicly": listed,
+                "erased": False,
+                "checkins": checkins,
+                "given_name": rng.choice(GIVEN) if listed else None,
+                "family_name": rng.choice(FAMILY) if listed else None,
+                "organisation": rng.choice(ORGANISATIONS) if listed else None,
+                "version": 1,
+                "processed": [],
+            }
+        )
     return documents
 
 
@@ -73,29 +128,52 @@ async def seed(deps: handlers.Reporting, participants: int) -> None:
     rng = random.Random(2004)
     docs = participant_documents(deps.pack, participants, rng)
     for start in range(0, len(docs), 1000):
-        await deps.repository.participants.collection.insert_many(docs[start:start + 1000])
+        await deps.repository.participants.collection.insert_many(docs[start : start + 1000])
     sessions = [i for i in deps.pack.programme.items if i.kind == "session"]
     approved = []
     for number, session in enumerate(sessions):
-        texts = {lang: {"title": f"{session.title.get(lang)} — {'conclusión' if lang == 'es' else 'conclusion'} {number + 1}",
-                        "key_issues": "Costo de las remesas, acceso a servicios financieros y protección del migrante. " * 3,
-                        "discussion": "Los panelistas coincidieron en la necesidad de alianzas público-privadas. " * 6,
-                        "way_forward": "Conformar una mesa de trabajo regional con el sector privado. " * 2}
-                 for lang in ("es", "en")}
+        texts = {
+            lang: {
+                "title": f"{session.title.get(lang)} — {'conclusión' if lang == 'es' else 'conclusion'} {number + 1}",
+                "key_issues": "Costo de las remesas, acceso a servicios financieros y protección del migrante. "
+                * 3,
+                "discussion": "Los panelistas coincidieron en la necesidad de alianzas público-privadas. "
+                * 6,
+                "way_forward": "Conformar una mesa de trabajo regional con el sector privado. " * 2,
+            }
+            for lang in ("es", "en")
+        }
         document = await handlers.draft_conclusion(deps, session.code, texts, "Relatoría")
         await handlers.move_conclusion(deps, document["_id"], "submit")
         await handlers.move_conclusion(deps, document["_id"], "approve", actor="secretaría")
         approved.append(document["_id"])
-    owners = [("country", "SV", "El Salvador"), ("organisation", "iom", "OIM"), ("sector", "finance_remittances", "Remesadoras"),
-              ("country", "MX", "México"), ("organisation", "sica", "SICA")]
+    owners = [
+        ("country", "SV", "El Salvador"),
+        ("organisation", "iom", "OIM"),
+        ("sector", "finance_remittances", "Remesadoras"),
+        ("country", "MX", "México"),
+        ("organisation", "sica", "SICA"),
+    ]
     for number in range(15):
         kind, code, name = owners[number % len(owners)]
-        await handlers.create_action_item(deps, {
-            "title": {"es": f"Línea de acción {number + 1}: fortalecer la alianza", "en": f"Line of action {number + 1}: strengthen the partnership"},
-            "owner": {"kind": kind, "code": code, "name": name, "language": "es"},
-            "deadline": f"2005-{(number % 12) + 1:02d}-28", "conclusion_ids": approved[number % len(approved):][:1]})
+        await handlers.create_action_item(
+            deps,
+            {
+                "title": {
+                    "es": f"Línea de acción {number + 1}: fortalecer la alianza",
+                    "en": f"Line of action {number + 1}: strengthen the partnership",
+                },
+                "owner": {"kind": kind, "code": code, "name": name, "language": "es"},
+                "deadline": f"2005-{(number % 12) + 1:02d}-28",
+                "conclusion_ids": approved[number % len(approved) :][:1],
+            },
+        )
     await seed_activity(deps, rng)
-    for line, cents in (("consultancies", 1_520_000), ("equipment_refreshments", 830_000), ("panelist_support", 410_000)):
+    for line, cents in (
+        ("consultancies", 1_520_000),
+        ("equipment_refreshments", 830_000),
+        ("panelist_support", 410_000),
+    ):
         await handlers.record_budget_entry(deps, line, "expense", cents, "bench")
 
 
@@ -107,14 +185,25 @@ async def seed_activity(deps: handlers.Reporting, rng: random.Random) -> None:
     for number, booth in enumerate(deps.pack.booths[:18]):
         exhibitor = f"ex-{number}"
         sector = rng.choice(deps.pack.sectors).code
-        bodies += [ev.expo("exhibitor.approved", 1, exhibitor_id=exhibitor, sector=sector),
-                   ev.expo("booth.assigned", 2, booth_code=booth.code, exhibitor_id=exhibitor)]
-        bodies += [ev.expo("lead.captured", 3, lead_id=f"lead-{number}-{i}", exhibitor_id=exhibitor) for i in range(rng.randint(0, 4))]
+        bodies += [
+            ev.expo("exhibitor.approved", 1, exhibitor_id=exhibitor, sector=sector),
+            ev.expo("booth.assigned", 2, booth_code=booth.code, exhibitor_id=exhibitor),
+        ]
+        bodies += [
+            ev.expo("lead.captured", 3, lead_id=f"lead-{number}-{i}", exhibitor_id=exhibitor)
+            for i in range(rng.randint(0, 4))
+        ]
     bodies += [ev.expo("launch.announced", 4, launch_id=f"launch-{i}") for i in range(3)]
     bodies += [ev.expo("meeting.accepted", 5, meeting_id=f"m-{i}") for i in range(9)]
     bodies += [ev.expo("job.posted", 6, job_id=f"job-{i}") for i in range(6)]
-    bodies += [ev.expo("job.application_submitted", 7, application_id=f"app-{i}", job_id=f"job-{i % 6}") for i in range(14)]
-    bodies += [ev.notification("notification.sent" if i % 25 else "notification.failed", 8, f"msg-{i}") for i in range(50)]
+    bodies += [
+        ev.expo("job.application_submitted", 7, application_id=f"app-{i}", job_id=f"job-{i % 6}")
+        for i in range(14)
+    ]
+    bodies += [
+        ev.notification("notification.sent" if i % 25 else "notification.failed", 8, f"msg-{i}")
+        for i in range(50)
+    ]
     bodies += [ev.panelist_support("granted", 9, f"support-{i}", 450) for i in range(6)]
     for body in bodies:
         await handlers.project_event(body, deps, routing_key=body["event_type"])
@@ -133,7 +222,9 @@ async def fold_events(deps: handlers.Reporting, count: int) -> float:
     from tests.integration.reporting import events as ev
 
     people = [ev.person() for _ in range(count // 2)]
-    bodies = [ev.registration("registration.confirmed", p, 1) for p in people] + [ev.checked_in(p, 2) for p in people]
+    bodies = [ev.registration("registration.confirmed", p, 1) for p in people] + [
+        ev.checked_in(p, 2) for p in people
+    ]
     started = time.perf_counter()
     for body in bodies:
         await handlers.project_event(body, deps, routing_key=body["event_type"])
@@ -141,7 +232,9 @@ async def fold_events(deps: handlers.Reporting, count: int) -> float:
 
 
 async def run(url: str, participants: int, out: Path | None, fold: int) -> None:
-    settings = ReportingSettings(mongo_url=SecretStr(url), database=f"bench_reporting_{uuid.uuid4().hex[:8]}")
+    settings = ReportingSettings(
+        mongo_url=SecretStr(url), database=f"bench_reporting_{uuid.uuid4().hex[:8]}"
+    )
     mongo = create_mongo_client(url)
     deps = build_deps(settings, mongo, clock=lambda: datetime(2004, 11, 19, 18, 0, tzinfo=UTC))
     try:
@@ -167,20 +260,26 @@ async def run(url: str, participants: int, out: Path | None, fold: int) -> None:
         render_pdf(document)
         pdf_time = time.perf_counter() - started
         pdf = next(f for f in report["files"] if f["format"] == "pdf")
-        print(f"participants: {participants:,}  documents read raw: {rows:,}")  # noqa: T201
-        print(f"raw read:   {raw * 1000:8.0f} ms  (best of 3)")  # noqa: T201
-        print(f"memoria es: {memoria * 1000:8.0f} ms  (best of 3; statistics + HTML + PDF {pdf['size'] / 1e6:.1f} MB + store)")  # noqa: T201
-        print(f"ratio memoria / raw read: {memoria / raw:.1f}×")  # noqa: T201
-        print(f"  of which: read + statistics {read_and_count * 1000:.0f} ms, HTML {html_time * 1000:.0f} ms, "  # noqa: T201
-              f"PDF {pdf_time * 1000:.0f} ms ({len(inputs['participants']):,} people listed)")
+        print(f"participants: {participants:,}  documents read raw: {rows:,}")
+        print(f"raw read:   {raw * 1000:8.0f} ms  (best of 3)")
+        print(
+            f"memoria es: {memoria * 1000:8.0f} ms  (best of 3; statistics + HTML + PDF {pdf['size'] / 1e6:.1f} MB + store)"
+        )
+        print(f"ratio memoria / raw read: {memoria / raw:.1f}×")
+        print(
+            f"  of which: read + statistics {read_and_count * 1000:.0f} ms, HTML {html_time * 1000:.0f} ms, "
+            f"PDF {pdf_time * 1000:.0f} ms ({len(inputs['participants']):,} people listed)"
+        )
         if fold:
             elapsed = await fold_events(deps, fold)
-            print(f"fold: {fold:,} events in {elapsed:.2f} s = {fold / elapsed:,.0f} events/s (no broker)")  # noqa: T201
+            print(
+                f"fold: {fold:,} events in {elapsed:.2f} s = {fold / elapsed:,.0f} events/s (no broker)"
+            )
         if out is not None:
             for fmt in ("pdf", "html"):
                 content, _ = await handlers.report_content(deps, report["_id"], fmt)
                 handlers.write_files(out, report["_id"], {fmt: content})
-            print(f"written: {out / report['_id']}.pdf|.html")  # noqa: T201
+            print(f"written: {out / report['_id']}.pdf|.html")
     finally:
         await mongo.drop_database(settings.database)
         await mongo.close()

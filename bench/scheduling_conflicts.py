@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.scheduling import domain  # noqa: E402
-from shared.pack import load_pack  # noqa: E402
+from services.scheduling import domain
+from shared.pack import load_pack
 
 
 def programme(count: int, seed: int = 7) -> list[domain.Scheduled]:
@@ -42,9 +42,20 @@ def programme(count: int, seed: int = 7) -> list[domain.Scheduled]:
         cursor[(day, room)] = end
         if index % 97 == 0:  # a deliberate room double booking
             start -= timedelta(minutes=10)
-        who = tuple((p, p, rng.choice(domain.ROLES)) for p in rng.sample(people, rng.randrange(1, 5)))
-        sessions.append(domain.Scheduled(code=f"S{index:04d}", kind="session", start=start, end=end, room=room,
-                                         expected_audience=rng.randrange(10, 120), people=who))
+        who = tuple(
+            (p, p, rng.choice(domain.ROLES)) for p in rng.sample(people, rng.randrange(1, 5))
+        )
+        sessions.append(
+            domain.Scheduled(
+                code=f"S{index:04d}",
+                kind="session",
+                start=start,
+                end=end,
+                room=room,
+                expected_audience=rng.randrange(10, 120),
+                people=who,
+            )
+        )
     return sessions
 
 
@@ -80,7 +91,9 @@ def timed(function, repeat: int) -> tuple[float, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sessions", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
@@ -88,24 +101,35 @@ def main() -> None:
     pack = load_pack()
     sessions = programme(args.sessions)
     venue = domain.VenueRules(
-        rooms={f"room_{i}": 100 for i in range(12)}, dates=tuple(pack.forum.dates),
-        opens=clock(8), closes=clock(20), tz=pack.forum.tz,
+        rooms={f"room_{i}": 100 for i in range(12)},
+        dates=tuple(pack.forum.dates),
+        opens=clock(8),
+        closes=clock(20),
+        tz=pack.forum.tz,
     )
     sweep_s, conflicts = timed(lambda: domain.find_conflicts(sessions, venue), args.repeat)
-    overlap_s, _ = timed(lambda: (list(domain.overlapping_pairs(sessions, lambda x: [x.room])),
-                                  list(domain.overlapping_pairs(sessions, lambda x: [k for k, _, _ in x.people]))),
-                         args.repeat)
+    overlap_s, _ = timed(
+        lambda: (
+            list(domain.overlapping_pairs(sessions, lambda x: [x.room])),
+            list(domain.overlapping_pairs(sessions, lambda x: [k for k, _, _ in x.people])),
+        ),
+        args.repeat,
+    )
     pairs_s, pairs = timed(lambda: all_pairs(sessions), max(3, args.repeat // 4))
     same = swept_pairs(conflicts) == pairs  # type: ignore[arg-type]
     by_kind: dict[str, int] = {}
     for c in conflicts:  # type: ignore[union-attr]
         by_kind[c.kind] = by_kind.get(c.kind, 0) + 1
     print(f"sessions: {len(sessions)}  conflicts found: {sum(by_kind.values())} {by_kind}")
-    print(f"find_conflicts (sort-and-sweep, all five checks): {sweep_s * 1000:8.2f} ms  (median of {args.repeat})")
+    print(
+        f"find_conflicts (sort-and-sweep, all five checks): {sweep_s * 1000:8.2f} ms  (median of {args.repeat})"
+    )
     print(f"sweep, the two overlap rules only:                {overlap_s * 1000:8.2f} ms")
     print(f"all-pairs baseline, the two overlap rules only:   {pairs_s * 1000:8.2f} ms")
-    print(f"ratio sweep/all-pairs (same work): {overlap_s / pairs_s:.3f}  "
-          f"(all five checks/all-pairs: {sweep_s / pairs_s:.3f})   same overlapping pairs: {same}")
+    print(
+        f"ratio sweep/all-pairs (same work): {overlap_s / pairs_s:.3f}  "
+        f"(all five checks/all-pairs: {sweep_s / pairs_s:.3f})   same overlapping pairs: {same}"
+    )
     if not same:
         raise SystemExit("the sweep and the all-pairs baseline disagree")
 

@@ -14,7 +14,6 @@ import importlib
 import json
 import sys
 from pathlib import Path
-from typing import TypeVar
 
 from faststream import FastStream
 from faststream.rabbit import RabbitBroker
@@ -27,12 +26,12 @@ SERVICES = ("registration", "scheduling", "expo", "notification", "reporting")
 OUT = Path(__file__).resolve().parents[1] / "deploy" / "asyncapi"
 VERSION = "0.1.0"
 
-S = TypeVar("S", bound=ServiceSettings)
 
-
-def documented_settings(settings_class: type[S]) -> S:
+def documented_settings[S: ServiceSettings](settings_class: type[S]) -> S:
     """Settings fixed for documentation, whatever the environment says."""
-    return settings_class(broker_url=SecretStr("amqp://guest:guest@rabbitmq:5672/"), namespace="foro")
+    return settings_class(
+        broker_url=SecretStr("amqp://guest:guest@rabbitmq:5672/"), namespace="foro"
+    )
 
 
 def asyncapi_app(broker: RabbitBroker, service: str, description: str) -> FastStream:
@@ -51,11 +50,21 @@ def render(service: str) -> str | None:
     factory = getattr(module, "asyncapi_app", None)
     if factory is None:
         return None
-    return json.dumps(factory().schema.to_specification().to_jsonable(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return (
+        json.dumps(
+            factory().schema.to_specification().to_jsonable(),
+            indent=2,
+            sort_keys=True,
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
     stale = []
@@ -72,7 +81,10 @@ def main() -> int:
             path.write_text(document, encoding="utf-8")
             print(f"wrote {path}")
     if stale:
-        print(f"stale AsyncAPI documents: {', '.join(stale)}; run python -m shared.asyncapi", file=sys.stderr)
+        print(
+            f"stale AsyncAPI documents: {', '.join(stale)}; run python -m shared.asyncapi",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

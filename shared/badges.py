@@ -34,7 +34,7 @@ class BadgeToken:
     version: int = TOKEN_VERSION
 
 
-class BadgeTokenRefused(Exception):  # noqa: N818 - it names the outcome
+class BadgeTokenRefused(Exception):
     """A scanned token foro does not accept, with a reason the door staff can read."""
 
     def __init__(self, code: str, message_es: str, message_en: str) -> None:
@@ -116,7 +116,9 @@ def verify_badge_token(
         )
     try:
         content = json.loads(payload)
-        parsed = BadgeToken(forum_id=str(content["f"]), token_id=str(content["t"]), version=int(content["v"]))
+        parsed = BadgeToken(
+            forum_id=str(content["f"]), token_id=str(content["t"]), version=int(content["v"])
+        )
     except (ValueError, KeyError, TypeError):
         raise _malformed() from None
     if parsed.version != TOKEN_VERSION:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -13,10 +13,10 @@ from shared.asyncapi import asyncapi_app, documented_settings
 from shared.logging import configure_logging
 from shared.settings import ServiceSettings
 
-S = TypeVar("S", bound=ServiceSettings)
 
-
-def serve(service: str, settings_class: type[S], create_app: Callable[[S], FastAPI]) -> None:
+def serve[S: ServiceSettings](
+    service: str, settings_class: type[S], create_app: Callable[[S], FastAPI]
+) -> None:
     """Run the service until SIGTERM/SIGINT; in-flight messages finish within the graceful timeout."""
     settings = settings_class()
     configure_logging(service, settings.log_level, settings.log_format)
@@ -29,8 +29,11 @@ def serve(service: str, settings_class: type[S], create_app: Callable[[S], FastA
     )
 
 
-def documented(
-    service: str, settings_class: type[S], build_runtime: Callable[[S], tuple[Any, Any]], description: str
+def documented[S: ServiceSettings](
+    service: str,
+    settings_class: type[S],
+    build_runtime: Callable[[S], tuple[Any, Any]],
+    description: str,
 ) -> FastStream:
     """The FastStream app `faststream docs gen --factory` reads, built on fixed settings."""
     runtime, _ = build_runtime(documented_settings(settings_class))

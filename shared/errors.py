@@ -7,7 +7,7 @@ can never succeed" or "try this again later" without importing anything from mes
 from __future__ import annotations
 
 
-class InvalidMessage(Exception):  # noqa: N818 - it names what the message is
+class InvalidMessage(Exception):
     """A message no retry can fix: it is dead-lettered with this reason (field and why)."""
 
     def __init__(self, reason: str) -> None:
@@ -15,7 +15,7 @@ class InvalidMessage(Exception):  # noqa: N818 - it names what the message is
         self.reason = reason
 
 
-class RetryLater(Exception):  # noqa: N818 - it names what should happen
+class RetryLater(Exception):
     """Handle this message again after `delay` seconds, through the queue's retry queues.
 
     `counts_as_attempt=False` is for waits that are nobody's failure (a provider's rate limit, a
@@ -23,7 +23,9 @@ class RetryLater(Exception):  # noqa: N818 - it names what should happen
     so the handler must bound them itself.
     """
 
-    def __init__(self, delay: float, *, reason: str = "retry later", counts_as_attempt: bool = True) -> None:
+    def __init__(
+        self, delay: float, *, reason: str = "retry later", counts_as_attempt: bool = True
+    ) -> None:
         super().__init__(reason)
         self.delay = max(0.0, float(delay))
         self.reason = reason

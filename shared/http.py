@@ -76,13 +76,19 @@ class Caller:
 
     def require(self, participant_id: str) -> None:
         if self.participant_id not in (None, participant_id):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail="this token belongs to another participant")
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, detail="this token belongs to another participant"
+            )
 
 
 def participant_or_secretariat(settings: ServiceSettings):
     """A dependency admitting a participant's own token (shared/participant_tokens.py) or a
     secretariat token; the route then checks `caller.require(participant_id)`."""
-    secret = settings.participant_token_secret.get_secret_value() if settings.participant_token_secret else ""
+    secret = (
+        settings.participant_token_secret.get_secret_value()
+        if settings.participant_token_secret
+        else ""
+    )
 
     async def check(credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Caller:
         if credentials is not None:
@@ -125,7 +131,7 @@ def started_in_background(
                         entered.set()
                         await stopping.wait()
                     return
-                except Exception:  # noqa: BLE001 - logged, then retried: the process stays up, not ready
+                except Exception:
                     if stopping.is_set():
                         log.exception("service did not stop cleanly")
                         return
@@ -155,7 +161,9 @@ BROKER_UNAVAILABLE = {
 async def broker_unavailable(_: Request, __: Exception) -> JSONResponse:
     """A command taken at the edge could not be handed to the broker: nothing was accepted, so
     the caller is told to retry (503 with Retry-After), never left with a 500."""
-    return JSONResponse({"detail": BROKER_UNAVAILABLE}, status_code=503, headers={"Retry-After": "5"})
+    return JSONResponse(
+        {"detail": BROKER_UNAVAILABLE}, status_code=503, headers={"Retry-After": "5"}
+    )
 
 
 def create_http_app(
@@ -185,5 +193,3 @@ def create_http_app(
     app.state.runtime = runtime
     app.state.deps = deps
     return app
-
-

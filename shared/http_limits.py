@@ -25,7 +25,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-class BodyTooLarge(Exception):  # noqa: N818 - it names the refusal
+class BodyTooLarge(Exception):
     """Raised from `receive` when the body crosses the limit; turned into a 413 by `BodyLimit`."""
 
     def __init__(self, limit: int) -> None:
@@ -55,7 +55,11 @@ class BodyLimit:
         self.paths = tuple(paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.max_bytes or not str(scope.get("path", "")).startswith(self.paths):
+        if (
+            scope["type"] != "http"
+            or not self.max_bytes
+            or not str(scope.get("path", "")).startswith(self.paths)
+        ):
             await self.app(scope, receive, send)
             return
         limit = self.max_bytes

@@ -18,6 +18,7 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "auto") -> N
     """Route structlog and the standard library (FastStream, uvicorn) through one renderer."""
     global _CONFIGURED
     json_output = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
+
     def add_service(_: object, __: str, event_dict: dict) -> dict:
         event_dict.setdefault("service", service)
         return event_dict
@@ -43,7 +44,9 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "auto") -> N
         ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         # Filters by level before any processor runs: a line below the level costs a method call.
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelNamesMapping()[level.upper()]
+        ),
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stderr)

@@ -14,7 +14,9 @@ PURPOSE = "foro-participant"
 
 
 def mint(secret: str, participant_id: str) -> str:
-    mac = hmac.new(secret.encode(), f"{PURPOSE}:{participant_id}".encode(), hashlib.sha256).hexdigest()[:40]
+    mac = hmac.new(
+        secret.encode(), f"{PURPOSE}:{participant_id}".encode(), hashlib.sha256
+    ).hexdigest()[:40]
     return f"{participant_id}.{mac}"
 
 
@@ -27,4 +29,8 @@ def verify(secret: str, token: str) -> str | None:
         uuid.UUID(participant_id)
     except ValueError:
         return None
-    return participant_id if hmac.compare_digest(mint(secret, participant_id).encode(), token.encode()) else None
+    return (
+        participant_id
+        if hmac.compare_digest(mint(secret, participant_id).encode(), token.encode())
+        else None
+    )

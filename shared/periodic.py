@@ -41,7 +41,7 @@ class Periodic:
                 await self.tick()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - database or broker down: the next pass tries again
+            except Exception:
                 log.exception("periodic pass failed; the next one retries", task=self.name)
             self.ticks += 1
             await asyncio.sleep(self.interval)

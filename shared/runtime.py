@@ -73,7 +73,9 @@ class ServiceRuntime:
     def database(self) -> AsyncDatabase:
         return self.mongo[self.settings.database]
 
-    def attach_outbox(self, collections: Mapping[str, AsyncCollection], *, fault: str | None = None) -> OutboxRelay:
+    def attach_outbox(
+        self, collections: Mapping[str, AsyncCollection], *, fault: str | None = None
+    ) -> OutboxRelay:
         self.relay = OutboxRelay(
             self.broker,
             self.topology,
@@ -112,7 +114,9 @@ class ServiceRuntime:
                     "start-up failed: broker or database unreachable; retrying",
                     attempt=self.start_attempts,
                     retry_in=round(delay, 2),
-                    error=f"{type(error).__name__}: {error}" if str(error) else type(error).__name__,
+                    error=f"{type(error).__name__}: {error}"
+                    if str(error)
+                    else type(error).__name__,
                 )
                 await self._abandon_start()
             except BaseException:
@@ -157,10 +161,12 @@ class ServiceRuntime:
             try:  # takes no more messages; waits for those in flight
                 async with asyncio.timeout(grace + self.settings.broker_connect_timeout):
                     await subscriber.stop()
-            except Exception as error:  # noqa: BLE001 - a lost connection: nothing is in flight any more
+            except Exception as error:
                 log.warning("consumer did not stop cleanly", error=repr(error))
         if self.relay is not None:
-            await self.relay.stop(timeout=grace)  # publishes what they wrote, while the connection is open
+            await self.relay.stop(
+                timeout=grace
+            )  # publishes what they wrote, while the connection is open
         await close_broker(self.broker, timeout=self.settings.broker_connect_timeout)
         for hook in self.on_stop:
             await hook()

@@ -75,45 +75,68 @@ class ServiceSettings(BaseSettings):
         description="Largest sign-up body accepted from outside, over AMQP intake and the webhook "
         "(bytes; 0 means no limit). A larger one is refused: HTTP 413, or dead-lettered.",
     )
-    retry_attempts: int = Field(5, ge=1, le=50, description="Attempts at a transiently failing message.")
-    retry_base_seconds: float = Field(0.5, gt=0, description="First retry delay; doubles each attempt.")
+    retry_attempts: int = Field(
+        5, ge=1, le=50, description="Attempts at a transiently failing message."
+    )
+    retry_base_seconds: float = Field(
+        0.5, gt=0, description="First retry delay; doubles each attempt."
+    )
     retry_max_seconds: float = Field(60.0, gt=0, description="Longest retry delay.")
     outbox_sweep_seconds: float = Field(
         2.0, gt=0, description="How often the relay looks for events a crash left unpublished."
     )
-    outbox_concurrency: int = Field(8, ge=1, le=64, description="Documents the relay publishes at once.")
+    outbox_concurrency: int = Field(
+        8, ge=1, le=64, description="Documents the relay publishes at once."
+    )
     graceful_timeout: float = Field(15.0, gt=0, description="Seconds to finish in-flight messages.")
     broker_connect_timeout: float = Field(
-        5.0, gt=0, validation_alias=_foro("broker_connect_timeout"),
+        5.0,
+        gt=0,
+        validation_alias=_foro("broker_connect_timeout"),
         description="Seconds one attempt to connect to RabbitMQ may take, TCP and AMQP handshake.",
     )
     broker_reconnect_seconds: float = Field(
-        2.0, gt=0, validation_alias=_foro("broker_reconnect_seconds"),
+        2.0,
+        gt=0,
+        validation_alias=_foro("broker_reconnect_seconds"),
         description="Pause between attempts to re-establish a lost broker connection.",
     )
     broker_heartbeat_seconds: int = Field(
-        10, ge=1, le=600, validation_alias=_foro("broker_heartbeat_seconds"),
+        10,
+        ge=1,
+        le=600,
+        validation_alias=_foro("broker_heartbeat_seconds"),
         description="AMQP heartbeat; a connection silent for about three intervals is dropped and re-established.",
     )
     broker_publish_timeout: float = Field(
-        10.0, gt=0, validation_alias=_foro("broker_publish_timeout"),
+        10.0,
+        gt=0,
+        validation_alias=_foro("broker_publish_timeout"),
         description="Seconds a publish may wait for the broker's confirm before it fails.",
     )
     start_retry_max_seconds: float = Field(
-        30.0, gt=0, validation_alias=_foro("start_retry_max_seconds"),
+        30.0,
+        gt=0,
+        validation_alias=_foro("start_retry_max_seconds"),
         description="Longest pause between start-up attempts while the broker or database is unreachable "
         "(the pause starts at half a second and doubles).",
     )
     mongo_connect_timeout: float = Field(
-        5.0, gt=0, validation_alias=_foro("mongo_connect_timeout"),
+        5.0,
+        gt=0,
+        validation_alias=_foro("mongo_connect_timeout"),
         description="Seconds to open one connection to MongoDB.",
     )
     mongo_server_selection_timeout: float = Field(
-        10.0, gt=0, validation_alias=_foro("mongo_server_selection_timeout"),
+        10.0,
+        gt=0,
+        validation_alias=_foro("mongo_server_selection_timeout"),
         description="Seconds an operation waits for a reachable MongoDB server before failing.",
     )
     mongo_socket_timeout: float = Field(
-        120.0, ge=0, validation_alias=_foro("mongo_socket_timeout"),
+        120.0,
+        ge=0,
+        validation_alias=_foro("mongo_socket_timeout"),
         description="Seconds one MongoDB reply may take before the connection is deemed lost "
         "(a silent network); longer than any query we run. 0 means no limit.",
     )

@@ -18,7 +18,7 @@ SIGNATURE_HEADER = "X-Foro-Signature"
 SCHEME = "v1"
 
 
-class SignatureRejected(Exception):  # noqa: N818
+class SignatureRejected(Exception):
     """Why a signed request was refused (safe to return to the caller)."""
 
 

@@ -52,12 +52,19 @@ class Service:
 
 
 SERVICES = (
-    Service("registration", 8001, ("secretariat API: {url}/docs (Authorization: Bearer $FORO_API_TOKEN)",)),
+    Service(
+        "registration",
+        8001,
+        ("secretariat API: {url}/docs (Authorization: Bearer $FORO_API_TOKEN)",),
+    ),
     Service(
         "scheduling",
         8002,
-        ("agenda: {url}/agenda.json", "iCal: {url}/agenda.ics (English: {url}/agenda.ics?lang=en)",
-         "per room: {url}/rooms/plenary/agenda.ics"),
+        (
+            "agenda: {url}/agenda.json",
+            "iCal: {url}/agenda.ics (English: {url}/agenda.ics?lang=en)",
+            "per room: {url}/rooms/plenary/agenda.ics",
+        ),
     ),
     Service("expo", 8003, ("floor plan: {url}/floor-plan.svg",)),
     Service("notification", 8004, ("delivery status: {url}/messages (secretariat token)",)),
@@ -77,7 +84,11 @@ def port_open(host: str, port: int) -> bool:
 
 def load_secrets(path: Path) -> dict[str, str]:
     """Secrets generated once per data folder, so restarts keep tokens and signatures valid."""
-    known = dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line) if path.exists() else {}
+    known = (
+        dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+        if path.exists()
+        else {}
+    )
     values = {
         "FORO_API_TOKEN": secrets.token_urlsafe(24),
         "FORO_WEBHOOK_SECRET": secrets.token_urlsafe(32),
@@ -115,7 +126,11 @@ def sample_signup(forum_id: str, email: str | None = None) -> dict:
         "organisation": "Cámara de Comercio e Industria de El Salvador",
         "country": "SV",
         "language": "es",
-        "consents": {"privacy_policy": True, "listed_publicly": True, "share_with_exhibitors": True},
+        "consents": {
+            "privacy_policy": True,
+            "listed_publicly": True,
+            "share_with_exhibitors": True,
+        },
     }
 
 
@@ -241,7 +256,12 @@ class Stack:
             item.log_file.close()
         item.log_file = open(self.logs / f"{item.name}.log", "ab")
         item.process = subprocess.Popen(
-            item.command, env=item.env, stdin=subprocess.DEVNULL, stdout=item.log_file, stderr=subprocess.STDOUT, cwd=ROOT,
+            item.command,
+            env=item.env,
+            stdin=subprocess.DEVNULL,
+            stdout=item.log_file,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
             # Its own process group: a Ctrl-C in the terminal reaches the launcher only, which then
             # stops everything in order (services before the database) instead of all at once.
             process_group=0,
@@ -262,26 +282,39 @@ class Stack:
         for item in self.supervised:
             if self.stopping:
                 return
-            if item.restart_at is None and item.process is not None and item.process.poll() is not None:
+            if (
+                item.restart_at is None
+                and item.process is not None
+                and item.process.poll() is not None
+            ):
                 status = describe_status(item.process.returncode)
                 log_path = self.logs / f"{item.name}.log"
                 self.pid_file(item.name).unlink(missing_ok=True)
                 if not item.ever_ready:
-                    raise StartupFailed(f"{item.name} exited with status {status} before it was ready; see {log_path}")
+                    raise StartupFailed(
+                        f"{item.name} exited with status {status} before it was ready; see {log_path}"
+                    )
                 uptime = now - item.started_at
                 if uptime >= STABLE_AFTER:
                     item.backoff = RESTART_FIRST
                 delay, item.backoff = item.backoff, min(item.backoff * 2, RESTART_MAX)
                 item.restart_at, item.ready = now + delay, False
                 item.restarts += 1
-                log(f"{item.name} (pid {item.process.pid}) exited with status {status} after {uptime:.0f}s; "
-                    f"restarting it in {delay:g}s (restart {item.restarts}; log: {log_path})")
+                log(
+                    f"{item.name} (pid {item.process.pid}) exited with status {status} after {uptime:.0f}s; "
+                    f"restarting it in {delay:g}s (restart {item.restarts}; log: {log_path})"
+                )
             elif item.restart_at is not None and now >= item.restart_at:
                 item.restart_at = None
                 self.spawn(item)
                 item.next_probe = now
                 log(f"{item.name} restarted (pid {item.process.pid})")
-            elif item.ever_ready and not item.ready and item.restart_at is None and now >= item.next_probe:
+            elif (
+                item.ever_ready
+                and not item.ready
+                and item.restart_at is None
+                and now >= item.next_probe
+            ):
                 item.next_probe = now + 0.5
                 if item.is_ready():
                     item.ready = True
@@ -297,7 +330,9 @@ class Stack:
                 item.ever_ready = item.ready = True
                 return
             if time.monotonic() > deadline:
-                raise StartupFailed(f"timed out after {timeout:g}s waiting for {item.name}; see {self.logs / (item.name + '.log')}")
+                raise StartupFailed(
+                    f"timed out after {timeout:g}s waiting for {item.name}; see {self.logs / (item.name + '.log')}"
+                )
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
 
@@ -312,7 +347,9 @@ class Stack:
         if not running:
             return
         budget = max(item.stop_timeout for item in running)
-        log(f"stopping {what} (SIGTERM; up to {budget:g}s to finish): {', '.join(item.name for item in running)}")
+        log(
+            f"stopping {what} (SIGTERM; up to {budget:g}s to finish): {', '.join(item.name for item in running)}"
+        )
         started = time.monotonic()
         for item in running:
             item.process.send_signal(signal.SIGTERM)
@@ -324,21 +361,27 @@ class Stack:
                 item.process.kill()
                 item.process.wait()
                 log(f"{item.name} did not stop in time: killed")
-            log(f"{item.name} stopped (status {describe_status(item.process.returncode)}, "
-                f"after {time.monotonic() - started:.1f}s)")
+            log(
+                f"{item.name} stopped (status {describe_status(item.process.returncode)}, "
+                f"after {time.monotonic() - started:.1f}s)"
+            )
             self.pid_file(item.name).unlink(missing_ok=True)
 
     def stop(self) -> None:
         """Services first, while the broker and the database still serve their in-flight work;
         then the SMTP sink and the database, last started first stopped."""
         self.stopping = True
-        self._terminate([item for item in self.supervised if item.role == "service"], "the services")
+        self._terminate(
+            [item for item in self.supervised if item.role == "service"], "the services"
+        )
         for item in reversed([item for item in self.supervised if item.role == "infra"]):
             self._terminate([item], item.name)
         for item in self.supervised:
             if item.log_file is not None:
                 item.log_file.close()
-            self.pid_file(item.name).unlink(missing_ok=True)  # also of one that died just now, unnoticed
+            self.pid_file(item.name).unlink(
+                missing_ok=True
+            )  # also of one that died just now, unnoticed
         self.pid_file("devstack").unlink(missing_ok=True)
         log("stopped")
 
@@ -350,7 +393,9 @@ class Stack:
             try:
                 date.fromisoformat(self.args.forum_start_date)
             except ValueError:
-                raise StartupFailed(f"--forum-start-date {self.args.forum_start_date!r} is not a YYYY-MM-DD date") from None
+                raise StartupFailed(
+                    f"--forum-start-date {self.args.forum_start_date!r} is not a YYYY-MM-DD date"
+                ) from None
             return self.args.forum_start_date, "--forum-start-date / FORO_FORUM_START_DATE"
         remembered = self.data / "forum-start-date"
         today = date.today()
@@ -376,18 +421,36 @@ class Stack:
         mongo_url = os.environ.get("FORO_MONGO_URL")
         if mongo_url is None:
             if port_open("127.0.0.1", args.mongo_port):
-                raise StartupFailed(f"port {args.mongo_port} is taken; pass --mongo-port or set FORO_MONGO_URL")
+                raise StartupFailed(
+                    f"port {args.mongo_port} is taken; pass --mongo-port or set FORO_MONGO_URL"
+                )
             secantusd = Path(sys.executable).with_name("secantusd-py")
             address = f"127.0.0.1:{args.mongo_port}"
-            database = self.add(Supervised(
-                "secantusdb",
-                [str(secantusd), "--host", "127.0.0.1", "--port", str(args.mongo_port),
-                 "--storage-path", str(self.data / "db"), "--log-level", "WARNING"],
-                dict(os.environ), lambda: port_open("127.0.0.1", args.mongo_port), address, "infra",
-            ))
+            database = self.add(
+                Supervised(
+                    "secantusdb",
+                    [
+                        str(secantusd),
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(args.mongo_port),
+                        "--storage-path",
+                        str(self.data / "db"),
+                        "--log-level",
+                        "WARNING",
+                    ],
+                    dict(os.environ),
+                    lambda: port_open("127.0.0.1", args.mongo_port),
+                    address,
+                    "infra",
+                )
+            )
             self.wait_ready(database, 60)
             mongo_url = f"mongodb://{address}/?directConnection=true&retryWrites=false"
-            log(f"SecantusDB (embedded MongoDB-compatible server) on {mongo_url} (pid {database.process.pid})")
+            log(
+                f"SecantusDB (embedded MongoDB-compatible server) on {mongo_url} (pid {database.process.pid})"
+            )
 
         env = {
             **os.environ,
@@ -405,19 +468,39 @@ class Stack:
             "PYTHONUNBUFFERED": "1",
         }
         for service in SERVICES:
-            env.setdefault(f"{service.name.upper()}_API_TOKENS", json.dumps([keys["FORO_API_TOKEN"]]))
-        if (ROOT / "services" / "notification" / "sink.py").exists() and "NOTIFICATION_SMTP_HOST" not in os.environ:
+            env.setdefault(
+                f"{service.name.upper()}_API_TOKENS", json.dumps([keys["FORO_API_TOKEN"]])
+            )
+        if (
+            ROOT / "services" / "notification" / "sink.py"
+        ).exists() and "NOTIFICATION_SMTP_HOST" not in os.environ:
             sink_port = args.port_base + 25
-            sink = self.add(Supervised(
-                "smtp-sink",
-                [sys.executable, "-m", "services.notification.sink", "--host", "127.0.0.1", "--port", str(sink_port),
-                 "--directory", str(self.data / "mail")],
-                env, lambda: port_open("127.0.0.1", sink_port), f"127.0.0.1:{sink_port}", "infra",
-            ))
+            sink = self.add(
+                Supervised(
+                    "smtp-sink",
+                    [
+                        sys.executable,
+                        "-m",
+                        "services.notification.sink",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(sink_port),
+                        "--directory",
+                        str(self.data / "mail"),
+                    ],
+                    env,
+                    lambda: port_open("127.0.0.1", sink_port),
+                    f"127.0.0.1:{sink_port}",
+                    "infra",
+                )
+            )
             self.wait_ready(sink, 30)
             env |= {"NOTIFICATION_SMTP_HOST": "127.0.0.1", "NOTIFICATION_SMTP_PORT": str(sink_port)}
             self.mail = self.data / "mail"
-            log(f"SMTP sink on 127.0.0.1:{sink_port}; e-mails land in {self.mail} (pid {sink.process.pid})")
+            log(
+                f"SMTP sink on 127.0.0.1:{sink_port}; e-mails land in {self.mail} (pid {sink.process.pid})"
+            )
 
         started: list[tuple[Service, str, Supervised]] = []
         for service in SERVICES:
@@ -425,64 +508,102 @@ class Stack:
                 continue
             port = args.port_base + (service.port - 8000)
             url = f"http://127.0.0.1:{port}"
-            item = self.add(Supervised(
-                service.name,
-                [sys.executable, "-m", f"services.{service.name}.main"],
-                {**env, f"{service.name.upper()}_HTTP_PORT": str(port)},
-                lambda url=url: ready(url), url, "service",
-                stop_timeout=graceful_timeout(service.name) + SHUTDOWN_MARGIN,
-            ))
+            item = self.add(
+                Supervised(
+                    service.name,
+                    [sys.executable, "-m", f"services.{service.name}.main"],
+                    {**env, f"{service.name.upper()}_HTTP_PORT": str(port)},
+                    lambda url=url: ready(url),
+                    url,
+                    "service",
+                    stop_timeout=graceful_timeout(service.name) + SHUTDOWN_MARGIN,
+                )
+            )
             started.append((service, url, item))
         for service, url, item in started:
             self.wait_ready(item, 90)
-            log(f"{service.name} ready on {url}  (pid {item.process.pid}; log: {self.logs / (service.name + '.log')})")
+            log(
+                f"{service.name} ready on {url}  (pid {item.process.pid}; log: {self.logs / (service.name + '.log')})"
+            )
             for hint in service.hints:
                 log("  " + hint.format(url=url))
 
         from shared.pack import load_pack
 
         forum = load_pack(overrides={"forum.start_date": start_date}).forum
-        registration_url = next(url for service, url, _ in started if service.name == "registration")
+        registration_url = next(
+            url for service, url, _ in started if service.name == "registration"
+        )
         log("")
-        log(f"Forum: {forum.short_name.get('en')} ({forum.id}), {forum.venue.city}: "
-            f"{forum.dates[0]:%A %d %B %Y} to {forum.dates[-1]:%A %d %B %Y}")
+        log(
+            f"Forum: {forum.short_name.get('en')} ({forum.id}), {forum.venue.city}: "
+            f"{forum.dates[0]:%A %d %B %Y} to {forum.dates[-1]:%A %d %B %Y}"
+        )
         log(f"  start date {start_date}: {start_origin}")
         log("Send a sign-up as a form vendor would (AMQP, plain aio-pika):")
         log(f"  .venv/bin/python deploy/local/devstack.py send-sample --namespace {args.namespace}")
         log("or through the signed webhook:")
-        log(f"  body='{json.dumps(sample_signup(forum.id, 'ana@example.org'), ensure_ascii=False)}'")
-        log(f"  ts=$(date +%s); sig=$(printf '%s.%s' \"$ts\" \"$body\" | openssl dgst -sha256 -hmac '{keys['FORO_WEBHOOK_SECRET']}' | sed 's/.*= //')")
-        log(f"  curl -sS {registration_url}/intake/registrations -H 'Content-Type: application/json' "
-            "-H \"X-Foro-Timestamp: $ts\" -H \"X-Foro-Signature: v1=$sig\" -d \"$body\"")
+        log(
+            f"  body='{json.dumps(sample_signup(forum.id, 'ana@example.org'), ensure_ascii=False)}'"
+        )
+        log(
+            f"  ts=$(date +%s); sig=$(printf '%s.%s' \"$ts\" \"$body\" | openssl dgst -sha256 -hmac '{keys['FORO_WEBHOOK_SECRET']}' | sed 's/.*= //')"
+        )
+        log(
+            f"  curl -sS {registration_url}/intake/registrations -H 'Content-Type: application/json' "
+            '-H "X-Foro-Timestamp: $ts" -H "X-Foro-Signature: v1=$sig" -d "$body"'
+        )
         log(f"Secretariat token (FORO_API_TOKEN): {keys['FORO_API_TOKEN']}")
-        log(f"  curl -sS -H 'Authorization: Bearer {keys['FORO_API_TOKEN']}' {registration_url}/participants")
+        log(
+            f"  curl -sS -H 'Authorization: Bearer {keys['FORO_API_TOKEN']}' {registration_url}/participants"
+        )
         log(f"Process ids: {self.run_dir}/<name>.pid; a process that dies is restarted")
         if args.sample:
             body = sample_signup(forum.id)
             asyncio.run(publish_signup(broker_url, args.namespace, body))
-            log(f"sample sign-up sent (event {body['event_id']}): see {registration_url}/participants")
+            log(
+                f"sample sign-up sent (event {body['event_id']}): see {registration_url}/participants"
+            )
             if self.mail is not None:
-                log(f"its confirmation e-mail arrives in {self.mail}/ as an .eml file (open it with any mail client)")
-            reporting_url = next((url for service, url, _ in started if service.name == "reporting"), None)
+                log(
+                    f"its confirmation e-mail arrives in {self.mail}/ as an .eml file (open it with any mail client)"
+                )
+            reporting_url = next(
+                (url for service, url, _ in started if service.name == "reporting"), None
+            )
             if reporting_url is not None:
                 from services.reporting.memoria import fetch_memoria
 
-                for path in fetch_memoria(reporting_url, keys["FORO_API_TOKEN"], self.data / "memoria", wait_for_participants=1):
+                for path in fetch_memoria(
+                    reporting_url,
+                    keys["FORO_API_TOKEN"],
+                    self.data / "memoria",
+                    wait_for_participants=1,
+                ):
                     log(f"Memoria of the sample run: {path}")
         log("READY — Ctrl-C stops everything")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="run the platform")
     up.add_argument("--data-dir", default=str(ROOT / ".foro"))
     up.add_argument("--namespace", default=os.environ.get("FORO_NAMESPACE", "foro"))
     up.add_argument("--mongo-port", type=int, default=27117)
-    up.add_argument("--port-base", type=int, default=8000, help="services listen on base+1 … base+5")
-    up.add_argument("--forum-start-date", default=os.environ.get("FORO_FORUM_START_DATE") or None,
-                    help=f"move the forum (YYYY-MM-DD); default: {FORUM_LEAD_DAYS} days after the first run")
-    up.add_argument("--no-sample", dest="sample", action="store_false", help="don't send the sample sign-up")
+    up.add_argument(
+        "--port-base", type=int, default=8000, help="services listen on base+1 … base+5"
+    )
+    up.add_argument(
+        "--forum-start-date",
+        default=os.environ.get("FORO_FORUM_START_DATE") or None,
+        help=f"move the forum (YYYY-MM-DD); default: {FORUM_LEAD_DAYS} days after the first run",
+    )
+    up.add_argument(
+        "--no-sample", dest="sample", action="store_false", help="don't send the sample sign-up"
+    )
     send = sub.add_parser("send-sample", help="publish one sample sign-up")
     send.add_argument("--namespace", default=os.environ.get("FORO_NAMESPACE", "foro"))
     send.add_argument("--email", default=None)
@@ -493,7 +614,13 @@ def main() -> None:
         from shared.pack import load_pack
 
         body = sample_signup(load_pack().forum.id, args.email)
-        asyncio.run(publish_signup(os.environ.get("FORO_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/"), args.namespace, body))
+        asyncio.run(
+            publish_signup(
+                os.environ.get("FORO_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/"),
+                args.namespace,
+                body,
+            )
+        )
         log(f"sent registration.submitted {body['event_id']} for {body['email']}")
         return
 

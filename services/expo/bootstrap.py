@@ -71,15 +71,26 @@ def create_app(settings: ExpoSettings | None = None) -> FastAPI:
         return JSONResponse({"detail": error.detail()}, status_code=error.status)
 
     @app.middleware("http")
-    async def limit_uploads(request: Request, call_next):  # noqa: ANN001, ANN202 - Starlette's signature
+    async def limit_uploads(request: Request, call_next):
         # Refuse an oversized CV before the multipart parser spools it to disk.
         if request.method == "POST" and UPLOAD_PATH.match(request.url.path):
             length = request.headers.get("content-length")
-            if length is None or not length.isdigit() or int(length) > settings.cv_max_bytes + MULTIPART_OVERHEAD:
+            if (
+                length is None
+                or not length.isdigit()
+                or int(length) > settings.cv_max_bytes + MULTIPART_OVERHEAD
+            ):
                 limit_kb = settings.cv_max_bytes // 1024
-                return JSONResponse({"detail": {
-                    "code": "cv_too_large", "es": f"El CV supera el máximo de {limit_kb} KB.",
-                    "en": f"The CV is larger than the {limit_kb} KB limit."}}, status_code=413)
+                return JSONResponse(
+                    {
+                        "detail": {
+                            "code": "cv_too_large",
+                            "es": f"El CV supera el máximo de {limit_kb} KB.",
+                            "en": f"The CV is larger than the {limit_kb} KB limit.",
+                        }
+                    },
+                    status_code=413,
+                )
         return await call_next(request)
 
     return app

@@ -39,11 +39,18 @@ def explain(code: str, es: str, en: str) -> Explanation:
     return Explanation(code=code, es=es, en=en)
 
 
-def new_event(cls: type[Event], *key: object, correlation_id: str | None = None, **payload: Any) -> Event:
+def new_event(
+    cls: type[Event], *key: object, correlation_id: str | None = None, **payload: Any
+) -> Event:
     """An event caused by a command (not by another event): its id is derived from `key`, so a
     retried command that decides the same thing writes the same event."""
     event_id = derive_id(cls.type_name(), *key)
-    return cls(event_id=event_id, producer=PRODUCER, correlation_id=correlation_id or str(event_id), **payload)
+    return cls(
+        event_id=event_id,
+        producer=PRODUCER,
+        correlation_id=correlation_id or str(event_id),
+        **payload,
+    )
 
 
 # --- exhibitors -------------------------------------------------------------------------------
@@ -63,38 +70,74 @@ def exhibitor_zone(pack: EventPack, exhibitor_type: str, sector: str | None) -> 
 
 
 def application_problems(
-    pack: EventPack, *, exhibitor_type: str, sector: str | None, preferences: Sequence[str], staff: int
+    pack: EventPack,
+    *,
+    exhibitor_type: str,
+    sector: str | None,
+    preferences: Sequence[str],
+    staff: int,
 ) -> list[FieldProblem]:
     """Why an application cannot be recorded; empty when it can."""
     problems: list[FieldProblem] = []
     kind = pack.exhibitor_type(exhibitor_type)
     if kind is None:
         codes = ", ".join(t.code for t in pack.exhibitor_types)
-        problems.append(problem("exhibitor_type", "unknown_exhibitor_type",
-                                f"Tipo de expositor desconocido; use uno de: {codes}.",
-                                f"Unknown exhibitor type; use one of: {codes}."))
+        problems.append(
+            problem(
+                "exhibitor_type",
+                "unknown_exhibitor_type",
+                f"Tipo de expositor desconocido; use uno de: {codes}.",
+                f"Unknown exhibitor type; use one of: {codes}.",
+            )
+        )
     elif kind.uses_sectors:
         if sector is None or pack.sector(sector) is None:
             codes = ", ".join(s.code for s in pack.sectors)
-            problems.append(problem("sector", "sector_required",
-                                    f"Las empresas deben indicar su sector: {codes}.",
-                                    f"Companies must state their sector: {codes}."))
+            problems.append(
+                problem(
+                    "sector",
+                    "sector_required",
+                    f"Las empresas deben indicar su sector: {codes}.",
+                    f"Companies must state their sector: {codes}.",
+                )
+            )
     elif sector is not None:
-        problems.append(problem("sector", "sector_not_applicable",
-                                "Solo las empresas indican un sector.",
-                                "Only companies state a sector."))
+        problems.append(
+            problem(
+                "sector",
+                "sector_not_applicable",
+                "Solo las empresas indican un sector.",
+                "Only companies state a sector.",
+            )
+        )
     if kind is not None and kind.code == "job_fair_employer" and not pack.job_fair.enabled:
-        problems.append(problem("exhibitor_type", "job_fair_closed",
-                                "Este foro no tiene bolsa de trabajo.", "This forum has no job fair."))
+        problems.append(
+            problem(
+                "exhibitor_type",
+                "job_fair_closed",
+                "Este foro no tiene bolsa de trabajo.",
+                "This forum has no job fair.",
+            )
+        )
     for index, code in enumerate(preferences):
         if pack.booth(code) is None:
-            problems.append(problem(f"booth_preferences[{index}]", "unknown_booth",
-                                    f"El stand {code} no existe en el plano.",
-                                    f"Booth {code} is not on the floor plan."))
+            problems.append(
+                problem(
+                    f"booth_preferences[{index}]",
+                    "unknown_booth",
+                    f"El stand {code} no existe en el plano.",
+                    f"Booth {code} is not on the floor plan.",
+                )
+            )
     if staff > 10:
-        problems.append(problem("staff", "too_many_staff",
-                                "Un expositor registra como máximo 10 personas.",
-                                "An exhibitor registers at most 10 staff."))
+        problems.append(
+            problem(
+                "staff",
+                "too_many_staff",
+                "Un expositor registra como máximo 10 personas.",
+                "An exhibitor registers at most 10 staff.",
+            )
+        )
     return problems
 
 
@@ -133,7 +176,10 @@ class Allocation:
 
 def allocation_order(applicants: Iterable[Applicant]) -> list[Applicant]:
     """First approved, first served; ties (and unknown dates) by id, so reruns agree."""
-    return sorted(applicants, key=lambda a: (a.approved_at is None, a.approved_at or datetime.min, a.exhibitor_id))
+    return sorted(
+        applicants,
+        key=lambda a: (a.approved_at is None, a.approved_at or datetime.min, a.exhibitor_id),
+    )
 
 
 def eligible(applicant: Applicant, booth: BoothSlot) -> bool:
@@ -149,7 +195,13 @@ def rank_booths(applicant: Applicant, free: Iterable[BoothSlot]) -> list[BoothSl
     candidates = [booth for booth in free if eligible(applicant, booth)]
     return sorted(
         candidates,
-        key=lambda b: (preference.get(b.code, len(preference)), wanted - TIER_RANK[b.tier], b.y, b.x, b.code),
+        key=lambda b: (
+            preference.get(b.code, len(preference)),
+            wanted - TIER_RANK[b.tier],
+            b.y,
+            b.x,
+            b.code,
+        ),
     )
 
 
@@ -161,15 +213,23 @@ def _zone_name(pack: EventPack, zone: str, lang: str) -> str:
 def explain_choice(pack: EventPack, applicant: Applicant, booth: BoothSlot) -> Explanation:
     """Why `booth`; candidates are tried in rank order, so every preference listed before it was
     taken, or outside the exhibitor's zone or tier."""
-    zone_es, zone_en = _zone_name(pack, applicant.zone, "es"), _zone_name(pack, applicant.zone, "en")
+    zone_es, zone_en = (
+        _zone_name(pack, applicant.zone, "es"),
+        _zone_name(pack, applicant.zone, "en"),
+    )
     if booth.code in applicant.preferences:
         rank = applicant.preferences.index(booth.code) + 1
         taken = applicant.preferences[: rank - 1]
         before = (
             f" (sus preferencias anteriores, {', '.join(taken)}, ya estaban ocupadas o no eran de su zona o nivel)"
-            if taken else ""
+            if taken
+            else ""
         )
-        before_en = f" (your earlier preferences, {', '.join(taken)}, were taken or outside your zone or tier)" if taken else ""
+        before_en = (
+            f" (your earlier preferences, {', '.join(taken)}, were taken or outside your zone or tier)"
+            if taken
+            else ""
+        )
         return explain(
             "preference_honoured",
             f"Su preferencia n.º {rank}, {booth.code}, estaba libre en la zona «{zone_es}»{before}.",
@@ -189,7 +249,10 @@ def explain_choice(pack: EventPack, applicant: Applicant, booth: BoothSlot) -> E
 
 
 def explain_refusal(pack: EventPack, applicant: Applicant) -> Explanation:
-    zone_es, zone_en = _zone_name(pack, applicant.zone, "es"), _zone_name(pack, applicant.zone, "en")
+    zone_es, zone_en = (
+        _zone_name(pack, applicant.zone, "es"),
+        _zone_name(pack, applicant.zone, "en"),
+    )
     return explain(
         "zone_full",
         f"No queda ningún stand libre de nivel {applicant.tier} o inferior en la zona «{zone_es}», "
@@ -207,7 +270,9 @@ def choose_booth(pack: EventPack, applicant: Applicant, free: Iterable[BoothSlot
     return Allocation(applicant.exhibitor_id, best.code, explain_choice(pack, applicant, best))
 
 
-def allocate(pack: EventPack, applicants: Iterable[Applicant], booths: Iterable[BoothSlot]) -> list[Allocation]:
+def allocate(
+    pack: EventPack, applicants: Iterable[Applicant], booths: Iterable[BoothSlot]
+) -> list[Allocation]:
     """The whole floor, deterministically: same applicants and booths, same answer."""
     free_by_zone: dict[str, dict[str, BoothSlot]] = {}
     for booth in booths:
@@ -240,7 +305,10 @@ def expo_window(pack: EventPack, day: int) -> Slot | None:
     if entry is None or entry.expo_hours is None:
         return None
     date, tz = pack.forum.dates[day], pack.forum.tz
-    return Slot(datetime.combine(date, entry.expo_hours.opens_at, tz), datetime.combine(date, entry.expo_hours.closes_at, tz))
+    return Slot(
+        datetime.combine(date, entry.expo_hours.opens_at, tz),
+        datetime.combine(date, entry.expo_hours.closes_at, tz),
+    )
 
 
 def slot_grid(pack: EventPack, minutes: int) -> list[Slot]:
@@ -262,13 +330,19 @@ def free_in(holds: Iterable[dict[str, Any]], slot: Slot, *, ignore: str | None =
     return not any(h["id"] != ignore and slot.overlaps(h["starts_at"], h["ends_at"]) for h in holds)
 
 
-def common_free_slots(grid: Sequence[Slot], *calendars: Iterable[dict[str, Any]], ignore: str | None = None,
-                      not_before: datetime | None = None) -> list[Slot]:
+def common_free_slots(
+    grid: Sequence[Slot],
+    *calendars: Iterable[dict[str, Any]],
+    ignore: str | None = None,
+    not_before: datetime | None = None,
+) -> list[Slot]:
     """Slots free in every calendar (holds of `ignore` do not count: they are this meeting's own)."""
     holds = [list(c) for c in calendars]
     return [
-        slot for slot in grid
-        if (not_before is None or slot.starts_at >= not_before) and all(free_in(h, slot, ignore=ignore) for h in holds)
+        slot
+        for slot in grid
+        if (not_before is None or slot.starts_at >= not_before)
+        and all(free_in(h, slot, ignore=ignore) for h in holds)
     ]
 
 
@@ -281,10 +355,18 @@ class Outcome:
 
 
 def hold_entry(hold_id: str, kind: str, slot: Slot, **extra: Any) -> dict[str, Any]:
-    return {"id": hold_id, "kind": kind, "starts_at": slot.starts_at, "ends_at": slot.ends_at, **extra}
+    return {
+        "id": hold_id,
+        "kind": kind,
+        "starts_at": slot.starts_at,
+        "ends_at": slot.ends_at,
+        **extra,
+    }
 
 
-def reserve(calendar: dict[str, Any] | None, hold: dict[str, Any], outcome: Outcome) -> Change | None:
+def reserve(
+    calendar: dict[str, Any] | None, hold: dict[str, Any], outcome: Outcome
+) -> Change | None:
     """Add `hold` to a busy calendar unless it overlaps another hold; idempotent per hold id."""
     holds = list((calendar or {}).get("holds", []))
     if any(h["id"] == hold["id"] for h in holds):
@@ -321,7 +403,9 @@ def _released_at(calendar: dict[str, Any] | None, hold_id: str) -> datetime | No
     return next((r["at"] for r in (calendar or {}).get("released", []) if r["id"] == hold_id), None)
 
 
-def session_hold(calendar: dict[str, Any] | None, hold_id: str, slot: Slot, at: datetime) -> Change | None:
+def session_hold(
+    calendar: dict[str, Any] | None, hold_id: str, slot: Slot, at: datetime
+) -> Change | None:
     """The participant sits in the session during `slot`, as of `at`; older news changes nothing."""
     at = _millis(at)
     released = _released_at(calendar, hold_id)
@@ -349,7 +433,10 @@ def session_release(calendar: dict[str, Any] | None, hold_id: str, at: datetime)
     before = _released_at(calendar, hold_id)
     if current is None and before is not None and before >= at:
         return None
-    tombstones = [*(r for r in released if r["id"] != hold_id), {"id": hold_id, "at": max(at, before or at)}]
+    tombstones = [
+        *(r for r in released if r["id"] != hold_id),
+        {"id": hold_id, "at": max(at, before or at)},
+    ]
     return Change(set={"holds": [h for h in holds if h["id"] != hold_id], "released": tombstones})
 
 
@@ -362,34 +449,67 @@ def stage_room(pack: EventPack) -> str:
     return opening.room if opening else "expo_stage"
 
 
-def launch_problems(pack: EventPack, stage: dict[str, Any] | None, launch_id: str, exhibitor_id: str,
-                    slot: Slot, day: int, per_exhibitor: int) -> list[FieldProblem]:
+def launch_problems(
+    pack: EventPack,
+    stage: dict[str, Any] | None,
+    launch_id: str,
+    exhibitor_id: str,
+    slot: Slot,
+    day: int,
+    per_exhibitor: int,
+) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
     window = expo_window(pack, day) if 0 <= day < pack.forum.days else None
     if window is None:
-        return [problem("day", "expo_closed", "La Expo no abre ese día.", "The Expo is not open that day.")]
+        return [
+            problem(
+                "day", "expo_closed", "La Expo no abre ese día.", "The Expo is not open that day."
+            )
+        ]
     if slot.starts_at < window.starts_at or slot.ends_at > window.ends_at:
-        problems.append(problem("starts_at", "outside_expo_hours",
-                                f"El escenario solo se usa en horario de la Expo ({window.starts_at:%H:%M}–{window.ends_at:%H:%M}).",
-                                f"The stage is used only during Expo hours ({window.starts_at:%H:%M}–{window.ends_at:%H:%M})."))
+        problems.append(
+            problem(
+                "starts_at",
+                "outside_expo_hours",
+                f"El escenario solo se usa en horario de la Expo ({window.starts_at:%H:%M}–{window.ends_at:%H:%M}).",
+                f"The stage is used only during Expo hours ({window.starts_at:%H:%M}–{window.ends_at:%H:%M}).",
+            )
+        )
     room = stage_room(pack)
     for item in pack.programme.items:
         if item.room == room and item.day == day:
             start, end = pack.item_datetimes(item)
             if slot.overlaps(start, end):
-                problems.append(problem("starts_at", "stage_in_programme",
-                                        f"El escenario está ocupado por «{item.title.es}» ({start:%H:%M}–{end:%H:%M}).",
-                                        f"The stage holds “{item.title.en}” then ({start:%H:%M}–{end:%H:%M})."))
-    launches = [entry for entry in (stage or {}).get("launches", []) if entry["launch_id"] != launch_id]
+                problems.append(
+                    problem(
+                        "starts_at",
+                        "stage_in_programme",
+                        f"El escenario está ocupado por «{item.title.es}» ({start:%H:%M}–{end:%H:%M}).",
+                        f"The stage holds “{item.title.en}” then ({start:%H:%M}–{end:%H:%M}).",
+                    )
+                )
+    launches = [
+        entry for entry in (stage or {}).get("launches", []) if entry["launch_id"] != launch_id
+    ]
     for other in launches:
         if slot.overlaps(other["starts_at"], other["ends_at"]):
-            problems.append(problem("starts_at", "slot_taken",
-                                    f"Ya hay un lanzamiento de {other['starts_at']:%H:%M} a {other['ends_at']:%H:%M} UTC.",
-                                    f"Another launch holds {other['starts_at']:%H:%M}–{other['ends_at']:%H:%M} UTC."))
+            problems.append(
+                problem(
+                    "starts_at",
+                    "slot_taken",
+                    f"Ya hay un lanzamiento de {other['starts_at']:%H:%M} a {other['ends_at']:%H:%M} UTC.",
+                    f"Another launch holds {other['starts_at']:%H:%M}–{other['ends_at']:%H:%M} UTC.",
+                )
+            )
     if sum(1 for other in launches if other["exhibitor_id"] == exhibitor_id) >= per_exhibitor:
-        problems.append(problem("exhibitor_id", "launch_limit",
-                                f"Cada expositor tiene como máximo {per_exhibitor} lanzamientos por día.",
-                                f"Each exhibitor has at most {per_exhibitor} launches a day."))
+        problems.append(
+            problem(
+                "exhibitor_id",
+                "launch_limit",
+                f"Cada expositor tiene como máximo {per_exhibitor} lanzamientos por día.",
+                f"Each exhibitor has at most {per_exhibitor} launches a day.",
+            )
+        )
     return problems
 
 
@@ -404,22 +524,41 @@ def lead_id(exhibitor_id: str, participant_id: str) -> str:
 def scan_refusal(attendee: dict[str, Any] | None) -> Explanation | None:
     """Why a scan stores no lead; None when it may."""
     if attendee is None or not attendee.get("status"):
-        return explain("unknown_badge", "Esta credencial no corresponde a ningún participante conocido.",
-                       "This badge does not belong to any known participant.")
+        return explain(
+            "unknown_badge",
+            "Esta credencial no corresponde a ningún participante conocido.",
+            "This badge does not belong to any known participant.",
+        )
     if attendee.get("erased"):
-        return explain("erased", "Los datos de esta persona fueron borrados a su pedido.",
-                       "This person's data was erased at their request.")
+        return explain(
+            "erased",
+            "Los datos de esta persona fueron borrados a su pedido.",
+            "This person's data was erased at their request.",
+        )
     if attendee.get("status") not in {"confirmed"}:
-        return explain("not_confirmed", "La inscripción de esta persona no está confirmada.",
-                       "This person's registration is not confirmed.")
+        return explain(
+            "not_confirmed",
+            "La inscripción de esta persona no está confirmada.",
+            "This person's registration is not confirmed.",
+        )
     if not attendee.get("consents", {}).get("share_with_exhibitors"):
-        return explain("no_consent",
-                       "La persona no autorizó compartir sus datos de contacto con expositores; no se guarda nada.",
-                       "The attendee did not consent to share contact details with exhibitors; nothing is stored.")
+        return explain(
+            "no_consent",
+            "La persona no autorizó compartir sus datos de contacto con expositores; no se guarda nada.",
+            "The attendee did not consent to share contact details with exhibitors; nothing is stored.",
+        )
     return None
 
 
-CONTACT_FIELDS = ("given_name", "family_name", "email", "phone", "organisation", "job_title", "country")
+CONTACT_FIELDS = (
+    "given_name",
+    "family_name",
+    "email",
+    "phone",
+    "organisation",
+    "job_title",
+    "country",
+)
 
 
 def _cell(value: Any) -> str:
@@ -431,14 +570,30 @@ def _cell(value: Any) -> str:
 def leads_csv(leads: Iterable[dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["lead_id", "participant_id", *CONTACT_FIELDS, "scans", "first_scanned_at", "last_scanned_at", "notes"])
+    writer.writerow(
+        [
+            "lead_id",
+            "participant_id",
+            *CONTACT_FIELDS,
+            "scans",
+            "first_scanned_at",
+            "last_scanned_at",
+            "notes",
+        ]
+    )
     for lead in leads:
         contact = lead.get("contact") or {}
-        writer.writerow([
-            _cell(lead["_id"]), _cell(lead["participant_id"]), *(_cell(contact.get(name)) for name in CONTACT_FIELDS),
-            lead.get("scans", 1), _cell(_iso(lead.get("first_scanned_at"))), _cell(_iso(lead.get("last_scanned_at"))),
-            _cell(" | ".join(lead.get("notes", []))),
-        ])
+        writer.writerow(
+            [
+                _cell(lead["_id"]),
+                _cell(lead["participant_id"]),
+                *(_cell(contact.get(name)) for name in CONTACT_FIELDS),
+                lead.get("scans", 1),
+                _cell(_iso(lead.get("first_scanned_at"))),
+                _cell(_iso(lead.get("last_scanned_at"))),
+                _cell(" | ".join(lead.get("notes", []))),
+            ]
+        )
     return out.getvalue()
 
 
@@ -456,26 +611,45 @@ def cv_refusal(data: bytes, max_bytes: int) -> tuple[str | None, Explanation | N
     """(media type, None) for an acceptable CV, or (None, why not). Looks at the bytes, never
     at the name or the declared type a browser sent."""
     if len(data) > max_bytes:
-        return None, explain("cv_too_large", f"El CV supera el máximo de {max_bytes // 1024} KB.",
-                             f"The CV is larger than the {max_bytes // 1024} KB limit.")
+        return None, explain(
+            "cv_too_large",
+            f"El CV supera el máximo de {max_bytes // 1024} KB.",
+            f"The CV is larger than the {max_bytes // 1024} KB limit.",
+        )
     if len(data) == 0:
         return None, explain("cv_empty", "El archivo del CV está vacío.", "The CV file is empty.")
     if data.startswith(b"%PDF-"):
         return PDF, None
     if data.startswith(b"PK\x03\x04"):
         try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:  # the directory only; nothing is extracted
+            with zipfile.ZipFile(
+                io.BytesIO(data)
+            ) as archive:  # the directory only; nothing is extracted
                 names = set(archive.namelist())
         except (zipfile.BadZipFile, ValueError):
             names = set()
         if "word/document.xml" in names and "[Content_Types].xml" in names:
             if any(name.lower().endswith("vbaproject.bin") for name in names):
-                return None, explain("cv_has_macros", "El documento contiene macros; envíe un PDF o un DOCX sin macros.",
-                                     "The document contains macros; send a PDF or a macro-free DOCX.")
+                return None, explain(
+                    "cv_has_macros",
+                    "El documento contiene macros; envíe un PDF o un DOCX sin macros.",
+                    "The document contains macros; send a PDF or a macro-free DOCX.",
+                )
             return DOCX, None
-    return None, explain("cv_type_not_allowed", "Solo se aceptan CV en PDF o DOCX.", "Only PDF or DOCX CVs are accepted.")
+    return None, explain(
+        "cv_type_not_allowed",
+        "Solo se aceptan CV en PDF o DOCX.",
+        "Only PDF or DOCX CVs are accepted.",
+    )
 
 
 def safe_filename(name: str | None, media_type: str) -> str:
-    stem = "".join(ch for ch in (name or "cv").rsplit(".", 1)[0] if ch.isascii() and (ch.isalnum() or ch in "-_"))[:60] or "cv"
+    stem = (
+        "".join(
+            ch
+            for ch in (name or "cv").rsplit(".", 1)[0]
+            if ch.isascii() and (ch.isalnum() or ch in "-_")
+        )[:60]
+        or "cv"
+    )
     return f"{stem}.{'pdf' if media_type == PDF else 'docx'}"

@@ -42,6 +42,7 @@ PUBLISHED = (
     InterviewScheduled,
 )
 
+
 def declare_publishers(router: RabbitRouter, topology: Topology) -> None:
     declare_event_publishers(router, topology, PUBLISHED)
     router.publisher(

@@ -31,7 +31,9 @@ OUTBOX_COLLECTIONS = ("exhibitors", "stage", "leads", "meetings", "jobs", "appli
 
 
 class ExpoRepository:
-    def __init__(self, database: AsyncDatabase, *, on_outbox: Callable[[str, Any], None] | None = None) -> None:
+    def __init__(
+        self, database: AsyncDatabase, *, on_outbox: Callable[[str, Any], None] | None = None
+    ) -> None:
         self.database = database
 
         def store(name: str) -> AggregateStore:
@@ -54,17 +56,28 @@ class ExpoRepository:
         return {name: self.database[name] for name in OUTBOX_COLLECTIONS}
 
     async def ensure_indexes(self) -> None:
-        for store in (self.exhibitors, self.stage, self.leads, self.meetings, self.jobs, self.applications):
+        for store in (
+            self.exhibitors,
+            self.stage,
+            self.leads,
+            self.meetings,
+            self.jobs,
+            self.applications,
+        ):
             await store.ensure_indexes()
         exhibitors = self.exhibitors.collection
         await exhibitors.create_index([("forum_id", ASCENDING), ("status", ASCENDING)])
         await exhibitors.create_index("token_hash", sparse=True)
         await self.booths.create_index("exhibitor_id")
         await self.attendees.collection.create_index("tokens")
-        await self.leads.collection.create_index([("exhibitor_id", ASCENDING), ("first_scanned_at", ASCENDING)])
+        await self.leads.collection.create_index(
+            [("exhibitor_id", ASCENDING), ("first_scanned_at", ASCENDING)]
+        )
         await self.leads.collection.create_index("participant_id")
         await self.meetings.collection.create_index("parties")
-        await self.applications.collection.create_index([("job_id", ASCENDING), ("participant_id", ASCENDING)])
+        await self.applications.collection.create_index(
+            [("job_id", ASCENDING), ("participant_id", ASCENDING)]
+        )
         await self.applications.collection.create_index("participant_id")
 
     # --- booths ---
@@ -73,15 +86,25 @@ class ExpoRepository:
         """Booths of the pack, created once; geometry refreshed, assignments kept."""
         for booth in pack.booths:
             geometry = {
-                "forum_id": pack.forum.id, "zone": booth.zone, "x": booth.x, "y": booth.y, "width": booth.width,
-                "height": booth.height, "size_m2": str(booth.size_m2), "tier": booth.tier,
-                "price_usd": str(booth.price_usd), "code": booth.code,
+                "forum_id": pack.forum.id,
+                "zone": booth.zone,
+                "x": booth.x,
+                "y": booth.y,
+                "width": booth.width,
+                "height": booth.height,
+                "size_m2": str(booth.size_m2),
+                "tier": booth.tier,
+                "price_usd": str(booth.price_usd),
+                "code": booth.code,
             }
             for _ in range(2):  # two replicas starting together may race on the upsert
                 try:
                     await self.booths.update_one(
                         {"_id": booth.code},
-                        {"$set": geometry, "$setOnInsert": {"exhibitor_id": None, "exhibitor_name": None}},
+                        {
+                            "$set": geometry,
+                            "$setOnInsert": {"exhibitor_id": None, "exhibitor_name": None},
+                        },
                         upsert=True,
                     )
                     break
@@ -90,7 +113,9 @@ class ExpoRepository:
         return len(pack.booths)
 
     async def all_booths(self) -> list[dict[str, Any]]:
-        return await self.booths.find({}, sort=[("y", ASCENDING), ("x", ASCENDING), ("_id", ASCENDING)]).to_list()
+        return await self.booths.find(
+            {}, sort=[("y", ASCENDING), ("x", ASCENDING), ("_id", ASCENDING)]
+        ).to_list()
 
     async def free_booths(self) -> list[dict[str, Any]]:
         return await self.booths.find({"exhibitor_id": None}).to_list()
@@ -101,21 +126,43 @@ class ExpoRepository:
     async def booth_held_by(self, exhibitor_id: str) -> dict[str, Any] | None:
         return await self.booths.find_one({"exhibitor_id": exhibitor_id})
 
-    async def claim_booth(self, code: str, exhibitor_id: str, exhibitor_name: str, explanation: dict[str, str],
-                          *, manual: bool, now: datetime) -> bool:
+    async def claim_booth(
+        self,
+        code: str,
+        exhibitor_id: str,
+        exhibitor_name: str,
+        explanation: dict[str, str],
+        *,
+        manual: bool,
+        now: datetime,
+    ) -> bool:
         """Take a free booth; False when somebody holds it (the whole guarantee is this filter)."""
         result = await self.booths.update_one(
             {"_id": code, "exhibitor_id": None},
-            {"$set": {"exhibitor_id": exhibitor_id, "exhibitor_name": exhibitor_name, "explanation": explanation,
-                      "manual": manual, "assigned_at": now}},
+            {
+                "$set": {
+                    "exhibitor_id": exhibitor_id,
+                    "exhibitor_name": exhibitor_name,
+                    "explanation": explanation,
+                    "manual": manual,
+                    "assigned_at": now,
+                }
+            },
         )
         return result.modified_count == 1
 
     async def release_booth(self, code: str, exhibitor_id: str) -> bool:
         result = await self.booths.update_one(
             {"_id": code, "exhibitor_id": exhibitor_id},
-            {"$set": {"exhibitor_id": None, "exhibitor_name": None, "explanation": None, "manual": False,
-                      "assigned_at": None}},
+            {
+                "$set": {
+                    "exhibitor_id": None,
+                    "exhibitor_name": None,
+                    "explanation": None,
+                    "manual": False,
+                    "assigned_at": None,
+                }
+            },
         )
         return result.modified_count == 1
 
@@ -125,13 +172,19 @@ class ExpoRepository:
         return await self.exhibitors.collection.find_one({"_id": exhibitor_id}, INTERNAL)
 
     async def exhibitor_by_token(self, token_hash: str) -> dict[str, Any] | None:
-        return await self.exhibitors.collection.find_one({"token_hash": token_hash, "status": "approved"}, INTERNAL)
+        return await self.exhibitors.collection.find_one(
+            {"token_hash": token_hash, "status": "approved"}, INTERNAL
+        )
 
-    async def list_exhibitors(self, forum_id: str, status: str | None = None) -> list[dict[str, Any]]:
+    async def list_exhibitors(
+        self, forum_id: str, status: str | None = None
+    ) -> list[dict[str, Any]]:
         query: dict[str, Any] = {"forum_id": forum_id}
         if status:
             query["status"] = status
-        return await self.exhibitors.collection.find(query, {**INTERNAL, "token_hash": 0}, sort=[("applied_at", ASCENDING)]).to_list()
+        return await self.exhibitors.collection.find(
+            query, {**INTERNAL, "token_hash": 0}, sort=[("applied_at", ASCENDING)]
+        ).to_list()
 
     async def approved_without_booth(self, forum_id: str) -> list[dict[str, Any]]:
         return await self.exhibitors.collection.find(
@@ -150,49 +203,81 @@ class ExpoRepository:
 
     async def leads_of(self, exhibitor_id: str) -> list[dict[str, Any]]:
         return await self.leads.collection.find(
-            {"exhibitor_id": exhibitor_id}, INTERNAL, sort=[("first_scanned_at", ASCENDING), ("_id", ASCENDING)]
+            {"exhibitor_id": exhibitor_id},
+            INTERNAL,
+            sort=[("first_scanned_at", ASCENDING), ("_id", ASCENDING)],
         ).to_list()
 
     async def lead_ids_of_participant(self, participant_id: str) -> list[str]:
-        return [d["_id"] for d in await self.leads.collection.find({"participant_id": participant_id}, {"_id": 1}).to_list()]
+        return [
+            d["_id"]
+            for d in await self.leads.collection.find(
+                {"participant_id": participant_id}, {"_id": 1}
+            ).to_list()
+        ]
 
     # --- meetings, jobs, applications ---
 
     async def meeting(self, meeting_id: str) -> dict[str, Any] | None:
         return await self.meetings.collection.find_one({"_id": meeting_id}, INTERNAL)
 
-    async def confirmed_meetings_between(self, calendar_id: str, starts_at: datetime, ends_at: datetime) -> list[dict[str, Any]]:
+    async def confirmed_meetings_between(
+        self, calendar_id: str, starts_at: datetime, ends_at: datetime
+    ) -> list[dict[str, Any]]:
         return await self.meetings.collection.find(
-            {"parties": calendar_id, "status": "confirmed", "starts_at": {"$lt": ends_at}, "ends_at": {"$gt": starts_at}},
+            {
+                "parties": calendar_id,
+                "status": "confirmed",
+                "starts_at": {"$lt": ends_at},
+                "ends_at": {"$gt": starts_at},
+            },
             INTERNAL,
         ).to_list()
 
     async def meeting_ids_of_party(self, calendar_id: str) -> list[str]:
-        return [d["_id"] for d in await self.meetings.collection.find({"parties": calendar_id}, {"_id": 1}).to_list()]
+        return [
+            d["_id"]
+            for d in await self.meetings.collection.find(
+                {"parties": calendar_id}, {"_id": 1}
+            ).to_list()
+        ]
 
     async def job(self, job_id: str) -> dict[str, Any] | None:
         return await self.jobs.collection.find_one({"_id": job_id}, INTERNAL)
 
     async def open_jobs(self, forum_id: str) -> list[dict[str, Any]]:
-        return await self.jobs.collection.find({"forum_id": forum_id, "status": "open"}, INTERNAL,
-                                               sort=[("posted_at", ASCENDING)]).to_list()
+        return await self.jobs.collection.find(
+            {"forum_id": forum_id, "status": "open"}, INTERNAL, sort=[("posted_at", ASCENDING)]
+        ).to_list()
 
     async def application(self, application_id: str) -> dict[str, Any] | None:
         return await self.applications.collection.find_one({"_id": application_id}, INTERNAL)
 
     async def applications_of_job(self, job_id: str) -> list[dict[str, Any]]:
-        return await self.applications.collection.find({"job_id": job_id}, INTERNAL,
-                                                       sort=[("received_at", ASCENDING)]).to_list()
+        return await self.applications.collection.find(
+            {"job_id": job_id}, INTERNAL, sort=[("received_at", ASCENDING)]
+        ).to_list()
 
     async def application_ids_of_participant(self, participant_id: str) -> list[str]:
-        found = await self.applications.collection.find({"participant_id": participant_id}, {"_id": 1}).to_list()
+        found = await self.applications.collection.find(
+            {"participant_id": participant_id}, {"_id": 1}
+        ).to_list()
         return [d["_id"] for d in found]
 
-    async def store_cv(self, cv_id: str, data: bytes, *, media_type: str, filename: str, sha256: str) -> None:
+    async def store_cv(
+        self, cv_id: str, data: bytes, *, media_type: str, filename: str, sha256: str
+    ) -> None:
         await self.cvs.update_one(
             {"_id": cv_id},
-            {"$setOnInsert": {"data": Binary(data), "media_type": media_type, "filename": filename,
-                              "sha256": sha256, "size": len(data)}},
+            {
+                "$setOnInsert": {
+                    "data": Binary(data),
+                    "media_type": media_type,
+                    "filename": filename,
+                    "sha256": sha256,
+                    "size": len(data),
+                }
+            },
             upsert=True,
         )
 

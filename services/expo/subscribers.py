@@ -36,39 +36,114 @@ SERVICE = "expo"
 
 # (queue purpose, contract, handler, what it is for)
 CONSUMED: tuple[tuple[str, Any, Callable[[Any, handlers.Expo], Awaitable[None]], str], ...] = (
-    ("registration-confirmed", RegistrationConfirmed, handlers.project_participant,
-     "Attendee projection: who a badge belongs to and whether they share contact with exhibitors."),
-    ("registration-updated", RegistrationUpdated, handlers.project_participant, "Attendee projection (changed details, consents)."),
-    ("registration-promoted", RegistrationPromoted, handlers.project_participant, "Attendee projection (off the waitlist)."),
-    ("registration-cancelled", RegistrationCancelled, handlers.project_participant, "Attendee projection (no more scans)."),
-    ("badge-issued", BadgeIssued, handlers.record_badge, "Maps the token in a badge QR to its participant."),
-    ("badge-revoked", BadgeRevoked, handlers.revoke_badge, "A revoked badge no longer resolves to anyone."),
-    ("consent-changed", ParticipantConsentChanged, handlers.change_consent,
-     "Stops sharing contacts with exhibitors (and drops captured contacts) when consent is withdrawn."),
-    ("participant-erased", ParticipantErased, handlers.erase_participant,
-     "Removes names and contact details from leads, applications and projections."),
-    ("session-signup-confirmed", SessionSignupConfirmed, handlers.hold_session, "Busy calendar: meetings avoid sessions."),
-    ("session-signup-promoted", SessionSignupPromoted, handlers.hold_session, "Busy calendar: meetings avoid sessions."),
-    ("session-signup-cancelled", SessionSignupCancelled, handlers.free_session, "Busy calendar: the session no longer blocks."),
-    ("session-rescheduled", SessionRescheduled, handlers.move_session, "Busy calendar: the session moved."),
-    ("session-cancelled", SessionCancelled, handlers.move_session, "Busy calendar: the session is gone."),
+    (
+        "registration-confirmed",
+        RegistrationConfirmed,
+        handlers.project_participant,
+        "Attendee projection: who a badge belongs to and whether they share contact with exhibitors.",
+    ),
+    (
+        "registration-updated",
+        RegistrationUpdated,
+        handlers.project_participant,
+        "Attendee projection (changed details, consents).",
+    ),
+    (
+        "registration-promoted",
+        RegistrationPromoted,
+        handlers.project_participant,
+        "Attendee projection (off the waitlist).",
+    ),
+    (
+        "registration-cancelled",
+        RegistrationCancelled,
+        handlers.project_participant,
+        "Attendee projection (no more scans).",
+    ),
+    (
+        "badge-issued",
+        BadgeIssued,
+        handlers.record_badge,
+        "Maps the token in a badge QR to its participant.",
+    ),
+    (
+        "badge-revoked",
+        BadgeRevoked,
+        handlers.revoke_badge,
+        "A revoked badge no longer resolves to anyone.",
+    ),
+    (
+        "consent-changed",
+        ParticipantConsentChanged,
+        handlers.change_consent,
+        "Stops sharing contacts with exhibitors (and drops captured contacts) when consent is withdrawn.",
+    ),
+    (
+        "participant-erased",
+        ParticipantErased,
+        handlers.erase_participant,
+        "Removes names and contact details from leads, applications and projections.",
+    ),
+    (
+        "session-signup-confirmed",
+        SessionSignupConfirmed,
+        handlers.hold_session,
+        "Busy calendar: meetings avoid sessions.",
+    ),
+    (
+        "session-signup-promoted",
+        SessionSignupPromoted,
+        handlers.hold_session,
+        "Busy calendar: meetings avoid sessions.",
+    ),
+    (
+        "session-signup-cancelled",
+        SessionSignupCancelled,
+        handlers.free_session,
+        "Busy calendar: the session no longer blocks.",
+    ),
+    (
+        "session-rescheduled",
+        SessionRescheduled,
+        handlers.move_session,
+        "Busy calendar: the session moved.",
+    ),
+    (
+        "session-cancelled",
+        SessionCancelled,
+        handlers.move_session,
+        "Busy calendar: the session is gone.",
+    ),
 )
 
 
-def _subscriber(router: RabbitRouter, topology: Topology, deps: handlers.Expo, purpose: str, contract: Any,
-                handler: Callable[[Any, handlers.Expo], Awaitable[None]], description: str) -> str:
+def _subscriber(
+    router: RabbitRouter,
+    topology: Topology,
+    deps: handlers.Expo,
+    purpose: str,
+    contract: Any,
+    handler: Callable[[Any, handlers.Expo], Awaitable[None]],
+    description: str,
+) -> str:
     queue = topology.queue(SERVICE, purpose, contract.type_name())
 
     async def consume(body: contract) -> None:  # type: ignore[valid-type]
         structlog.contextvars.bind_contextvars(event_id=str(body.event_id))
         await handler(body, deps)
 
-    consume.__annotations__["body"] = contract  # a real class, not the string `from __future__` makes
+    consume.__annotations__["body"] = (
+        contract  # a real class, not the string `from __future__` makes
+    )
     consume.__name__ = f"on_{purpose.replace('-', '_')}"
-    router.subscriber(queue, topology.events, title=contract.type_name(), description=description)(consume)
+    router.subscriber(queue, topology.events, title=contract.type_name(), description=description)(
+        consume
+    )
     return queue.name
 
 
-def register_subscribers(router: RabbitRouter, topology: Topology, deps: handlers.Expo) -> list[str]:
+def register_subscribers(
+    router: RabbitRouter, topology: Topology, deps: handlers.Expo
+) -> list[str]:
     """Attach expo's consumers to `router`; returns their queue names."""
     return [_subscriber(router, topology, deps, *entry) for entry in CONSUMED]

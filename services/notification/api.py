@@ -12,9 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.notification import handlers
 from services.notification.repository import MessageFilter
 from services.notification.settings import NotificationSettings
-from shared.messaging.publishers import publish_event
 from shared.contracts.notification import CampaignRequested, LocalizedText, Segment
 from shared.http import require_token
+from shared.messaging.publishers import publish_event
 from shared.messaging.topology import Topology
 
 Status = Literal["queued", "sending", "retrying", "sent", "failed", "suppressed"]
@@ -101,9 +101,12 @@ class Accepted(BaseModel):
     event_id: uuid.UUID
 
 
-def build_routers(deps: handlers.Notification, settings: NotificationSettings, broker: Any,
-                  topology: Topology) -> list[APIRouter]:
-    secretariat = APIRouter(tags=["secretariat"], dependencies=[Depends(require_token(settings.api_tokens))])
+def build_routers(
+    deps: handlers.Notification, settings: NotificationSettings, broker: Any, topology: Topology
+) -> list[APIRouter]:
+    secretariat = APIRouter(
+        tags=["secretariat"], dependencies=[Depends(require_token(settings.api_tokens))]
+    )
     repo = deps.repository
 
     @secretariat.get("/messages", response_model=MessagePage, summary="Delivery status of messages")
@@ -117,25 +120,44 @@ def build_routers(deps: handlers.Notification, settings: NotificationSettings, b
         offset: int = Query(0, ge=0, le=100_000),
         limit: int = Query(50, ge=1, le=200),
     ) -> MessagePage:
-        where = MessageFilter(status_, person_id, message_type, channel, campaign_id, source_event_id)
+        where = MessageFilter(
+            status_, person_id, message_type, channel, campaign_id, source_event_id
+        )
         total, items = await repo.list(where, offset=offset, limit=limit)
-        return MessagePage(total=total, offset=offset, limit=limit, items=[MessageView.model_validate(i) for i in items])
+        return MessagePage(
+            total=total,
+            offset=offset,
+            limit=limit,
+            items=[MessageView.model_validate(i) for i in items],
+        )
 
-    @secretariat.get("/messages/summary", summary="Messages by status, and triggers parked for a contact")
-    async def summary(campaign_id: str | None = Query(None, pattern=r"^[A-Za-z0-9_\-]{1,64}$")) -> dict[str, int]:
+    @secretariat.get(
+        "/messages/summary", summary="Messages by status, and triggers parked for a contact"
+    )
+    async def summary(
+        campaign_id: str | None = Query(None, pattern=r"^[A-Za-z0-9_\-]{1,64}$"),
+    ) -> dict[str, int]:
         if campaign_id:
             return await repo.counts({"campaign_id": campaign_id})
         return {**await repo.counts(), "parked": await repo.waiting_count()}
 
-    @secretariat.get("/parked-triggers", response_model=ParkedPage,
-                     summary="Triggers waiting for a person's contact (no message yet)")
+    @secretariat.get(
+        "/parked-triggers",
+        response_model=ParkedPage,
+        summary="Triggers waiting for a person's contact (no message yet)",
+    )
     async def parked(
         person_id: str | None = Query(None, max_length=100),
         offset: int = Query(0, ge=0, le=100_000),
         limit: int = Query(50, ge=1, le=200),
     ) -> ParkedPage:
         total, items = await repo.list_parked(person_id, offset=offset, limit=limit)
-        return ParkedPage(total=total, offset=offset, limit=limit, items=[ParkedView.model_validate(i) for i in items])
+        return ParkedPage(
+            total=total,
+            offset=offset,
+            limit=limit,
+            items=[ParkedView.model_validate(i) for i in items],
+        )
 
     @secretariat.get("/messages/{message_id}", response_model=MessageView, summary="One message")
     async def get_message(message_id: uuid.UUID) -> MessageView:
@@ -144,32 +166,55 @@ def build_routers(deps: handlers.Notification, settings: NotificationSettings, b
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail="message not found")
         return MessageView.model_validate(document)
 
-    @secretariat.post("/messages/{message_id}/replay", response_model=MessageView, summary="Send a failed message again")
+    @secretariat.post(
+        "/messages/{message_id}/replay",
+        response_model=MessageView,
+        summary="Send a failed message again",
+    )
     async def replay_message(message_id: uuid.UUID) -> MessageView:
         document = await handlers.replay(str(message_id), deps)
         if document is None:
-            raise HTTPException(status.HTTP_409_CONFLICT, detail="only failed (or suppressed, with an address) messages can be replayed")
+            raise HTTPException(
+                status.HTTP_409_CONFLICT,
+                detail="only failed (or suppressed, with an address) messages can be replayed",
+            )
         return MessageView.model_validate(document)
 
-    @secretariat.get("/people/{person_id}/preferences", summary="A person's notification preferences")
+    @secretariat.get(
+        "/people/{person_id}/preferences", summary="A person's notification preferences"
+    )
     async def get_preferences(person_id: uuid.UUID) -> dict[str, Any]:
         contact = await repo.contact(str(person_id))
         if contact is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="person not known to notification")
-        return {"person_id": str(person_id), "language": contact.get("language"), **(contact.get("preferences") or {})}
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND, detail="person not known to notification"
+            )
+        return {
+            "person_id": str(person_id),
+            "language": contact.get("language"),
+            **(contact.get("preferences") or {}),
+        }
 
     @secretariat.put("/people/{person_id}/preferences", summary="Set language, channels or opt-out")
     async def set_preferences(person_id: uuid.UUID, body: PreferencesBody) -> dict[str, Any]:
         changes = body.model_dump(exclude_none=True)
         if not changes:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="body: nothing to change")
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT, detail="body: nothing to change"
+            )
         contact = await repo.set_preferences(str(person_id), changes)
         return {"person_id": str(person_id), **(contact.get("preferences") or {})}
 
-    @secretariat.post("/campaigns", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted,
-                      summary="Send an information campaign to a segment")
+    @secretariat.post(
+        "/campaigns",
+        status_code=status.HTTP_202_ACCEPTED,
+        response_model=Accepted,
+        summary="Send an information campaign to a segment",
+    )
     async def request_campaign(body: CampaignBody) -> Accepted:
-        event = CampaignRequested(producer="notification-secretariat", forum_id=deps.pack.forum.id, **body.model_dump())
+        event = CampaignRequested(
+            producer="notification-secretariat", forum_id=deps.pack.forum.id, **body.model_dump()
+        )
         await publish_event(broker, topology, event)
         return Accepted(event_id=event.event_id)
 
@@ -179,8 +224,11 @@ def build_routers(deps: handlers.Notification, settings: NotificationSettings, b
         if campaign is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail="campaign not found")
         return {
-            "campaign_id": campaign["_id"], "status": campaign["status"], "segment": campaign["segment"],
-            "message_type": campaign["message_type"], "created": campaign.get("counts", {}),
+            "campaign_id": campaign["_id"],
+            "status": campaign["status"],
+            "segment": campaign["segment"],
+            "message_type": campaign["message_type"],
+            "created": campaign.get("counts", {}),
             "delivery": await repo.counts({"campaign_id": campaign_id}),
         }
 

@@ -33,31 +33,53 @@ def _calendar(uid: str, summary: str, start: Any, end: Any, location: str, stamp
 
 def forum_ical(pack: EventPack, lang: str, stamp: datetime) -> dict[str, str]:
     forum = pack.forum
-    location = ", ".join(p for p in (forum.venue.name, forum.venue.address or forum.venue.city) if p)
-    text = _calendar(f"{forum.id}@foro", forum.name.get(lang), forum.dates[0],
-                     forum.dates[-1] + timedelta(days=1), location, stamp)
+    location = ", ".join(
+        p for p in (forum.venue.name, forum.venue.address or forum.venue.city) if p
+    )
+    text = _calendar(
+        f"{forum.id}@foro",
+        forum.name.get(lang),
+        forum.dates[0],
+        forum.dates[-1] + timedelta(days=1),
+        location,
+        stamp,
+    )
     return {"filename": "foro.ics", "content_type": "text/calendar", "text": text}
 
 
-def session_ical(pack: EventPack, event: Mapping[str, Any], lang: str, stamp: datetime) -> dict[str, str] | None:
+def session_ical(
+    pack: EventPack, event: Mapping[str, Any], lang: str, stamp: datetime
+) -> dict[str, str] | None:
     start = parse_moment(dig_any(event, "current.starts_at|slot.starts_at|starts_at"))
     if start is None:
         return None
-    end = parse_moment(dig_any(event, "current.ends_at|slot.ends_at|ends_at")) or start + timedelta(hours=1)
+    end = parse_moment(dig_any(event, "current.ends_at|slot.ends_at|ends_at")) or start + timedelta(
+        hours=1
+    )
     session = str(dig_any(event, "session_code|session_id") or "session")
     title = translate(dig_any(event, "title") or session, lang)
-    room = translate(dig_any(event, "current.room_name|slot.room_name|current.room|slot.room"), lang)
+    room = translate(
+        dig_any(event, "current.room_name|slot.room_name|current.room|slot.room"), lang
+    )
     location = ", ".join(p for p in (room, pack.forum.venue.name) if p)
     uid = f"{derive_id(pack.forum.id, 'session', session)}@foro"
-    return {"filename": "sesion.ics" if lang == "es" else "session.ics", "content_type": "text/calendar",
-            "text": _calendar(uid, title, start, end, location, stamp)}
+    return {
+        "filename": "sesion.ics" if lang == "es" else "session.ics",
+        "content_type": "text/calendar",
+        "text": _calendar(uid, title, start, end, location, stamp),
+    }
 
 
-def build(kinds: tuple[str, ...], pack: EventPack, event: Mapping[str, Any], lang: str,
-          stamp: datetime) -> list[dict[str, str]]:
+def build(
+    kinds: tuple[str, ...], pack: EventPack, event: Mapping[str, Any], lang: str, stamp: datetime
+) -> list[dict[str, str]]:
     found = []
     for kind in kinds:
-        attachment = forum_ical(pack, lang, stamp) if kind == "forum_ical" else session_ical(pack, event, lang, stamp)
+        attachment = (
+            forum_ical(pack, lang, stamp)
+            if kind == "forum_ical"
+            else session_ical(pack, event, lang, stamp)
+        )
         if attachment:
             found.append(attachment)
     return found

@@ -74,8 +74,12 @@ def build_service(
         repository=repository,
         providers=providers,
         queue=delivery,
-        policy=domain.RetryPolicy(settings.delivery_attempts, settings.delivery_retry_base_seconds, settings.delivery_retry_max_seconds,
-                                  settings.delivery_retry_jitter),
+        policy=domain.RetryPolicy(
+            settings.delivery_attempts,
+            settings.delivery_retry_base_seconds,
+            settings.delivery_retry_max_seconds,
+            settings.delivery_retry_jitter,
+        ),
         lease_seconds=settings.lease_seconds,
         lease_renew_seconds=settings.lease_renew_seconds,
         sweep_seconds=settings.sweep_seconds,
@@ -85,7 +89,9 @@ def build_service(
         campaign_batch=settings.campaign_batch,
         clock=clock,
         participant_token_secret=(
-            settings.participant_token_secret.get_secret_value() if settings.participant_token_secret else ""
+            settings.participant_token_secret.get_secret_value()
+            if settings.participant_token_secret
+            else ""
         ),
     )
     runtime.attach_outbox(repository.outbox_collections)
@@ -107,10 +113,14 @@ def build_service(
     runtime.queue_names = register_subscribers(router, topology, deps, delivery)
     declare_publishers(router, topology)
     broker.include_router(router)
-    return NotificationService(runtime, deps, Scheduler(deps, settings.scheduler_tick_seconds, settings.sweep_seconds))
+    return NotificationService(
+        runtime, deps, Scheduler(deps, settings.scheduler_tick_seconds, settings.sweep_seconds)
+    )
 
 
-def build_runtime(settings: NotificationSettings | None = None) -> tuple[ServiceRuntime, Notification]:
+def build_runtime(
+    settings: NotificationSettings | None = None,
+) -> tuple[ServiceRuntime, Notification]:
     service = build_service(settings)
     return service.runtime, service.deps
 
@@ -122,7 +132,9 @@ def create_app(settings: NotificationSettings | None = None, **options: object) 
         service.runtime,
         title="foro · notification",
         description=DESCRIPTION,
-        routers=api.build_routers(service.deps, settings, service.runtime.broker, service.runtime.topology),
+        routers=api.build_routers(
+            service.deps, settings, service.runtime.broker, service.runtime.topology
+        ),
         deps=service.deps,
         running=service.running,  # the scheduler too; started in the background like every service
     )

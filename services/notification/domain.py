@@ -26,13 +26,30 @@ from shared.contracts.envelope import derive_id
 
 PRODUCER = "notification"
 
-QUEUED, SENDING, SENT, RETRYING, FAILED, SUPPRESSED = "queued", "sending", "sent", "retrying", "failed", "suppressed"
+QUEUED, SENDING, SENT, RETRYING, FAILED, SUPPRESSED = (
+    "queued",
+    "sending",
+    "sent",
+    "retrying",
+    "failed",
+    "suppressed",
+)
 DELIVERABLE = (QUEUED, RETRYING)
 FINAL = (SENT, FAILED, SUPPRESSED)
 
 CHANNELS = ("email", "sms")
-CONTACT_FIELDS = ("given_name", "family_name", "email", "phone", "language", "category", "country",
-                  "organisation", "status", "forum_id")
+CONTACT_FIELDS = (
+    "given_name",
+    "family_name",
+    "email",
+    "phone",
+    "language",
+    "category",
+    "country",
+    "organisation",
+    "status",
+    "forum_id",
+)
 
 
 def dig(data: Any, path: str) -> Any:
@@ -101,8 +118,12 @@ def _recipients_in(value: Any, event: Mapping[str, Any]) -> Iterable[Recipient]:
             if not person_id:
                 # Registration derives participant ids the same way: the person keeps one id.
                 forum = value.get("forum_id") or event.get("forum_id") or ""
-                person_id = str(derive_id(forum, str(value.get("email") or value.get("phone")).lower()))
-            contact = {name: value.get(name) for name in CONTACT_FIELDS if value.get(name) is not None}
+                person_id = str(
+                    derive_id(forum, str(value.get("email") or value.get("phone")).lower())
+                )
+            contact = {
+                name: value.get(name) for name in CONTACT_FIELDS if value.get(name) is not None
+            }
             if "given_name" not in contact and value.get("name"):
                 contact["given_name"] = value["name"]
             snapshot = "consents" in value and "status" in value and "participant_id" in value
@@ -192,7 +213,12 @@ def plan_channels(
             continue  # no phone (or e-mail): nothing to record
         else:
             plans.append(Plan(channel, addresses[channel]))
-    if essential and not any(p.address for p in plans) and addresses["email"] and "email" in channels:
+    if (
+        essential
+        and not any(p.address for p in plans)
+        and addresses["email"]
+        and "email" in channels
+    ):
         plans = [p for p in plans if p.channel != "email"] + [Plan("email", addresses["email"])]
     return plans
 
@@ -250,7 +276,9 @@ class AttemptOutcome:
 
     provider: str | None = None
     provider_message_id: str | None = None
-    errors: list[tuple[str, str, bool]] = field(default_factory=list)  # (provider, reason, permanent)
+    errors: list[tuple[str, str, bool]] = field(
+        default_factory=list
+    )  # (provider, reason, permanent)
 
     @property
     def sent(self) -> bool:
@@ -261,36 +289,69 @@ class AttemptOutcome:
         return bool(self.errors) and all(permanent for _, _, permanent in self.errors)
 
     def reason(self) -> str:
-        return "; ".join(f"{name}: {reason}" for name, reason, _ in self.errors)[:500] or "no provider configured"
+        return (
+            "; ".join(f"{name}: {reason}" for name, reason, _ in self.errors)[:500]
+            or "no provider configured"
+        )
 
 
-def after_attempt(document: Mapping[str, Any], outcome: AttemptOutcome, policy: RetryPolicy, now: datetime,
-                  rng: random.Random | None = None) -> tuple[str, dict[str, Any], float | None]:
+def after_attempt(
+    document: Mapping[str, Any],
+    outcome: AttemptOutcome,
+    policy: RetryPolicy,
+    now: datetime,
+    rng: random.Random | None = None,
+) -> tuple[str, dict[str, Any], float | None]:
     """New status, fields to set and (when retrying) the delay before the next attempt.
 
     `document` is the claimed message: its `attempts` already counts this attempt."""
     attempts = max(int(document.get("attempts", 0)), 1)
-    entry = {"attempt": attempts, "at": now, "provider": outcome.provider,
-             "errors": [{"provider": p, "reason": r} for p, r, _ in outcome.errors]}
+    entry = {
+        "attempt": attempts,
+        "at": now,
+        "provider": outcome.provider,
+        "errors": [{"provider": p, "reason": r} for p, r, _ in outcome.errors],
+    }
     if document.get("possibly_sent"):
         entry["possible_duplicate"] = True
     history = [*document.get("history", []), entry][-20:]
-    common = {"attempts": attempts, "history": history, "lease_until": None, "possibly_sent": False,
-              "deferrals": 0}
+    common = {
+        "attempts": attempts,
+        "history": history,
+        "lease_until": None,
+        "possibly_sent": False,
+        "deferrals": 0,
+    }
     if outcome.sent:
-        return SENT, {**common, "status": SENT, "provider": outcome.provider,
-                      "provider_message_id": outcome.provider_message_id, "sent_at": now, "last_error": None}, None
+        return (
+            SENT,
+            {
+                **common,
+                "status": SENT,
+                "provider": outcome.provider,
+                "provider_message_id": outcome.provider_message_id,
+                "sent_at": now,
+                "last_error": None,
+            },
+            None,
+        )
     base = {**common, "last_error": outcome.reason()}
     if attempts >= policy.max_attempts or outcome.permanent:
         return FAILED, {**base, "status": FAILED, "failed_at": now}, None
     delay = policy.delay(attempts, rng)
-    return RETRYING, {**base, "status": RETRYING, "next_attempt_at": now + timedelta(seconds=delay)}, delay
+    return (
+        RETRYING,
+        {**base, "status": RETRYING, "next_attempt_at": now + timedelta(seconds=delay)},
+        delay,
+    )
 
 
 LOST_WORKER = "outcome unknown: the worker's lease lapsed while sending; it may have been delivered"
 
 
-def after_lapsed_lease(document: Mapping[str, Any], policy: RetryPolicy, now: datetime) -> tuple[str, dict[str, Any]]:
+def after_lapsed_lease(
+    document: Mapping[str, Any], policy: RetryPolicy, now: datetime
+) -> tuple[str, dict[str, Any]]:
     """A message found `sending` whose lease lapsed: its worker died (or lost the database) during
     an attempt whose outcome nobody recorded, so it was *possibly sent*.
 
@@ -301,8 +362,15 @@ def after_lapsed_lease(document: Mapping[str, Any], policy: RetryPolicy, now: da
     attempts = max(int(document.get("attempts", 0)), 1)
     entry = {"attempt": attempts, "at": now, "provider": None, "errors": [], "outcome": "unknown"}
     history = [*document.get("history", []), entry][-20:]
-    base = {"attempts": attempts, "history": history, "lease_until": None, "lapse_noticed_at": None,
-            "possibly_sent": True, "last_error": LOST_WORKER, "touched_at": now}
+    base = {
+        "attempts": attempts,
+        "history": history,
+        "lease_until": None,
+        "lapse_noticed_at": None,
+        "possibly_sent": True,
+        "last_error": LOST_WORKER,
+        "touched_at": now,
+    }
     if attempts >= policy.max_attempts:
         return FAILED, {**base, "status": FAILED, "failed_at": now}
     return QUEUED, {**base, "status": QUEUED}

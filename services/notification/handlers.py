@@ -44,20 +44,35 @@ from shared.persistence.aggregates import Change
 
 log = structlog.get_logger("foro.notification")
 
-MESSAGES = Counter("foro_notification_messages_total", "Messages by channel and final outcome", ["channel", "outcome"])
-ATTEMPTS = Counter("foro_notification_attempts_total", "Provider attempts by provider and outcome", ["provider", "outcome"])
+MESSAGES = Counter(
+    "foro_notification_messages_total",
+    "Messages by channel and final outcome",
+    ["channel", "outcome"],
+)
+ATTEMPTS = Counter(
+    "foro_notification_attempts_total",
+    "Provider attempts by provider and outcome",
+    ["provider", "outcome"],
+)
 POSSIBLE_DUPLICATES = Counter(
     "foro_notification_possible_duplicates_total",
     "Attempts at a message an earlier attempt may already have delivered (its outcome was lost); "
-    "sent with the same Message-ID / idempotency key", ["channel"],
+    "sent with the same Message-ID / idempotency key",
+    ["channel"],
 )
 UNRECORDED = Counter(
     "foro_notification_unrecorded_results_total",
-    "Attempt results that could not be written within the patience (database down); left to the sweep", ["channel"],
+    "Attempt results that could not be written within the patience (database down); left to the sweep",
+    ["channel"],
 )
-PARKED = Counter("foro_notification_parked_total", "Triggers parked until a person's contact arrives, and how "
-                 "parked ones ended", ["outcome"])
-WAITING = Gauge("foro_notification_parked_waiting", "Parked triggers still waiting for a person's contact")
+PARKED = Counter(
+    "foro_notification_parked_total",
+    "Triggers parked until a person's contact arrives, and how parked ones ended",
+    ["outcome"],
+)
+WAITING = Gauge(
+    "foro_notification_parked_waiting", "Parked triggers still waiting for a person's contact"
+)
 
 
 def utc_now() -> datetime:
@@ -112,8 +127,10 @@ class Cause:
 
 
 def _person_view(contact: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: contact.get(name) for name in ("given_name", "family_name", "organisation", "category",
-                                                 "country", "language")}
+    return {
+        name: contact.get(name)
+        for name in ("given_name", "family_name", "organisation", "category", "country", "language")
+    }
 
 
 def _access_token(secret: str, person_id: str) -> str | None:
@@ -140,12 +157,18 @@ async def create_messages(
 ) -> dict[str, int]:
     """Render and store the person's messages for one cause; idempotent. Returns counts by status."""
     book, now = deps.book, deps.wall_clock()
-    channels = tuple(channel for channel in channels if deps.providers.get(channel))  # none configured: not offered
-    lang = book.language_for(message_type, domain.language_of(contact, deps.pack.forum.default_language))
+    channels = tuple(
+        channel for channel in channels if deps.providers.get(channel)
+    )  # none configured: not offered
+    lang = book.language_for(
+        message_type, domain.language_of(contact, deps.pack.forum.default_language)
+    )
     values = {**context, "person": _person_view(contact), "event": event}
     if token := _access_token(deps.participant_token_secret, person_id):
         values["access_token"] = token
-    plans = domain.plan_channels(channels, contact, essential=essential, sms_template=book.has_sms(message_type, lang))
+    plans = domain.plan_channels(
+        channels, contact, essential=essential, sms_template=book.has_sms(message_type, lang)
+    )
     counts: dict[str, int] = {}
     for plan in plans:
         mid = domain.message_id(cause.source_id, person_id, plan.channel)
@@ -153,17 +176,33 @@ async def create_messages(
             content: dict[str, Any] = {}
         elif plan.channel == "email":
             rendered = book.render_email(message_type, lang, values)
-            content = {"subject": rendered.subject, "text": rendered.text, "html": rendered.html,
-                       "attachments": attachments.build(attachment_kinds, deps.pack, event, lang, now)}
+            content = {
+                "subject": rendered.subject,
+                "text": rendered.text,
+                "html": rendered.html,
+                "attachments": attachments.build(attachment_kinds, deps.pack, event, lang, now),
+            }
         else:
             content = {"text": book.render_sms(message_type, lang, values)}
         status = domain.SUPPRESSED if plan.suppressed else domain.QUEUED
         fields = {
-            "message_type": message_type, "channel": plan.channel, "person_id": person_id, "to": plan.address,
-            "language": lang, "essential": essential, "source_event_id": cause.source_id,
-            "source_event_type": cause.source_type, "correlation_id": cause.correlation_id, **cause.extra,
-            "content": content, "status": status, "suppressed_reason": plan.suppressed, "attempts": 0,
-            "replays": 0, "created_at": now, "touched_at": now,
+            "message_type": message_type,
+            "channel": plan.channel,
+            "person_id": person_id,
+            "to": plan.address,
+            "language": lang,
+            "essential": essential,
+            "source_event_id": cause.source_id,
+            "source_event_type": cause.source_type,
+            "correlation_id": cause.correlation_id,
+            **cause.extra,
+            "content": content,
+            "status": status,
+            "suppressed_reason": plan.suppressed,
+            "attempts": 0,
+            "replays": 0,
+            "created_at": now,
+            "touched_at": now,
         }
         events = [] if plan.suppressed else [_queued(mid, fields, replays=0)]
 
@@ -209,7 +248,9 @@ async def handle_trigger(body: Mapping[str, Any], deps: Notification) -> dict[st
     envelope = TriggerEnvelope.model_validate(body)
     trigger = deps.book.triggers.get(envelope.event_type)
     if trigger is None:
-        raise InvalidMessage(f"event_type: no trigger is configured for {envelope.event_type[:100]!r}")
+        raise InvalidMessage(
+            f"event_type: no trigger is configured for {envelope.event_type[:100]!r}"
+        )
     repo = deps.repository
     if trigger.erase is not None:
         person_id = domain.dig(body, trigger.erase)
@@ -219,7 +260,9 @@ async def handle_trigger(body: Mapping[str, Any], deps: Notification) -> dict[st
         log.info("personal data erased", person_id=str(person_id))
         return {"erased": 1}
     recipients = domain.resolve_recipients(body, trigger.recipients)
-    if trigger.contact is not None and (mapped := domain.mapped_contact(body, trigger.contact.model_dump())):
+    if trigger.contact is not None and (
+        mapped := domain.mapped_contact(body, trigger.contact.model_dump())
+    ):
         recipients.append(mapped)
     if not recipients:
         log.info("trigger names nobody to tell", event_type=envelope.event_type)
@@ -227,7 +270,9 @@ async def handle_trigger(body: Mapping[str, Any], deps: Notification) -> dict[st
     counts: dict[str, int] = {}
     for recipient in recipients:
         if recipient.is_snapshot and recipient.contact is not None:
-            contact = await repo.project_contact(recipient.person_id, recipient.contact, envelope.occurred_at)
+            contact = await repo.project_contact(
+                recipient.person_id, recipient.contact, envelope.occurred_at
+            )
         else:
             contact = await repo.contact(recipient.person_id)
         if contact is not None and contact.get("erased"):
@@ -246,34 +291,63 @@ async def handle_trigger(body: Mapping[str, Any], deps: Notification) -> dict[st
     return counts
 
 
-async def _tell(deps: Notification, trigger: Trigger, envelope: TriggerEnvelope, body: Mapping[str, Any],
-                person_id: str, contact: Mapping[str, Any]) -> dict[str, int]:
+async def _tell(
+    deps: Notification,
+    trigger: Trigger,
+    envelope: TriggerEnvelope,
+    body: Mapping[str, Any],
+    person_id: str,
+    contact: Mapping[str, Any],
+) -> dict[str, int]:
     """What one trigger does for one reachable person; idempotent (derived ids)."""
     counts: dict[str, int] = {}
     if trigger.message_type:
-        cause = Cause(str(envelope.event_id), envelope.event_type, envelope.correlation_id or str(envelope.event_id), {})
+        cause = Cause(
+            str(envelope.event_id),
+            envelope.event_type,
+            envelope.correlation_id or str(envelope.event_id),
+            {},
+        )
         counts = await create_messages(
-            deps, cause, trigger.message_type, person_id, contact,
-            channels=trigger.channels, essential=trigger.essential, context={}, event=body,
+            deps,
+            cause,
+            trigger.message_type,
+            person_id,
+            contact,
+            channels=trigger.channels,
+            essential=trigger.essential,
+            context={},
+            event=body,
             attachment_kinds=trigger.attachments,
         )
     await _reminders(deps, trigger, envelope, body, person_id)
     return counts
 
 
-async def _park(deps: Notification, envelope: TriggerEnvelope, body: Mapping[str, Any],
-                person_id: str) -> dict[str, int]:
+async def _park(
+    deps: Notification, envelope: TriggerEnvelope, body: Mapping[str, Any], person_id: str
+) -> dict[str, int]:
     """Keep the trigger for the person until their contact is projected. Then look again: a
     contact projected between our read and the park found nothing parked, so we complete it."""
     repo = deps.repository
     parked_id = domain.parked_id(envelope.event_id, person_id)
-    created = await repo.park(parked_id, {
-        "person_id": person_id, "event_id": str(envelope.event_id), "event_type": envelope.event_type,
-        "event": dict(body), "parked_at": deps.wall_clock(),
-    })
+    created = await repo.park(
+        parked_id,
+        {
+            "person_id": person_id,
+            "event_id": str(envelope.event_id),
+            "event_type": envelope.event_type,
+            "event": dict(body),
+            "parked_at": deps.wall_clock(),
+        },
+    )
     if created:
         PARKED.labels("parked").inc()
-        log.info("trigger parked until the person's contact arrives", person_id=person_id, event_type=envelope.event_type)
+        log.info(
+            "trigger parked until the person's contact arrives",
+            person_id=person_id,
+            event_type=envelope.event_type,
+        )
     contact = await repo.contact(person_id)
     if contact is not None and (contact.get("erased") or domain.reachable(contact)):
         parked = await repo.parked_one(parked_id)
@@ -297,7 +371,9 @@ async def complete_parked(deps: Notification, person_id: str) -> dict[str, int]:
     return counts
 
 
-async def _complete_parked(deps: Notification, parked: Mapping[str, Any], contact: Mapping[str, Any]) -> dict[str, int]:
+async def _complete_parked(
+    deps: Notification, parked: Mapping[str, Any], contact: Mapping[str, Any]
+) -> dict[str, int]:
     """Messages first, then the parked entry closed: a crash between them completes it again,
     creating nothing twice (message ids are derived from the event, the person and the channel)."""
     trigger = deps.book.triggers.get(parked["event_type"])
@@ -308,22 +384,36 @@ async def _complete_parked(deps: Notification, parked: Mapping[str, Any], contac
         outcome = "no_trigger"  # the pack no longer has it
     else:
         body = parked["event"]
-        counts = await _tell(deps, trigger, TriggerEnvelope.model_validate(body), body, parked["person_id"], contact)
+        counts = await _tell(
+            deps, trigger, TriggerEnvelope.model_validate(body), body, parked["person_id"], contact
+        )
         outcome = "completed"
     if await deps.repository.finish_parked(parked["_id"], outcome, deps.wall_clock()):
         PARKED.labels(outcome).inc()
-        log.info("parked trigger completed", person_id=parked["person_id"], event_type=parked["event_type"],
-                 outcome=outcome)
+        log.info(
+            "parked trigger completed",
+            person_id=parked["person_id"],
+            event_type=parked["event_type"],
+            outcome=outcome,
+        )
     return _add(counts, {f"parked_{outcome}": 1})
 
 
-async def _reminders(deps: Notification, trigger: Trigger, envelope: TriggerEnvelope, body: Mapping[str, Any],
-                     person_id: str) -> None:
+async def _reminders(
+    deps: Notification,
+    trigger: Trigger,
+    envelope: TriggerEnvelope,
+    body: Mapping[str, Any],
+    person_id: str,
+) -> None:
     repo = deps.repository
     for rule in trigger.reminders:
         key = domain.reminder_key(rule.key, body)
-        anchor = (datetime.combine(deps.pack.forum.dates[0], datetime.min.time(), deps.pack.forum.tz)
-                  if rule.anchor == "forum_start" else domain.parse_moment(domain.dig_any(body, rule.anchor)))
+        anchor = (
+            datetime.combine(deps.pack.forum.dates[0], datetime.min.time(), deps.pack.forum.tz)
+            if rule.anchor == "forum_start"
+            else domain.parse_moment(domain.dig_any(body, rule.anchor))
+        )
         if key is None or anchor is None:
             continue
         if rule.anchor == "forum_start":
@@ -335,16 +425,24 @@ async def _reminders(deps: Notification, trigger: Trigger, envelope: TriggerEnve
         reminder_id = str(derive_id("reminder", key, person_id))
         await repo.schedule_reminder(
             reminder_id,
-            {"key": key, "person_id": person_id, "message_type": rule.message_type, "anchor": anchor,
-             "due_at": domain.reminder_due(anchor, rule.offset_hours), "event": _without_people(body, trigger),
-             "correlation_id": envelope.correlation_id or str(envelope.event_id)},
+            {
+                "key": key,
+                "person_id": person_id,
+                "message_type": rule.message_type,
+                "anchor": anchor,
+                "due_at": domain.reminder_due(anchor, rule.offset_hours),
+                "event": _without_people(body, trigger),
+                "correlation_id": envelope.correlation_id or str(envelope.event_id),
+            },
             scheduled_by=str(envelope.event_id),
             event_at=envelope.occurred_at,
         )
     for template in trigger.cancel_reminders:
         key = domain.reminder_key(template, body)
         if key is not None:
-            await repo.cancel_reminder(str(derive_id("reminder", key, person_id)), envelope.occurred_at)
+            await repo.cancel_reminder(
+                str(derive_id("reminder", key, person_id)), envelope.occurred_at
+            )
 
 
 def _without_people(body: Mapping[str, Any], trigger: Trigger) -> dict[str, Any]:
@@ -353,7 +451,12 @@ def _without_people(body: Mapping[str, Any], trigger: Trigger) -> dict[str, Any]
     paths = [*trigger.recipients]
     if trigger.contact is not None:
         paths += [p for p in (trigger.contact.email, trigger.contact.phone) if p]
-    people = {alternative.split(".")[0] for path in paths for alternative in path.split("|") if alternative}
+    people = {
+        alternative.split(".")[0]
+        for path in paths
+        for alternative in path.split("|")
+        if alternative
+    }
     return {key: value for key, value in body.items() if key not in people}
 
 
@@ -368,15 +471,36 @@ async def fire_due_reminders(deps: Notification) -> int:
     while (reminder := await repo.claim_due_reminder(now)) is not None:
         contact = await repo.contact(reminder["person_id"])
         trigger_channels = ("email", "sms")
-        current = reminder["anchor"] > now  # a reminder the service was down for past its anchor is dropped
-        if current and contact and not contact.get("erased") and contact.get("status") not in ("cancelled", "rejected"):
-            cause = Cause(f"{reminder['_id']}:{reminder['scheduled_by']}", f"reminder:{reminder['key']}",
-                          reminder.get("correlation_id"), {"reminder_id": reminder["_id"]})
+        current = (
+            reminder["anchor"] > now
+        )  # a reminder the service was down for past its anchor is dropped
+        if (
+            current
+            and contact
+            and not contact.get("erased")
+            and contact.get("status") not in ("cancelled", "rejected")
+        ):
+            cause = Cause(
+                f"{reminder['_id']}:{reminder['scheduled_by']}",
+                f"reminder:{reminder['key']}",
+                reminder.get("correlation_id"),
+                {"reminder_id": reminder["_id"]},
+            )
             await create_messages(
-                deps, cause, reminder["message_type"], reminder["person_id"], contact,
-                channels=trigger_channels, essential=False,
-                context={"reminder": {"key": reminder["key"], "anchor": reminder["anchor"],
-                                      "due_at": reminder["due_at"]}},
+                deps,
+                cause,
+                reminder["message_type"],
+                reminder["person_id"],
+                contact,
+                channels=trigger_channels,
+                essential=False,
+                context={
+                    "reminder": {
+                        "key": reminder["key"],
+                        "anchor": reminder["anchor"],
+                        "due_at": reminder["due_at"],
+                    }
+                },
                 event=reminder.get("event") or {},
             )
         await repo.finish_reminder(reminder["_id"], now)
@@ -388,22 +512,26 @@ async def fire_due_reminders(deps: Notification) -> int:
 async def request_campaign(request: CampaignRequested, deps: Notification) -> bool:
     if request.forum_id != deps.pack.forum.id:
         raise InvalidMessage(f"forum_id: this service sends for the forum {deps.pack.forum.id!r}")
-    deps.book.templates(request.message_type)  # an unknown template is refused now, not at send time
-    created = await deps.repository.create_campaign({
-        "_id": request.campaign_id,
-        "request_event_id": str(request.event_id),
-        "correlation_id": request.correlation_id or str(request.event_id),
-        "message_type": request.message_type,
-        "segment": request.segment.model_dump(),
-        "channels": list(request.channels),
-        "subject": request.subject.model_dump(),
-        "body": request.body.model_dump(),
-        "essential": request.essential,
-        "status": "sending",
-        "cursor": None,
-        "counts": {},
-        "created_at": deps.wall_clock(),
-    })
+    deps.book.templates(
+        request.message_type
+    )  # an unknown template is refused now, not at send time
+    created = await deps.repository.create_campaign(
+        {
+            "_id": request.campaign_id,
+            "request_event_id": str(request.event_id),
+            "correlation_id": request.correlation_id or str(request.event_id),
+            "message_type": request.message_type,
+            "segment": request.segment.model_dump(),
+            "channels": list(request.channels),
+            "subject": request.subject.model_dump(),
+            "body": request.body.model_dump(),
+            "essential": request.essential,
+            "status": "sending",
+            "cursor": None,
+            "counts": {},
+            "created_at": deps.wall_clock(),
+        }
+    )
     log.info("campaign requested", campaign_id=request.campaign_id, created=created)
     return created
 
@@ -412,15 +540,27 @@ async def expand_campaigns(deps: Notification) -> int:
     """Create the next batch of each active campaign's messages (the batch size is the throttle)."""
     repo, made = deps.repository, 0
     for campaign in await repo.active_campaigns():
-        contacts = await repo.segment(campaign["segment"], campaign.get("cursor"), deps.campaign_batch)
+        contacts = await repo.segment(
+            campaign["segment"], campaign.get("cursor"), deps.campaign_batch
+        )
         counts: dict[str, int] = {}
-        cause = Cause(f"campaign:{campaign['_id']}", "campaign.requested", campaign.get("correlation_id"),
-                      {"campaign_id": campaign["_id"]})
+        cause = Cause(
+            f"campaign:{campaign['_id']}",
+            "campaign.requested",
+            campaign.get("correlation_id"),
+            {"campaign_id": campaign["_id"]},
+        )
         for contact in contacts:
             result = await create_messages(
-                deps, cause, campaign["message_type"], contact["_id"], contact,
-                channels=tuple(campaign["channels"]), essential=campaign["essential"],
-                context={"campaign": {"subject": campaign["subject"], "body": campaign["body"]}}, event={},
+                deps,
+                cause,
+                campaign["message_type"],
+                contact["_id"],
+                contact,
+                channels=tuple(campaign["channels"]),
+                essential=campaign["essential"],
+                context={"campaign": {"subject": campaign["subject"], "body": campaign["body"]}},
+                event={},
             )
             for status, n in result.items():
                 counts[status] = counts.get(status, 0) + n
@@ -459,9 +599,16 @@ async def recover_lapsed(deps: Notification) -> int:
     for document in await repo.lapsed_leases(now, now - timedelta(seconds=deps.sweep_seconds / 2)):
         mid = document["_id"]
 
-        def decide(current: dict[str, Any] | None, claimed_at: Any = document["claimed_at"], mid: str = mid) -> Change | None:
-            if (current is None or current.get("status") != domain.SENDING or current.get("claimed_at") != claimed_at
-                    or current.get("lease_until") is None or current["lease_until"] >= now):
+        def decide(
+            current: dict[str, Any] | None, claimed_at: Any = document["claimed_at"], mid: str = mid
+        ) -> Change | None:
+            if (
+                current is None
+                or current.get("status") != domain.SENDING
+                or current.get("claimed_at") != claimed_at
+                or current.get("lease_until") is None
+                or current["lease_until"] >= now
+            ):
                 return None  # renewed, recorded or recovered meanwhile
             status, fields = domain.after_lapsed_lease(current, deps.policy, now)
             event = _result_event(mid, current, fields, status)
@@ -472,10 +619,16 @@ async def recover_lapsed(deps: Notification) -> int:
             continue
         recovered += 1
         status = applied.document["status"]
-        log.warning("lease lapsed while sending: the message was possibly sent", message_id=mid, outcome=status,
-                    attempts=applied.document["attempts"])
+        log.warning(
+            "lease lapsed while sending: the message was possibly sent",
+            message_id=mid,
+            outcome=status,
+            attempts=applied.document["attempts"],
+        )
         if status == domain.QUEUED:
-            await deps.queue.enqueue(_queued(mid, applied.document, f"lapsed-{applied.document['attempts']}"))
+            await deps.queue.enqueue(
+                _queued(mid, applied.document, f"lapsed-{applied.document['attempts']}")
+            )
         else:
             MESSAGES.labels(applied.document["channel"], status).inc()
     return recovered
@@ -498,8 +651,13 @@ async def replay(message_id: str, deps: Notification) -> dict[str, Any] | None:
         if document["status"] == domain.SUPPRESSED and not document.get("to"):
             return None  # nothing was rendered: no address then
         replays = int(document.get("replays", 0)) + 1
-        fields = {"status": domain.QUEUED, "attempts": 0, "replays": replays, "touched_at": deps.wall_clock(),
-                  "last_error": None}
+        fields = {
+            "status": domain.QUEUED,
+            "attempts": 0,
+            "replays": replays,
+            "touched_at": deps.wall_clock(),
+            "last_error": None,
+        }
         return Change(set=fields, events=[_queued(message_id, {**document, **fields}, replays)])
 
     applied = await deps.repository.messages.apply(message_id, None, decide)
@@ -535,7 +693,11 @@ async def _lease(deps: Notification, mid: str, claimed_at: datetime) -> AsyncIte
                 if not await deps.repository.renew_lease(mid, claimed_at, until):
                     return  # recorded, or no longer ours
             except ConnectionFailure as error:
-                log.warning("lease not renewed: database unreachable", message_id=mid, error=type(error).__name__)
+                log.warning(
+                    "lease not renewed: database unreachable",
+                    message_id=mid,
+                    error=type(error).__name__,
+                )
 
     renewer = asyncio.create_task(renew(), name=f"lease-{mid}")
     try:
@@ -546,8 +708,15 @@ async def _lease(deps: Notification, mid: str, claimed_at: datetime) -> AsyncIte
             await renewer
 
 
-async def _record(deps: Notification, mid: str, claimed: dict[str, Any], fields: Mapping[str, Any],
-                  event: Any, *, sent: bool) -> bool | None:
+async def _record(
+    deps: Notification,
+    mid: str,
+    claimed: dict[str, Any],
+    fields: Mapping[str, Any],
+    event: Any,
+    *,
+    sent: bool,
+) -> bool | None:
     """Write the attempt's result; True if written, False if it was not ours to write any more,
     None if the database stayed unreachable for `record_patience_seconds`.
 
@@ -569,12 +738,23 @@ async def _record(deps: Notification, mid: str, claimed: dict[str, Any], fields:
         except ConnectionFailure as error:
             if time.monotonic() + pause > deadline:
                 UNRECORDED.labels(claimed["channel"]).inc()
-                log.error("attempt result not recorded: the sweep will find the lease lapsed and treat the "
-                          "message as possibly sent", message_id=mid, sent=sent, error=type(error).__name__)
+                log.error(
+                    "attempt result not recorded: the sweep will find the lease lapsed and treat the "
+                    "message as possibly sent",
+                    message_id=mid,
+                    sent=sent,
+                    error=type(error).__name__,
+                )
                 return None
-            log.warning("recording the attempt result failed; trying again", message_id=mid, sent=sent,
-                        error=type(error).__name__)
-            await asyncio.sleep(pause)  # backoff of an in-process write retry, not a wait for an event
+            log.warning(
+                "recording the attempt result failed; trying again",
+                message_id=mid,
+                sent=sent,
+                error=type(error).__name__,
+            )
+            await asyncio.sleep(
+                pause
+            )  # backoff of an in-process write retry, not a wait for an event
             pause = min(pause * 2, 1.0)
 
 
@@ -588,7 +768,9 @@ async def deliver(queued: NotificationQueued, deps: Notification) -> str:
             raise InvalidMessage("message_id: no such message")
         if (left := domain.backoff_left(document, now)) is not None:
             # Its backoff is longer than the longest retry tier: wait the rest in another hop.
-            raise RetryLater(domain.hop(left, deps.longest_hop), reason="backing off", counts_as_attempt=False)
+            raise RetryLater(
+                domain.hop(left, deps.longest_hop), reason="backing off", counts_as_attempt=False
+            )
         # Sent, failed, suppressed, or being sent by another worker: this copy is a duplicate and
         # is dropped. If that worker dies mid-send, the sweep finds its lease lapsed.
         return "duplicate_" + document["status"]
@@ -602,13 +784,19 @@ async def deliver(queued: NotificationQueued, deps: Notification) -> str:
                 if index == 0 and deps.policy.may_defer(claimed):
                     await repo.unclaim(mid, claimed["claimed_at"], deps.wall_clock())
                     ATTEMPTS.labels(provider.name, "rate_limited").inc()
-                    raise RetryLater(max(provider.limiter.wait_seconds(), 0.05), reason="rate limited",
-                                     counts_as_attempt=False)
+                    raise RetryLater(
+                        max(provider.limiter.wait_seconds(), 0.05),
+                        reason="rate limited",
+                        counts_as_attempt=False,
+                    )
                 outcome.errors.append((provider.name, "rate limited", False))
                 continue
             if claimed.get("possibly_sent") and not outcome.errors:
                 POSSIBLE_DUPLICATES.labels(claimed["channel"]).inc()
-                log.warning("sending a message that was possibly sent already (same Message-ID)", message_id=mid)
+                log.warning(
+                    "sending a message that was possibly sent already (same Message-ID)",
+                    message_id=mid,
+                )
             try:
                 outcome.provider_message_id = await provider.send(outgoing)
                 outcome.provider = provider.name
@@ -617,15 +805,28 @@ async def deliver(queued: NotificationQueued, deps: Notification) -> str:
             except ProviderError as error:
                 ATTEMPTS.labels(provider.name, "error").inc()
                 outcome.errors.append((provider.name, error.reason, error.permanent))
-                log.warning("provider failed", message_id=mid, provider=provider.name, reason=error.reason,
-                            permanent=error.permanent)
+                log.warning(
+                    "provider failed",
+                    message_id=mid,
+                    provider=provider.name,
+                    reason=error.reason,
+                    permanent=error.permanent,
+                )
 
-        status, fields, delay = domain.after_attempt(claimed, outcome, deps.policy, deps.wall_clock())
+        status, fields, delay = domain.after_attempt(
+            claimed, outcome, deps.policy, deps.wall_clock()
+        )
         event = _result_event(mid, claimed, fields, status)
         recorded = await _record(deps, mid, claimed, fields, event, sent=outcome.sent)
 
-    log.info("delivery attempt", message_id=mid, outcome=status, attempts=fields["attempts"],
-             provider=outcome.provider, recorded=recorded)
+    log.info(
+        "delivery attempt",
+        message_id=mid,
+        outcome=status,
+        attempts=fields["attempts"],
+        provider=outcome.provider,
+        recorded=recorded,
+    )
     if recorded is None:
         return "unrecorded_" + status
     if not recorded:
@@ -633,11 +834,16 @@ async def deliver(queued: NotificationQueued, deps: Notification) -> str:
     if status != domain.RETRYING:
         MESSAGES.labels(claimed["channel"], status).inc()
         return status
-    raise RetryLater(domain.hop(delay or 0.0, deps.longest_hop), reason="every provider failed",
-                     counts_as_attempt=False)
+    raise RetryLater(
+        domain.hop(delay or 0.0, deps.longest_hop),
+        reason="every provider failed",
+        counts_as_attempt=False,
+    )
 
 
-def _result_event(mid: str, document: Mapping[str, Any], fields: Mapping[str, Any], status: str) -> Any:
+def _result_event(
+    mid: str, document: Mapping[str, Any], fields: Mapping[str, Any], status: str
+) -> Any:
     common = {
         "producer": domain.PRODUCER,
         "correlation_id": document.get("correlation_id") or mid,
@@ -651,8 +857,14 @@ def _result_event(mid: str, document: Mapping[str, Any], fields: Mapping[str, An
     }
     replays = int(document.get("replays", 0))
     if status == domain.SENT:
-        return NotificationSent(event_id=derive_id(mid, "sent"), provider=fields["provider"],
-                                provider_message_id=str(fields["provider_message_id"])[:2000], **common)
+        return NotificationSent(
+            event_id=derive_id(mid, "sent"),
+            provider=fields["provider"],
+            provider_message_id=str(fields["provider_message_id"])[:2000],
+            **common,
+        )
     if status == domain.FAILED:
-        return NotificationFailed(event_id=derive_id(mid, "failed", replays), reason=fields["last_error"], **common)
+        return NotificationFailed(
+            event_id=derive_id(mid, "failed", replays), reason=fields["last_error"], **common
+        )
     return None

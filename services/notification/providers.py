@@ -113,7 +113,10 @@ def email_message(message: Outgoing, sender: str) -> EmailMessage:
     for attachment in message.attachments:
         maintype, subtype = attachment.content_type.split("/", 1)
         email.add_attachment(
-            attachment.text.encode("utf-8"), maintype=maintype, subtype=subtype, filename=attachment.filename
+            attachment.text.encode("utf-8"),
+            maintype=maintype,
+            subtype=subtype,
+            filename=attachment.filename,
         )
     # After the parts: building them moves Content-* headers into the first part.
     email["Content-Language"] = message.language
@@ -135,9 +138,13 @@ class SmtpEmail:
                 await self._send(email)
         except aiosmtplib.SMTPRecipientsRefused as error:
             codes = sorted({response.code for response in error.recipients})
-            raise ProviderError(f"recipient refused (SMTP {codes})", permanent=all(c >= 500 for c in codes)) from None
+            raise ProviderError(
+                f"recipient refused (SMTP {codes})", permanent=all(c >= 500 for c in codes)
+            ) from None
         except aiosmtplib.SMTPResponseException as error:
-            raise ProviderError(f"SMTP {error.code}", permanent=500 <= error.code < 600 and error.code != 554) from None
+            raise ProviderError(
+                f"SMTP {error.code}", permanent=500 <= error.code < 600 and error.code != 554
+            ) from None
         except (TimeoutError, aiosmtplib.SMTPTimeoutError):
             raise ProviderError("timeout") from None
         except (aiosmtplib.SMTPException, OSError) as error:
@@ -199,9 +206,16 @@ class HttpSms:
             )
         return await self.client.post(
             base,
-            json={"to": message.to, "from": cfg.from_number, "text": message.text, "reference": message.message_id},
-            headers={"Authorization": f"Bearer {cfg.auth_token.get_secret_value()}",
-                     "Idempotency-Key": message.message_id},
+            json={
+                "to": message.to,
+                "from": cfg.from_number,
+                "text": message.text,
+                "reference": message.message_id,
+            },
+            headers={
+                "Authorization": f"Bearer {cfg.auth_token.get_secret_value()}",
+                "Idempotency-Key": message.message_id,
+            },
         )
 
     def _provider_id(self, response: httpx.Response) -> str:
@@ -227,10 +241,18 @@ class HttpSms:
 def smtp_providers(settings: NotificationSettings) -> list[SmtpProvider]:
     if settings.smtp_providers:
         return list(settings.smtp_providers)
-    return [SmtpProvider(name="smtp", host=settings.smtp_host, port=settings.smtp_port,
-                         security=settings.smtp_security, username=settings.smtp_username,
-                         password=settings.smtp_password, timeout_seconds=settings.smtp_timeout_seconds,
-                         send_timeout_seconds=settings.smtp_send_timeout_seconds)]
+    return [
+        SmtpProvider(
+            name="smtp",
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            security=settings.smtp_security,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            timeout_seconds=settings.smtp_timeout_seconds,
+            send_timeout_seconds=settings.smtp_send_timeout_seconds,
+        )
+    ]
 
 
 def build_providers(settings: NotificationSettings) -> dict[str, list[Provider]]:

@@ -38,7 +38,9 @@ class MessageFilter:
 
 
 class NotificationRepository:
-    def __init__(self, database: AsyncDatabase, *, on_outbox: Callable[[str, Any], None] | None = None) -> None:
+    def __init__(
+        self, database: AsyncDatabase, *, on_outbox: Callable[[str, Any], None] | None = None
+    ) -> None:
         self.collection = database["messages"]
         self.messages = AggregateStore(self.collection, on_outbox=on_outbox)
         self.contacts = database["contacts"]
@@ -65,7 +67,9 @@ class NotificationRepository:
 
     # -- contacts --
 
-    async def project_contact(self, person_id: str, fields: Mapping[str, Any], at: datetime) -> dict[str, Any] | None:
+    async def project_contact(
+        self, person_id: str, fields: Mapping[str, Any], at: datetime
+    ) -> dict[str, Any] | None:
         """Keep the newest snapshot: an older event arriving late changes nothing. Returns the
         contact as stored (with its preferences)."""
         values = {**fields, "snapshot_at": at, "erased": False}
@@ -84,7 +88,9 @@ class NotificationRepository:
 
     async def erase_person(self, person_id: str, at: datetime) -> None:
         """Right to erasure: keep anonymous facts, drop every copy of personal data, send nothing."""
-        personal = {name: "" for name in ("given_name", "family_name", "email", "phone", "organisation")}
+        personal = {
+            name: "" for name in ("given_name", "family_name", "email", "phone", "organisation")
+        }
         await self.contacts.update_one(
             {"_id": person_id},
             {"$set": {"erased": True, "snapshot_at": at}, "$unset": personal},
@@ -92,20 +98,26 @@ class NotificationRepository:
         )
         await self.collection.update_many(
             {"person_id": person_id, "status": {"$in": [*domain.DELIVERABLE, domain.SENDING]}},
-            {"$set": {"status": domain.SUPPRESSED, "suppressed_reason": "erased"}, "$inc": {"version": 1}},
+            {
+                "$set": {"status": domain.SUPPRESSED, "suppressed_reason": "erased"},
+                "$inc": {"version": 1},
+            },
         )
         await self.collection.update_many(
             {"person_id": person_id}, {"$set": {"to": None, "content": {}, "erased": True}}
         )
         await self.reminders.update_many(
-            {"person_id": person_id, "status": "pending"}, {"$set": {"status": "cancelled", "event": {}}}
+            {"person_id": person_id, "status": "pending"},
+            {"$set": {"status": "cancelled", "event": {}}},
         )
         await self.parked.delete_many({"person_id": person_id})  # they hold the events' bodies
 
     async def contact(self, person_id: str) -> dict[str, Any] | None:
         return await self.contacts.find_one({"_id": person_id})
 
-    async def set_preferences(self, person_id: str, preferences: Mapping[str, Any]) -> dict[str, Any]:
+    async def set_preferences(
+        self, person_id: str, preferences: Mapping[str, Any]
+    ) -> dict[str, Any]:
         return await self.contacts.find_one_and_update(
             {"_id": person_id},
             {"$set": {f"preferences.{name}": value for name, value in preferences.items()}},
@@ -113,7 +125,9 @@ class NotificationRepository:
             return_document=ReturnDocument.AFTER,
         )
 
-    async def segment(self, segment: Mapping[str, Any], after: str | None, limit: int) -> list[dict[str, Any]]:
+    async def segment(
+        self, segment: Mapping[str, Any], after: str | None, limit: int
+    ) -> list[dict[str, Any]]:
         """Contacts in a campaign's segment, in id order from `after` (the campaign's cursor)."""
         query: dict[str, Any] = {"email": {"$ne": None}}
         if segment.get("categories"):
@@ -150,11 +164,21 @@ class NotificationRepository:
                 "$or": [
                     {"status": domain.QUEUED},
                     # A duplicate queue message must not send a retry before its backoff is over.
-                    {"status": domain.RETRYING, "next_attempt_at": {"$lte": now + timedelta(milliseconds=200)}},
+                    {
+                        "status": domain.RETRYING,
+                        "next_attempt_at": {"$lte": now + timedelta(milliseconds=200)},
+                    },
                 ],
             },
-            {"$set": {"status": domain.SENDING, "lease_until": until, "claimed_at": now, "lapse_noticed_at": None},
-             "$inc": {"version": 1, "attempts": 1}},
+            {
+                "$set": {
+                    "status": domain.SENDING,
+                    "lease_until": until,
+                    "claimed_at": now,
+                    "lapse_noticed_at": None,
+                },
+                "$inc": {"version": 1, "attempts": 1},
+            },
             return_document=ReturnDocument.AFTER,
         )
 
@@ -162,8 +186,10 @@ class NotificationRepository:
         """Give a claimed message back, queued, without using an attempt (rate limit)."""
         await self.collection.update_one(
             {"_id": message_id, "status": domain.SENDING, "claimed_at": claimed_at},
-            {"$set": {"status": domain.QUEUED, "lease_until": None, "touched_at": now},
-             "$inc": {"version": 1, "attempts": -1, "deferrals": 1}},
+            {
+                "$set": {"status": domain.QUEUED, "lease_until": None, "touched_at": now},
+                "$inc": {"version": 1, "attempts": -1, "deferrals": 1},
+            },
         )
 
     async def renew_lease(self, message_id: str, claimed_at: datetime, until: datetime) -> bool:
@@ -174,8 +200,12 @@ class NotificationRepository:
         )
         return result.matched_count > 0
 
-    async def record_result(self, message_id: str, decide: Callable[[dict[str, Any] | None], Any],
-                            current: dict[str, Any]) -> Any:
+    async def record_result(
+        self,
+        message_id: str,
+        decide: Callable[[dict[str, Any] | None], Any],
+        current: dict[str, Any],
+    ) -> Any:
         """An attempt's result, with its outbox event, in one write."""
         return await self.messages.apply(message_id, None, decide, current=current)
 
@@ -188,10 +218,16 @@ class NotificationRepository:
         )
         return result.modified_count
 
-    async def lapsed_leases(self, now: datetime, noticed_before: datetime, limit: int = 100) -> list[dict[str, Any]]:
+    async def lapsed_leases(
+        self, now: datetime, noticed_before: datetime, limit: int = 100
+    ) -> list[dict[str, Any]]:
         """Messages whose sender's lease lapsed and stayed lapsed since an earlier sweep."""
         return await self.collection.find(
-            {"status": domain.SENDING, "lease_until": {"$lt": now}, "lapse_noticed_at": {"$lte": noticed_before}},
+            {
+                "status": domain.SENDING,
+                "lease_until": {"$lt": now},
+                "lapse_noticed_at": {"$lte": noticed_before},
+            },
             limit=limit,
         ).to_list()
 
@@ -204,15 +240,24 @@ class NotificationRepository:
                     {"status": domain.RETRYING, "next_attempt_at": {"$lt": before}},
                 ]
             },
-            {"_id": 1, "message_type": 1, "channel": 1, "person_id": 1, "correlation_id": 1, "source_event_id": 1,
-             "replays": 1},
+            {
+                "_id": 1,
+                "message_type": 1,
+                "channel": 1,
+                "person_id": 1,
+                "correlation_id": 1,
+                "source_event_id": 1,
+                "replays": 1,
+            },
             limit=limit,
         ).to_list()
 
     async def touch(self, message_id: str, now: datetime) -> None:
         await self.collection.update_one({"_id": message_id}, {"$set": {"touched_at": now}})
 
-    async def list(self, where: MessageFilter, *, offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
+    async def list(
+        self, where: MessageFilter, *, offset: int, limit: int
+    ) -> tuple[int, list[dict[str, Any]]]:
         query = {
             name: value
             for name, value in (
@@ -227,8 +272,11 @@ class NotificationRepository:
         }
         total = await self.collection.count_documents(query)
         cursor = self.collection.find(
-            query, {**HIDDEN, "content": 0}, sort=[("created_at", DESCENDING), ("_id", ASCENDING)],
-            skip=offset, limit=limit,
+            query,
+            {**HIDDEN, "content": 0},
+            sort=[("created_at", DESCENDING), ("_id", ASCENDING)],
+            skip=offset,
+            limit=limit,
         )
         return total, await cursor.to_list()
 
@@ -246,8 +294,9 @@ class NotificationRepository:
         return result.upserted_id is not None
 
     async def parked_for(self, person_id: str) -> list[dict[str, Any]]:
-        return await self.parked.find({"person_id": person_id, "status": "waiting"},
-                                      sort=[("parked_at", ASCENDING)]).to_list()
+        return await self.parked.find(
+            {"person_id": person_id, "status": "waiting"}, sort=[("parked_at", ASCENDING)]
+        ).to_list()
 
     async def parked_one(self, parked_id: str) -> dict[str, Any] | None:
         return await self.parked.find_one({"_id": parked_id, "status": "waiting"})
@@ -263,19 +312,27 @@ class NotificationRepository:
     async def waiting_count(self) -> int:
         return await self.parked.count_documents({"status": "waiting"})
 
-    async def list_parked(self, person_id: str | None, *, offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
+    async def list_parked(
+        self, person_id: str | None, *, offset: int, limit: int
+    ) -> tuple[int, list[dict[str, Any]]]:
         query: dict[str, Any] = {"status": "waiting"}
         if person_id is not None:
             query["person_id"] = person_id
         total = await self.parked.count_documents(query)
-        cursor = self.parked.find(query, {"event": 0}, sort=[("parked_at", ASCENDING), ("_id", ASCENDING)],
-                                  skip=offset, limit=limit)
+        cursor = self.parked.find(
+            query,
+            {"event": 0},
+            sort=[("parked_at", ASCENDING), ("_id", ASCENDING)],
+            skip=offset,
+            limit=limit,
+        )
         return total, await cursor.to_list()
 
     # -- reminders --
 
-    async def schedule_reminder(self, reminder_id: str, fields: Mapping[str, Any], scheduled_by: str,
-                                event_at: datetime) -> None:
+    async def schedule_reminder(
+        self, reminder_id: str, fields: Mapping[str, Any], scheduled_by: str, event_at: datetime
+    ) -> None:
         """(Re)schedule: a new cause event resets the reminder to pending at its new due time;
         the same event again, or an older one arriving late, changes nothing."""
         try:
@@ -286,7 +343,14 @@ class NotificationRepository:
                     "status": {"$ne": "sending"},
                     "$or": [{"event_at": {"$lte": event_at}}, {"event_at": None}],
                 },
-                {"$set": {**fields, "status": "pending", "scheduled_by": scheduled_by, "event_at": event_at}},
+                {
+                    "$set": {
+                        **fields,
+                        "status": "pending",
+                        "scheduled_by": scheduled_by,
+                        "event_at": event_at,
+                    }
+                },
                 upsert=True,
             )
         except DuplicateKeyError:
@@ -294,7 +358,11 @@ class NotificationRepository:
 
     async def cancel_reminder(self, reminder_id: str, event_at: datetime) -> bool:
         result = await self.reminders.update_one(
-            {"_id": reminder_id, "status": "pending", "$or": [{"event_at": {"$lte": event_at}}, {"event_at": None}]},
+            {
+                "_id": reminder_id,
+                "status": "pending",
+                "$or": [{"event_at": {"$lte": event_at}}, {"event_at": None}],
+            },
             {"$set": {"status": "cancelled", "event_at": event_at}},
         )
         return result.modified_count > 0
@@ -308,14 +376,16 @@ class NotificationRepository:
         )
 
     async def finish_reminder(self, reminder_id: str, now: datetime) -> None:
-        await self.reminders.update_one({"_id": reminder_id, "status": "sending"},
-                                        {"$set": {"status": "sent", "sent_at": now}})
+        await self.reminders.update_one(
+            {"_id": reminder_id, "status": "sending"}, {"$set": {"status": "sent", "sent_at": now}}
+        )
 
     async def recover_reminders(self, claimed_before: datetime) -> int:
         """Claims a crash left behind go back to pending; their messages have derived ids, so a
         second pass creates none twice."""
         result = await self.reminders.update_many(
-            {"status": "sending", "claimed_at": {"$lt": claimed_before}}, {"$set": {"status": "pending"}}
+            {"status": "sending", "claimed_at": {"$lt": claimed_before}},
+            {"$set": {"status": "pending"}},
         )
         return result.modified_count
 
@@ -332,12 +402,22 @@ class NotificationRepository:
         return True
 
     async def active_campaigns(self) -> list[dict[str, Any]]:
-        return await self.campaigns.find({"status": "sending"}, sort=[("created_at", ASCENDING)]).to_list()
+        return await self.campaigns.find(
+            {"status": "sending"}, sort=[("created_at", ASCENDING)]
+        ).to_list()
 
-    async def advance_campaign(self, campaign_id: str, cursor: str | None, counts: Mapping[str, int],
-                               done: bool, now: datetime) -> None:
-        update: dict[str, Any] = {"$set": {"cursor": cursor, "updated_at": now},
-                                  "$inc": {f"counts.{k}": v for k, v in counts.items() if v}}
+    async def advance_campaign(
+        self,
+        campaign_id: str,
+        cursor: str | None,
+        counts: Mapping[str, int],
+        done: bool,
+        now: datetime,
+    ) -> None:
+        update: dict[str, Any] = {
+            "$set": {"cursor": cursor, "updated_at": now},
+            "$inc": {f"counts.{k}": v for k, v in counts.items() if v},
+        }
         if done:
             update["$set"] |= {"status": "expanded", "expanded_at": now}
         if not update["$inc"]:

@@ -16,7 +16,9 @@ from shared.periodic import Periodic
 class Scheduler(Periodic):
     name = "notification-scheduler"
 
-    def __init__(self, deps: handlers.Notification, tick_seconds: float, sweep_seconds: float = 5.0) -> None:
+    def __init__(
+        self, deps: handlers.Notification, tick_seconds: float, sweep_seconds: float = 5.0
+    ) -> None:
         super().__init__(tick_seconds)
         self.deps = deps
         self.sweep_seconds = sweep_seconds

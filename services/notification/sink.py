@@ -26,11 +26,13 @@ class _SaveToFolder:
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self._lock:
             name = f"{time.time_ns()}-{next(self._counter):06d}.eml"
         data = envelope.original_content or envelope.content
-        (self.folder / f"{name}.part").write_bytes(data if isinstance(data, bytes) else data.encode())
+        (self.folder / f"{name}.part").write_bytes(
+            data if isinstance(data, bytes) else data.encode()
+        )
         (self.folder / f"{name}.part").rename(self.folder / name)  # readers never see half a file
         return "250 Message accepted for delivery"
 
@@ -47,7 +49,10 @@ class SmtpSink:
     def start(self) -> SmtpSink:
         self.folder.mkdir(parents=True, exist_ok=True)
         self._controller = Controller(
-            _SaveToFolder(self.folder), hostname=self.host, port=self.port, enable_SMTPUTF8=True,
+            _SaveToFolder(self.folder),
+            hostname=self.host,
+            port=self.port,
+            enable_SMTPUTF8=True,
             data_size_limit=10 * 1024 * 1024,
         )
         self._controller.start()
@@ -80,11 +85,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="SMTP sink: keeps every message as an .eml file.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=1025)
-    parser.add_argument("--directory", "--dir", dest="directory", default=".foro/mail",
-                        help="Folder for the .eml files (created).")
+    parser.add_argument(
+        "--directory",
+        "--dir",
+        dest="directory",
+        default=".foro/mail",
+        help="Folder for the .eml files (created).",
+    )
     args = parser.parse_args()
     sink = SmtpSink(args.directory, args.host, args.port).start()
-    print(f"SMTP sink on {args.host}:{args.port}; e-mails are saved in {sink.folder.resolve()}", flush=True)
+    print(
+        f"SMTP sink on {args.host}:{args.port}; e-mails are saved in {sink.folder.resolve()}",
+        flush=True,
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -13,8 +13,9 @@ from shared.contracts.notification import CampaignRequested, NotificationQueued
 from shared.messaging.topology import Topology
 
 
-def register_subscribers(router: RabbitRouter, topology: Topology, deps: handlers.Notification,
-                         delivery: DeliveryQueue) -> list[str]:
+def register_subscribers(
+    router: RabbitRouter, topology: Topology, deps: handlers.Notification, delivery: DeliveryQueue
+) -> list[str]:
     """Attach notification's consumers to `router`; returns their queue names."""
     keys = sorted(deps.book.triggers)
     triggers = topology.queue(SERVICE, "triggers", keys[0])
@@ -28,7 +29,9 @@ def register_subscribers(router: RabbitRouter, topology: Topology, deps: handler
         title="notification triggers",
         description=(
             "Every event that tells a person something, bound by routing key from the event pack's "
-            "templates/triggers.yaml: " + ", ".join(f"`{key}`" for key in keys) + ". Only the envelope "
+            "templates/triggers.yaml: "
+            + ", ".join(f"`{key}`" for key in keys)
+            + ". Only the envelope "
             "and the fields the mapping names are read; other fields are ignored."
         ),
     )
@@ -47,7 +50,9 @@ def register_subscribers(router: RabbitRouter, topology: Topology, deps: handler
         "from the retry queues when their TTL expires).",
     )
     async def on_delivery(body: NotificationQueued) -> None:
-        structlog.contextvars.bind_contextvars(event_id=str(body.event_id), message_id=str(body.message_id))
+        structlog.contextvars.bind_contextvars(
+            event_id=str(body.event_id), message_id=str(body.message_id)
+        )
         outcome = await handlers.deliver(body, deps)
         structlog.contextvars.bind_contextvars(delivery=outcome)
 
@@ -58,7 +63,9 @@ def register_subscribers(router: RabbitRouter, topology: Topology, deps: handler
         description="Information campaigns from the secretariat (AMQP or POST /campaigns).",
     )
     async def on_campaign_requested(body: CampaignRequested) -> None:
-        structlog.contextvars.bind_contextvars(event_id=str(body.event_id), campaign_id=body.campaign_id)
+        structlog.contextvars.bind_contextvars(
+            event_id=str(body.event_id), campaign_id=body.campaign_id
+        )
         await handlers.request_campaign(body, deps)
 
     return [triggers.name, deliveries.name, campaigns.name]

@@ -46,7 +46,9 @@ class ReminderRule(_Data):
     """A reminder a trigger (re)schedules for each of its recipients."""
 
     message_type: str = Field(pattern=r"^[a-z][a-z0-9_]{0,49}$")
-    key: str = Field(description="Reminder key, formatted with the event's fields: 'session:{session_id}'.")
+    key: str = Field(
+        description="Reminder key, formatted with the event's fields: 'session:{session_id}'."
+    )
     anchor: str = Field(description="'forum_start', or a dotted path to a date-time in the event.")
     offset_hours: float = Field(description="Hours from the anchor; -24 is the day before.")
 
@@ -60,7 +62,9 @@ class ContactMapping(_Data):
     phone: str | None = None
     given_name: str | None = None
     language: str | None = None
-    project: bool = Field(False, description="Keep it in the contact projection, for later events naming the id.")
+    project: bool = Field(
+        False, description="Keep it in the contact projection, for later events naming the id."
+    )
 
 
 class Trigger(_Data):
@@ -70,13 +74,17 @@ class Trigger(_Data):
         description="Dotted paths to a participant snapshot, an id, or a list of either; '' is the event itself.",
     )
     contact: ContactMapping | None = None
-    erase: str | None = Field(None, description="Path to a participant id whose personal data is erased.")
+    erase: str | None = Field(
+        None, description="Path to a participant id whose personal data is erased."
+    )
     channels: tuple[Channel, ...] = ("email", "sms")
     essential: bool = False
     attachments: tuple[Literal["forum_ical", "session_ical"], ...] = ()
     reminders: tuple[ReminderRule, ...] = ()
     cancel_reminders: tuple[str, ...] = ()
-    sample: dict[str, Any] = Field(default_factory=dict, description="An example event for the review CLI.")
+    sample: dict[str, Any] = Field(
+        default_factory=dict, description="An example event for the review CLI."
+    )
 
 
 class TriggerTable(_Data):
@@ -98,10 +106,34 @@ class Rendered:
 
 
 MONTHS = {
-    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
-           "noviembre", "diciembre"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"),
+    "es": (
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
 }
 
 
@@ -174,7 +206,9 @@ class TemplateBook:
             raise TemplateError(f"{path}: {error}") from None
 
     def message_types(self) -> list[str]:
-        names = {p.stem for folder in self.folders if folder.is_dir() for p in folder.glob("*.yaml")}
+        names = {
+            p.stem for folder in self.folders if folder.is_dir() for p in folder.glob("*.yaml")
+        }
         return sorted(names - {Path(TRIGGERS_FILE).stem})
 
     def templates(self, message_type: str) -> dict[str, LanguageTemplate]:
@@ -184,9 +218,13 @@ class TemplateBook:
                 raise TemplateError(f"no template for message type {message_type!r}")
             data = self._yaml(path)
             if not isinstance(data, dict) or not data:
-                raise TemplateError(f"{path}: expected a mapping of language → subject/text/html/sms")
+                raise TemplateError(
+                    f"{path}: expected a mapping of language → subject/text/html/sms"
+                )
             try:
-                self._cache[message_type] = {lang: LanguageTemplate.model_validate(v) for lang, v in data.items()}
+                self._cache[message_type] = {
+                    lang: LanguageTemplate.model_validate(v) for lang, v in data.items()
+                }
             except ValidationError as error:
                 raise TemplateError(f"{path}: {error}") from None
         return self._cache[message_type]
@@ -208,7 +246,7 @@ class TemplateBook:
                 for lang in languages:
                     for part in ("subject", "text", "html", "sms"):
                         self.env.get_template(f"{message_type}/{lang}/{part}")
-            except Exception as error:  # noqa: BLE001 - report every broken template, not the first
+            except Exception as error:
                 problems.append(f"{message_type}: {error}")
         return problems
 
@@ -228,13 +266,17 @@ class TemplateBook:
         lang = self.language_for(message_type, lang)
         source = self.templates(message_type)[lang]
         values = self.context(lang, context)
-        subject = " ".join(self.env.get_template(f"{message_type}/{lang}/subject").render(values).split())
+        subject = " ".join(
+            self.env.get_template(f"{message_type}/{lang}/subject").render(values).split()
+        )
         text = self.env.get_template(f"{message_type}/{lang}/text").render(values).strip() + "\n"
         if source.html:
             body = Markup(self.env.get_template(f"{message_type}/{lang}/html").render(values))
         else:
             body = Markup("\n").join(
-                Markup("<p>{}</p>").format(Markup("<br>\n").join(escape(line) for line in para.splitlines()))
+                Markup("<p>{}</p>").format(
+                    Markup("<br>\n").join(escape(line) for line in para.splitlines())
+                )
                 for para in text.split("\n\n")
                 if para.strip()
             )
@@ -245,7 +287,9 @@ class TemplateBook:
         lang = self.language_for(message_type, lang)
         if not self.templates(message_type)[lang].sms:
             return None
-        rendered = self.env.get_template(f"{message_type}/{lang}/sms").render(self.context(lang, context))
+        rendered = self.env.get_template(f"{message_type}/{lang}/sms").render(
+            self.context(lang, context)
+        )
         return " ".join(rendered.split())
 
     def context(self, lang: str, extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -313,17 +357,29 @@ class _BookLoader(BaseLoader):
 def sample_context(book: TemplateBook, trigger: Trigger | None, lang: str) -> dict[str, Any]:
     """What the review CLI renders a template with."""
     event = dict(trigger.sample) if trigger else {}
-    person = {"given_name": "Ana" if lang == "es" else "Anne", "family_name": "López", "language": lang,
-              "category": "civil_society", "country": "SV"}
-    return {"event": event, "person": person,
-            "campaign": {"subject": "Horario de la exposición" if lang == "es" else "Expo opening hours",
-                         "body": "La exposición abre a las 9:00.\n\nLes esperamos." if lang == "es"
-                         else "The expo opens at 9:00.\n\nSee you there."}}
+    person = {
+        "given_name": "Ana" if lang == "es" else "Anne",
+        "family_name": "López",
+        "language": lang,
+        "category": "civil_society",
+        "country": "SV",
+    }
+    return {
+        "event": event,
+        "person": person,
+        "campaign": {
+            "subject": "Horario de la exposición" if lang == "es" else "Expo opening hours",
+            "body": "La exposición abre a las 9:00.\n\nLes esperamos."
+            if lang == "es"
+            else "The expo opens at 9:00.\n\nSee you there.",
+        },
+    }
 
 
 def first_trigger_for(book: TemplateBook, message_type: str) -> Trigger | None:
     for trigger in book.triggers.values():
-        if trigger.message_type == message_type or any(r.message_type == message_type for r in trigger.reminders):
+        if trigger.message_type == message_type or any(
+            r.message_type == message_type for r in trigger.reminders
+        ):
             return trigger
     return None
-

@@ -49,16 +49,24 @@ async def _delegation_seat(deps: Registration, document: dict[str, Any]) -> Fiel
         return None  # nominated by a focal point: the seat was taken then
     if deps.pack.country(document["country"]) is None:
         return domain.problem(
-            "country", "not_a_delegation_country",
+            "country",
+            "not_a_delegation_country",
             "El país no es miembro ni observador: no puede acreditar delegados oficiales.",
             "The country is neither a member nor an observer: it cannot accredit official delegates.",
         )
     forum_id = deps.pack.forum.id
-    spec = domain_delegations.DelegationSpec(code=document["country"], category=document["category"])
+    spec = domain_delegations.DelegationSpec(
+        code=document["country"], category=document["category"]
+    )
     doc_id = domain_delegations.delegation_id(forum_id, spec.code)
     await deps.repository.delegations.apply(
-        doc_id, None,
-        lambda doc: None if doc else domain_delegations.register(doc, doc_id, forum_id, spec, deps.pack, deps.clock()),
+        doc_id,
+        None,
+        lambda doc: (
+            None
+            if doc
+            else domain_delegations.register(doc, doc_id, forum_id, spec, deps.pack, deps.clock())
+        ),
     )
     outcome: list[str] = []
 
@@ -76,11 +84,19 @@ async def _delegation_seat(deps: Registration, document: dict[str, Any]) -> Fiel
 async def approve(participant_id: str, deps: Registration) -> Decision:
     document = await _current(deps, participant_id)
     if document["status"] in {"rejected", "cancelled"}:
-        return Decision("refused", participant_id, document["status"], (domain.problem(
-            "status", f"registration_{document['status']}",
-            "La inscripción ya no está activa: la persona debe inscribirse de nuevo.",
-            "The registration is no longer active: the person must register again.",
-        ),))
+        return Decision(
+            "refused",
+            participant_id,
+            document["status"],
+            (
+                domain.problem(
+                    "status",
+                    f"registration_{document['status']}",
+                    "La inscripción ya no está activa: la persona debe inscribirse de nuevo.",
+                    "The registration is no longer active: the person must register again.",
+                ),
+            ),
+        )
     if document["status"] == "pending_approval":
         refused = await _delegation_seat(deps, document)
         if refused is not None:
@@ -90,7 +106,9 @@ async def approve(participant_id: str, deps: Registration) -> Decision:
         participant_id, None, lambda doc: domain_accreditation.approve(doc, deps.clock())
     )
     document = applied.document or document
-    if document["status"] == domain.ALLOCATING and (cause := domain_accreditation.ApprovalCause.of(document)):
+    if document["status"] == domain.ALLOCATING and (
+        cause := domain_accreditation.ApprovalCause.of(document)
+    ):
         # First call, or a call repeated after a crash right after the approval: allocate now.
         await _allocate_seat(deps, document, cause, deps.clock())  # type: ignore[arg-type]
     current = await deps.repository.get(participant_id) or document
@@ -99,21 +117,35 @@ async def approve(participant_id: str, deps: Registration) -> Decision:
     return Decision(outcome, participant_id, current["status"])
 
 
-async def reject(participant_id: str, reason_es: str, reason_en: str, deps: Registration) -> Decision:
+async def reject(
+    participant_id: str, reason_es: str, reason_en: str, deps: Registration
+) -> Decision:
     await _current(deps, participant_id)
     applied = await deps.repository.participants.apply(
-        participant_id, None, lambda doc: domain_accreditation.reject(doc, reason_es, reason_en, deps.clock())
+        participant_id,
+        None,
+        lambda doc: domain_accreditation.reject(doc, reason_es, reason_en, deps.clock()),
     )
     document = applied.document or {}
     if applied.change is not None:
         cause = applied.change.events[0]
         if document.get("previous_status") in domain.HOLDS_PLACE | {domain.ALLOCATING}:
             await _release_seat(deps, participant_id, document["category"], cause, deps.clock())
-        for delegation_id in await deps.repository.delegations_with_member_or_contact(participant_id, None):
+        for delegation_id in await deps.repository.delegations_with_member_or_contact(
+            participant_id, None
+        ):
             await deps.repository.delegations.apply(
-                delegation_id, None,
-                lambda doc: domain_delegations.withdraw(doc, participant_id, deps.clock()) if doc else None,
+                delegation_id,
+                None,
+                lambda doc: (
+                    domain_delegations.withdraw(doc, participant_id, deps.clock()) if doc else None
+                ),
             )
-    log.info("accreditation decided", participant_id=participant_id,
-             outcome="rejected" if applied.change else "already_decided")
-    return Decision("rejected" if applied.change else "already_decided", participant_id, document.get("status"))
+    log.info(
+        "accreditation decided",
+        participant_id=participant_id,
+        outcome="rejected" if applied.change else "already_decided",
+    )
+    return Decision(
+        "rejected" if applied.change else "already_decided", participant_id, document.get("status")
+    )

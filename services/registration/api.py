@@ -60,9 +60,15 @@ class ParticipantView(BaseModel):
     answers: dict[str, str] = {}
     submission_ids: list[str] = []
     rejection_reasons: list[dict[str, str]] = []
-    accreditation: dict[str, Any] | None = Field(None, description="Secretariat's decision: status, decided_at.")
-    badge: dict[str, Any] | None = Field(None, description="The live badge: token_id, issued_at, category.")
-    erased: bool = Field(False, description="Personal data erased on request; the record stays for statistics.")
+    accreditation: dict[str, Any] | None = Field(
+        None, description="Secretariat's decision: status, decided_at."
+    )
+    badge: dict[str, Any] | None = Field(
+        None, description="The live badge: token_id, issued_at, category."
+    )
+    erased: bool = Field(
+        False, description="Personal data erased on request; the record stays for statistics."
+    )
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -79,9 +85,13 @@ class CancelBody(BaseModel):
     reason: FreeText | None = Field(None, max_length=500)
 
 
-def build_routers(deps: Registration, settings: RegistrationSettings, broker: Any, topology: Topology) -> list[APIRouter]:
+def build_routers(
+    deps: Registration, settings: RegistrationSettings, broker: Any, topology: Topology
+) -> list[APIRouter]:
     intake = APIRouter(prefix=INTAKE_PREFIX, tags=["intake webhook"])
-    secretariat = APIRouter(tags=["secretariat"], dependencies=[Depends(require_token(settings.api_tokens))])
+    secretariat = APIRouter(
+        tags=["secretariat"], dependencies=[Depends(require_token(settings.api_tokens))]
+    )
 
     async def publish_intake(event: Event) -> None:
         await publish_event(broker, topology, event)
@@ -112,9 +122,13 @@ def build_routers(deps: Registration, settings: RegistrationSettings, broker: An
         try:
             return model.model_validate(json.loads(body))
         except json.JSONDecodeError as error:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=f"body: not valid JSON ({error.msg})") from None
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT, detail=f"body: not valid JSON ({error.msg})"
+            ) from None
         except ValidationError as error:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=describe_validation_error(error)) from None
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT, detail=describe_validation_error(error)
+            ) from None
 
     @intake.post(
         "/registrations",
@@ -134,8 +148,12 @@ def build_routers(deps: Registration, settings: RegistrationSettings, broker: An
         await publish_intake(event)
         return Accepted(event_id=event.event_id)
 
-    @intake.post("/cancellations", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted,
-                 summary="Request a cancellation (signed webhook)")
+    @intake.post(
+        "/cancellations",
+        status_code=status.HTTP_202_ACCEPTED,
+        response_model=Accepted,
+        summary="Request a cancellation (signed webhook)",
+    )
     async def request_cancellation(request: Request) -> Accepted:
         event = await signed_event(request, RegistrationCancelRequested)
         await publish_intake(event)
@@ -147,26 +165,46 @@ def build_routers(deps: Registration, settings: RegistrationSettings, broker: An
         status_: ParticipantStatus | None = Query(None, alias="status"),
         country: str | None = Query(None, pattern=r"^[A-Z]{2}$"),
         language: Literal["es", "en"] | None = None,
-        q: str | None = Query(None, min_length=2, max_length=100, description="Text in name, e-mail or organisation."),
+        q: str | None = Query(
+            None, min_length=2, max_length=100, description="Text in name, e-mail or organisation."
+        ),
         offset: int = Query(0, ge=0, le=100_000),
         limit: int = Query(50, ge=1, le=200),
     ) -> ParticipantPage:
         where = ParticipantFilter(
-            forum_id=deps.pack.forum.id, category=category, status=status_, country=country, language=language, search=q
+            forum_id=deps.pack.forum.id,
+            category=category,
+            status=status_,
+            country=country,
+            language=language,
+            search=q,
         )
         total, items = await deps.repository.list(where, offset=offset, limit=limit)
-        return ParticipantPage(total=total, offset=offset, limit=limit, items=[ParticipantView.model_validate(i) for i in items])
+        return ParticipantPage(
+            total=total,
+            offset=offset,
+            limit=limit,
+            items=[ParticipantView.model_validate(i) for i in items],
+        )
 
-    @secretariat.get("/participants/{participant_id}", response_model=ParticipantView, summary="One participant")
+    @secretariat.get(
+        "/participants/{participant_id}", response_model=ParticipantView, summary="One participant"
+    )
     async def get_participant(participant_id: uuid.UUID) -> ParticipantView:
         document = await deps.repository.get(str(participant_id))
         if document is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail="participant not found")
         return ParticipantView.model_validate(document)
 
-    @secretariat.post("/participants/{participant_id}/cancel", status_code=status.HTTP_202_ACCEPTED,
-                      response_model=Accepted, summary="Cancel a registration")
-    async def cancel_participant(participant_id: uuid.UUID, body: CancelBody | None = None) -> Accepted:
+    @secretariat.post(
+        "/participants/{participant_id}/cancel",
+        status_code=status.HTTP_202_ACCEPTED,
+        response_model=Accepted,
+        summary="Cancel a registration",
+    )
+    async def cancel_participant(
+        participant_id: uuid.UUID, body: CancelBody | None = None
+    ) -> Accepted:
         if await deps.repository.get(str(participant_id)) is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail="participant not found")
         event = RegistrationCancelRequested(

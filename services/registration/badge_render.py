@@ -56,7 +56,11 @@ class BadgeCard:
 
 def forum_dates(start: date, days: int, city: str) -> str:
     end = date.fromordinal(start.toordinal() + days - 1)
-    span = f"{start:%d}–{end:%d.%m.%Y}" if start.month == end.month else f"{start:%d.%m}–{end:%d.%m.%Y}"
+    span = (
+        f"{start:%d}–{end:%d.%m.%Y}"
+        if start.month == end.month
+        else f"{start:%d.%m}–{end:%d.%m.%Y}"
+    )
     return f"{city} · {span}"
 
 
@@ -73,7 +77,9 @@ def _px(mm: float) -> int:
     return round(mm / 25.4 * PNG_DPI)
 
 
-def _fit(draw: ImageDraw.ImageDraw, text: str, path: Path, size: int, width: int) -> ImageFont.FreeTypeFont:
+def _fit(
+    draw: ImageDraw.ImageDraw, text: str, path: Path, size: int, width: int
+) -> ImageFont.FreeTypeFont:
     while True:
         font = ImageFont.truetype(str(path), size)
         if draw.textlength(text, font=font) <= width or size <= 12:
@@ -81,7 +87,9 @@ def _fit(draw: ImageDraw.ImageDraw, text: str, path: Path, size: int, width: int
         size -= 2
 
 
-def _centred(draw: ImageDraw.ImageDraw, y: int, text: str, font: ImageFont.FreeTypeFont, width: int, fill) -> int:
+def _centred(
+    draw: ImageDraw.ImageDraw, y: int, text: str, font: ImageFont.FreeTypeFont, width: int, fill
+) -> int:
     left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
     draw.text(((width - (right - left)) / 2 - left, y - top), text, font=font, fill=fill)
     return y + (bottom - top)
@@ -98,11 +106,19 @@ def render_png(card: BadgeCard) -> bytes:
 
     draw.rectangle((0, 0, width, _px(4)), fill=card.rgb)
     y = _px(9)
-    y = _centred(draw, y, card.forum_name, _fit(draw, card.forum_name, BOLD, 46, inner), width, dark) + _px(2)
-    y = _centred(draw, y, card.forum_dates, ImageFont.truetype(str(REGULAR), 34), width, (90, 90, 90)) + _px(9)
+    y = _centred(
+        draw, y, card.forum_name, _fit(draw, card.forum_name, BOLD, 46, inner), width, dark
+    ) + _px(2)
+    y = _centred(
+        draw, y, card.forum_dates, ImageFont.truetype(str(REGULAR), 34), width, (90, 90, 90)
+    ) + _px(9)
 
-    y = _centred(draw, y, card.given_name, _fit(draw, card.given_name, BOLD, 110, inner), width, dark) + _px(2)
-    y = _centred(draw, y, card.family_name, _fit(draw, card.family_name, BOLD, 110, inner), width, dark) + _px(5)
+    y = _centred(
+        draw, y, card.given_name, _fit(draw, card.given_name, BOLD, 110, inner), width, dark
+    ) + _px(2)
+    y = _centred(
+        draw, y, card.family_name, _fit(draw, card.family_name, BOLD, 110, inner), width, dark
+    ) + _px(5)
     if card.organisation:
         font = _fit(draw, card.organisation, REGULAR, 52, inner)
         y = _centred(draw, y, card.organisation, font, width, dark) + _px(2)
@@ -110,14 +126,32 @@ def render_png(card: BadgeCard) -> bytes:
 
     band_top = height - _px(26)
     qr_size = _px(40)
-    qr = Image.open(io.BytesIO(qr_png(card.token))).convert("RGB").resize((qr_size, qr_size), Image.NEAREST)
+    qr = (
+        Image.open(io.BytesIO(qr_png(card.token)))
+        .convert("RGB")
+        .resize((qr_size, qr_size), Image.NEAREST)
+    )
     image.paste(qr, ((width - qr_size) // 2, band_top - qr_size - _px(5)))
 
     draw.rectangle((0, band_top, width, height), fill=card.rgb)
     ink = card.ink_on_colour
     y = band_top + _px(5)
-    y = _centred(draw, y, card.category_es.upper(), _fit(draw, card.category_es.upper(), BOLD, 64, inner), width, ink)
-    _centred(draw, y + _px(3), card.category_en, _fit(draw, card.category_en, REGULAR, 44, inner), width, ink)
+    y = _centred(
+        draw,
+        y,
+        card.category_es.upper(),
+        _fit(draw, card.category_es.upper(), BOLD, 64, inner),
+        width,
+        ink,
+    )
+    _centred(
+        draw,
+        y + _px(3),
+        card.category_en,
+        _fit(draw, card.category_en, REGULAR, 44, inner),
+        width,
+        ink,
+    )
 
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", dpi=(PNG_DPI, PNG_DPI), optimize=True)
@@ -129,7 +163,9 @@ def render_png(card: BadgeCard) -> bytes:
 
 class _Sheet(FPDF):
     def __init__(self, layout: Layout) -> None:
-        super().__init__(orientation="P", unit="mm", format=(BADGE_W, BADGE_H) if layout == "a6" else "A4")
+        super().__init__(
+            orientation="P", unit="mm", format=(BADGE_W, BADGE_H) if layout == "a6" else "A4"
+        )
         self.set_auto_page_break(False)
         self.set_margins(0, 0, 0)
         self.add_font("DejaVu", "", str(REGULAR))
@@ -152,7 +188,9 @@ def _draw_badge(pdf: _Sheet, card: BadgeCard, x: float, y: float) -> None:
     pdf.set_fill_color(*card.rgb)
     pdf.rect(x, y, BADGE_W, 4, style="F")
 
-    def line(text: str, style: str, size: float, top: float, height: float, colour=(33, 33, 33)) -> None:
+    def line(
+        text: str, style: str, size: float, top: float, height: float, colour=(33, 33, 33)
+    ) -> None:
         pdf.set_text_color(*colour)
         pdf.fitted(text, style, size, inner)
         pdf.set_xy(x + margin, top)
@@ -170,7 +208,10 @@ def _draw_badge(pdf: _Sheet, card: BadgeCard, x: float, y: float) -> None:
     qr_size = 40.0
     pdf.image(
         io.BytesIO(qr_png(card.token)),
-        x=x + (BADGE_W - qr_size) / 2, y=band_top - qr_size - 4, w=qr_size, h=qr_size,
+        x=x + (BADGE_W - qr_size) / 2,
+        y=band_top - qr_size - 4,
+        w=qr_size,
+        h=qr_size,
     )
     pdf.set_fill_color(*card.rgb)
     pdf.rect(x, band_top, BADGE_W, 26, style="F")

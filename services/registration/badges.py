@@ -16,7 +16,13 @@ import structlog
 from pydantic import SecretStr
 
 from services.registration import domain_badges
-from services.registration.badge_render import BadgeCard, Layout, forum_dates, render_pdf, render_png
+from services.registration.badge_render import (
+    BadgeCard,
+    Layout,
+    forum_dates,
+    render_pdf,
+    render_png,
+)
 from services.registration.handlers import Registration
 from shared.badges import new_token_id, sign_badge_token
 from shared.contracts.envelope import FieldProblem
@@ -24,7 +30,7 @@ from shared.contracts.envelope import FieldProblem
 log = structlog.get_logger("foro.registration.badges")
 
 
-class BadgeRefused(Exception):  # noqa: N818 - it names the outcome
+class BadgeRefused(Exception):
     def __init__(self, problem: FieldProblem) -> None:
         super().__init__(problem.message_en)
         self.problem = problem
@@ -43,7 +49,11 @@ async def sync_badge(participant_id: str, deps: Registration) -> None:
     applied = await deps.repository.participants.apply(
         participant_id,
         None,
-        lambda doc: domain_badges.sync(doc, needs_accreditation(deps, doc), token_id, deps.clock()) if doc else None,
+        lambda doc: (
+            domain_badges.sync(doc, needs_accreditation(deps, doc), token_id, deps.clock())
+            if doc
+            else None
+        ),
     )
     for event in applied.events:
         log.info("badge changed", participant_id=participant_id, event_type=event.event_type)
@@ -66,7 +76,9 @@ async def ensure_badge(participant_id: str, deps: Registration) -> dict[str, Any
     return document
 
 
-def card(document: dict[str, Any], deps: Registration, secret: SecretStr, language: str = "es") -> BadgeCard:
+def card(
+    document: dict[str, Any], deps: Registration, secret: SecretStr, language: str = "es"
+) -> BadgeCard:
     pack, forum = deps.pack, deps.pack.forum
     category = pack.category(document["category"])
     country = pack.country(document["country"])
@@ -87,7 +99,9 @@ def card(document: dict[str, Any], deps: Registration, secret: SecretStr, langua
 async def badge_png(participant_id: str, deps: Registration, secret: SecretStr) -> bytes:
     document = await ensure_badge(participant_id, deps)
     # Drawing takes a fraction of a second: off the event loop, so consumers keep flowing.
-    return await asyncio.to_thread(render_png, card(document, deps, secret, document.get("language", "es")))
+    return await asyncio.to_thread(
+        render_png, card(document, deps, secret, document.get("language", "es"))
+    )
 
 
 async def badge_sheet(

@@ -9,10 +9,10 @@ from services.registration import api
 from services.registration.handlers import Registration
 from services.registration.publishers import declare_publishers
 from services.registration.repository import ParticipantRepository
+from services.registration.secretariat_api import build_depth_routers
 from services.registration.settings import RegistrationSettings
 from services.registration.subscribers import SERVICE, register_subscribers
 from services.registration.subscribers_lifecycle import register_lifecycle_subscribers
-from services.registration.secretariat_api import build_depth_routers
 from shared.http import create_http_app
 from shared.http_limits import BodyLimit
 from shared.runtime import ServiceRuntime
@@ -23,7 +23,9 @@ DESCRIPTION = (
 )
 
 
-def build_runtime(settings: RegistrationSettings | None = None) -> tuple[ServiceRuntime, Registration]:
+def build_runtime(
+    settings: RegistrationSettings | None = None,
+) -> tuple[ServiceRuntime, Registration]:
     settings = settings or RegistrationSettings()
     pack = settings.load_pack()
     runtime = ServiceRuntime.create(SERVICE, settings, description=DESCRIPTION)
@@ -55,5 +57,7 @@ def create_app(settings: RegistrationSettings | None = None) -> FastAPI:
         deps=deps,
     )
     # Only the webhook takes bodies from outside; the secretariat's routes are behind a token.
-    app.add_middleware(BodyLimit, max_bytes=settings.max_intake_bytes, paths=[api.INTAKE_PREFIX + "/"])
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_intake_bytes, paths=[api.INTAKE_PREFIX + "/"]
+    )
     return app

@@ -35,7 +35,7 @@ class CheckinResult:
     participant: dict[str, Any]
 
 
-class CheckinRefused(Exception):  # noqa: N818 - it names the outcome
+class CheckinRefused(Exception):
     def __init__(self, problem: FieldProblem, status: int = 403) -> None:
         super().__init__(problem.message_en)
         self.problem = problem
@@ -57,7 +57,10 @@ async def check_in(
 ) -> CheckinResult:
     if point not in points(deps, named_points):
         raise CheckinRefused(
-            problem("point", "unknown_point", "Punto de control desconocido.", "Unknown check-in point."), 422
+            problem(
+                "point", "unknown_point", "Punto de control desconocido.", "Unknown check-in point."
+            ),
+            422,
         )
     if outside := domain_badges.checkin_window_refusal(deps.pack.forum, deps.clock(), margin):
         log.info("check-in refused", point=point, reason=outside.code)
@@ -66,14 +69,20 @@ async def check_in(
         verified = verify_badge_token(secrets, token, forum_id=deps.pack.forum.id)
     except BadgeTokenRefused as refused:
         log.info("check-in refused", point=point, reason=refused.code)
-        raise CheckinRefused(problem("token", refused.code, refused.message_es, refused.message_en)) from None
+        raise CheckinRefused(
+            problem("token", refused.code, refused.message_es, refused.message_en)
+        ) from None
     document = await deps.repository.find_by_badge_token(verified.token_id)
     refused_problem = domain_badges.checkin_refusal(
         document, verified.token_id, needs_accreditation(deps, document or {})
     )
     if refused_problem is not None:
-        log.info("check-in refused", point=point, reason=refused_problem.code,
-                 participant_id=document["_id"] if document else None)
+        log.info(
+            "check-in refused",
+            point=point,
+            reason=refused_problem.code,
+            participant_id=document["_id"] if document else None,
+        )
         raise CheckinRefused(refused_problem)
     assert document is not None
     now = deps.clock()
@@ -81,7 +90,9 @@ async def check_in(
     outcome: list[domain_badges.CheckinOutcome] = []
 
     def decide(doc: dict[str, Any] | None) -> Any:
-        if doc is None or domain_badges.checkin_refusal(doc, verified.token_id, needs_accreditation(deps, doc)):
+        if doc is None or domain_badges.checkin_refusal(
+            doc, verified.token_id, needs_accreditation(deps, doc)
+        ):
             return None  # revoked between the lookup and the write: the next scan says why
         change, result = domain_badges.check_in(doc, point, day, now)
         outcome[:] = [result]

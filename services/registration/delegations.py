@@ -20,7 +20,11 @@ from services.registration import domain_delegations as rules
 from services.registration.domain import ACTIVE
 from services.registration.handlers import Registration, cancel_registration, register_submission
 from shared.contracts.envelope import FieldProblem, derive_id
-from shared.contracts.registration import Consents, RegistrationCancelRequested, RegistrationSubmitted
+from shared.contracts.registration import (
+    Consents,
+    RegistrationCancelRequested,
+    RegistrationSubmitted,
+)
 from shared.messaging.consumer import InvalidMessage
 from shared.persistence.aggregates import Change
 
@@ -60,11 +64,15 @@ def _id(deps: Registration, code: str) -> str:
     return rules.delegation_id(deps.pack.forum.id, code)
 
 
-async def register_delegation(spec: rules.DelegationSpec, deps: Registration) -> tuple[dict[str, Any], bool]:
+async def register_delegation(
+    spec: rules.DelegationSpec, deps: Registration
+) -> tuple[dict[str, Any], bool]:
     """Create or change a delegation; returns the document and whether anything changed."""
     doc_id = _id(deps, spec.code)
     applied = await deps.repository.delegations.apply(
-        doc_id, None, lambda doc: rules.register(doc, doc_id, deps.pack.forum.id, spec, deps.pack, deps.clock())
+        doc_id,
+        None,
+        lambda doc: rules.register(doc, doc_id, deps.pack.forum.id, spec, deps.pack, deps.clock()),
     )
     return await deps.repository.get_delegation(doc_id) or {}, applied.change is not None
 
@@ -99,11 +107,16 @@ async def _participant_id(deps: Registration, email: str) -> str:
     return await deps.repository.find_id(forum_id, email=email) or str(derive_id(forum_id, email))
 
 
-def _submission(document: dict[str, Any], nominee: Nominee, nomination_id: str) -> RegistrationSubmitted:
+def _submission(
+    document: dict[str, Any], nominee: Nominee, nomination_id: str
+) -> RegistrationSubmitted:
     country = document.get("country") or nominee.country
     if country is None:
         raise rules.DelegationRefused(
-            "country_required", "Indique el país de la persona nominada.", "Give the nominee's country.", "country"
+            "country_required",
+            "Indique el país de la persona nominada.",
+            "Give the nominee's country.",
+            "country",
         )
     return RegistrationSubmitted(
         event_id=uuid.UUID(nomination_id),
@@ -130,7 +143,9 @@ async def _other_delegation(deps: Registration, participant_id: str, doc_id: str
     return None
 
 
-async def _check_person(deps: Registration, participant_id: str, doc_id: str, category: str) -> None:
+async def _check_person(
+    deps: Registration, participant_id: str, doc_id: str, category: str
+) -> None:
     """A focal point registers people into the delegation; never edits someone else's registration."""
     if await _other_delegation(deps, participant_id, doc_id):
         raise _in_other_delegation()
@@ -176,7 +191,9 @@ async def nominate_member(code: str, nominee: Nominee, deps: Registration) -> Me
     applied = await deps.repository.delegations.apply(doc_id, None, decide)
     if outcome[0] == "refused":
         log.info("nomination refused", delegation_id=doc_id, reason="delegation_quota_full")
-        return MemberResult("refused", reasons=(rules.full_reason(applied.document or document).problem,))
+        return MemberResult(
+            "refused", reasons=(rules.full_reason(applied.document or document).problem,)
+        )
     stored_id = (applied.document or {}).get("nominations", {}).get(participant_id, nomination_id)
     status = await _register(deps, _submission(applied.document or document, nominee, stored_id))
     if status == "rejected":
@@ -185,14 +202,27 @@ async def nominate_member(code: str, nominee: Nominee, deps: Registration) -> Me
             doc_id, None, lambda doc: rules.withdraw(doc, participant_id, deps.clock())
         )
         refused = await deps.repository.get(participant_id) or {}
-        reasons = tuple(FieldProblem.model_validate(r) for r in refused.get("rejection_reasons", []))
-        log.info("nomination refused", delegation_id=doc_id, participant_id=participant_id, reason="sign_up_refused")
-        return MemberResult("refused", participant_id, status, reasons or (rules.full_reason(document).problem,))
-    log.info("member nominated", delegation_id=doc_id, participant_id=participant_id, outcome=outcome[0])
+        reasons = tuple(
+            FieldProblem.model_validate(r) for r in refused.get("rejection_reasons", [])
+        )
+        log.info(
+            "nomination refused",
+            delegation_id=doc_id,
+            participant_id=participant_id,
+            reason="sign_up_refused",
+        )
+        return MemberResult(
+            "refused", participant_id, status, reasons or (rules.full_reason(document).problem,)
+        )
+    log.info(
+        "member nominated", delegation_id=doc_id, participant_id=participant_id, outcome=outcome[0]
+    )
     return MemberResult(outcome[0], participant_id, status)
 
 
-async def substitute_member(code: str, replaced_id: str, nominee: Nominee, deps: Registration) -> MemberResult:
+async def substitute_member(
+    code: str, replaced_id: str, nominee: Nominee, deps: Registration
+) -> MemberResult:
     document = await delegation(code, deps)
     doc_id = document["_id"]
     substitute_id = await _participant_id(deps, nominee.email)
@@ -200,13 +230,20 @@ async def substitute_member(code: str, replaced_id: str, nominee: Nominee, deps:
     nomination_id = str(uuid.uuid4())
     _submission(document, nominee, nomination_id)
     applied = await deps.repository.delegations.apply(
-        doc_id, None, lambda doc: rules.substitute(doc, replaced_id, substitute_id, deps.clock(), nomination_id)
+        doc_id,
+        None,
+        lambda doc: rules.substitute(doc, replaced_id, substitute_id, deps.clock(), nomination_id),
     )
     stored = applied.document or document
     stored_id = stored.get("nominations", {}).get(substitute_id, nomination_id)
     await _cancel(deps, replaced_id, derive_id(stored_id, "substituted"), "substituted")
     status = await _register(deps, _submission(stored, nominee, stored_id))
-    log.info("member substituted", delegation_id=doc_id, participant_id=substitute_id, replaced=replaced_id)
+    log.info(
+        "member substituted",
+        delegation_id=doc_id,
+        participant_id=substitute_id,
+        replaced=replaced_id,
+    )
     return MemberResult("substituted", substitute_id, status)
 
 
@@ -215,14 +252,20 @@ async def withdraw_member(code: str, participant_id: str, deps: Registration) ->
     if participant_id not in document.get("members", []):
         if participant_id in document.get("nominations", {}):
             # Withdrawn before (a retried call): make sure the cancellation happened, change nothing else.
-            await _cancel(deps, participant_id, derive_id(document["nominations"][participant_id], "withdrawn"),
-                          "withdrawn by the delegation")
+            await _cancel(
+                deps,
+                participant_id,
+                derive_id(document["nominations"][participant_id], "withdrawn"),
+                "withdrawn by the delegation",
+            )
             current = await deps.repository.get(participant_id)
             return MemberResult("withdrawn", participant_id, current["status"] if current else None)
         # Never this delegation's: a focal point cannot cancel other people's registrations.
         raise rules.DelegationRefused(
-            "not_a_member", "La persona no es miembro de la delegación.",
-            "The person is not a member of the delegation.", "participant_id",
+            "not_a_member",
+            "La persona no es miembro de la delegación.",
+            "The person is not a member of the delegation.",
+            "participant_id",
         )
     await deps.repository.delegations.apply(
         document["_id"], None, lambda doc: rules.withdraw(doc, participant_id, deps.clock())
@@ -234,9 +277,15 @@ async def withdraw_member(code: str, participant_id: str, deps: Registration) ->
     return MemberResult("withdrawn", participant_id, current["status"] if current else None)
 
 
-async def _cancel(deps: Registration, participant_id: str, event_id: uuid.UUID, reason: str) -> None:
+async def _cancel(
+    deps: Registration, participant_id: str, event_id: uuid.UUID, reason: str
+) -> None:
     request = RegistrationCancelRequested(
-        event_id=event_id, producer=PRODUCER, forum_id=deps.pack.forum.id, participant_id=participant_id, reason=reason
+        event_id=event_id,
+        producer=PRODUCER,
+        forum_id=deps.pack.forum.id,
+        participant_id=participant_id,
+        reason=reason,
     )
     try:
         await cancel_registration(request, deps)
@@ -248,5 +297,7 @@ async def leave_delegations(participant_id: str, deps: Registration) -> None:
     """A member whose registration ended (cancelled by them or the secretariat) frees their seat."""
     for doc_id in await deps.repository.delegations_with_member_or_contact(participant_id, None):
         await deps.repository.delegations.apply(
-            doc_id, None, lambda doc: rules.withdraw(doc, participant_id, deps.clock()) if doc else None
+            doc_id,
+            None,
+            lambda doc: rules.withdraw(doc, participant_id, deps.clock()) if doc else None,
         )

@@ -55,7 +55,9 @@ def problem(field: str, code: str, es: str, en: str) -> FieldProblem:
     return FieldProblem(field=field, code=code, message_es=es, message_en=en)
 
 
-def refusal_reasons(submission: RegistrationSubmitted, pack: EventPack, now: datetime) -> list[FieldProblem]:
+def refusal_reasons(
+    submission: RegistrationSubmitted, pack: EventPack, now: datetime
+) -> list[FieldProblem]:
     """Why a well-formed sign-up cannot be accepted; empty when it can."""
     problems: list[FieldProblem] = []
     forum = pack.forum
@@ -133,7 +135,10 @@ def _details(submission: RegistrationSubmitted) -> dict[str, Any]:
 
 
 def refuse(
-    document: dict[str, Any] | None, submission: RegistrationSubmitted, reasons: list[FieldProblem], now: datetime
+    document: dict[str, Any] | None,
+    submission: RegistrationSubmitted,
+    reasons: list[FieldProblem],
+    now: datetime,
 ) -> Change:
     """A refused sign-up: the record of it (new people only) and the event that tells them why."""
     event = RegistrationRejected.caused_by(
@@ -187,8 +192,10 @@ def accept(
     if not known_submission:
         submission_ids.append(submission.submission_id)
 
-    starts_over = document is None or document["status"] == "rejected" or (
-        document["status"] == "cancelled" and not known_submission
+    starts_over = (
+        document is None
+        or document["status"] == "rejected"
+        or (document["status"] == "cancelled" and not known_submission)
     )
     if starts_over:
         status = "pending_approval" if rule.requires_approval else ALLOCATING
@@ -231,35 +238,49 @@ def accept(
     fields |= {"submission_ids": submission_ids, "updated_at": now}
     if "category" in changed and document["status"] in HOLDS_PLACE | {ALLOCATING}:
         # A new category is a new seat request: the old seat is released by the handler.
-        fields |= {"status": "pending_approval" if rule.requires_approval else ALLOCATING,
-                   "released_category": document["category"]}
+        fields |= {
+            "status": "pending_approval" if rule.requires_approval else ALLOCATING,
+            "released_category": document["category"],
+        }
     elif (
         rule.requires_approval
         and document["status"] in HOLDS_PLACE | {ALLOCATING}
         and set(changed) & set(rule.accreditation_fields)
     ):
         # An accredited person changed what was accredited: the secretariat looks again.
-        fields |= {"status": "pending_approval", "released_category": document["category"],
-                   "accreditation": {"status": "pending", "requested_at": now}}
+        fields |= {
+            "status": "pending_approval",
+            "released_category": document["category"],
+            "accreditation": {"status": "pending", "requested_at": now},
+        }
     events = []
     if changed:
         updated = {**document, **fields}
         events.append(
             RegistrationUpdated.caused_by(
-                submission, producer=PRODUCER, participant=participant_snapshot(updated), changed_fields=changed
+                submission,
+                producer=PRODUCER,
+                participant=participant_snapshot(updated),
+                changed_fields=changed,
             )
         )
         if fields.get("status") == "pending_approval":
             events.append(
-                AccreditationRequested.caused_by(submission, producer=PRODUCER, participant=participant_snapshot(updated))
+                AccreditationRequested.caused_by(
+                    submission, producer=PRODUCER, participant=participant_snapshot(updated)
+                )
             )
         if "consents" in changed:
             # Consents travel on their own event too: consumers follow one event for every path.
             before = document.get("consents") or {}
             events.append(
                 ParticipantConsentChanged.caused_by(
-                    submission, producer=PRODUCER, forum_id=document["forum_id"], participant_id=document["_id"],
-                    consents=submission.consents, changed=[k for k, v in consents.items() if before.get(k) != v],
+                    submission,
+                    producer=PRODUCER,
+                    forum_id=document["forum_id"],
+                    participant_id=document["_id"],
+                    consents=submission.consents,
+                    changed=[k for k, v in consents.items() if before.get(k) != v],
                 )
             )
     return Change(set=fields, events=events)
@@ -273,7 +294,9 @@ class Seat:
     position: int = 0  # place on the waitlist when not confirmed
 
 
-def allocate(ledger: dict[str, Any] | None, participant_id: str, capacity: int) -> tuple[Change | None, Seat]:
+def allocate(
+    ledger: dict[str, Any] | None, participant_id: str, capacity: int
+) -> tuple[Change | None, Seat]:
     """Give the participant a seat if one is free, else a place on the waitlist; idempotent."""
     confirmed = list((ledger or {}).get("confirmed", []))
     waitlist = list((ledger or {}).get("waitlist", []))
@@ -309,10 +332,14 @@ def release(
         return None, []
     promotions = dict(ledger.get("promotions", {}))
     promotions[cause] = promoted
-    return Change(set={"confirmed": confirmed, "waitlist": waitlist, "promotions": promotions}), promoted
+    return Change(
+        set={"confirmed": confirmed, "waitlist": waitlist, "promotions": promotions}
+    ), promoted
 
 
-def seat_decided(document: dict[str, Any], seat: Seat, cause: RegistrationSubmitted, now: datetime) -> Change | None:
+def seat_decided(
+    document: dict[str, Any], seat: Seat, cause: RegistrationSubmitted, now: datetime
+) -> Change | None:
     """Record the ledger's answer on the participant and announce it."""
     if document["status"] != ALLOCATING:
         return None
@@ -321,34 +348,58 @@ def seat_decided(document: dict[str, Any], seat: Seat, cause: RegistrationSubmit
     participant = participant_snapshot(updated)
     event = (
         RegistrationConfirmed.caused_by(
-            cause, producer=PRODUCER, key=document["category"], participant=participant,
+            cause,
+            producer=PRODUCER,
+            key=document["category"],
+            participant=participant,
             submission_id=cause.submission_id,
         )
         if seat.confirmed
         else RegistrationWaitlisted.caused_by(
-            cause, producer=PRODUCER, key=document["category"], participant=participant, position=seat.position
+            cause,
+            producer=PRODUCER,
+            key=document["category"],
+            participant=participant,
+            position=seat.position,
         )
     )
-    return Change(set={"status": status, "released_category": None, "updated_at": now}, events=[event])
+    return Change(
+        set={"status": status, "released_category": None, "updated_at": now}, events=[event]
+    )
 
 
-def cancel(document: dict[str, Any] | None, request: RegistrationCancelRequested, now: datetime) -> Change | None:
+def cancel(
+    document: dict[str, Any] | None, request: RegistrationCancelRequested, now: datetime
+) -> Change | None:
     if document is None or document["status"] not in ACTIVE:
         return None
     previous = "confirmed" if document["status"] == ALLOCATING else document["status"]
     cancelled = {**document, "status": "cancelled"}
     return Change(
-        set={"status": "cancelled", "previous_status": previous, "cancel_reason": request.reason, "updated_at": now},
+        set={
+            "status": "cancelled",
+            "previous_status": previous,
+            "cancel_reason": request.reason,
+            "updated_at": now,
+        },
         events=[
             RegistrationCancelled.caused_by(
-                request, producer=PRODUCER, participant=participant_snapshot(cancelled),
-                previous_status=previous, reason=request.reason,
+                request,
+                producer=PRODUCER,
+                participant=participant_snapshot(cancelled),
+                previous_status=previous,
+                reason=request.reason,
             )
         ],
     )
 
 
-def promote(document: dict[str, Any] | None, cause: RegistrationCancelRequested, freed_by: str, now: datetime) -> Change | None:
+def promote(
+    document: dict[str, Any] | None,
+    cause: RegistrationCancelRequested,
+    freed_by: str,
+    now: datetime,
+) -> Change | None:
     if document is None or document["status"] != "waitlisted":
         return None
     promoted = {**document, "status": "confirmed"}
@@ -356,7 +407,10 @@ def promote(document: dict[str, Any] | None, cause: RegistrationCancelRequested,
         set={"status": "confirmed", "updated_at": now},
         events=[
             RegistrationPromoted.caused_by(
-                cause, producer=PRODUCER, key=document["_id"], participant=participant_snapshot(promoted),
+                cause,
+                producer=PRODUCER,
+                key=document["_id"],
+                participant=participant_snapshot(promoted),
                 freed_by=freed_by,
             )
         ],

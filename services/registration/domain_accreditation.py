@@ -66,7 +66,12 @@ def approve(document: dict[str, Any] | None, now: datetime) -> Change | None:
         "submission_id": submission_ids[-1],
     }
     return Change(
-        set={"status": ALLOCATING, "accreditation": accreditation, "rejection_reasons": [], "updated_at": now},
+        set={
+            "status": ALLOCATING,
+            "accreditation": accreditation,
+            "rejection_reasons": [],
+            "updated_at": now,
+        },
         events=[event],
     )
 
@@ -75,7 +80,9 @@ def rejection_problem(reason_es: str, reason_en: str) -> dict[str, str]:
     return problem("accreditation", "accreditation_rejected", reason_es, reason_en).model_dump()
 
 
-def reject(document: dict[str, Any] | None, reason_es: str, reason_en: str, now: datetime) -> Change | None:
+def reject(
+    document: dict[str, Any] | None, reason_es: str, reason_en: str, now: datetime
+) -> Change | None:
     """Refuse the accreditation with a reason the person reads; None when already rejected or gone."""
     if document is None or document.get("erased") or document["status"] not in ACTIVE:
         return None
@@ -90,7 +97,9 @@ def reject(document: dict[str, Any] | None, reason_es: str, reason_en: str, now:
     }
     updated = {**document, **fields}
     events: list[Any] = [
-        AccreditationRejected(producer=PRODUCER, participant=participant_snapshot(updated), reasons=reasons)
+        AccreditationRejected(
+            producer=PRODUCER, participant=participant_snapshot(updated), reasons=reasons
+        )
     ]
     revoked = revocation(document, "rejected")
     if revoked is not None:

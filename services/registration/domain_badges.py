@@ -25,14 +25,22 @@ from shared.persistence.aggregates import Change
 def may_hold_badge(document: dict[str, Any] | None, needs_accreditation: bool) -> bool:
     if document is None or document.get("erased") or document.get("status") != "confirmed":
         return False
-    return not needs_accreditation or (document.get("accreditation") or {}).get("status") == "approved"
+    return (
+        not needs_accreditation or (document.get("accreditation") or {}).get("status") == "approved"
+    )
 
 
-def badge_refusal(document: dict[str, Any] | None, needs_accreditation: bool) -> FieldProblem | None:
+def badge_refusal(
+    document: dict[str, Any] | None, needs_accreditation: bool
+) -> FieldProblem | None:
     """Why this participant gets no badge (in words the secretariat can pass on); None if they do."""
     if document is None or document.get("erased"):
-        return problem("participant_id", "unknown_participant", "La persona no está inscrita.",
-                       "The person is not registered.")
+        return problem(
+            "participant_id",
+            "unknown_participant",
+            "La persona no está inscrita.",
+            "The person is not registered.",
+        )
     status = document.get("status")
     if status != "confirmed":
         texts = {
@@ -41,11 +49,23 @@ def badge_refusal(document: dict[str, Any] | None, needs_accreditation: bool) ->
             "rejected": ("la inscripción fue rechazada", "the registration was rejected"),
             "cancelled": ("la inscripción fue cancelada", "the registration was cancelled"),
         }
-        es, en = texts.get(status, ("la inscripción aún no está confirmada", "the registration is not confirmed yet"))
-        return problem("status", "badge_not_allowed", f"No se emite credencial: {es}.", f"No badge is issued: {en}.")
+        es, en = texts.get(
+            status,
+            ("la inscripción aún no está confirmada", "the registration is not confirmed yet"),
+        )
+        return problem(
+            "status",
+            "badge_not_allowed",
+            f"No se emite credencial: {es}.",
+            f"No badge is issued: {en}.",
+        )
     if not may_hold_badge(document, needs_accreditation):
-        return problem("status", "badge_not_allowed", "No se emite credencial: falta la acreditación.",
-                       "No badge is issued: the accreditation is missing.")
+        return problem(
+            "status",
+            "badge_not_allowed",
+            "No se emite credencial: falta la acreditación.",
+            "No badge is issued: the accreditation is missing.",
+        )
     return None
 
 
@@ -57,8 +77,11 @@ def issue(document: dict[str, Any], token_id: str, now: datetime) -> Change | No
         set={"badge": {"token_id": token_id, "issued_at": now, "category": document["category"]}},
         events=[
             BadgeIssued(
-                producer=PRODUCER, forum_id=document["forum_id"], participant_id=document["_id"],
-                token_id=token_id, category=document["category"],
+                producer=PRODUCER,
+                forum_id=document["forum_id"],
+                participant_id=document["_id"],
+                token_id=token_id,
+                category=document["category"],
             )
         ],
     )
@@ -74,8 +97,11 @@ def revocation(document: dict[str, Any], reason: str) -> Change | None:
         set={"badge": None, "revoked_tokens": revoked},
         events=[
             BadgeRevoked(
-                producer=PRODUCER, forum_id=document["forum_id"], participant_id=document["_id"],
-                token_id=badge["token_id"], reason=reason,
+                producer=PRODUCER,
+                forum_id=document["forum_id"],
+                participant_id=document["_id"],
+                token_id=badge["token_id"],
+                reason=reason,
             )
         ],
     )
@@ -84,7 +110,9 @@ def revocation(document: dict[str, Any], reason: str) -> Change | None:
 REVOCATION_REASON = {"cancelled": "cancelled", "rejected": "rejected"}
 
 
-def sync(document: dict[str, Any] | None, needs_accreditation: bool, token_id: str, now: datetime) -> Change | None:
+def sync(
+    document: dict[str, Any] | None, needs_accreditation: bool, token_id: str, now: datetime
+) -> Change | None:
     """Make the badge follow the registration: issue for the eligible, revoke for the others."""
     if document is None:
         return None
@@ -96,9 +124,15 @@ def sync(document: dict[str, Any] | None, needs_accreditation: bool, token_id: s
             assert revoked is not None
             issued = issue({**document, "badge": None}, token_id, now)
             assert issued is not None
-            return Change(set={**revoked.set, **issued.set}, events=[*revoked.events, *issued.events])
+            return Change(
+                set={**revoked.set, **issued.set}, events=[*revoked.events, *issued.events]
+            )
         return issue(document, token_id, now)
-    reason = "erased" if document.get("erased") else REVOCATION_REASON.get(document.get("status", ""), "not_confirmed")
+    reason = (
+        "erased"
+        if document.get("erased")
+        else REVOCATION_REASON.get(document.get("status", ""), "not_confirmed")
+    )
     return revocation(document, reason)
 
 
@@ -118,13 +152,15 @@ def checkin_window_refusal(forum: Forum, now: datetime, margin: timedelta) -> Fi
     days = f"{forum.dates[0]:%Y-%m-%d} – {forum.dates[-1]:%Y-%m-%d} ({forum.time_zone})"
     if now < opens:
         return problem(
-            "day", "checkin_not_open",
+            "day",
+            "checkin_not_open",
             f"El registro de asistencia aún no está abierto: el foro se celebra del {days}.",
             f"Check-in is not open yet: the forum runs {days}.",
         )
     if now >= closes:
         return problem(
-            "day", "checkin_closed",
+            "day",
+            "checkin_closed",
             f"El registro de asistencia está cerrado: el foro se celebró del {days}.",
             f"Check-in is closed: the forum ran {days}.",
         )
@@ -135,7 +171,9 @@ def checkin_id(participant_id: str, point: str, day: date) -> str:
     return str(derive_id("checkin", participant_id, point, day.isoformat()))
 
 
-def check_in(document: dict[str, Any], point: str, day: date, now: datetime) -> tuple[Change | None, CheckinOutcome]:
+def check_in(
+    document: dict[str, Any], point: str, day: date, now: datetime
+) -> tuple[Change | None, CheckinOutcome]:
     """Record the first check-in of the day at `point`; a repeat scan changes nothing."""
     key = checkin_id(document["_id"], point, day)
     checkins = list(document.get("checkins", []))
@@ -143,22 +181,35 @@ def check_in(document: dict[str, Any], point: str, day: date, now: datetime) -> 
         return None, CheckinOutcome(key, first=False)
     checkins.append({"id": key, "point": point, "day": day.isoformat(), "at": now})
     event = AttendeeCheckedIn(
-        event_id=key, occurred_at=now, producer=PRODUCER, forum_id=document["forum_id"],
-        participant_id=document["_id"], category=document["category"], country=document["country"],
-        point=point, day=day.isoformat(),
+        event_id=key,
+        occurred_at=now,
+        producer=PRODUCER,
+        forum_id=document["forum_id"],
+        participant_id=document["_id"],
+        category=document["category"],
+        country=document["country"],
+        point=point,
+        day=day.isoformat(),
     )
     return Change(set={"checkins": checkins}, events=[event]), CheckinOutcome(key, first=True)
 
 
-def checkin_refusal(document: dict[str, Any] | None, token_id: str, needs_accreditation: bool) -> FieldProblem | None:
+def checkin_refusal(
+    document: dict[str, Any] | None, token_id: str, needs_accreditation: bool
+) -> FieldProblem | None:
     """Why a correctly signed token does not let the person in; None if it does."""
     if document is None:
-        return problem("token", "unknown_token", "La credencial no corresponde a ninguna persona inscrita.",
-                       "The badge does not belong to any registered person.")
+        return problem(
+            "token",
+            "unknown_token",
+            "La credencial no corresponde a ninguna persona inscrita.",
+            "The badge does not belong to any registered person.",
+        )
     badge = document.get("badge") or {}
     if badge.get("token_id") != token_id or not may_hold_badge(document, needs_accreditation):
         return problem(
-            "token", "revoked_token",
+            "token",
+            "revoked_token",
             "Esta credencial fue revocada: la persona debe pasar por acreditación.",
             "This badge has been revoked: the person must go to the accreditation desk.",
         )

@@ -50,10 +50,12 @@ class DelegationSpec:
     clear_head: bool = False
 
 
-class DelegationRefused(Exception):  # noqa: N818 - it names the outcome
+class DelegationRefused(Exception):
     """A delegation command that cannot be carried out, with reasons in es and en."""
 
-    def __init__(self, code: str, message_es: str, message_en: str, field: str = "delegation") -> None:
+    def __init__(
+        self, code: str, message_es: str, message_en: str, field: str = "delegation"
+    ) -> None:
         super().__init__(message_en)
         self.problem = problem(field, code, message_es, message_en)
 
@@ -84,8 +86,13 @@ def defaults(spec: DelegationSpec, pack: EventPack) -> dict[str, Any]:
             "Una delegación de organización necesita nombre, categoría y cupo.",
             "An organisation's delegation needs a name, a category and a quota.",
         )
-    return {"kind": "organisation", "country": spec.country, "name": spec.name, "quota": spec.quota,
-            "category": spec.category}
+    return {
+        "kind": "organisation",
+        "country": spec.country,
+        "name": spec.name,
+        "quota": spec.quota,
+        "category": spec.category,
+    }
 
 
 def snapshot(document: dict[str, Any]) -> Delegation:
@@ -105,17 +112,32 @@ def snapshot(document: dict[str, Any]) -> Delegation:
 
 
 def register(
-    document: dict[str, Any] | None, doc_id: str, forum_id: str, spec: DelegationSpec, pack: EventPack, now: datetime
+    document: dict[str, Any] | None,
+    doc_id: str,
+    forum_id: str,
+    spec: DelegationSpec,
+    pack: EventPack,
+    now: datetime,
 ) -> Change | None:
     """Create the delegation, or change what the secretariat may change; None when nothing changes."""
     if spec.category is not None and pack.category(spec.category) is None:
         raise DelegationRefused(
-            "unknown_category", "La categoría no existe en este foro.", "The category does not exist in this forum.",
+            "unknown_category",
+            "La categoría no existe en este foro.",
+            "The category does not exist in this forum.",
             "category",
         )
     if document is None:
-        fields = {"forum_id": forum_id, "code": spec.code, **defaults(spec, pack), "members": [],
-                  "focal_point": spec.focal_point, "head_of_delegation_id": None, "created_at": now, "updated_at": now}
+        fields = {
+            "forum_id": forum_id,
+            "code": spec.code,
+            **defaults(spec, pack),
+            "members": [],
+            "focal_point": spec.focal_point,
+            "head_of_delegation_id": None,
+            "created_at": now,
+            "updated_at": now,
+        }
         if fields["category"] is None:
             raise DelegationRefused(
                 "no_quota_category",
@@ -127,7 +149,11 @@ def register(
             raise _head_not_member()
         return Change(
             set=fields,
-            events=[DelegationRegistered(producer=PRODUCER, delegation=snapshot({"_id": doc_id, **fields}))],
+            events=[
+                DelegationRegistered(
+                    producer=PRODUCER, delegation=snapshot({"_id": doc_id, **fields})
+                )
+            ],
         )
     wanted: dict[str, Any] = {}
     if spec.name is not None:
@@ -150,7 +176,9 @@ def register(
         set=fields,
         events=[
             DelegationUpdated(
-                producer=PRODUCER, delegation=snapshot({**document, **fields}), changed_fields=changed
+                producer=PRODUCER,
+                delegation=snapshot({**document, **fields}),
+                changed_fields=changed,
             )
         ],
     )
@@ -193,8 +221,12 @@ def nominate(
         return None, "already_member"
     if len(members) >= document["quota"]:
         refused = DelegationNominationRefused(
-            producer=PRODUCER, delegation_id=document["_id"], forum_id=document["forum_id"],
-            seats_used=len(members), quota=document["quota"], reasons=[full_reason(document).problem],
+            producer=PRODUCER,
+            delegation_id=document["_id"],
+            forum_id=document["forum_id"],
+            seats_used=len(members),
+            quota=document["quota"],
+            reasons=[full_reason(document).problem],
         )
         return Change(events=[refused]), "refused"
     members.append(participant_id)
@@ -206,8 +238,12 @@ def nominate(
             set=fields,
             events=[
                 DelegationMemberNominated(
-                    producer=PRODUCER, delegation_id=document["_id"], forum_id=document["forum_id"],
-                    participant_id=participant_id, seats_used=len(members), quota=document["quota"],
+                    producer=PRODUCER,
+                    delegation_id=document["_id"],
+                    forum_id=document["forum_id"],
+                    participant_id=participant_id,
+                    seats_used=len(members),
+                    quota=document["quota"],
                 )
             ],
         ),
@@ -215,28 +251,41 @@ def nominate(
     )
 
 
-def claim_seat(document: dict[str, Any], participant_id: str, now: datetime) -> tuple[Change | None, Outcome]:
+def claim_seat(
+    document: dict[str, Any], participant_id: str, now: datetime
+) -> tuple[Change | None, Outcome]:
     """Like `nominate`, for a sign-up the secretariat accredits: a refusal writes nothing."""
     change, outcome = nominate(document, participant_id, now)
     return (None if outcome == "refused" else change), outcome
 
 
 def substitute(
-    document: dict[str, Any], replaced_id: str, substitute_id: str, now: datetime, nomination_id: str | None = None
+    document: dict[str, Any],
+    replaced_id: str,
+    substitute_id: str,
+    now: datetime,
+    nomination_id: str | None = None,
 ) -> Change | None:
     """Put `substitute_id` in `replaced_id`'s seat; None if that was done already."""
     members = list(document.get("members", []))
-    if substitute_id in members and document.get("substitutions", {}).get(substitute_id) == replaced_id:
+    if (
+        substitute_id in members
+        and document.get("substitutions", {}).get(substitute_id) == replaced_id
+    ):
         return None  # done before: a replay of the same substitution
     if replaced_id not in members:
         raise DelegationRefused(
-            "not_a_member", "La persona sustituida no es miembro de la delegación.",
-            "The person being substituted is not a member of the delegation.", "replaced_participant_id",
+            "not_a_member",
+            "La persona sustituida no es miembro de la delegación.",
+            "The person being substituted is not a member of the delegation.",
+            "replaced_participant_id",
         )
     if substitute_id in members:
         raise DelegationRefused(
-            "already_member", "La persona sustituta ya es miembro de la delegación.",
-            "The substitute is already a member of the delegation.", "email",
+            "already_member",
+            "La persona sustituta ya es miembro de la delegación.",
+            "The substitute is already a member of the delegation.",
+            "email",
         )
     members[members.index(replaced_id)] = substitute_id
     fields: dict[str, Any] = {"members": members, "updated_at": now}
@@ -250,9 +299,13 @@ def substitute(
         set=fields,
         events=[
             DelegationMemberSubstituted(
-                producer=PRODUCER, delegation_id=document["_id"], forum_id=document["forum_id"],
-                replaced_participant_id=replaced_id, participant_id=substitute_id,
-                seats_used=len(members), quota=document["quota"],
+                producer=PRODUCER,
+                delegation_id=document["_id"],
+                forum_id=document["forum_id"],
+                replaced_participant_id=replaced_id,
+                participant_id=substitute_id,
+                seats_used=len(members),
+                quota=document["quota"],
             )
         ],
     )
@@ -271,8 +324,12 @@ def withdraw(document: dict[str, Any], participant_id: str, now: datetime) -> Ch
         set=fields,
         events=[
             DelegationMemberWithdrawn(
-                producer=PRODUCER, delegation_id=document["_id"], forum_id=document["forum_id"],
-                participant_id=participant_id, seats_used=len(members), quota=document["quota"],
+                producer=PRODUCER,
+                delegation_id=document["_id"],
+                forum_id=document["forum_id"],
+                participant_id=participant_id,
+                seats_used=len(members),
+                quota=document["quota"],
             )
         ],
     )
@@ -286,6 +343,11 @@ def forget_contact(document: dict[str, Any], email: str, now: datetime) -> Chang
     fields = {"focal_point": None, "updated_at": now}
     return Change(
         set=fields,
-        events=[DelegationUpdated(producer=PRODUCER, delegation=snapshot({**document, **fields}),
-                                  changed_fields=["focal_point"])],
+        events=[
+            DelegationUpdated(
+                producer=PRODUCER,
+                delegation=snapshot({**document, **fields}),
+                changed_fields=["focal_point"],
+            )
+        ],
     )

@@ -29,27 +29,40 @@ def erased_email(participant_id: str) -> str:
     return f"erased-{participant_id}@erased.invalid"
 
 
-def change_consents(document: dict[str, Any] | None, wanted: dict[str, bool], now: datetime) -> Change | None:
+def change_consents(
+    document: dict[str, Any] | None, wanted: dict[str, bool], now: datetime
+) -> Change | None:
     """Apply the optional consents given in `wanted`; None when nothing changes."""
     if document is None or document.get("erased"):
         return None
     current = dict(document.get("consents") or {})
-    changed = [name for name in OPTIONAL_CONSENTS if name in wanted and bool(current.get(name)) != wanted[name]]
+    changed = [
+        name
+        for name in OPTIONAL_CONSENTS
+        if name in wanted and bool(current.get(name)) != wanted[name]
+    ]
     if not changed:
         return None
-    consents = Consents.model_validate({**current, **{name: wanted[name] for name in changed}}).model_dump()
+    consents = Consents.model_validate(
+        {**current, **{name: wanted[name] for name in changed}}
+    ).model_dump()
     return Change(
         set={"consents": consents, "updated_at": now},
         events=[
             ParticipantConsentChanged(
-                producer=PRODUCER, forum_id=document["forum_id"], participant_id=document["_id"],
-                consents=Consents.model_validate(consents), changed=changed,
+                producer=PRODUCER,
+                forum_id=document["forum_id"],
+                participant_id=document["_id"],
+                consents=Consents.model_validate(consents),
+                changed=changed,
             )
         ],
     )
 
 
-def erase(document: dict[str, Any] | None, request: ParticipantErasureRequested, now: datetime) -> Change | None:
+def erase(
+    document: dict[str, Any] | None, request: ParticipantErasureRequested, now: datetime
+) -> Change | None:
     """Anonymise the participant; None when there is nobody (left) to erase."""
     if document is None or document.get("erased"):
         return None
@@ -73,13 +86,21 @@ def erase(document: dict[str, Any] | None, request: ParticipantErasureRequested,
     }
     accreditation = document.get("accreditation")
     if accreditation:
-        fields["accreditation"] = {"status": accreditation.get("status"), "decided_at": accreditation.get("decided_at")}
+        fields["accreditation"] = {
+            "status": accreditation.get("status"),
+            "decided_at": accreditation.get("decided_at"),
+        }
     if status in ACTIVE:
         fields |= {"status": "cancelled", "previous_status": previous}
     events: list[Any] = [
         ParticipantErased.caused_by(
-            request, producer=PRODUCER, forum_id=document["forum_id"], participant_id=document["_id"],
-            category=document["category"], country=document["country"], previous_status=previous,
+            request,
+            producer=PRODUCER,
+            forum_id=document["forum_id"],
+            participant_id=document["_id"],
+            category=document["category"],
+            country=document["country"],
+            previous_status=previous,
         )
     ]
     revoked = revocation(document, "erased")

@@ -28,7 +28,9 @@ async def erase_participant(request: ParticipantErasureRequested, deps: Registra
     # retry after a failure further down still finds it (the participant is erased last).
     email = None if document.get("erased") else document.get("email")
     for delegation_id in await repo.delegations_with_member_or_contact(participant_id, email):
-        await repo.delegations.apply(delegation_id, None, lambda doc: _leave(doc, participant_id, email, now))
+        await repo.delegations.apply(
+            delegation_id, None, lambda doc: _leave(doc, participant_id, email, now)
+        )
     applied = await repo.participants.apply(
         participant_id, str(request.event_id), lambda doc: domain_privacy.erase(doc, request, now)
     )
@@ -40,12 +42,16 @@ async def erase_participant(request: ParticipantErasureRequested, deps: Registra
     return participant_id
 
 
-def _leave(document: dict[str, Any] | None, participant_id: str, email: str | None, now: Any) -> Any:
+def _leave(
+    document: dict[str, Any] | None, participant_id: str, email: str | None, now: Any
+) -> Any:
     if document is None:
         return None
     withdrawn = domain_delegations.withdraw(document, participant_id, now)
     current = {**document, **(withdrawn.set if withdrawn else {})}
     forgotten = domain_delegations.forget_contact(current, email, now) if email else None
     if withdrawn and forgotten:
-        return Change(set={**withdrawn.set, **forgotten.set}, events=[*withdrawn.events, *forgotten.events])
+        return Change(
+            set={**withdrawn.set, **forgotten.set}, events=[*withdrawn.events, *forgotten.events]
+        )
     return withdrawn or forgotten

@@ -43,23 +43,37 @@ async def register_submission(submission: RegistrationSubmitted, deps: Registrat
     cause = str(submission.event_id)
     reasons = domain.refusal_reasons(submission, deps.pack, now)
     for _ in range(3):  # identity races: another submission took this e-mail meanwhile
-        current = await repo.find_for_submission(submission.forum_id, submission.submission_id, submission.email)
-        participant_id = current["_id"] if current else str(derive_id(submission.forum_id, submission.email))
+        current = await repo.find_for_submission(
+            submission.forum_id, submission.submission_id, submission.email
+        )
+        participant_id = (
+            current["_id"] if current else str(derive_id(submission.forum_id, submission.email))
+        )
         try:
             if reasons:
                 await repo.participants.apply(
-                    participant_id, cause, lambda doc: domain.refuse(doc, submission, reasons, now), current=current
+                    participant_id,
+                    cause,
+                    lambda doc: domain.refuse(doc, submission, reasons, now),
+                    current=current,
                 )
-                log.info("sign-up refused", participant_id=participant_id, reasons=[r.code for r in reasons])
+                log.info(
+                    "sign-up refused",
+                    participant_id=participant_id,
+                    reasons=[r.code for r in reasons],
+                )
                 return participant_id
             category = deps.pack.category(submission.category)
             rule = domain.Intake(
-                requires_approval=category.requires_approval, accreditation_fields=category.accreditation_fields
+                requires_approval=category.requires_approval,
+                accreditation_fields=category.accreditation_fields,
             )
             applied = await repo.participants.apply(
                 participant_id,
                 cause,
-                lambda doc: domain.accept(doc, participant_id, submission, rule, now),
+                lambda doc, pid=participant_id, rule=rule: domain.accept(
+                    doc, pid, submission, rule, now
+                ),
                 current=current,
             )
             break
@@ -80,7 +94,9 @@ async def register_submission(submission: RegistrationSubmitted, deps: Registrat
     return participant_id
 
 
-async def _complete_parked_cancellation(deps: Registration, participant_id: str, submission: RegistrationSubmitted) -> None:
+async def _complete_parked_cancellation(
+    deps: Registration, participant_id: str, submission: RegistrationSubmitted
+) -> None:
     """A cancellation that arrived before this sign-up: applied now if it came after it."""
     parked = await deps.repository.parked_cancellation(participant_id)
     if parked is None:
@@ -90,11 +106,15 @@ async def _complete_parked_cancellation(deps: Registration, participant_id: str,
         await cancel_registration(request, deps)
         log.info("parked cancellation completed", participant_id=participant_id)
     else:
-        log.info("parked cancellation older than the sign-up: dropped", participant_id=participant_id)
+        log.info(
+            "parked cancellation older than the sign-up: dropped", participant_id=participant_id
+        )
     await deps.repository.drop_parked_cancellation(participant_id)
 
 
-async def _allocate_seat(deps: Registration, document: dict[str, Any], cause: RegistrationSubmitted, now: datetime) -> None:
+async def _allocate_seat(
+    deps: Registration, document: dict[str, Any], cause: RegistrationSubmitted, now: datetime
+) -> None:
     repo = deps.repository
     participant_id, category = document["_id"], document["category"]
     capacity = deps.pack.category(category).capacity
@@ -120,7 +140,9 @@ async def _allocate_seat(deps: Registration, document: dict[str, Any], cause: Re
     )
 
 
-async def _release_seat(deps: Registration, participant_id: str, category: str, cause: Any, now: datetime) -> None:
+async def _release_seat(
+    deps: Registration, participant_id: str, category: str, cause: Any, now: datetime
+) -> None:
     """Free a seat or waitlist place and promote whoever it goes to, exactly once per cause."""
     repo = deps.repository
     rule = deps.pack.category(category)
@@ -140,7 +162,9 @@ async def _release_seat(deps: Registration, participant_id: str, category: str, 
         promoted = list((applied.document or {}).get("promotions", {}).get(key, []))
     for promoted_id in promoted:
         result = await repo.participants.apply(
-            promoted_id, f"{key}:promote", lambda doc: domain.promote(doc, cause, participant_id, now)
+            promoted_id,
+            f"{key}:promote",
+            lambda doc: domain.promote(doc, cause, participant_id, now),
         )
         if result.change is None and not result.duplicate:
             # Cancelled before the promotion reached them: pass the seat on.
@@ -149,11 +173,15 @@ async def _release_seat(deps: Registration, participant_id: str, category: str, 
 
 async def cancel_registration(request: RegistrationCancelRequested, deps: Registration) -> str:
     repo, now = deps.repository, deps.clock()
-    participant_id = str(request.participant_id) if request.participant_id else await repo.find_id(
-        request.forum_id, email=request.email
+    participant_id = (
+        str(request.participant_id)
+        if request.participant_id
+        else await repo.find_id(request.forum_id, email=request.email)
     )
     if participant_id is None and request.email is not None:
-        participant_id = str(derive_id(request.forum_id, request.email))  # the id its sign-up will get
+        participant_id = str(
+            derive_id(request.forum_id, request.email)
+        )  # the id its sign-up will get
     if participant_id is None or await repo.get(participant_id) is None:
         # The sign-up it cancels may not have arrived yet (events race): park the request; the
         # sign-up completes it. Nothing else depends on it meanwhile.
@@ -164,7 +192,10 @@ async def cancel_registration(request: RegistrationCancelRequested, deps: Regist
         participant_id, str(request.event_id), lambda doc: domain.cancel(doc, request, now)
     )
     document = applied.document or {}
-    if document.get("status") == "cancelled" and document.get("previous_status") in domain.HOLDS_PLACE:
+    if (
+        document.get("status") == "cancelled"
+        and document.get("previous_status") in domain.HOLDS_PLACE
+    ):
         await _release_seat(deps, participant_id, document["category"], request, now)
     return participant_id
 

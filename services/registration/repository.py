@@ -30,7 +30,9 @@ class ParticipantFilter:
 
 
 class ParticipantRepository:
-    def __init__(self, database: AsyncDatabase, *, on_outbox: Callable[[str, Any], None] | None = None) -> None:
+    def __init__(
+        self, database: AsyncDatabase, *, on_outbox: Callable[[str, Any], None] | None = None
+    ) -> None:
         self.collection = database["participants"]
         self.participants = AggregateStore(self.collection, on_outbox=on_outbox)
         self.ledgers = AggregateStore(database["seat_ledgers"], on_outbox=on_outbox)
@@ -51,34 +53,48 @@ class ParticipantRepository:
     async def ensure_indexes(self) -> None:
         await self.participants.ensure_indexes()
         await self.ledgers.ensure_indexes()
-        await self.collection.create_index([("forum_id", ASCENDING), ("email", ASCENDING)], unique=True)
+        await self.collection.create_index(
+            [("forum_id", ASCENDING), ("email", ASCENDING)], unique=True
+        )
         await self.collection.create_index([("forum_id", ASCENDING), ("submission_ids", ASCENDING)])
-        await self.collection.create_index([("forum_id", ASCENDING), ("status", ASCENDING), ("category", ASCENDING)])
+        await self.collection.create_index(
+            [("forum_id", ASCENDING), ("status", ASCENDING), ("category", ASCENDING)]
+        )
         await self.collection.create_index([("created_at", DESCENDING)])
         await self.delegations.ensure_indexes()
         await self.collection.create_index("badge.token_id", sparse=True)
         await self.collection.create_index("revoked_tokens", sparse=True)
 
-    async def find_for_submission(self, forum_id: str, submission_id: str, email: str) -> dict[str, Any] | None:
+    async def find_for_submission(
+        self, forum_id: str, submission_id: str, email: str
+    ) -> dict[str, Any] | None:
         """The participant a submission names: the one holding its submission id, else the one with its e-mail.
 
         Two indexed equality reads, the second only for a submission not seen before: an `$or`
         of the two is answered with a collection scan on SecantusDB. Not a read by the derived
         `_id`: a participant keeps its id when its e-mail changes, so the id proves nothing.
         """
-        by_submission = await self.collection.find_one({"forum_id": forum_id, "submission_ids": submission_id})
+        by_submission = await self.collection.find_one(
+            {"forum_id": forum_id, "submission_ids": submission_id}
+        )
         if by_submission is not None:
             return by_submission
         return await self.collection.find_one({"forum_id": forum_id, "email": email})
 
-    async def find_id(self, forum_id: str, *, submission_id: str | None = None, email: str | None = None) -> str | None:
+    async def find_id(
+        self, forum_id: str, *, submission_id: str | None = None, email: str | None = None
+    ) -> str | None:
         """The participant a submission or request names: by submission id first, then e-mail."""
         if submission_id is not None:
-            found = await self.collection.find_one({"forum_id": forum_id, "submission_ids": submission_id}, {"_id": 1})
+            found = await self.collection.find_one(
+                {"forum_id": forum_id, "submission_ids": submission_id}, {"_id": 1}
+            )
             if found:
                 return found["_id"]
         if email is not None:
-            found = await self.collection.find_one({"forum_id": forum_id, "email": email}, {"_id": 1})
+            found = await self.collection.find_one(
+                {"forum_id": forum_id, "email": email}, {"_id": 1}
+            )
             if found:
                 return found["_id"]
         return None
@@ -99,7 +115,9 @@ class ParticipantRepository:
     async def get(self, participant_id: str) -> dict[str, Any] | None:
         return await self.collection.find_one({"_id": participant_id}, INTERNAL_FIELDS)
 
-    async def list(self, where: ParticipantFilter, *, offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
+    async def list(
+        self, where: ParticipantFilter, *, offset: int, limit: int
+    ) -> tuple[int, list[dict[str, Any]]]:
         query: dict[str, Any] = {
             name: value
             for name, value in (
@@ -114,9 +132,20 @@ class ParticipantRepository:
         if where.search:
             # The text is escaped: it is matched literally, never interpreted as a pattern.
             pattern = re.compile(re.escape(where.search), re.IGNORECASE)
-            query["$or"] = [{"family_name": pattern}, {"given_name": pattern}, {"email": pattern}, {"organisation": pattern}]
+            query["$or"] = [
+                {"family_name": pattern},
+                {"given_name": pattern},
+                {"email": pattern},
+                {"organisation": pattern},
+            ]
         total = await self.collection.count_documents(query)
-        cursor = self.collection.find(query, INTERNAL_FIELDS, sort=[("created_at", DESCENDING), ("_id", ASCENDING)], skip=offset, limit=limit)
+        cursor = self.collection.find(
+            query,
+            INTERNAL_FIELDS,
+            sort=[("created_at", DESCENDING), ("_id", ASCENDING)],
+            skip=offset,
+            limit=limit,
+        )
         return total, await cursor.to_list()
 
     async def counts_by_category(self, forum_id: str) -> dict[str, dict[str, int]]:
@@ -136,7 +165,9 @@ class ParticipantRepository:
         equality reads, where an `$or` would scan the collection on SecantusDB.
         """
         for field in ("badge.token_id", "revoked_tokens"):
-            if (found := await self.collection.find_one({field: token_id}, INTERNAL_FIELDS)) is not None:
+            if (
+                found := await self.collection.find_one({field: token_id}, INTERNAL_FIELDS)
+            ) is not None:
                 return found
         return None
 
@@ -144,27 +175,48 @@ class ParticipantRepository:
         return await self.delegations.collection.find_one({"_id": delegation_id}, INTERNAL_FIELDS)
 
     async def list_delegations(self, forum_id: str) -> list[dict[str, Any]]:
-        cursor = self.delegations.collection.find({"forum_id": forum_id}, INTERNAL_FIELDS, sort=[("code", ASCENDING)])
+        cursor = self.delegations.collection.find(
+            {"forum_id": forum_id}, INTERNAL_FIELDS, sort=[("code", ASCENDING)]
+        )
         return await cursor.to_list()
 
-    async def delegations_with_member_or_contact(self, participant_id: str, email: str | None) -> list[str]:
+    async def delegations_with_member_or_contact(
+        self, participant_id: str, email: str | None
+    ) -> list[str]:
         """Ids of delegations naming the participant as member or head, or their e-mail as focal point."""
-        clauses: list[dict[str, Any]] = [{"members": participant_id}, {"head_of_delegation_id": participant_id}]
+        clauses: list[dict[str, Any]] = [
+            {"members": participant_id},
+            {"head_of_delegation_id": participant_id},
+        ]
         if email:
             clauses.append({"focal_point.email": email})
         cursor = self.delegations.collection.find({"$or": clauses}, {"_id": 1})
         return [document["_id"] for document in await cursor.to_list()]
 
-    async def badge_holders(self, forum_id: str, *, participant_ids: list[str] | None = None,
-                            category: str | None = None, delegation_members: list[str] | None = None,
-                            limit: int = 500) -> list[dict[str, Any]]:
+    async def badge_holders(
+        self,
+        forum_id: str,
+        *,
+        participant_ids: list[str] | None = None,
+        category: str | None = None,
+        delegation_members: list[str] | None = None,
+        limit: int = 500,
+    ) -> list[dict[str, Any]]:
         """Confirmed participants for a badge sheet, in a stable order (family name, given name)."""
-        query: dict[str, Any] = {"forum_id": forum_id, "status": "confirmed", "erased": {"$ne": True}}
+        query: dict[str, Any] = {
+            "forum_id": forum_id,
+            "status": "confirmed",
+            "erased": {"$ne": True},
+        }
         if category is not None:
             query["category"] = category
         ids = participant_ids if participant_ids is not None else delegation_members
         if ids is not None:
             query["_id"] = {"$in": ids}
-        cursor = self.collection.find(query, INTERNAL_FIELDS, sort=[("family_name", ASCENDING), ("given_name", ASCENDING)],
-                                      limit=limit)
+        cursor = self.collection.find(
+            query,
+            INTERNAL_FIELDS,
+            sort=[("family_name", ASCENDING), ("given_name", ASCENDING)],
+            limit=limit,
+        )
         return await cursor.to_list()

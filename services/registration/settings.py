@@ -7,7 +7,9 @@ from shared.settings import ServiceSettings
 
 
 class RegistrationSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="REGISTRATION_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="REGISTRATION_", extra="ignore", populate_by_name=True
+    )
 
     database: str = "foro_registration"
     http_port: int = 8001
@@ -19,7 +21,9 @@ class RegistrationSettings(ServiceSettings):
     fault: str | None = Field(None, description="Fault injection for tests: crash_before_publish.")
     badge_secret: SecretStr | None = Field(
         None,
-        validation_alias=AliasChoices("REGISTRATION_BADGE_SECRET", "FORO_BADGE_SECRET", "badge_secret"),
+        validation_alias=AliasChoices(
+            "REGISTRATION_BADGE_SECRET", "FORO_BADGE_SECRET", "badge_secret"
+        ),
         description="HMAC secret signing badge QR tokens (expo verifies with the same one); unset disables badges.",
     )
     badge_previous_secrets: list[SecretStr] = Field(
@@ -40,4 +44,8 @@ class RegistrationSettings(ServiceSettings):
     )
 
     def badge_verification_secrets(self) -> list[SecretStr]:
-        return [s for s in (self.badge_secret, *self.badge_previous_secrets) if s is not None and s.get_secret_value()]
+        return [
+            s
+            for s in (self.badge_secret, *self.badge_previous_secrets)
+            if s is not None and s.get_secret_value()
+        ]

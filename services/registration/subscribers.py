@@ -12,7 +12,9 @@ from shared.messaging.topology import Topology
 SERVICE = "registration"
 
 
-def register_subscribers(router: RabbitRouter, topology: Topology, deps: handlers.Registration) -> list[str]:
+def register_subscribers(
+    router: RabbitRouter, topology: Topology, deps: handlers.Registration
+) -> list[str]:
     """Attach registration's consumers to `router`; returns their queue names."""
     submitted = topology.queue(SERVICE, "registration-submitted", "registration.submitted")
     cancel_requested = topology.queue(SERVICE, "cancel-requested", "registration.cancel_requested")

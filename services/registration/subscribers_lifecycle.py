@@ -16,9 +16,13 @@ from shared.messaging.consumer import InvalidMessage
 from shared.messaging.topology import Topology
 
 
-def register_lifecycle_subscribers(router: RabbitRouter, topology: Topology, deps: handlers.Registration) -> list[str]:
+def register_lifecycle_subscribers(
+    router: RabbitRouter, topology: Topology, deps: handlers.Registration
+) -> list[str]:
     """Attach the erasure and badge consumers to `router`; returns their queue names."""
-    erasure_requested = topology.queue(SERVICE, "erasure-requested", "participant.erasure_requested")
+    erasure_requested = topology.queue(
+        SERVICE, "erasure-requested", "participant.erasure_requested"
+    )
     badge_sync = topology.queue(SERVICE, "badges", "registration.*")
 
     @router.subscriber(
@@ -28,7 +32,9 @@ def register_lifecycle_subscribers(router: RabbitRouter, topology: Topology, dep
         description="Erasure requests from the secretariat: anonymise, then publish participant.erased.",
     )
     async def on_erasure_requested(body: ParticipantErasureRequested) -> None:
-        structlog.contextvars.bind_contextvars(event_id=str(body.event_id), participant_id=str(body.participant_id))
+        structlog.contextvars.bind_contextvars(
+            event_id=str(body.event_id), participant_id=str(body.participant_id)
+        )
         await erasure.erase_participant(body, deps)
 
     @router.subscriber(

@@ -28,12 +28,16 @@ class Body(BaseModel):
 
 class ConclusionBody(Body):
     session_code: str = Field(min_length=1, max_length=40, examples=["B2.1"])
-    texts: dict[Lang, ConclusionText] = Field(min_length=1, description="The conclusion in es and/or en.")
+    texts: dict[Lang, ConclusionText] = Field(
+        min_length=1, description="The conclusion in es and/or en."
+    )
     rapporteur: str | None = Field(None, max_length=200, examples=["Relatoría B2"])
 
 
 class ActionItemBody(Body):
-    title: dict[Lang, str] = Field(min_length=1, examples=[{"es": "Fondo de remesas", "en": "Remittance fund"}])
+    title: dict[Lang, str] = Field(
+        min_length=1, examples=[{"es": "Fondo de remesas", "en": "Remittance fund"}]
+    )
     owner: ActionOwner
     deadline: date = Field(examples=["2005-06-30"])
     conclusion_ids: list[uuid.UUID] = Field(default_factory=list)
@@ -60,7 +64,9 @@ class BudgetEntryBody(Body):
     kind: Literal["commitment", "expense"]
     amount: Decimal = Field(ge=0, max_digits=12, decimal_places=2, examples=["1250.00"])
     description: str = Field(min_length=1, max_length=300, examples=["Pasajes de panelistas B3"])
-    entry_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_\-]{1,50}$", description="Idempotency key.")
+    entry_id: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_\-]{1,50}$", description="Idempotency key."
+    )
 
 
 class Generated(BaseModel):
@@ -77,7 +83,9 @@ def _public(document: dict[str, Any]) -> dict[str, Any]:
 
 def build_routers(deps: handlers.Reporting, settings: ReportingSettings) -> list[APIRouter]:
     public = APIRouter(tags=["documents"])
-    secretariat = APIRouter(tags=["secretariat"], dependencies=[Depends(require_token(settings.api_tokens))])
+    secretariat = APIRouter(
+        tags=["secretariat"], dependencies=[Depends(require_token(settings.api_tokens))]
+    )
 
     def refused(error: domain.RuleViolation) -> HTTPException:
         text = str(error)
@@ -85,9 +93,17 @@ def build_routers(deps: handlers.Reporting, settings: ReportingSettings) -> list
         return HTTPException(code, detail=text)
 
     def described(report: dict[str, Any]) -> Generated:
-        files = [{**f, "url": f"/{report['kind'].replace('_', '-')}/{report['_id']}.{f['format']}"} for f in report["files"]]
-        return Generated(report_id=report["_id"], kind=report["kind"], language=report["language"],
-                         final=report["final"], files=files)
+        files = [
+            {**f, "url": f"/{report['kind'].replace('_', '-')}/{report['_id']}.{f['format']}"}
+            for f in report["files"]
+        ]
+        return Generated(
+            report_id=report["_id"],
+            kind=report["kind"],
+            language=report["language"],
+            final=report["final"],
+            files=files,
+        )
 
     # -- statistics --
 
@@ -97,17 +113,27 @@ def build_routers(deps: handlers.Reporting, settings: ReportingSettings) -> list
 
     # -- documents --
 
-    @secretariat.post("/memoria", response_model=Generated, status_code=status.HTTP_201_CREATED,
-                      summary="Generate the Memoria (HTML and PDF) in one language")
+    @secretariat.post(
+        "/memoria",
+        response_model=Generated,
+        status_code=status.HTTP_201_CREATED,
+        summary="Generate the Memoria (HTML and PDF) in one language",
+    )
     async def generate_memoria(lang: Lang = "es", final: bool = False) -> Generated:
         return described(await handlers.generate_document(deps, "memoria", lang, final=final))
 
-    @secretariat.post("/base-document", response_model=Generated, status_code=status.HTTP_201_CREATED,
-                      summary="Generate the base document (HTML and PDF) in one language")
+    @secretariat.post(
+        "/base-document",
+        response_model=Generated,
+        status_code=status.HTTP_201_CREATED,
+        summary="Generate the base document (HTML and PDF) in one language",
+    )
     async def generate_base_document(lang: Lang = "es") -> Generated:
         return described(await handlers.generate_document(deps, "base_document", lang))
 
-    @secretariat.get("/reports", response_model=list[Generated], summary="Generated versions, newest first")
+    @secretariat.get(
+        "/reports", response_model=list[Generated], summary="Generated versions, newest first"
+    )
     async def list_reports() -> list[Generated]:
         return [described(r) for r in await deps.repository.list_reports(deps.forum_id)]
 
@@ -118,8 +144,11 @@ def build_routers(deps: handlers.Reporting, settings: ReportingSettings) -> list
         if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail="report not found")
         content, media_type = found
-        return Response(content, media_type=media_type,
-                        headers={"Content-Disposition": f'inline; filename="{report_id}.{fmt}"'})
+        return Response(
+            content,
+            media_type=media_type,
+            headers={"Content-Disposition": f'inline; filename="{report_id}.{fmt}"'},
+        )
 
     @public.get("/memoria/{report_id}.{fmt}", summary="A Memoria version (pdf or html)")
     async def get_memoria(report_id: str, fmt: str) -> Response:
@@ -132,14 +161,24 @@ def build_routers(deps: handlers.Reporting, settings: ReportingSettings) -> list
     # -- conclusions --
 
     @secretariat.get("/conclusions", summary="Conclusions, by session")
-    async def list_conclusions(status_: Literal["draft", "submitted", "approved"] | None = Query(None, alias="status")) -> list[dict[str, Any]]:
+    async def list_conclusions(
+        status_: Literal["draft", "submitted", "approved"] | None = Query(None, alias="status"),
+    ) -> list[dict[str, Any]]:
         return [_public(c) for c in await deps.repository.list_conclusions(deps.forum_id, status_)]
 
-    @secretariat.post("/conclusions", status_code=status.HTTP_201_CREATED, summary="A rapporteur drafts a conclusion")
+    @secretariat.post(
+        "/conclusions",
+        status_code=status.HTTP_201_CREATED,
+        summary="A rapporteur drafts a conclusion",
+    )
     async def create_conclusion(body: ConclusionBody) -> dict[str, Any]:
         try:
             document = await handlers.draft_conclusion(
-                deps, body.session_code, {k: v.model_dump() for k, v in body.texts.items()}, body.rapporteur)
+                deps,
+                body.session_code,
+                {k: v.model_dump() for k, v in body.texts.items()},
+                body.rapporteur,
+            )
         except domain.RuleViolation as error:
             raise refused(error) from None
         return _public(document)
@@ -150,14 +189,22 @@ def build_routers(deps: handlers.Reporting, settings: ReportingSettings) -> list
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail="conclusion: not found")
         try:
             document = await handlers.draft_conclusion(
-                deps, body.session_code, {k: v.model_dump() for k, v in body.texts.items()}, body.rapporteur,
-                conclusion_id=str(conclusion_id))
+                deps,
+                body.session_code,
+                {k: v.model_dump() for k, v in body.texts.items()},
+                body.rapporteur,
+                conclusion_id=str(conclusion_id),
+            )
         except domain.RuleViolation as error:
             raise refused(error) from None
         return _public(await deps.repository.get_conclusion(str(conclusion_id)) or document)
 
-    @secretariat.post("/conclusions/{conclusion_id}/{action}", summary="submit, approve or return a conclusion")
-    async def move_conclusion(conclusion_id: uuid.UUID, action: Literal["submit", "approve", "return"]) -> dict[str, Any]:
+    @secretariat.post(
+        "/conclusions/{conclusion_id}/{action}", summary="submit, approve or return a conclusion"
+    )
+    async def move_conclusion(
+        conclusion_id: uuid.UUID, action: Literal["submit", "approve", "return"]
+    ) -> dict[str, Any]:
         try:
             await handlers.move_conclusion(deps, str(conclusion_id), action, actor="secretariat")
         except domain.RuleViolation as error:
@@ -169,23 +216,40 @@ def build_routers(deps: handlers.Reporting, settings: ReportingSettings) -> list
     @secretariat.get("/action-items", summary="The action plan, by deadline, overdue flagged")
     async def list_action_items() -> list[dict[str, Any]]:
         today = deps.today()
-        return [_public({**i, "overdue": domain.is_overdue(i, today)}) for i in await deps.repository.list_action_items(deps.forum_id)]
+        return [
+            _public({**i, "overdue": domain.is_overdue(i, today)})
+            for i in await deps.repository.list_action_items(deps.forum_id)
+        ]
 
-    @secretariat.post("/action-items", status_code=status.HTTP_201_CREATED, summary="Add a line of action")
+    @secretariat.post(
+        "/action-items", status_code=status.HTTP_201_CREATED, summary="Add a line of action"
+    )
     async def create_action_item(body: ActionItemBody) -> dict[str, Any]:
-        item = {"title": body.title, "owner": body.owner.model_dump(), "deadline": body.deadline.isoformat(),
-                "conclusion_ids": [str(c) for c in body.conclusion_ids]}
+        item = {
+            "title": body.title,
+            "owner": body.owner.model_dump(),
+            "deadline": body.deadline.isoformat(),
+            "conclusion_ids": [str(c) for c in body.conclusion_ids],
+        }
         try:
             return _public(await handlers.create_action_item(deps, item))
         except domain.RuleViolation as error:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None
 
-    @secretariat.patch("/action-items/{item_id}", summary="Change status, deadline or owner; add a progress note")
+    @secretariat.patch(
+        "/action-items/{item_id}", summary="Change status, deadline or owner; add a progress note"
+    )
     async def patch_action_item(item_id: uuid.UUID, body: ActionItemPatch) -> dict[str, Any]:
         change = domain.ItemUpdate(
-            status=body.status, deadline=body.deadline, owner=body.owner.model_dump() if body.owner else None,
-            note=body.note, evidence_url=body.evidence_url,
-            conclusion_ids=[str(c) for c in body.conclusion_ids] if body.conclusion_ids is not None else None)
+            status=body.status,
+            deadline=body.deadline,
+            owner=body.owner.model_dump() if body.owner else None,
+            note=body.note,
+            evidence_url=body.evidence_url,
+            conclusion_ids=[str(c) for c in body.conclusion_ids]
+            if body.conclusion_ids is not None
+            else None,
+        )
         try:
             await handlers.update_action_item(deps, str(item_id), change)
         except domain.RuleViolation as error:
@@ -200,37 +264,71 @@ def build_routers(deps: handlers.Reporting, settings: ReportingSettings) -> list
 
     @secretariat.get("/budget", summary="Executed against planned, per line")
     async def get_budget() -> dict[str, Any]:
-        return {"currency": deps.pack.budget.currency, "lines": await handlers.budget_execution(deps)}
+        return {
+            "currency": deps.pack.budget.currency,
+            "lines": await handlers.budget_execution(deps),
+        }
 
-    @secretariat.post("/budget/entries", status_code=status.HTTP_201_CREATED, summary="Record a commitment or an expense")
+    @secretariat.post(
+        "/budget/entries",
+        status_code=status.HTTP_201_CREATED,
+        summary="Record a commitment or an expense",
+    )
     async def add_budget_entry(body: BudgetEntryBody) -> dict[str, Any]:
         try:
-            await handlers.record_budget_entry(deps, body.line, body.kind, int(body.amount * 100), body.description,
-                                               entry_id=body.entry_id)
+            await handlers.record_budget_entry(
+                deps,
+                body.line,
+                body.kind,
+                int(body.amount * 100),
+                body.description,
+                entry_id=body.entry_id,
+            )
         except domain.RuleViolation as error:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None
-        return {"currency": deps.pack.budget.currency, "lines": await handlers.budget_execution(deps)}
+        return {
+            "currency": deps.pack.budget.currency,
+            "lines": await handlers.budget_execution(deps),
+        }
 
     # -- exports --
 
-    @secretariat.get("/exports/participants.csv", summary="Participants who agreed to be listed (CSV)")
+    @secretariat.get(
+        "/exports/participants.csv", summary="Participants who agreed to be listed (CSV)"
+    )
     async def participants_csv() -> Response:
         people = await deps.repository.public_participants(deps.forum_id)
-        return Response(exports.participants_csv(people), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="participants.csv"'})
+        return Response(
+            exports.participants_csv(people),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="participants.csv"'},
+        )
 
-    @secretariat.get("/exports/participants.xlsx", summary="Participants who agreed to be listed (XLSX)")
+    @secretariat.get(
+        "/exports/participants.xlsx", summary="Participants who agreed to be listed (XLSX)"
+    )
     async def participants_xlsx() -> Response:
         inputs = {"participants": await deps.repository.public_participants(deps.forum_id)}
-        return _xlsx(exports.workbook(deps.pack, "es", inputs, only_participants=True), "participants.xlsx")
+        return _xlsx(
+            exports.workbook(deps.pack, "es", inputs, only_participants=True), "participants.xlsx"
+        )
 
-    @secretariat.get("/exports/memoria.xlsx", summary="Statistics, sessions, conclusions, action plan, budget (XLSX)")
+    @secretariat.get(
+        "/exports/memoria.xlsx",
+        summary="Statistics, sessions, conclusions, action plan, budget (XLSX)",
+    )
     async def memoria_xlsx(lang: Lang = "es") -> Response:
-        return _xlsx(exports.workbook(deps.pack, lang, await handlers.memoria_inputs(deps)), f"memoria-{lang}.xlsx")
+        return _xlsx(
+            exports.workbook(deps.pack, lang, await handlers.memoria_inputs(deps)),
+            f"memoria-{lang}.xlsx",
+        )
 
     return [public, secretariat]
 
 
 def _xlsx(content: bytes, filename: str) -> Response:
-    return Response(content, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        content,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

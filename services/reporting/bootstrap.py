@@ -24,7 +24,9 @@ DESCRIPTION = (
 )
 
 
-def build_deps(settings: ReportingSettings, mongo, *, on_outbox=None, clock: Callable[[], datetime] = utc_now) -> Reporting:
+def build_deps(
+    settings: ReportingSettings, mongo, *, on_outbox=None, clock: Callable[[], datetime] = utc_now
+) -> Reporting:
     """Handlers' dependencies on a given Mongo client (also used by the rebuild and the Memoria CLI)."""
     pack = settings.load_pack()
     repository = ReportingRepository(mongo[settings.database], on_outbox=on_outbox)
@@ -39,7 +41,9 @@ def build_runtime(
     broker, topology = runtime.broker, runtime.topology
     deps = build_deps(settings, runtime.mongo, on_outbox=runtime.notify_outbox, clock=clock)
     runtime.attach_outbox(deps.repository.outbox_collections)
-    scheduler = FollowUpScheduler(deps, settings.follow_up_check_seconds, final_memoria=settings.final_memoria)
+    scheduler = FollowUpScheduler(
+        deps, settings.follow_up_check_seconds, final_memoria=settings.final_memoria
+    )
     runtime.on_start.extend([deps.repository.ensure_indexes, scheduler.start])
     runtime.on_stop.insert(0, scheduler.stop)
 
@@ -50,7 +54,9 @@ def build_runtime(
     return runtime, deps
 
 
-def create_app(settings: ReportingSettings | None = None, *, clock: Callable[[], datetime] = utc_now) -> FastAPI:
+def create_app(
+    settings: ReportingSettings | None = None, *, clock: Callable[[], datetime] = utc_now
+) -> FastAPI:
     settings = settings or ReportingSettings()
     runtime, deps = build_runtime(settings, clock=clock)
     app = create_http_app(

@@ -64,24 +64,38 @@ async def project_event(body: dict[str, Any], deps: Reporting) -> str:
     try:
         event = projections.EventView.model_validate(body)
     except ValidationError as error:
-        raise InvalidMessage("; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in error.errors(include_input=False)
-        )) from None
+        raise InvalidMessage(
+            "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
+                for e in error.errors(include_input=False)
+            )
+        ) from None
     cause = str(event.event_id)
     try:
         for target in projections.targets(event):
             store = deps.repository.projection(target.collection)
             if target.collection == "participants":
-                await store.apply(target.doc_id, cause, lambda doc: projections.fold_participant(doc, event, deps.forum_id))
+                await store.apply(
+                    target.doc_id,
+                    cause,
+                    lambda doc: projections.fold_participant(doc, event, deps.forum_id),
+                )
             else:
-                await store.apply(target.doc_id, cause,
-                                  lambda doc, t=target: projections.fold_entity(doc, event, t, deps.forum_id))
+                await store.apply(
+                    target.doc_id,
+                    cause,
+                    lambda doc, t=target: projections.fold_entity(doc, event, t, deps.forum_id),
+                )
     except ValidationError as error:
-        raise InvalidMessage(f"participant: {error.errors(include_input=False)[0]['msg']}") from None
+        raise InvalidMessage(
+            f"participant: {error.errors(include_input=False)[0]['msg']}"
+        ) from None
     if entry := projections.budget_entry_from(event):
         await _apply_budget_entry(deps, entry)
     # Last, so a crash before it leaves the event to be redelivered and counted then.
-    await deps.repository.record_event(cause, event.event_type, event.occurred_at, event.payload.get("forum_id"))
+    await deps.repository.record_event(
+        cause, event.event_type, event.occurred_at, event.payload.get("forum_id")
+    )
     return event.event_type
 
 
@@ -95,18 +109,30 @@ async def current_statistics(deps: Reporting) -> dict[str, Any]:
 # --- conclusions -------------------------------------------------------------------------------
 
 
-async def draft_conclusion(deps: Reporting, session_code: str, texts: dict[str, dict[str, str]],
-                           rapporteur: str | None, conclusion_id: str | None = None) -> dict[str, Any]:
+async def draft_conclusion(
+    deps: Reporting,
+    session_code: str,
+    texts: dict[str, dict[str, str]],
+    rapporteur: str | None,
+    conclusion_id: str | None = None,
+) -> dict[str, Any]:
     if deps.pack.programme.item(session_code) is None:
         raise domain.RuleViolation(f"session_code: {session_code!r} is not in the programme")
     conclusion_id = conclusion_id or str(uuid.uuid4())
     now = deps.clock()
-    applied = await deps.repository.conclusions.apply(conclusion_id, None, lambda doc: domain.draft_conclusion(
-        doc, conclusion_id, deps.forum_id, session_code, texts, rapporteur, now))
+    applied = await deps.repository.conclusions.apply(
+        conclusion_id,
+        None,
+        lambda doc: domain.draft_conclusion(
+            doc, conclusion_id, deps.forum_id, session_code, texts, rapporteur, now
+        ),
+    )
     return applied.document
 
 
-async def move_conclusion(deps: Reporting, conclusion_id: str, action: str, actor: str | None = None) -> dict[str, Any]:
+async def move_conclusion(
+    deps: Reporting, conclusion_id: str, action: str, actor: str | None = None
+) -> dict[str, Any]:
     now = deps.clock()
     decide = {
         "submit": lambda doc: domain.submit_conclusion(doc, now),
@@ -120,21 +146,28 @@ async def move_conclusion(deps: Reporting, conclusion_id: str, action: str, acto
 # --- action plan -------------------------------------------------------------------------------
 
 
-async def create_action_item(deps: Reporting, item: dict[str, Any], item_id: str | None = None) -> dict[str, Any]:
+async def create_action_item(
+    deps: Reporting, item: dict[str, Any], item_id: str | None = None
+) -> dict[str, Any]:
     item_id = item_id or str(uuid.uuid4())
     known = {c["_id"] for c in await deps.repository.list_conclusions(deps.forum_id)}
     if missing := [c for c in item.get("conclusion_ids", []) if c not in known]:
         raise domain.RuleViolation(f"conclusion_ids: unknown conclusions {missing}")
     now = deps.clock()
     fields = {**item, "_id": item_id, "forum_id": deps.forum_id}
-    applied = await deps.repository.action_items.apply(item_id, None, lambda doc: domain.create_action_item(doc, fields, now))
+    applied = await deps.repository.action_items.apply(
+        item_id, None, lambda doc: domain.create_action_item(doc, fields, now)
+    )
     return applied.document
 
 
-async def update_action_item(deps: Reporting, item_id: str, change: domain.ItemUpdate) -> dict[str, Any]:
+async def update_action_item(
+    deps: Reporting, item_id: str, change: domain.ItemUpdate
+) -> dict[str, Any]:
     now, today = deps.clock(), deps.today()
     applied = await deps.repository.action_items.apply(
-        item_id, None, lambda doc: domain.update_action_item(doc, change, now, today))
+        item_id, None, lambda doc: domain.update_action_item(doc, change, now, today)
+    )
     return applied.document
 
 
@@ -143,7 +176,9 @@ async def check_follow_ups(deps: Reporting) -> int:
     today, now = deps.today(), deps.clock()
     reminders = 0
     for item_id in await deps.repository.open_action_item_ids(deps.forum_id, today.isoformat()):
-        applied = await deps.repository.action_items.apply(item_id, None, lambda doc: domain.follow_up(doc, today, now))
+        applied = await deps.repository.action_items.apply(
+            item_id, None, lambda doc: domain.follow_up(doc, today, now)
+        )
         reminders += len(applied.events)
     if reminders:
         log.info("action items followed up", reminders=reminders)
@@ -165,23 +200,54 @@ async def _apply_budget_entry(deps: Reporting, entry: projections.BudgetEntry) -
         planned = _planned(deps, entry.line)
     except domain.RuleViolation as refused:
         raise InvalidMessage(str(refused)) from None
-    await deps.repository.budget.apply(f"{deps.forum_id}:{entry.line}", None, lambda doc: domain.record_budget_entry(
-        doc, forum_id=deps.forum_id, line=entry.line, planned_cents=planned, currency=deps.pack.budget.currency,
-        entry_id=entry.entry_id, kind=entry.kind, amount_cents=entry.amount_cents, description=entry.description,
-        as_of=entry.as_of, source=entry.source))
+    await deps.repository.budget.apply(
+        f"{deps.forum_id}:{entry.line}",
+        None,
+        lambda doc: domain.record_budget_entry(
+            doc,
+            forum_id=deps.forum_id,
+            line=entry.line,
+            planned_cents=planned,
+            currency=deps.pack.budget.currency,
+            entry_id=entry.entry_id,
+            kind=entry.kind,
+            amount_cents=entry.amount_cents,
+            description=entry.description,
+            as_of=entry.as_of,
+            source=entry.source,
+        ),
+    )
 
 
-async def record_budget_entry(deps: Reporting, line: str, kind: str, amount_cents: int, description: str,
-                              entry_id: str | None = None) -> dict[str, Any]:
+async def record_budget_entry(
+    deps: Reporting,
+    line: str,
+    kind: str,
+    amount_cents: int,
+    description: str,
+    entry_id: str | None = None,
+) -> dict[str, Any]:
     """The secretariat records a commitment or an expense; the same `entry_id` again changes nothing."""
     planned = _planned(deps, line)
     entry_id = projections.safe(f"manual-{entry_id or uuid.uuid4()}")
     stamp = projections.now_stamp(deps.clock())
     applied = await deps.repository.budget.apply(
-        f"{deps.forum_id}:{line}", f"entry:{entry_id}", lambda doc: domain.record_budget_entry(
-            doc, forum_id=deps.forum_id, line=line, planned_cents=planned, currency=deps.pack.budget.currency,
-            entry_id=entry_id, kind=kind, amount_cents=amount_cents, description=description, as_of=stamp,
-            source="secretariat"))
+        f"{deps.forum_id}:{line}",
+        f"entry:{entry_id}",
+        lambda doc: domain.record_budget_entry(
+            doc,
+            forum_id=deps.forum_id,
+            line=line,
+            planned_cents=planned,
+            currency=deps.pack.budget.currency,
+            entry_id=entry_id,
+            kind=kind,
+            amount_cents=amount_cents,
+            description=description,
+            as_of=stamp,
+            source="secretariat",
+        ),
+    )
     return applied.document or {}
 
 
@@ -207,18 +273,25 @@ async def memoria_inputs(deps: Reporting) -> dict[str, Any]:
     }
 
 
-async def generate_document(deps: Reporting, kind: str, language: str, *, final: bool = False) -> dict[str, Any]:
+async def generate_document(
+    deps: Reporting, kind: str, language: str, *, final: bool = False
+) -> dict[str, Any]:
     """Render a version of the Memoria or the base document in HTML and PDF, store both by content
     hash, record the version and announce it with `report.generated`. Returns the report record."""
     now = deps.clock()
     if kind == "memoria":
-        document = build_memoria(deps.pack, language, await memoria_inputs(deps), now, today=deps.today())
+        document = build_memoria(
+            deps.pack, language, await memoria_inputs(deps), now, today=deps.today()
+        )
     else:
         document = build_base_document(deps.pack, language, now)
     html = render_html(document).encode()
     pdf = render_pdf(document)
     files = []
-    for fmt, content, media_type in (("html", html, "text/html; charset=utf-8"), ("pdf", pdf, "application/pdf")):
+    for fmt, content, media_type in (
+        ("html", html, "text/html; charset=utf-8"),
+        ("pdf", pdf, "application/pdf"),
+    ):
         digest = hashlib.sha256(content).hexdigest()
         await deps.repository.store_file(digest, content, media_type)
         files.append({"format": fmt, "sha256": digest, "size": len(content)})
@@ -226,11 +299,22 @@ async def generate_document(deps: Reporting, kind: str, language: str, *, final:
     report_id = f"{kind}-{language}-{version}"
     event = ReportGenerated(
         event_id=derive_id(deps.forum_id, "report", report_id, final),
-        producer=domain.PRODUCER, forum_id=deps.forum_id, report_id=report_id, kind=kind,
-        language=language, files=files, final=final,
+        producer=domain.PRODUCER,
+        forum_id=deps.forum_id,
+        report_id=report_id,
+        kind=kind,
+        language=language,
+        files=files,
+        final=final,
     )
-    record = {"forum_id": deps.forum_id, "kind": kind, "language": language, "files": files,
-              "final": final, "generated_at": now}
+    record = {
+        "forum_id": deps.forum_id,
+        "kind": kind,
+        "language": language,
+        "files": files,
+        "final": final,
+        "generated_at": now,
+    }
 
     def decide(doc: dict[str, Any] | None) -> domain.Change | None:
         if doc is not None and (doc.get("final") or not final):
@@ -247,7 +331,9 @@ async def generate_document(deps: Reporting, kind: str, language: str, *, final:
 def forum_ends_at(pack: EventPack) -> datetime:
     """When the last programme item of the last day ends, on the venue's clock."""
     last_day = pack.forum.days - 1
-    items = [item for item in pack.programme.items if item.day == last_day] or list(pack.programme.items)
+    items = [item for item in pack.programme.items if item.day == last_day] or list(
+        pack.programme.items
+    )
     return max(pack.item_datetimes(item)[1] for item in items)
 
 

@@ -29,8 +29,12 @@ from shared.persistence.mongo import create_mongo_client
 
 
 async def write_memoria(
-    deps: handlers.Reporting, directory: Path, languages: Sequence[str] = ("es", "en"), *,
-    final: bool = False, base_document: bool = False,
+    deps: handlers.Reporting,
+    directory: Path,
+    languages: Sequence[str] = ("es", "en"),
+    *,
+    final: bool = False,
+    base_document: bool = False,
 ) -> dict[str, dict[str, Path]]:
     """Generate, store and write `<report_id>.html|.pdf` per language; returns {report_id: {fmt: path}}."""
     written: dict[str, dict[str, Path]] = {}
@@ -48,9 +52,14 @@ async def write_memoria(
 
 
 async def write_memoria_with(
-    settings: ReportingSettings, directory: Path, languages: Sequence[str] = ("es", "en"), **options: bool
+    settings: ReportingSettings,
+    directory: Path,
+    languages: Sequence[str] = ("es", "en"),
+    **options: bool,
 ) -> dict[str, dict[str, Path]]:
-    mongo = create_mongo_client(settings.mongo_url.get_secret_value(), app_name="foro-reporting-memoria")
+    mongo = create_mongo_client(
+        settings.mongo_url.get_secret_value(), app_name="foro-reporting-memoria"
+    )
     try:
         deps = build_deps(settings, mongo)
         await deps.repository.ensure_indexes()
@@ -60,8 +69,13 @@ async def write_memoria_with(
 
 
 def fetch_memoria(
-    url: str, token: str, directory: Path, languages: Sequence[str] = ("es", "en"), *,
-    wait_for_participants: int = 0, timeout: float = 30.0,
+    url: str,
+    token: str,
+    directory: Path,
+    languages: Sequence[str] = ("es", "en"),
+    *,
+    wait_for_participants: int = 0,
+    timeout: float = 30.0,
 ) -> list[Path]:
     """Ask a running reporting service for the Memoria in each language; write and return the files.
 
@@ -69,10 +83,14 @@ def fetch_memoria(
     registered participants, so a Memoria asked for right after a sample run includes it."""
     directory = Path(directory)
     written: list[Path] = []
-    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=120) as client:
+    with httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=120
+    ) as client:
         deadline = time.monotonic() + timeout
         while wait_for_participants and time.monotonic() < deadline:
-            registered = client.get("/statistics").raise_for_status().json()["participants"]["registered"]
+            registered = (
+                client.get("/statistics").raise_for_status().json()["participants"]["registered"]
+            )
             if registered >= wait_for_participants:
                 break
             time.sleep(0.25)
@@ -80,30 +98,50 @@ def fetch_memoria(
             report = client.post("/memoria", params={"lang": language}).raise_for_status().json()
             for entry in report["files"]:
                 content = client.get(entry["url"]).raise_for_status().content
-                written.extend(handlers.write_files(directory, report["report_id"], {entry["format"]: content}).values())
+                written.extend(
+                    handlers.write_files(
+                        directory, report["report_id"], {entry["format"]: content}
+                    ).values()
+                )
     return written
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Write the Memoria (HTML and PDF) into a directory.")
+    parser = argparse.ArgumentParser(
+        description="Write the Memoria (HTML and PDF) into a directory."
+    )
     parser.add_argument("--out", type=Path, default=Path("build/memoria"))
-    parser.add_argument("--lang", action="append", choices=["es", "en"], help="Repeat for several (default: es and en).")
+    parser.add_argument(
+        "--lang",
+        action="append",
+        choices=["es", "en"],
+        help="Repeat for several (default: es and en).",
+    )
     parser.add_argument("--final", action="store_true", help="The published, end-of-forum version.")
-    parser.add_argument("--base-document", action="store_true", help="Also write the base document.")
+    parser.add_argument(
+        "--base-document", action="store_true", help="Also write the base document."
+    )
     parser.add_argument("--url", help="Ask this running reporting service instead of its database.")
     parser.add_argument("--token", help="Secretariat token for --url.")
     args = parser.parse_args()
     if args.url:
         for path in fetch_memoria(args.url, args.token or "", args.out, args.lang or ["es", "en"]):
-            print(path)  # noqa: T201 - the CLI's output is the paths written
+            print(path)
         return
     settings = ReportingSettings()
     configure_logging("reporting-memoria", settings.log_level, settings.log_format)
-    written = asyncio.run(write_memoria_with(settings, args.out, args.lang or ["es", "en"], final=args.final,
-                                             base_document=args.base_document))
+    written = asyncio.run(
+        write_memoria_with(
+            settings,
+            args.out,
+            args.lang or ["es", "en"],
+            final=args.final,
+            base_document=args.base_document,
+        )
+    )
     for paths in written.values():
         for path in paths.values():
-            print(path)  # noqa: T201 - the CLI's output is the paths written
+            print(path)
 
 
 if __name__ == "__main__":

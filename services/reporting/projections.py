@@ -37,9 +37,30 @@ SECTOR_OF_CATEGORY = {
 
 # Fields copied onto an entity document (no personal data: names, e-mails and phones stay out).
 ENTITY_ATTRIBUTES = (
-    "sector", "zone", "exhibitor_type", "type", "channel", "capacity", "room", "day", "point",
-    "session_code", "code", "booth_code", "exhibitor_id", "job_id", "participant_id", "title",
-    "starts_at", "ends_at", "message_type", "kind", "category", "country", "language", "booth",
+    "sector",
+    "zone",
+    "exhibitor_type",
+    "type",
+    "channel",
+    "capacity",
+    "room",
+    "day",
+    "point",
+    "session_code",
+    "code",
+    "booth_code",
+    "exhibitor_id",
+    "job_id",
+    "participant_id",
+    "title",
+    "starts_at",
+    "ends_at",
+    "message_type",
+    "kind",
+    "category",
+    "country",
+    "language",
+    "booth",
 )
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_\-]")
@@ -62,7 +83,9 @@ class EventView(BaseModel):
     @property
     def stamp(self) -> str:
         """Orders events: UTC time to the microsecond, then the id for ties."""
-        return f"{self.occurred_at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}|{self.event_id}"
+        return (
+            f"{self.occurred_at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}|{self.event_id}"
+        )
 
     @property
     def verb(self) -> str:
@@ -145,15 +168,24 @@ def targets(event: EventView) -> list[Target]:
     payload, kind = event.payload, event.event_type
     found: list[Target] = []
     participant_id = _participant_id(payload)
-    if isinstance(payload.get("participant"), dict) and participant_id and payload["participant"].get("status"):
+    if (
+        isinstance(payload.get("participant"), dict)
+        and participant_id
+        and payload["participant"].get("status")
+    ):
         found.append(Target("participants", participant_id))
-    elif kind in ("participant.erased", "participant.consent_changed", "attendee.checked_in") and participant_id:
+    elif (
+        kind in ("participant.erased", "participant.consent_changed", "attendee.checked_in")
+        and participant_id
+    ):
         found.append(Target("participants", participant_id))
 
     if kind.startswith("session."):
         session = _find(payload, SESSION_IDS, ("session",))
         if session is not None and participant_id:
-            found.append(Target("entities", f"session_signup:{session}:{participant_id}", "session_signup"))
+            found.append(
+                Target("entities", f"session_signup:{session}:{participant_id}", "session_signup")
+            )
         elif session is not None:
             found.append(Target("entities", f"session:{session}", "session"))
         return found
@@ -173,15 +205,32 @@ def targets(event: EventView) -> list[Target]:
 
 def _new_participant(forum_id: str) -> dict[str, Any]:
     """The fields every participant document has, whichever event creates it."""
-    return {"forum_id": forum_id, "status": None, "status_as_of": "", "consent_as_of": "", "category": None, "country": None,
-            "language": None, "sector": None, "listed_publicly": False, "erased": False, "checkins": {},
-            "given_name": None, "family_name": None, "organisation": None}
+    return {
+        "forum_id": forum_id,
+        "status": None,
+        "status_as_of": "",
+        "consent_as_of": "",
+        "category": None,
+        "country": None,
+        "language": None,
+        "sector": None,
+        "listed_publicly": False,
+        "erased": False,
+        "checkins": {},
+        "given_name": None,
+        "family_name": None,
+        "organisation": None,
+    }
 
 
-def fold_participant(document: dict[str, Any] | None, event: EventView, forum_id: str) -> Change | None:
+def fold_participant(
+    document: dict[str, Any] | None, event: EventView, forum_id: str
+) -> Change | None:
     """A participant's reporting state after `event`."""
     payload = event.payload
-    change = _participant_change(document or _new_participant(payload.get("forum_id") or forum_id), event)
+    change = _participant_change(
+        document or _new_participant(payload.get("forum_id") or forum_id), event
+    )
     if change is None or document is not None:
         return change
     created = _new_participant(payload.get("forum_id") or forum_id)
@@ -251,7 +300,9 @@ def _participant_change(doc: dict[str, Any], event: EventView) -> Change | None:
     return Change(set=fields)
 
 
-def fold_entity(document: dict[str, Any] | None, event: EventView, target: Target, forum_id: str) -> Change | None:
+def fold_entity(
+    document: dict[str, Any] | None, event: EventView, target: Target, forum_id: str
+) -> Change | None:
     """Any other service's entity: its latest status (the event's verb) and a few attributes.
 
     The status is the newest event's; each attribute is the newest event's *that carries it*
@@ -263,8 +314,10 @@ def fold_entity(document: dict[str, Any] | None, event: EventView, target: Targe
     for name in ENTITY_ATTRIBUTES:
         # `current`: where a rescheduled session now is (scheduling's slot).
         value = _find(payload, (name,), ("current", target.kind))
-        if (isinstance(value, (str, int, float, bool)) or (name == "title" and isinstance(value, dict))) \
-                and stamps.get(name, "") < event.stamp:
+        if (
+            isinstance(value, (str, int, float, bool))
+            or (name == "title" and isinstance(value, dict))
+        ) and stamps.get(name, "") < event.stamp:
             attributes[name], stamps[name] = value, event.stamp
     newer = document is None or document.get("as_of", "") < event.stamp
     if not newer:
@@ -296,7 +349,9 @@ def amount_cents(payload: dict[str, Any]) -> int | None:
         return payload["amount_cents"]
     for name in ("amount_usd", "amount", "cost_usd", "cost"):
         value = payload.get(name)
-        if isinstance(value, (int, float)) or (isinstance(value, str) and re.fullmatch(r"\d+(\.\d{1,2})?", value)):
+        if isinstance(value, (int, float)) or (
+            isinstance(value, str) and re.fullmatch(r"\d+(\.\d{1,2})?", value)
+        ):
             return round(float(value) * 100)
         if isinstance(value, dict) and isinstance(value.get("amount"), (int, float, str)):
             return amount_cents({"amount": value["amount"]})

@@ -36,9 +36,13 @@ class RebuildResult:
     skipped: int = 0
 
 
-async def rebuild(settings: ReportingSettings, *, idle_seconds: float | None = None) -> RebuildResult:
+async def rebuild(
+    settings: ReportingSettings, *, idle_seconds: float | None = None
+) -> RebuildResult:
     idle = idle_seconds if idle_seconds is not None else settings.rebuild_idle_seconds
-    mongo = create_mongo_client(settings.mongo_url.get_secret_value(), app_name="foro-reporting-rebuild")
+    mongo = create_mongo_client(
+        settings.mongo_url.get_secret_value(), app_name="foro-reporting-rebuild"
+    )
     deps = build_deps(settings, mongo)
     result = RebuildResult()
     connection = await aio_pika.connect_robust(settings.broker_url.get_secret_value())
@@ -46,9 +50,13 @@ async def rebuild(settings: ReportingSettings, *, idle_seconds: float | None = N
         await deps.repository.drop_projections()
         await deps.repository.ensure_indexes()
         channel = await connection.channel()
-        await channel.set_qos(prefetch_count=max(settings.prefetch, 100))  # streams require a prefetch
+        await channel.set_qos(
+            prefetch_count=max(settings.prefetch, 100)
+        )  # streams require a prefetch
         try:
-            stream = await channel.declare_queue(Topology(settings.namespace).event_log_name, passive=True)
+            stream = await channel.declare_queue(
+                Topology(settings.namespace).event_log_name, passive=True
+            )
         except ChannelNotFoundEntity:
             log.warning("no event log to rebuild from", namespace=settings.namespace)
             return result
@@ -66,7 +74,9 @@ async def rebuild(settings: ReportingSettings, *, idle_seconds: float | None = N
                     result.events += 1
                 except (InvalidMessage, json.JSONDecodeError, UnicodeDecodeError) as refused:
                     result.skipped += 1
-                    log.warning("event skipped", reason=str(refused)[:200], message_id=message.message_id)
+                    log.warning(
+                        "event skipped", reason=str(refused)[:200], message_id=message.message_id
+                    )
                 await message.ack()
 
         # The folds commute (last writer wins by occurred_at; first check-in wins), so events may be
@@ -82,12 +92,14 @@ async def rebuild(settings: ReportingSettings, *, idle_seconds: float | None = N
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--idle-seconds", type=float, default=None, help="Quiet time that means caught up.")
+    parser.add_argument(
+        "--idle-seconds", type=float, default=None, help="Quiet time that means caught up."
+    )
     args = parser.parse_args()
     settings = ReportingSettings()
     configure_logging("reporting-rebuild", settings.log_level, settings.log_format)
     outcome = asyncio.run(rebuild(settings, idle_seconds=args.idle_seconds))
-    print(f"rebuilt from {outcome.events} events ({outcome.skipped} skipped)")  # noqa: T201 - CLI output
+    print(f"rebuilt from {outcome.events} events ({outcome.skipped} skipped)")
 
 
 if __name__ == "__main__":

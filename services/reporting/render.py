@@ -78,7 +78,9 @@ def render_pdf(document: dict[str, Any]) -> bytes:
         pdf.start_section(f"{number}. {section['title']}")
         pdf.set_font(FONT, "B", 15)
         pdf.set_text_color(*BLUE)
-        pdf.multi_cell(0, 8, f"{number}. {section['title']}", new_x="LMARGIN", new_y="NEXT", align="L")
+        pdf.multi_cell(
+            0, 8, f"{number}. {section['title']}", new_x="LMARGIN", new_y="NEXT", align="L"
+        )
         pdf.set_draw_color(*BLUE)
         pdf.line(pdf.l_margin, pdf.get_y() + 1, pdf.w - pdf.r_margin, pdf.get_y() + 1)
         pdf.ln(4)
@@ -181,11 +183,18 @@ def _table(pdf: DocumentPDF, block: dict[str, Any]) -> None:
         return sum(font.cw[ord(c)] for c in text) * pdf.font_size_pt * 0.001 / pdf.k
 
     def row_height(cells: list[str]) -> tuple[float, list[bool]]:
-        wraps = [text_width(text) > width - 2 * pad for text, width in zip(cells, widths, strict=True)]
+        wraps = [
+            text_width(text) > width - 2 * pad for text, width in zip(cells, widths, strict=True)
+        ]
         lines = 1
         for text, width, wrap in zip(cells, widths, wraps, strict=True):
             if wrap:
-                lines = max(lines, len(pdf.multi_cell(width - 2 * pad, line_h, text, dry_run=True, output="LINES")))
+                lines = max(
+                    lines,
+                    len(
+                        pdf.multi_cell(width - 2 * pad, line_h, text, dry_run=True, output="LINES")
+                    ),
+                )
         return lines * line_h + 2 * pad, wraps
 
     def draw(cells: list[str], *, bold: bool, fill: tuple[int, int, int] | None) -> None:
@@ -221,7 +230,11 @@ def _table(pdf: DocumentPDF, block: dict[str, Any]) -> None:
         if header is not None:
             draw([str(c) for c in header], bold=True, fill=BLUE)
         for number, row in enumerate(block["rows"]):
-            draw([str(cell) for cell in row], bold=False, fill=(246, 248, 250) if number % 2 else None)
+            draw(
+                [str(cell) for cell in row],
+                bold=False,
+                fill=(246, 248, 250) if number % 2 else None,
+            )
     finally:
         pdf.c_margin = margin
     pdf.ln(3)
@@ -278,6 +291,12 @@ def _fit(pdf: FPDF, text: str, width: float) -> str:
 
 
 BLOCKS = {
-    "paragraph": _paragraph, "note": _note, "heading": _heading, "subheading": _subheading,
-    "labelled": _labelled, "list": _list, "table": _table, "bars": _bars,
+    "paragraph": _paragraph,
+    "note": _note,
+    "heading": _heading,
+    "subheading": _subheading,
+    "labelled": _labelled,
+    "list": _list,
+    "table": _table,
+    "bars": _bars,
 }

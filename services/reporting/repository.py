@@ -31,13 +31,28 @@ INTERNAL = {"processed": 0, "outbox": 0, "outbox_pending": 0, "version": 0}
 
 def public_list(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The published participant list: confirmed, consenting, not erased, by family name."""
-    listed = [r for r in rows if r.get("status") == "confirmed" and r.get("listed_publicly") and not r.get("erased")
-              and r.get("family_name")]
-    return sorted(listed, key=lambda r: (r["family_name"].casefold(), (r.get("given_name") or "").casefold(), r["_id"]))
+    listed = [
+        r
+        for r in rows
+        if r.get("status") == "confirmed"
+        and r.get("listed_publicly")
+        and not r.get("erased")
+        and r.get("family_name")
+    ]
+    return sorted(
+        listed,
+        key=lambda r: (
+            r["family_name"].casefold(),
+            (r.get("given_name") or "").casefold(),
+            r["_id"],
+        ),
+    )
 
 
 class ReportingRepository:
-    def __init__(self, database: AsyncDatabase, *, on_outbox: Callable[[str, Any], None] | None = None) -> None:
+    def __init__(
+        self, database: AsyncDatabase, *, on_outbox: Callable[[str, Any], None] | None = None
+    ) -> None:
         self.database = database
         self.participants = AggregateStore(database["participants"])
         self.entities = AggregateStore(database["entities"])
@@ -59,12 +74,20 @@ class ReportingRepository:
     async def ensure_indexes(self) -> None:
         for store in (self.reports, self.conclusions, self.action_items, self.budget):
             await store.ensure_indexes()
-        await self.participants.collection.create_index([("forum_id", ASCENDING), ("status", ASCENDING)])
+        await self.participants.collection.create_index(
+            [("forum_id", ASCENDING), ("status", ASCENDING)]
+        )
         await self.entities.collection.create_index([("forum_id", ASCENDING), ("kind", ASCENDING)])
         await self.ledger.create_index([("type", ASCENDING)])
-        await self.conclusions.collection.create_index([("forum_id", ASCENDING), ("session_code", ASCENDING)])
-        await self.action_items.collection.create_index([("status", ASCENDING), ("deadline", ASCENDING)])
-        await self.reports.collection.create_index([("forum_id", ASCENDING), ("generated_at", DESCENDING)])
+        await self.conclusions.collection.create_index(
+            [("forum_id", ASCENDING), ("session_code", ASCENDING)]
+        )
+        await self.action_items.collection.create_index(
+            [("status", ASCENDING), ("deadline", ASCENDING)]
+        )
+        await self.reports.collection.create_index(
+            [("forum_id", ASCENDING), ("generated_at", DESCENDING)]
+        )
 
     async def drop_projections(self) -> None:
         for name in PROJECTIONS:
@@ -72,11 +95,18 @@ class ReportingRepository:
 
     # -- the event ledger --
 
-    async def record_event(self, event_id: str, event_type: str, occurred_at: datetime, forum_id: str | None) -> bool:
+    async def record_event(
+        self, event_id: str, event_type: str, occurred_at: datetime, forum_id: str | None
+    ) -> bool:
         """True the first time an event id is recorded; the unique `_id` makes duplicates no-ops."""
         try:
             await self.ledger.insert_one(
-                {"_id": event_id, "type": event_type, "occurred_at": occurred_at, "forum_id": forum_id}
+                {
+                    "_id": event_id,
+                    "type": event_type,
+                    "occurred_at": occurred_at,
+                    "forum_id": forum_id,
+                }
             )
         except DuplicateKeyError:
             return False
@@ -101,20 +131,37 @@ class ReportingRepository:
 
     async def public_participants(self, forum_id: str) -> list[dict[str, Any]]:
         """Confirmed people who agreed to be listed, not erased, by family name."""
-        query = {"forum_id": forum_id, "status": "confirmed", "listed_publicly": True, "erased": {"$ne": True},
-                 "family_name": {"$ne": None}}
-        fields = {"given_name": 1, "family_name": 1, "organisation": 1, "country": 1, "category": 1,
-                  "status": 1, "listed_publicly": 1, "erased": 1}
+        query = {
+            "forum_id": forum_id,
+            "status": "confirmed",
+            "listed_publicly": True,
+            "erased": {"$ne": True},
+            "family_name": {"$ne": None},
+        }
+        fields = {
+            "given_name": 1,
+            "family_name": 1,
+            "organisation": 1,
+            "country": 1,
+            "category": 1,
+            "status": 1,
+            "listed_publicly": 1,
+            "erased": 1,
+        }
         return public_list(await self.participants.collection.find(query, fields).to_list())
 
     # -- reporting's own records --
 
-    async def list_conclusions(self, forum_id: str, status: str | None = None) -> list[dict[str, Any]]:
+    async def list_conclusions(
+        self, forum_id: str, status: str | None = None
+    ) -> list[dict[str, Any]]:
         query: dict[str, Any] = {"forum_id": forum_id}
         if status:
             query["status"] = status
         rows = await self.conclusions.collection.find(query, INTERNAL).to_list()
-        return sorted(rows, key=lambda r: (r["session_code"], r.get("created_at") or datetime.min, r["_id"]))
+        return sorted(
+            rows, key=lambda r: (r["session_code"], r.get("created_at") or datetime.min, r["_id"])
+        )
 
     async def get_conclusion(self, conclusion_id: str) -> dict[str, Any] | None:
         return await self.conclusions.collection.find_one({"_id": conclusion_id}, INTERNAL)
@@ -128,10 +175,13 @@ class ReportingRepository:
 
     async def open_action_item_ids(self, forum_id: str, before: str) -> list[str]:
         """Open items with a deadline before `before` (ISO date), or still flagged overdue."""
-        query = {"forum_id": forum_id, "$or": [
-            {"status": {"$in": ["planned", "in_progress"]}, "deadline": {"$lt": before}},
-            {"overdue": True},
-        ]}
+        query = {
+            "forum_id": forum_id,
+            "$or": [
+                {"status": {"$in": ["planned", "in_progress"]}, "deadline": {"$lt": before}},
+                {"overdue": True},
+            ],
+        }
         return [row["_id"] async for row in self.action_items.collection.find(query, {"_id": 1})]
 
     async def budget_lines(self, forum_id: str) -> list[dict[str, Any]]:
@@ -139,8 +189,14 @@ class ReportingRepository:
 
     async def store_file(self, sha256: str, content: bytes, media_type: str) -> None:
         try:
-            await self.files.insert_one({"_id": sha256, "content": Binary(content), "media_type": media_type,
-                                         "size": len(content)})
+            await self.files.insert_one(
+                {
+                    "_id": sha256,
+                    "content": Binary(content),
+                    "media_type": media_type,
+                    "size": len(content),
+                }
+            )
         except DuplicateKeyError:
             pass  # same content, already stored
 

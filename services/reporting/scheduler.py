@@ -10,7 +10,9 @@ from shared.periodic import Periodic
 class FollowUpScheduler(Periodic):
     name = "reporting-follow-ups"
 
-    def __init__(self, deps: handlers.Reporting, interval: float, *, final_memoria: bool = True) -> None:
+    def __init__(
+        self, deps: handlers.Reporting, interval: float, *, final_memoria: bool = True
+    ) -> None:
         super().__init__(interval)
         self._deps = deps
         self._final_memoria = final_memoria

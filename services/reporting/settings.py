@@ -9,20 +9,29 @@ from shared.settings import ServiceSettings
 
 
 class ReportingSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="REPORTING_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="REPORTING_", extra="ignore", populate_by_name=True
+    )
 
     database: str = "foro_reporting"
     http_port: int = 8005
     follow_up_check_seconds: float = Field(
-        3600.0, gt=0, description="How often overdue action items are looked for (and owners reminded)."
+        3600.0,
+        gt=0,
+        description="How often overdue action items are looked for (and owners reminded).",
     )
     final_memoria: bool = Field(
-        True, description="Generate the final Memoria (every language) automatically once the forum has ended."
+        True,
+        description="Generate the final Memoria (every language) automatically once the forum has ended.",
     )
     output_dir: Path | None = Field(
         None, description="Also write every generated document here (files named by report id)."
     )
-    rebuild_concurrency: int = Field(8, ge=1, le=64, description="Events the rebuild folds at once.")
+    rebuild_concurrency: int = Field(
+        8, ge=1, le=64, description="Events the rebuild folds at once."
+    )
     rebuild_idle_seconds: float = Field(
-        1.0, gt=0, description="The rebuild has caught up with the event log after this long without a message."
+        1.0,
+        gt=0,
+        description="The rebuild has caught up with the event log after this long without a message.",
     )

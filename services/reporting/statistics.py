@@ -22,7 +22,9 @@ def participant_statistics(states: list[dict[str, Any]]) -> dict[str, Any]:
     """Counts by status; by category, country, sector and language among confirmed participants;
     check-in rates among confirmed participants, overall and per day."""
     by_status: Counter = Counter()
-    dims: dict[str, Counter] = {name: Counter() for name in ("category", "country", "sector", "language")}
+    dims: dict[str, Counter] = {
+        name: Counter() for name in ("category", "country", "sector", "language")
+    }
     checked_in, by_day = 0, Counter()
     erased = 0
     for state in states:
@@ -38,7 +40,9 @@ def participant_statistics(states: list[dict[str, Any]]) -> dict[str, Any]:
         by_day.update({scan["day"] for scan in scans})
     confirmed = by_status[ATTENDING]
     return {
-        "registered": sum(n for s, n in by_status.items() if s in ("confirmed", "waitlisted", "pending_approval")),
+        "registered": sum(
+            n for s, n in by_status.items() if s in ("confirmed", "waitlisted", "pending_approval")
+        ),
         "confirmed": confirmed,
         "erased": erased,
         "by_status": _sorted(by_status),
@@ -46,8 +50,10 @@ def participant_statistics(states: list[dict[str, Any]]) -> dict[str, Any]:
         "check_in": {
             "checked_in": checked_in,
             "rate": round(checked_in / confirmed, 4) if confirmed else 0.0,
-            "by_day": {day: {"checked_in": n, "rate": round(n / confirmed, 4) if confirmed else 0.0}
-                       for day, n in sorted(by_day.items())},
+            "by_day": {
+                day: {"checked_in": n, "rate": round(n / confirmed, 4) if confirmed else 0.0}
+                for day, n in sorted(by_day.items())
+            },
         },
     }
 
@@ -60,7 +66,9 @@ def _stamp_time(stamp: str) -> datetime:
     return datetime.strptime(stamp.split("|", 1)[0], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
-def _slots(pack: EventPack, sessions: dict[str, dict[str, Any]]) -> list[tuple[str, str, datetime, datetime]]:
+def _slots(
+    pack: EventPack, sessions: dict[str, dict[str, Any]]
+) -> list[tuple[str, str, datetime, datetime]]:
     """(code, room, start, end) of every item held in a room, as rescheduled when it was."""
     slots = []
     for item in pack.programme.items:
@@ -78,7 +86,9 @@ def _slots(pack: EventPack, sessions: dict[str, dict[str, Any]]) -> list[tuple[s
     return slots
 
 
-def session_statistics(pack: EventPack, participants: list[dict[str, Any]], entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def session_statistics(
+    pack: EventPack, participants: list[dict[str, Any]], entities: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Per programme item held in a room: sign-ups, attendance and fill against capacity.
 
     Attendance is a scan at the item itself, or at its room while it ran (check-in points are rooms),
@@ -120,17 +130,29 @@ def session_statistics(pack: EventPack, participants: list[dict[str, Any]], enti
         seats = capacity.get(code) or (room.capacity if room else 0)
         present = attended.get(code, 0)
         local_start, local_end = start.astimezone(pack.forum.tz), end.astimezone(pack.forum.tz)
-        rows.append({
-            "code": code, "day": item.day, "starts_at": local_start.strftime("%H:%M"),
-            "ends_at": local_end.strftime("%H:%M"), "room": room_code, "capacity": seats,
-            "signed_up": signed.get(code, 0), "attended": present,
-            "fill": round(present / seats, 4) if seats else 0.0, "status": status.get(code, "held"),
-        })
+        rows.append(
+            {
+                "code": code,
+                "day": item.day,
+                "starts_at": local_start.strftime("%H:%M"),
+                "ends_at": local_end.strftime("%H:%M"),
+                "room": room_code,
+                "capacity": seats,
+                "signed_up": signed.get(code, 0),
+                "attended": present,
+                "fill": round(present / seats, 4) if seats else 0.0,
+                "status": status.get(code, "held"),
+            }
+        )
     return rows
 
 
-def statistics(pack: EventPack, participants: list[dict[str, Any]], entities: list[dict[str, Any]],
-               event_counts: dict[str, int]) -> dict[str, Any]:
+def statistics(
+    pack: EventPack,
+    participants: list[dict[str, Any]],
+    entities: list[dict[str, Any]],
+    event_counts: dict[str, int],
+) -> dict[str, Any]:
     """Everything `GET /statistics` and the Memoria show; equal inputs give equal output."""
     kinds: dict[str, Counter] = defaultdict(Counter)
     for entity in entities:
@@ -138,7 +160,9 @@ def statistics(pack: EventPack, participants: list[dict[str, Any]], entities: li
     notifications = [e for e in entities if e.get("kind") == "notification"]
     by_channel: Counter = Counter()
     for message in notifications:
-        by_channel[f"{(message.get('attributes') or {}).get('channel') or 'unknown'}:{message.get('status')}"] += 1
+        by_channel[
+            f"{(message.get('attributes') or {}).get('channel') or 'unknown'}:{message.get('status')}"
+        ] += 1
     exhibitors = _kind_status(entities, "exhibitor")
     meetings = _kind_status(entities, "meeting")
     return {
@@ -148,8 +172,13 @@ def statistics(pack: EventPack, participants: list[dict[str, Any]], entities: li
         "expo": {
             "exhibitors": sum(exhibitors.values()),
             "exhibitors_by_status": _sorted(exhibitors),
-            "exhibitors_by_sector": _sorted(Counter(
-                (e.get("attributes") or {}).get("sector") or "unknown" for e in entities if e.get("kind") == "exhibitor")),
+            "exhibitors_by_sector": _sorted(
+                Counter(
+                    (e.get("attributes") or {}).get("sector") or "unknown"
+                    for e in entities
+                    if e.get("kind") == "exhibitor"
+                )
+            ),
             "booths_assigned": _kind_status(entities, "booth")["assigned"],
             "launches": sum(_kind_status(entities, "launch").values()),
             "leads": sum(_kind_status(entities, "lead").values()),
@@ -167,5 +196,8 @@ def statistics(pack: EventPack, participants: list[dict[str, Any]], entities: li
             "by_channel_status": _sorted(by_channel),
         },
         "entities": {kind: _sorted(counter) for kind, counter in sorted(kinds.items())},
-        "events": {"total": sum(event_counts.values()), "by_type": dict(sorted(event_counts.items()))},
+        "events": {
+            "total": sum(event_counts.values()),
+            "by_type": dict(sorted(event_counts.items())),
+        },
     }

@@ -13,7 +13,9 @@ from shared.messaging.topology import Topology
 SERVICE = "reporting"
 
 
-def register_subscribers(router: RabbitRouter, topology: Topology, deps: handlers.Reporting) -> list[str]:
+def register_subscribers(
+    router: RabbitRouter, topology: Topology, deps: handlers.Reporting
+) -> list[str]:
     """Attach reporting's consumer to `router`; returns its queue names."""
     projections = topology.queue(SERVICE, "projections", "#")
 

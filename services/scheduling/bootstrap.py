@@ -23,7 +23,9 @@ DESCRIPTION = (
 )
 
 
-def build_runtime(settings: SchedulingSettings | None = None) -> tuple[ServiceRuntime, handlers.Scheduling]:
+def build_runtime(
+    settings: SchedulingSettings | None = None,
+) -> tuple[ServiceRuntime, handlers.Scheduling]:
     settings = settings or SchedulingSettings()
     pack = settings.load_pack()
     runtime = ServiceRuntime.create(SERVICE, settings, description=DESCRIPTION)

@@ -47,7 +47,9 @@ def session_id(forum_id: str, code: str) -> str:
 
 def person_id_for(forum_id: str, email: str | None, name: str, affiliation: str | None) -> str:
     """A stable id for a person on the programme: by e-mail when known, else name and affiliation."""
-    basis = email.lower() if email else f"{name.strip().lower()}|{(affiliation or '').strip().lower()}"
+    basis = (
+        email.lower() if email else f"{name.strip().lower()}|{(affiliation or '').strip().lower()}"
+    )
     return "p-" + derive_id(forum_id, "person", basis).hex[:16]
 
 
@@ -81,16 +83,32 @@ def seed_document(pack: EventPack, item: ProgrammeItem, now: datetime) -> dict[s
     }
 
 
-PACK_FIELDS = ("kind", "parent", "title", "description", "topics", "starts_at", "ends_at", "room", "expected_audience")
+PACK_FIELDS = (
+    "kind",
+    "parent",
+    "title",
+    "description",
+    "topics",
+    "starts_at",
+    "ends_at",
+    "room",
+    "expected_audience",
+)
 
 
-def resync_from_pack(doc: Mapping[str, Any] | None, seeded: Mapping[str, Any], now: datetime) -> Change | None:
+def resync_from_pack(
+    doc: Mapping[str, Any] | None, seeded: Mapping[str, Any], now: datetime
+) -> Change | None:
     """What the secretariat never edited of a pack item follows the pack (a deployment moved the
     forum's dates, say); a field edited in the draft keeps the secretariat's value."""
     if doc is None or doc.get("origin") != "pack":
         return None
     kept = set(doc.get("edited_fields", ()))
-    changed = {name: seeded[name] for name in PACK_FIELDS if name not in kept and doc.get(name) != seeded[name]}
+    changed = {
+        name: seeded[name]
+        for name in PACK_FIELDS
+        if name not in kept and doc.get(name) != seeded[name]
+    }
     return Change(set={**changed, "updated_at": now}) if changed else None
 
 
@@ -147,7 +165,8 @@ class Scheduled:
             parent=doc.get("parent"),
             expected_audience=doc.get("expected_audience", 0),
             people=tuple(
-                (p.get("participant_id") or p["person_id"], p.get("name"), p["role"]) for p in doc.get("people", ())
+                (p.get("participant_id") or p["person_id"], p.get("name"), p["role"])
+                for p in doc.get("people", ())
             ),
         )
 
@@ -294,9 +313,15 @@ def find_conflicts(sessions: Sequence[Scheduled], venue: VenueRules) -> list[Con
                     )
                 )
 
-    with_rapporteur = {s.code for s in sessions if any(role == "rapporteur" for _, _, role in s.people)}
+    with_rapporteur = {
+        s.code for s in sessions if any(role == "rapporteur" for _, _, role in s.people)
+    }
     for s in sessions:
-        if s.kind == "session" and s.code not in with_rapporteur and s.parent not in with_rapporteur:
+        if (
+            s.kind == "session"
+            and s.code not in with_rapporteur
+            and s.parent not in with_rapporteur
+        ):
             found.append(
                 Conflict(
                     "no_rapporteur",
@@ -337,7 +362,9 @@ def snapshot(doc: Mapping[str, Any]) -> dict[str, Any]:
         "expected_audience": doc.get("expected_audience", 0),
         "status": doc["status"],
         "cancel_reason": doc.get("cancel_reason"),
-        "people": [{name: p.get(name) for name in PUBLIC_PERSON_FIELDS} for p in doc.get("people", [])],
+        "people": [
+            {name: p.get(name) for name in PUBLIC_PERSON_FIELDS} for p in doc.get("people", [])
+        ],
         "seats": doc.get("seats"),
         "signed_up": len(doc.get("confirmed", [])),
         "waitlisted": len(doc.get("waitlist", [])),
@@ -348,7 +375,9 @@ def _people_key(snap: Mapping[str, Any]) -> set[tuple[str, str]]:
     return {(p["person_id"], p["role"]) for p in snap.get("people", [])}
 
 
-def changelog(previous: Sequence[Mapping[str, Any]], current: Sequence[Mapping[str, Any]]) -> ChangeSummary:
+def changelog(
+    previous: Sequence[Mapping[str, Any]], current: Sequence[Mapping[str, Any]]
+) -> ChangeSummary:
     """What `current` (snapshots) changes relative to `previous` (the last release's snapshots)."""
     before = {s["code"]: s for s in previous if s["status"] == SCHEDULED}
     added, moved, cancelled, people, updated = [], [], [], [], []
@@ -364,11 +393,18 @@ def changelog(previous: Sequence[Mapping[str, Any]], current: Sequence[Mapping[s
         if old is None:
             added.append(code)
             continue
-        if (old["starts_at"], old["ends_at"], old["room"]) != (snap["starts_at"], snap["ends_at"], snap["room"]):
+        if (old["starts_at"], old["ends_at"], old["room"]) != (
+            snap["starts_at"],
+            snap["ends_at"],
+            snap["room"],
+        ):
             moved.append(code)
         if _people_key(old) != _people_key(snap):
             people.append(code)
-        if any(old.get(k) != snap.get(k) for k in ("title", "description", "topics", "expected_audience")):
+        if any(
+            old.get(k) != snap.get(k)
+            for k in ("title", "description", "topics", "expected_audience")
+        ):
             updated.append(code)
     cancelled.extend(code for code in before if code not in now_codes and code not in cancelled)
     return ChangeSummary(
@@ -391,7 +427,9 @@ def slot(snap: Mapping[str, Any], pack: EventPack) -> dict[str, Any]:
     }
 
 
-def affected_people(doc: Mapping[str, Any], attendees: Mapping[str, Mapping[str, Any]]) -> list[AffectedPerson]:
+def affected_people(
+    doc: Mapping[str, Any], attendees: Mapping[str, Mapping[str, Any]]
+) -> list[AffectedPerson]:
     """Everyone a change to the session concerns, each once: its people, then its attendees.
 
     `attendees` maps participant id → projected participant (name, contacts, language).
@@ -411,12 +449,19 @@ def affected_people(doc: Mapping[str, Any], attendees: Mapping[str, Mapping[str,
                 person_id=person["person_id"],
                 name=person.get("name"),
                 # Registration is the source of truth for a registered person's contacts.
-                email=registered.get("email") or person.get("email") if not registered.get("erased") else None,
-                phone=registered.get("phone") or person.get("phone") if not registered.get("erased") else None,
+                email=registered.get("email") or person.get("email")
+                if not registered.get("erased")
+                else None,
+                phone=registered.get("phone") or person.get("phone")
+                if not registered.get("erased")
+                else None,
                 language=registered.get("language") or person.get("language") or "es",
             )
         )
-    for relation, ids in (("attendee", doc.get("confirmed", [])), ("waitlisted", doc.get("waitlist", []))):
+    for relation, ids in (
+        ("attendee", doc.get("confirmed", [])),
+        ("waitlisted", doc.get("waitlist", [])),
+    ):
         for participant_id in ids:
             if participant_id in seen:
                 continue
@@ -544,7 +589,9 @@ def edit(doc: Mapping[str, Any] | None, fields: Mapping[str, Any], now: datetime
     return Change(set={**changed, "edited_fields": edited, "updated_at": now})
 
 
-def set_people(doc: Mapping[str, Any] | None, people: list[dict[str, Any]], now: datetime) -> Change | None:
+def set_people(
+    doc: Mapping[str, Any] | None, people: list[dict[str, Any]], now: datetime
+) -> Change | None:
     """Replace the people on a session, keeping each returning person's invitation record."""
     if doc is None:
         return None
@@ -552,8 +599,13 @@ def set_people(doc: Mapping[str, Any] | None, people: list[dict[str, Any]], now:
     merged = []
     for person in people:
         old = previous.get((person["person_id"], person["role"]), {})
-        merged.append({**person, "invitation": old.get("invitation"),
-                       "participant_id": person.get("participant_id") or old.get("participant_id")})
+        merged.append(
+            {
+                **person,
+                "invitation": old.get("invitation"),
+                "participant_id": person.get("participant_id") or old.get("participant_id"),
+            }
+        )
     return Change(set={"people": merged, "updated_at": now})
 
 
@@ -605,11 +657,16 @@ def take_seat(
     # Nobody jumps the queue: a free seat goes to the waitlist first (see `give_up_seat`).
     if (capacity is None or len(confirmed) < capacity) and not waitlist:
         confirmed.append(participant_id)
-        return Change(set={"confirmed": confirmed}, events=[SessionSignupConfirmed(**payload)]), SeatOutcome("confirmed")
+        return Change(
+            set={"confirmed": confirmed}, events=[SessionSignupConfirmed(**payload)]
+        ), SeatOutcome("confirmed")
     waitlist.append(participant_id)
     outcome = SeatOutcome("waitlisted", len(waitlist))
     return (
-        Change(set={"waitlist": waitlist}, events=[SessionSignupWaitlisted(**payload, position=len(waitlist))]),
+        Change(
+            set={"waitlist": waitlist},
+            events=[SessionSignupWaitlisted(**payload, position=len(waitlist))],
+        ),
         outcome,
     )
 
@@ -629,7 +686,9 @@ def give_up_seat(
         waitlist.remove(participant_id)
     else:
         return None, []
-    events: list[Any] = [SessionSignupCancelled(**_signup_payload(doc, participant_id, pack), was=was)]
+    events: list[Any] = [
+        SessionSignupCancelled(**_signup_payload(doc, participant_id, pack), was=was)
+    ]
     capacity = capacity_of(doc, rooms)
     promoted: list[str] = []
     while waitlist and (capacity is None or len(confirmed) < capacity):
@@ -665,21 +724,39 @@ def release_time(attendance: Mapping[str, Any] | None, code: str) -> Change | No
     return Change(set={"holds": kept}) if len(kept) != len(holds) else None
 
 
-def retime_hold(attendance: Mapping[str, Any] | None, code: str, start: datetime, end: datetime) -> Change | None:
+def retime_hold(
+    attendance: Mapping[str, Any] | None, code: str, start: datetime, end: datetime
+) -> Change | None:
     holds = list((attendance or {}).get("holds", []))
-    updated = [({**h, "starts_at": start, "ends_at": end} if h["code"] == code else h) for h in holds]
+    updated = [
+        ({**h, "starts_at": start, "ends_at": end} if h["code"] == code else h) for h in holds
+    ]
     return Change(set={"holds": updated}) if updated != holds else None
 
 
 # --- the participants projection ----------------------------------------------------------------
 
-PROJECTED = ("given_name", "family_name", "email", "phone", "language", "country", "organisation", "category", "status")
+PROJECTED = (
+    "given_name",
+    "family_name",
+    "email",
+    "phone",
+    "language",
+    "country",
+    "organisation",
+    "category",
+    "status",
+)
 # What an erasure keeps: the status and the groups a participant is counted in.
 COUNTED = ("language", "country", "category", "status")
 
 
 def project_participant(
-    doc: Mapping[str, Any] | None, participant: Mapping[str, Any], occurred_at: datetime, *, registers: bool = False
+    doc: Mapping[str, Any] | None,
+    participant: Mapping[str, Any],
+    occurred_at: datetime,
+    *,
+    registers: bool = False,
 ) -> Change | None:
     """The latest registration snapshot of a participant; older snapshots are ignored.
 
@@ -689,8 +766,12 @@ def project_participant(
     the document ends the same whether the erasure overtook it or not.
     """
     # When the person last confirmed: kept in any order, so a late erasure can tell a new start.
-    registered = ({"registered_at": occurred_at} if registers and (
-        doc is None or doc.get("registered_at") is None or doc["registered_at"] < occurred_at) else {})
+    registered = (
+        {"registered_at": occurred_at}
+        if registers
+        and (doc is None or doc.get("registered_at") is None or doc["registered_at"] < occurred_at)
+        else {}
+    )
     if doc is not None and doc.get("erased") and not (registers and occurred_at > doc["erased_at"]):
         parked: dict[str, Any] = dict(registered)
         if doc.get("status_as_of") is None or doc["status_as_of"] < occurred_at:
@@ -710,20 +791,42 @@ def project_participant(
 def erase_participant(doc: Mapping[str, Any] | None, erased_at: datetime) -> Change:
     """Forget the participant's personal data. An erasure that arrives after the person registered
     again (a confirmation that happened after it) only records when it happened."""
-    if doc is not None and not doc.get("erased") and doc.get("registered_at") and doc["registered_at"] > erased_at:
+    if (
+        doc is not None
+        and not doc.get("erased")
+        and doc.get("registered_at")
+        and doc["registered_at"] > erased_at
+    ):
         return Change(set={"erased_at": max(erased_at, doc.get("erased_at") or erased_at)})
     return Change(
-        set={"given_name": None, "family_name": None, "email": None, "phone": None, "organisation": None,
-             "erased": True, "erased_at": erased_at, "as_of": erased_at}
+        set={
+            "given_name": None,
+            "family_name": None,
+            "email": None,
+            "phone": None,
+            "organisation": None,
+            "erased": True,
+            "erased_at": erased_at,
+            "as_of": erased_at,
+        }
     )
 
 
-def erase_from_people(doc: Mapping[str, Any] | None, participant_id: str, now: datetime) -> Change | None:
+def erase_from_people(
+    doc: Mapping[str, Any] | None, participant_id: str, now: datetime
+) -> Change | None:
     """Anonymise a participant wherever they appear on a session; roles and counts remain."""
     if doc is None:
         return None
     people = [
-        {**p, "name": ERASED_NAME, "email": None, "phone": None, "affiliation": None, "erased": True}
+        {
+            **p,
+            "name": ERASED_NAME,
+            "email": None,
+            "phone": None,
+            "affiliation": None,
+            "erased": True,
+        }
         if p.get("participant_id") == participant_id and not p.get("erased")
         else p
         for p in doc.get("people", [])
@@ -764,7 +867,11 @@ def find_person(doc: Mapping[str, Any], person_id: str) -> dict[str, Any] | None
 
 
 def move_invitation(
-    doc: Mapping[str, Any] | None, person_id: str, to: InvitationStatus, event: Any, now: datetime,
+    doc: Mapping[str, Any] | None,
+    person_id: str,
+    to: InvitationStatus,
+    event: Any,
+    now: datetime,
     travel_support: bool = False,
 ) -> tuple[Change | None, str | None]:
     """Invite, accept or decline; returns (change, refusal reason)."""
@@ -803,12 +910,18 @@ def commit_support(
         return None, total, None
     if total + amount > line_amount:
         left = line_amount - total
-        return None, total, f"amount: {amount} exceeds what is left on the panelist-support line ({left} of {line_amount})"
+        return (
+            None,
+            total,
+            f"amount: {amount} exceeds what is left on the panelist-support line ({left} of {line_amount})",
+        )
     commitments.append({"key": key, "amount": str(amount)})
     return Change(set={"commitments": commitments}), total + amount, None
 
 
-def cancel_support(ledger: Mapping[str, Any] | None, key: str) -> tuple[Change | None, Decimal | None, Decimal]:
+def cancel_support(
+    ledger: Mapping[str, Any] | None, key: str
+) -> tuple[Change | None, Decimal | None, Decimal]:
     """Withdraw a commitment; returns (change, amount released or None, total still committed)."""
     commitments = list((ledger or {}).get("commitments", []))
     kept = [c for c in commitments if c["key"] != key]

@@ -32,37 +32,53 @@ def agenda(release: Mapping[str, Any], pack: EventPack) -> dict[str, Any]:
     for snap in release["sessions"]:
         start, end = _local(snap["starts_at"], pack), _local(snap["ends_at"], pack)
         room = rooms.get(snap.get("room") or "")
-        by_date.setdefault(start.date().isoformat(), []).append({
-            "code": snap["code"],
-            "kind": snap["kind"],
-            "parent": snap.get("parent"),
-            "status": snap["status"],
-            "title": snap["title"],
-            "description": snap.get("description"),
-            "topics": snap.get("topics", []),
-            "starts_at": start.isoformat(),
-            "ends_at": end.isoformat(),
-            "room": {"code": room.code, "name": room.name.model_dump(), "capacity": room.capacity} if room else None,
-            "people": [
-                {k: p.get(k) for k in ("person_id", "name", "role", "affiliation", "country")}
-                for p in snap.get("people", [])
-            ],
-            "seats": snap.get("seats") or (room.capacity if room else None),
-            "signed_up": snap.get("signed_up", 0),
-        })
+        by_date.setdefault(start.date().isoformat(), []).append(
+            {
+                "code": snap["code"],
+                "kind": snap["kind"],
+                "parent": snap.get("parent"),
+                "status": snap["status"],
+                "title": snap["title"],
+                "description": snap.get("description"),
+                "topics": snap.get("topics", []),
+                "starts_at": start.isoformat(),
+                "ends_at": end.isoformat(),
+                "room": {
+                    "code": room.code,
+                    "name": room.name.model_dump(),
+                    "capacity": room.capacity,
+                }
+                if room
+                else None,
+                "people": [
+                    {k: p.get(k) for k in ("person_id", "name", "role", "affiliation", "country")}
+                    for p in snap.get("people", [])
+                ],
+                "seats": snap.get("seats") or (room.capacity if room else None),
+                "signed_up": snap.get("signed_up", 0),
+            }
+        )
     dates = pack.forum.dates
     out_days = []
     for index, day in enumerate(dates):
         heading = days.get(index)
         hours = heading.expo_hours if heading else None
-        out_days.append({
-            "index": index,
-            "date": day.isoformat(),
-            "title": heading.title.model_dump() if heading else None,
-            "expo_hours": {"opens_at": hours.opens_at.strftime("%H:%M"), "closes_at": hours.closes_at.strftime("%H:%M")}
-            if hours else None,
-            "items": sorted(by_date.get(day.isoformat(), []), key=lambda i: (i["starts_at"], i["code"])),
-        })
+        out_days.append(
+            {
+                "index": index,
+                "date": day.isoformat(),
+                "title": heading.title.model_dump() if heading else None,
+                "expo_hours": {
+                    "opens_at": hours.opens_at.strftime("%H:%M"),
+                    "closes_at": hours.closes_at.strftime("%H:%M"),
+                }
+                if hours
+                else None,
+                "items": sorted(
+                    by_date.get(day.isoformat(), []), key=lambda i: (i["starts_at"], i["code"])
+                ),
+            }
+        )
     return {
         "forum_id": pack.forum.id,
         "forum": pack.forum.name.model_dump(),
@@ -71,7 +87,10 @@ def agenda(release: Mapping[str, Any], pack: EventPack) -> dict[str, Any]:
         "release": release["number"],
         "published_at": release["published_at"].astimezone(UTC).isoformat(),
         "changes": release.get("changes"),
-        "rooms": [{"code": r.code, "name": r.name.model_dump(), "capacity": r.capacity} for r in pack.programme.rooms],
+        "rooms": [
+            {"code": r.code, "name": r.name.model_dump(), "capacity": r.capacity}
+            for r in pack.programme.rooms
+        ],
         "days": out_days,
     }
 
@@ -97,7 +116,9 @@ def calendar(
         event.add("sequence", release)
         event.add("dtstart", _local(snap["starts_at"], pack))
         event.add("dtend", _local(snap["ends_at"], pack))
-        event.add("summary", f"{snap['code']} · {snap['title'][lang]}", parameters={"LANGUAGE": lang})
+        event.add(
+            "summary", f"{snap['code']} · {snap['title'][lang]}", parameters={"LANGUAGE": lang}
+        )
         lines = [snap["title"][other]]
         if snap.get("description"):
             lines += ["", snap["description"][lang], snap["description"][other]]
@@ -105,10 +126,18 @@ def calendar(
             lines += [""] + [f"- {t['title'][lang]} / {t['title'][other]}" for t in snap["topics"]]
         people = [p for p in snap.get("people", []) if p.get("name")]
         if people:
-            lines += [""] + [f"{p['role']}: {p['name']}" + (f" ({p['affiliation']})" if p.get("affiliation") else "") for p in people]
+            lines += [""] + [
+                f"{p['role']}: {p['name']}"
+                + (f" ({p['affiliation']})" if p.get("affiliation") else "")
+                for p in people
+            ]
         event.add("description", "\n".join(lines))
         room = rooms.get(snap.get("room") or "")
-        place = f"{room.name.get(lang)}, {venue.name}, {venue.city}" if room else f"{venue.name}, {venue.city}"
+        place = (
+            f"{room.name.get(lang)}, {venue.name}, {venue.city}"
+            if room
+            else f"{venue.name}, {venue.city}"
+        )
         event.add("location", place)
         event.add("categories", [snap["kind"]])
         event.add("status", "CONFIRMED" if snap["status"] == SCHEDULED else "CANCELLED")

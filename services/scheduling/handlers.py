@@ -66,7 +66,9 @@ class Scheduling:
 
     @property
     def venue(self) -> domain.VenueRules:
-        return domain.VenueRules.from_pack(self.pack, self.settings.venue_opens_at, self.settings.venue_closes_at)
+        return domain.VenueRules.from_pack(
+            self.pack, self.settings.venue_opens_at, self.settings.venue_closes_at
+        )
 
     def session_id(self, code: str) -> str:
         return domain.session_id(self.forum_id, code)
@@ -78,7 +80,9 @@ class Scheduling:
         secret = self.settings.feed_secret
         if secret is None:
             return None
-        return hmac.new(secret.get_secret_value().encode(), subject.encode(), hashlib.sha256).hexdigest()[:24]
+        return hmac.new(
+            secret.get_secret_value().encode(), subject.encode(), hashlib.sha256
+        ).hexdigest()[:24]
 
 
 # --- the programme --------------------------------------------------------------------------
@@ -119,8 +123,11 @@ async def publish(deps: Scheduling, note: str | None = None) -> dict[str, Any]:
     documents = await repo.draft(deps.forum_id)
     found = domain.find_conflicts(domain.scheduled(documents), deps.venue)
     if errors := domain.hard(found):
-        raise Refused(409, f"programme: {len(errors)} conflict(s) must be fixed before publishing",
-                      [c.as_dict() for c in errors])
+        raise Refused(
+            409,
+            f"programme: {len(errors)} conflict(s) must be fixed before publishing",
+            [c.as_dict() for c in errors],
+        )
     previous = await repo.latest_release(deps.forum_id)
     number = (previous or {}).get("number", 0) + 1
     previous_sessions = (previous or {}).get("sessions", [])
@@ -128,30 +135,48 @@ async def publish(deps: Scheduling, note: str | None = None) -> dict[str, Any]:
     if previous is not None and not any(changes.model_dump().values()):
         raise Refused(409, "programme: nothing changed since the last release")
     touched = set(changes.moved) | set(changes.cancelled)
-    attendees = await repo.participants_by_id(domain.participants_on([d for d in documents if d["code"] in touched]))
-    release = domain.build_release(deps.pack, number, documents, previous_sessions,
-                                   [c for c in found if c.severity == "warning"], attendees, now, note)
+    attendees = await repo.participants_by_id(
+        domain.participants_on([d for d in documents if d["code"] in touched])
+    )
+    release = domain.build_release(
+        deps.pack,
+        number,
+        documents,
+        previous_sessions,
+        [c for c in found if c.severity == "warning"],
+        attendees,
+        now,
+        note,
+    )
     applied = await repo.releases.apply(
-        f"{deps.forum_id}:{number}", None,
-        lambda existing: None if existing else domain.Change(set=release.document, events=release.events),
+        f"{deps.forum_id}:{number}",
+        None,
+        lambda existing: (
+            None if existing else domain.Change(set=release.document, events=release.events)
+        ),
     )
     if applied.change is None:
-        raise Refused(409, f"programme: release {number} was published meanwhile; review and publish again")
+        raise Refused(
+            409, f"programme: release {number} was published meanwhile; review and publish again"
+        )
     await _follow_published_changes(deps, number, documents, touched)
-    log.info("programme published", release=number, **{k: len(v) for k, v in changes.model_dump().items()})
+    log.info(
+        "programme published",
+        release=number,
+        **{k: len(v) for k, v in changes.model_dump().items()},
+    )
     return applied.document or {}
 
 
-async def _follow_published_changes(deps: Scheduling, number: int, documents: list[dict[str, Any]], touched: set[str]) -> None:
+async def _follow_published_changes(
+    deps: Scheduling, number: int, documents: list[dict[str, Any]], touched: set[str]
+) -> None:
     """Attendees' held times follow what the release moved or cancelled (each step idempotent)."""
     for doc in documents:
         if doc["code"] not in touched:
             continue
         for participant_id in (*doc.get("confirmed", []), *doc.get("waitlist", [])):
-            if doc["status"] == domain.SCHEDULED:
-                decide = lambda held, d=doc: domain.retime_hold(held, d["code"], d["starts_at"], d["ends_at"])  # noqa: E731
-            else:
-                decide = lambda held, d=doc: domain.release_time(held, d["code"])  # noqa: E731
+            decide = _retime(doc) if doc["status"] == domain.SCHEDULED else _release(doc)
             await deps.repository.attendance.apply(
                 deps.attendance_id(participant_id), f"release:{number}:{doc['code']}", decide
             )
@@ -163,7 +188,9 @@ async def publish_on_start(deps: Scheduling, seeded: Seeded) -> dict[str, Any] |
     if seeded.updated == 0 and await deps.repository.latest_release(deps.forum_id) is not None:
         return None
     try:
-        return await publish(deps, note="Programa del paquete del foro / Programme from the event pack")
+        return await publish(
+            deps, note="Programa del paquete del foro / Programme from the event pack"
+        )
     except Refused as refused:
         log.warning("programme not published at start-up", reason=refused.reason)
         return None
@@ -204,7 +231,12 @@ async def set_people(deps: Scheduling, code: str, people: list[dict[str, Any]]) 
         )
         if not person.get("participant_id") and person.get("email"):
             found = await deps.repository.participants.collection.find_one(
-                {"forum_id": deps.forum_id, "email": person["email"].lower(), "erased": {"$ne": True}}, {"_id": 1}
+                {
+                    "forum_id": deps.forum_id,
+                    "email": person["email"].lower(),
+                    "erased": {"$ne": True},
+                },
+                {"_id": 1},
             )
             person["participant_id"] = found["_id"] if found else None
     applied = await deps.repository.sessions.apply(
@@ -236,9 +268,15 @@ async def sign_up(deps: Scheduling, code: str, participant_id: str) -> domain.Se
     """
     repo = deps.repository
     participant = await repo.participant(participant_id)
-    if (participant is None or participant.get("forum_id") != deps.forum_id
-            or participant.get("status") != "confirmed" or participant.get("erased")):
-        raise Refused(403, "participant_id: only confirmed participants of the forum can sign up for sessions")
+    if (
+        participant is None
+        or participant.get("forum_id") != deps.forum_id
+        or participant.get("status") != "confirmed"
+        or participant.get("erased")
+    ):
+        raise Refused(
+            403, "participant_id: only confirmed participants of the forum can sign up for sessions"
+        )
     session = await repo.session(deps.session_id(code))
     if session is None:
         raise Refused(404, "code: no such session")
@@ -251,8 +289,12 @@ async def sign_up(deps: Scheduling, code: str, participant_id: str) -> domain.Se
     for _ in range(2):
         clash: list[str | None] = [None]
 
-        def reserve(held: dict[str, Any] | None) -> domain.Change | None:
-            change, clash[0] = domain.reserve_time(held, code, session["starts_at"], session["ends_at"])
+        def reserve(
+            held: dict[str, Any] | None, clash: list[str | None] = clash
+        ) -> domain.Change | None:
+            change, clash[0] = domain.reserve_time(
+                held, code, session["starts_at"], session["ends_at"]
+            )
             if change is not None:
                 change.set["holds"][-1]["held_at"] = deps.clock()
                 change.set["participant_id"] = participant_id
@@ -264,8 +306,11 @@ async def sign_up(deps: Scheduling, code: str, participant_id: str) -> domain.Se
         if not await _drop_stale_hold(deps, attendance_id, participant_id, clash[0]):
             other = await repo.session(deps.session_id(clash[0]))
             title = (other or {}).get("title", {}).get("en", "")
-            raise Refused(409, f"session: overlaps {clash[0]} ({title}), which you already hold; give that up first",
-                          {"overlaps": clash[0]})
+            raise Refused(
+                409,
+                f"session: overlaps {clash[0]} ({title}), which you already hold; give that up first",
+                {"overlaps": clash[0]},
+            )
     else:
         raise Refused(409, "session: overlaps another session you hold")
 
@@ -279,12 +324,16 @@ async def sign_up(deps: Scheduling, code: str, participant_id: str) -> domain.Se
 
     await repo.sessions.apply(deps.session_id(code), None, seat)
     if outcome[0].status == "refused":
-        await repo.attendance.apply(attendance_id, None, lambda held: domain.release_time(held, code))
+        await repo.attendance.apply(
+            attendance_id, None, lambda held: domain.release_time(held, code)
+        )
         raise Refused(409, outcome[0].reason or "session: refused")
     return outcome[0]
 
 
-async def _drop_stale_hold(deps: Scheduling, attendance_id: str, participant_id: str, code: str) -> bool:
+async def _drop_stale_hold(
+    deps: Scheduling, attendance_id: str, participant_id: str, code: str
+) -> bool:
     held = await deps.repository.holds_of(attendance_id)
     hold = next((h for h in (held or {}).get("holds", []) if h["code"] == code), None)
     if hold is None:
@@ -292,15 +341,21 @@ async def _drop_stale_hold(deps: Scheduling, attendance_id: str, participant_id:
     if (deps.clock() - hold.get("held_at", deps.clock())).total_seconds() < STALE_HOLD_SECONDS:
         return False
     session = await deps.repository.session(deps.session_id(code))
-    if session and session["status"] == domain.SCHEDULED and participant_id in (
-        *session.get("confirmed", []), *session.get("waitlist", [])
+    if (
+        session
+        and session["status"] == domain.SCHEDULED
+        and participant_id in (*session.get("confirmed", []), *session.get("waitlist", []))
     ):
         return False
-    await deps.repository.attendance.apply(attendance_id, None, lambda h: domain.release_time(h, code))
+    await deps.repository.attendance.apply(
+        attendance_id, None, lambda h: domain.release_time(h, code)
+    )
     return True
 
 
-async def cancel_signup(deps: Scheduling, code: str, participant_id: str, cause: str | None = None) -> list[str]:
+async def cancel_signup(
+    deps: Scheduling, code: str, participant_id: str, cause: str | None = None
+) -> list[str]:
     """Give up a seat or waitlist place; the first waiting is promoted. Returns who was promoted."""
     rooms = deps.venue.rooms
     promoted: list[str] = []
@@ -335,9 +390,13 @@ async def project_registration(deps: Scheduling, event: Any) -> None:
     participant["participant_id"] = participant_id
     cause = str(event.event_id)
     applied = await deps.repository.participants.apply(
-        participant_id, cause,
+        participant_id,
+        cause,
         lambda doc: domain.project_participant(
-            doc, participant, event.occurred_at, registers=event.event_type == "registration.confirmed"
+            doc,
+            participant,
+            event.occurred_at,
+            registers=event.event_type == "registration.confirmed",
         ),
     )
     document = applied.document
@@ -350,7 +409,8 @@ async def project_registration(deps: Scheduling, event: Any) -> None:
     elif document.get("status") == "confirmed" and document.get("email"):
         for session_id in await deps.repository.sessions_with({"people.email": document["email"]}):
             await deps.repository.sessions.apply(
-                session_id, f"{cause}:link",
+                session_id,
+                f"{cause}:link",
                 lambda doc: domain.link_people(doc, participant_id, document["email"]),
             )
     if document.get("status") in ("cancelled", "rejected"):
@@ -358,24 +418,31 @@ async def project_registration(deps: Scheduling, event: Any) -> None:
 
 
 async def _drop_signups(deps: Scheduling, participant_id: str, cause: str) -> None:
-    query = {"forum_id": deps.forum_id, "$or": [{"confirmed": participant_id}, {"waitlist": participant_id}]}
+    query = {
+        "forum_id": deps.forum_id,
+        "$or": [{"confirmed": participant_id}, {"waitlist": participant_id}],
+    }
     for session_id in await deps.repository.sessions_with(query):
         code = session_id.split(":", 1)[1]
         await cancel_signup(deps, code, participant_id, cause=f"{cause}:{code}")
 
 
-async def _forget_on_sessions(deps: Scheduling, participant_id: str, email: str | None, cause: str) -> None:
+async def _forget_on_sessions(
+    deps: Scheduling, participant_id: str, email: str | None, cause: str
+) -> None:
     """Anonymise the participant wherever a session names them: by id, or by an e-mail not yet linked."""
     repo, now = deps.repository, deps.clock()
     query: dict[str, Any] = {"people.participant_id": participant_id}
     if email:
         query = {"$or": [query, {"people.email": email}]}
     for session_id in await repo.sessions_with(query):
+
         def anonymise(doc: dict[str, Any] | None) -> domain.Change | None:
             linked = domain.link_people(doc, participant_id, email) if email else None
             doc = {**doc, **linked.set} if (doc and linked) else doc
             erased = domain.erase_from_people(doc, participant_id, now)
             return erased or linked
+
         await repo.sessions.apply(session_id, cause, anonymise)
 
 
@@ -387,16 +454,29 @@ async def erase_participant(deps: Scheduling, event: Any) -> None:
     participant_id, cause = str(event.participant_id), str(event.event_id)
     before = await repo.participant(participant_id)
     email = (before or {}).get("email")
-    await repo.participants.apply(participant_id, cause, lambda doc: domain.erase_participant(doc, event.occurred_at))
+    await repo.participants.apply(
+        participant_id, cause, lambda doc: domain.erase_participant(doc, event.occurred_at)
+    )
     await _forget_on_sessions(deps, participant_id, email, f"{cause}:erase")
     for release_id in await repo.releases_naming(participant_id):
+
         def scrub(doc: dict[str, Any] | None) -> domain.Change | None:
             if doc is None:
                 return None
-            sessions = [{**s, "people": [
-                {**p, "name": None, "affiliation": None, "erased": True} if p.get("participant_id") == participant_id else p
-                for p in s.get("people", [])]} for s in doc["sessions"]]
+            sessions = [
+                {
+                    **s,
+                    "people": [
+                        {**p, "name": None, "affiliation": None, "erased": True}
+                        if p.get("participant_id") == participant_id
+                        else p
+                        for p in s.get("people", [])
+                    ],
+                }
+                for s in doc["sessions"]
+            ]
             return domain.Change(set={"sessions": sessions})
+
         await repo.releases.apply(release_id, f"{cause}:erase", scrub)
 
 
@@ -421,8 +501,14 @@ async def move_invitation(
         if person is not None:
             extra = {"travel_support_requested": travel_support} if to == "invited" else {}
             event = _INVITATION_EVENTS[to](
-                producer=domain.PRODUCER, forum_id=deps.forum_id, session_code=code, person_id=person_id,
-                participant_id=person.get("participant_id"), role=person["role"], country=person.get("country"), **extra,
+                producer=domain.PRODUCER,
+                forum_id=deps.forum_id,
+                session_code=code,
+                person_id=person_id,
+                participant_id=person.get("participant_id"),
+                role=person["role"],
+                country=person.get("country"),
+                **extra,
             )
         change, refusal[0] = domain.move_invitation(doc, person_id, to, event, now, travel_support)  # type: ignore[arg-type]
         return change
@@ -458,18 +544,28 @@ async def _cancel_travel_support(deps: Scheduling, code: str, person: dict[str, 
     def decide(ledger: dict[str, Any] | None) -> domain.Change | None:
         change, released, total = domain.cancel_support(ledger, key)
         if change is not None:
-            change.events = [TravelSupportCancelled(
-                producer=domain.PRODUCER, forum_id=deps.forum_id, support_id=key, session_code=code,
-                person_id=person["person_id"], participant_id=person.get("participant_id"),
-                amount=released.quantize(cents), budget_line=BUDGET_LINE, committed_total=total.quantize(cents),
-                line_amount=line_amount,
-            )]
+            change.events = [
+                TravelSupportCancelled(
+                    producer=domain.PRODUCER,
+                    forum_id=deps.forum_id,
+                    support_id=key,
+                    session_code=code,
+                    person_id=person["person_id"],
+                    participant_id=person.get("participant_id"),
+                    amount=released.quantize(cents),
+                    budget_line=BUDGET_LINE,
+                    committed_total=total.quantize(cents),
+                    line_amount=line_amount,
+                )
+            ]
         return change
 
     await deps.repository.ledgers.apply(f"{deps.forum_id}:{BUDGET_LINE}", None, decide)
 
 
-async def commit_travel_support(deps: Scheduling, code: str, person_id: str, amount: Decimal) -> dict[str, Any]:
+async def commit_travel_support(
+    deps: Scheduling, code: str, person_id: str, amount: Decimal
+) -> dict[str, Any]:
     """Commit panelist-support money to an accepted invitation, never beyond the budget line."""
     repo = deps.repository
     line = _line(deps)
@@ -488,11 +584,20 @@ async def commit_travel_support(deps: Scheduling, code: str, person_id: str, amo
         change, total, refusal = domain.commit_support(ledger, key, amount, line_amount)
         outcome[:] = [total, refusal]
         if change is not None:
-            change.events = [TravelSupportCommitted(
-                producer=domain.PRODUCER, forum_id=deps.forum_id, support_id=key, session_code=code, person_id=person_id,
-                participant_id=person.get("participant_id"), amount=amount, budget_line=BUDGET_LINE,
-                committed_total=total.quantize(cents), line_amount=line_amount,
-            )]
+            change.events = [
+                TravelSupportCommitted(
+                    producer=domain.PRODUCER,
+                    forum_id=deps.forum_id,
+                    support_id=key,
+                    session_code=code,
+                    person_id=person_id,
+                    participant_id=person.get("participant_id"),
+                    amount=amount,
+                    budget_line=BUDGET_LINE,
+                    committed_total=total.quantize(cents),
+                    line_amount=line_amount,
+                )
+            ]
         return change
 
     await repo.ledgers.apply(f"{deps.forum_id}:{BUDGET_LINE}", None, decide)
@@ -502,10 +607,32 @@ async def commit_travel_support(deps: Scheduling, code: str, person_id: str, amo
     def record(doc: dict[str, Any] | None) -> domain.Change | None:
         if doc is None:
             return None
-        people = [{**p, "invitation": {**(p.get("invitation") or {}), "travel_support_usd": str(amount)}}
-                  if p["person_id"] == person_id else p for p in doc.get("people", [])]
+        people = [
+            {**p, "invitation": {**(p.get("invitation") or {}), "travel_support_usd": str(amount)}}
+            if p["person_id"] == person_id
+            else p
+            for p in doc.get("people", [])
+        ]
         return domain.Change(set={"people": people}) if people != doc.get("people") else None
 
     await repo.sessions.apply(deps.session_id(code), None, record)
-    return {"session_code": code, "person_id": person_id, "amount": str(amount),
-            "committed_total": str(outcome[0].quantize(cents)), "line_amount": str(line_amount), "budget_line": BUDGET_LINE}
+    return {
+        "session_code": code,
+        "person_id": person_id,
+        "amount": str(amount),
+        "committed_total": str(outcome[0].quantize(cents)),
+        "line_amount": str(line_amount),
+        "budget_line": BUDGET_LINE,
+    }
+
+
+def _retime(session: dict[str, Any]) -> Callable[[dict[str, Any] | None], domain.Change | None]:
+    """Move a participant's hold of `session` to its new time."""
+    return lambda held: domain.retime_hold(
+        held, session["code"], session["starts_at"], session["ends_at"]
+    )
+
+
+def _release(session: dict[str, Any]) -> Callable[[dict[str, Any] | None], domain.Change | None]:
+    """Free a participant's hold of a session that no longer takes place."""
+    return lambda held: domain.release_time(held, session["code"])

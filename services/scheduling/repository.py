@@ -22,7 +22,9 @@ INTERNAL_FIELDS = {"processed": 0, "outbox": 0, "outbox_pending": 0}
 
 
 class ScheduleRepository:
-    def __init__(self, database: AsyncDatabase, *, on_outbox: Callable[[str, Any], None] | None = None) -> None:
+    def __init__(
+        self, database: AsyncDatabase, *, on_outbox: Callable[[str, Any], None] | None = None
+    ) -> None:
         self.database = database
         self.sessions = AggregateStore(database["sessions"], on_outbox=on_outbox)
         self.releases = AggregateStore(database["releases"], on_outbox=on_outbox)
@@ -44,7 +46,9 @@ class ScheduleRepository:
         await sessions.create_index("people.email", sparse=True)
         await sessions.create_index("confirmed")
         await sessions.create_index("waitlist")
-        await self.releases.collection.create_index([("forum_id", ASCENDING), ("number", DESCENDING)])
+        await self.releases.collection.create_index(
+            [("forum_id", ASCENDING), ("number", DESCENDING)]
+        )
 
     async def insert_if_absent(self, doc_id: str, document: dict[str, Any]) -> bool:
         try:
@@ -59,7 +63,11 @@ class ScheduleRepository:
         return await self.sessions.collection.find_one({"_id": doc_id}, INTERNAL_FIELDS)
 
     async def draft(self, forum_id: str) -> list[dict[str, Any]]:
-        cursor = self.sessions.collection.find({"forum_id": forum_id}, INTERNAL_FIELDS, sort=[("starts_at", ASCENDING), ("code", ASCENDING)])
+        cursor = self.sessions.collection.find(
+            {"forum_id": forum_id},
+            INTERNAL_FIELDS,
+            sort=[("starts_at", ASCENDING), ("code", ASCENDING)],
+        )
         return await cursor.to_list()
 
     async def sessions_with(self, query: dict[str, Any]) -> list[str]:
@@ -71,16 +79,22 @@ class ScheduleRepository:
         )
 
     async def release(self, forum_id: str, number: int) -> dict[str, Any] | None:
-        return await self.releases.collection.find_one({"forum_id": forum_id, "number": number}, INTERNAL_FIELDS)
+        return await self.releases.collection.find_one(
+            {"forum_id": forum_id, "number": number}, INTERNAL_FIELDS
+        )
 
     async def release_list(self, forum_id: str) -> list[dict[str, Any]]:
         cursor = self.releases.collection.find(
-            {"forum_id": forum_id}, {"sessions": 0, **INTERNAL_FIELDS}, sort=[("number", DESCENDING)]
+            {"forum_id": forum_id},
+            {"sessions": 0, **INTERNAL_FIELDS},
+            sort=[("number", DESCENDING)],
         )
         return await cursor.to_list()
 
     async def releases_naming(self, participant_id: str) -> list[str]:
-        cursor = self.releases.collection.find({"sessions.people.participant_id": participant_id}, {"_id": 1})
+        cursor = self.releases.collection.find(
+            {"sessions.people.participant_id": participant_id}, {"_id": 1}
+        )
         return [d["_id"] async for d in cursor]
 
     async def participant(self, participant_id: str) -> dict[str, Any] | None:

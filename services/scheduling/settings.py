@@ -9,22 +9,31 @@ from shared.settings import ServiceSettings
 
 
 class SchedulingSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="SCHEDULING_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="SCHEDULING_", extra="ignore", populate_by_name=True
+    )
 
     database: str = "foro_scheduling"
     http_port: int = 8002
     # The event pack has no venue hours (only the expo's): until it does, they are settings.
-    venue_opens_at: time = Field(time(8, 0), description="The venue opens (local time); earlier sessions conflict.")
-    venue_closes_at: time = Field(time(20, 0), description="The venue closes (local time); later sessions conflict.")
+    venue_opens_at: time = Field(
+        time(8, 0), description="The venue opens (local time); earlier sessions conflict."
+    )
+    venue_closes_at: time = Field(
+        time(20, 0), description="The venue closes (local time); later sessions conflict."
+    )
     auto_publish: bool = Field(
-        True, description="At start-up, publish release 1 (or what the pack changed) when the draft has no hard conflicts."
+        True,
+        description="At start-up, publish release 1 (or what the pack changed) when the draft has no hard conflicts.",
     )
     public_url: str | None = Field(
-        None, description="Base URL of this service in feed links (what calendars subscribe to); "
-        "default: the URL each request came in on."
+        None,
+        description="Base URL of this service in feed links (what calendars subscribe to); "
+        "default: the URL each request came in on.",
     )
     feed_secret: SecretStr | None = Field(
-        None, description="Signs personal iCal feed links (?token=); unset: personal feeds need no token."
+        None,
+        description="Signs personal iCal feed links (?token=); unset: personal feeds need no token.",
     )
     fault: str | None = Field(None, description="Fault injection for tests: crash_before_publish.")
 

@@ -1,6 +1,5 @@
 """Thin FastStream adapters: validate (by annotation), bind log context, call one handler."""
 
-
 import structlog
 from faststream.rabbit import RabbitRouter
 
@@ -25,7 +24,9 @@ PROJECTED = (
 )
 
 
-def register_subscribers(router: RabbitRouter, topology: Topology, deps: handlers.Scheduling) -> list[str]:
+def register_subscribers(
+    router: RabbitRouter, topology: Topology, deps: handlers.Scheduling
+) -> list[str]:
     """Attach scheduling's consumers to `router`; returns their queue names."""
     names: list[str] = []
 
@@ -58,7 +59,9 @@ def register_subscribers(router: RabbitRouter, topology: Topology, deps: handler
         description="Removes the participant's name, e-mail and phone from sessions, releases and projections.",
     )
     async def on_participant_erased(body: ParticipantErased) -> None:
-        structlog.contextvars.bind_contextvars(event_id=str(body.event_id), participant_id=str(body.participant_id))
+        structlog.contextvars.bind_contextvars(
+            event_id=str(body.event_id), participant_id=str(body.participant_id)
+        )
         await handlers.erase_participant(deps, body)
 
     return names

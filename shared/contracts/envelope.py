@@ -21,11 +21,19 @@ Language = Literal["es", "en"]
 
 EventId = Annotated[
     uuid.UUID,
-    Field(strict=False, description="Unique id of this event.", examples=["0b9d3a36-0d4e-4c55-9d59-5d7e4d1d2f10"]),
+    Field(
+        strict=False,
+        description="Unique id of this event.",
+        examples=["0b9d3a36-0d4e-4c55-9d59-5d7e4d1d2f10"],
+    ),
 ]
 Timestamp = Annotated[
     AwareDatetime,
-    Field(strict=False, description="UTC date and time (ISO 8601 with offset).", examples=["2026-11-18T14:03:00Z"]),
+    Field(
+        strict=False,
+        description="UTC date and time (ISO 8601 with offset).",
+        examples=["2026-11-18T14:03:00Z"],
+    ),
 ]
 
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
@@ -65,7 +73,6 @@ PersonText = SingleLineText
 """A free-text field about a person (name, organisation, job title): one printable line."""
 FreeText = Annotated[str, BeforeValidator(_free_text)]
 """Printable text that may run over several lines (form answers, reasons)."""
-
 
 
 def derive_id(*parts: object) -> uuid.UUID:
@@ -164,5 +171,7 @@ class FieldProblem(Contract):
 
     field: str = Field(description="Dotted path of the field.", examples=["category"])
     code: str = Field(description="Machine-readable reason.", examples=["unknown_category"])
-    message_es: str = Field(description="Explanation in Spanish.", examples=["Categoría desconocida."])
+    message_es: str = Field(
+        description="Explanation in Spanish.", examples=["Categoría desconocida."]
+    )
     message_en: str = Field(description="Explanation in English.", examples=["Unknown category."])

@@ -20,19 +20,36 @@ from shared.contracts.registration import Email, Phone
 
 ForumId = Annotated[
     str,
-    Field(min_length=1, max_length=80, description="Forum (event pack) id.", examples=["crm-foro-sector-privado-migraciones"]),
+    Field(
+        min_length=1,
+        max_length=80,
+        description="Forum (event pack) id.",
+        examples=["crm-foro-sector-privado-migraciones"],
+    ),
 ]
 ExhibitorId = Annotated[
     uuid.UUID,
-    Field(strict=False, description="expo's id of the exhibitor.", examples=["9a5c3e1e-2b61-5f43-9d5c-0f1c1f0f8a11"]),
+    Field(
+        strict=False,
+        description="expo's id of the exhibitor.",
+        examples=["9a5c3e1e-2b61-5f43-9d5c-0f1c1f0f8a11"],
+    ),
 ]
 ParticipantRef = Annotated[
     uuid.UUID,
-    Field(strict=False, description="Registration's id of the participant.", examples=["3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11"]),
+    Field(
+        strict=False,
+        description="Registration's id of the participant.",
+        examples=["3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11"],
+    ),
 ]
 BoothCode = Annotated[
     str,
-    Field(pattern=r"^[A-Z][A-Z0-9]*(?:[.-][A-Z0-9]+)*$", description="Booth code on the floor plan.", examples=["F01"]),
+    Field(
+        pattern=r"^[A-Z][A-Z0-9]*(?:[.-][A-Z0-9]+)*$",
+        description="Booth code on the floor plan.",
+        examples=["F01"],
+    ),
 ]
 PackCode = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,49}$", examples=["finance"])]
 ExhibitorType = Annotated[
@@ -50,14 +67,21 @@ class Explanation(Contract):
     """Why something was decided, in both languages, for the person it concerns."""
 
     code: str = Field(description="Machine-readable reason.", examples=["preference_honoured"])
-    es: str = Field(description="Explanation in Spanish.", examples=["Su primera preferencia, F02, estaba libre."])
-    en: str = Field(description="Explanation in English.", examples=["Your first preference, F02, was free."])
+    es: str = Field(
+        description="Explanation in Spanish.",
+        examples=["Su primera preferencia, F02, estaba libre."],
+    )
+    en: str = Field(
+        description="Explanation in English.", examples=["Your first preference, F02, was free."]
+    )
 
 
 class Party(Contract):
     """One side of a B2B meeting: a registered participant or an exhibitor."""
 
-    kind: Literal["participant", "exhibitor"] = Field(description="What the party is.", examples=["exhibitor"])
+    kind: Literal["participant", "exhibitor"] = Field(
+        description="What the party is.", examples=["exhibitor"]
+    )
     id: uuid.UUID = Field(
         strict=False,
         description="Participant id (registration's) or exhibitor id (expo's).",
@@ -71,11 +95,17 @@ class Party(Contract):
 class _ExhibitorEvent(Event):
     forum_id: ForumId
     exhibitor_id: ExhibitorId
-    name: str = Field(max_length=200, description="Public name of the exhibitor.", examples=["Banco Agrícola"])
+    name: str = Field(
+        max_length=200, description="Public name of the exhibitor.", examples=["Banco Agrícola"]
+    )
     exhibitor_type: ExhibitorType
-    sector: PackCode | None = Field(None, description="Business sector code (companies only).", examples=["finance_remittances"])
+    sector: PackCode | None = Field(
+        None, description="Business sector code (companies only).", examples=["finance_remittances"]
+    )
     zone: PackCode = Field(description="Expo zone the exhibitor belongs to.", examples=["finance"])
-    language: Language = Field("es", description="Language of the exhibitor's contact.", examples=["es"])
+    language: Language = Field(
+        "es", description="Language of the exhibitor's contact.", examples=["es"]
+    )
 
 
 class ExhibitorApplied(_ExhibitorEvent):
@@ -89,7 +119,11 @@ class ExhibitorApproved(_ExhibitorEvent):
     """The secretariat approved the exhibitor; its staff are being registered."""
 
     event_type: Literal["exhibitor.approved"] = "exhibitor.approved"
-    contact_email: str = Field(max_length=254, description="Business contact to tell.", examples=["expo@bancoagricola.example"])
+    contact_email: str = Field(
+        max_length=254,
+        description="Business contact to tell.",
+        examples=["expo@bancoagricola.example"],
+    )
     staff_count: int = Field(ge=0, description="Staff sign-ups sent to registration.", examples=[3])
 
 
@@ -97,8 +131,16 @@ class ExhibitorRejected(_ExhibitorEvent):
     """The secretariat rejected the application, with a reason for the applicant."""
 
     event_type: Literal["exhibitor.rejected"] = "exhibitor.rejected"
-    contact_email: str = Field(max_length=254, description="Business contact to tell.", examples=["expo@bancoagricola.example"])
-    reason: str = Field(max_length=1000, description="The secretariat's reason.", examples=["Fuera del ámbito del foro"])
+    contact_email: str = Field(
+        max_length=254,
+        description="Business contact to tell.",
+        examples=["expo@bancoagricola.example"],
+    )
+    reason: str = Field(
+        max_length=1000,
+        description="The secretariat's reason.",
+        examples=["Fuera del ámbito del foro"],
+    )
 
 
 # --- booths ---------------------------------------------------------------------------------
@@ -110,12 +152,18 @@ class BoothAssigned(Event):
     event_type: Literal["booth.assigned"] = "booth.assigned"
     forum_id: ForumId
     exhibitor_id: ExhibitorId
-    exhibitor_name: str = Field(max_length=200, description="Name printed on the floor plan.", examples=["Banco Agrícola"])
+    exhibitor_name: str = Field(
+        max_length=200, description="Name printed on the floor plan.", examples=["Banco Agrícola"]
+    )
     booth: BoothCode
     zone: PackCode = Field(description="Zone of the booth.", examples=["finance"])
     tier: Tier = Field(description="Booth tier.", examples=["premium"])
-    price_usd: str = Field(description="Booth price in US dollars (decimal text).", examples=["900"])
-    manual: bool = Field(False, description="Assigned by the secretariat, overriding the rules.", examples=[False])
+    price_usd: str = Field(
+        description="Booth price in US dollars (decimal text).", examples=["900"]
+    )
+    manual: bool = Field(
+        False, description="Assigned by the secretariat, overriding the rules.", examples=[False]
+    )
     explanation: Explanation = Field(description="Why this booth.")
 
 
@@ -126,7 +174,9 @@ class BoothReleased(Event):
     forum_id: ForumId
     exhibitor_id: ExhibitorId
     booth: BoothCode
-    reason: str | None = Field(None, max_length=500, description="Why.", examples=["Reasignado por la secretaría"])
+    reason: str | None = Field(
+        None, max_length=500, description="Why.", examples=["Reasignado por la secretaría"]
+    )
 
 
 class BoothRequestRefused(Event):
@@ -148,14 +198,30 @@ class LaunchScheduled(Event):
 
     event_type: Literal["launch.scheduled"] = "launch.scheduled"
     forum_id: ForumId
-    launch_id: uuid.UUID = Field(strict=False, description="expo's id of the launch.", examples=["5b8f5c2e-1f0c-5d7e-9a57-3c7d5e3b2a10"])
+    launch_id: uuid.UUID = Field(
+        strict=False,
+        description="expo's id of the launch.",
+        examples=["5b8f5c2e-1f0c-5d7e-9a57-3c7d5e3b2a10"],
+    )
     exhibitor_id: ExhibitorId
-    exhibitor_name: str = Field(max_length=200, description="Who launches, as printed.", examples=["Banco Agrícola"])
-    kind: Literal["project", "product", "service"] = Field(description="What is launched.", examples=["product"])
-    title: str = Field(max_length=200, description="Title as the exhibitor wrote it.", examples=["Remesa Directa"])
-    description: str | None = Field(None, max_length=1000, description="What is launched, in the exhibitor's words.",
-                                    examples=["Envíos a cuentas de ahorro en origen."])
-    language: Language = Field("es", description="Language the launch is presented in.", examples=["es"])
+    exhibitor_name: str = Field(
+        max_length=200, description="Who launches, as printed.", examples=["Banco Agrícola"]
+    )
+    kind: Literal["project", "product", "service"] = Field(
+        description="What is launched.", examples=["product"]
+    )
+    title: str = Field(
+        max_length=200, description="Title as the exhibitor wrote it.", examples=["Remesa Directa"]
+    )
+    description: str | None = Field(
+        None,
+        max_length=1000,
+        description="What is launched, in the exhibitor's words.",
+        examples=["Envíos a cuentas de ahorro en origen."],
+    )
+    language: Language = Field(
+        "es", description="Language the launch is presented in.", examples=["es"]
+    )
     room: PackCode = Field(description="Room code of the expo stage.", examples=["expo_stage"])
     starts_at: Timestamp
     ends_at: Timestamp
@@ -170,7 +236,11 @@ class LeadCaptured(Event):
 
     event_type: Literal["lead.captured"] = "lead.captured"
     forum_id: ForumId
-    lead_id: uuid.UUID = Field(strict=False, description="Lead id, derived from exhibitor and participant.", examples=["2d9c1c0e-3f7a-5a7e-8e0a-7b2b6a9f1c22"])
+    lead_id: uuid.UUID = Field(
+        strict=False,
+        description="Lead id, derived from exhibitor and participant.",
+        examples=["2d9c1c0e-3f7a-5a7e-8e0a-7b2b6a9f1c22"],
+    )
     exhibitor_id: ExhibitorId
     participant_id: ParticipantRef
     scanned_at: Timestamp
@@ -184,10 +254,18 @@ class MeetingRequested(Event):
 
     event_type: Literal["meeting.requested"] = "meeting.requested"
     forum_id: ForumId
-    meeting_id: uuid.UUID = Field(strict=False, description="expo's id of the meeting.", examples=["7c1f0a9e-4a39-5d0e-9a57-3c7d5e3b2a10"])
+    meeting_id: uuid.UUID = Field(
+        strict=False,
+        description="expo's id of the meeting.",
+        examples=["7c1f0a9e-4a39-5d0e-9a57-3c7d5e3b2a10"],
+    )
     requester: Party
     invitee: Party
-    topic: str = Field(max_length=300, description="What the requester wants to discuss.", examples=["Alianza para remesas productivas"])
+    topic: str = Field(
+        max_length=300,
+        description="What the requester wants to discuss.",
+        examples=["Alianza para remesas productivas"],
+    )
 
 
 class MeetingConfirmed(Event):
@@ -197,14 +275,21 @@ class MeetingConfirmed(Event):
 
     event_type: Literal["meeting.confirmed"] = "meeting.confirmed"
     forum_id: ForumId
-    meeting_id: uuid.UUID = Field(strict=False, description="expo's id of the meeting.", examples=["7c1f0a9e-4a39-5d0e-9a57-3c7d5e3b2a10"])
+    meeting_id: uuid.UUID = Field(
+        strict=False,
+        description="expo's id of the meeting.",
+        examples=["7c1f0a9e-4a39-5d0e-9a57-3c7d5e3b2a10"],
+    )
     requester: Party
     invitee: Party
     starts_at: Timestamp
     ends_at: Timestamp
     table: int = Field(ge=1, description="Table number in the B2B area.", examples=[4])
     previous_starts_at: Timestamp | None = Field(
-        None, description="Set when the meeting moved: when it was before.", examples=["2004-11-18T15:45:00Z"])
+        None,
+        description="Set when the meeting moved: when it was before.",
+        examples=["2004-11-18T15:45:00Z"],
+    )
     explanation: Explanation | None = Field(None, description="Why it moved (only when it moved).")
 
 
@@ -214,7 +299,11 @@ class MeetingDeclined(Event):
 
     event_type: Literal["meeting.declined"] = "meeting.declined"
     forum_id: ForumId
-    meeting_id: uuid.UUID = Field(strict=False, description="expo's id of the meeting.", examples=["7c1f0a9e-4a39-5d0e-9a57-3c7d5e3b2a10"])
+    meeting_id: uuid.UUID = Field(
+        strict=False,
+        description="expo's id of the meeting.",
+        examples=["7c1f0a9e-4a39-5d0e-9a57-3c7d5e3b2a10"],
+    )
     requester: Party
     invitee: Party
     explanation: Explanation
@@ -228,11 +317,21 @@ class JobPosted(Event):
 
     event_type: Literal["job.posted"] = "job.posted"
     forum_id: ForumId
-    job_id: uuid.UUID = Field(strict=False, description="expo's id of the job.", examples=["1e2d3c4b-5a69-5788-9900-aabbccddeeff"])
+    job_id: uuid.UUID = Field(
+        strict=False,
+        description="expo's id of the job.",
+        examples=["1e2d3c4b-5a69-5788-9900-aabbccddeeff"],
+    )
     exhibitor_id: ExhibitorId
-    employer_name: str = Field(max_length=200, description="The employer's public name.", examples=["Talento de Retorno S.A."])
+    employer_name: str = Field(
+        max_length=200,
+        description="The employer's public name.",
+        examples=["Talento de Retorno S.A."],
+    )
     title: str = Field(max_length=200, description="Job title.", examples=["Ingeniera de software"])
-    location: str | None = Field(None, max_length=200, description="Where the job is.", examples=["San Salvador"])
+    location: str | None = Field(
+        None, max_length=200, description="Where the job is.", examples=["San Salvador"]
+    )
 
 
 class JobApplicationReceived(Event):
@@ -240,8 +339,16 @@ class JobApplicationReceived(Event):
 
     event_type: Literal["job_application.received"] = "job_application.received"
     forum_id: ForumId
-    application_id: uuid.UUID = Field(strict=False, description="expo's id of the application.", examples=["0f0e0d0c-0b0a-5908-8706-050403020100"])
-    job_id: uuid.UUID = Field(strict=False, description="The job applied to.", examples=["1e2d3c4b-5a69-5788-9900-aabbccddeeff"])
+    application_id: uuid.UUID = Field(
+        strict=False,
+        description="expo's id of the application.",
+        examples=["0f0e0d0c-0b0a-5908-8706-050403020100"],
+    )
+    job_id: uuid.UUID = Field(
+        strict=False,
+        description="The job applied to.",
+        examples=["1e2d3c4b-5a69-5788-9900-aabbccddeeff"],
+    )
     exhibitor_id: ExhibitorId
     participant_id: ParticipantRef
 
@@ -251,11 +358,21 @@ class InterviewScheduled(Event):
 
     event_type: Literal["interview.scheduled"] = "interview.scheduled"
     forum_id: ForumId
-    application_id: uuid.UUID = Field(strict=False, description="expo's id of the application.", examples=["0f0e0d0c-0b0a-5908-8706-050403020100"])
-    job_id: uuid.UUID = Field(strict=False, description="The job applied to.", examples=["1e2d3c4b-5a69-5788-9900-aabbccddeeff"])
+    application_id: uuid.UUID = Field(
+        strict=False,
+        description="expo's id of the application.",
+        examples=["0f0e0d0c-0b0a-5908-8706-050403020100"],
+    )
+    job_id: uuid.UUID = Field(
+        strict=False,
+        description="The job applied to.",
+        examples=["1e2d3c4b-5a69-5788-9900-aabbccddeeff"],
+    )
     exhibitor_id: ExhibitorId
     participant_id: ParticipantRef
-    booth: BoothCode | None = Field(None, description="Where: the employer's booth, when it has one.", examples=["J01"])
+    booth: BoothCode | None = Field(
+        None, description="Where: the employer's booth, when it has one.", examples=["J01"]
+    )
     starts_at: Timestamp
     ends_at: Timestamp
 

@@ -65,12 +65,16 @@ class NotificationSent(Event):
         description="The event, reminder or campaign that caused the message.",
         examples=["0b9d3a36-0d4e-4c55-9d59-5d7e4d1d2f10"],
     )
-    provider: str = Field(description="Name of the provider that accepted it.", examples=["smtp-primary"])
+    provider: str = Field(
+        description="Name of the provider that accepted it.", examples=["smtp-primary"]
+    )
     provider_message_id: str = Field(
         description="The provider's own id (SMTP Message-ID or the SMS gateway's id).",
         examples=["SM9f1c2a0d5e"],
     )
-    attempts: int = Field(ge=1, description="Delivery attempts used, this one included.", examples=[1])
+    attempts: int = Field(
+        ge=1, description="Delivery attempts used, this one included.", examples=[1]
+    )
 
 
 class NotificationFailed(Event):
@@ -97,12 +101,20 @@ class Segment(Contract):
     """Who a campaign reaches; every set filter must match, an empty one matches everybody."""
 
     categories: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,49}$")]] = Field(
-        default_factory=list, max_length=50, description="Participant category codes.", examples=[["media"]]
+        default_factory=list,
+        max_length=50,
+        description="Participant category codes.",
+        examples=[["media"]],
     )
     countries: list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] = Field(
-        default_factory=list, max_length=100, description="ISO 3166-1 alpha-2 codes.", examples=[["SV", "GT"]]
+        default_factory=list,
+        max_length=100,
+        description="ISO 3166-1 alpha-2 codes.",
+        examples=[["SV", "GT"]],
     )
-    languages: list[Language] = Field(default_factory=list, description="Languages.", examples=[["es"]])
+    languages: list[Language] = Field(
+        default_factory=list, description="Languages.", examples=[["es"]]
+    )
     statuses: list[Literal["confirmed", "waitlisted", "pending_approval"]] = Field(
         default_factory=lambda: ["confirmed"],
         description="Registration statuses reached (confirmed only by default).",
@@ -111,8 +123,12 @@ class Segment(Contract):
 
 
 class LocalizedText(Contract):
-    es: str = Field(min_length=1, max_length=2000, description="Spanish text.", examples=["Cambio de sala"])
-    en: str = Field(min_length=1, max_length=2000, description="English text.", examples=["Room change"])
+    es: str = Field(
+        min_length=1, max_length=2000, description="Spanish text.", examples=["Cambio de sala"]
+    )
+    en: str = Field(
+        min_length=1, max_length=2000, description="English text.", examples=["Room change"]
+    )
 
 
 class CampaignRequested(Event):
@@ -122,15 +138,25 @@ class CampaignRequested(Event):
 
     exchange = "intake"
     event_type: Literal["campaign.requested"] = "campaign.requested"
-    forum_id: str = Field(min_length=1, max_length=80, examples=["crm-foro-sector-privado-migraciones"])
+    forum_id: str = Field(
+        min_length=1, max_length=80, examples=["crm-foro-sector-privado-migraciones"]
+    )
     campaign_id: str = Field(
-        pattern=r"^[A-Za-z0-9_\-]{1,64}$", description="The secretariat's id of the campaign.", examples=["expo-hours-2004"]
+        pattern=r"^[A-Za-z0-9_\-]{1,64}$",
+        description="The secretariat's id of the campaign.",
+        examples=["expo-hours-2004"],
     )
     message_type: MessageType = "info_campaign"
     segment: Segment = Field(default_factory=Segment)
-    channels: list[Channel] = Field(default_factory=lambda: ["email"], min_length=1, examples=[["email"]])
+    channels: list[Channel] = Field(
+        default_factory=lambda: ["email"], min_length=1, examples=[["email"]]
+    )
     subject: LocalizedText = Field(description="Subject line (e-mail) in both languages.")
-    body: LocalizedText = Field(description="Message text in both languages (plain text; paragraphs by blank lines).")
+    body: LocalizedText = Field(
+        description="Message text in both languages (plain text; paragraphs by blank lines)."
+    )
     essential: bool = Field(
-        False, description="Essential campaigns reach people who opted out of non-essential messages.", examples=[False]
+        False,
+        description="Essential campaigns reach people who opted out of non-essential messages.",
+        examples=[False],
     )

@@ -11,8 +11,7 @@ import re
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import AfterValidator, Field, model_validator
 
 from shared.contracts.envelope import (
     CONTROL_OR_SURROGATE,
@@ -26,7 +25,9 @@ from shared.contracts.envelope import (
     safe_key,
 )
 
-_EMAIL = re.compile(r"^[^@\s\"'<>()\[\]\\,;:]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_EMAIL = re.compile(
+    r"^[^@\s\"'<>()\[\]\\,;:]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 
 
 def _email(value: str) -> str:
@@ -38,7 +39,10 @@ def _email(value: str) -> str:
 Email = Annotated[
     str,
     AfterValidator(_email),
-    Field(description="E-mail address; compared case-insensitively.", examples=["ana.lopez@example.org"]),
+    Field(
+        description="E-mail address; compared case-insensitively.",
+        examples=["ana.lopez@example.org"],
+    ),
 ]
 Phone = Annotated[
     str,
@@ -58,12 +62,14 @@ CountryCode = Annotated[
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,49}$")]
 ParticipantId = Annotated[
     uuid.UUID,
-    Field(strict=False, description="foro's id of the participant.", examples=["3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11"]),
+    Field(
+        strict=False,
+        description="foro's id of the participant.",
+        examples=["3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11"],
+    ),
 ]
 
-ParticipantStatus = Literal[
-    "pending_approval", "confirmed", "waitlisted", "rejected", "cancelled"
-]
+ParticipantStatus = Literal["pending_approval", "confirmed", "waitlisted", "rejected", "cancelled"]
 
 
 class Consents(Contract):
@@ -74,7 +80,9 @@ class Consents(Contract):
         examples=[True],
     )
     listed_publicly: bool = Field(
-        False, description="May appear in the published participant list of the Memoria.", examples=[True]
+        False,
+        description="May appear in the published participant list of the Memoria.",
+        examples=[True],
     )
     photos: bool = Field(False, description="May appear in event photos.", examples=[False])
     share_with_exhibitors: bool = Field(
@@ -88,7 +96,9 @@ class Participant(Contract):
     """Snapshot of a participant carried by registration's events, for consumers to project."""
 
     participant_id: ParticipantId
-    forum_id: str = Field(description="Forum (event pack) id.", examples=["crm-foro-sector-privado-migraciones"])
+    forum_id: str = Field(
+        description="Forum (event pack) id.", examples=["crm-foro-sector-privado-migraciones"]
+    )
     given_name: Name = Field(description="Given name(s).", examples=["Ana"])
     family_name: Name = Field(description="Family name(s).", examples=["López"])
     email: Email
@@ -96,10 +106,17 @@ class Participant(Contract):
     organisation: Organisation | None = Field(None, examples=["Cámara de Comercio"])
     job_title: JobTitle | None = Field(None, examples=["Directora"])
     country: CountryCode
-    category: Code = Field(description="Participant category code from the event pack.", examples=["business_association"])
-    language: Language = Field(description="Language for everything the person reads.", examples=["es"])
+    category: Code = Field(
+        description="Participant category code from the event pack.",
+        examples=["business_association"],
+    )
+    language: Language = Field(
+        description="Language for everything the person reads.", examples=["es"]
+    )
     consents: Consents
-    status: ParticipantStatus = Field(description="Registration status after the change.", examples=["confirmed"])
+    status: ParticipantStatus = Field(
+        description="Registration status after the change.", examples=["confirmed"]
+    )
 
 
 class RegistrationSubmitted(Event):
@@ -110,7 +127,10 @@ class RegistrationSubmitted(Event):
     exchange = "intake"
     event_type: Literal["registration.submitted"] = "registration.submitted"
     forum_id: SingleLineText = Field(
-        min_length=1, max_length=80, description="Forum (event pack) id.", examples=["crm-foro-sector-privado-migraciones"]
+        min_length=1,
+        max_length=80,
+        description="Forum (event pack) id.",
+        examples=["crm-foro-sector-privado-migraciones"],
     )
     submission_id: str = Field(
         pattern=r"^[A-Za-z0-9_\-:.]{1,100}$",
@@ -118,18 +138,27 @@ class RegistrationSubmitted(Event):
         examples=["typeform-5f2c9a"],
     )
     category: Code = Field(
-        description="Participant category code from the event pack.", examples=["business_association"]
+        description="Participant category code from the event pack.",
+        examples=["business_association"],
     )
     given_name: Name = Field(description="Given name(s).", examples=["Ana"])
     family_name: Name = Field(description="Family name(s).", examples=["López"])
     email: Email
     phone: Phone | None = Field(None, description="Mobile phone in E.164 form, for SMS reminders.")
-    organisation: Organisation | None = Field(None, description="Organisation represented.", examples=["Cámara de Comercio de El Salvador"])
+    organisation: Organisation | None = Field(
+        None,
+        description="Organisation represented.",
+        examples=["Cámara de Comercio de El Salvador"],
+    )
     job_title: JobTitle | None = Field(None, description="Position.", examples=["Directora"])
-    country: CountryCode = Field(description="Country represented (ISO 3166-1 alpha-2).", examples=["SV"])
+    country: CountryCode = Field(
+        description="Country represented (ISO 3166-1 alpha-2).", examples=["SV"]
+    )
     language: Language = Field("es", description="Preferred language: es or en.", examples=["es"])
     consents: Consents
-    answers: dict[Annotated[str, AfterValidator(safe_key)], Annotated[FreeText, Field(max_length=1000)]] = Field(
+    answers: dict[
+        Annotated[str, AfterValidator(safe_key)], Annotated[FreeText, Field(max_length=1000)]
+    ] = Field(
         default_factory=dict,
         max_length=30,
         description="Extra form answers, key → text (keys: letters, digits, '_' and '-').",
@@ -143,10 +172,14 @@ class RegistrationCancelRequested(Event):
 
     exchange = "intake"
     event_type: Literal["registration.cancel_requested"] = "registration.cancel_requested"
-    forum_id: SingleLineText = Field(min_length=1, max_length=80, examples=["crm-foro-sector-privado-migraciones"])
+    forum_id: SingleLineText = Field(
+        min_length=1, max_length=80, examples=["crm-foro-sector-privado-migraciones"]
+    )
     participant_id: ParticipantId | None = None
     email: Email | None = None
-    reason: FreeText | None = Field(None, max_length=500, description="Why, for the record.", examples=["Cambio de agenda"])
+    reason: FreeText | None = Field(
+        None, max_length=500, description="Why, for the record.", examples=["Cambio de agenda"]
+    )
 
     @model_validator(mode="after")
     def _names_someone(self) -> RegistrationCancelRequested:
@@ -177,7 +210,9 @@ class RegistrationRejected(Event):
     event_type: Literal["registration.rejected"] = "registration.rejected"
     forum_id: str
     submission_id: str
-    participant_id: ParticipantId | None = Field(None, description="Set when the e-mail already belongs to a participant.")
+    participant_id: ParticipantId | None = Field(
+        None, description="Set when the e-mail already belongs to a participant."
+    )
     email: Email
     given_name: Name
     language: Language
@@ -213,7 +248,9 @@ class RegistrationPromoted(Event):
 
     event_type: Literal["registration.promoted"] = "registration.promoted"
     participant: Participant
-    freed_by: ParticipantId = Field(description="The participant whose cancellation freed the seat.")
+    freed_by: ParticipantId = Field(
+        description="The participant whose cancellation freed the seat."
+    )
 
 
 # --- delegations -------------------------------------------------------------------------------
@@ -233,19 +270,33 @@ DelegationCode = Annotated[
 
 ForumId = Annotated[
     str,
-    Field(min_length=1, max_length=80, description="Forum (event pack) id.", examples=["crm-foro-sector-privado-migraciones"]),
+    Field(
+        min_length=1,
+        max_length=80,
+        description="Forum (event pack) id.",
+        examples=["crm-foro-sector-privado-migraciones"],
+    ),
 ]
 DelegationId = Annotated[
     str,
-    Field(description="foro's id of the delegation: `<forum_id>:<code>`.",
-          examples=["crm-foro-sector-privado-migraciones:SV"]),
+    Field(
+        description="foro's id of the delegation: `<forum_id>:<code>`.",
+        examples=["crm-foro-sector-privado-migraciones:SV"],
+    ),
 ]
-SeatsUsed = Annotated[int, Field(ge=0, description="Members holding a seat after the change.", examples=[4])]
-Quota = Annotated[int, Field(ge=0, description="Most members the delegation may have at once.", examples=[10])]
+SeatsUsed = Annotated[
+    int, Field(ge=0, description="Members holding a seat after the change.", examples=[4])
+]
+Quota = Annotated[
+    int, Field(ge=0, description="Most members the delegation may have at once.", examples=[10])
+]
 CategoryCode = Annotated[
     str,
-    Field(pattern=r"^[a-z][a-z0-9_]{0,49}$", description="Participant category code from the event pack.",
-          examples=["official_delegate"]),
+    Field(
+        pattern=r"^[a-z][a-z0-9_]{0,49}$",
+        description="Participant category code from the event pack.",
+        examples=["official_delegate"],
+    ),
 ]
 
 
@@ -254,28 +305,53 @@ class FocalPoint(Contract):
 
     name: Name = Field(description="Full name.", examples=["Marta Rivas"])
     email: Email
-    phone: Phone | None = Field(None, description="Mobile phone in E.164 form, for SMS.", examples=["+50370001234"])
-    language: Language = Field("es", description="Language for what the focal point reads.", examples=["es"])
+    phone: Phone | None = Field(
+        None, description="Mobile phone in E.164 form, for SMS.", examples=["+50370001234"]
+    )
+    language: Language = Field(
+        "es", description="Language for what the focal point reads.", examples=["es"]
+    )
 
 
 class Delegation(Contract):
     """Snapshot of a delegation carried by the `delegation.*` events."""
 
-    delegation_id: str = Field(description="foro's id of the delegation: `<forum_id>:<code>`.",
-                               examples=["crm-foro-sector-privado-migraciones:SV"])
-    forum_id: str = Field(description="Forum (event pack) id.", examples=["crm-foro-sector-privado-migraciones"])
+    delegation_id: str = Field(
+        description="foro's id of the delegation: `<forum_id>:<code>`.",
+        examples=["crm-foro-sector-privado-migraciones:SV"],
+    )
+    forum_id: str = Field(
+        description="Forum (event pack) id.", examples=["crm-foro-sector-privado-migraciones"]
+    )
     code: DelegationCode
-    kind: Literal["country", "organisation"] = Field(description="A country of the pack or an organisation.",
-                                                     examples=["country"])
-    name: SingleLineText = Field(min_length=1, max_length=200, description="Name on badges and lists.",
-                      examples=["Delegación de El Salvador"])
-    country: CountryCode | None = Field(None, description="The country (country delegations, or an organisation's seat).")
-    category: Code = Field(description="Participant category its members are registered in.",
-                           examples=["official_delegate"])
-    quota: int = Field(ge=0, description="Most members the delegation may have at once.", examples=[10])
-    members: list[ParticipantId] = Field(default_factory=list, description="Participant ids holding a seat.")
-    head_of_delegation_id: ParticipantId | None = Field(None, description="The member who heads the delegation.")
-    focal_point: FocalPoint | None = Field(None, description="Who manages the members; unset until named.")
+    kind: Literal["country", "organisation"] = Field(
+        description="A country of the pack or an organisation.", examples=["country"]
+    )
+    name: SingleLineText = Field(
+        min_length=1,
+        max_length=200,
+        description="Name on badges and lists.",
+        examples=["Delegación de El Salvador"],
+    )
+    country: CountryCode | None = Field(
+        None, description="The country (country delegations, or an organisation's seat)."
+    )
+    category: Code = Field(
+        description="Participant category its members are registered in.",
+        examples=["official_delegate"],
+    )
+    quota: int = Field(
+        ge=0, description="Most members the delegation may have at once.", examples=[10]
+    )
+    members: list[ParticipantId] = Field(
+        default_factory=list, description="Participant ids holding a seat."
+    )
+    head_of_delegation_id: ParticipantId | None = Field(
+        None, description="The member who heads the delegation."
+    )
+    focal_point: FocalPoint | None = Field(
+        None, description="Who manages the members; unset until named."
+    )
 
 
 class DelegationRegistered(Event):
@@ -290,7 +366,10 @@ class DelegationUpdated(Event):
 
     event_type: Literal["delegation.updated"] = "delegation.updated"
     delegation: Delegation
-    changed_fields: list[str] = Field(description="Names of the fields that changed.", examples=[["quota", "head_of_delegation_id"]])
+    changed_fields: list[str] = Field(
+        description="Names of the fields that changed.",
+        examples=[["quota", "head_of_delegation_id"]],
+    )
 
 
 class DelegationMemberNominated(Event):
@@ -311,7 +390,9 @@ class DelegationMemberSubstituted(Event):
     event_type: Literal["delegation.member_substituted"] = "delegation.member_substituted"
     delegation_id: DelegationId
     forum_id: ForumId
-    replaced_participant_id: ParticipantId = Field(description="The member who leaves (their registration is cancelled).")
+    replaced_participant_id: ParticipantId = Field(
+        description="The member who leaves (their registration is cancelled)."
+    )
     participant_id: ParticipantId = Field(description="The substitute who takes the seat.")
     seats_used: SeatsUsed
     quota: Quota
@@ -336,7 +417,9 @@ class DelegationNominationRefused(Event):
     forum_id: ForumId
     seats_used: SeatsUsed
     quota: Quota
-    reasons: list[FieldProblem] = Field(min_length=1, description="Why, in Spanish and English, for the person to read.")
+    reasons: list[FieldProblem] = Field(
+        min_length=1, description="Why, in Spanish and English, for the person to read."
+    )
 
 
 # --- accreditation -----------------------------------------------------------------------------
@@ -348,7 +431,9 @@ class AccreditationApproved(Event):
 
     event_type: Literal["accreditation.approved"] = "accreditation.approved"
     participant: Participant
-    submission_id: str = Field(description="The sign-up that was approved.", examples=["typeform-5f2c9a"])
+    submission_id: str = Field(
+        description="The sign-up that was approved.", examples=["typeform-5f2c9a"]
+    )
 
 
 class AccreditationRejected(Event):
@@ -356,7 +441,9 @@ class AccreditationRejected(Event):
 
     event_type: Literal["accreditation.rejected"] = "accreditation.rejected"
     participant: Participant
-    reasons: list[FieldProblem] = Field(min_length=1, description="Why, in Spanish and English, for the person to read.")
+    reasons: list[FieldProblem] = Field(
+        min_length=1, description="Why, in Spanish and English, for the person to read."
+    )
 
 
 # --- badges and check-in -----------------------------------------------------------------------
@@ -390,7 +477,8 @@ class BadgeRevoked(Event):
     participant_id: ParticipantId
     token_id: BadgeTokenId
     reason: Literal["cancelled", "rejected", "erased", "reissued", "not_confirmed"] = Field(
-        description="Why the badge stopped being valid (`reissued`: a new badge replaces it).", examples=["cancelled"]
+        description="Why the badge stopped being valid (`reissued`: a new badge replaces it).",
+        examples=["cancelled"],
     )
 
 
@@ -403,8 +491,15 @@ class AttendeeCheckedIn(Event):
     participant_id: ParticipantId
     category: CategoryCode
     country: CountryCode
-    point: Code = Field(description="Check-in point: `entrance`, `expo` or a room code of the pack.", examples=["entrance"])
-    day: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="Local date at the venue.", examples=["2026-11-18"])
+    point: Code = Field(
+        description="Check-in point: `entrance`, `expo` or a room code of the pack.",
+        examples=["entrance"],
+    )
+    day: str = Field(
+        pattern=r"^\d{4}-\d{2}-\d{2}$",
+        description="Local date at the venue.",
+        examples=["2026-11-18"],
+    )
 
 
 # --- consent and erasure -----------------------------------------------------------------------
@@ -419,7 +514,9 @@ class ParticipantConsentChanged(Event):
     forum_id: ForumId
     participant_id: ParticipantId
     consents: Consents
-    changed: list[str] = Field(min_length=1, description="Names of the consents that changed.", examples=[["photos"]])
+    changed: list[str] = Field(
+        min_length=1, description="Names of the consents that changed.", examples=[["photos"]]
+    )
 
 
 class ParticipantErasureRequested(Event):
@@ -454,5 +551,6 @@ class ParticipantErased(Event):
     category: Code = Field(description="Kept for statistics.", examples=["civil_society"])
     country: CountryCode = Field(description="Kept for statistics.")
     previous_status: ParticipantStatus = Field(
-        description="Status before the erasure; an active registration is cancelled by it.", examples=["confirmed"]
+        description="Status before the erasure; an active registration is cancelled by it.",
+        examples=["confirmed"],
     )

@@ -27,29 +27,59 @@ SessionCode = Annotated[
 ]
 ForumId = Annotated[
     str,
-    Field(min_length=1, max_length=80, description="Forum (event pack) id.", examples=["crm-foro-sector-privado-migraciones"]),
+    Field(
+        min_length=1,
+        max_length=80,
+        description="Forum (event pack) id.",
+        examples=["crm-foro-sector-privado-migraciones"],
+    ),
 ]
 ParticipantRef = Annotated[
     uuid.UUID,
-    Field(strict=False, description="Registration's id of the participant.", examples=["3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11"]),
+    Field(
+        strict=False,
+        description="Registration's id of the participant.",
+        examples=["3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11"],
+    ),
 ]
 Role = Literal["speaker", "panelist", "moderator", "chair", "rapporteur"]
 PersonId = Annotated[
     str,
-    Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="Scheduling's id of a person on the programme.", examples=["p-5f2c9a1b"]),
+    Field(
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$",
+        description="Scheduling's id of a person on the programme.",
+        examples=["p-5f2c9a1b"],
+    ),
 ]
 
 
 TITLE_EXAMPLE = {"es": "Las remesas", "en": "Remittances"}
 SLOT_EXAMPLE = {
-    "starts_at": "2004-11-18T20:30:00Z", "ends_at": "2004-11-18T21:00:00Z", "time_zone": "America/El_Salvador",
-    "room": "plenary", "room_name": {"es": "Salón plenario", "en": "Plenary hall"},
+    "starts_at": "2004-11-18T20:30:00Z",
+    "ends_at": "2004-11-18T21:00:00Z",
+    "time_zone": "America/El_Salvador",
+    "room": "plenary",
+    "room_name": {"es": "Salón plenario", "en": "Plenary hall"},
 }
 AFFECTED_EXAMPLE = [
-    {"relation": "speaker", "participant_id": None, "person_id": "p-5f2c9a1b0d3e4f56", "name": "Sam Rivera",
-     "email": "sam.rivera@example.org", "phone": None, "language": "en"},
-    {"relation": "attendee", "participant_id": "3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11", "person_id": None,
-     "name": "Ana López", "email": "ana.lopez@example.org", "phone": "+50370001234", "language": "es"},
+    {
+        "relation": "speaker",
+        "participant_id": None,
+        "person_id": "p-5f2c9a1b0d3e4f56",
+        "name": "Sam Rivera",
+        "email": "sam.rivera@example.org",
+        "phone": None,
+        "language": "en",
+    },
+    {
+        "relation": "attendee",
+        "participant_id": "3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11",
+        "person_id": None,
+        "name": "Ana López",
+        "email": "ana.lopez@example.org",
+        "phone": "+50370001234",
+        "language": "es",
+    },
 ]
 
 
@@ -65,36 +95,74 @@ class Slot(Contract):
 
     starts_at: Timestamp = Field(description="Start (ISO 8601 with offset).")
     ends_at: Timestamp = Field(description="End (ISO 8601 with offset).")
-    time_zone: str = Field(description="IANA time zone of the venue.", examples=["America/El_Salvador"])
-    room: str | None = Field(None, description="Room code from the event pack.", examples=["plenary"])
-    room_name: LocalizedText | None = Field(None, description="Room name.", examples=[{"es": "Sala de trabajo A", "en": "Breakout room A"}])
+    time_zone: str = Field(
+        description="IANA time zone of the venue.", examples=["America/El_Salvador"]
+    )
+    room: str | None = Field(
+        None, description="Room code from the event pack.", examples=["plenary"]
+    )
+    room_name: LocalizedText | None = Field(
+        None,
+        description="Room name.",
+        examples=[{"es": "Sala de trabajo A", "en": "Breakout room A"}],
+    )
 
 
 class AffectedPerson(Contract):
     """Someone a change concerns, with what the notification service needs to reach them."""
 
-    relation: Literal["speaker", "panelist", "moderator", "chair", "rapporteur", "attendee", "waitlisted"] = Field(
-        description="How the person relates to the session.", examples=["attendee"]
-    )
+    relation: Literal[
+        "speaker", "panelist", "moderator", "chair", "rapporteur", "attendee", "waitlisted"
+    ] = Field(description="How the person relates to the session.", examples=["attendee"])
     participant_id: ParticipantRef | None = Field(
-        None, description="Registration's participant id, when the person is registered.", examples=["3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11"]
+        None,
+        description="Registration's participant id, when the person is registered.",
+        examples=["3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11"],
     )
-    person_id: PersonId | None = Field(None, description="Scheduling's id, for people on the session.", examples=["p-5f2c9a1b0d3e4f56"])
-    name: str | None = Field(None, max_length=200, description="Display name (absent once erased).", examples=["Ana López"])
-    email: str | None = Field(None, max_length=254, description="E-mail, when known.", examples=["ana.lopez@example.org"])
-    phone: str | None = Field(None, max_length=20, description="Mobile phone in E.164 form, when known.", examples=["+50370001234"])
+    person_id: PersonId | None = Field(
+        None,
+        description="Scheduling's id, for people on the session.",
+        examples=["p-5f2c9a1b0d3e4f56"],
+    )
+    name: str | None = Field(
+        None,
+        max_length=200,
+        description="Display name (absent once erased).",
+        examples=["Ana López"],
+    )
+    email: str | None = Field(
+        None, max_length=254, description="E-mail, when known.", examples=["ana.lopez@example.org"]
+    )
+    phone: str | None = Field(
+        None,
+        max_length=20,
+        description="Mobile phone in E.164 form, when known.",
+        examples=["+50370001234"],
+    )
     language: Language = Field("es", description="Language the person reads.", examples=["es"])
 
 
 class ChangeSummary(Contract):
     """What a release changed compared with the previous one."""
 
-    added: list[SessionCode] = Field(default_factory=list, description="Sessions new in this release.", examples=[["B2.7"]])
-    moved: list[SessionCode] = Field(default_factory=list, description="Sessions whose time or room changed.", examples=[["B2.1"]])
-    cancelled: list[SessionCode] = Field(default_factory=list, description="Sessions cancelled in this release.", examples=[["B1.3"]])
-    people_changed: list[SessionCode] = Field(default_factory=list, description="Sessions whose people changed.", examples=[["B1.2"]])
+    added: list[SessionCode] = Field(
+        default_factory=list, description="Sessions new in this release.", examples=[["B2.7"]]
+    )
+    moved: list[SessionCode] = Field(
+        default_factory=list,
+        description="Sessions whose time or room changed.",
+        examples=[["B2.1"]],
+    )
+    cancelled: list[SessionCode] = Field(
+        default_factory=list, description="Sessions cancelled in this release.", examples=[["B1.3"]]
+    )
+    people_changed: list[SessionCode] = Field(
+        default_factory=list, description="Sessions whose people changed.", examples=[["B1.2"]]
+    )
     updated: list[SessionCode] = Field(
-        default_factory=list, description="Sessions whose titles, descriptions or audience changed.", examples=[["B2.2"]]
+        default_factory=list,
+        description="Sessions whose titles, descriptions or audience changed.",
+        examples=[["B2.2"]],
     )
 
 
@@ -105,13 +173,27 @@ class ProgrammePublished(Event):
     forum_id: ForumId
     release: int = Field(ge=1, description="Release number, 1 for the first.", examples=[2])
     published_at: Timestamp
-    sessions: int = Field(ge=0, description="Scheduled (not cancelled) items in the release.", examples=[24])
-    warnings: int = Field(ge=0, description="Soft conflicts left in the release (no rapporteur...).", examples=[3])
+    sessions: int = Field(
+        ge=0, description="Scheduled (not cancelled) items in the release.", examples=[24]
+    )
+    warnings: int = Field(
+        ge=0, description="Soft conflicts left in the release (no rapporteur...).", examples=[3]
+    )
     changes: ChangeSummary = Field(
         description="The changelog against the previous release.",
-        examples=[{"added": [], "moved": ["B2.1"], "cancelled": [], "people_changed": ["B1.2"], "updated": []}],
+        examples=[
+            {
+                "added": [],
+                "moved": ["B2.1"],
+                "cancelled": [],
+                "people_changed": ["B1.2"],
+                "updated": [],
+            }
+        ],
     )
-    note: str | None = Field(None, max_length=500, description="The secretariat's note.", examples=["Bloque 2 movido"])
+    note: str | None = Field(
+        None, max_length=500, description="The secretariat's note.", examples=["Bloque 2 movido"]
+    )
 
 
 class SessionRescheduled(Event):
@@ -123,8 +205,12 @@ class SessionRescheduled(Event):
     session_code: SessionCode
     title: LocalizedText = Field(description="Session title.", examples=[TITLE_EXAMPLE])
     previous: Slot = Field(description="Where and when it was.", examples=[SLOT_EXAMPLE])
-    current: Slot = Field(description="Where and when it is now.", examples=[{**SLOT_EXAMPLE, "room": "breakout_a"}])
-    affected: list[AffectedPerson] = Field(description="Everyone to tell, each once.", examples=[AFFECTED_EXAMPLE])
+    current: Slot = Field(
+        description="Where and when it is now.", examples=[{**SLOT_EXAMPLE, "room": "breakout_a"}]
+    )
+    affected: list[AffectedPerson] = Field(
+        description="Everyone to tell, each once.", examples=[AFFECTED_EXAMPLE]
+    )
 
 
 class SessionCancelled(Event):
@@ -135,9 +221,15 @@ class SessionCancelled(Event):
     release: int = Field(ge=1, description="Release that cancelled it.", examples=[2])
     session_code: SessionCode
     title: LocalizedText = Field(description="Session title.", examples=[TITLE_EXAMPLE])
-    previous: Slot = Field(description="Where and when it was to take place.", examples=[SLOT_EXAMPLE])
-    reason: str | None = Field(None, max_length=500, description="Why, for the people affected.", examples=["Fuerza mayor"])
-    affected: list[AffectedPerson] = Field(description="Everyone to tell, each once.", examples=[AFFECTED_EXAMPLE])
+    previous: Slot = Field(
+        description="Where and when it was to take place.", examples=[SLOT_EXAMPLE]
+    )
+    reason: str | None = Field(
+        None, max_length=500, description="Why, for the people affected.", examples=["Fuerza mayor"]
+    )
+    affected: list[AffectedPerson] = Field(
+        description="Everyone to tell, each once.", examples=[AFFECTED_EXAMPLE]
+    )
 
 
 class _Signup(Event):
@@ -145,7 +237,9 @@ class _Signup(Event):
     session_code: SessionCode
     participant_id: ParticipantRef
     title: LocalizedText = Field(description="Session title.", examples=[TITLE_EXAMPLE])
-    slot: Slot = Field(description="When and where the session takes place.", examples=[SLOT_EXAMPLE])
+    slot: Slot = Field(
+        description="When and where the session takes place.", examples=[SLOT_EXAMPLE]
+    )
 
 
 class SessionSignupConfirmed(_Signup):
@@ -171,23 +265,33 @@ class SessionSignupCancelled(_Signup):
     """A participant gave up a seat or waitlist place (or lost it with their registration)."""
 
     event_type: Literal["session.signup_cancelled"] = "session.signup_cancelled"
-    was: Literal["confirmed", "waitlisted"] = Field(description="What the participant held.", examples=["confirmed"])
+    was: Literal["confirmed", "waitlisted"] = Field(
+        description="What the participant held.", examples=["confirmed"]
+    )
 
 
 class _Panelist(Event):
     forum_id: ForumId
     session_code: SessionCode
     person_id: PersonId
-    participant_id: ParticipantRef | None = Field(None, description="Registration's id, when registered.", examples=["3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11"])
+    participant_id: ParticipantRef | None = Field(
+        None,
+        description="Registration's id, when registered.",
+        examples=["3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11"],
+    )
     role: Role = Field(description="Role on the session.", examples=["panelist"])
-    country: str | None = Field(None, pattern=r"^[A-Z]{2}$", description="Country represented.", examples=["GT"])
+    country: str | None = Field(
+        None, pattern=r"^[A-Z]{2}$", description="Country represented.", examples=["GT"]
+    )
 
 
 class PanelistInvited(_Panelist):
     """The secretariat invited someone to take part in a session."""
 
     event_type: Literal["panelist.invited"] = "panelist.invited"
-    travel_support_requested: bool = Field(False, description="The invitation offers travel support.", examples=[True])
+    travel_support_requested: bool = Field(
+        False, description="The invitation offers travel support.", examples=[True]
+    )
 
 
 class PanelistAccepted(_Panelist):
@@ -204,7 +308,14 @@ class PanelistDeclined(_Panelist):
 
 Money = Annotated[
     Decimal,
-    Field(strict=False, ge=0, max_digits=12, decimal_places=2, description="Amount.", examples=["850.00"]),
+    Field(
+        strict=False,
+        ge=0,
+        max_digits=12,
+        decimal_places=2,
+        description="Amount.",
+        examples=["850.00"],
+    ),
 ]
 
 
@@ -214,18 +325,29 @@ class TravelSupportCommitted(Event):
     event_type: Literal["travel_support.committed"] = "travel_support.committed"
     forum_id: ForumId
     support_id: uuid.UUID = Field(
-        strict=False, description="Stable id of this commitment (one per session and person); its cancellation names it.",
+        strict=False,
+        description="Stable id of this commitment (one per session and person); its cancellation names it.",
         examples=["9a3f4c2e-1b7d-5e60-8f21-6c0d2b9e4a17"],
     )
     session_code: SessionCode
     person_id: PersonId
-    participant_id: ParticipantRef | None = Field(None, description="Registration's id, when registered.", examples=["3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11"])
-    amount: Money = Field(description="Amount committed (a string with two decimals in JSON).", examples=["850.00"])
+    participant_id: ParticipantRef | None = Field(
+        None,
+        description="Registration's id, when registered.",
+        examples=["3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11"],
+    )
+    amount: Money = Field(
+        description="Amount committed (a string with two decimals in JSON).", examples=["850.00"]
+    )
     currency: Literal["USD"] = Field("USD", description="ISO 4217 currency.", examples=["USD"])
     budget_line: str = Field(
-        "panelist_support", description="Budget line code from the event pack.", examples=["panelist_support"]
+        "panelist_support",
+        description="Budget line code from the event pack.",
+        examples=["panelist_support"],
     )
-    committed_total: Money = Field(description="Everything committed on the line after this commitment.", examples=["2350.00"])
+    committed_total: Money = Field(
+        description="Everything committed on the line after this commitment.", examples=["2350.00"]
+    )
     line_amount: Money = Field(description="The line's planned amount.", examples=["5000.00"])
 
 
@@ -235,14 +357,26 @@ class TravelSupportCancelled(Event):
     event_type: Literal["travel_support.cancelled"] = "travel_support.cancelled"
     forum_id: ForumId
     support_id: uuid.UUID = Field(
-        strict=False, description="The commitment withdrawn.", examples=["9a3f4c2e-1b7d-5e60-8f21-6c0d2b9e4a17"]
+        strict=False,
+        description="The commitment withdrawn.",
+        examples=["9a3f4c2e-1b7d-5e60-8f21-6c0d2b9e4a17"],
     )
     session_code: SessionCode
     person_id: PersonId
-    participant_id: ParticipantRef | None = Field(None, description="Registration's id, when registered.", examples=["3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11"])
-    amount: Money = Field(description="Amount that was committed and is released.", examples=["850.00"])
+    participant_id: ParticipantRef | None = Field(
+        None,
+        description="Registration's id, when registered.",
+        examples=["3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11"],
+    )
+    amount: Money = Field(
+        description="Amount that was committed and is released.", examples=["850.00"]
+    )
     currency: Literal["USD"] = Field("USD", description="ISO 4217 currency.", examples=["USD"])
-    budget_line: str = Field("panelist_support", description="Budget line code.", examples=["panelist_support"])
-    committed_total: Money = Field(description="Everything still committed on the line.", examples=["1500.00"])
+    budget_line: str = Field(
+        "panelist_support", description="Budget line code.", examples=["panelist_support"]
+    )
+    committed_total: Money = Field(
+        description="Everything still committed on the line.", examples=["1500.00"]
+    )
     line_amount: Money = Field(description="The line's planned amount.", examples=["5000.00"])
     reason: str = Field("declined", description="Why.", examples=["declined"])

@@ -49,7 +49,9 @@ def publish_timeout_middleware(seconds: float) -> type[BaseMiddleware]:
                 async with asyncio.timeout(seconds):
                     return await call_next(cmd)
             except TimeoutError as error:
-                raise PublishTimeout(f"the broker did not confirm the publish within {seconds:g} s") from error
+                raise PublishTimeout(
+                    f"the broker did not confirm the publish within {seconds:g} s"
+                ) from error
 
     return PublishTimeoutMiddleware
 
@@ -72,7 +74,9 @@ def create_broker(
     topology = Topology(
         settings.namespace,
         delivery_limit=settings.delivery_limit,
-        retry=RetryPolicy(settings.retry_attempts, settings.retry_base_seconds, settings.retry_max_seconds),
+        retry=RetryPolicy(
+            settings.retry_attempts, settings.retry_base_seconds, settings.retry_max_seconds
+        ),
         max_intake_bytes=settings.max_intake_bytes,
     )
     url = settings.broker_url.get_secret_value()
@@ -87,14 +91,16 @@ def create_broker(
         ),
         ack_policy=AckPolicy.NACK_ON_ERROR,
         graceful_timeout=settings.graceful_timeout,
-        middlewares=[ConsumeMiddleware, publish_timeout_middleware(settings.broker_publish_timeout)],
+        middlewares=[
+            ConsumeMiddleware,
+            publish_timeout_middleware(settings.broker_publish_timeout),
+        ],
         # FastStream's own per-message lines would double ours; keep them for DEBUG.
         log_level=logging.DEBUG,
         description=description,
     )
     broker.context.set_global("topology", topology)
     return broker, topology
-
 
 
 async def close_broker(broker: RabbitBroker, *, timeout: float) -> None:
@@ -111,16 +117,16 @@ async def close_broker(broker: RabbitBroker, *, timeout: float) -> None:
         async with asyncio.timeout(timeout):
             await broker.stop()
         return
-    except Exception as error:  # noqa: BLE001 - the connection is closed below whatever went wrong
+    except Exception as error:
         log.warning("broker did not stop cleanly; closing its connection", error=repr(error))
     # FastStream has no public way to drop a connection it failed to stop.
-    connection = broker._connection  # noqa: SLF001
+    connection = broker._connection
     if connection is not None:
         try:
             async with asyncio.timeout(timeout):
                 await connection.close()
-        except Exception as error:  # noqa: BLE001 - nothing more to do: forget it
+        except Exception as error:
             log.warning("broker connection did not close in time", error=repr(error))
-    broker._connection = None  # noqa: SLF001
-    broker._channel = None  # noqa: SLF001
+    broker._connection = None
+    broker._channel = None
     broker.config.disconnect()

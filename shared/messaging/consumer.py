@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import aio_pika
 import structlog
+from bson.errors import InvalidDocument
 from faststream import BaseMiddleware
 from prometheus_client import Counter, Histogram
-from bson.errors import InvalidDocument
 from pydantic import ValidationError
 
 from shared.errors import InvalidMessage, RetryLater
@@ -68,7 +68,9 @@ class QueueSummary:
             for (name, result), n in self.counts.items():
                 by_queue.setdefault(name, {})[result] = n
             for name, outcomes in sorted(by_queue.items()):
-                log.info("messages handled", queue=name, seconds=round(now - self.since), **outcomes)
+                log.info(
+                    "messages handled", queue=name, seconds=round(now - self.since), **outcomes
+                )
             self.counts.clear()
             self.since = now
 
@@ -85,7 +87,11 @@ def describe_validation_error(error: ValidationError) -> str:
             parts = parts[1:]  # FastStream names the handler's message parameter `body`
         location = ".".join(parts) or "body"
         message = item["msg"]
-        if location == "body" and item["type"] in {"model_type", "dict_type", "model_attributes_type"}:
+        if location == "body" and item["type"] in {
+            "model_type",
+            "dict_type",
+            "model_attributes_type",
+        }:
             message = "the body must be a JSON object"
         problems.append(f"{location}: {message}")
     return "; ".join(problems)
@@ -144,7 +150,7 @@ class ConsumeMiddleware(BaseMiddleware):
         self.queue_name = handler.queue.name if handler is not None else "?"
         raw: aio_pika.IncomingMessage = self.msg
         headers = raw.headers or {}
-        exchange, routing_key = original_route(raw)
+        _, routing_key = original_route(raw)
         structlog.contextvars.bind_contextvars(
             queue=self.queue_name,
             routing_key=routing_key,
@@ -192,7 +198,7 @@ class ConsumeMiddleware(BaseMiddleware):
                     if isinstance(exc_val, RetryLater):
                         delay = exc_val.delay
                     else:
-                        delay = topology.retry.delay(attempt, random.random())  # noqa: S311 - jitter
+                        delay = topology.retry.delay(attempt, random.random())
                     await self._retry_later(attempt, delay)
                     HANDLED.labels(self.queue_name, "retry").inc()
                     SUMMARY.count(self.queue_name, "retry")
@@ -209,7 +215,9 @@ class ConsumeMiddleware(BaseMiddleware):
             HANDLED.labels(self.queue_name, "dead_lettered").inc()
             SUMMARY.count(self.queue_name, "dead_lettered")
             log.warning("message dead-lettered", outcome="dead_lettered", reason=reason)
-            return True  # suppressed: the original is acked, its copy waits in the DLQ or retry queue
+            return (
+                True  # suppressed: the original is acked, its copy waits in the DLQ or retry queue
+            )
         finally:
             structlog.contextvars.unbind_contextvars(
                 "queue", "routing_key", "message_id", "correlation_id", "event_type", "redelivered"

@@ -23,7 +23,9 @@ def describe(event: type[Event]) -> str:
     return inspect.cleandoc(event.__doc__ or "")
 
 
-def declare_publishers(router: RabbitRouter, topology: Topology, events: Iterable[type[Event]]) -> None:
+def declare_publishers(
+    router: RabbitRouter, topology: Topology, events: Iterable[type[Event]]
+) -> None:
     for event in events:
         router.publisher(
             exchange=topology.exchange_named(event.exchange),
@@ -36,7 +38,12 @@ def declare_publishers(router: RabbitRouter, topology: Topology, events: Iterabl
 
 
 async def publish_body(
-    broker: RabbitBroker, exchange: RabbitExchange, event_type: str, body: Mapping[str, Any], *, event_id: str
+    broker: RabbitBroker,
+    exchange: RabbitExchange,
+    event_type: str,
+    body: Mapping[str, Any],
+    *,
+    event_id: str,
 ) -> None:
     """Publish an event body; raises when the broker does not confirm it or no queue takes it."""
     await broker.publish(
@@ -54,6 +61,9 @@ async def publish_body(
 
 async def publish_event(broker: RabbitBroker, topology: Topology, event: Event) -> None:
     await publish_body(
-        broker, topology.exchange_named(event.exchange), event.event_type, event.model_dump(mode="json"),
+        broker,
+        topology.exchange_named(event.exchange),
+        event.event_type,
+        event.model_dump(mode="json"),
         event_id=str(event.event_id),
     )

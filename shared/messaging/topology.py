@@ -133,7 +133,9 @@ class Topology:
         await log.bind(events, routing_key="#")
         for name in queue_names:
             dlq = await broker.declare_queue(
-                RabbitQueue(self.dead_letter_queue_name(name), queue_type=QueueType.QUORUM, durable=True)
+                RabbitQueue(
+                    self.dead_letter_queue_name(name), queue_type=QueueType.QUORUM, durable=True
+                )
             )
             await dlq.bind(dlx, routing_key=name)
             # Classic, because quorum queues (RabbitMQ 3.10) ignore per-message TTL. Expired
@@ -150,5 +152,8 @@ class Topology:
 
 def persistent_message(body: bytes, **kwargs: object) -> aio_pika.Message:
     return aio_pika.Message(
-        body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT, content_type="application/json", **kwargs
+        body,
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        content_type="application/json",
+        **kwargs,
     )

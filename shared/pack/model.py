@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Protocol, TypeVar
+from typing import Annotated, Any, Literal, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -163,10 +163,7 @@ class _HasCode(Protocol):
     def code(self) -> str: ...
 
 
-_Coded = TypeVar("_Coded", bound=_HasCode)
-
-
-def _find(entries: Iterable[_Coded], code: str) -> _Coded | None:
+def _find[Coded: _HasCode](entries: Iterable[Coded], code: str) -> Coded | None:
     return next((entry for entry in entries if entry.code == code), None)
 
 
@@ -316,9 +313,7 @@ class ProgrammeItem(PackModel):
     room: Code | None = Field(
         None, description="Room code; unset for items held nowhere in particular (breaks)."
     )
-    parent: DisplayCode | None = Field(
-        None, description="Code of the block a session belongs to."
-    )
+    parent: DisplayCode | None = Field(None, description="Code of the block a session belongs to.")
     expected_audience: int = Field(0, ge=0, description="People expected to attend.")
     topics: tuple[Topic, ...] = Field((), description="Sub-topics treated within the item.")
 
@@ -601,8 +596,15 @@ class EventPack(PackModel):
     @model_validator(mode="after")
     def _check(self) -> EventPack:
         problems = _Problems()
-        for name in ("categories", "countries", "zones", "exhibitor_types", "sectors", "booths",
-                     "products"):
+        for name in (
+            "categories",
+            "countries",
+            "zones",
+            "exhibitor_types",
+            "sectors",
+            "booths",
+            "products",
+        ):
             problems.unique_codes((name,), getattr(self, name))
 
         if self.country(self.forum.host_country) is None:

@@ -83,7 +83,12 @@ class AggregateStore:
         return await self.collection.find_one({"_id": doc_id})
 
     async def apply(
-        self, doc_id: Any, cause_id: str | None, decide: Decide, *, current: dict[str, Any] | None = _UNREAD
+        self,
+        doc_id: Any,
+        cause_id: str | None,
+        decide: Decide,
+        *,
+        current: dict[str, Any] | None = _UNREAD,
     ) -> Applied:
         """Apply `decide` to the document `doc_id` exactly once per `cause_id`.
 
@@ -97,7 +102,11 @@ class AggregateStore:
                 document, current = current, _UNREAD
             else:
                 document = await self.collection.find_one({"_id": doc_id})
-            if document is not None and cause_id is not None and cause_id in document.get("processed", ()):
+            if (
+                document is not None
+                and cause_id is not None
+                and cause_id in document.get("processed", ())
+            ):
                 return Applied(document, None, duplicate=True)
             change = decide(document)
             if change is None and (document is None or cause_id is None):

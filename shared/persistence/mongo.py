@@ -46,6 +46,6 @@ async def ping(client: AsyncMongoClient, *, timeout: float = 2.0) -> bool:
     try:
         async with asyncio.timeout(timeout):
             await client.admin.command("ping")
-    except Exception:  # noqa: BLE001 - readiness reports any failure as "not ready"
+    except Exception:
         return False
     return True

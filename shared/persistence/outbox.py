@@ -33,7 +33,9 @@ from shared.messaging.topology import Topology
 log = structlog.get_logger("foro.outbox")
 
 PUBLISHED = Counter("foro_outbox_published_total", "Events published by the outbox relay", ["type"])
-FAILED = Counter("foro_outbox_publish_failures_total", "Outbox publishes that failed and wait for a sweep")
+FAILED = Counter(
+    "foro_outbox_publish_failures_total", "Outbox publishes that failed and wait for a sweep"
+)
 PENDING = Gauge("foro_outbox_pending_documents", "Documents found holding unpublished events")
 
 CRASH_BEFORE_PUBLISH = "crash_before_publish"
@@ -60,7 +62,9 @@ class OutboxRelay:
         self._collections = dict(collections)
         self._sweep_seconds = sweep_seconds
         self._fault = fault
-        self._queue: asyncio.Queue[Item | None] = asyncio.Queue()  # None: wake up, a sweep is due sooner
+        self._queue: asyncio.Queue[Item | None] = (
+            asyncio.Queue()
+        )  # None: wake up, a sweep is due sooner
         self._task: asyncio.Task[None] | None = None
         self._slots = asyncio.Semaphore(concurrency)
         # The last publishing task of each document: the next batch of that document waits for it.
@@ -96,7 +100,9 @@ class OutboxRelay:
                 async with asyncio.timeout(timeout):
                     await self.flush()
             except TimeoutError:
-                log.warning("outbox not flushed in time; what is left is published at the next start")
+                log.warning(
+                    "outbox not flushed in time; what is left is published at the next start"
+                )
         for task in list(self._tails.values()):
             task.cancel()
         if self._tails:
@@ -120,7 +126,9 @@ class OutboxRelay:
                 key = (name, document["_id"])
                 if self._handling[key]:
                     continue  # queued or in flight: its own batches finish, or fail and bring a sweep
-                await self._dispatch((name, document["_id"], document.get("outbox") or []), swept=True)
+                await self._dispatch(
+                    (name, document["_id"], document.get("outbox") or []), swept=True
+                )
         PENDING.set(found)
         return found
 
@@ -136,18 +144,22 @@ class OutboxRelay:
                     await self.sweep()
                 except asyncio.CancelledError:
                     raise
-                except Exception:  # noqa: BLE001 - database unreachable: the next sweep retries
+                except Exception:
                     log.warning("outbox sweep failed; retrying soon", exc_info=True)
                     self._sweep_soon()
             try:
-                item = await asyncio.wait_for(self._queue.get(), timeout=max(0.0, self._next_sweep - loop.time()))
+                item = await asyncio.wait_for(
+                    self._queue.get(), timeout=max(0.0, self._next_sweep - loop.time())
+                )
             except TimeoutError:
                 continue
             if item is not None:
                 try:
                     await self._dispatch(item)
                 except asyncio.CancelledError:
-                    self._queue.put_nowait(item)  # stopping while waiting for a slot: flush() takes it
+                    self._queue.put_nowait(
+                        item
+                    )  # stopping while waiting for a slot: flush() takes it
                     raise
 
     def _sweep_soon(self) -> None:
@@ -162,11 +174,15 @@ class OutboxRelay:
     async def _dispatch(self, item: Item, *, swept: bool = False) -> None:
         await self._slots.acquire()
         key = (item[0], item[1])
-        if swept:  # counted here, not before waiting for the slot, so a cancelled sweep counts nothing
+        if (
+            swept
+        ):  # counted here, not before waiting for the slot, so a cancelled sweep counts nothing
             self._handling[key] += 1
         task = asyncio.create_task(self._publish_after(self._tails.get(key), item))
         self._tails[key] = task
-        task.add_done_callback(lambda done: self._tails.pop(key, None) if self._tails.get(key) is done else None)
+        task.add_done_callback(
+            lambda done: self._tails.pop(key, None) if self._tails.get(key) is done else None
+        )
 
     async def _publish_after(self, previous: asyncio.Task[None] | None, item: Item) -> None:
         key = (item[0], item[1])
@@ -175,8 +191,11 @@ class OutboxRelay:
                 await asyncio.gather(previous, return_exceptions=True)
             await self._publish(*item)
             self._retry_seconds = min(FIRST_RETRY_SECONDS, self._sweep_seconds)
-        except Exception as error:  # noqa: BLE001 - broker or database down: the sweep republishes it
-            log.warning("outbox publish failed; a sweep retries it soon", error=f"{type(error).__name__}: {error}")
+        except Exception as error:
+            log.warning(
+                "outbox publish failed; a sweep retries it soon",
+                error=f"{type(error).__name__}: {error}",
+            )
             self._sweep_soon()
         finally:
             self._slots.release()
@@ -184,7 +203,9 @@ class OutboxRelay:
             if self._handling[key] <= 0:
                 del self._handling[key]
 
-    async def _publish(self, collection_name: str, doc_id: Any, entries: list[dict[str, Any]]) -> None:
+    async def _publish(
+        self, collection_name: str, doc_id: Any, entries: list[dict[str, Any]]
+    ) -> None:
         if not entries:
             return
         if self._fault == CRASH_BEFORE_PUBLISH:
@@ -205,12 +226,23 @@ class OutboxRelay:
         await self._collections[collection_name].update_one(
             {"_id": doc_id},
             [
-                {"$set": {"outbox": {"$filter": {"input": "$outbox", "cond": {"$not": [{"$in": ["$$this.id", sent]}]}}}}},
+                {
+                    "$set": {
+                        "outbox": {
+                            "$filter": {
+                                "input": "$outbox",
+                                "cond": {"$not": [{"$in": ["$$this.id", sent]}]},
+                            }
+                        }
+                    }
+                },
                 {"$set": {"outbox_pending": {"$gt": [{"$size": "$outbox"}, 0]}}},
             ],
         )
 
     async def publish_entry(self, entry: Mapping[str, Any]) -> None:
         exchange = self._topology.exchange_named(entry.get("exchange", "events"))
-        await publish_body(self._broker, exchange, entry["type"], entry["body"], event_id=entry["id"])
+        await publish_body(
+            self._broker, exchange, entry["type"], entry["body"], event_id=entry["id"]
+        )
         PUBLISHED.labels(entry["type"]).inc()

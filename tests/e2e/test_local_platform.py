@@ -29,25 +29,42 @@ def port_base() -> int:
 async def test_launcher_runs_the_platform_and_a_vendor_sign_up_is_confirmed(
     namespace: str, amqp_url: str, amqp: aio_pika.abc.AbstractRobustConnection, tmp_path: Path
 ) -> None:
-    launcher = Launcher(tmp_path / "foro", "--no-sample", "--namespace", namespace, "--mongo-port", str(free_port()),
-                        "--port-base", str(port_base()), "--forum-start-date", "2031-03-06")
+    launcher = Launcher(
+        tmp_path / "foro",
+        "--no-sample",
+        "--namespace",
+        namespace,
+        "--mongo-port",
+        str(free_port()),
+        "--port-base",
+        str(port_base()),
+        "--forum-start-date",
+        "2031-03-06",
+    )
     try:
         await launcher.line("READY", 180)  # printed once every service answers /health/ready
         output = launcher.text()
         assert "registration ready" in output
         assert "send-sample" in output  # it tells the user how to send one
-        assert "Thursday 06 March 2031 to Friday 07 March 2031" in output  # the forum's dates, as asked
+        assert (
+            "Thursday 06 March 2031 to Friday 07 March 2031" in output
+        )  # the forum's dates, as asked
 
         topology = Topology(namespace)
         tap = await EventTap.open(amqp, topology, "registration.confirmed")
-        connection = await aio_pika.connect(amqp_url)  # a form vendor: plain aio-pika, nothing of foro
+        connection = await aio_pika.connect(
+            amqp_url
+        )  # a form vendor: plain aio-pika, nothing of foro
         async with connection:
             channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
             intake = await channel.get_exchange(f"{namespace}.intake")
             body = signup()
             await intake.publish(
-                aio_pika.Message(json.dumps(body).encode(), content_type="application/json",
-                                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                aio_pika.Message(
+                    json.dumps(body).encode(),
+                    content_type="application/json",
+                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                ),
                 routing_key="registration.submitted",
                 mandatory=True,
             )

@@ -49,7 +49,9 @@ class Broker:
 
 
 @pytest.fixture(scope="session")
-async def fault_broker(tmp_path_factory: pytest.TempPathFactory, amqp_url: str) -> AsyncIterator[Broker]:
+async def fault_broker(
+    tmp_path_factory: pytest.TempPathFactory, amqp_url: str
+) -> AsyncIterator[Broker]:
     """The suite's broker: a private RabbitMQ node, so that faults (cut connections, killed
     consumers, queues left mid-flight) never reach the node every other test shares.
     FORO_FAULTS_BROKER=shared runs on the shared one instead (cutting only this suite's
@@ -76,7 +78,9 @@ def fault_namespace(request: pytest.FixtureRequest, fault_broker: Broker) -> str
 
 
 @pytest.fixture
-async def platform(tmp_path: Path, fault_namespace: str, fault_broker: Broker) -> AsyncIterator[Callable[..., Platform]]:
+async def platform(
+    tmp_path: Path, fault_namespace: str, fault_broker: Broker
+) -> AsyncIterator[Callable[..., Platform]]:
     """A factory: `await platform(services=...)` gives a started platform, stopped at the end."""
     started: list[Platform] = []
     namespace = fault_namespace
@@ -93,7 +97,7 @@ async def platform(tmp_path: Path, fault_namespace: str, fault_broker: Broker) -
         await running.stop()
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001 - pytest's hook
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     if not _ROWS:
         return
     terminalreporter.section("fault suite accounting")

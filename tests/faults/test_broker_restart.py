@@ -16,7 +16,9 @@ from tests.support.faults import Accounting, Platform, PrivateRabbit, rabbitmq_a
 
 pytestmark = [
     pytest.mark.faults,
-    pytest.mark.skipif(not rabbitmq_available(), reason="needs rabbitmq-server on this machine for a private node"),
+    pytest.mark.skipif(
+        not rabbitmq_available(), reason="needs rabbitmq-server on this machine for a private node"
+    ),
 ]
 
 N = 30
@@ -47,7 +49,9 @@ async def test_broker_node_restarted_mid_stream(
         fault_end = time.monotonic()
         await asyncio.wait_for(stream, 150)
         accounting = await running.account("10 broker node restart", fault_end)
-        accounting.notes.append(f"node down for {fault_end - down:.1f}s; vendor re-sent {running.vendor.republished}×")
+        accounting.notes.append(
+            f"node down for {fault_end - down:.1f}s; vendor re-sent {running.vendor.republished}×"
+        )
         report(accounting)
         accounting.assert_guarantees()
     finally:

@@ -30,7 +30,9 @@ async def finish(stream: asyncio.Task[None], timeout: float = 120.0) -> None:
     await asyncio.wait_for(stream, timeout)
 
 
-async def test_baseline(platform: Callable[..., Platform], report: Callable[[Accounting], None]) -> None:
+async def test_baseline(
+    platform: Callable[..., Platform], report: Callable[[Accounting], None]
+) -> None:
     running = await platform()
     stream = running.stream(N, RATE)
     await finish(stream)
@@ -40,7 +42,9 @@ async def test_baseline(platform: Callable[..., Platform], report: Callable[[Acc
     assert accounting.participants == {"confirmed": N}, accounting.explain()
 
 
-async def test_registration_killed_mid_stream(platform: Callable[..., Platform], report: Callable[[Accounting], None]) -> None:
+async def test_registration_killed_mid_stream(
+    platform: Callable[..., Platform], report: Callable[[Accounting], None]
+) -> None:
     running = await platform()
     stream = running.stream(N, RATE)
     await running.vendor.reached(N // 2)
@@ -54,7 +58,9 @@ async def test_registration_killed_mid_stream(platform: Callable[..., Platform],
     accounting.assert_guarantees()
 
 
-async def test_notification_killed_mid_send(platform: Callable[..., Platform], report: Callable[[Accounting], None]) -> None:
+async def test_notification_killed_mid_send(
+    platform: Callable[..., Platform], report: Callable[[Accounting], None]
+) -> None:
     running = await platform()
     stream = running.stream(N, RATE)
 
@@ -77,13 +83,17 @@ async def test_notification_killed_mid_send(platform: Callable[..., Platform], r
     accounting.assert_guarantees(same_id_copies=1)
 
 
-async def test_broker_connections_cut_twice(platform: Callable[..., Platform], report: Callable[[Accounting], None]) -> None:
+async def test_broker_connections_cut_twice(
+    platform: Callable[..., Platform], report: Callable[[Accounting], None]
+) -> None:
     running = await platform()
     stream = running.stream(N, RATE)
     # First cut: the broker closes the services' connections (connection.close, by name).
     await running.vendor.reached(N // 3)
     closed = await running.admin.close_connections(running.connection_prefix())
-    assert closed >= len(running.services), f"only {closed} connections named {running.connection_prefix()}*"
+    assert closed >= len(running.services), (
+        f"only {closed} connections named {running.connection_prefix()}*"
+    )
     # Second cut: the network resets every connection (RST through the proxy).
     await running.vendor.reached(2 * N // 3)
     before = running.broker_proxy.accepted
@@ -92,8 +102,10 @@ async def test_broker_connections_cut_twice(platform: Callable[..., Platform], r
     fault_end = time.monotonic()
     await finish(stream)
     accounting = await running.account("4 broker connections cut ×2", fault_end)
-    accounting.notes.append(f"cut 1 closed {closed} connections; reconnections through the proxy since cut 2: "
-                            f"{running.broker_proxy.accepted - before}")
+    accounting.notes.append(
+        f"cut 1 closed {closed} connections; reconnections through the proxy since cut 2: "
+        f"{running.broker_proxy.accepted - before}"
+    )
     report(accounting)
     accounting.assert_guarantees()
 
@@ -116,7 +128,9 @@ async def test_network_blackhole_for_10_seconds(
     accounting.assert_guarantees()
 
 
-async def test_database_killed_and_restarted(platform: Callable[..., Platform], report: Callable[[Accounting], None]) -> None:
+async def test_database_killed_and_restarted(
+    platform: Callable[..., Platform], report: Callable[[Accounting], None]
+) -> None:
     running = await platform()
     stream = running.stream(N, RATE)
     await running.vendor.reached(N // 2)
@@ -144,7 +158,9 @@ async def test_every_service_stopped_mid_stream_and_started_again(
     accounting = await running.account("7 SIGTERM all, start again", fault_end)
     accounting.notes.append(f"exit codes after SIGTERM: {codes}")
     report(accounting)
-    assert all(code is not None for code in codes.values()), f"a service ignored SIGTERM for 40 s: {codes}"
+    assert all(code is not None for code in codes.values()), (
+        f"a service ignored SIGTERM for 40 s: {codes}"
+    )
     accounting.assert_guarantees()
 
 
@@ -155,7 +171,12 @@ async def test_poison_messages_are_dead_lettered_and_good_ones_flow(
     good = running.signups(N)
     poison = [
         (b"\xff\xfe not json", "application/json"),
-        (json.dumps({"event_type": "registration.submitted", "event_id": str(uuid.uuid4())}).encode(), "application/json"),
+        (
+            json.dumps(
+                {"event_type": "registration.submitted", "event_id": str(uuid.uuid4())}
+            ).encode(),
+            "application/json",
+        ),
         (b"<signup/>", "application/xml"),
     ]
     every = N // len(poison)
@@ -172,7 +193,9 @@ async def test_poison_messages_are_dead_lettered_and_good_ones_flow(
     accounting.assert_guarantees(dlq=3)
     # Each poison message is in registration's intake DLQ with a reason naming what is wrong.
     assert len(accounting.dlq_reasons) == 3, accounting.explain()
-    assert all(".registration." in r and "reason=?" not in r for r in accounting.dlq_reasons), accounting.explain()
+    assert all(".registration." in r and "reason=?" not in r for r in accounting.dlq_reasons), (
+        accounting.explain()
+    )
     reasons = "\n".join(accounting.dlq_reasons)
     assert "not valid JSON" in reasons, reasons
     assert "content_type" in reasons, reasons

@@ -45,8 +45,13 @@ class Probe:
 @pytest.fixture
 async def probe(fault_broker, fault_namespace: str) -> AsyncIterator[Probe]:
     settings = ServiceSettings(
-        namespace=fault_namespace, database="unused", broker_url=SecretStr(fault_broker.url),
-        retry_attempts=ATTEMPTS, retry_base_seconds=0.05, retry_max_seconds=0.4, prefetch=16,
+        namespace=fault_namespace,
+        database="unused",
+        broker_url=SecretStr(fault_broker.url),
+        retry_attempts=ATTEMPTS,
+        retry_base_seconds=0.05,
+        retry_max_seconds=0.4,
+        prefetch=16,
     )
     broker, topology = create_broker(settings)
     queue = topology.queue("probe", "storm", "probe.job")
@@ -74,12 +79,20 @@ async def publish(url: str, topology: Topology, bodies: list[dict]) -> None:
     async with connection:
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         exchange = await channel.get_exchange(topology.intake.name)
-        await asyncio.gather(*(
-            exchange.publish(aio_pika.Message(json.dumps(body).encode(), content_type="application/json",
-                                              delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
-                             routing_key="probe.job", mandatory=True)
-            for body in bodies
-        ))
+        await asyncio.gather(
+            *(
+                exchange.publish(
+                    aio_pika.Message(
+                        json.dumps(body).encode(),
+                        content_type="application/json",
+                        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                    ),
+                    routing_key="probe.job",
+                    mandatory=True,
+                )
+                for body in bodies
+            )
+        )
 
 
 async def drain(url: str, name: str) -> list[aio_pika.abc.AbstractIncomingMessage]:
@@ -106,10 +119,15 @@ async def test_a_retry_storm_has_exactly_one_effect_per_message_and_the_hopeless
         return len(probe.effects) == STORM and probe.deliveries[-1] >= ATTEMPTS
 
     try:
-        await eventually(settled, 60, f"{STORM} effects and {ATTEMPTS} attempts at the hopeless job")
+        await eventually(
+            settled, 60, f"{STORM} effects and {ATTEMPTS} attempts at the hopeless job"
+        )
     finally:
-        depths = await fault_broker.admin.queue_depths(probe.topology.namespace, fault_broker.url) \
-            if fault_broker.admin.node else {}
+        depths = (
+            await fault_broker.admin.queue_depths(probe.topology.namespace, fault_broker.url)
+            if fault_broker.admin.node
+            else {}
+        )
     elapsed = time.monotonic() - started
 
     async def dead_lettered() -> bool:
@@ -118,25 +136,37 @@ async def test_a_retry_storm_has_exactly_one_effect_per_message_and_the_hopeless
     await eventually(dead_lettered, 20, "the hopeless job in the dead-letter queue")
     dead = await drain(fault_broker.url, Topology.dead_letter_queue_name(probe.queue))
     accounting = Accounting(
-        "9 retry storm", sent=STORM + 1, emails=sum(probe.effects.values()),
-        emails_by_type={"effects": sum(probe.effects.values()), "deliveries": sum(probe.deliveries.values())},
+        "9 retry storm",
+        sent=STORM + 1,
+        emails=sum(probe.effects.values()),
+        emails_by_type={
+            "effects": sum(probe.effects.values()),
+            "deliveries": sum(probe.deliveries.values()),
+        },
         lost=[f"job {n}" for n in range(STORM) if probe.effects[n] == 0],
         duplicated=[f"job {n} ×{c}" for n, c in probe.effects.items() if c > 1],
         duplicate_copies=sum(c - 1 for c in probe.effects.values() if c > 1),
         dlq={Topology.dead_letter_queue_name(probe.queue): len(dead)},
-        dlq_reasons=[f"{m.headers.get(DEAD_LETTER_REASON_HEADER)} (attempt header {m.headers.get(ATTEMPT_HEADER)})"
-                     for m in dead],
+        dlq_reasons=[
+            f"{m.headers.get(DEAD_LETTER_REASON_HEADER)} (attempt header {m.headers.get(ATTEMPT_HEADER)})"
+            for m in dead
+        ],
         recover_s=elapsed,
     )
-    accounting.notes.append(f"queue depths while settling: { {k: v for k, v in depths.items() if v} }")
+    accounting.notes.append(
+        f"queue depths while settling: { {k: v for k, v in depths.items() if v} }"
+    )
     report(accounting)
     assert not accounting.lost and not accounting.duplicated, accounting.explain()
     assert all(probe.deliveries[n] == k + 1 + n % 3 for n in range(STORM)), dict(probe.deliveries)
     assert probe.effects[-1] == 0 and probe.deliveries[-1] == ATTEMPTS, accounting.explain()
     assert len(dead) == 1, accounting.explain()
     assert json.loads(dead[0].body)["n"] == -1
-    assert dead[0].headers[DEAD_LETTER_REASON_HEADER] == f"gave up after {ATTEMPTS} attempts: ConnectionError"
-    for name in probe.topology.retry_queue_names(probe.queue) + [probe.queue]:
+    assert (
+        dead[0].headers[DEAD_LETTER_REASON_HEADER]
+        == f"gave up after {ATTEMPTS} attempts: ConnectionError"
+    )
+    for name in [*probe.topology.retry_queue_names(probe.queue), probe.queue]:
         assert await _depth(fault_broker.url, name) == 0, f"{name} not empty after the storm"
 
 

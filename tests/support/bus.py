@@ -20,15 +20,21 @@ class EventTap:
     been confirmed, everything routed is already in the queue.
     """
 
-    def __init__(self, channel: aio_pika.abc.AbstractChannel, queue: aio_pika.abc.AbstractQueue) -> None:
+    def __init__(
+        self, channel: aio_pika.abc.AbstractChannel, queue: aio_pika.abc.AbstractQueue
+    ) -> None:
         self.channel = channel
         self.queue = queue
         self.seen: list[tuple[str, dict[str, Any]]] = []
 
     @classmethod
-    async def open(cls, connection: aio_pika.abc.AbstractConnection, topology: Topology, *keys: str) -> EventTap:
+    async def open(
+        cls, connection: aio_pika.abc.AbstractConnection, topology: Topology, *keys: str
+    ) -> EventTap:
         channel = await connection.channel()
-        exchange = await channel.declare_exchange(topology.events.name, aio_pika.ExchangeType.TOPIC, durable=True)
+        exchange = await channel.declare_exchange(
+            topology.events.name, aio_pika.ExchangeType.TOPIC, durable=True
+        )
         queue = await channel.declare_queue(exclusive=True, auto_delete=True)
         for key in keys or ("#",):
             await queue.bind(exchange, routing_key=key)
@@ -42,7 +48,9 @@ class EventTap:
     def of_type(self, event_type: str) -> list[dict[str, Any]]:
         return [body for key, body in self.seen if key == event_type]
 
-    async def wait_for(self, event_type: str, count: int = 1, timeout: float = 20.0) -> list[dict[str, Any]]:
+    async def wait_for(
+        self, event_type: str, count: int = 1, timeout: float = 20.0
+    ) -> list[dict[str, Any]]:
         """Wait until `count` events of the type have arrived (they are pushed by the broker)."""
         await eventually(lambda: self._has(event_type, count), timeout, f"{count}× {event_type}")
         return self.of_type(event_type)
@@ -76,7 +84,12 @@ async def publish_json(
     channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
     exchange = await channel.get_exchange(exchange_name)
     await exchange.publish(
-        aio_pika.Message(body, content_type="application/json", delivery_mode=aio_pika.DeliveryMode.PERSISTENT, **properties),
+        aio_pika.Message(
+            body,
+            content_type="application/json",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            **properties,
+        ),
         routing_key=routing_key,
         mandatory=True,
     )
@@ -91,10 +104,16 @@ async def queue_depth(connection: aio_pika.abc.AbstractConnection, name: str) ->
     return depth
 
 
-async def delete_topology(connection: aio_pika.abc.AbstractConnection, topology: Topology, queue_names: list[str]) -> None:
+async def delete_topology(
+    connection: aio_pika.abc.AbstractConnection, topology: Topology, queue_names: list[str]
+) -> None:
     """Remove what a test's namespace declared, so the broker does not collect test queues."""
     channel = await connection.channel()
-    companions = [name for q in queue_names for name in (topology.dead_letter_queue_name(q), *topology.retry_queue_names(q))]
+    companions = [
+        name
+        for q in queue_names
+        for name in (topology.dead_letter_queue_name(q), *topology.retry_queue_names(q))
+    ]
     for name in [*queue_names, *companions, topology.event_log_name]:
         await channel.queue_delete(name)
     for exchange in (topology.events, topology.intake, topology.dead_letters):
@@ -111,7 +130,9 @@ async def tap_exchange(connection: aio_pika.abc.AbstractConnection, exchange_nam
     return EventTap(channel, queue)
 
 
-async def dead_letters(connection: aio_pika.abc.AbstractConnection, queue_name: str) -> list[aio_pika.abc.AbstractIncomingMessage]:
+async def dead_letters(
+    connection: aio_pika.abc.AbstractConnection, queue_name: str
+) -> list[aio_pika.abc.AbstractIncomingMessage]:
     channel = await connection.channel()
     dlq = await channel.declare_queue(Topology.dead_letter_queue_name(queue_name), passive=True)
     found = []
@@ -125,10 +146,17 @@ def handled(queue: str, outcome: str = "ok") -> int:
     """Messages this process's consumers finished on `queue` (in-process services only)."""
     from prometheus_client import REGISTRY
 
-    return int(REGISTRY.get_sample_value("foro_messages_handled_total", {"queue": queue, "outcome": outcome}) or 0)
+    return int(
+        REGISTRY.get_sample_value(
+            "foro_messages_handled_total", {"queue": queue, "outcome": outcome}
+        )
+        or 0
+    )
 
 
-async def handled_at_least(queue: str, count: int, outcome: str = "ok", timeout: float = 20.0) -> None:
+async def handled_at_least(
+    queue: str, count: int, outcome: str = "ok", timeout: float = 20.0
+) -> None:
     async def done() -> bool:
         return handled(queue, outcome) >= count
 
@@ -143,9 +171,17 @@ def broker_names(kind: str) -> list[str]:
     if shutil.which("rabbitmqctl") is None:
         return []
     result = subprocess.run(
-        ["rabbitmqctl", "-q", f"list_{kind}", "name"], capture_output=True, text=True, timeout=60, check=False
+        ["rabbitmqctl", "-q", f"list_{kind}", "name"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
-    return [line.strip() for line in result.stdout.splitlines()[1:] if line.strip()] if result.returncode == 0 else []
+    return (
+        [line.strip() for line in result.stdout.splitlines()[1:] if line.strip()]
+        if result.returncode == 0
+        else []
+    )
 
 
 async def delete_namespaces(url: str, namespaces: list[str]) -> None:

@@ -51,7 +51,9 @@ from tests.support.servers import free_port, mongo_url_for, secantusd_command
 from tests.support.tcp_proxy import TcpProxy
 
 ROW_PREFIX = "FAULT-TABLE"
-ROW_HEADER = f"{ROW_PREFIX} | scenario | sent | participants | emails | lost | dup | dlq | stuck | recover_s"
+ROW_HEADER = (
+    f"{ROW_PREFIX} | scenario | sent | participants | emails | lost | dup | dlq | stuck | recover_s"
+)
 ALL_SERVICES = ("registration", "scheduling", "expo", "notification", "reporting")
 # The services a sign-up crosses on its way to the person's mailbox.
 MAIL_SERVICES = ("registration", "notification")
@@ -83,8 +85,12 @@ class ServiceRun(ServiceProcess):
         log = open(self.log_path, "ab")
         env = {**self.env, "PYTHONPATH": str(SOURCE)}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", f"services.{self.service}.main"], env=env, stdout=log, stderr=subprocess.STDOUT,
-            cwd=SOURCE, preexec_fn=_die_with_parent,
+            [sys.executable, "-m", f"services.{self.service}.main"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=SOURCE,
+            preexec_fn=_die_with_parent,
         )
         log.close()
         return self
@@ -116,9 +122,14 @@ def message_type_of(subject: str) -> str:
 
 def signup(run: str, n: int) -> dict[str, Any]:
     return factories.signup(
-        producer="fault-form", submission_id=f"fault-{run}-{n}", category="business_association",
-        given_name="Persona", family_name=f"Falla {n}", email=f"fault.{run}.{n}@example.org",
-        organisation="Cámara de Comercio", consents={"privacy_policy": True},
+        producer="fault-form",
+        submission_id=f"fault-{run}-{n}",
+        category="business_association",
+        given_name="Persona",
+        family_name=f"Falla {n}",
+        email=f"fault.{run}.{n}@example.org",
+        organisation="Cámara de Comercio",
+        consents={"privacy_policy": True},
     )
 
 
@@ -172,9 +183,20 @@ class Database:
         self.starts += 1
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [secantusd_command(), "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", str(self.storage),
-             "--log-level", "WARNING"],
-            stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
+            [
+                secantusd_command(),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--storage-path",
+                str(self.storage),
+                "--log-level",
+                "WARNING",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
         )
         log.close()
 
@@ -191,7 +213,9 @@ class Database:
 
         async def answers() -> bool:
             if self.process is not None and self.process.poll() is not None:
-                raise AssertionError(f"SecantusDB exited ({self.process.returncode}): {tail(self.log_path)}")
+                raise AssertionError(
+                    f"SecantusDB exited ({self.process.returncode}): {tail(self.log_path)}"
+                )
             return await asyncio.to_thread(ping)
 
         await eventually(answers, timeout, "SecantusDB to answer")
@@ -211,7 +235,9 @@ class Database:
 
 
 def tail(path: Path, lines: int = 15) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+    return (
+        "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+    )
 
 
 def notable_log_lines(path: Path, limit: int = 12) -> list[str]:
@@ -222,13 +248,21 @@ def notable_log_lines(path: Path, limit: int = 12) -> list[str]:
     for line in path.read_text(errors="replace").splitlines():
         if re.search(r'"level": ?"(warning|error|critical)"|Traceback|Error:|Exception', line):
             found.append(line[:400])
-    counts = Counter(re.sub(r'"(timestamp|message_id|correlation_id|event_id|ms|delay_s)": ?"?[^,"]*"?', "", x) for x in found)
+    counts = Counter(
+        re.sub(r'"(timestamp|message_id|correlation_id|event_id|ms|delay_s)": ?"?[^,"]*"?', "", x)
+        for x in found
+    )
     # one example of each kind of line, the most frequent first
     seen: dict[str, str] = {}
     for line in found:
-        key = re.sub(r'"(timestamp|message_id|correlation_id|event_id|ms|delay_s)": ?"?[^,"]*"?', "", line)
+        key = re.sub(
+            r'"(timestamp|message_id|correlation_id|event_id|ms|delay_s)": ?"?[^,"]*"?', "", line
+        )
         seen.setdefault(key, line)
-    return [f"{counts[key]}× {line}" for key, line in sorted(seen.items(), key=lambda kv: -counts[kv[0]])][:limit]
+    return [
+        f"{counts[key]}× {line}"
+        for key, line in sorted(seen.items(), key=lambda kv: -counts[kv[0]])
+    ][:limit]
 
 
 # --------------------------------------------------------------------------- broker admin
@@ -250,7 +284,10 @@ class RabbitAdmin:
         program = str(RABBITMQ_BIN / "rabbitmqctl") if self.env is not None else "rabbitmqctl"
         command = [program, *(["-n", self.node] if self.node else []), *args]
         process = await asyncio.create_subprocess_exec(
-            *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=self.env,
+            *command,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=self.env,
             cwd=self.env.get("HOME") if self.env else None,
         )
         try:
@@ -260,14 +297,18 @@ class RabbitAdmin:
             await process.wait()
             raise AssertionError(f"{' '.join(command)} did not answer within {timeout}s") from None
         if check and process.returncode != 0:
-            raise AssertionError(f"{' '.join(command)} failed ({process.returncode}): {err.decode()[-500:]}")
+            raise AssertionError(
+                f"{' '.join(command)} failed ({process.returncode}): {err.decode()[-500:]}"
+            )
         return out.decode()
 
     async def queue_names(self, namespace: str) -> list[str]:
         """This namespace's queues. Names only: `list_queues … messages` waits on every queue of
         the node, and one unresponsive queue of somebody else's would stall it for a minute."""
         out = await self.ctl("-q", "list_queues", "--no-table-headers", "name")
-        return [line.strip() for line in out.splitlines() if line.strip().startswith(f"{namespace}.")]
+        return [
+            line.strip() for line in out.splitlines() if line.strip().startswith(f"{namespace}.")
+        ]
 
     async def queue_depths(self, namespace: str, amqp_url: str) -> dict[str, int]:
         """Ready and unacknowledged messages per queue of the namespace (passive declares)."""
@@ -284,9 +325,13 @@ class RabbitAdmin:
                     channel = await connection.channel()
         return depths
 
-    async def close_connections(self, name_prefix: str, reason: str = "fault suite: connection cut") -> int:
+    async def close_connections(
+        self, name_prefix: str, reason: str = "fault suite: connection cut"
+    ) -> int:
         """Close the connections whose client-provided name starts with `name_prefix`; how many."""
-        out = await self.ctl("-q", "list_connections", "--no-table-headers", "pid", "client_properties")
+        out = await self.ctl(
+            "-q", "list_connections", "--no-table-headers", "pid", "client_properties"
+        )
         pids = []
         for line in out.splitlines():
             pid, _, properties = line.partition("\t")
@@ -350,23 +395,33 @@ class PrivateRabbit:
             "vm_memory_high_watermark.relative = 0.2\n"
             "disk_free_limit.absolute = 50MB\n"
         )
-        log = open(self.log_path, "ab")
+        # Starting a process is instant; only the wait for it to boot is awaited.
+        log = open(self.log_path, "ab")  # noqa: ASYNC230 - the child keeps it open
         # Foreground, as a child we own: killing it by PID always works.
-        self.process = subprocess.Popen(
-            [str(RABBITMQ_BIN / "rabbitmq-server")], env=self._env(), stdout=log, stderr=subprocess.STDOUT,
-            cwd=self.root, start_new_session=True, preexec_fn=_die_with_parent,
+        self.process = subprocess.Popen(  # noqa: ASYNC220
+            [str(RABBITMQ_BIN / "rabbitmq-server")],
+            env=self._env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=self.root,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         log.close()
         deadline = time.monotonic() + timeout
         while True:
             if self.process.poll() is not None:
-                raise AssertionError(f"private RabbitMQ exited ({self.process.returncode}): {tail(self.log_path)}")
+                raise AssertionError(
+                    f"private RabbitMQ exited ({self.process.returncode}): {tail(self.log_path)}"
+                )
             try:
                 await self.admin.ctl("await_startup", "--timeout", "10", timeout=20)
                 return
             except AssertionError:
                 if time.monotonic() > deadline:
-                    raise AssertionError(f"private RabbitMQ not up within {timeout}s: {tail(self.log_path)}") from None
+                    raise AssertionError(
+                        f"private RabbitMQ not up within {timeout}s: {tail(self.log_path)}"
+                    ) from None
 
     async def stop(self, timeout: float = 30.0) -> None:
         """Stop the node (bounded), falling back to killing its process group."""
@@ -418,8 +473,14 @@ class Vendor:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(connection.close(), 5)
 
-    async def publish_raw(self, body: bytes, message_id: str, content_type: str = "application/json",
-                          routing_key: str = "registration.submitted", deadline_s: float = 90.0) -> None:
+    async def publish_raw(
+        self,
+        body: bytes,
+        message_id: str,
+        content_type: str = "application/json",
+        routing_key: str = "registration.submitted",
+        deadline_s: float = 90.0,
+    ) -> None:
         deadline = time.monotonic() + deadline_s
         backoff = 0.2
         while True:
@@ -427,17 +488,26 @@ class Vendor:
                 exchange = await self._channel()
                 await asyncio.wait_for(
                     exchange.publish(
-                        aio_pika.Message(body, content_type=content_type, message_id=message_id,
-                                         delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
-                        routing_key=routing_key, mandatory=True,
+                        aio_pika.Message(
+                            body,
+                            content_type=content_type,
+                            message_id=message_id,
+                            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                        ),
+                        routing_key=routing_key,
+                        mandatory=True,
                     ),
                     10,
                 )
                 return
-            except Exception as error:  # the broker is down or the publish unconfirmed: send it again
+            except (
+                Exception
+            ) as error:  # the broker is down or the publish unconfirmed: send it again
                 await self._reset()
                 if time.monotonic() > deadline:
-                    raise AssertionError(f"vendor could not publish for {deadline_s}s: {error!r}") from error
+                    raise AssertionError(
+                        f"vendor could not publish for {deadline_s}s: {error!r}"
+                    ) from error
                 self.republished += 1
                 await asyncio.sleep(backoff)  # a vendor's retry pause: there is nothing to await
                 backoff = min(backoff * 2, 2.0)
@@ -483,8 +553,11 @@ class Mailbox:
                 message = self._parser.parse(handle, headersonly=True)
             recipient = str(message["To"] or "").strip()
             recipient = recipient.split("<")[-1].rstrip(">").strip().lower()
-            self.parsed[path.name] = (recipient, message_type_of(str(message["Subject"] or "")),
-                                      str(message["Message-ID"] or ""))
+            self.parsed[path.name] = (
+                recipient,
+                message_type_of(str(message["Subject"] or "")),
+                str(message["Message-ID"] or ""),
+            )
         return list(self.parsed.values())
 
 
@@ -521,26 +594,38 @@ class Accounting:
         people = sum(self.participants.values())
         statuses = ",".join(f"{k}={v}" for k, v in sorted(self.participants.items()))
         recover = "-" if self.recover_s is None else f"{self.recover_s:.1f}"
-        return (f"{ROW_PREFIX} | {self.scenario} | {self.sent} | {people} ({statuses or 'none'}) | {self.emails} | "
-                f"{len(self.lost)} | {self.duplicate_copies} | {self.dead_lettered} | {self.stuck_total} | {recover}")
+        return (
+            f"{ROW_PREFIX} | {self.scenario} | {self.sent} | {people} ({statuses or 'none'}) | {self.emails} | "
+            f"{len(self.lost)} | {self.duplicate_copies} | {self.dead_lettered} | {self.stuck_total} | {recover}"
+        )
 
     def explain(self) -> str:
         lines = [ROW_HEADER, self.row()]
         if self.lost:
-            lines.append(f"lost ({len(self.lost)}): {', '.join(self.lost[:12])}{' …' if len(self.lost) > 12 else ''}")
+            lines.append(
+                f"lost ({len(self.lost)}): {', '.join(self.lost[:12])}{' …' if len(self.lost) > 12 else ''}"
+            )
         if self.duplicated:
             lines.append(f"duplicated: {', '.join(self.duplicated[:12])}")
         if self.dlq:
             lines.append("dead letters: " + ", ".join(f"{k}={v}" for k, v in self.dlq.items()))
         lines += [f"  dlq reason: {reason}" for reason in self.dlq_reasons[:12]]
         if self.stuck:
-            lines.append("stuck notification messages: " + ", ".join(f"{k}={v}" for k, v in self.stuck.items()))
-        lines.append("e-mails by type: " + ", ".join(f"{k}={v}" for k, v in sorted(self.emails_by_type.items())))
+            lines.append(
+                "stuck notification messages: "
+                + ", ".join(f"{k}={v}" for k, v in self.stuck.items())
+            )
+        lines.append(
+            "e-mails by type: "
+            + ", ".join(f"{k}={v}" for k, v in sorted(self.emails_by_type.items()))
+        )
         lines += [f"note: {note}" for note in self.notes]
         lines += self.evidence
         return "\n".join(lines)
 
-    def assert_guarantees(self, *, dlq: int = 0, same_id_copies: int = 0, bound: float = RECOVERY_BOUND_S) -> None:
+    def assert_guarantees(
+        self, *, dlq: int = 0, same_id_copies: int = 0, bound: float = RECOVERY_BOUND_S
+    ) -> None:
         """lost = 0, no duplicate (but up to `same_id_copies` copies carrying the original's
         Message-ID: the documented window), `dlq` dead letters, nothing stuck, recovery within `bound`."""
         problems = []
@@ -549,7 +634,9 @@ class Accounting:
         if self.duplicate_distinct_ids:
             problems.append(f"{self.duplicate_distinct_ids} duplicated with a new Message-ID")
         if self.duplicate_copies - self.duplicate_distinct_ids > same_id_copies:
-            problems.append(f"{self.duplicate_copies - self.duplicate_distinct_ids} same-Message-ID copies (bound {same_id_copies})")
+            problems.append(
+                f"{self.duplicate_copies - self.duplicate_distinct_ids} same-Message-ID copies (bound {same_id_copies})"
+            )
         if self.dead_lettered != dlq:
             problems.append(f"{self.dead_lettered} dead-lettered (expected {dlq})")
         if self.stuck_total:
@@ -609,8 +696,12 @@ class Platform:
         return f"foro-faults-{self.namespace}-"
 
     def _service_env(self, service: str) -> dict[str, str]:
-        broker = self.broker_proxy.url_for(self.broker_url) if self.broker_proxy else self.broker_url
-        mongo = self.mongo_proxy.url_for(self.database.url) if self.mongo_proxy else self.database.url
+        broker = (
+            self.broker_proxy.url_for(self.broker_url) if self.broker_proxy else self.broker_url
+        )
+        mongo = (
+            self.mongo_proxy.url_for(self.database.url) if self.mongo_proxy else self.database.url
+        )
         separator = "&" if "?" in broker else "?"
         token = "fault-suite-token"
         return {
@@ -642,7 +733,9 @@ class Platform:
             self.mongo_proxy = await TcpProxy("127.0.0.1", self.database.port).start()
         await self.database.ready()
         for service in self.services:
-            self.processes[service] = ServiceRun(service, self._service_env(service), self.root / f"{service}.log")
+            self.processes[service] = ServiceRun(
+                service, self._service_env(service), self.root / f"{service}.log"
+            )
         for process in self.processes.values():
             process.start()
         await self.ready(*self.services)
@@ -671,7 +764,9 @@ class Platform:
             self.processes[service].start()
 
     async def stop(self) -> None:
-        await asyncio.gather(*(terminate(p.process, 30) for p in self.processes.values()), return_exceptions=True)
+        await asyncio.gather(
+            *(terminate(p.process, 30) for p in self.processes.values()), return_exceptions=True
+        )
         await self.vendor.close()
         for proxy in (self.broker_proxy, self.mongo_proxy):
             if proxy is not None:
@@ -710,28 +805,52 @@ class Platform:
 
     def missing(self) -> list[str]:
         received, _, _ = self.mail_counts()
-        return [f"{person} {message_type}" for person in self.people for message_type in EXPECTED_TYPES
-                if (person, message_type) not in received]
+        return [
+            f"{person} {message_type}"
+            for person in self.people
+            for message_type in EXPECTED_TYPES
+            if (person, message_type) not in received
+        ]
 
     def _statuses(self) -> tuple[dict[str, int], dict[str, int]]:
         from services.notification import domain
 
         def read(client: MongoClient) -> tuple[dict[str, int], dict[str, int]]:
-            people = {row["_id"] or "?": row["n"] for row in client["foro_registration"]["participants"].aggregate(
-                [{"$group": {"_id": "$status", "n": {"$sum": 1}}}])}
-            stuck = {row["_id"] or "?": row["n"] for row in client["foro_notification"]["messages"].aggregate(
-                [{"$match": {"status": {"$nin": list(domain.FINAL)}}}, {"$group": {"_id": "$status", "n": {"$sum": 1}}}])}
+            people = {
+                row["_id"] or "?": row["n"]
+                for row in client["foro_registration"]["participants"].aggregate(
+                    [{"$group": {"_id": "$status", "n": {"$sum": 1}}}]
+                )
+            }
+            stuck = {
+                row["_id"] or "?": row["n"]
+                for row in client["foro_notification"]["messages"].aggregate(
+                    [
+                        {"$match": {"status": {"$nin": list(domain.FINAL)}}},
+                        {"$group": {"_id": "$status", "n": {"$sum": 1}}},
+                    ]
+                )
+            }
             return people, stuck
 
         return self.database.query(read)
 
     async def busy_queues(self) -> dict[str, int]:
         depths = await self.admin.queue_depths(self.namespace, self.broker_url)
-        return {name: n for name, n in depths.items()
-                if n and not name.endswith(".dlq") and name != f"{self.namespace}.events.log"}
+        return {
+            name: n
+            for name, n in depths.items()
+            if n and not name.endswith(".dlq") and name != f"{self.namespace}.events.log"
+        }
 
-    async def account(self, scenario: str, fault_end: float | None, *, wait: float = RECOVERY_BOUND_S + 30.0,
-                      settle: float = 30.0) -> Accounting:
+    async def account(
+        self,
+        scenario: str,
+        fault_end: float | None,
+        *,
+        wait: float = RECOVERY_BOUND_S + 30.0,
+        settle: float = 30.0,
+    ) -> Accounting:
         """Wait (bounded) for every expected e-mail, then for quiescence, then count."""
         accounting = Accounting(scenario, sent=len(self.people))
         origin = fault_end if fault_end is not None else time.monotonic()
@@ -741,10 +860,14 @@ class Platform:
             return not await asyncio.to_thread(self.missing)
 
         try:
-            await eventually(complete, max(deadline - time.monotonic(), 1.0), "every expected e-mail")
+            await eventually(
+                complete, max(deadline - time.monotonic(), 1.0), "every expected e-mail"
+            )
             accounting.recover_s = max(time.monotonic() - origin, 0.0)
         except AssertionError:
-            accounting.notes.append(f"not every expected e-mail within {wait:.0f}s of the fault's end")
+            accounting.notes.append(
+                f"not every expected e-mail within {wait:.0f}s of the fault's end"
+            )
 
         async def quiet() -> bool:
             _, stuck = await asyncio.to_thread(self._statuses)
@@ -753,23 +876,38 @@ class Platform:
         try:
             await eventually(quiet, settle, "quiescence (no queued message, nothing stuck)")
         except AssertionError:
-            accounting.notes.append(f"not quiescent after {settle:.0f}s more: busy queues {await self.busy_queues()}")
+            accounting.notes.append(
+                f"not quiescent after {settle:.0f}s more: busy queues {await self.busy_queues()}"
+            )
 
         received, accounting.emails, by_type = await asyncio.to_thread(self.mail_counts)
         accounting.emails_by_type = dict(by_type)
-        accounting.lost = [f"{person} {t}" for person in self.people for t in EXPECTED_TYPES if (person, t) not in received]
+        accounting.lost = [
+            f"{person} {t}"
+            for person in self.people
+            for t in EXPECTED_TYPES
+            if (person, t) not in received
+        ]
         for (person, message_type), ids in sorted(received.items()):
             if len(ids) > 1:
                 distinct = len(set(ids))
                 accounting.duplicate_copies += len(ids) - 1
                 accounting.duplicate_distinct_ids += distinct - 1
-                accounting.duplicated.append(f"{person} {message_type} ×{len(ids)} ({distinct} distinct Message-IDs)")
+                accounting.duplicated.append(
+                    f"{person} {message_type} ×{len(ids)} ({distinct} distinct Message-IDs)"
+                )
         accounting.participants, accounting.stuck = await asyncio.to_thread(self._statuses)
         depths = await self.admin.queue_depths(self.namespace, self.broker_url)
         accounting.dlq = {name: n for name, n in depths.items() if name.endswith(".dlq") and n}
         accounting.dlq_reasons = await self.dead_letter_reasons(accounting.dlq)
-        if (accounting.lost or accounting.duplicated or accounting.dlq or accounting.stuck
-                or accounting.recover_s is None or accounting.recover_s > RECOVERY_BOUND_S):
+        if (
+            accounting.lost
+            or accounting.duplicated
+            or accounting.dlq
+            or accounting.stuck
+            or accounting.recover_s is None
+            or accounting.recover_s > RECOVERY_BOUND_S
+        ):
             accounting.evidence = self.evidence()
         return accounting
 
@@ -802,12 +940,16 @@ class Platform:
         for service, process in self.processes.items():
             notable = notable_log_lines(process.log_path)
             if notable:
-                lines.append(f"--- {service} log ({process.log_path}): warnings/errors, one example of each")
+                lines.append(
+                    f"--- {service} log ({process.log_path}): warnings/errors, one example of each"
+                )
                 lines += notable
         return lines
 
 
-async def proxies_reconnected(proxy: TcpProxy, before: int, services: int, timeout: float = 30.0) -> None:
+async def proxies_reconnected(
+    proxy: TcpProxy, before: int, services: int, timeout: float = 30.0
+) -> None:
     """Wait until the services have opened new connections through `proxy` since `before`."""
     await proxy.wait_accepted(before + services, timeout)
 

@@ -45,7 +45,7 @@ class FakeSmsGateway:
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
                 sid = self.path.split("/Accounts/")[-1].split("/")[0]
@@ -123,8 +123,14 @@ def confirmed(person: dict[str, Any], **overrides: Any) -> dict[str, Any]:
 def badge_issued(person: dict[str, Any]) -> dict[str, Any]:
     """A `badge.issued` event: names the person by id only (their contact comes with registration's
     snapshot, which may arrive later)."""
-    return foreign_event("badge.issued", forum_id=person["forum_id"], participant_id=person["participant_id"],
-                         token_id=uuid.uuid4().hex[:16], category=person["category"], producer="registration")
+    return foreign_event(
+        "badge.issued",
+        forum_id=person["forum_id"],
+        participant_id=person["participant_id"],
+        token_id=uuid.uuid4().hex[:16],
+        category=person["category"],
+        producer="registration",
+    )
 
 
 def foreign_event(event_type: str, **fields: Any) -> dict[str, Any]:

@@ -22,7 +22,12 @@ class ServiceProcess:
     def __init__(self, service: str, env: dict[str, str], log_path: Path) -> None:
         self.service = service
         self.port = free_port()
-        self.env = {**os.environ, **env, f"{service.upper()}_HTTP_PORT": str(self.port), "FORO_LOG_FORMAT": "json"}
+        self.env = {
+            **os.environ,
+            **env,
+            f"{service.upper()}_HTTP_PORT": str(self.port),
+            "FORO_LOG_FORMAT": "json",
+        }
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
 
@@ -33,14 +38,20 @@ class ServiceProcess:
     def start(self) -> ServiceProcess:
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", f"services.{self.service}.main"], env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
+            [sys.executable, "-m", f"services.{self.service}.main"],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
         )
         return self
 
     async def ready(self, timeout: float = 60.0) -> ServiceProcess:
         async def answers() -> bool:
             if self.process is not None and self.process.poll() is not None:
-                raise AssertionError(f"{self.service} exited ({self.process.returncode}): {self.log_tail()}")
+                raise AssertionError(
+                    f"{self.service} exited ({self.process.returncode}): {self.log_tail()}"
+                )
             return await asyncio.to_thread(_ready, self.url)
 
         await eventually(answers, timeout, f"{self.service} ready")
@@ -62,7 +73,11 @@ class ServiceProcess:
                 self.process.kill()
 
     def log_tail(self, lines: int = 20) -> str:
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:]) if self.log_path.exists() else ""
+        return (
+            "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+            if self.log_path.exists()
+            else ""
+        )
 
 
 def _ready(url: str) -> bool:
@@ -84,7 +99,10 @@ class Launcher:
         self._eof = False
         self.process = subprocess.Popen(
             [sys.executable, "deploy/local/devstack.py", "up", "--data-dir", str(data_dir), *args],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         threading.Thread(target=self._read, name="launcher-output", daemon=True).start()
 
@@ -106,13 +124,18 @@ class Launcher:
 
         def wait() -> re.Match[str] | None:
             with self._changed:
-                self._changed.wait_for(lambda: self._find(compiled, after) is not None or self._eof, timeout)
+                self._changed.wait_for(
+                    lambda: self._find(compiled, after) is not None or self._eof, timeout
+                )
                 return self._find(compiled, after)
 
         found = await asyncio.to_thread(wait)
         if found is None:
             state = "exited" if self.process.poll() is not None else "still running"
-            raise AssertionError(f"launcher ({state}) printed no line matching {pattern!r} within {timeout}s:\n" + self.text())
+            raise AssertionError(
+                f"launcher ({state}) printed no line matching {pattern!r} within {timeout}s:\n"
+                + self.text()
+            )
         return found
 
     def text(self) -> str:

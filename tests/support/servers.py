@@ -25,7 +25,9 @@ def free_port() -> int:
 def secantusd_command() -> str:
     found = shutil.which("secantusd-py") or str(Path(sys.executable).with_name("secantusd-py"))
     if not Path(found).exists():
-        raise RuntimeError("secantusd-py not found: install the test extras (pip install -e '.[test]')")
+        raise RuntimeError(
+            "secantusd-py not found: install the test extras (pip install -e '.[test]')"
+        )
     return found
 
 
@@ -56,8 +58,17 @@ def embedded_mongo(storage: Path | None = None) -> Iterator[str]:
     storage = storage or Path(tempfile.mkdtemp(prefix="foro-secantus-"))
     log = open(storage.parent / f"{storage.name}.log", "wb")
     process = subprocess.Popen(
-        [secantusd_command(), "--host", "127.0.0.1", "--port", str(port), "--storage-path", str(storage),
-         "--log-level", "WARNING"],
+        [
+            secantusd_command(),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--storage-path",
+            str(storage),
+            "--log-level",
+            "WARNING",
+        ],
         stdout=log,
         stderr=subprocess.STDOUT,
     )

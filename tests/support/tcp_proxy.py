@@ -35,7 +35,12 @@ class Mode(enum.Enum):
 class _Link:
     """One client connection and, once traffic may flow, its upstream connection."""
 
-    def __init__(self, proxy: TcpProxy, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+    def __init__(
+        self,
+        proxy: TcpProxy,
+        client_reader: asyncio.StreamReader,
+        client_writer: asyncio.StreamWriter,
+    ) -> None:
         self.proxy = proxy
         self.client_reader = client_reader
         self.client_writer = client_writer
@@ -81,7 +86,9 @@ class _Link:
 class TcpProxy:
     """Listens on a free port of `listen_host` and forwards to `target_host:target_port`."""
 
-    def __init__(self, target_host: str, target_port: int, *, listen_host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, target_host: str, target_port: int, *, listen_host: str = "127.0.0.1"
+    ) -> None:
         self.target_host = target_host
         self.target_port = target_port
         self.listen_host = listen_host
@@ -103,7 +110,9 @@ class TcpProxy:
         return cls(parts.hostname, parts.port)
 
     async def start(self) -> TcpProxy:
-        self._server = await asyncio.start_server(self._accept, self.listen_host, 0, reuse_address=True)
+        self._server = await asyncio.start_server(
+            self._accept, self.listen_host, 0, reuse_address=True
+        )
         sock: socket.socket = self._server.sockets[0]
         self.port = sock.getsockname()[1]
         return self
@@ -125,7 +134,10 @@ class TcpProxy:
         return await self.start()
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         await self.stop()
 

@@ -15,13 +15,22 @@ def test_committed_asyncapi_document_is_not_stale(service: str) -> None:
     assert document is not None, f"services/{service}/main.py must define asyncapi_app()"
     path = OUT / f"{service}.json"
     assert path.exists(), f"{path} is missing: run python -m shared.asyncapi"
-    assert path.read_text(encoding="utf-8") == document, f"{path} is stale: run python -m shared.asyncapi"
+    assert path.read_text(encoding="utf-8") == document, (
+        f"{path} is stale: run python -m shared.asyncapi"
+    )
 
 
 def test_registration_document_describes_the_intake_contract_field_by_field() -> None:
     document = json.loads(render("registration"))
     schema = document["components"]["schemas"]["RegistrationSubmitted"]
     assert schema["additionalProperties"] is False
-    undocumented = [name for name, field in schema["properties"].items() if "description" not in field and "$ref" not in field and "allOf" not in field and name != "event_type"]
+    undocumented = [
+        name
+        for name, field in schema["properties"].items()
+        if "description" not in field
+        and "$ref" not in field
+        and "allOf" not in field
+        and name != "event_type"
+    ]
     assert undocumented == []
     assert "registration.submitted" in document["channels"]

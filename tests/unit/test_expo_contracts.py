@@ -14,8 +14,14 @@ def test_every_published_field_is_documented_and_every_channel_listed() -> None:
     schemas = document["components"]["schemas"]
     for event in PUBLISHED:
         properties = schemas[event.__name__]["properties"]
-        undocumented = [name for name, field in properties.items()
-                        if "description" not in field and "$ref" not in field and "allOf" not in field and name != "event_type"]
+        undocumented = [
+            name
+            for name, field in properties.items()
+            if "description" not in field
+            and "$ref" not in field
+            and "allOf" not in field
+            and name != "event_type"
+        ]
         assert undocumented == [], event.__name__
     channels = set(document["channels"])
     assert {event.type_name() for event in PUBLISHED} <= channels

@@ -21,7 +21,9 @@ def floor() -> list[domain.BoothSlot]:
     return [domain.BoothSlot(b.code, b.zone, b.tier, b.x, b.y) for b in PACK.booths]
 
 
-def applicant(n: int, zone: str = "finance", tier: str = "standard", prefs: tuple[str, ...] = ()) -> domain.Applicant:
+def applicant(
+    n: int, zone: str = "finance", tier: str = "standard", prefs: tuple[str, ...] = ()
+) -> domain.Applicant:
     return domain.Applicant(f"ex-{n:03d}", zone, tier, prefs, T0 + timedelta(minutes=n))
 
 
@@ -31,8 +33,18 @@ def test_every_exhibitor_type_and_sector_has_its_zone() -> None:
     assert domain.exhibitor_zone(PACK, "company", "telephony_media") == "telecom_media"
     assert domain.exhibitor_zone(PACK, "company", "trade_nostalgic_goods") == "trade"
     assert domain.exhibitor_zone(PACK, "job_fair_employer", None) == "job_fair"
-    assert domain.application_problems(PACK, exhibitor_type="company", sector=None, preferences=[], staff=0)[0].code == "sector_required"
-    assert domain.application_problems(PACK, exhibitor_type="ngo", sector="other", preferences=["Z99"], staff=11) != []
+    assert (
+        domain.application_problems(
+            PACK, exhibitor_type="company", sector=None, preferences=[], staff=0
+        )[0].code
+        == "sector_required"
+    )
+    assert (
+        domain.application_problems(
+            PACK, exhibitor_type="ngo", sector="other", preferences=["Z99"], staff=11
+        )
+        != []
+    )
 
 
 def test_allocation_is_deterministic_whatever_the_input_order() -> None:
@@ -40,7 +52,10 @@ def test_allocation_is_deterministic_whatever_the_input_order() -> None:
     tiers = ["standard", "premium", "sponsor"]
     rng = random.Random(7)
     codes = [b.code for b in PACK.booths]
-    people = [applicant(n, rng.choice(zones), rng.choice(tiers), tuple(rng.sample(codes, 2))) for n in range(60)]
+    people = [
+        applicant(n, rng.choice(zones), rng.choice(tiers), tuple(rng.sample(codes, 2)))
+        for n in range(60)
+    ]
     first = domain.allocate(PACK, people, floor())
     for _ in range(5):
         shuffled = people[:]
@@ -58,16 +73,26 @@ def test_allocation_is_deterministic_whatever_the_input_order() -> None:
 
 
 def test_preferences_first_then_tier_then_position_and_each_answer_explained() -> None:
-    answers = domain.allocate(PACK, [
-        applicant(1, tier="premium", prefs=("F02",)),
-        applicant(2, tier="premium", prefs=("F02", "T01")),
-        applicant(3, tier="sponsor"),
-        applicant(4),
-    ], floor())
+    answers = domain.allocate(
+        PACK,
+        [
+            applicant(1, tier="premium", prefs=("F02",)),
+            applicant(2, tier="premium", prefs=("F02", "T01")),
+            applicant(3, tier="sponsor"),
+            applicant(4),
+        ],
+        floor(),
+    )
     assert [a.booth for a in answers] == ["F02", "F03", "F01", None]
-    assert answers[0].explanation.code == "preference_honoured" and "n.º 1" in answers[0].explanation.es
+    assert (
+        answers[0].explanation.code == "preference_honoured"
+        and "n.º 1" in answers[0].explanation.es
+    )
     assert "F02, T01" in answers[1].explanation.en
-    assert answers[3].explanation.code == "zone_full" and "Servicios financieros" in answers[3].explanation.es
+    assert (
+        answers[3].explanation.code == "zone_full"
+        and "Servicios financieros" in answers[3].explanation.es
+    )
 
 
 def test_first_approved_is_first_served() -> None:
@@ -94,25 +119,48 @@ def test_cvs_are_judged_by_their_bytes() -> None:
     assert domain.cv_refusal(b"PK\x03\x04broken", 1024)[1].code == "cv_type_not_allowed"
     assert domain.cv_refusal(b"%PDF-" + b"0" * 2000, 1024)[1].code == "cv_too_large"
     assert domain.cv_refusal(b"", 1024)[1].code == "cv_empty"
-    assert domain.safe_filename("../../etc/passwd<script>.html", domain.PDF) == "etcpasswdscript.pdf"
+    assert (
+        domain.safe_filename("../../etc/passwd<script>.html", domain.PDF) == "etcpasswdscript.pdf"
+    )
 
 
 def test_lead_csv_neutralises_formulas() -> None:
-    text = domain.leads_csv([{"_id": "l1", "participant_id": "p1", "contact": {"given_name": "=cmd|' /C calc'!A0",
-                                                                               "email": "a@b.org"}, "notes": ["@SUM(1)"]}])
+    text = domain.leads_csv(
+        [
+            {
+                "_id": "l1",
+                "participant_id": "p1",
+                "contact": {"given_name": "=cmd|' /C calc'!A0", "email": "a@b.org"},
+                "notes": ["@SUM(1)"],
+            }
+        ]
+    )
     assert "'=cmd" in text and "'@SUM" in text and "a@b.org" in text
 
 
 def test_slots_stay_within_expo_hours_and_launches_never_overlap() -> None:
     grid = domain.slot_grid(PACK, 30)
     first_day = domain.expo_window(PACK, 0)
-    assert grid[0].starts_at == first_day.starts_at and all(s.ends_at - s.starts_at == timedelta(minutes=30) for s in grid)
+    assert grid[0].starts_at == first_day.starts_at and all(
+        s.ends_at - s.starts_at == timedelta(minutes=30) for s in grid
+    )
     slot = domain.Slot(grid[4].starts_at, grid[4].ends_at)
-    stage = {"launches": [{"launch_id": "a", "exhibitor_id": "x", "starts_at": slot.starts_at, "ends_at": slot.ends_at}]}
+    stage = {
+        "launches": [
+            {
+                "launch_id": "a",
+                "exhibitor_id": "x",
+                "starts_at": slot.starts_at,
+                "ends_at": slot.ends_at,
+            }
+        ]
+    }
     problems = domain.launch_problems(PACK, stage, "b", "y", slot, 0, 1)
     assert [p.code for p in problems] == ["slot_taken"]
     opening = domain.Slot(first_day.starts_at, first_day.starts_at + timedelta(minutes=10))
-    assert [p.code for p in domain.launch_problems(PACK, None, "c", "z", opening, 0, 1)] == ["stage_in_programme"]
+    assert [p.code for p in domain.launch_problems(PACK, None, "c", "z", opening, 0, 1)] == [
+        "stage_in_programme"
+    ]
 
 
 def test_a_hold_is_refused_on_top_of_another_and_idempotent_per_id() -> None:
@@ -121,15 +169,36 @@ def test_a_hold_is_refused_on_top_of_another_and_idempotent_per_id() -> None:
     change = domain.reserve(None, domain.hold_entry("meeting:1", "meeting", slot), outcome)
     assert outcome.ok and change is not None
     calendar = {"holds": change.set["holds"]}
-    assert domain.reserve(calendar, domain.hold_entry("meeting:1", "meeting", slot), outcome) is None and outcome.ok
-    assert domain.reserve(calendar, domain.hold_entry("meeting:2", "meeting", slot), outcome) is None and not outcome.ok
+    assert (
+        domain.reserve(calendar, domain.hold_entry("meeting:1", "meeting", slot), outcome) is None
+        and outcome.ok
+    )
+    assert (
+        domain.reserve(calendar, domain.hold_entry("meeting:2", "meeting", slot), outcome) is None
+        and not outcome.ok
+    )
 
 
 def test_floor_plan_escapes_names_and_is_well_formed() -> None:
-    booths = [{"code": b.code, "zone": b.zone, "tier": b.tier, "x": b.x, "y": b.y, "width": b.width, "height": b.height,
-               "exhibitor_name": "<script>alert('x')</script> & Co" if b.code == "F01" else None} for b in PACK.booths]
+    booths = [
+        {
+            "code": b.code,
+            "zone": b.zone,
+            "tier": b.tier,
+            "x": b.x,
+            "y": b.y,
+            "width": b.width,
+            "height": b.height,
+            "exhibitor_name": "<script>alert('x')</script> & Co" if b.code == "F01" else None,
+        }
+        for b in PACK.booths
+    ]
     svg = render_floor_plan(PACK, booths, "en")
     root = SafeET.fromstring(svg)
-    names = [el.text for el in root.iter("{http://www.w3.org/2000/svg}text") if el.get("class") == "exhibitor"]
+    names = [
+        el.text
+        for el in root.iter("{http://www.w3.org/2000/svg}text")
+        if el.get("class") == "exhibitor"
+    ]
     assert names == ["<script>alert('x')</script> & Co"]
     assert "<script>" not in svg

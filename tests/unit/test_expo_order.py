@@ -11,8 +11,12 @@ import pytest
 from services.expo import domain
 
 T0 = datetime(2004, 11, 18, 12, 0, 0, 123456, tzinfo=UTC)
-MORNING = domain.Slot(datetime(2004, 11, 18, 15, 45, tzinfo=UTC), datetime(2004, 11, 18, 16, 45, tzinfo=UTC))
-AFTERNOON = domain.Slot(datetime(2004, 11, 18, 21, 0, tzinfo=UTC), datetime(2004, 11, 18, 22, 0, tzinfo=UTC))
+MORNING = domain.Slot(
+    datetime(2004, 11, 18, 15, 45, tzinfo=UTC), datetime(2004, 11, 18, 16, 45, tzinfo=UTC)
+)
+AFTERNOON = domain.Slot(
+    datetime(2004, 11, 18, 21, 0, tzinfo=UTC), datetime(2004, 11, 18, 22, 0, tzinfo=UTC)
+)
 HOLD = "session:B1.1"
 
 
@@ -35,8 +39,11 @@ def released(minute: int) -> tuple[str, Any]:
 def fold(events: list[tuple[str, Any]]) -> dict[str, Any]:
     calendar: dict[str, Any] | None = None
     for kind, args in events:
-        change = (domain.session_hold(calendar, HOLD, *args) if kind == "hold"
-                  else domain.session_release(calendar, HOLD, args))
+        change = (
+            domain.session_hold(calendar, HOLD, *args)
+            if kind == "hold"
+            else domain.session_release(calendar, HOLD, args)
+        )
         if change is not None:
             calendar = {**(calendar or {}), **change.set}
     return calendar or {}
@@ -49,16 +56,23 @@ def busy(calendar: dict[str, Any]) -> list[tuple[datetime, datetime]]:
 HISTORIES = {
     # name: (events in the order they happened, the slots the participant is busy in at the end)
     "sign-up, then cancelled": ([signed_up(1), released(2)], []),
-    "sign-up, then the session moved": ([signed_up(1), rescheduled(2)], [(AFTERNOON.starts_at, AFTERNOON.ends_at)]),
+    "sign-up, then the session moved": (
+        [signed_up(1), rescheduled(2)],
+        [(AFTERNOON.starts_at, AFTERNOON.ends_at)],
+    ),
     "sign-up, then the session cancelled": ([signed_up(1), released(2)], []),
     "sign-up, moved, given up, signed up again": (
-        [signed_up(1), rescheduled(2), released(3), signed_up(4, AFTERNOON)], [(AFTERNOON.starts_at, AFTERNOON.ends_at)]),
+        [signed_up(1), rescheduled(2), released(3), signed_up(4, AFTERNOON)],
+        [(AFTERNOON.starts_at, AFTERNOON.ends_at)],
+    ),
     "moved, then given up": ([signed_up(1), rescheduled(2), released(3)], []),
 }
 
 
 @pytest.mark.parametrize("name", list(HISTORIES))
-def test_every_delivery_order_and_every_duplicate_gives_the_calendar_the_right_order_gives(name: str) -> None:
+def test_every_delivery_order_and_every_duplicate_gives_the_calendar_the_right_order_gives(
+    name: str,
+) -> None:
     history, expected = HISTORIES[name]
     right = fold(history)
     assert busy(right) == expected

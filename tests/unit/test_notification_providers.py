@@ -19,8 +19,16 @@ MESSAGE = Outgoing(message_id="m-1", to="+50370001234", text="Su inscripción es
 
 
 def adapter(kind: str, answer: httpx.Response, seen: list[httpx.Request]) -> HttpSms:
-    provider = HttpSms(SmsProvider(name=f"sms-{kind}", kind=kind, base_url="https://gw.example/api",
-                                   account_sid="AC123", auth_token=SecretStr("tok"), from_number="+15005550006"))
+    provider = HttpSms(
+        SmsProvider(
+            name=f"sms-{kind}",
+            kind=kind,
+            base_url="https://gw.example/api",
+            account_sid="AC123",
+            auth_token=SecretStr("tok"),
+            from_number="+15005550006",
+        )
+    )
 
     def handle(request: httpx.Request) -> httpx.Response:
         seen.append(request)
@@ -36,8 +44,11 @@ async def test_the_twilio_adapter_posts_the_messages_api_form_with_basic_auth() 
     assert await provider.send(MESSAGE) == "SM42"
     request = seen[0]
     assert request.url == "https://gw.example/api/2010-04-01/Accounts/AC123/Messages.json"
-    assert parse_qs(request.content.decode()) == {"To": ["+50370001234"], "From": ["+15005550006"],
-                                                  "Body": ["Su inscripción está confirmada."]}
+    assert parse_qs(request.content.decode()) == {
+        "To": ["+50370001234"],
+        "From": ["+15005550006"],
+        "Body": ["Su inscripción está confirmada."],
+    }
     assert request.headers["Authorization"] == "Basic " + base64.b64encode(b"AC123:tok").decode()
     assert request.headers["Idempotency-Key"] == "m-1"
     await provider.close()
@@ -47,12 +58,18 @@ async def test_the_json_adapter_posts_json_and_reads_the_id() -> None:
     seen: list[httpx.Request] = []
     provider = adapter("json", httpx.Response(200, json={"id": "abc"}), seen)
     assert await provider.send(MESSAGE) == "abc"
-    assert json.loads(seen[0].content) == {"to": "+50370001234", "from": "+15005550006",
-                                          "text": "Su inscripción está confirmada.", "reference": "m-1"}
+    assert json.loads(seen[0].content) == {
+        "to": "+50370001234",
+        "from": "+15005550006",
+        "text": "Su inscripción está confirmada.",
+        "reference": "m-1",
+    }
     await provider.close()
 
 
-@pytest.mark.parametrize(("status", "permanent"), [(500, False), (503, False), (429, False), (400, True), (401, True)])
+@pytest.mark.parametrize(
+    ("status", "permanent"), [(500, False), (503, False), (429, False), (400, True), (401, True)]
+)
 async def test_gateway_errors_are_transient_or_permanent(status: int, permanent: bool) -> None:
     provider = adapter("twilio", httpx.Response(status, json={"message": "no"}), [])
     with pytest.raises(ProviderError) as raised:
@@ -63,8 +80,16 @@ async def test_gateway_errors_are_transient_or_permanent(status: int, permanent:
 
 
 async def test_a_gateway_that_never_answers_is_a_transient_timeout() -> None:
-    provider = HttpSms(SmsProvider(name="sms-blackhole", base_url="https://gw.example/api", account_sid="AC1",
-                                   auth_token=SecretStr("t"), from_number="+15005550006", send_timeout_seconds=0.2))
+    provider = HttpSms(
+        SmsProvider(
+            name="sms-blackhole",
+            base_url="https://gw.example/api",
+            account_sid="AC1",
+            auth_token=SecretStr("t"),
+            from_number="+15005550006",
+            send_timeout_seconds=0.2,
+        )
+    )
     never = asyncio.Event()
 
     async def hang(request: httpx.Request) -> httpx.Response:
@@ -89,12 +114,22 @@ async def test_an_smtp_relay_that_never_greets_is_a_transient_timeout(step_timeo
 
     server = await asyncio.start_server(blackhole, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    relay = SmtpEmail(SmtpProvider(name="smtp-blackhole", host="127.0.0.1", port=port, timeout_seconds=step_timeout,
-                                   send_timeout_seconds=0.5), "Foro <no-reply@foro.example.org>")
+    relay = SmtpEmail(
+        SmtpProvider(
+            name="smtp-blackhole",
+            host="127.0.0.1",
+            port=port,
+            timeout_seconds=step_timeout,
+            send_timeout_seconds=0.5,
+        ),
+        "Foro <no-reply@foro.example.org>",
+    )
     started = time.monotonic()
     try:
         with pytest.raises(ProviderError) as error:
-            await relay.send(Outgoing(message_id="m-2", to="ana@example.org", subject="s", text="t"))
+            await relay.send(
+                Outgoing(message_id="m-2", to="ana@example.org", subject="s", text="t")
+            )
     finally:
         for writer in connections:
             writer.close()

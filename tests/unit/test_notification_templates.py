@@ -23,7 +23,9 @@ def test_every_template_and_trigger_loads() -> None:
 
 @pytest.mark.parametrize("message_type", BOOK.message_types())
 @pytest.mark.parametrize("lang", ["es", "en"])
-def test_every_message_type_renders_in_both_languages_with_sample_data(message_type: str, lang: str) -> None:
+def test_every_message_type_renders_in_both_languages_with_sample_data(
+    message_type: str, lang: str
+) -> None:
     context = sample_context(BOOK, first_trigger_for(BOOK, message_type), lang)
     context.setdefault("reminder", {"anchor": "2004-11-18T09:00:00-06:00"})
     email = BOOK.render_email(message_type, lang, context)
@@ -40,13 +42,20 @@ def test_a_language_without_template_falls_back_to_the_forums_default(tmp_path: 
     )
     book = TemplateBook(PACK, tmp_path)
     assert book.language_for("registration_confirmed", "en") == "es"
-    assert book.render_email("registration_confirmed", "en", {"person": {"given_name": "Ana"}}).subject == "Hola Ana"
+    assert (
+        book.render_email("registration_confirmed", "en", {"person": {"given_name": "Ana"}}).subject
+        == "Hola Ana"
+    )
     # The override folder wins file by file: other types still come from the pack.
-    assert book.render_email("registration_waitlisted", "en", {"person": {"given_name": "Ann"}}).subject.startswith("Waiting list")
+    assert book.render_email(
+        "registration_waitlisted", "en", {"person": {"given_name": "Ann"}}
+    ).subject.startswith("Waiting list")
 
 
 def test_html_is_autoescaped_and_text_is_not() -> None:
-    email = BOOK.render_email("registration_confirmed", "en", {"person": {"given_name": "<script>x</script>"}})
+    email = BOOK.render_email(
+        "registration_confirmed", "en", {"person": {"given_name": "<script>x</script>"}}
+    )
     assert "Dear <script>x</script>," in email.text
     assert "&lt;script&gt;" in email.html and "<script>" not in email.html
 
@@ -58,14 +67,32 @@ def test_sms_is_one_line_and_only_where_a_template_exists() -> None:
 
 
 def test_the_email_has_text_and_html_alternatives_and_the_attachment() -> None:
-    outgoing = Outgoing(message_id="m1", to="a@x.org", subject="Confirmación", text="Hola", html="<p>Hola</p>",
-                        attachments=[Attachment("foro.ics", "text/calendar", "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")],
-                        language="es")
-    message = BytesParser(policy=policy.default).parsebytes(bytes(email_message(outgoing, "Foro <f@x.org>")))
-    assert message["Subject"] == "Confirmación" and message["Message-ID"] == "<m1@foro.notification>"
+    outgoing = Outgoing(
+        message_id="m1",
+        to="a@x.org",
+        subject="Confirmación",
+        text="Hola",
+        html="<p>Hola</p>",
+        attachments=[
+            Attachment("foro.ics", "text/calendar", "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
+        ],
+        language="es",
+    )
+    message = BytesParser(policy=policy.default).parsebytes(
+        bytes(email_message(outgoing, "Foro <f@x.org>"))
+    )
+    assert (
+        message["Subject"] == "Confirmación" and message["Message-ID"] == "<m1@foro.notification>"
+    )
     assert message["Content-Language"] == "es"
     types = [part.get_content_type() for part in message.walk()]
-    assert types == ["multipart/mixed", "multipart/alternative", "text/plain", "text/html", "text/calendar"]
+    assert types == [
+        "multipart/mixed",
+        "multipart/alternative",
+        "text/plain",
+        "text/html",
+        "text/calendar",
+    ]
 
 
 def test_a_rate_limiter_gives_a_burst_then_says_how_long_to_wait() -> None:

@@ -125,8 +125,15 @@ def test_every_crm_member_country_is_present(pack: EventPack) -> None:
 def test_categories_match_the_concept_note(pack: EventPack) -> None:
     codes = {category.code for category in pack.categories}
     assert {
-        "official_delegate", "business_association", "emigrant_association", "civil_society",
-        "company", "international_organisation", "media", "speaker", "exhibitor_staff",
+        "official_delegate",
+        "business_association",
+        "emigrant_association",
+        "civil_society",
+        "company",
+        "international_organisation",
+        "media",
+        "speaker",
+        "exhibitor_staff",
     } == codes
     approval = {category.code for category in pack.categories if category.requires_approval}
     assert approval == {"official_delegate", "media"}
@@ -143,8 +150,12 @@ def test_expo_sections_reference_existing_zones(pack: EventPack) -> None:
     assert 25 <= len(pack.booths) <= 40
     assert {booth.zone for booth in pack.booths} <= zones
     assert {sector.code for sector in pack.sectors} >= {
-        "finance_remittances", "airlines_travel", "telephony_media", "real_estate",
-        "paperwork_agencies", "trade_nostalgic_goods",
+        "finance_remittances",
+        "airlines_travel",
+        "telephony_media",
+        "real_estate",
+        "paperwork_agencies",
+        "trade_nostalgic_goods",
     }
     assert pack.job_fair.enabled and pack.job_fair.name.es == "Bolsa de trabajo"
     assert {product.code for product in pack.products} == {"base_document", "memoria"}
@@ -335,8 +346,15 @@ def test_unset_registration_close_means_the_end_of_the_forum_at_the_venue() -> N
     assert forum.ends_at == datetime(2026, 11, 20, tzinfo=venue)  # midnight after the last day
     assert forum.registration_closes_at is None and forum.registration_closes == forum.ends_at
     windowed = load_pack(
-        overrides={"forum.start_date": "2026-11-18", "forum.registration_closes_at": "2026-11-10T18:00:00-06:00"}
+        overrides={
+            "forum.start_date": "2026-11-18",
+            "forum.registration_closes_at": "2026-11-10T18:00:00-06:00",
+        }
     ).forum
     assert windowed.registration_closes == datetime(2026, 11, 10, 18, tzinfo=venue)
-    late = pack_error(DEFAULT_PACK, overrides={"forum.registration_closes_at": "2004-11-20T00:00:01-06:00"})
-    assert "forum.registration_closes_at: is after the forum ends (2004-11-20T00:00:00-06:00)" in late
+    late = pack_error(
+        DEFAULT_PACK, overrides={"forum.registration_closes_at": "2004-11-20T00:00:01-06:00"}
+    )
+    assert (
+        "forum.registration_closes_at: is after the forum ends (2004-11-20T00:00:00-06:00)" in late
+    )

@@ -17,9 +17,16 @@ TOKEN = sign_badge_token("s3cret", "crm-foro-sector-privado-migraciones", "q3Vx0
 
 def card(**overrides) -> BadgeCard:
     fields = dict(
-        given_name="Ana María", family_name="López", organisation="Ministerio de Relaciones Exteriores",
-        country="El Salvador", category_es="Medios de comunicación", category_en="Media", colour="#F9A825",
-        forum_name="Foro Sector Privado y Migraciones", forum_dates="San Salvador · 18–19.11.2004", token=TOKEN,
+        given_name="Ana María",
+        family_name="López",
+        organisation="Ministerio de Relaciones Exteriores",
+        country="El Salvador",
+        category_es="Medios de comunicación",
+        category_en="Media",
+        colour="#F9A825",
+        forum_name="Foro Sector Privado y Migraciones",
+        forum_dates="San Salvador · 18–19.11.2004",
+        token=TOKEN,
     )
     return BadgeCard(**(fields | overrides))
 
@@ -34,12 +41,17 @@ def test_the_png_qr_code_encodes_the_token_and_nothing_else() -> None:
     modules = expected.symbol_size(border=2)[0]
     step = qr_size / modules
     printed = [
-        [image.getpixel((int(left + (col + 0.5) * step), int(top + (row + 0.5) * step))) < 128 for col in range(modules)]
+        [
+            image.getpixel((int(left + (col + 0.5) * step), int(top + (row + 0.5) * step))) < 128
+            for col in range(modules)
+        ]
         for row in range(modules)
     ]
-    wanted = [[False] * modules for _ in range(2)] + [
-        [False, False, *(bool(bit) for bit in row), False, False] for row in expected.matrix
-    ] + [[False] * modules for _ in range(2)]
+    wanted = (
+        [[False] * modules for _ in range(2)]
+        + [[False, False, *(bool(bit) for bit in row), False, False] for row in expected.matrix]
+        + [[False] * modules for _ in range(2)]
+    )
     assert printed == wanted
 
 
@@ -49,7 +61,10 @@ def test_the_pdf_sheet_puts_four_badges_on_an_a4_page_with_their_text() -> None:
     assert len(reader.pages) == 2
     assert round(float(reader.pages[0].mediabox.width) / 72 * 25.4) == 210
     first = reader.pages[0].extract_text()
-    assert all(f"Persona{n}" in first for n in range(4)) and "Persona4" in reader.pages[1].extract_text()
+    assert (
+        all(f"Persona{n}" in first for n in range(4))
+        and "Persona4" in reader.pages[1].extract_text()
+    )
     assert "MEDIOS DE COMUNICACIÓN" in first and "Media" in first
     single = PdfReader(io.BytesIO(render_pdf([card()], "a6")))
     assert round(float(single.pages[0].mediabox.width) / 72 * 25.4) == 105

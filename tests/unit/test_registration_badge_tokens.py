@@ -28,9 +28,15 @@ def test_a_signed_token_verifies_and_carries_only_forum_and_random_id() -> None:
 @pytest.mark.parametrize(
     ("token", "code"),
     [
-        (lambda: sign_badge_token("s3cret", "otro-foro", "abcdefghijklmnopqrstuv"), "foreign_forum"),
+        (
+            lambda: sign_badge_token("s3cret", "otro-foro", "abcdefghijklmnopqrstuv"),
+            "foreign_forum",
+        ),
         (lambda: sign_badge_token("other-secret", FORUM, "abcdefghijklmnopqrstuv"), "forged_token"),
-        (lambda: sign_badge_token("s3cret", FORUM, "abcdefghijklmnopqrstuv")[:-3] + "AAA", "forged_token"),
+        (
+            lambda: sign_badge_token("s3cret", FORUM, "abcdefghijklmnopqrstuv")[:-3] + "AAA",
+            "forged_token",
+        ),
         (lambda: "no-dot-here", "malformed_token"),
         (lambda: "a.b.c", "malformed_token"),
         (lambda: "%%%.###", "malformed_token"),
@@ -46,8 +52,14 @@ def test_foreign_forged_and_malformed_tokens_are_refused_with_a_reason(token, co
 
 def test_a_modified_payload_is_refused_even_with_a_valid_looking_signature() -> None:
     token = sign_badge_token("s3cret", FORUM, "abcdefghijklmnopqrstuv")
-    payload, signature = token.split(".")
-    other = base64.urlsafe_b64encode(json.dumps({"f": FORUM, "t": "zzzzzzzzzzzzzzzzzzzzzz", "v": 1}).encode()).decode().rstrip("=")
+    _payload, signature = token.split(".")
+    other = (
+        base64.urlsafe_b64encode(
+            json.dumps({"f": FORUM, "t": "zzzzzzzzzzzzzzzzzzzzzz", "v": 1}).encode()
+        )
+        .decode()
+        .rstrip("=")
+    )
     with pytest.raises(BadgeTokenRefused) as refused:
         verify_badge_token(["s3cret"], f"{other}.{signature}", forum_id=FORUM)
     assert refused.value.code == "forged_token"
@@ -55,6 +67,9 @@ def test_a_modified_payload_is_refused_even_with_a_valid_looking_signature() -> 
 
 def test_during_a_rotation_the_old_secret_still_verifies() -> None:
     token = sign_badge_token("old", FORUM, "abcdefghijklmnopqrstuv")
-    assert verify_badge_token([SecretStr("new"), SecretStr("old")], token, forum_id=FORUM).token_id == "abcdefghijklmnopqrstuv"
+    assert (
+        verify_badge_token([SecretStr("new"), SecretStr("old")], token, forum_id=FORUM).token_id
+        == "abcdefghijklmnopqrstuv"
+    )
     with pytest.raises(ValueError):
         sign_badge_token("", FORUM, "abcdefghijklmnopqrstuv")

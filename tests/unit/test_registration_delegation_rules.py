@@ -39,7 +39,10 @@ def test_the_nomination_over_quota_is_refused_with_the_reason_and_changes_no_mem
     assert outcome == "refused" and "members" not in change.set
     refused = change.events[0]
     assert refused.event_type == "delegation.nomination_refused"
-    assert refused.reasons[0].code == "delegation_quota_full" and "2 plazas" in refused.reasons[0].message_es
+    assert (
+        refused.reasons[0].code == "delegation_quota_full"
+        and "2 plazas" in refused.reasons[0].message_es
+    )
     assert rules.claim_seat(full, C, NOW) == (None, "refused")
 
 
@@ -73,6 +76,15 @@ def test_withdrawal_frees_the_seat_and_the_head_must_be_a_member() -> None:
     assert change.set == {"members": [A], "updated_at": NOW, "head_of_delegation_id": None}
     assert rules.withdraw({**document, **change.set}, B, NOW) is None
     with pytest.raises(rules.DelegationRefused):
-        rules.register(document, "f:SV", "f", rules.DelegationSpec(code="SV", head_of_delegation_id="z"), PACK, NOW)
-    same = rules.register(document, "f:SV", "f", rules.DelegationSpec(code="SV", quota=2), PACK, NOW)
+        rules.register(
+            document,
+            "f:SV",
+            "f",
+            rules.DelegationSpec(code="SV", head_of_delegation_id="z"),
+            PACK,
+            NOW,
+        )
+    same = rules.register(
+        document, "f:SV", "f", rules.DelegationSpec(code="SV", quota=2), PACK, NOW
+    )
     assert same is None

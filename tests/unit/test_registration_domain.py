@@ -10,7 +10,9 @@ from shared.pack import load_pack
 from tests.support.factories import signup
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
-PACK = load_pack(overrides={"forum.start_date": "2026-11-18"})  # two days, America/El_Salvador (UTC-6)
+PACK = load_pack(
+    overrides={"forum.start_date": "2026-11-18"}
+)  # two days, America/El_Salvador (UTC-6)
 P1 = "3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11"
 
 
@@ -25,7 +27,12 @@ def test_seats_go_in_order_then_the_waitlist_fills() -> None:
         change, seat = domain.allocate(ledger, pid, capacity=2)
         ledger = {**(ledger or {}), **change.set}
         answers.append(seat)
-    assert answers == [domain.Seat(True), domain.Seat(True), domain.Seat(False, 1), domain.Seat(False, 2)]
+    assert answers == [
+        domain.Seat(True),
+        domain.Seat(True),
+        domain.Seat(False, 1),
+        domain.Seat(False, 2),
+    ]
     assert domain.allocate(ledger, "c", capacity=2) == (None, domain.Seat(False, 1))  # idempotent
 
 
@@ -40,23 +47,34 @@ def test_release_promotes_the_first_waiting_and_records_it_under_the_cause() -> 
 
 
 def test_a_raised_capacity_promotes_several_at_once() -> None:
-    change, promoted = domain.release({"confirmed": ["a"], "waitlist": ["b", "c", "d"]}, "a", capacity=3, cause="x")
+    _change, promoted = domain.release(
+        {"confirmed": ["a"], "waitlist": ["b", "c", "d"]}, "a", capacity=3, cause="x"
+    )
     assert promoted == ["b", "c", "d"]
 
 
 def test_refusal_reasons_name_the_field_in_both_languages() -> None:
-    reasons = domain.refusal_reasons(submission(category="astronaut", forum_id="other-forum"), PACK, NOW)
-    assert {(r.field, r.code) for r in reasons} == {("category", "unknown_category"), ("forum_id", "unknown_forum")}
+    reasons = domain.refusal_reasons(
+        submission(category="astronaut", forum_id="other-forum"), PACK, NOW
+    )
+    assert {(r.field, r.code) for r in reasons} == {
+        ("category", "unknown_category"),
+        ("forum_id", "unknown_forum"),
+    }
     assert all(r.message_es and r.message_en for r in reasons)
 
 
 def test_registration_window_is_enforced() -> None:
-    pack = load_pack(overrides={
-        "forum.start_date": "2026-11-18",
-        "forum.registration_opens_at": (NOW - timedelta(days=10)).isoformat(),
-        "forum.registration_closes_at": (NOW - timedelta(days=1)).isoformat(),
-    })
-    assert [r.code for r in domain.refusal_reasons(submission(), pack, NOW)] == ["registration_closed"]
+    pack = load_pack(
+        overrides={
+            "forum.start_date": "2026-11-18",
+            "forum.registration_opens_at": (NOW - timedelta(days=10)).isoformat(),
+            "forum.registration_closes_at": (NOW - timedelta(days=1)).isoformat(),
+        }
+    )
+    assert [r.code for r in domain.refusal_reasons(submission(), pack, NOW)] == [
+        "registration_closed"
+    ]
 
 
 def codes(pack, now) -> list[str]:
@@ -68,7 +86,9 @@ def test_without_a_window_registration_closes_when_the_forum_ends_at_the_venue()
     assert PACK.forum.registration_closes_at is None
     assert codes(PACK, datetime(2026, 11, 20, 5, 59, tzinfo=UTC)) == []
     assert codes(PACK, datetime(2026, 11, 20, 6, 0, tzinfo=UTC)) == ["registration_closed"]
-    assert codes(load_pack(), NOW) == ["registration_closed"]  # the bundled forum, left in 2004, is over
+    assert codes(load_pack(), NOW) == [
+        "registration_closed"
+    ]  # the bundled forum, left in 2004, is over
 
 
 def test_a_closed_registration_says_so_in_both_languages_with_the_venue_time() -> None:
@@ -79,18 +99,24 @@ def test_a_closed_registration_says_so_in_both_languages_with_the_venue_time() -
 
 
 def test_a_window_set_in_the_pack_wins_over_the_forum_end() -> None:
-    pack = load_pack(overrides={
-        "forum.start_date": "2026-11-18",
-        "forum.registration_opens_at": "2026-10-01T08:00:00-06:00",
-        "forum.registration_closes_at": "2026-11-10T18:00:00-06:00",
-    })
+    pack = load_pack(
+        overrides={
+            "forum.start_date": "2026-11-18",
+            "forum.registration_opens_at": "2026-10-01T08:00:00-06:00",
+            "forum.registration_closes_at": "2026-11-10T18:00:00-06:00",
+        }
+    )
     assert codes(pack, datetime(2026, 9, 30, tzinfo=UTC)) == ["registration_not_open"]
     assert codes(pack, datetime(2026, 11, 10, 23, 59, tzinfo=UTC)) == []
-    assert codes(pack, datetime(2026, 11, 11, 0, 0, tzinfo=UTC)) == ["registration_closed"]  # 18:00 at the venue
+    assert codes(pack, datetime(2026, 11, 11, 0, 0, tzinfo=UTC)) == [
+        "registration_closed"
+    ]  # 18:00 at the venue
 
 
 def test_new_sign_up_in_an_approval_category_waits_for_accreditation() -> None:
-    change = domain.accept(None, P1, submission(category="media"), domain.Intake(requires_approval=True), NOW)
+    change = domain.accept(
+        None, P1, submission(category="media"), domain.Intake(requires_approval=True), NOW
+    )
     assert change.set["status"] == "pending_approval"
     assert [e.event_type for e in change.events] == ["accreditation.requested"]
 
@@ -104,16 +130,32 @@ def test_resubmitting_identical_details_changes_nothing() -> None:
 
 def test_changed_details_are_listed_in_the_update() -> None:
     first = submission()
-    document = {"_id": P1, **domain.accept(None, P1, first, domain.Intake(False), NOW).set, "status": "confirmed"}
-    again = RegistrationSubmitted.model_validate({**first.model_dump(mode="json"), "event_id": "9f1c1f9e-4a39-4d0e-9a57-3c7d5e3b2a10", "phone": "+50370001234"})
+    document = {
+        "_id": P1,
+        **domain.accept(None, P1, first, domain.Intake(False), NOW).set,
+        "status": "confirmed",
+    }
+    again = RegistrationSubmitted.model_validate(
+        {
+            **first.model_dump(mode="json"),
+            "event_id": "9f1c1f9e-4a39-4d0e-9a57-3c7d5e3b2a10",
+            "phone": "+50370001234",
+        }
+    )
     change = domain.accept(document, P1, again, domain.Intake(False), NOW)
     assert change.events[0].changed_fields == ["phone"]
     assert change.set["phone"] == "+50370001234" and "status" not in change.set
 
 
 def test_cancel_is_only_for_active_registrations() -> None:
-    request = RegistrationCancelRequested(producer="t", forum_id=PACK.forum.id, participant_id="3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11")
-    document = {"_id": "3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11", **domain.accept(None, "p", submission(), domain.Intake(False), NOW).set, "status": "waitlisted"}
+    request = RegistrationCancelRequested(
+        producer="t", forum_id=PACK.forum.id, participant_id="3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11"
+    )
+    document = {
+        "_id": "3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11",
+        **domain.accept(None, "p", submission(), domain.Intake(False), NOW).set,
+        "status": "waitlisted",
+    }
     change = domain.cancel(document, request, NOW)
     assert change.set["previous_status"] == "waitlisted"
     assert domain.cancel({**document, "status": "cancelled"}, request, NOW) is None

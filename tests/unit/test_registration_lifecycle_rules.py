@@ -11,20 +11,30 @@ from shared.pack import load_pack
 from tests.support.factories import FORUM_ID, signup
 
 NOW = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
-MEDIA = domain.Intake(requires_approval=True, accreditation_fields=("category", "country", "organisation"))
+MEDIA = domain.Intake(
+    requires_approval=True, accreditation_fields=("category", "country", "organisation")
+)
 
 
 def participant(status: str = "pending_approval", **fields) -> dict:
-    submission = RegistrationSubmitted.model_validate(signup(category="media", organisation="Diario", phone="+50370001111"))
+    submission = RegistrationSubmitted.model_validate(
+        signup(category="media", organisation="Diario", phone="+50370001111")
+    )
     pid = str(uuid.uuid4())
     change = domain.accept(None, pid, submission, MEDIA, NOW)
     return {"_id": pid, "version": 1, **change.set, "status": status, **fields}
 
 
 def resubmission(document: dict, **changes) -> RegistrationSubmitted:
-    body = signup(category="media", organisation=document["organisation"], phone=document["phone"],
-                  email=document["email"], submission_id=document["submission_ids"][0],
-                  given_name=document["given_name"], family_name=document["family_name"])
+    body = signup(
+        category="media",
+        organisation=document["organisation"],
+        phone=document["phone"],
+        email=document["email"],
+        submission_id=document["submission_ids"][0],
+        given_name=document["given_name"],
+        family_name=document["family_name"],
+    )
     return RegistrationSubmitted.model_validate({**body, **changes})
 
 
@@ -36,16 +46,25 @@ def test_approve_moves_pending_to_allocating_once_and_keeps_the_cause_for_a_retr
     approved = {**document, **change.set}
     assert domain_accreditation.approve(approved, NOW) is None
     cause = domain_accreditation.ApprovalCause.of(approved)
-    assert cause.event_id == change.events[0].event_id and cause.submission_id == document["submission_ids"][-1]
+    assert (
+        cause.event_id == change.events[0].event_id
+        and cause.submission_id == document["submission_ids"][-1]
+    )
 
 
 def test_reject_reads_in_both_languages_and_revokes_a_badge() -> None:
-    document = participant("confirmed", badge={"token_id": "t" * 22, "issued_at": NOW, "category": "media"},
-                           accreditation={"status": "approved"})
+    document = participant(
+        "confirmed",
+        badge={"token_id": "t" * 22, "issued_at": NOW, "category": "media"},
+        accreditation={"status": "approved"},
+    )
     change = domain_accreditation.reject(document, "Falta la carta.", "The letter is missing.", NOW)
     assert change.set["status"] == "rejected" and change.set["previous_status"] == "confirmed"
     rejected, revoked = change.events
-    assert rejected.reasons[0].message_es == "Falta la carta." and rejected.reasons[0].message_en == "The letter is missing."
+    assert (
+        rejected.reasons[0].message_es == "Falta la carta."
+        and rejected.reasons[0].message_en == "The letter is missing."
+    )
     assert revoked.event_type == "badge.revoked" and revoked.reason == "rejected"
     assert change.set["badge"] is None and change.set["revoked_tokens"] == ["t" * 22]
     assert domain_accreditation.reject({**document, **change.set}, "x", "x", NOW) is None
@@ -54,12 +73,24 @@ def test_reject_reads_in_both_languages_and_revokes_a_badge() -> None:
 def test_an_edit_after_approval_returns_to_pending_only_for_the_pack_fields() -> None:
     document = participant("confirmed", accreditation={"status": "approved"})
 
-    phone = domain.accept(document, document["_id"], resubmission(document, phone="+50370002222"), MEDIA, NOW)
-    organisation = domain.accept(document, document["_id"], resubmission(document, organisation="Otro"), MEDIA, NOW)
+    phone = domain.accept(
+        document, document["_id"], resubmission(document, phone="+50370002222"), MEDIA, NOW
+    )
+    organisation = domain.accept(
+        document, document["_id"], resubmission(document, organisation="Otro"), MEDIA, NOW
+    )
 
-    assert "status" not in phone.set and [e.event_type for e in phone.events] == ["registration.updated"]
-    assert organisation.set["status"] == "pending_approval" and organisation.set["released_category"] == "media"
-    assert [e.event_type for e in organisation.events] == ["registration.updated", "accreditation.requested"]
+    assert "status" not in phone.set and [e.event_type for e in phone.events] == [
+        "registration.updated"
+    ]
+    assert (
+        organisation.set["status"] == "pending_approval"
+        and organisation.set["released_category"] == "media"
+    )
+    assert [e.event_type for e in organisation.events] == [
+        "registration.updated",
+        "accreditation.requested",
+    ]
 
 
 def test_badges_follow_the_registration() -> None:
@@ -104,22 +135,44 @@ def test_check_in_is_taken_on_the_forum_days_at_the_venue_give_or_take_the_margi
     assert refused(datetime(2026, 11, 18, 6, 0, tzinfo=UTC), timedelta(0)) is None
     assert refused(datetime(2026, 11, 20, 6, 0, tzinfo=UTC), timedelta(0)) == "checkin_closed"
     reason = domain_badges.checkin_window_refusal(forum, datetime(2027, 1, 1, tzinfo=UTC), margin)
-    assert reason.field == "day" and "2026-11-18" in reason.message_es and "2026-11-19" in reason.message_en
+    assert (
+        reason.field == "day"
+        and "2026-11-18" in reason.message_es
+        and "2026-11-19" in reason.message_en
+    )
 
 
 def test_consents_change_without_the_privacy_policy() -> None:
     document = participant("confirmed")
-    change = domain_privacy.change_consents(document, {"photos": True, "listed_publicly": True}, NOW)
-    assert change.events[0].changed == ["photos"] and change.set["consents"]["privacy_policy"] is True
+    change = domain_privacy.change_consents(
+        document, {"photos": True, "listed_publicly": True}, NOW
+    )
+    assert (
+        change.events[0].changed == ["photos"] and change.set["consents"]["privacy_policy"] is True
+    )
     assert domain_privacy.change_consents({**document, **change.set}, {"photos": True}, NOW) is None
 
 
 def test_erasure_overwrites_every_personal_field_and_keeps_what_statistics_count() -> None:
-    document = participant("confirmed", answers={"dietary": "vegano"}, badge={"token_id": "t" * 22, "category": "media"})
-    request = ParticipantErasureRequested(producer="t", forum_id=FORUM_ID, participant_id=document["_id"])
+    document = participant(
+        "confirmed",
+        answers={"dietary": "vegano"},
+        badge={"token_id": "t" * 22, "category": "media"},
+    )
+    request = ParticipantErasureRequested(
+        producer="t", forum_id=FORUM_ID, participant_id=document["_id"]
+    )
     change = domain_privacy.erase(document, request, NOW)
     erased = {**document, **change.set}
-    for field in ("given_name", "family_name", "email", "phone", "organisation", "answers", "submission_ids"):
+    for field in (
+        "given_name",
+        "family_name",
+        "email",
+        "phone",
+        "organisation",
+        "answers",
+        "submission_ids",
+    ):
         assert erased[field] != document[field]
     assert erased["email"].endswith("@erased.invalid") and erased["category"] == "media"
     assert erased["status"] == "cancelled" and erased["previous_status"] == "confirmed"
@@ -130,7 +183,9 @@ def test_erasure_overwrites_every_personal_field_and_keeps_what_statistics_count
 def test_a_resubmission_that_changes_consents_announces_them() -> None:
     document = participant("confirmed")
     consents = {"privacy_policy": True, "listed_publicly": True, "share_with_exhibitors": True}
-    change = domain.accept(document, document["_id"], resubmission(document, consents=consents), MEDIA, NOW)
+    change = domain.accept(
+        document, document["_id"], resubmission(document, consents=consents), MEDIA, NOW
+    )
     consent_changed = [e for e in change.events if e.event_type == "participant.consent_changed"]
     assert consent_changed[0].changed == ["share_with_exhibitors"]
     assert "status" not in change.set  # consents are not an accreditation field

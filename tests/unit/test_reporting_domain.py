@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
 
 import pytest
-import uuid
 
 from services.reporting import domain
 
@@ -30,14 +30,24 @@ def test_a_conclusion_goes_draft_submitted_approved_with_an_event_for_each_step(
         domain.draft_conclusion(document, CID, FORUM, "B2.1", texts, "R", NOW)
     approved = domain.approve_conclusion(document, "S", NOW)
     assert [e.event_type for e in (*change.events, *submitted.events, *approved.events)] == [
-        "conclusion.drafted", "conclusion.submitted", "conclusion.approved"]
+        "conclusion.drafted",
+        "conclusion.submitted",
+        "conclusion.approved",
+    ]
     assert domain.approve_conclusion(apply(document, approved), "S", NOW) is None
 
 
 def item(**overrides):
-    return {"_id": IID, "forum_id": FORUM, "title": {"es": "Fondo", "en": "Fund"}, "status": "planned",
-            "deadline": "2005-01-10", "follow_ups": [], "owner": {"kind": "sector", "code": "x", "name": "X", "language": "en"},
-            **overrides}
+    return {
+        "_id": IID,
+        "forum_id": FORUM,
+        "title": {"es": "Fondo", "en": "Fund"},
+        "status": "planned",
+        "deadline": "2005-01-10",
+        "follow_ups": [],
+        "owner": {"kind": "sector", "code": "x", "name": "X", "language": "en"},
+        **overrides,
+    }
 
 
 def test_an_overdue_item_is_followed_up_once_per_deadline() -> None:
@@ -46,15 +56,29 @@ def test_an_overdue_item_is_followed_up_once_per_deadline() -> None:
     assert first.set["overdue"] is True and [e.title for e in first.events] == ["Fund"]
     again = domain.follow_up(apply(item(), first), date(2005, 1, 20), NOW)
     assert again is None
-    assert domain.follow_up(item(status="done", overdue=True), date(2005, 1, 20), NOW).set == {"overdue": False}
-    moved = domain.follow_up(apply(item(), first) | {"deadline": "2005-01-15"}, date(2005, 1, 16), NOW)
+    assert domain.follow_up(item(status="done", overdue=True), date(2005, 1, 20), NOW).set == {
+        "overdue": False
+    }
+    moved = domain.follow_up(
+        apply(item(), first) | {"deadline": "2005-01-15"}, date(2005, 1, 16), NOW
+    )
     assert moved.events[0].event_id != first.events[0].event_id
 
 
 def entry(document, entry_id, cents, as_of="1"):
-    return domain.record_budget_entry(document, forum_id=FORUM, line="panelist_support", planned_cents=500_000,
-                                      currency="USD", entry_id=entry_id, kind="expense", amount_cents=cents,
-                                      description="", as_of=as_of, source="t")
+    return domain.record_budget_entry(
+        document,
+        forum_id=FORUM,
+        line="panelist_support",
+        planned_cents=500_000,
+        currency="USD",
+        entry_id=entry_id,
+        kind="expense",
+        amount_cents=cents,
+        description="",
+        as_of=as_of,
+        source="t",
+    )
 
 
 def test_a_budget_line_alerts_once_at_80_and_once_at_100_percent() -> None:

@@ -41,7 +41,12 @@ PARTICIPANT_HISTORIES = {
     ],
     "check-in and consent before the confirmation": [
         event("registration.confirmed", 1, **snapshot("confirmed")),
-        event("participant.consent_changed", 2, participant_id=PID, consents={"listed_publicly": False}),
+        event(
+            "participant.consent_changed",
+            2,
+            participant_id=PID,
+            consents={"listed_publicly": False},
+        ),
         event("attendee.checked_in", 3, participant_id=PID, point="entrance", day="2004-11-18"),
         event("attendee.checked_in", 4, participant_id=PID, point="entrance", day="2004-11-18"),
     ],
@@ -60,14 +65,22 @@ def test_participant_state_is_the_same_in_every_order_and_under_duplicates(name:
 ENTITY_HISTORIES = {
     "a sign-up cancelled before it arrives": [
         event("session.signup_confirmed", 1, session_code="B2.1", participant_id=PID),
-        event("session.signup_cancelled", 2, session_code="B2.1", participant_id=PID, was="confirmed"),
+        event(
+            "session.signup_cancelled", 2, session_code="B2.1", participant_id=PID, was="confirmed"
+        ),
     ],
     "a meeting confirmed before it was requested": [
         event("meeting.requested", 1, meeting_id="m-1", exhibitor_id="ex-1"),
         event("meeting.confirmed", 2, meeting_id="m-1", table=4),
     ],
     "an exhibitor approved before it applied, moved zone in between": [
-        event("exhibitor.applied", 1, exhibitor_id="ex-2", sector="finance_remittances", zone="finance"),
+        event(
+            "exhibitor.applied",
+            1,
+            exhibitor_id="ex-2",
+            sector="finance_remittances",
+            zone="finance",
+        ),
         event("exhibitor.updated", 2, exhibitor_id="ex-2", zone="trade"),
         event("exhibitor.approved", 3, exhibitor_id="ex-2", exhibitor_type="company"),
     ],

@@ -18,9 +18,13 @@ def memoria(lang: str, title: str) -> dict:
     inputs = {
         "statistics": statistics(pack, [], [], {}),
         "conclusions": [{"_id": "c", "session_code": "B2.1", "texts": {"es": {"title": title}}}],
-        "action_items": [], "budget": [], "participants": [],
+        "action_items": [],
+        "budget": [],
+        "participants": [],
     }
-    return build_memoria(pack, lang, inputs, datetime(2004, 11, 19, tzinfo=UTC), today=date(2004, 11, 19))
+    return build_memoria(
+        pack, lang, inputs, datetime(2004, 11, 19, tzinfo=UTC), today=date(2004, 11, 19)
+    )
 
 
 def test_html_escapes_what_rapporteurs_write() -> None:
@@ -29,7 +33,10 @@ def test_html_escapes_what_rapporteurs_write() -> None:
 
 
 def test_pdf_embeds_a_font_that_renders_spanish() -> None:
-    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(render_pdf(memoria("es", "Niñez, señas y acción")))).pages)
+    text = " ".join(
+        page.extract_text()
+        for page in PdfReader(io.BytesIO(render_pdf(memoria("es", "Niñez, señas y acción")))).pages
+    )
     assert "Niñez, señas y acción" in text and "Programa tal como se realizó" in text
 
 

@@ -22,13 +22,24 @@ def at(hour: int, minute: int = 0, day: int = 0) -> datetime:
     return (DAY1 + timedelta(days=day, hours=hour, minutes=minute)).astimezone(UTC)
 
 
-def s(code: str, start: datetime, end: datetime, room: str | None = "breakout_a", people=(), **kw) -> domain.Scheduled:
-    return domain.Scheduled(code=code, kind=kw.pop("kind", "session"), start=start, end=end, room=room,
-                            people=tuple(people), **kw)
+def s(
+    code: str, start: datetime, end: datetime, room: str | None = "breakout_a", people=(), **kw
+) -> domain.Scheduled:
+    return domain.Scheduled(
+        code=code,
+        kind=kw.pop("kind", "session"),
+        start=start,
+        end=end,
+        room=room,
+        people=tuple(people),
+        **kw,
+    )
 
 
 def pack_documents() -> list[dict]:
-    return [{**domain.seed_document(PACK, item, NOW), "_id": item.code} for item in PACK.programme.items]
+    return [
+        {**domain.seed_document(PACK, item, NOW), "_id": item.code} for item in PACK.programme.items
+    ]
 
 
 def kinds(conflicts: list[domain.Conflict]) -> set[str]:
@@ -39,16 +50,26 @@ def test_the_default_pack_has_no_hard_conflicts_only_missing_rapporteurs() -> No
     found = domain.find_conflicts(domain.scheduled(pack_documents()), VENUE)
     assert domain.hard(found) == []
     assert kinds(found) == {"no_rapporteur"}
-    assert sorted(c.sessions[0] for c in found) == sorted(i.code for i in PACK.programme.items if i.kind == "session")
+    assert sorted(c.sessions[0] for c in found) == sorted(
+        i.code for i in PACK.programme.items if i.kind == "session"
+    )
 
 
 def test_two_sessions_in_one_room_at_once_but_not_a_block_and_its_own_session() -> None:
     block = s("B9", at(10), at(12), kind="block")
     inside = s("B9.1", at(10), at(11), parent="B9")
     intruder = s("X", at(10, 30), at(11, 30))
-    found = [c for c in domain.find_conflicts([block, inside, intruder], VENUE) if c.kind == "room_double_booked"]
+    found = [
+        c
+        for c in domain.find_conflicts([block, inside, intruder], VENUE)
+        if c.kind == "room_double_booked"
+    ]
     assert {c.sessions for c in found} == {("B9", "X"), ("B9.1", "X")}
-    assert "10:30-11:30" in found[0].reason_en and found[0].severity == "error" and found[0].room == "breakout_a"
+    assert (
+        "10:30-11:30" in found[0].reason_en
+        and found[0].severity == "error"
+        and found[0].room == "breakout_a"
+    )
     back_to_back = [s("A", at(10), at(11)), s("B", at(11), at(12))]
     assert "room_double_booked" not in kinds(domain.find_conflicts(back_to_back, VENUE))
 
@@ -56,7 +77,11 @@ def test_two_sessions_in_one_room_at_once_but_not_a_block_and_its_own_session() 
 def test_one_person_in_two_places_at_once_with_their_name_in_the_reason() -> None:
     ana = ("p-ana", "Ana Torres", "panelist")
     found = domain.find_conflicts(
-        [s("A", at(10), at(11), "breakout_a", [ana]), s("B", at(10, 45), at(11, 30), "breakout_b", [ana])], VENUE
+        [
+            s("A", at(10), at(11), "breakout_a", [ana]),
+            s("B", at(10, 45), at(11, 30), "breakout_b", [ana]),
+        ],
+        VENUE,
     )
     [person] = [c for c in found if c.kind == "person_double_booked"]
     assert person.sessions == ("A", "B") and person.person_id == "p-ana"
@@ -64,27 +89,44 @@ def test_one_person_in_two_places_at_once_with_their_name_in_the_reason() -> Non
 
 
 def test_sessions_outside_the_venue_hours_or_days() -> None:
-    found = domain.find_conflicts([
-        s("EARLY", at(7, 30), at(9)), s("LATE", at(19), at(20, 30)), s("AFTER", at(10, day=2), at(11, day=2)),
-        s("OK", at(8), at(20)),
-    ], VENUE)
+    found = domain.find_conflicts(
+        [
+            s("EARLY", at(7, 30), at(9)),
+            s("LATE", at(19), at(20, 30)),
+            s("AFTER", at(10, day=2), at(11, day=2)),
+            s("OK", at(8), at(20)),
+        ],
+        VENUE,
+    )
     outside = {c.sessions[0]: c for c in found if c.kind == "outside_venue_hours"}
     assert set(outside) == {"EARLY", "LATE", "AFTER"}
-    assert "08:00-20:00" in outside["EARLY"].reason_en and "forum's days" in outside["AFTER"].reason_en
+    assert (
+        "08:00-20:00" in outside["EARLY"].reason_en and "forum's days" in outside["AFTER"].reason_en
+    )
 
 
 def test_expected_audience_above_room_capacity_and_unknown_rooms() -> None:
-    found = domain.find_conflicts([
-        s("BIG", at(10), at(11), "expo_stage", expected_audience=81), s("FITS", at(12), at(13), "expo_stage", expected_audience=80),
-        s("NOWHERE", at(14), at(15), "attic"),
-    ], VENUE)
-    assert {(c.kind, c.sessions[0]) for c in found if c.severity == "error"} == {("over_capacity", "BIG"), ("unknown_room", "NOWHERE")}
+    found = domain.find_conflicts(
+        [
+            s("BIG", at(10), at(11), "expo_stage", expected_audience=81),
+            s("FITS", at(12), at(13), "expo_stage", expected_audience=80),
+            s("NOWHERE", at(14), at(15), "attic"),
+        ],
+        VENUE,
+    )
+    assert {(c.kind, c.sessions[0]) for c in found if c.severity == "error"} == {
+        ("over_capacity", "BIG"),
+        ("unknown_room", "NOWHERE"),
+    }
 
 
 def test_a_session_without_a_rapporteur_is_a_warning_unless_its_block_has_one() -> None:
     rapporteur = ("p-r", "R", "rapporteur")
     block = s("B9", at(10), at(12), kind="block", people=[rapporteur])
-    found = domain.find_conflicts([block, s("B9.1", at(10), at(11), parent="B9"), s("B8.1", at(13), at(14), parent="B8")], VENUE)
+    found = domain.find_conflicts(
+        [block, s("B9.1", at(10), at(11), parent="B9"), s("B8.1", at(13), at(14), parent="B8")],
+        VENUE,
+    )
     [warning] = [c for c in found if c.kind == "no_rapporteur"]
     assert warning.sessions == ("B8.1",) and warning.severity == "warning"
 
@@ -109,7 +151,10 @@ def test_the_sweep_finds_exactly_the_pairs_all_pairs_comparison_finds(seed: int)
         who = tuple((p, p, "speaker") for p in rng.sample(people, rng.randrange(0, 3)))
         sessions.append(s(f"S{index}", start, end, rng.choice(rooms), who))
     for keys in (lambda x: [x.room], lambda x: [k for k, _, _ in x.people]):
-        swept = {(key, frozenset((a.code, b.code))) for key, a, b in domain.overlapping_pairs(sessions, keys)}
+        swept = {
+            (key, frozenset((a.code, b.code)))
+            for key, a, b in domain.overlapping_pairs(sessions, keys)
+        }
         assert swept == brute_force(sessions, keys)
 
 
@@ -125,7 +170,11 @@ def test_changelog_names_added_moved_cancelled_people_changed_and_updated() -> N
     after = [domain.snapshot(d) for d in [*documents, new] if d["code"] != "B4.1"]
     changes = domain.changelog(before, after)
     assert changes.added == ["B2.9"] and changes.moved == ["B1.2"]
-    assert changes.cancelled == ["B1.3", "B4.1"] and changes.people_changed == ["B2.1"] and changes.updated == ["B2.2"]
+    assert (
+        changes.cancelled == ["B1.3", "B4.1"]
+        and changes.people_changed == ["B2.1"]
+        and changes.updated == ["B2.2"]
+    )
 
 
 def test_a_release_announces_each_moved_session_once_with_every_affected_person_once() -> None:
@@ -134,38 +183,62 @@ def test_a_release_announces_each_moved_session_once_with_every_affected_person_
     moved = next(d for d in documents if d["code"] == "B2.1")
     moved["room"] = "breakout_a"
     attendee, both = str(uuid.uuid4()), str(uuid.uuid4())
-    moved["people"] = [{"person_id": "p-s", "name": "S", "role": "speaker", "email": "s@example.org"},
-                       {"person_id": "p-m", "name": "M", "role": "moderator", "participant_id": both}]
+    moved["people"] = [
+        {"person_id": "p-s", "name": "S", "role": "speaker", "email": "s@example.org"},
+        {"person_id": "p-m", "name": "M", "role": "moderator", "participant_id": both},
+    ]
     moved["confirmed"], moved["waitlist"] = [both, attendee], []
-    attendees = {attendee: {"given_name": "A", "family_name": "B", "email": "a@example.org", "language": "en"},
-                 both: {"email": "m@example.org", "language": "en"}}
+    attendees = {
+        attendee: {
+            "given_name": "A",
+            "family_name": "B",
+            "email": "a@example.org",
+            "language": "en",
+        },
+        both: {"email": "m@example.org", "language": "en"},
+    }
     release = domain.build_release(PACK, 2, documents, previous, [], attendees, NOW)
     [published, rescheduled] = release.events
     assert published.event_type == "programme.published" and published.changes.moved == ["B2.1"]
     assert rescheduled.session_code == "B2.1" and rescheduled.previous.room == "plenary"
     assert [(a.relation, a.name, a.email, a.language) for a in rescheduled.affected] == [
-        ("speaker", "S", "s@example.org", "es"), ("moderator", "M", "m@example.org", "en"),
-        ("attendee", "A B", "a@example.org", "en")]
+        ("speaker", "S", "s@example.org", "es"),
+        ("moderator", "M", "m@example.org", "en"),
+        ("attendee", "A B", "a@example.org", "en"),
+    ]
     again = domain.build_release(PACK, 2, documents, previous, [], attendees, NOW)
     assert [e.event_id for e in again.events] == [e.event_id for e in release.events]
 
 
 def seat_doc(capacity: int, confirmed=(), waitlist=()) -> dict:
-    return {**domain.seed_document(PACK, PACK.programme.item("B2.1"), NOW), "seats": capacity,
-            "confirmed": list(confirmed), "waitlist": list(waitlist)}
+    return {
+        **domain.seed_document(PACK, PACK.programme.item("B2.1"), NOW),
+        "seats": capacity,
+        "confirmed": list(confirmed),
+        "waitlist": list(waitlist),
+    }
 
 
 def test_seats_then_waitlist_then_promotion_in_order() -> None:
     ids = [str(uuid.uuid4()) for _ in range(4)]
     doc = seat_doc(2)
     for participant_id in ids:
-        change, outcome = domain.take_seat(doc, participant_id, PACK, VENUE.rooms)
+        change, _outcome = domain.take_seat(doc, participant_id, PACK, VENUE.rooms)
         doc = {**doc, **change.set}
     assert doc["confirmed"] == ids[:2] and doc["waitlist"] == ids[2:]
-    assert domain.take_seat(doc, ids[3], PACK, VENUE.rooms) == (None, domain.SeatOutcome("waitlisted", 2))
+    assert domain.take_seat(doc, ids[3], PACK, VENUE.rooms) == (
+        None,
+        domain.SeatOutcome("waitlisted", 2),
+    )
     change, promoted = domain.give_up_seat(doc, ids[0], PACK, VENUE.rooms)
-    assert promoted == [ids[2]] and change.set == {"confirmed": [ids[1], ids[2]], "waitlist": [ids[3]]}
-    assert [e.event_type for e in change.events] == ["session.signup_cancelled", "session.signup_promoted"]
+    assert promoted == [ids[2]] and change.set == {
+        "confirmed": [ids[1], ids[2]],
+        "waitlist": [ids[3]],
+    }
+    assert [e.event_type for e in change.events] == [
+        "session.signup_cancelled",
+        "session.signup_promoted",
+    ]
     assert domain.give_up_seat({**doc, **change.set}, ids[0], PACK, VENUE.rooms) == (None, [])
 
 
@@ -181,24 +254,46 @@ def test_held_times_refuse_an_overlap_and_allow_back_to_back() -> None:
 
 def test_an_erased_participant_stays_erased_until_registered_again() -> None:
     erased = {**domain.erase_participant(None, NOW).set}
-    snapshot = {"forum_id": "f", "given_name": "Ana", "email": "a@example.org", "status": "confirmed"}
+    snapshot = {
+        "forum_id": "f",
+        "given_name": "Ana",
+        "email": "a@example.org",
+        "status": "confirmed",
+    }
     # A snapshot after the erasure, or a confirmation from before it, moves only what counts.
-    for late in (domain.project_participant(erased, snapshot, NOW + timedelta(hours=1)),
-                 domain.project_participant(erased, snapshot, NOW - timedelta(hours=1), registers=True)):
+    for late in (
+        domain.project_participant(erased, snapshot, NOW + timedelta(hours=1)),
+        domain.project_participant(erased, snapshot, NOW - timedelta(hours=1), registers=True),
+    ):
         assert late is not None and late.set["status"] == "confirmed"
-        assert not {"given_name", "family_name", "email", "phone", "organisation", "erased"} & set(late.set)
-    assert domain.project_participant(erased, snapshot, NOW + timedelta(hours=1), registers=True).set["email"] == "a@example.org"
+        assert not {"given_name", "family_name", "email", "phone", "organisation", "erased"} & set(
+            late.set
+        )
+    assert (
+        domain.project_participant(erased, snapshot, NOW + timedelta(hours=1), registers=True).set[
+            "email"
+        ]
+        == "a@example.org"
+    )
 
 
 def test_travel_support_never_exceeds_the_budget_line() -> None:
     from decimal import Decimal
 
-    change, total, refusal = domain.commit_support(None, "B1|p-a", Decimal("4000.00"), Decimal("5000.00"))
+    change, total, refusal = domain.commit_support(
+        None, "B1|p-a", Decimal("4000.00"), Decimal("5000.00")
+    )
     assert refusal is None and total == Decimal("4000.00")
     ledger = change.set
-    assert domain.commit_support(ledger, "B1|p-a", Decimal("4000.00"), Decimal("5000.00"))[0] is None
-    change, total, refusal = domain.commit_support(ledger, "B2|p-b", Decimal("1000.01"), Decimal("5000.00"))
+    assert (
+        domain.commit_support(ledger, "B1|p-a", Decimal("4000.00"), Decimal("5000.00"))[0] is None
+    )
+    change, total, refusal = domain.commit_support(
+        ledger, "B2|p-b", Decimal("1000.01"), Decimal("5000.00")
+    )
     assert change is None and "1000.00" in refusal
     change, released, total = domain.cancel_support(ledger, "B1|p-a")
-    assert released == Decimal("4000.00") and total == Decimal(0) and change.set == {"commitments": []}
+    assert (
+        released == Decimal("4000.00") and total == Decimal(0) and change.set == {"commitments": []}
+    )
     assert domain.cancel_support(change.set, "B1|p-a") == (None, None, Decimal(0))

@@ -14,9 +14,19 @@ T0 = datetime(2004, 11, 1, 12, 0, tzinfo=UTC)
 
 
 def snapshot(status: str) -> dict[str, Any]:
-    return {"participant_id": "p-1", "forum_id": "crm-2004", "given_name": "Ana", "family_name": "Pérez",
-            "email": "ana@example.org", "phone": "+50370001234", "language": "es", "country": "SV",
-            "organisation": "OIM", "category": "civil_society", "status": status}
+    return {
+        "participant_id": "p-1",
+        "forum_id": "crm-2004",
+        "given_name": "Ana",
+        "family_name": "Pérez",
+        "email": "ana@example.org",
+        "phone": "+50370001234",
+        "language": "es",
+        "country": "SV",
+        "organisation": "OIM",
+        "category": "civil_society",
+        "status": status,
+    }
 
 
 def confirmed(minute: int) -> tuple[str, Any]:
@@ -64,10 +74,17 @@ def test_every_order_gives_the_projection_the_right_order_gives(name: str) -> No
         assert fold([event for event in order for _ in range(2)]) == right, order
 
 
-def test_an_erasure_first_parks_a_tombstone_and_the_late_confirmation_keeps_only_what_counts() -> None:
+def test_an_erasure_first_parks_a_tombstone_and_the_late_confirmation_keeps_only_what_counts() -> (
+    None
+):
     doc = fold([erased(3), confirmed(1)])
     assert doc["erased"] and doc["email"] is None and doc["given_name"] is None
-    assert (doc["status"], doc["category"], doc["country"], doc["forum_id"]) == ("confirmed", "civil_society", "SV", "crm-2004")
+    assert (doc["status"], doc["category"], doc["country"], doc["forum_id"]) == (
+        "confirmed",
+        "civil_society",
+        "SV",
+        "crm-2004",
+    )
 
 
 def test_a_cancellation_after_the_erasure_still_sets_the_status_the_sign_ups_follow() -> None:

@@ -53,12 +53,19 @@ class RunningExpo:
     replicas: list[FastAPI] = field(default_factory=list)
 
     def http(self, app: FastAPI | None = None) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app or self.app), base_url="http://expo", timeout=60)
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app or self.app), base_url="http://expo", timeout=60
+        )
 
     async def publish(self, event: Event) -> None:
         """Publish on the domain-events exchange as the owning service would."""
-        await publish_json(self.amqp, self.runtime.topology.events.name, event.event_type,
-                           event.model_dump_json().encode(), message_id=str(event.event_id))
+        await publish_json(
+            self.amqp,
+            self.runtime.topology.events.name,
+            event.event_type,
+            event.model_dump_json().encode(),
+            message_id=str(event.event_id),
+        )
 
     async def events(self, event_type: str, predicate: Any = None) -> list[dict[str, Any]]:
         """Distinct events of a type: delivery is at-least-once (two replicas' relays may both
@@ -67,7 +74,9 @@ class RunningExpo:
         unique = {body["event_id"]: body for body in self.tap.of_type(event_type)}
         return [body for body in unique.values() if predicate is None or predicate(body)]
 
-    async def wait_events(self, event_type: str, count: int, predicate: Any = None, timeout: float = 20) -> list[dict[str, Any]]:
+    async def wait_events(
+        self, event_type: str, count: int, predicate: Any = None, timeout: float = 20
+    ) -> list[dict[str, Any]]:
         async def enough() -> bool:
             return len(await self.events(event_type, predicate)) >= count
 
@@ -128,17 +137,37 @@ def application(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-def confirmation(participant_id: str, *, share: bool = True, occurred_at: datetime | None = None,
-                 event_type: type[RegistrationConfirmed] = RegistrationConfirmed, **overrides: Any) -> RegistrationConfirmed:
+def confirmation(
+    participant_id: str,
+    *,
+    share: bool = True,
+    occurred_at: datetime | None = None,
+    event_type: type[RegistrationConfirmed] = RegistrationConfirmed,
+    **overrides: Any,
+) -> RegistrationConfirmed:
     token = uuid.uuid4().hex[:8]
-    participant = Participant(**{
-        "participant_id": participant_id, "forum_id": FORUM_ID, "given_name": "Ana", "family_name": f"López {token}",
-        "email": f"ana.{token}@example.org", "organisation": "Asociación de Emigrados", "country": "US",
-        "category": "emigrant_association", "language": "es",
-        "consents": Consents(privacy_policy=True, share_with_exhibitors=share), "status": "confirmed", **overrides,
-    })
-    return RegistrationConfirmed(producer="registration", participant=participant, submission_id=f"form-{token}",
-                                 occurred_at=occurred_at or datetime.now(UTC))
+    participant = Participant(
+        **{
+            "participant_id": participant_id,
+            "forum_id": FORUM_ID,
+            "given_name": "Ana",
+            "family_name": f"López {token}",
+            "email": f"ana.{token}@example.org",
+            "organisation": "Asociación de Emigrados",
+            "country": "US",
+            "category": "emigrant_association",
+            "language": "es",
+            "consents": Consents(privacy_policy=True, share_with_exhibitors=share),
+            "status": "confirmed",
+            **overrides,
+        }
+    )
+    return RegistrationConfirmed(
+        producer="registration",
+        participant=participant,
+        submission_id=f"form-{token}",
+        occurred_at=occurred_at or datetime.now(UTC),
+    )
 
 
 def write_pack(directory: Path, booths: list[dict[str, Any]]) -> Path:
@@ -151,16 +180,31 @@ def write_pack(directory: Path, booths: list[dict[str, Any]]) -> Path:
 
 
 @asynccontextmanager
-async def running_expo(mongo_url: str, amqp_url: str, *, pack_path: Path | None = None,
-                       replicas: int = 1, namespace: str | None = None, **settings: Any) -> AsyncIterator[RunningExpo]:
+async def running_expo(
+    mongo_url: str,
+    amqp_url: str,
+    *,
+    pack_path: Path | None = None,
+    replicas: int = 1,
+    namespace: str | None = None,
+    **settings: Any,
+) -> AsyncIterator[RunningExpo]:
     namespace = namespace or "t" + uuid.uuid4().hex[:10]
     config = ExpoSettings(
-        namespace=namespace, database=f"expo_{namespace}", mongo_url=SecretStr(mongo_url),
-        broker_url=SecretStr(amqp_url), api_tokens=[SecretStr(API_TOKEN)], outbox_sweep_seconds=0.5,
-        delivery_limit=3, pack_path=pack_path, **{"badge_secret": SecretStr(BADGE_SECRET),
-                                                 "participant_token_secret": SecretStr(PARTICIPANT_SECRET),
-                                                 "accept_participant_id_scans": True,  # manual entry, tested too
-                                                 **settings},
+        namespace=namespace,
+        database=f"expo_{namespace}",
+        mongo_url=SecretStr(mongo_url),
+        broker_url=SecretStr(amqp_url),
+        api_tokens=[SecretStr(API_TOKEN)],
+        outbox_sweep_seconds=0.5,
+        delivery_limit=3,
+        pack_path=pack_path,
+        **{
+            "badge_secret": SecretStr(BADGE_SECRET),
+            "participant_token_secret": SecretStr(PARTICIPANT_SECRET),
+            "accept_participant_id_scans": True,  # manual entry, tested too
+            **settings,
+        },
     )
     apps = [create_app(config) for _ in range(replicas)]
     runtimes: list[ServiceRuntime] = [app.state.runtime for app in apps]

@@ -13,18 +13,35 @@ import pytest
 
 from shared.contracts.expo import Explanation
 from shared.pack import load_pack
-from tests.integration.expo.conftest import SECRETARIAT, RunningExpo, bearer, running_expo, write_pack
+from tests.integration.expo.conftest import (
+    SECRETARIAT,
+    RunningExpo,
+    bearer,
+    running_expo,
+    write_pack,
+)
 
 PACK = load_pack()
 SVG = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture(scope="module")
-async def ten_booths(mongo_url: str, amqp_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningExpo]:
+async def ten_booths(
+    mongo_url: str, amqp_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[RunningExpo]:
     """Ten finance booths, served by two replicas of expo sharing one database."""
     booths = [
-        {"code": f"F{n:02d}", "zone": "finance", "x": 3 * (n % 5), "y": 4 * (n // 5), "width": 3, "height": 3,
-         "size_m2": 9, "tier": "standard", "price_usd": 500}
+        {
+            "code": f"F{n:02d}",
+            "zone": "finance",
+            "x": 3 * (n % 5),
+            "y": 4 * (n // 5),
+            "width": 3,
+            "height": 3,
+            "size_m2": 9,
+            "tier": "standard",
+            "price_usd": 500,
+        }
         for n in range(10)
     ]
     pack = write_pack(Path(tmp_path_factory.mktemp("pack")), booths)
@@ -32,17 +49,26 @@ async def ten_booths(mongo_url: str, amqp_url: str, tmp_path_factory: pytest.Tem
         yield running
 
 
-async def test_fifty_concurrent_requests_for_ten_booths_make_ten_assignments_and_forty_reasons(ten_booths: RunningExpo) -> None:
+async def test_fifty_concurrent_requests_for_ten_booths_make_ten_assignments_and_forty_reasons(
+    ten_booths: RunningExpo,
+) -> None:
     expo = ten_booths
-    exhibitors = await asyncio.gather(*(
-        expo.approved_exhibitor(booth_preferences=random.sample([f"F{n:02d}" for n in range(10)], 2)) for _ in range(50)
-    ))
+    exhibitors = await asyncio.gather(
+        *(
+            expo.approved_exhibitor(
+                booth_preferences=random.sample([f"F{n:02d}" for n in range(10)], 2)
+            )
+            for _ in range(50)
+        )
+    )
     clients = [expo.http(app) for app in expo.replicas]
     try:
-        answers = await asyncio.gather(*(
-            clients[index % 2].post("/me/booth-request", headers=bearer(token))
-            for index, (_, token, _) in enumerate(exhibitors)
-        ))
+        answers = await asyncio.gather(
+            *(
+                clients[index % 2].post("/me/booth-request", headers=bearer(token))
+                for index, (_, token, _) in enumerate(exhibitors)
+            )
+        )
     finally:
         for client in clients:
             await client.aclose()
@@ -57,7 +83,9 @@ async def test_fifty_concurrent_requests_for_ten_booths_make_ten_assignments_and
 
     booths = await expo.deps.repository.all_booths()
     assert sorted(b["exhibitor_id"] for b in booths) == sorted(a["exhibitor_id"] for a in won)
-    holders = await expo.deps.repository.exhibitors.collection.find({"booth": {"$ne": None}}).to_list()
+    holders = await expo.deps.repository.exhibitors.collection.find(
+        {"booth": {"$ne": None}}
+    ).to_list()
     assert sorted(h["booth"] for h in holders) == sorted(b["_id"] for b in booths)
     assigned = await expo.wait_events("booth.assigned", 10)
     refused = await expo.wait_events("booth.request_refused", 40)
@@ -66,8 +94,12 @@ async def test_fifty_concurrent_requests_for_ten_booths_make_ten_assignments_and
 
     # Asking again changes nothing: the winners keep their booth, the others hear the same reason.
     async with expo.http() as http:
-        again = await asyncio.gather(*(http.post("/me/booth-request", headers=bearer(t)) for _, t, _ in exhibitors[:10]))
-    assert sorted(a.status_code for a in again).count(200) == sum(1 for a in answers[:10] if a.status_code == 200)
+        again = await asyncio.gather(
+            *(http.post("/me/booth-request", headers=bearer(t)) for _, t, _ in exhibitors[:10])
+        )
+    assert sorted(a.status_code for a in again).count(200) == sum(
+        1 for a in answers[:10] if a.status_code == 200
+    )
     assert len(await expo.events("booth.assigned")) == 10
 
 
@@ -81,8 +113,18 @@ async def _allocate(expo: RunningExpo) -> dict[str, tuple[str | None, str]]:
 async def test_allocation_respects_zones_and_is_the_same_on_a_rerun(expo: RunningExpo) -> None:
     # The pack's finance zone: F01 sponsor, F02 premium, F03 standard.
     specs = [
-        {"exhibitor_type": "company", "sector": "finance_remittances", "tier": "premium", "booth_preferences": ["F02"]},
-        {"exhibitor_type": "company", "sector": "finance_remittances", "tier": "premium", "booth_preferences": ["F02", "T01"]},
+        {
+            "exhibitor_type": "company",
+            "sector": "finance_remittances",
+            "tier": "premium",
+            "booth_preferences": ["F02"],
+        },
+        {
+            "exhibitor_type": "company",
+            "sector": "finance_remittances",
+            "tier": "premium",
+            "booth_preferences": ["F02", "T01"],
+        },
         {"exhibitor_type": "company", "sector": "finance_remittances", "tier": "sponsor"},
         {"exhibitor_type": "company", "sector": "finance_remittances"},
         {"exhibitor_type": "company", "sector": "airlines_travel", "tier": "premium"},
@@ -94,7 +136,9 @@ async def test_allocation_respects_zones_and_is_the_same_on_a_rerun(expo: Runnin
         {"exhibitor_type": "migrant_association", "sector": None},
         {"exhibitor_type": "job_fair_employer", "sector": None, "booth_preferences": ["J03"]},
     ]
-    created = [await expo.approved_exhibitor(**spec) for spec in specs]  # approval order is allocation order
+    created = [
+        await expo.approved_exhibitor(**spec) for spec in specs
+    ]  # approval order is allocation order
     ids = [exhibitor_id for exhibitor_id, _, _ in created]
 
     first = await _allocate(expo)
@@ -103,30 +147,57 @@ async def test_allocation_respects_zones_and_is_the_same_on_a_rerun(expo: Runnin
     for exhibitor_id, (booth, _) in mine.items():
         zone = (await expo.deps.repository.exhibitor(exhibitor_id))["zone"]
         assert booth is None or booths[booth].zone == zone
-    assert [mine[i][0] for i in ids] == ["F02", "F03", "F01", None, "T02", "P01", "P03", "G04", "I01", "C01", "C02", "J03"]
+    assert [mine[i][0] for i in ids] == [
+        "F02",
+        "F03",
+        "F01",
+        None,
+        "T02",
+        "P01",
+        "P03",
+        "G04",
+        "I01",
+        "C01",
+        "C02",
+        "J03",
+    ]
     assert "preference #1" in mine[ids[0]][1]
     assert "F02, T01" in mine[ids[1]][1]  # told why its preferences were not honoured
     assert "No free booth" in mine[ids[3]][1] and "Financial services" in mine[ids[3]][1]
 
     async with expo.http() as http:
-        reset = await http.post("/allocation/reset", headers=SECRETARIAT, json={"reason": "Nueva corrida"})
+        reset = await http.post(
+            "/allocation/reset", headers=SECRETARIAT, json={"reason": "Nueva corrida"}
+        )
     assert reset.status_code == 200 and reset.json()["released"] >= len(ids) - 1
     assert not [b for b in await expo.deps.repository.all_booths() if b["exhibitor_id"]]
     second = await _allocate(expo)
     assert {i: second[i] for i in ids} == mine
 
 
-async def test_secretariat_override_and_floor_plan_svg_lists_every_assigned_exhibitor(expo: RunningExpo) -> None:
-    exhibitor_id, token, body = await expo.approved_exhibitor(
-        name="Café <Nostalgia> & \"Hermanos\"", sector="trade_nostalgic_goods")
+async def test_secretariat_override_and_floor_plan_svg_lists_every_assigned_exhibitor(
+    expo: RunningExpo,
+) -> None:
+    exhibitor_id, _token, body = await expo.approved_exhibitor(
+        name='Café <Nostalgia> & "Hermanos"', sector="trade_nostalgic_goods"
+    )
     other_id, _, _ = await expo.approved_exhibitor(exhibitor_type="ngo", sector=None)
     async with expo.http() as http:
-        taken = await http.put("/booths/X01/assignment", headers=SECRETARIAT,
-                               json={"exhibitor_id": other_id, "reason": "Espacio cedido por la secretaría"})
-        refused = await http.put("/booths/X01/assignment", headers=SECRETARIAT,
-                                 json={"exhibitor_id": exhibitor_id, "reason": "Prueba"})
-        displaced = await http.put("/booths/X01/assignment", headers=SECRETARIAT,
-                                   json={"exhibitor_id": exhibitor_id, "reason": "Patrocinio", "displace": True})
+        taken = await http.put(
+            "/booths/X01/assignment",
+            headers=SECRETARIAT,
+            json={"exhibitor_id": other_id, "reason": "Espacio cedido por la secretaría"},
+        )
+        refused = await http.put(
+            "/booths/X01/assignment",
+            headers=SECRETARIAT,
+            json={"exhibitor_id": exhibitor_id, "reason": "Prueba"},
+        )
+        displaced = await http.put(
+            "/booths/X01/assignment",
+            headers=SECRETARIAT,
+            json={"exhibitor_id": exhibitor_id, "reason": "Patrocinio", "displace": True},
+        )
         svg = await http.get("/floor-plan.svg")
         svg_en = await http.get("/floorplan.svg", params={"lang": "en"})
 
@@ -134,14 +205,20 @@ async def test_secretariat_override_and_floor_plan_svg_lists_every_assigned_exhi
     assert refused.status_code == 409 and refused.json()["detail"]["code"] == "booth_taken"
     assert displaced.status_code == 200 and displaced.json()["explanation"]["code"] == "manual"
     assert (await expo.deps.repository.exhibitor(other_id))["booth"] is None
-    await expo.wait_events("booth.released", 1, lambda e: e["exhibitor_id"] == other_id and e["booth"] == "X01")
+    await expo.wait_events(
+        "booth.released", 1, lambda e: e["exhibitor_id"] == other_id and e["booth"] == "X01"
+    )
 
     assert svg.headers["content-type"].startswith("image/svg+xml")
     assert svg.headers["x-content-type-options"] == "nosniff"
     root = SafeET.fromstring(svg.content)  # well-formed, and no entity tricks allowed
     assert root.tag == f"{SVG}svg"
     names = {el.text for el in root.iter(f"{SVG}text") if el.get("class") == "exhibitor"}
-    assigned = {b["exhibitor_name"] for b in await expo.deps.repository.all_booths() if b.get("exhibitor_id")}
+    assigned = {
+        b["exhibitor_name"]
+        for b in await expo.deps.repository.all_booths()
+        if b.get("exhibitor_id")
+    }
     assert assigned and names == assigned
     assert body["name"] in names
     assert b"&lt;Nostalgia&gt; &amp;" in svg.content
@@ -152,12 +229,19 @@ async def test_secretariat_override_and_floor_plan_svg_lists_every_assigned_exhi
 
 async def test_a_claim_left_by_a_crash_is_recorded_by_the_next_request(expo: RunningExpo) -> None:
     # By the rules this sponsor would get M01; the crashed attempt had taken M02.
-    exhibitor_id, token, _ = await expo.approved_exhibitor(exhibitor_type="company", sector="telephony_media", tier="sponsor")
+    exhibitor_id, token, _ = await expo.approved_exhibitor(
+        exhibitor_type="company", sector="telephony_media", tier="sponsor"
+    )
     repository = expo.deps.repository
     # A request crashed after taking M02 and before writing it on the exhibitor.
-    explanation = Explanation(code="first_free_in_zone", es="M02 es el primer stand libre.", en="M02 is the first free booth.")
-    claimed = await repository.claim_booth("M02", exhibitor_id, "x", explanation.model_dump(), manual=False,
-                                           now=expo.deps.clock())
+    explanation = Explanation(
+        code="first_free_in_zone",
+        es="M02 es el primer stand libre.",
+        en="M02 is the first free booth.",
+    )
+    claimed = await repository.claim_booth(
+        "M02", exhibitor_id, "x", explanation.model_dump(), manual=False, now=expo.deps.clock()
+    )
     assert claimed
     async with expo.http() as http:
         answer = await http.post("/me/booth-request", headers=bearer(token))
@@ -167,4 +251,6 @@ async def test_a_claim_left_by_a_crash_is_recorded_by_the_next_request(expo: Run
     assert await repository.booths.count_documents({"exhibitor_id": exhibitor_id}) == 1
     assert (await repository.exhibitor(exhibitor_id))["booth"] == "M02"
     await expo.wait_events("booth.assigned", 1, lambda e: e["exhibitor_id"] == exhibitor_id)
-    assert len(await expo.events("booth.assigned", lambda e: e["exhibitor_id"] == exhibitor_id)) == 1
+    assert (
+        len(await expo.events("booth.assigned", lambda e: e["exhibitor_id"] == exhibitor_id)) == 1
+    )

@@ -15,73 +15,132 @@ from tests.support.bus import eventually
 PACK = load_pack()
 
 
-async def test_every_exhibitor_type_and_sector_of_the_concept_note_applies_into_its_zone(expo: RunningExpo) -> None:
+async def test_every_exhibitor_type_and_sector_of_the_concept_note_applies_into_its_zone(
+    expo: RunningExpo,
+) -> None:
     kinds = [(t.code, None) for t in PACK.exhibitor_types if not t.uses_sectors]
     kinds += [("company", s.code) for s in PACK.sectors]
     async with expo.http() as http:
-        answers = await asyncio.gather(*(
-            http.post("/exhibitors/applications", json=application(exhibitor_type=kind, sector=sector))
-            for kind, sector in kinds
-        ))
+        answers = await asyncio.gather(
+            *(
+                http.post(
+                    "/exhibitors/applications", json=application(exhibitor_type=kind, sector=sector)
+                )
+                for kind, sector in kinds
+            )
+        )
         missing_sector = await http.post("/exhibitors/applications", json=application(sector=None))
-        unknown_type = await http.post("/exhibitors/applications", json=application(exhibitor_type="lobbyist", sector=None))
+        unknown_type = await http.post(
+            "/exhibitors/applications", json=application(exhibitor_type="lobbyist", sector=None)
+        )
 
     assert [a.status_code for a in answers] == [202] * len(kinds)
-    zones = {(kind, sector): answer.json()["zone"] for (kind, sector), answer in zip(kinds, answers, strict=True)}
+    zones = {
+        (kind, sector): answer.json()["zone"]
+        for (kind, sector), answer in zip(kinds, answers, strict=True)
+    }
     assert zones[("government", None)] == "government"
     assert zones[("ngo", None)] == zones[("migrant_association", None)] == "civil_society"
     assert zones[("job_fair_employer", None)] == "job_fair"
     assert zones[("company", "finance_remittances")] == "finance"
     assert zones[("company", "airlines_travel")] == "travel"
-    assert zones[("company", "paperwork_agencies")] == zones[("company", "real_estate")] == "services"
+    assert (
+        zones[("company", "paperwork_agencies")] == zones[("company", "real_estate")] == "services"
+    )
     assert missing_sector.status_code == 422
     assert missing_sector.json()["detail"]["problems"][0]["field"] == "sector"
     assert unknown_type.status_code == 422
     assert "exhibitor_type" in {p["field"] for p in unknown_type.json()["detail"]["problems"]}
-    applied = await expo.wait_events("exhibitor.applied", len(kinds),
-                                     lambda e: e["exhibitor_id"] in {a.json()["exhibitor_id"] for a in answers})
+    applied = await expo.wait_events(
+        "exhibitor.applied",
+        len(kinds),
+        lambda e: e["exhibitor_id"] in {a.json()["exhibitor_id"] for a in answers},
+    )
     assert len(applied) == len(kinds)
 
 
-async def test_approval_registers_each_staff_member_once_through_registration_intake(expo: RunningExpo) -> None:
+async def test_approval_registers_each_staff_member_once_through_registration_intake(
+    expo: RunningExpo,
+) -> None:
     staff = [
-        {"given_name": "Luis", "family_name": "Pérez", "email": f"luis.{uuid.uuid4().hex[:6]}@example.org"},
-        {"given_name": "Rosa", "family_name": "Martínez", "email": f"rosa.{uuid.uuid4().hex[:6]}@example.org", "language": "en"},
+        {
+            "given_name": "Luis",
+            "family_name": "Pérez",
+            "email": f"luis.{uuid.uuid4().hex[:6]}@example.org",
+        },
+        {
+            "given_name": "Rosa",
+            "family_name": "Martínez",
+            "email": f"rosa.{uuid.uuid4().hex[:6]}@example.org",
+            "language": "en",
+        },
     ]
     exhibitor_id, token, body = await expo.approved_exhibitor(staff=staff, staff_consented=True)
     async with expo.http() as http:
         again = await http.post(f"/exhibitors/{exhibitor_id}/approve", headers=SECRETARIAT)
-        resubmitted = await http.post("/exhibitors/applications", json={**body, "name": "Otro nombre"})
+        resubmitted = await http.post(
+            "/exhibitors/applications", json={**body, "name": "Otro nombre"}
+        )
         me = await http.get("/me", headers=bearer(token))
         forged = await http.get("/me", headers=bearer("not-a-token"))
 
     assert again.status_code == 409 and again.json()["detail"]["code"] == "already_decided"
-    assert resubmitted.status_code == 409 and resubmitted.json()["detail"]["code"] == "already_decided"
-    assert me.status_code == 200 and me.json()["exhibitor_id"] == exhibitor_id and "token_hash" not in me.json()
+    assert (
+        resubmitted.status_code == 409 and resubmitted.json()["detail"]["code"] == "already_decided"
+    )
+    assert (
+        me.status_code == 200
+        and me.json()["exhibitor_id"] == exhibitor_id
+        and "token_hash" not in me.json()
+    )
     assert forged.status_code == 401
 
     async def both_signed_up() -> bool:
         await expo.intake.drain()
-        return len([b for b in expo.intake.of_type("registration.submitted") if exhibitor_id in b["submission_id"]]) >= 2
+        return (
+            len(
+                [
+                    b
+                    for b in expo.intake.of_type("registration.submitted")
+                    if exhibitor_id in b["submission_id"]
+                ]
+            )
+            >= 2
+        )
 
     await eventually(both_signed_up, what="staff sign-ups on the intake exchange")
     await expo.wait_events("exhibitor.approved", 1, lambda e: e["exhibitor_id"] == exhibitor_id)
-    signups = [b for b in expo.intake.of_type("registration.submitted") if exhibitor_id in b["submission_id"]]
+    signups = [
+        b
+        for b in expo.intake.of_type("registration.submitted")
+        if exhibitor_id in b["submission_id"]
+    ]
     assert len(signups) == 2
     assert {s["category"] for s in signups} == {"exhibitor_staff"}
-    assert {s["event_id"] for s in signups} == {str(derive_id(exhibitor_id, "staff", m["email"])) for m in staff}
+    assert {s["event_id"] for s in signups} == {
+        str(derive_id(exhibitor_id, "staff", m["email"])) for m in staff
+    }
     assert all(s["consents"]["privacy_policy"] for s in signups)
 
 
-async def test_staff_without_privacy_consent_is_refused_and_rejection_carries_the_reason(expo: RunningExpo) -> None:
+async def test_staff_without_privacy_consent_is_refused_and_rejection_carries_the_reason(
+    expo: RunningExpo,
+) -> None:
     staff = [{"given_name": "Luis", "family_name": "Pérez", "email": "luis@example.org"}]
     async with expo.http() as http:
         unconsented = await http.post("/exhibitors/applications", json=application(staff=staff))
-        applied = await http.post("/exhibitors/applications", json=application(exhibitor_type="ngo", sector=None))
+        applied = await http.post(
+            "/exhibitors/applications", json=application(exhibitor_type="ngo", sector=None)
+        )
         exhibitor_id = applied.json()["exhibitor_id"]
-        no_token = await http.post(f"/exhibitors/{exhibitor_id}/reject", json={"reason": "Fuera del ámbito del foro"})
-        rejected = await http.post(f"/exhibitors/{exhibitor_id}/reject", json={"reason": "Fuera del ámbito del foro"},
-                                   headers=SECRETARIAT)
+        no_token = await http.post(
+            f"/exhibitors/{exhibitor_id}/reject", json={"reason": "Fuera del ámbito del foro"}
+        )
+        rejected = await http.post(
+            f"/exhibitors/{exhibitor_id}/reject",
+            json={"reason": "Fuera del ámbito del foro"},
+            headers=SECRETARIAT,
+        )
         approve_after = await http.post(f"/exhibitors/{exhibitor_id}/approve", headers=SECRETARIAT)
 
     assert unconsented.status_code == 422
@@ -89,19 +148,35 @@ async def test_staff_without_privacy_consent_is_refused_and_rejection_carries_th
     assert no_token.status_code == 401
     assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
     assert approve_after.status_code == 409
-    events = await expo.wait_events("exhibitor.rejected", 1, lambda e: e["exhibitor_id"] == exhibitor_id)
+    events = await expo.wait_events(
+        "exhibitor.rejected", 1, lambda e: e["exhibitor_id"] == exhibitor_id
+    )
     assert events[0]["reason"] == "Fuera del ámbito del foro"
 
 
-async def test_launch_slots_on_the_stage_never_overlap_even_when_requested_together(expo: RunningExpo) -> None:
+async def test_launch_slots_on_the_stage_never_overlap_even_when_requested_together(
+    expo: RunningExpo,
+) -> None:
     exhibitors = [await expo.approved_exhibitor() for _ in range(4)]
-    launch = {"kind": "product", "title": "Remesa Directa", "day": 1, "starts_at": "11:00", "minutes": 30}
+    launch = {
+        "kind": "product",
+        "title": "Remesa Directa",
+        "day": 1,
+        "starts_at": "11:00",
+        "minutes": 30,
+    }
     async with expo.http() as http:
-        answers = await asyncio.gather(*(
-            http.post("/me/launches", json=launch, headers=bearer(token)) for _, token, _ in exhibitors[:3]
-        ))
-        on_opening = await http.post("/me/launches", json={**launch, "day": 0, "starts_at": "09:50"},
-                                     headers=bearer(exhibitors[3][1]))
+        answers = await asyncio.gather(
+            *(
+                http.post("/me/launches", json=launch, headers=bearer(token))
+                for _, token, _ in exhibitors[:3]
+            )
+        )
+        on_opening = await http.post(
+            "/me/launches",
+            json={**launch, "day": 0, "starts_at": "09:50"},
+            headers=bearer(exhibitors[3][1]),
+        )
         programme = await http.get("/launches")
 
     assert sorted(a.status_code for a in answers) == [201, 409, 409]
@@ -110,7 +185,9 @@ async def test_launch_slots_on_the_stage_never_overlap_even_when_requested_toget
     assert on_opening.status_code == 409
     assert {p["code"] for p in on_opening.json()["detail"]["problems"]} == {"stage_in_programme"}
     winner = next(a.json() for a in answers if a.status_code == 201)
-    events = await expo.wait_events("launch.scheduled", 1, lambda e: e["launch_id"] == winner["launch_id"])
+    events = await expo.wait_events(
+        "launch.scheduled", 1, lambda e: e["launch_id"] == winner["launch_id"]
+    )
     assert events[0]["room"] == "expo_stage" and events[0]["title"] == "Remesa Directa"
     day_two = [e for e in programme.json() if e["launch_id"] == winner["launch_id"]]
     assert len(day_two) == 1

@@ -18,11 +18,13 @@ from shared.contracts.registration import (
 )
 from shared.messaging.topology import DEAD_LETTER_REASON_HEADER
 from tests.integration.expo.conftest import BADGE_SECRET, RunningExpo, bearer, confirmation
-from tests.support.factories import FORUM_ID
 from tests.support.bus import dead_letters, eventually, handled, handled_at_least, publish_json
+from tests.support.factories import FORUM_ID
 
 
-async def test_scan_without_consent_stores_nothing_and_with_consent_exactly_one_lead_per_pair(expo: RunningExpo) -> None:
+async def test_scan_without_consent_stores_nothing_and_with_consent_exactly_one_lead_per_pair(
+    expo: RunningExpo,
+) -> None:
     exhibitor_id, token, _ = await expo.approved_exhibitor()
     other_id, other_token, _ = await expo.approved_exhibitor(exhibitor_type="ngo", sector=None)
     private = await expo.confirmed_participant(share=False)
@@ -34,8 +36,13 @@ async def test_scan_without_consent_stores_nothing_and_with_consent_exactly_one_
     await expo.publish(sharing)
     sharing_id = str(sharing.participant.participant_id)
     await handled_at_least(queue, before + 2)
-    badge = BadgeIssued(producer="registration", forum_id=FORUM_ID, participant_id=sharing_id, token_id=new_token_id(),
-                        category="emigrant_association")
+    badge = BadgeIssued(
+        producer="registration",
+        forum_id=FORUM_ID,
+        participant_id=sharing_id,
+        token_id=new_token_id(),
+        category="emigrant_association",
+    )
     await expo.publish(badge)
 
     async def token_known() -> bool:
@@ -47,26 +54,43 @@ async def test_scan_without_consent_stores_nothing_and_with_consent_exactly_one_
 
     async with expo.http() as http:
         refused = await http.post("/me/leads/scans", json={"code": private}, headers=bearer(token))
-        unknown = await http.post("/me/leads/scans", json={"code": "qr-nobody-has-this"}, headers=bearer(token))
-        first = await http.post("/me/leads/scans", json={"code": badge.token_id, "note": "=HYPERLINK(\"x\")"},
-                                headers=bearer(token))
-        again = [await http.post("/me/leads/scans", json={"code": code}, headers=bearer(token))
-                 for code in (sharing_id, badge.token_id)]
-        by_other = await http.post("/me/leads/scans", json={"code": badge.token_id}, headers=bearer(other_token))
+        unknown = await http.post(
+            "/me/leads/scans", json={"code": "qr-nobody-has-this"}, headers=bearer(token)
+        )
+        first = await http.post(
+            "/me/leads/scans",
+            json={"code": badge.token_id, "note": '=HYPERLINK("x")'},
+            headers=bearer(token),
+        )
+        again = [
+            await http.post("/me/leads/scans", json={"code": code}, headers=bearer(token))
+            for code in (sharing_id, badge.token_id)
+        ]
+        by_other = await http.post(
+            "/me/leads/scans", json={"code": badge.token_id}, headers=bearer(other_token)
+        )
         exported = await http.get("/me/leads.csv", headers=bearer(token))
         no_token = await http.get("/me/leads.csv")
 
     assert refused.status_code == 200 and refused.json()["stored"] is False
     assert refused.json()["explanation"]["code"] == "no_consent"
-    assert unknown.json()["stored"] is False and unknown.json()["explanation"]["code"] == "unknown_badge"
+    assert (
+        unknown.json()["stored"] is False
+        and unknown.json()["explanation"]["code"] == "unknown_badge"
+    )
     assert first.status_code == 201 and first.json()["merged"] is False
     assert [a.json()["merged"] for a in again] == [True, True] and again[-1].json()["scans"] == 3
     assert by_other.status_code == 201  # another exhibitor's lead is its own pair
 
     leads = expo.deps.repository.leads.collection
     assert await leads.count_documents({"participant_id": private}) == 0
-    assert await leads.count_documents({"participant_id": sharing_id, "exhibitor_id": exhibitor_id}) == 1
-    captured = await expo.wait_events("lead.captured", 2, lambda e: e["participant_id"] == sharing_id)
+    assert (
+        await leads.count_documents({"participant_id": sharing_id, "exhibitor_id": exhibitor_id})
+        == 1
+    )
+    captured = await expo.wait_events(
+        "lead.captured", 2, lambda e: e["participant_id"] == sharing_id
+    )
     assert {e["exhibitor_id"] for e in captured} == {exhibitor_id, other_id}
     assert all("email" not in e for e in captured)  # contact details never leave expo
 
@@ -85,40 +109,76 @@ async def test_withdrawn_consent_and_erasure(expo: RunningExpo) -> None:
     await expo.publish(confirmed)
     await expo.wait_attendee(participant_id)
     async with expo.http() as http:
-        stored = await http.post("/me/leads/scans", json={"code": participant_id}, headers=bearer(token))
-        meeting = await http.post("/meetings", headers=bearer(await expo.participant_token(participant_id)),
-                                  json={"invitee": {"kind": "exhibitor", "id": exhibitor_id}, "topic": "Soy Ana López, de Houston"})
+        stored = await http.post(
+            "/me/leads/scans", json={"code": participant_id}, headers=bearer(token)
+        )
+        meeting = await http.post(
+            "/meetings",
+            headers=bearer(await expo.participant_token(participant_id)),
+            json={
+                "invitee": {"kind": "exhibitor", "id": exhibitor_id},
+                "topic": "Soy Ana López, de Houston",
+            },
+        )
     assert stored.status_code == 201 and meeting.status_code == 201
 
     withdrawn = ParticipantConsentChanged(
-        producer="registration", forum_id=FORUM_ID, participant_id=participant_id, changed=["share_with_exhibitors"],
+        producer="registration",
+        forum_id=FORUM_ID,
+        participant_id=participant_id,
+        changed=["share_with_exhibitors"],
         consents=confirmed.participant.consents.model_copy(update={"share_with_exhibitors": False}),
     )
     await expo.publish(withdrawn)
-    await expo.wait_attendee(participant_id, consents={**confirmed.participant.consents.model_dump(), "share_with_exhibitors": False})
+    await expo.wait_attendee(
+        participant_id,
+        consents={**confirmed.participant.consents.model_dump(), "share_with_exhibitors": False},
+    )
     # A registration.updated written before the withdrawal, arriving late, does not share again.
-    await expo.publish(RegistrationUpdated(producer="registration", changed_fields=["phone"], occurred_at=confirmed.occurred_at,
-                                           participant=confirmed.participant))
-    await handled_at_least(next(q for q in expo.runtime.queue_names if q.endswith(".registration-updated")), 1)
-    assert (await expo.deps.repository.attendee(participant_id))["consents"]["share_with_exhibitors"] is False
+    await expo.publish(
+        RegistrationUpdated(
+            producer="registration",
+            changed_fields=["phone"],
+            occurred_at=confirmed.occurred_at,
+            participant=confirmed.participant,
+        )
+    )
+    await handled_at_least(
+        next(q for q in expo.runtime.queue_names if q.endswith(".registration-updated")), 1
+    )
+    assert (await expo.deps.repository.attendee(participant_id))["consents"][
+        "share_with_exhibitors"
+    ] is False
     async with expo.http() as http:
-        after = await http.post("/me/leads/scans", json={"code": participant_id}, headers=bearer(token))
+        after = await http.post(
+            "/me/leads/scans", json={"code": participant_id}, headers=bearer(token)
+        )
     assert after.json()["stored"] is False and after.json()["explanation"]["code"] == "no_consent"
 
     async def contact_dropped() -> bool:
-        lead = await expo.deps.repository.leads.collection.find_one({"participant_id": participant_id})
+        lead = await expo.deps.repository.leads.collection.find_one(
+            {"participant_id": participant_id}
+        )
         return lead["contact"] is None and lead.get("consent_withdrawn") is True
 
     await eventually(contact_dropped, what="withdrawn consent removes the lead's contact")
 
-    erased = ParticipantErased(producer="registration", forum_id=FORUM_ID, participant_id=participant_id,
-                               category="emigrant_association", country="US", previous_status="confirmed")
+    erased = ParticipantErased(
+        producer="registration",
+        forum_id=FORUM_ID,
+        participant_id=participant_id,
+        category="emigrant_association",
+        country="US",
+        previous_status="confirmed",
+    )
     await expo.publish(erased)
     await expo.publish(erased)
     await expo.wait_attendee(participant_id, erased=True)
 
     async def meeting_wiped() -> bool:  # the last thing the erasure handler touches
-        return (await expo.deps.repository.meeting(meeting.json()["meeting_id"])).get("erased") is True
+        return (await expo.deps.repository.meeting(meeting.json()["meeting_id"])).get(
+            "erased"
+        ) is True
 
     await eventually(meeting_wiped, what="erasure handled")
     lead = await expo.deps.repository.leads.collection.find_one({"participant_id": participant_id})
@@ -132,22 +192,41 @@ async def test_withdrawn_consent_and_erasure(expo: RunningExpo) -> None:
     assert len(list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))) == 1
 
 
-async def test_a_malformed_badge_event_is_dead_lettered_with_the_field_and_reason(expo: RunningExpo) -> None:
+async def test_a_malformed_badge_event_is_dead_lettered_with_the_field_and_reason(
+    expo: RunningExpo,
+) -> None:
     queue = next(name for name in expo.runtime.queue_names if name.endswith(".badge-issued"))
-    body = {"event_type": "badge.issued", "event_id": str(uuid.uuid4()), "producer": "registration", "forum_id": FORUM_ID,
-            "token_id": new_token_id(), "category": "media"}
-    await publish_json(expo.amqp, expo.runtime.topology.events.name, "badge.issued", json.dumps(body).encode())
+    body = {
+        "event_type": "badge.issued",
+        "event_id": str(uuid.uuid4()),
+        "producer": "registration",
+        "forum_id": FORUM_ID,
+        "token_id": new_token_id(),
+        "category": "media",
+    }
+    await publish_json(
+        expo.amqp, expo.runtime.topology.events.name, "badge.issued", json.dumps(body).encode()
+    )
     await handled_at_least(queue, 1, outcome="dead_lettered")
     reasons = [m.headers[DEAD_LETTER_REASON_HEADER] for m in await dead_letters(expo.amqp, queue)]
     assert any("participant_id: Field required" in reason for reason in reasons)
 
 
-async def test_signed_badge_tokens_are_verified_and_revoked_badges_refused(expo: RunningExpo) -> None:
+async def test_signed_badge_tokens_are_verified_and_revoked_badges_refused(
+    expo: RunningExpo,
+) -> None:
     _, token, _ = await expo.approved_exhibitor()
     participant_id = await expo.confirmed_participant()
     token_id = new_token_id()
-    await expo.publish(BadgeIssued(producer="registration", forum_id=FORUM_ID, participant_id=participant_id,
-                                   token_id=token_id, category="emigrant_association"))
+    await expo.publish(
+        BadgeIssued(
+            producer="registration",
+            forum_id=FORUM_ID,
+            participant_id=participant_id,
+            token_id=token_id,
+            category="emigrant_association",
+        )
+    )
 
     async def issued() -> bool:
         return await expo.deps.repository.attendee_by_token(token_id) is not None
@@ -155,17 +234,32 @@ async def test_signed_badge_tokens_are_verified_and_revoked_badges_refused(expo:
     await eventually(issued, what="badge projected")
     signed = sign_badge_token(BADGE_SECRET, FORUM_ID, token_id)
     async with expo.http() as http:
-        forged = await http.post("/me/leads/scans", json={"code": sign_badge_token("guessed", FORUM_ID, token_id)},
-                                 headers=bearer(token))
-        foreign = await http.post("/me/leads/scans", json={"code": sign_badge_token(BADGE_SECRET, "other-forum", token_id)},
-                                  headers=bearer(token))
+        forged = await http.post(
+            "/me/leads/scans",
+            json={"code": sign_badge_token("guessed", FORUM_ID, token_id)},
+            headers=bearer(token),
+        )
+        foreign = await http.post(
+            "/me/leads/scans",
+            json={"code": sign_badge_token(BADGE_SECRET, "other-forum", token_id)},
+            headers=bearer(token),
+        )
         scanned = await http.post("/me/leads/scans", json={"code": signed}, headers=bearer(token))
-    assert forged.json()["stored"] is False and forged.json()["explanation"]["code"] == "forged_token"
+    assert (
+        forged.json()["stored"] is False and forged.json()["explanation"]["code"] == "forged_token"
+    )
     assert foreign.json()["explanation"]["code"] == "foreign_forum"
     assert scanned.status_code == 201
 
-    await expo.publish(BadgeRevoked(producer="registration", forum_id=FORUM_ID, participant_id=participant_id,
-                                    token_id=token_id, reason="reissued"))
+    await expo.publish(
+        BadgeRevoked(
+            producer="registration",
+            forum_id=FORUM_ID,
+            participant_id=participant_id,
+            token_id=token_id,
+            reason="reissued",
+        )
+    )
 
     async def revoked() -> bool:
         return await expo.deps.repository.attendee_by_token(token_id) is None
@@ -173,4 +267,6 @@ async def test_signed_badge_tokens_are_verified_and_revoked_badges_refused(expo:
     await eventually(revoked, what="badge revoked")
     async with expo.http() as http:
         after = await http.post("/me/leads/scans", json={"code": signed}, headers=bearer(token))
-    assert after.json()["stored"] is False and after.json()["explanation"]["code"] == "unknown_badge"
+    assert (
+        after.json()["stored"] is False and after.json()["explanation"]["code"] == "unknown_badge"
+    )

@@ -22,7 +22,6 @@ from shared.settings import ServiceSettings
 from tests.support.bus import delete_topology, eventually, publish_json
 from tests.support.tcp_proxy import TcpProxy
 
-
 # ---------------------------------------------------------------- the proxy, against an echo server
 
 
@@ -43,7 +42,9 @@ async def echo() -> AsyncIterator[int]:
     server.close()
 
 
-async def _roundtrip(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, data: bytes) -> bytes:
+async def _roundtrip(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, data: bytes
+) -> bytes:
     writer.write(data)
     await writer.drain()
     return await asyncio.wait_for(reader.readexactly(len(data)), timeout=5)
@@ -54,7 +55,10 @@ async def test_proxy_passes_traffic_and_rewrites_urls(echo: int) -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
         assert await _roundtrip(reader, writer, b"hello") == b"hello"
         writer.close()
-        assert proxy.url_for("amqp://u:p@10.0.0.1:5672/vh?x=1") == f"amqp://u:p@127.0.0.1:{proxy.port}/vh?x=1"
+        assert (
+            proxy.url_for("amqp://u:p@10.0.0.1:5672/vh?x=1")
+            == f"amqp://u:p@127.0.0.1:{proxy.port}/vh?x=1"
+        )
         assert proxy.url_for("mongodb://127.0.0.1:27017/") == f"mongodb://127.0.0.1:{proxy.port}/"
 
 
@@ -68,7 +72,9 @@ async def test_blackhole_holds_both_ways_without_closing_then_delivers(echo: int
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(reader.readexactly(4), timeout=0.3)
         assert not reader.at_eof() and proxy.active == 1
-        late_reader, late_writer = await asyncio.open_connection("127.0.0.1", proxy.port)  # accepted, held
+        late_reader, late_writer = await asyncio.open_connection(
+            "127.0.0.1", proxy.port
+        )  # accepted, held
         late_writer.write(b"late")
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(late_reader.readexactly(4), timeout=0.3)
@@ -115,7 +121,9 @@ class Probe:
         return (await self.runtime.readiness())["broker"]
 
 
-def probe_settings(namespace: str, mongo_url: str, proxy: TcpProxy, amqp_url: str, **overrides: Any) -> ServiceSettings:
+def probe_settings(
+    namespace: str, mongo_url: str, proxy: TcpProxy, amqp_url: str, **overrides: Any
+) -> ServiceSettings:
     return ServiceSettings(
         namespace=namespace,
         database=f"foro_probe_{namespace}",
@@ -131,7 +139,9 @@ def probe_settings(namespace: str, mongo_url: str, proxy: TcpProxy, amqp_url: st
 
 
 def build_probe(settings: ServiceSettings, proxy: TcpProxy) -> Probe:
-    runtime = ServiceRuntime.create(f"probe-{settings.namespace}", settings, description="connection probe")
+    runtime = ServiceRuntime.create(
+        f"probe-{settings.namespace}", settings, description="connection probe"
+    )
     queue = runtime.topology.queue("probe", "pings", "probe.ping")
     runtime.queue_names = [queue.name]
     probe = Probe(runtime, proxy, queue.name)
@@ -150,7 +160,9 @@ async def proxy(amqp_url: str) -> AsyncIterator[TcpProxy]:
 
 
 @pytest.fixture
-async def probe_settings_(namespace: str, mongo_url: str, proxy: TcpProxy, amqp_url: str) -> ServiceSettings:
+async def probe_settings_(
+    namespace: str, mongo_url: str, proxy: TcpProxy, amqp_url: str
+) -> ServiceSettings:
     return probe_settings(namespace, mongo_url, proxy, amqp_url)
 
 
@@ -169,7 +181,9 @@ async def probe(probe_settings_: ServiceSettings, proxy: TcpProxy, amqp) -> Asyn
 
 async def ping(amqp, probe: Probe, n: int) -> None:
     """Published straight to the broker, not through the proxy: the queue holds it meanwhile."""
-    await publish_json(amqp, probe.runtime.topology.intake.name, "probe.ping", json.dumps({"n": n}).encode())
+    await publish_json(
+        amqp, probe.runtime.topology.intake.name, "probe.ping", json.dumps({"n": n}).encode()
+    )
 
 
 async def handled(probe: Probe, n: int, timeout: float = 20.0) -> None:
@@ -199,7 +213,9 @@ async def test_start_up_waits_for_a_broker_that_never_answers_while_live_and_not
             async def retried() -> bool:
                 return probe.runtime.start_attempts >= 3
 
-            await eventually(retried, 15, "start-up retried")  # each attempt gave up after the connect timeout
+            await eventually(
+                retried, 15, "start-up retried"
+            )  # each attempt gave up after the connect timeout
             assert (await client.get("/health/ready")).status_code == 503
 
             proxy.pass_through()
@@ -215,7 +231,9 @@ async def test_start_up_waits_for_a_broker_that_never_answers_while_live_and_not
         await delete_topology(amqp, probe.runtime.topology, probe.runtime.queue_names)
 
 
-async def test_start_up_stops_promptly_while_the_broker_is_unreachable(probe_settings_: ServiceSettings, proxy: TcpProxy) -> None:
+async def test_start_up_stops_promptly_while_the_broker_is_unreachable(
+    probe_settings_: ServiceSettings, proxy: TcpProxy
+) -> None:
     proxy.drop()
     probe = build_probe(probe_settings_, proxy)
     app = create_http_app(probe.runtime, title="probe", description="probe", routers=[])
@@ -229,7 +247,9 @@ async def test_start_up_stops_promptly_while_the_broker_is_unreachable(probe_set
     assert not probe.runtime.started and proxy.active == 0
 
 
-async def test_consumers_resume_after_the_connection_is_dropped(probe: Probe, proxy: TcpProxy, amqp) -> None:
+async def test_consumers_resume_after_the_connection_is_dropped(
+    probe: Probe, proxy: TcpProxy, amqp
+) -> None:
     await ping(amqp, probe, 1)
     await handled(probe, 1)
     accepted = proxy.accepted
@@ -239,7 +259,13 @@ async def test_consumers_resume_after_the_connection_is_dropped(probe: Probe, pr
     await ping(amqp, probe, 2)  # waits in the queue
     with pytest.raises(Exception):  # noqa: B017 - whatever aio-pika raises, it raises at once
         async with asyncio.timeout(3):
-            await publish_body(probe.runtime.broker, probe.runtime.topology.intake, "probe.ping", {"n": 3}, event_id="x")
+            await publish_body(
+                probe.runtime.broker,
+                probe.runtime.topology.intake,
+                "probe.ping",
+                {"n": 3},
+                event_id="x",
+            )
 
     proxy.pass_through()
     await proxy.wait_accepted(accepted + 1, timeout=10)
@@ -249,7 +275,9 @@ async def test_consumers_resume_after_the_connection_is_dropped(probe: Probe, pr
     await handled(probe, 4)
 
 
-async def test_consumers_resume_after_a_network_blackhole(probe: Probe, proxy: TcpProxy, amqp) -> None:
+async def test_consumers_resume_after_a_network_blackhole(
+    probe: Probe, proxy: TcpProxy, amqp
+) -> None:
     await ping(amqp, probe, 1)
     await handled(probe, 1)
 
@@ -258,7 +286,13 @@ async def test_consumers_resume_after_a_network_blackhole(probe: Probe, proxy: T
     await ping(amqp, probe, 2)
     with pytest.raises(PublishTimeout):  # a publish never hangs: it fails at the publish timeout
         async with asyncio.timeout(5):
-            await publish_body(probe.runtime.broker, probe.runtime.topology.intake, "probe.ping", {"n": 3}, event_id="x")
+            await publish_body(
+                probe.runtime.broker,
+                probe.runtime.topology.intake,
+                "probe.ping",
+                {"n": 3},
+                event_id="x",
+            )
     # Heartbeats (2 s here) give the silent connection up within about 9 s: not ready, reconnecting.
     await eventually(lambda: not_ready(probe), 15, "not ready once the silence is detected")
     # The outage itself lasts about ten seconds, whatever the client noticed: nothing to await.
@@ -292,7 +326,11 @@ async def close_connections_named(name: str) -> int:
 
     async def run(*args: str) -> str:
         process = await asyncio.create_subprocess_exec(
-            "rabbitmqctl", "-q", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+            "rabbitmqctl",
+            "-q",
+            *args,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         out, err = await asyncio.wait_for(process.communicate(), timeout=60)
         if process.returncode:

@@ -8,12 +8,11 @@ from collections.abc import AsyncIterator
 import aio_pika
 import pytest
 from faststream.rabbit import RabbitBroker
+from faststream.rabbit.annotations import RabbitMessage
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from shared.messaging.broker import create_broker
-from faststream.rabbit.annotations import RabbitMessage
-
 from shared.errors import InvalidMessage, RetryLater
+from shared.messaging.broker import create_broker
 from shared.messaging.consumer import original_route
 from shared.messaging.topology import (
     ATTEMPT_HEADER,
@@ -31,7 +30,9 @@ class Ping(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     n: int
     fail_times: int = 0
-    wait_times: int = 0  # RetryLater that is nobody's failure (a rate limit): never exhausts the budget
+    wait_times: int = (
+        0  # RetryLater that is nobody's failure (a rate limit): never exhausts the budget
+    )
 
 
 class Harness:
@@ -44,8 +45,12 @@ class Harness:
 @pytest.fixture
 async def harness(namespace: str, amqp_url: str) -> AsyncIterator[Harness]:
     settings = ServiceSettings(
-        namespace=namespace, database="unused", broker_url=SecretStr(amqp_url),
-        retry_attempts=3, retry_base_seconds=0.05, retry_max_seconds=0.2,
+        namespace=namespace,
+        database="unused",
+        broker_url=SecretStr(amqp_url),
+        retry_attempts=3,
+        retry_base_seconds=0.05,
+        retry_max_seconds=0.2,
     )
     broker, topology = create_broker(settings)
     queue = topology.queue("probe", "pings", "probe.ping")
@@ -74,7 +79,9 @@ async def send(amqp, harness: Harness, payload: bytes) -> None:
     await publish_json(amqp, harness.topology.intake.name, "probe.ping", payload)
 
 
-async def test_transient_failure_is_retried_through_the_broker_until_it_succeeds(harness: Harness, amqp) -> None:
+async def test_transient_failure_is_retried_through_the_broker_until_it_succeeds(
+    harness: Harness, amqp
+) -> None:
     await send(amqp, harness, json.dumps({"n": 1, "fail_times": 2}).encode())
     await handled_at_least(harness.queue, 1)
     assert harness.attempts[1] == [1, 2, 3]
@@ -82,7 +89,9 @@ async def test_transient_failure_is_retried_through_the_broker_until_it_succeeds
     assert await dead_letters(amqp, harness.queue) == []
 
 
-async def test_still_failing_after_the_last_attempt_is_dead_lettered_with_the_reason(harness: Harness, amqp) -> None:
+async def test_still_failing_after_the_last_attempt_is_dead_lettered_with_the_reason(
+    harness: Harness, amqp
+) -> None:
     await send(amqp, harness, json.dumps({"n": 2, "fail_times": 99}).encode())
     await handled_at_least(harness.queue, 1, outcome="dead_lettered")
     [kept] = await dead_letters(amqp, harness.queue)
@@ -92,7 +101,9 @@ async def test_still_failing_after_the_last_attempt_is_dead_lettered_with_the_re
     assert harness.attempts[2] == [1, 2, 3]
 
 
-async def test_permanent_failures_are_dead_lettered_at_once_and_the_next_message_flows(harness: Harness, amqp) -> None:
+async def test_permanent_failures_are_dead_lettered_at_once_and_the_next_message_flows(
+    harness: Harness, amqp
+) -> None:
     await send(amqp, harness, b"\xff\xfe not json")
     await send(amqp, harness, json.dumps({"n": "three"}).encode())
     await send(amqp, harness, json.dumps({"n": -1}).encode())
@@ -100,7 +111,9 @@ async def test_permanent_failures_are_dead_lettered_at_once_and_the_next_message
     await handled_at_least(harness.queue, 1)
     await handled_at_least(harness.queue, 3, outcome="dead_lettered")
 
-    reasons = sorted(m.headers[DEAD_LETTER_REASON_HEADER] for m in await dead_letters(amqp, harness.queue))
+    reasons = sorted(
+        m.headers[DEAD_LETTER_REASON_HEADER] for m in await dead_letters(amqp, harness.queue)
+    )
     assert any(reason.startswith("body: not valid JSON") for reason in reasons)
     assert "n: Input should be a valid integer" in reasons
     assert "n: must not be negative" in reasons
@@ -109,12 +122,15 @@ async def test_permanent_failures_are_dead_lettered_at_once_and_the_next_message
 
 
 async def test_unroutable_publish_is_an_error(harness: Harness) -> None:
-    with pytest.raises(Exception, match="(?i)unroutable|returned|NO_ROUTE|DeliveryError"):
-        await harness.broker.publish(b"{}", exchange=harness.topology.intake, routing_key="nobody.listens", mandatory=True)
+    with pytest.raises(Exception, match=r"(?i)unroutable|returned|NO_ROUTE|DeliveryError"):
+        await harness.broker.publish(
+            b"{}", exchange=harness.topology.intake, routing_key="nobody.listens", mandatory=True
+        )
 
 
-
-async def test_a_retried_message_keeps_its_original_exchange_and_routing_key(harness: Harness, amqp) -> None:
+async def test_a_retried_message_keeps_its_original_exchange_and_routing_key(
+    harness: Harness, amqp
+) -> None:
     await send(amqp, harness, json.dumps({"n": 5, "fail_times": 2}).encode())
     await handled_at_least(harness.queue, 1)
     intake = harness.topology.intake.name
@@ -123,7 +139,9 @@ async def test_a_retried_message_keeps_its_original_exchange_and_routing_key(har
     assert harness.routes[5] == [(intake, "probe.ping")] * 3
 
 
-async def test_a_dead_letter_names_where_the_original_was_published_even_after_retries(harness: Harness, amqp) -> None:
+async def test_a_dead_letter_names_where_the_original_was_published_even_after_retries(
+    harness: Harness, amqp
+) -> None:
     await send(amqp, harness, json.dumps({"n": 6, "fail_times": 99}).encode())
     await handled_at_least(harness.queue, 1, outcome="dead_lettered")
     [kept] = await dead_letters(amqp, harness.queue)
@@ -132,7 +150,9 @@ async def test_a_dead_letter_names_where_the_original_was_published_even_after_r
     assert kept.headers["event_type"] == "probe.ping"
 
 
-async def test_waits_that_are_nobodys_failure_do_not_exhaust_the_retry_budget(harness: Harness, amqp) -> None:
+async def test_waits_that_are_nobodys_failure_do_not_exhaust_the_retry_budget(
+    harness: Harness, amqp
+) -> None:
     # Five waits with a budget of three attempts: all are taken, then the message is handled.
     await send(amqp, harness, json.dumps({"n": 7, "wait_times": 5}).encode())
     await handled_at_least(harness.queue, 1)
@@ -140,7 +160,9 @@ async def test_waits_that_are_nobodys_failure_do_not_exhaust_the_retry_budget(ha
     assert await dead_letters(amqp, harness.queue) == []
 
 
-async def test_an_oversize_intake_body_is_dead_lettered_before_it_is_parsed(harness: Harness, amqp) -> None:
+async def test_an_oversize_intake_body_is_dead_lettered_before_it_is_parsed(
+    harness: Harness, amqp
+) -> None:
     limit = harness.topology.max_intake_bytes
     padded = json.dumps({"n": 8}).encode() + b" " * limit
     await send(amqp, harness, padded)
@@ -148,17 +170,24 @@ async def test_an_oversize_intake_body_is_dead_lettered_before_it_is_parsed(harn
     await handled_at_least(harness.queue, 1)
     await handled_at_least(harness.queue, 1, outcome="dead_lettered")
     [kept] = await dead_letters(amqp, harness.queue)
-    assert kept.headers[DEAD_LETTER_REASON_HEADER] == f"body: larger than {limit} bytes ({len(padded)} bytes)"
+    assert (
+        kept.headers[DEAD_LETTER_REASON_HEADER]
+        == f"body: larger than {limit} bytes ({len(padded)} bytes)"
+    )
     assert 8 not in harness.attempts  # never reached the handler
     assert harness.attempts[9] == [1]
 
 
 async def test_a_wrong_content_type_is_named_in_the_reason(harness: Harness, amqp) -> None:
-    await publish_json(amqp, harness.topology.intake.name, "probe.ping", json.dumps({"n": 10}).encode())
+    await publish_json(
+        amqp, harness.topology.intake.name, "probe.ping", json.dumps({"n": 10}).encode()
+    )
     channel = await amqp.channel(publisher_confirms=True)
     exchange = await channel.get_exchange(harness.topology.intake.name)
     await exchange.publish(
-        aio_pika.Message(json.dumps({"n": 11}).encode(), content_type="application/xml"), "probe.ping", mandatory=True
+        aio_pika.Message(json.dumps({"n": 11}).encode(), content_type="application/xml"),
+        "probe.ping",
+        mandatory=True,
     )
     await channel.close()
     await handled_at_least(harness.queue, 1, outcome="dead_lettered")
@@ -185,6 +214,9 @@ def test_text_no_database_can_store_is_a_permanent_failure() -> None:
     try:
         encode({"name": "\ud800"})
     except (UnicodeEncodeError, InvalidDocument) as error:
-        assert permanent_reason(error) == f"body: a text field cannot be stored ({type(error).__name__})"
+        assert (
+            permanent_reason(error)
+            == f"body: a text field cannot be stored ({type(error).__name__})"
+        )
     else:
         raise AssertionError("bson stored a lone surrogate")

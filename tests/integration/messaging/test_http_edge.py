@@ -14,7 +14,9 @@ from shared.settings import ServiceSettings
 
 
 async def test_a_command_the_broker_cannot_take_is_answered_503_with_retry_after() -> None:
-    settings = ServiceSettings(database="unused", broker_url=SecretStr("amqp://guest:guest@127.0.0.1:1/"))
+    settings = ServiceSettings(
+        database="unused", broker_url=SecretStr("amqp://guest:guest@127.0.0.1:1/")
+    )
     runtime = ServiceRuntime.create("probe", settings, description="probe")
     router = APIRouter()
 
@@ -27,7 +29,9 @@ async def test_a_command_the_broker_cannot_take_is_answered_503_with_retry_after
         raise ChannelInvalidStateError("channel closed")
 
     app = create_http_app(runtime, title="probe", description="probe", routers=[router])
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://probe") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://probe"
+    ) as client:
         for path in ("/timeout", "/closed"):
             response = await client.post(path)
             assert response.status_code == 503

@@ -26,7 +26,9 @@ async def proxy(amqp_url: str) -> AsyncIterator[TcpProxy]:
 
 
 @pytest.fixture
-async def settings(namespace: str, mongo_url: str, proxy: TcpProxy, amqp_url: str) -> ServiceSettings:
+async def settings(
+    namespace: str, mongo_url: str, proxy: TcpProxy, amqp_url: str
+) -> ServiceSettings:
     # A long sweep interval: a failed publish must bring the next sweep forward by itself.
     return probe_settings(namespace, mongo_url, proxy, amqp_url, outbox_sweep_seconds=30.0)
 
@@ -51,16 +53,31 @@ async def probe(settings: ServiceSettings, proxy: TcpProxy, amqp) -> AsyncIterat
 def entry(namespace: str) -> dict[str, Any]:
     event_id = str(uuid.uuid4())
     body = {
-        "event_id": event_id, "event_type": EVENT_TYPE, "schema_version": 1, "occurred_at": datetime.now(UTC).isoformat(),
-        "producer": "probe", "correlation_id": event_id, "causation_id": None,
+        "event_id": event_id,
+        "event_type": EVENT_TYPE,
+        "schema_version": 1,
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "producer": "probe",
+        "correlation_id": event_id,
+        "causation_id": None,
     }
-    return {"id": event_id, "type": EVENT_TYPE, "exchange": "events", "body": body, "added_at": datetime.now(UTC)}
+    return {
+        "id": event_id,
+        "type": EVENT_TYPE,
+        "exchange": "events",
+        "body": body,
+        "added_at": datetime.now(UTC),
+    }
 
 
-async def write(probe: Probe, collection: AsyncCollection, doc_id: str, entries: list[dict[str, Any]]) -> None:
+async def write(
+    probe: Probe, collection: AsyncCollection, doc_id: str, entries: list[dict[str, Any]]
+) -> None:
     """What `AggregateStore` does: the entries in the document write, then the relay told."""
     await collection.update_one(
-        {"_id": doc_id}, {"$push": {"outbox": {"$each": entries}}, "$set": {"outbox_pending": True}}, upsert=True
+        {"_id": doc_id},
+        {"$push": {"outbox": {"$each": entries}}, "$set": {"outbox_pending": True}},
+        upsert=True,
     )
     probe.runtime.notify_outbox(collection.name, doc_id, entries)
 
@@ -70,11 +87,14 @@ async def pending(collection: AsyncCollection) -> int:
 
 
 async def outbox_emptied(collection: AsyncCollection) -> bool:
-    return await pending(collection) == 0 and await collection.count_documents({"outbox.0": {"$exists": True}}) == 0
+    return (
+        await pending(collection) == 0
+        and await collection.count_documents({"outbox.0": {"$exists": True}}) == 0
+    )
 
 
 async def failures_beyond(count: float) -> bool:
-    return FAILED._value.get() > count  # noqa: SLF001 - prometheus_client has no public reader
+    return FAILED._value.get() > count
 
 
 @pytest.mark.parametrize("outage", ["drop", "blackhole"])
@@ -85,7 +105,7 @@ async def test_entries_written_while_the_broker_is_unreachable_are_all_published
     tap = await EventTap.open(amqp, topology, EVENT_TYPE)
     notes = probe.runtime.database["notes"]
     written: list[str] = []
-    failed_before = FAILED._value.get()  # noqa: SLF001
+    failed_before = FAILED._value.get()
 
     getattr(proxy, outage)()
     for n in range(6):
@@ -95,13 +115,17 @@ async def test_entries_written_while_the_broker_is_unreachable_are_all_published
 
     # The fast path fails (at once when dropped, at the publish timeout in a blackhole), then a
     # sweep retries within a second or two — not after the 30 s interval — and fails as well...
-    await eventually(lambda: failures_beyond(failed_before + 6), 15, "the fast path and a sweep failed")
+    await eventually(
+        lambda: failures_beyond(failed_before + 6), 15, "the fast path and a sweep failed"
+    )
     # ...and nothing left a document unconfirmed.
     assert await pending(notes) == 6
     assert await notes.count_documents({"outbox": {"$size": 0}}) == 0
 
     proxy.pass_through()
-    await eventually(lambda: outbox_emptied(notes), 30, "every outbox emptied")  # well before the 30 s sweep
+    await eventually(
+        lambda: outbox_emptied(notes), 30, "every outbox emptied"
+    )  # well before the 30 s sweep
     await tap.wait_for(EVENT_TYPE, len(set(written)))
     assert {body["event_id"] for body in tap.of_type(EVENT_TYPE)} == set(written)
     await tap.channel.close()

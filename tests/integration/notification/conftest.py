@@ -31,9 +31,15 @@ class RunningNotification:
     """The notification service in-process against the real broker, database, SMTP sink and SMS
     gateway; `restart()` stops it and starts a new instance on the same queues and database."""
 
-    def __init__(self, settings: NotificationSettings, amqp: aio_pika.abc.AbstractRobustConnection,
-                 sink: SmtpSink, gateway: FakeSmsGateway, clock: FakeClock,
-                 providers: dict[str, list[Any]] | None = None) -> None:
+    def __init__(
+        self,
+        settings: NotificationSettings,
+        amqp: aio_pika.abc.AbstractRobustConnection,
+        sink: SmtpSink,
+        gateway: FakeSmsGateway,
+        clock: FakeClock,
+        providers: dict[str, list[Any]] | None = None,
+    ) -> None:
         self.settings = settings
         self.providers = providers
         self.amqp = amqp
@@ -66,7 +72,9 @@ class RunningNotification:
             options["providers"] = self.providers
         self.app = create_app(self.settings, **options)
         if self.tap is None:
-            self.tap = await EventTap.open(self.amqp, self.service.runtime.topology, "notification.*")
+            self.tap = await EventTap.open(
+                self.amqp, self.service.runtime.topology, "notification.*"
+            )
         self._stack = AsyncExitStack()
         await self._stack.enter_async_context(self.service.running())
 
@@ -82,15 +90,23 @@ class RunningNotification:
     async def publish(self, event: dict[str, Any], *, exchange: str = "events") -> None:
         topology = self.service.runtime.topology
         name = topology.events.name if exchange == "events" else topology.intake.name
-        await publish_json(self.amqp, name, event["event_type"], json.dumps(event).encode(),
-                           message_id=event["event_id"])
+        await publish_json(
+            self.amqp,
+            name,
+            event["event_type"],
+            json.dumps(event).encode(),
+            message_id=event["event_id"],
+        )
 
     async def redeliver(self, body: dict[str, Any]) -> None:
         """Put a delivery message straight into the work queue (as a duplicate would arrive)."""
         channel = await self.amqp.channel(publisher_confirms=True)
         await channel.default_exchange.publish(
-            aio_pika.Message(json.dumps(body).encode(), content_type="application/json",
-                             delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+            aio_pika.Message(
+                json.dumps(body).encode(),
+                content_type="application/json",
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            ),
             routing_key=self.deliveries_queue,
         )
         await channel.close()
@@ -98,27 +114,43 @@ class RunningNotification:
     async def publish_retried(self, event: dict[str, Any]) -> None:
         """A trigger as a retry tier hands it back: through the default exchange, routing key =
         the triggers queue's name, its identity in headers."""
-        from shared.messaging.topology import ATTEMPT_HEADER, ORIGINAL_EXCHANGE_HEADER, ORIGINAL_ROUTING_KEY_HEADER
+        from shared.messaging.topology import (
+            ATTEMPT_HEADER,
+            ORIGINAL_EXCHANGE_HEADER,
+            ORIGINAL_ROUTING_KEY_HEADER,
+        )
 
         channel = await self.amqp.channel(publisher_confirms=True)
         await channel.default_exchange.publish(
-            aio_pika.Message(json.dumps(event).encode(), content_type="application/json",
-                             delivery_mode=aio_pika.DeliveryMode.PERSISTENT, message_id=event["event_id"],
-                             headers={ORIGINAL_EXCHANGE_HEADER: self.service.runtime.topology.events.name,
-                                      ORIGINAL_ROUTING_KEY_HEADER: event["event_type"],
-                                      "event_type": event["event_type"], ATTEMPT_HEADER: 1}),
+            aio_pika.Message(
+                json.dumps(event).encode(),
+                content_type="application/json",
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                message_id=event["event_id"],
+                headers={
+                    ORIGINAL_EXCHANGE_HEADER: self.service.runtime.topology.events.name,
+                    ORIGINAL_ROUTING_KEY_HEADER: event["event_type"],
+                    "event_type": event["event_type"],
+                    ATTEMPT_HEADER: 1,
+                },
+            ),
             routing_key=self.triggers_queue,
         )
         await channel.close()
 
     def api(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://notification",
-                                 headers={"Authorization": f"Bearer {API_TOKEN}"})
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app),
+            base_url="http://notification",
+            headers={"Authorization": f"Bearer {API_TOKEN}"},
+        )
 
     def emails_to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.sink.messages() if m["To"] == address]
 
-    async def wait_emails(self, address: str, count: int = 1, timeout: float = 20.0) -> list[EmailMessage]:
+    async def wait_emails(
+        self, address: str, count: int = 1, timeout: float = 20.0
+    ) -> list[EmailMessage]:
         async def arrived() -> bool:
             return len(self.emails_to(address)) >= count
 
@@ -138,7 +170,9 @@ class RunningNotification:
                 return False
             found["id"] = contact["_id"]
             messages = await self.messages(person_id=contact["_id"])
-            return bool(messages) and all(m["status"] in ("sent", "failed", "suppressed") for m in messages)
+            return bool(messages) and all(
+                m["status"] in ("sent", "failed", "suppressed") for m in messages
+            )
 
         await eventually(final, 20, "every message of the person sent")
         return found["id"]
@@ -181,8 +215,14 @@ def notification_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
-def notification_settings(namespace: str, mongo_url: str, amqp_url: str, sink: SmtpSink, gateway: FakeSmsGateway,
-                          notification_overrides: dict[str, Any]) -> NotificationSettings:
+def notification_settings(
+    namespace: str,
+    mongo_url: str,
+    amqp_url: str,
+    sink: SmtpSink,
+    gateway: FakeSmsGateway,
+    notification_overrides: dict[str, Any],
+) -> NotificationSettings:
     values: dict[str, Any] = {
         "namespace": namespace,
         "database": f"notification_{namespace}",
@@ -195,10 +235,20 @@ def notification_settings(namespace: str, mongo_url: str, amqp_url: str, sink: S
         "smtp_host": "127.0.0.1",
         "smtp_port": sink.port,
         "sms_providers": [
-            SmsProvider(name="sms-primary", base_url=gateway.base_url, account_sid="ACprimary",
-                        auth_token=SecretStr("t1"), from_number="+15005550006"),
-            SmsProvider(name="sms-backup", base_url=gateway.base_url, account_sid="ACbackup",
-                        auth_token=SecretStr("t2"), from_number="+15005550007"),
+            SmsProvider(
+                name="sms-primary",
+                base_url=gateway.base_url,
+                account_sid="ACprimary",
+                auth_token=SecretStr("t1"),
+                from_number="+15005550006",
+            ),
+            SmsProvider(
+                name="sms-backup",
+                base_url=gateway.base_url,
+                account_sid="ACbackup",
+                auth_token=SecretStr("t2"),
+                from_number="+15005550007",
+            ),
         ],
         "delivery_attempts": 4,
         "delivery_retry_base_seconds": 0.1,
@@ -218,10 +268,17 @@ def notification_providers() -> dict[str, list[Any]] | None:
 
 
 @pytest.fixture
-async def notification(notification_settings: NotificationSettings, amqp: aio_pika.abc.AbstractRobustConnection,
-                       sink: SmtpSink, gateway: FakeSmsGateway, clock: FakeClock,
-                       notification_providers: dict[str, list[Any]] | None) -> AsyncIterator[RunningNotification]:
-    running = RunningNotification(notification_settings, amqp, sink, gateway, clock, notification_providers)
+async def notification(
+    notification_settings: NotificationSettings,
+    amqp: aio_pika.abc.AbstractRobustConnection,
+    sink: SmtpSink,
+    gateway: FakeSmsGateway,
+    clock: FakeClock,
+    notification_providers: dict[str, list[Any]] | None,
+) -> AsyncIterator[RunningNotification]:
+    running = RunningNotification(
+        notification_settings, amqp, sink, gateway, clock, notification_providers
+    )
     await running.start()
     try:
         yield running
@@ -239,15 +296,19 @@ def now() -> datetime:
 
 
 @pytest.fixture
-async def registration_service(namespace: str, mongo_url: str, amqp_url: str,
-                               notification: RunningNotification) -> AsyncIterator[Any]:
+async def registration_service(
+    namespace: str, mongo_url: str, amqp_url: str, notification: RunningNotification
+) -> AsyncIterator[Any]:
     """The real registration service on the same namespace, for sign-up → e-mail tests."""
     from services.registration.bootstrap import create_app as create_registration
     from services.registration.settings import RegistrationSettings
 
     settings = RegistrationSettings(
-        namespace=namespace, database=f"registration_{namespace}", mongo_url=SecretStr(mongo_url),
-        broker_url=SecretStr(amqp_url), outbox_sweep_seconds=0.5,
+        namespace=namespace,
+        database=f"registration_{namespace}",
+        mongo_url=SecretStr(mongo_url),
+        broker_url=SecretStr(amqp_url),
+        outbox_sweep_seconds=0.5,
         # Registration closes when the forum ends: the pack's 2004 forum would refuse every sign-up.
         forum_start_date=(date.today() + timedelta(days=30)).isoformat(),
     )

@@ -19,7 +19,12 @@ from tests.support.notification import badge_issued, confirmed, participant
 
 
 def possible_duplicates() -> float:
-    return REGISTRY.get_sample_value("foro_notification_possible_duplicates_total", {"channel": "email"}) or 0.0
+    return (
+        REGISTRY.get_sample_value(
+            "foro_notification_possible_duplicates_total", {"channel": "email"}
+        )
+        or 0.0
+    )
 
 
 async def all_sent(notification: RunningNotification, person: dict[str, Any], count: int) -> bool:
@@ -28,7 +33,8 @@ async def all_sent(notification: RunningNotification, person: dict[str, Any], co
 
 
 async def test_a_trigger_failing_once_for_a_database_error_still_sends_its_email(
-    notification: RunningNotification, monkeypatch: pytest.MonkeyPatch,
+    notification: RunningNotification,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     repository = notification.deps.repository
     project = repository.project_contact
@@ -75,9 +81,13 @@ async def test_a_badge_before_the_registration_is_parked_and_each_email_goes_onc
     await notification.publish(badge)
     await handled_at_least(notification.triggers_queue, 1)
     async with notification.api() as api:
-        parked = (await api.get("/parked-triggers", params={"person_id": person["participant_id"]})).json()
+        parked = (
+            await api.get("/parked-triggers", params={"person_id": person["participant_id"]})
+        ).json()
         summary = (await api.get("/messages/summary")).json()
-    assert [(p["event_type"], p["event_id"]) for p in parked["items"]] == [("badge.issued", badge["event_id"])]
+    assert [(p["event_type"], p["event_id"]) for p in parked["items"]] == [
+        ("badge.issued", badge["event_id"])
+    ]
     assert summary["parked"] >= 1 and not notification.emails_to(person["email"])
 
     # Both delivered twice, in the racing order.
@@ -85,31 +95,45 @@ async def test_a_badge_before_the_registration_is_parked_and_each_email_goes_onc
     await notification.publish(badge)
     await notification.publish(registration)
     await handled_at_least(notification.triggers_queue, 4)
-    await eventually(lambda: all_sent(notification, person, 2), what="badge and confirmation e-mails sent")
+    await eventually(
+        lambda: all_sent(notification, person, 2), what="badge and confirmation e-mails sent"
+    )
 
     subjects = sorted(e["Subject"] for e in notification.emails_to(person["email"]))
     assert len(subjects) == 2
-    assert subjects[0].startswith("Inscripción confirmada") and subjects[1] == "Su gafete está listo"
+    assert (
+        subjects[0].startswith("Inscripción confirmada") and subjects[1] == "Su gafete está listo"
+    )
     async with notification.api() as api:
-        parked = (await api.get("/parked-triggers", params={"person_id": person["participant_id"]})).json()
+        parked = (
+            await api.get("/parked-triggers", params={"person_id": person["participant_id"]})
+        ).json()
     assert parked["total"] == 0
     assert await dead_letters(notification.amqp, notification.triggers_queue) == []
 
 
-async def test_a_person_who_never_shows_up_stays_visible_and_nothing_fails(notification: RunningNotification) -> None:
+async def test_a_person_who_never_shows_up_stays_visible_and_nothing_fails(
+    notification: RunningNotification,
+) -> None:
     person = participant()
     await notification.publish(badge_issued(person))
     await notification.publish(badge_issued(person))
     await handled_at_least(notification.triggers_queue, 2)
     async with notification.api() as api:
-        parked = (await api.get("/parked-triggers", params={"person_id": person["participant_id"]},
-                                headers={"Authorization": f"Bearer {API_TOKEN}"})).json()
+        parked = (
+            await api.get(
+                "/parked-triggers",
+                params={"person_id": person["participant_id"]},
+                headers={"Authorization": f"Bearer {API_TOKEN}"},
+            )
+        ).json()
     assert parked["total"] == 2  # two badge events, each waiting
     assert await dead_letters(notification.amqp, notification.triggers_queue) == []
 
 
 async def test_an_accepted_send_whose_record_hits_a_database_outage_is_recorded_and_never_sent_again(
-    notification: RunningNotification, monkeypatch: pytest.MonkeyPatch,
+    notification: RunningNotification,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     repository = notification.deps.repository
     record = repository.record_result
@@ -149,8 +173,15 @@ async def test_a_worker_lost_after_the_provider_accepted_is_taken_over_within_se
     started = time.monotonic()
     await notification.deps.repository.collection.update_one(
         {"_id": message["_id"]},
-        {"$set": {"status": "sending", "lease_until": lapsed, "claimed_at": lapsed, "lapse_noticed_at": None},
-         "$inc": {"version": 1}},
+        {
+            "$set": {
+                "status": "sending",
+                "lease_until": lapsed,
+                "claimed_at": lapsed,
+                "lapse_noticed_at": None,
+            },
+            "$inc": {"version": 1},
+        },
     )
     second = (await notification.wait_emails(person["email"], 2))[1]
     await eventually(lambda: all_sent(notification, person, 1), what="the second attempt recorded")

@@ -12,13 +12,17 @@ from tests.support.servers import free_port
 
 @pytest.fixture
 def notification_overrides(sink) -> dict:
-    return {"smtp_providers": [
-        SmtpProvider(name="relay-down", host="127.0.0.1", port=free_port(), timeout_seconds=2),
-        SmtpProvider(name="relay-up", host="127.0.0.1", port=sink.port),
-    ]}
+    return {
+        "smtp_providers": [
+            SmtpProvider(name="relay-down", host="127.0.0.1", port=free_port(), timeout_seconds=2),
+            SmtpProvider(name="relay-up", host="127.0.0.1", port=sink.port),
+        ]
+    }
 
 
-async def test_the_second_smtp_relay_sends_what_the_first_cannot(notification: RunningNotification) -> None:
+async def test_the_second_smtp_relay_sends_what_the_first_cannot(
+    notification: RunningNotification,
+) -> None:
     person = participant()
     await notification.publish(confirmed(person))
     (email,) = await notification.wait_emails(person["email"])

@@ -22,7 +22,9 @@ def notification_overrides(limited_smtp: list) -> dict:
     return {"smtp_providers": limited_smtp}
 
 
-async def test_a_provider_rate_limit_defers_messages_without_using_attempts(notification: RunningNotification) -> None:
+async def test_a_provider_rate_limit_defers_messages_without_using_attempts(
+    notification: RunningNotification,
+) -> None:
     people = [participant() for _ in range(5)]
     for person in people:
         await notification.publish(confirmed(person))
@@ -37,7 +39,12 @@ async def test_a_provider_rate_limit_defers_messages_without_using_attempts(noti
     messages = await notification.messages(channel="email")
     assert len(messages) == 5 and {(m["status"], m["attempts"]) for m in messages} == {("sent", 1)}
     sent_at = sorted(m["sent_at"] for m in messages)
-    assert (sent_at[-1] - sent_at[0]).total_seconds() >= 1.0  # 2 a second, a burst of 2: 5 take over a second
-    deferred = REGISTRY.get_sample_value("foro_notification_attempts_total",
-                                         {"provider": "smtp-limited", "outcome": "rate_limited"})
-    assert deferred and deferred >= 1  # deferred through the broker, then sent on their first attempt
+    assert (
+        sent_at[-1] - sent_at[0]
+    ).total_seconds() >= 1.0  # 2 a second, a burst of 2: 5 take over a second
+    deferred = REGISTRY.get_sample_value(
+        "foro_notification_attempts_total", {"provider": "smtp-limited", "outcome": "rate_limited"}
+    )
+    assert (
+        deferred and deferred >= 1
+    )  # deferred through the broker, then sent on their first attempt

@@ -16,7 +16,10 @@ from tests.support.factories import signup
 def parts(email: Any) -> dict[str, str]:
     found = {}
     for part in email.walk():
-        if part.get_content_type() in ("text/plain", "text/html", "text/calendar") and part.get_content_type() not in found:
+        if (
+            part.get_content_type() in ("text/plain", "text/html", "text/calendar")
+            and part.get_content_type() not in found
+        ):
             found[part.get_content_type()] = part.get_content()
     return found
 
@@ -29,23 +32,36 @@ def parts(email: Any) -> dict[str, str]:
     ],
 )
 async def test_a_signup_gets_one_confirmation_email_in_its_language_with_text_and_html(
-    notification: RunningNotification, registration_service: Any, language: str, subject: str, greeting: str,
+    notification: RunningNotification,
+    registration_service: Any,
+    language: str,
+    subject: str,
+    greeting: str,
     html_phrase: str,
 ) -> None:
     form = signup(language=language)
-    await publish_json(notification.amqp, registration_service.topology.intake.name, "registration.submitted",
-                       json.dumps(form).encode())
+    await publish_json(
+        notification.amqp,
+        registration_service.topology.intake.name,
+        "registration.submitted",
+        json.dumps(form).encode(),
+    )
 
     await notification.wait_emails(form["email"])
     person_id = await notification.wait_all_final(email=form["email"])
 
-    confirmations = [m for m in await notification.messages(person_id=person_id)
-                     if m["message_type"] == "registration_confirmed"]
+    confirmations = [
+        m
+        for m in await notification.messages(person_id=person_id)
+        if m["message_type"] == "registration_confirmed"
+    ]
     assert [(m["channel"], m["status"]) for m in confirmations] == [("email", "sent")]
     emails = notification.emails_to(form["email"])
     ours = [e for e in emails if e["Message-ID"] == confirmations[0]["provider_message_id"]]
     assert len(ours) == 1
-    assert len(emails) == len(await notification.messages(person_id=person_id))  # one each, no copies
+    assert len(emails) == len(
+        await notification.messages(person_id=person_id)
+    )  # one each, no copies
     email = ours[0]
     assert email["Subject"].startswith(subject)
     assert email["Content-Language"] == language
@@ -55,7 +71,10 @@ async def test_a_signup_gets_one_confirmation_email_in_its_language_with_text_an
     assert "BEGIN:VEVENT" in found["text/calendar"]  # the forum, for the person's calendar
     # The personal code for participant-facing APIs: minted when sent, valid for this person only.
     token = participant_tokens.mint(PARTICIPANT_SECRET, person_id)
-    assert token in found["text/plain"] and participant_tokens.verify(PARTICIPANT_SECRET, token) == person_id
+    assert (
+        token in found["text/plain"]
+        and participant_tokens.verify(PARTICIPANT_SECRET, token) == person_id
+    )
 
 
 async def test_html_is_autoescaped_but_text_is_not(notification: RunningNotification) -> None:
@@ -66,4 +85,7 @@ async def test_html_is_autoescaped_but_text_is_not(notification: RunningNotifica
     email = (await notification.wait_emails(person["email"]))[0]
     found = parts(email)
     assert "Dear <b>Ana</b> & Co," in found["text/plain"]
-    assert "&lt;b&gt;Ana&lt;/b&gt; &amp; Co" in found["text/html"] and "<b>Ana</b>" not in found["text/html"]
+    assert (
+        "&lt;b&gt;Ana&lt;/b&gt; &amp; Co" in found["text/html"]
+        and "<b>Ana</b>" not in found["text/html"]
+    )

@@ -33,12 +33,22 @@ def notification_overrides() -> dict[str, Any]:
 
 @pytest.fixture
 def notification_providers(sink: Any) -> dict[str, list[Any]]:
-    relay = SlowSmtp(SmtpProvider(name="smtp-slow", host="127.0.0.1", port=sink.port), "Foro <no-reply@foro.example.org>")
+    relay = SlowSmtp(
+        SmtpProvider(name="smtp-slow", host="127.0.0.1", port=sink.port),
+        "Foro <no-reply@foro.example.org>",
+    )
     return {"email": [relay], "sms": []}
 
 
-async def test_a_send_slower_than_the_lease_keeps_it_and_is_sent_once(notification: RunningNotification) -> None:
-    duplicates = REGISTRY.get_sample_value("foro_notification_possible_duplicates_total", {"channel": "email"}) or 0
+async def test_a_send_slower_than_the_lease_keeps_it_and_is_sent_once(
+    notification: RunningNotification,
+) -> None:
+    duplicates = (
+        REGISTRY.get_sample_value(
+            "foro_notification_possible_duplicates_total", {"channel": "email"}
+        )
+        or 0
+    )
     person = participant()
     await notification.publish(confirmed(person))
 
@@ -51,4 +61,9 @@ async def test_a_send_slower_than_the_lease_keeps_it_and_is_sent_once(notificati
     assert len(notification.emails_to(person["email"])) == 1
     (message,) = await notification.messages(person_id=person["participant_id"], channel="email")
     assert message["attempts"] == 1 and len(message["history"]) == 1
-    assert (REGISTRY.get_sample_value("foro_notification_possible_duplicates_total", {"channel": "email"}) or 0) == duplicates
+    assert (
+        REGISTRY.get_sample_value(
+            "foro_notification_possible_duplicates_total", {"channel": "email"}
+        )
+        or 0
+    ) == duplicates

@@ -38,7 +38,9 @@ class RunningRegistration:
     def cancel_queue(self) -> str:
         return self.runtime.queue_names[1]
 
-    async def send(self, body: bytes, routing_key: str = "registration.submitted", **props: Any) -> None:
+    async def send(
+        self, body: bytes, routing_key: str = "registration.submitted", **props: Any
+    ) -> None:
         await publish_json(self.amqp, self.runtime.topology.intake.name, routing_key, body, **props)
 
     async def participants(self, **query: Any) -> list[dict[str, Any]]:
@@ -63,7 +65,11 @@ def forum_start_date() -> str:
 
 @pytest.fixture
 def registration_settings(
-    namespace: str, mongo_url: str, amqp_url: str, pack_overrides: dict[str, Any], forum_start_date: str
+    namespace: str,
+    mongo_url: str,
+    amqp_url: str,
+    pack_overrides: dict[str, Any],
+    forum_start_date: str,
 ) -> RegistrationSettings:
     return RegistrationSettings(
         namespace=namespace,
@@ -80,7 +86,9 @@ def registration_settings(
 
 
 @pytest.fixture
-async def registration(registration_settings: RegistrationSettings, amqp: aio_pika.abc.AbstractRobustConnection) -> AsyncIterator[RunningRegistration]:
+async def registration(
+    registration_settings: RegistrationSettings, amqp: aio_pika.abc.AbstractRobustConnection
+) -> AsyncIterator[RunningRegistration]:
     app = create_app(registration_settings)
     runtime: ServiceRuntime = app.state.runtime
     tap = await EventTap.open(amqp, runtime.topology)
@@ -113,7 +121,9 @@ async def secretariat(registration: RunningRegistration) -> AsyncIterator[Any]:
 
     transport = httpx.ASGITransport(app=registration.app)
     async with httpx.AsyncClient(
-        transport=transport, base_url="http://registration", headers={"Authorization": f"Bearer {API_TOKEN}"}
+        transport=transport,
+        base_url="http://registration",
+        headers={"Authorization": f"Bearer {API_TOKEN}"},
     ) as client:
         yield client
 
@@ -125,7 +135,9 @@ async def participant_id_of(service: RunningRegistration, email: str) -> str:
     found: list[str] = []
 
     async def stored() -> bool:
-        document = await service.deps.repository.collection.find_one({"email": email.lower()}, {"_id": 1})
+        document = await service.deps.repository.collection.find_one(
+            {"email": email.lower()}, {"_id": 1}
+        )
         if document:
             found.append(document["_id"])
         return bool(document)

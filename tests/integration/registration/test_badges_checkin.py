@@ -11,7 +11,12 @@ from PIL import Image
 from pypdf import PdfReader
 
 from shared.badges import sign_badge_token
-from tests.integration.registration.conftest import BADGE_SECRET, RunningRegistration, outbox_published, participant_id_of
+from tests.integration.registration.conftest import (
+    BADGE_SECRET,
+    RunningRegistration,
+    outbox_published,
+    participant_id_of,
+)
 from tests.support.bus import eventually
 from tests.support.factories import FORUM_ID, cancel_request, signup
 
@@ -21,7 +26,9 @@ def registration_settings(badge_settings):
     return badge_settings
 
 
-async def confirmed_with_badge(registration: RunningRegistration, **overrides) -> tuple[dict, str, str]:
+async def confirmed_with_badge(
+    registration: RunningRegistration, **overrides
+) -> tuple[dict, str, str]:
     """A confirmed participant, their id and the token their badge's QR code carries."""
     body = signup(**overrides)
     await registration.send(json.dumps(body).encode())
@@ -33,26 +40,39 @@ async def confirmed_with_badge(registration: RunningRegistration, **overrides) -
 async def badge_issued(registration: RunningRegistration, participant_id: str) -> dict:
     async def arrived() -> bool:
         await registration.tap.drain()
-        return any(e["participant_id"] == participant_id for e in registration.tap.of_type("badge.issued"))
+        return any(
+            e["participant_id"] == participant_id for e in registration.tap.of_type("badge.issued")
+        )
 
     await eventually(arrived, what="badge.issued")
-    return next(e for e in registration.tap.of_type("badge.issued") if e["participant_id"] == participant_id)
+    return next(
+        e for e in registration.tap.of_type("badge.issued") if e["participant_id"] == participant_id
+    )
 
 
-async def test_badge_png_and_pdf_show_the_participant_and_a_pending_one_gets_none(registration, secretariat) -> None:
-    body, participant_id, _ = await confirmed_with_badge(
-        registration, given_name="Rigoberta", family_name="Menchú Tum", organisation="Fundación Tierra"
+async def test_badge_png_and_pdf_show_the_participant_and_a_pending_one_gets_none(
+    registration, secretariat
+) -> None:
+    _body, participant_id, _ = await confirmed_with_badge(
+        registration,
+        given_name="Rigoberta",
+        family_name="Menchú Tum",
+        organisation="Fundación Tierra",
     )
 
     png = await secretariat.get(f"/participants/{participant_id}/badge.png")
     pdf = await secretariat.get(f"/participants/{participant_id}/badge.pdf")
-    sheet = await secretariat.get("/badges/sheet.pdf", params={"participant_id": participant_id, "layout": "a4"})
+    sheet = await secretariat.get(
+        "/badges/sheet.pdf", params={"participant_id": participant_id, "layout": "a4"}
+    )
 
     assert png.status_code == 200 and png.headers["content-type"] == "image/png"
     assert Image.open(io.BytesIO(png.content)).size == (1240, 1748)
     for document in (pdf, sheet):
         assert document.status_code == 200 and document.headers["content-type"] == "application/pdf"
-        text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(document.content)).pages)
+        text = "".join(
+            page.extract_text() for page in PdfReader(io.BytesIO(document.content)).pages
+        )
         assert "Rigoberta" in text and "Menchú Tum" in text and "Fundación Tierra" in text
         assert "SOCIEDAD CIVIL" in text  # the category band
 
@@ -62,7 +82,10 @@ async def test_badge_png_and_pdf_show_the_participant_and_a_pending_one_gets_non
     await registration.tap.wait_for("accreditation.requested")
     refused = await secretariat.get(f"/participants/{pending_id}/badge.pdf")
     assert refused.status_code == 409
-    assert refused.json()["detail"]["message_en"] == "No badge is issued: the accreditation is pending."
+    assert (
+        refused.json()["detail"]["message_en"]
+        == "No badge is issued: the accreditation is pending."
+    )
 
 
 async def test_forged_foreign_and_revoked_tokens_are_refused_and_repeated_scans_check_in_once(
@@ -75,14 +98,23 @@ async def test_forged_foreign_and_revoked_tokens_are_refused_and_repeated_scans_
     modified = f"{payload[:-2]}{'A' if payload[-2] != 'A' else 'B'}{payload[-1]}.{signature}"
     not_ours = sign_badge_token("someone-else's-secret", FORUM_ID, "q3Vx0cJr5T2m9bYwQe1LZg")
 
-    await registration.send(json.dumps(cancel_request(revoked_id)).encode(), routing_key="registration.cancel_requested")
+    await registration.send(
+        json.dumps(cancel_request(revoked_id)).encode(), routing_key="registration.cancel_requested"
+    )
     await registration.tap.wait_for("badge.revoked")
 
     async def scan(value: str, point: str = "entrance"):
         return await secretariat.post("/checkins", json={"token": value, "point": point})
 
-    refusals = {name: await scan(value) for name, value in
-                {"foreign": foreign, "modified": modified, "not_ours": not_ours, "revoked": revoked_token}.items()}
+    refusals = {
+        name: await scan(value)
+        for name, value in {
+            "foreign": foreign,
+            "modified": modified,
+            "not_ours": not_ours,
+            "revoked": revoked_token,
+        }.items()
+    }
     assert {name: r.status_code for name, r in refusals.items()} == dict.fromkeys(refusals, 403)
     assert refusals["foreign"].json()["detail"]["code"] == "foreign_forum"
     assert refusals["modified"].json()["detail"]["code"] in {"forged_token", "malformed_token"}

@@ -26,11 +26,16 @@ async def test_full_category_waitlists_and_a_cancellation_promotes_the_first_wai
     people = [signup(given_name=name) for name in ("Ana", "Beto", "Carla", "Dora")]
     for person in people:  # one at a time, so the order of arrival is the order on the waitlist
         await registration.send(json.dumps(person).encode())
-        await eventually(lambda: _has_status(registration, person["email"]), what="a seat decision")
+        await eventually(
+            lambda email=person["email"]: _has_status(registration, email), what="a seat decision"
+        )
 
     confirmed = await registration.tap.wait_for("registration.confirmed", 2)
     waitlisted = await registration.tap.wait_for("registration.waitlisted", 2)
-    assert [e["participant"]["email"] for e in confirmed] == [people[0]["email"], people[1]["email"]]
+    assert [e["participant"]["email"] for e in confirmed] == [
+        people[0]["email"],
+        people[1]["email"],
+    ]
     assert [(e["participant"]["email"], e["position"]) for e in waitlisted] == [
         (people[2]["email"], 1),
         (people[3]["email"], 2),
@@ -57,14 +62,22 @@ async def test_full_category_waitlists_and_a_cancellation_promotes_the_first_wai
     }
 
 
-async def test_cancelling_someone_on_the_waitlist_promotes_nobody(registration: RunningRegistration) -> None:
+async def test_cancelling_someone_on_the_waitlist_promotes_nobody(
+    registration: RunningRegistration,
+) -> None:
     people = [signup() for _ in range(3)]
     for person in people:
         await registration.send(json.dumps(person).encode())
-        await eventually(lambda: _has_status(registration, person["email"]), what="a seat decision")
-    waiting = (await registration.tap.wait_for("registration.waitlisted"))[0]["participant"]["participant_id"]
+        await eventually(
+            lambda email=person["email"]: _has_status(registration, email), what="a seat decision"
+        )
+    waiting = (await registration.tap.wait_for("registration.waitlisted"))[0]["participant"][
+        "participant_id"
+    ]
 
-    await registration.send(json.dumps(cancel_request(waiting)).encode(), routing_key="registration.cancel_requested")
+    await registration.send(
+        json.dumps(cancel_request(waiting)).encode(), routing_key="registration.cancel_requested"
+    )
     await registration.tap.wait_for("registration.cancelled")
     await eventually(lambda: _outbox_empty(registration), what="outbox published")
     await registration.tap.drain()
@@ -78,7 +91,9 @@ async def _has_status(registration: RunningRegistration, email: str) -> bool:
 
 
 async def _outbox_empty(registration: RunningRegistration) -> bool:
-    return await registration.deps.repository.collection.count_documents({"outbox_pending": True}) == 0
+    return (
+        await registration.deps.repository.collection.count_documents({"outbox_pending": True}) == 0
+    )
 
 
 async def test_a_cancellation_that_overtakes_its_sign_up_is_parked_and_completed_when_it_arrives(
@@ -91,7 +106,9 @@ async def test_a_cancellation_that_overtakes_its_sign_up_is_parked_and_completed
     cancellation = cancel_request(None, email=person["email"].upper(), occurred_at=now.isoformat())
     del cancellation["participant_id"]
     for _ in range(2):
-        await registration.send(json.dumps(cancellation).encode(), routing_key="registration.cancel_requested")
+        await registration.send(
+            json.dumps(cancellation).encode(), routing_key="registration.cancel_requested"
+        )
     await handled_at_least(registration.cancel_queue, 2)
     for _ in range(2):
         await registration.send(json.dumps(person).encode())
@@ -108,6 +125,10 @@ async def test_a_cancellation_that_overtakes_its_sign_up_is_parked_and_completed
 
     assert len(registration.tap.of_type("registration.cancelled")) == 1
     statuses = {p["email"]: p["status"] for p in await registration.participants()}
-    assert statuses == {person["email"]: "cancelled", others[0]["email"]: "confirmed", others[1]["email"]: "confirmed"}
+    assert statuses == {
+        person["email"]: "cancelled",
+        others[0]["email"]: "confirmed",
+        others[1]["email"]: "confirmed",
+    }
     assert await registration.deps.repository.parked_cancellations.count_documents({}) == 0
     assert await dead_letters(registration.amqp, registration.cancel_queue) == []

@@ -17,25 +17,44 @@ from tests.support.processes import ServiceProcess
 
 
 async def test_event_written_but_not_published_is_published_after_restart_once(
-    namespace: str, mongo_url: str, amqp_url: str, amqp: aio_pika.abc.AbstractRobustConnection, tmp_path: Path
+    namespace: str,
+    mongo_url: str,
+    amqp_url: str,
+    amqp: aio_pika.abc.AbstractRobustConnection,
+    tmp_path: Path,
 ) -> None:
     database = f"registration_{namespace}"
-    env = {"FORO_NAMESPACE": namespace, "FORO_MONGO_URL": mongo_url, "FORO_BROKER_URL": amqp_url,
-           "REGISTRATION_DATABASE": database, "REGISTRATION_OUTBOX_SWEEP_SECONDS": "0.5",
-           "FORO_FORUM_START_DATE": today_at_venue().isoformat()}  # registration open
+    env = {
+        "FORO_NAMESPACE": namespace,
+        "FORO_MONGO_URL": mongo_url,
+        "FORO_BROKER_URL": amqp_url,
+        "REGISTRATION_DATABASE": database,
+        "REGISTRATION_OUTBOX_SWEEP_SECONDS": "0.5",
+        "FORO_FORUM_START_DATE": today_at_venue().isoformat(),
+    }  # registration open
     topology = Topology(namespace)
     tap = await EventTap.open(amqp, topology, "registration.*")
     mongo = AsyncMongoClient(mongo_url)
     participants = mongo[database]["participants"]
-    crashing = ServiceProcess("registration", {**env, "REGISTRATION_FAULT": CRASH_BEFORE_PUBLISH}, tmp_path / "crashing.log")
+    crashing = ServiceProcess(
+        "registration",
+        {**env, "REGISTRATION_FAULT": CRASH_BEFORE_PUBLISH},
+        tmp_path / "crashing.log",
+    )
     restarted = ServiceProcess("registration", env, tmp_path / "restarted.log")
     try:
         await crashing.start().ready()
-        await publish_json(amqp, topology.intake.name, "registration.submitted", json.dumps(signup()).encode())
+        await publish_json(
+            amqp, topology.intake.name, "registration.submitted", json.dumps(signup()).encode()
+        )
 
         assert await crashing.exited() == 86, crashing.log_tail()
         stored = await participants.find_one({})
-        assert stored is not None and stored["status"] == "confirmed" and stored["outbox_pending"] is True
+        assert (
+            stored is not None
+            and stored["status"] == "confirmed"
+            and stored["outbox_pending"] is True
+        )
         assert await tap.drain() == []  # written, never published
 
         await restarted.start().ready()
@@ -43,7 +62,13 @@ async def test_event_written_but_not_published_is_published_after_restart_once(
 
         async def settled() -> bool:
             pending = await participants.count_documents({"outbox_pending": True})
-            return pending == 0 and await queue_depth(amqp, topology.queue_name("registration", "registration-submitted")) == 0
+            return (
+                pending == 0
+                and await queue_depth(
+                    amqp, topology.queue_name("registration", "registration-submitted")
+                )
+                == 0
+            )
 
         await eventually(settled, what="outbox published and intake drained")
         restarted.stop()  # graceful: anything in flight is finished and published before exit
@@ -53,6 +78,13 @@ async def test_event_written_but_not_published_is_published_after_restart_once(
     finally:
         crashing.stop()
         restarted.stop()
-        await delete_topology(amqp, topology, [topology.queue_name("registration", q) for q in ("registration-submitted", "cancel-requested")])
+        await delete_topology(
+            amqp,
+            topology,
+            [
+                topology.queue_name("registration", q)
+                for q in ("registration-submitted", "cancel-requested")
+            ],
+        )
         await mongo.drop_database(database)
         await mongo.close()

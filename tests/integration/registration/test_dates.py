@@ -33,7 +33,9 @@ LAST_WEEK = (today_at_venue() - timedelta(days=7)).isoformat()
 
 
 @pytest.mark.parametrize("forum_start_date", [LAST_WEEK])
-async def test_a_sign_up_after_the_forum_ended_is_rejected_in_both_languages(registration: RunningRegistration) -> None:
+async def test_a_sign_up_after_the_forum_ended_is_rejected_in_both_languages(
+    registration: RunningRegistration,
+) -> None:
     late = signup()
     await registration.send(json.dumps(late).encode())
 
@@ -42,12 +44,17 @@ async def test_a_sign_up_after_the_forum_ended_is_rejected_in_both_languages(reg
     [reason] = rejected[0]["reasons"]
     assert (reason["field"], reason["code"]) == ("occurred_at", "registration_closed")
     ended = registration.deps.pack.forum.ends_at
-    assert reason["message_en"] == f"Registration closed on {ended:%Y-%m-%d %H:%M} (America/El_Salvador)."
+    assert (
+        reason["message_en"]
+        == f"Registration closed on {ended:%Y-%m-%d %H:%M} (America/El_Salvador)."
+    )
     assert reason["message_es"].startswith("La inscripción está cerrada desde el ")
     [stored] = await registration.participants()
     assert stored["status"] == "rejected"
     assert registration.tap.of_type("registration.confirmed") == []
-    assert handled(registration.submitted_queue, "dead_lettered") == 0  # refused with reasons, not dead-lettered
+    assert (
+        handled(registration.submitted_queue, "dead_lettered") == 0
+    )  # refused with reasons, not dead-lettered
 
 
 async def badge_token(registration: RunningRegistration) -> str:
@@ -57,10 +64,16 @@ async def badge_token(registration: RunningRegistration) -> str:
 
     async def issued() -> bool:
         await registration.tap.drain()
-        return any(e["participant_id"] == participant_id for e in registration.tap.of_type("badge.issued"))
+        return any(
+            e["participant_id"] == participant_id for e in registration.tap.of_type("badge.issued")
+        )
 
     await eventually(issued, what="badge.issued")
-    token_id = next(e["token_id"] for e in registration.tap.of_type("badge.issued") if e["participant_id"] == participant_id)
+    token_id = next(
+        e["token_id"]
+        for e in registration.tap.of_type("badge.issued")
+        if e["participant_id"] == participant_id
+    )
     return sign_badge_token(BADGE_SECRET, FORUM_ID, token_id)
 
 
@@ -79,7 +92,12 @@ async def test_check_in_is_refused_before_and_after_the_forum_days_and_taken_wit
     late_closing = await scan_at(forum.ends_at + timedelta(hours=11))
     after = await scan_at(forum.ends_at + timedelta(hours=12))
 
-    assert [r.status_code for r in (early, evening_before, late_closing, after)] == [403, 201, 201, 403]
+    assert [r.status_code for r in (early, evening_before, late_closing, after)] == [
+        403,
+        201,
+        201,
+        403,
+    ]
     assert early.json()["detail"]["code"] == "checkin_not_open"
     assert after.json()["detail"]["code"] == "checkin_closed"
     for refused in (early, after):
@@ -99,4 +117,8 @@ async def test_the_margin_is_a_setting(registration: RunningRegistration, secret
     refused = await secretariat.post("/checkins", json={"token": token, "point": "entrance"})
     registration.deps.clock = lambda: forum.starts_at
     taken = await secretariat.post("/checkins", json={"token": token, "point": "entrance"})
-    assert (refused.status_code, refused.json()["detail"]["code"], taken.status_code) == (403, "checkin_not_open", 201)
+    assert (refused.status_code, refused.json()["detail"]["code"], taken.status_code) == (
+        403,
+        "checkin_not_open",
+        201,
+    )

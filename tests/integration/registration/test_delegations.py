@@ -10,7 +10,11 @@ import uuid
 import pytest
 from pypdf import PdfReader
 
-from tests.integration.registration.conftest import RunningRegistration, outbox_published, participant_id_of
+from tests.integration.registration.conftest import (
+    RunningRegistration,
+    outbox_published,
+    participant_id_of,
+)
 from tests.support.bus import eventually
 from tests.support.factories import signup
 
@@ -36,7 +40,11 @@ async def test_the_nomination_over_quota_is_refused_and_a_substitution_at_full_q
     registration: RunningRegistration, secretariat
 ) -> None:
     created = await secretariat.put("/delegations/BZ", json={"quota": 2})
-    assert created.status_code == 201 and created.json()["quota"] == 2 and created.json()["kind"] == "country"
+    assert (
+        created.status_code == 201
+        and created.json()["quota"] == 2
+        and created.json()["kind"] == "country"
+    )
 
     members = []
     for _ in range(2):
@@ -48,26 +56,35 @@ async def test_the_nomination_over_quota_is_refused_and_a_substitution_at_full_q
 
     assert over.status_code == 409
     assert over.json()["detail"]["code"] == "delegation_quota_full"
-    assert "2 plazas" in over.json()["detail"]["message_es"] and "2 seats" in over.json()["detail"]["message_en"]
+    assert (
+        "2 plazas" in over.json()["detail"]["message_es"]
+        and "2 seats" in over.json()["detail"]["message_en"]
+    )
     refused = await registration.tap.wait_for("delegation.nomination_refused")
     assert refused[0]["reasons"][0]["code"] == "delegation_quota_full"
 
     substitute = nominee()
-    swapped = await secretariat.post(f"/delegations/BZ/members/{members[0]}/substitute", json=substitute)
+    swapped = await secretariat.post(
+        f"/delegations/BZ/members/{members[0]}/substitute", json=substitute
+    )
     assert swapped.status_code == 200, swapped.text
     substitute_id = swapped.json()["participant_id"]
     delegation = (await secretariat.get("/delegations/BZ")).json()
     assert delegation["seats_used"] == 2 and delegation["members"] == [substitute_id, members[1]]
 
     event = (await registration.tap.wait_for("delegation.member_substituted"))[0]
-    assert event["replaced_participant_id"] == members[0] and event["participant_id"] == substitute_id
+    assert (
+        event["replaced_participant_id"] == members[0] and event["participant_id"] == substitute_id
+    )
     assert event["seats_used"] == 2
     cancelled = await registration.tap.wait_for("registration.cancelled")
     assert cancelled[0]["participant"]["participant_id"] == members[0]
     assert (await registration.deps.repository.get(substitute_id))["status"] == "pending_approval"
 
     # Replaying the same substitution changes nothing.
-    replay = await secretariat.post(f"/delegations/BZ/members/{members[0]}/substitute", json=substitute)
+    replay = await secretariat.post(
+        f"/delegations/BZ/members/{members[0]}/substitute", json=substitute
+    )
     assert replay.status_code == 200
     await outbox_published(registration)
     await registration.tap.drain()
@@ -79,15 +96,22 @@ async def test_the_nomination_over_quota_is_refused_and_a_substitution_at_full_q
 async def test_focal_point_manages_members_with_the_delegation_key_and_the_secretariat_accredits(
     registration: RunningRegistration, secretariat
 ) -> None:
-    await secretariat.put("/delegations/oim", json={
-        "name": "Organización Internacional para las Migraciones", "category": "international_organisation",
-        "quota": 3, "country": "CH",
-        "focal_point": {"name": "Punto Focal", "email": "focal@oim.example", "language": "en"},
-    })
+    await secretariat.put(
+        "/delegations/oim",
+        json={
+            "name": "Organización Internacional para las Migraciones",
+            "category": "international_organisation",
+            "quota": 3,
+            "country": "CH",
+            "focal_point": {"name": "Punto Focal", "email": "focal@oim.example", "language": "en"},
+        },
+    )
     key = (await secretariat.post("/delegations/oim/focal-point-key")).json()["key"]
     focal = {"X-Delegation-Key": key, "Authorization": ""}
 
-    wrong = await secretariat.post("/delegations/oim/members", json=nominee(), headers={**focal, "X-Delegation-Key": "nope"})
+    wrong = await secretariat.post(
+        "/delegations/oim/members", json=nominee(), headers={**focal, "X-Delegation-Key": "nope"}
+    )
     first = await secretariat.post("/delegations/oim/members", json=nominee(), headers=focal)
     second = await secretariat.post("/delegations/oim/members", json=nominee(), headers=focal)
     assert wrong.status_code == 401
@@ -97,7 +121,11 @@ async def test_focal_point_manages_members_with_the_delegation_key_and_the_secre
     assert first.json()["status"] == "confirmed"
 
     withdrawn = await secretariat.delete(f"/delegations/oim/members/{second_id}", headers=focal)
-    assert withdrawn.json() == {"outcome": "withdrawn", "participant_id": second_id, "status": "cancelled"}
+    assert withdrawn.json() == {
+        "outcome": "withdrawn",
+        "participant_id": second_id,
+        "status": "cancelled",
+    }
     again = await secretariat.delete(f"/delegations/oim/members/{second_id}", headers=focal)
     assert again.status_code == 200 and again.json()["status"] == "cancelled"
     outsider = signup()
@@ -105,8 +133,13 @@ async def test_focal_point_manages_members_with_the_delegation_key_and_the_secre
     outsider_id = await participant_id_of(registration, outsider["email"])
     refused = await secretariat.delete(f"/delegations/oim/members/{outsider_id}", headers=focal)
     assert refused.status_code == 409 and refused.json()["detail"]["code"] == "not_a_member"
-    hijack = await secretariat.post("/delegations/oim/members", json=nominee(email=outsider["email"]), headers=focal)
-    assert hijack.status_code == 409 and hijack.json()["detail"]["code"] == "registered_in_another_category"
+    hijack = await secretariat.post(
+        "/delegations/oim/members", json=nominee(email=outsider["email"]), headers=focal
+    )
+    assert (
+        hijack.status_code == 409
+        and hijack.json()["detail"]["code"] == "registered_in_another_category"
+    )
     stored = await registration.deps.repository.get(outsider_id)
     assert stored["status"] != "cancelled" and stored["category"] == "civil_society"
     head = await secretariat.put("/delegations/oim", json={"head_of_delegation_id": first_id})
@@ -119,7 +152,9 @@ async def test_focal_point_manages_members_with_the_delegation_key_and_the_secre
     await registration.tap.wait_for("badge.revoked")  # the withdrawn member's
     sheet = await secretariat.get("/delegations/oim/badges.pdf")
     assert sheet.status_code == 200 and sheet.content.startswith(b"%PDF")
-    assert "Delegada" in "".join(page.extract_text() for page in PdfReader(io.BytesIO(sheet.content)).pages)
+    assert "Delegada" in "".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(sheet.content)).pages
+    )
     await outbox_published(registration)
 
 
@@ -127,7 +162,9 @@ async def test_official_delegates_count_against_their_country_quota_and_a_delega
     registration: RunningRegistration, secretariat
 ) -> None:
     await secretariat.put("/delegations/JM", json={"quota": 2})
-    nominated = (await secretariat.post("/delegations/JM/members", json=nominee())).json()["participant_id"]
+    nominated = (await secretariat.post("/delegations/JM/members", json=nominee())).json()[
+        "participant_id"
+    ]
     # A sign-up through the public form, in the same country's official delegation.
     form = signup(category="official_delegate", country="JM")
     await registration.send(json.dumps(form).encode())
@@ -143,16 +180,24 @@ async def test_official_delegates_count_against_their_country_quota_and_a_delega
     late = signup(category="official_delegate", country="JM")
     await registration.send(json.dumps(late).encode())
     await registration.tap.wait_for("accreditation.requested", 3)
-    refused = await secretariat.post(f"/participants/{await participant_id_of(registration, late['email'])}/accreditation/approve")
-    assert refused.status_code == 409 and refused.json()["detail"]["code"] == "delegation_quota_full"
+    refused = await secretariat.post(
+        f"/participants/{await participant_id_of(registration, late['email'])}/accreditation/approve"
+    )
+    assert (
+        refused.status_code == 409 and refused.json()["detail"]["code"] == "delegation_quota_full"
+    )
     await registration.tap.wait_for("registration.confirmed", 2)
     await registration.tap.wait_for("badge.issued", 2)
     await outbox_published(registration)
 
 
-async def test_a_delegate_who_cancels_frees_the_delegation_seat(registration: RunningRegistration, secretariat) -> None:
+async def test_a_delegate_who_cancels_frees_the_delegation_seat(
+    registration: RunningRegistration, secretariat
+) -> None:
     await secretariat.put("/delegations/PA", json={"quota": 1})
-    member = (await secretariat.post("/delegations/PA/members", json=nominee())).json()["participant_id"]
+    member = (await secretariat.post("/delegations/PA/members", json=nominee())).json()[
+        "participant_id"
+    ]
     assert (await secretariat.post("/delegations/PA/members", json=nominee())).status_code == 409
 
     await secretariat.post(f"/participants/{member}/cancel", json={"reason": "agenda"})
@@ -166,15 +211,21 @@ async def test_a_delegate_who_cancels_frees_the_delegation_seat(registration: Ru
     await outbox_published(registration)
 
 
-async def test_concurrent_nominations_never_exceed_the_quota(registration: RunningRegistration, secretariat) -> None:
+async def test_concurrent_nominations_never_exceed_the_quota(
+    registration: RunningRegistration, secretariat
+) -> None:
     await secretariat.put("/delegations/EC", json={"quota": 2})
 
-    responses = await asyncio.gather(*(secretariat.post("/delegations/EC/members", json=nominee()) for _ in range(4)))
+    responses = await asyncio.gather(
+        *(secretariat.post("/delegations/EC/members", json=nominee()) for _ in range(4))
+    )
 
     assert sorted(r.status_code for r in responses) == [201, 201, 409, 409]
     delegation = (await secretariat.get("/delegations/EC")).json()
     assert delegation["seats_used"] == 2
-    assert sorted(delegation["members"]) == sorted(r.json()["participant_id"] for r in responses if r.status_code == 201)
+    assert sorted(delegation["members"]) == sorted(
+        r.json()["participant_id"] for r in responses if r.status_code == 201
+    )
     await registration.tap.wait_for("accreditation.requested", 2)
     await registration.tap.wait_for("delegation.nomination_refused", 2)
     await outbox_published(registration)

@@ -31,12 +31,19 @@ async def test_same_submission_delivered_three_times_makes_one_participant_and_o
     assert confirmed[0]["participant"]["status"] == "confirmed"
 
 
-async def test_resubmission_with_new_event_id_updates_the_same_participant(registration: RunningRegistration) -> None:
+async def test_resubmission_with_new_event_id_updates_the_same_participant(
+    registration: RunningRegistration,
+) -> None:
     first = signup()
     await registration.send(json.dumps(first).encode())
     await registration.tap.wait_for("registration.confirmed")
 
-    corrected = {**signup(), "submission_id": first["submission_id"], "email": first["email"], "organisation": "OIM"}
+    corrected = {
+        **signup(),
+        "submission_id": first["submission_id"],
+        "email": first["email"],
+        "organisation": "OIM",
+    }
     await registration.send(json.dumps(corrected).encode())
     updated = await registration.tap.wait_for("registration.updated")
 
@@ -58,15 +65,23 @@ async def test_invalid_json_and_schema_invalid_payloads_are_dead_lettered_with_a
     assert confirmed[0]["participant"]["email"] == valid["email"]
     await handled_at_least(registration.submitted_queue, 2, outcome="dead_lettered")
 
-    reasons = {m.body[:5]: m.headers[DEAD_LETTER_REASON_HEADER] for m in await dead_letters(registration.amqp, registration.submitted_queue)}
+    reasons = {
+        m.body[:5]: m.headers[DEAD_LETTER_REASON_HEADER]
+        for m in await dead_letters(registration.amqp, registration.submitted_queue)
+    }
     assert len(reasons) == 2
     assert "not valid JSON" in reasons[b"{this"]
     schema_reason = next(r for body, r in reasons.items() if body != b"{this")
-    assert "country:" in schema_reason and "unexpected: Extra inputs are not permitted" in schema_reason
+    assert (
+        "country:" in schema_reason
+        and "unexpected: Extra inputs are not permitted" in schema_reason
+    )
     assert "El Salvador" not in schema_reason  # rejected values (possibly personal data) stay out
 
 
-async def test_operator_and_where_keys_are_rejected_before_any_database_call(registration: RunningRegistration) -> None:
+async def test_operator_and_where_keys_are_rejected_before_any_database_call(
+    registration: RunningRegistration,
+) -> None:
     calls: list[str] = []
     repository = registration.deps.repository
     original_find, original_apply = repository.find_for_submission, repository.participants.apply
@@ -87,16 +102,26 @@ async def test_operator_and_where_keys_are_rejected_before_any_database_call(reg
 
     assert calls == []
     assert await registration.participants() == []
-    reasons = [m.headers[DEAD_LETTER_REASON_HEADER] for m in await dead_letters(registration.amqp, registration.submitted_queue)]
+    reasons = [
+        m.headers[DEAD_LETTER_REASON_HEADER]
+        for m in await dead_letters(registration.amqp, registration.submitted_queue)
+    ]
     assert any(r.startswith("email:") for r in reasons)
     assert sum("may contain only letters" in r for r in reasons) == 2
 
 
-async def test_refused_sign_up_emits_rejection_with_field_reasons(registration: RunningRegistration) -> None:
-    await registration.send(json.dumps(signup(category="astronaut", consents={"privacy_policy": False})).encode())
+async def test_refused_sign_up_emits_rejection_with_field_reasons(
+    registration: RunningRegistration,
+) -> None:
+    await registration.send(
+        json.dumps(signup(category="astronaut", consents={"privacy_policy": False})).encode()
+    )
 
     rejected = await registration.tap.wait_for("registration.rejected")
     codes = {reason["field"]: reason["code"] for reason in rejected[0]["reasons"]}
-    assert codes == {"category": "unknown_category", "consents.privacy_policy": "privacy_policy_required"}
+    assert codes == {
+        "category": "unknown_category",
+        "consents.privacy_policy": "privacy_policy_required",
+    }
     assert all(reason["message_es"] and reason["message_en"] for reason in rejected[0]["reasons"])
     assert handled(registration.submitted_queue, "dead_lettered") == 0

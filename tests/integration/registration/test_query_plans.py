@@ -41,9 +41,13 @@ class FilterRecorder(CommandListener):
         if event.command_name == "find":
             self.filters.append((command["find"], dict(command.get("filter", {}))))
         elif event.command_name == "update":
-            self.filters.extend((command["update"], dict(u["q"])) for u in command.get("updates", ()))
+            self.filters.extend(
+                (command["update"], dict(u["q"])) for u in command.get("updates", ())
+            )
         elif event.command_name == "delete":
-            self.filters.extend((command["delete"], dict(d["q"])) for d in command.get("deletes", ()))
+            self.filters.extend(
+                (command["delete"], dict(d["q"])) for d in command.get("deletes", ())
+            )
         elif event.command_name == "findAndModify":
             self.filters.append((command["findAndModify"], dict(command.get("query", {}))))
 
@@ -109,7 +113,9 @@ async def test_sign_up_cancellation_and_check_in_queries_use_indexes(
         repository = ParticipantRepository(database)
         people = crowd()
         await repository.collection.insert_many(people)
-        deps = Registration(pack=registration.deps.pack, repository=repository, clock=registration.deps.clock)
+        deps = Registration(
+            pack=registration.deps.pack, repository=repository, clock=registration.deps.clock
+        )
         someone = people[PARTICIPANTS // 2]
         recorder.filters.clear()
 
@@ -118,22 +124,36 @@ async def test_sign_up_cancellation_and_check_in_queries_use_indexes(
         body = signup()
         participant_id = await register_submission(RegistrationSubmitted.model_validate(body), deps)
         await register_submission(
-            RegistrationSubmitted.model_validate({**body, "event_id": str(uuid.uuid4()), "given_name": "Ana María"}), deps
+            RegistrationSubmitted.model_validate(
+                {**body, "event_id": str(uuid.uuid4()), "given_name": "Ana María"}
+            ),
+            deps,
         )
         await cancel_registration(
-            RegistrationCancelRequested.model_validate(cancel_request(None, email=body["email"])), deps
+            RegistrationCancelRequested.model_validate(cancel_request(None, email=body["email"])),
+            deps,
         )
-        await cancel_registration(RegistrationCancelRequested.model_validate(cancel_request(someone["_id"])), deps)
+        await cancel_registration(
+            RegistrationCancelRequested.model_validate(cancel_request(someone["_id"])), deps
+        )
         late = signup()
         await cancel_registration(
-            RegistrationCancelRequested.model_validate(cancel_request(None, email=late["email"])), deps
+            RegistrationCancelRequested.model_validate(cancel_request(None, email=late["email"])),
+            deps,
         )
         await register_submission(RegistrationSubmitted.model_validate(late), deps)
         # A check-in: the current badge, a revoked one, a forged one.
-        assert (await repository.find_by_badge_token(someone["badge"]["token_id"]))["_id"] == someone["_id"]
-        assert (await repository.find_by_badge_token(someone["revoked_tokens"][0]))["_id"] == someone["_id"]
+        assert (await repository.find_by_badge_token(someone["badge"]["token_id"]))[
+            "_id"
+        ] == someone["_id"]
+        assert (await repository.find_by_badge_token(someone["revoked_tokens"][0]))[
+            "_id"
+        ] == someone["_id"]
         assert await repository.find_by_badge_token(f"forged-{uuid.uuid4().hex}") is None
-        assert await repository.find_id(FORUM_ID, submission_id=someone["submission_ids"][0]) == someone["_id"]
+        assert (
+            await repository.find_id(FORUM_ID, submission_id=someone["submission_ids"][0])
+            == someone["_id"]
+        )
         assert await repository.find_id(FORUM_ID, email=someone["email"]) == someone["_id"]
         assert await repository.get(participant_id) is not None
 
@@ -155,6 +175,8 @@ async def test_sign_up_cancellation_and_check_in_queries_use_indexes(
         )
 
         # The detector itself: a filter no index covers is reported as a scan on this server.
-        assert scans(await repository.collection.find({"family_name": someone["family_name"]}).explain())
+        assert scans(
+            await repository.collection.find({"family_name": someone["family_name"]}).explain()
+        )
     finally:
         await client.close()

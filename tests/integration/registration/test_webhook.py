@@ -8,20 +8,30 @@ import time
 import httpx
 
 from shared.webhooks import signed_headers
-from tests.integration.registration.conftest import OLD_WEBHOOK_SECRET, WEBHOOK_SECRET, RunningRegistration
+from tests.integration.registration.conftest import (
+    OLD_WEBHOOK_SECRET,
+    WEBHOOK_SECRET,
+    RunningRegistration,
+)
 from tests.support.bus import eventually, tap_exchange
 from tests.support.factories import signup
 
 
 def client(registration: RunningRegistration) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=registration.app), base_url="http://registration")
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=registration.app), base_url="http://registration"
+    )
 
 
-async def test_bad_and_stale_signatures_are_refused_and_nothing_is_published(registration: RunningRegistration) -> None:
+async def test_bad_and_stale_signatures_are_refused_and_nothing_is_published(
+    registration: RunningRegistration,
+) -> None:
     intake = await tap_exchange(registration.amqp, registration.runtime.topology.intake.name)
     body = json.dumps(signup()).encode()
     async with client(registration) as http:
-        forged = await http.post("/intake/registrations", content=body, headers=signed_headers("guessed-secret", body))
+        forged = await http.post(
+            "/intake/registrations", content=body, headers=signed_headers("guessed-secret", body)
+        )
         stale = await http.post(
             "/intake/registrations",
             content=body,
@@ -29,7 +39,9 @@ async def test_bad_and_stale_signatures_are_refused_and_nothing_is_published(reg
         )
         unsigned = await http.post("/intake/registrations", content=body)
         tampered = await http.post(
-            "/intake/registrations", content=body.replace(b"Ana", b"Eva"), headers=signed_headers(WEBHOOK_SECRET, body)
+            "/intake/registrations",
+            content=body.replace(b"Ana", b"Eva"),
+            headers=signed_headers(WEBHOOK_SECRET, body),
         )
 
     assert [r.status_code for r in (forged, stale, unsigned, tampered)] == [401, 401, 401, 401]
@@ -45,9 +57,16 @@ async def test_replayed_valid_request_makes_one_participant_and_both_rotation_se
     async with client(registration) as http:
         body = json.dumps(first).encode()
         headers = signed_headers(WEBHOOK_SECRET, body)
-        responses = [await http.post("/intake/registrations", content=body, headers=headers) for _ in range(3)]
+        responses = [
+            await http.post("/intake/registrations", content=body, headers=headers)
+            for _ in range(3)
+        ]
         other = json.dumps(second).encode()
-        rotated = await http.post("/intake/registrations", content=other, headers=signed_headers(OLD_WEBHOOK_SECRET, other))
+        rotated = await http.post(
+            "/intake/registrations",
+            content=other,
+            headers=signed_headers(OLD_WEBHOOK_SECRET, other),
+        )
 
     assert [r.status_code for r in responses] == [202, 202, 202] and rotated.status_code == 202
     assert responses[0].json()["event_id"] == first["event_id"]
@@ -59,26 +78,40 @@ async def test_replayed_valid_request_makes_one_participant_and_both_rotation_se
 
     await eventually(all_handled, what="both participants recorded")
     await registration.tap.drain()
-    emails = sorted(e["participant"]["email"] for e in registration.tap.of_type("registration.confirmed"))
+    emails = sorted(
+        e["participant"]["email"] for e in registration.tap.of_type("registration.confirmed")
+    )
     assert emails == sorted([first["email"], second["email"]])
 
 
-async def test_schema_invalid_webhook_body_gets_422_naming_the_field(registration: RunningRegistration) -> None:
+async def test_schema_invalid_webhook_body_gets_422_naming_the_field(
+    registration: RunningRegistration,
+) -> None:
     body = json.dumps(signup(email="not-an-email")).encode()
     async with client(registration) as http:
-        response = await http.post("/intake/registrations", content=body, headers=signed_headers(WEBHOOK_SECRET, body))
+        response = await http.post(
+            "/intake/registrations", content=body, headers=signed_headers(WEBHOOK_SECRET, body)
+        )
     assert response.status_code == 422
     assert response.json()["detail"].startswith("email:")
 
 
-async def test_secretariat_api_lists_and_filters_participants(registration: RunningRegistration) -> None:
+async def test_secretariat_api_lists_and_filters_participants(
+    registration: RunningRegistration,
+) -> None:
     from tests.integration.registration.conftest import API_TOKEN
 
     people = [signup(country="GT"), signup(country="MX", language="en")]
     async with client(registration) as http:
         for person in people:
             body = json.dumps(person).encode()
-            assert (await http.post("/intake/registrations", content=body, headers=signed_headers(WEBHOOK_SECRET, body))).status_code == 202
+            assert (
+                await http.post(
+                    "/intake/registrations",
+                    content=body,
+                    headers=signed_headers(WEBHOOK_SECRET, body),
+                )
+            ).status_code == 202
         await registration.tap.wait_for("registration.confirmed", 2)
         auth = {"Authorization": f"Bearer {API_TOKEN}"}
         assert (await http.get("/participants")).status_code == 401

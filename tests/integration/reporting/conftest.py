@@ -48,8 +48,13 @@ class RunningReporting:
 
     async def publish(self, *events: dict[str, Any]) -> None:
         for event in events:
-            await publish_json(self.amqp, self.runtime.topology.events.name, event["event_type"],
-                               json.dumps(event).encode(), message_id=event["event_id"])
+            await publish_json(
+                self.amqp,
+                self.runtime.topology.events.name,
+                event["event_type"],
+                json.dumps(event).encode(),
+                message_id=event["event_id"],
+            )
         self.sent += len(events)
 
     async def settled(self) -> None:
@@ -64,8 +69,11 @@ class RunningReporting:
         return True
 
     def http(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://reporting",
-                                 headers={"Authorization": f"Bearer {API_TOKEN}"})
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app),
+            base_url="http://reporting",
+            headers={"Authorization": f"Bearer {API_TOKEN}"},
+        )
 
 
 @pytest.fixture
@@ -97,7 +105,9 @@ async def databases(reporting_settings: ReportingSettings) -> AsyncIterator[list
 
 @pytest.fixture
 async def reporting(
-    reporting_settings: ReportingSettings, amqp: aio_pika.abc.AbstractRobustConnection, databases: list[str]
+    reporting_settings: ReportingSettings,
+    amqp: aio_pika.abc.AbstractRobustConnection,
+    databases: list[str],
 ) -> AsyncIterator[RunningReporting]:
     clock = Clock()
     app = create_app(reporting_settings, clock=clock)

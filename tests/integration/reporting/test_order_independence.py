@@ -20,15 +20,29 @@ from tests.integration.reporting.conftest import RunningReporting
 from tests.support.bus import dead_letters, handled, handled_at_least
 
 
-async def publish_as_a_retry_returns_it(reporting: RunningReporting, event: dict[str, Any], *, headers: bool) -> None:
+async def publish_as_a_retry_returns_it(
+    reporting: RunningReporting, event: dict[str, Any], *, headers: bool
+) -> None:
     """Through the default exchange, routed by the queue's name, as an expired retry copy is."""
     channel = await reporting.amqp.channel(publisher_confirms=True)
-    identity = {ORIGINAL_EXCHANGE_HEADER: reporting.runtime.topology.events.name,
-                ORIGINAL_ROUTING_KEY_HEADER: event["event_type"], "event_type": event["event_type"],
-                "x-foro-attempt": 1} if headers else {}
+    identity = (
+        {
+            ORIGINAL_EXCHANGE_HEADER: reporting.runtime.topology.events.name,
+            ORIGINAL_ROUTING_KEY_HEADER: event["event_type"],
+            "event_type": event["event_type"],
+            "x-foro-attempt": 1,
+        }
+        if headers
+        else {}
+    )
     await channel.default_exchange.publish(
-        aio_pika.Message(json.dumps(event).encode(), content_type="application/json", message_id=event["event_id"],
-                         delivery_mode=aio_pika.DeliveryMode.PERSISTENT, headers=identity),
+        aio_pika.Message(
+            json.dumps(event).encode(),
+            content_type="application/json",
+            message_id=event["event_id"],
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            headers=identity,
+        ),
         routing_key=reporting.queue,
     )
     await channel.close()
@@ -66,7 +80,9 @@ async def test_an_event_that_fails_transiently_once_is_folded_exactly_once(
 
     monkeypatch.setattr(repository, "record_event", fails_once)
     who = ev.person()
-    await reporting.publish(ev.registration("registration.confirmed", who, 1), ev.checked_in(who, 2))
+    await reporting.publish(
+        ev.registration("registration.confirmed", who, 1), ev.checked_in(who, 2)
+    )
     await reporting.settled()
 
     assert len(failures) == 1 and handled(reporting.queue, "retry") == 1

@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from services.scheduling.bootstrap import create_app
 from services.scheduling.handlers import Scheduling
 from services.scheduling.settings import SchedulingSettings
+from shared import participant_tokens
 from shared.contracts.registration import (
     Participant,
     RegistrationCancelled,
@@ -22,7 +23,6 @@ from shared.contracts.registration import (
 )
 from shared.persistence.mongo import create_mongo_client
 from shared.runtime import ServiceRuntime
-from shared import participant_tokens
 from tests.support.bus import EventTap, delete_topology, eventually, publish_json
 from tests.support.factories import FORUM_ID
 
@@ -50,12 +50,17 @@ class RunningScheduling:
     @staticmethod
     def as_participant(participant_id: object) -> dict[str, str]:
         """The participant's own token, as registration's confirmation hands it out."""
-        return {"Authorization": f"Bearer {participant_tokens.mint(PARTICIPANT_SECRET, str(participant_id))}"}
+        return {
+            "Authorization": f"Bearer {participant_tokens.mint(PARTICIPANT_SECRET, str(participant_id))}"
+        }
 
     async def publish_event(self, event: Any) -> None:
         """Publish a domain event as its producer's outbox relay would."""
         await publish_json(
-            self.amqp, self.runtime.topology.events.name, event.event_type, event.model_dump_json().encode(),
+            self.amqp,
+            self.runtime.topology.events.name,
+            event.event_type,
+            event.model_dump_json().encode(),
             message_id=str(event.event_id),
         )
 
@@ -63,7 +68,11 @@ class RunningScheduling:
         """A participant as registration confirms it (published on the bus, projected here)."""
         participant = make_participant(**details)
         await self.publish_event(
-            RegistrationConfirmed(producer="registration", participant=participant, submission_id=f"form-{uuid.uuid4().hex[:8]}")
+            RegistrationConfirmed(
+                producer="registration",
+                participant=participant,
+                submission_id=f"form-{uuid.uuid4().hex[:8]}",
+            )
         )
         return participant
 
@@ -71,16 +80,22 @@ class RunningScheduling:
         people = [make_participant() for _ in range(count)]
         for participant in people:
             await self.publish_event(
-                RegistrationConfirmed(producer="registration", participant=participant, submission_id="form-x")
+                RegistrationConfirmed(
+                    producer="registration", participant=participant, submission_id="form-x"
+                )
             )
         ids = [str(p.participant_id) for p in people]
         await self.projected(*ids)
         return ids
 
-    async def cancel_registration(self, participant: Participant, event_id: uuid.UUID | None = None) -> RegistrationCancelled:
+    async def cancel_registration(
+        self, participant: Participant, event_id: uuid.UUID | None = None
+    ) -> RegistrationCancelled:
         event = RegistrationCancelled(
-            event_id=event_id or uuid.uuid4(), producer="registration",
-            participant=participant.model_copy(update={"status": "cancelled"}), previous_status="confirmed",
+            event_id=event_id or uuid.uuid4(),
+            producer="registration",
+            participant=participant.model_copy(update={"status": "cancelled"}),
+            previous_status="confirmed",
         )
         await self.publish_event(event)
         return event
@@ -89,7 +104,9 @@ class RunningScheduling:
         collection = self.deps.repository.participants.collection
 
         async def all_there() -> bool:
-            return await collection.count_documents({"_id": {"$in": list(participant_ids)}, "status": "confirmed"}) == len(participant_ids)
+            return await collection.count_documents(
+                {"_id": {"$in": list(participant_ids)}, "status": "confirmed"}
+            ) == len(participant_ids)
 
         await eventually(all_there, SLOW, what=f"{len(participant_ids)} participants projected")
 
@@ -139,7 +156,9 @@ def scheduling_settings(namespace: str, mongo_url: str, amqp_url: str) -> Schedu
 
 
 @pytest.fixture
-async def scheduling(scheduling_settings: SchedulingSettings, amqp: aio_pika.abc.AbstractRobustConnection) -> AsyncIterator[RunningScheduling]:
+async def scheduling(
+    scheduling_settings: SchedulingSettings, amqp: aio_pika.abc.AbstractRobustConnection
+) -> AsyncIterator[RunningScheduling]:
     app = create_app(scheduling_settings)
     runtime: ServiceRuntime = app.state.runtime
     tap = await EventTap.open(amqp, runtime.topology)

@@ -23,10 +23,14 @@ def by_uid_vobject(body: bytes) -> dict[str, object]:
     return {e.uid.value.split("@")[0]: e for e in calendar.vevent_list}
 
 
-async def test_the_whole_programme_parses_with_icalendar_and_vobject_in_venue_time(scheduling: RunningScheduling) -> None:
+async def test_the_whole_programme_parses_with_icalendar_and_vobject_in_venue_time(
+    scheduling: RunningScheduling,
+) -> None:
     await scheduling.tap.wait_for("programme.published")
     response = await scheduling.http.get("/agenda.ics", params={"lang": "en"})
-    assert response.status_code == 200 and response.headers["content-type"].startswith("text/calendar")
+    assert response.status_code == 200 and response.headers["content-type"].startswith(
+        "text/calendar"
+    )
     body = response.content
 
     calendar = icalendar.Calendar.from_ical(body)
@@ -67,9 +71,16 @@ async def test_room_and_person_feeds(scheduling: RunningScheduling) -> None:
     assert (await http.get("/rooms/attic/agenda.ics")).status_code == 404
 
     [participant] = await scheduling.confirm_many(1)
-    await http.put("/programme/sessions/B3.1/people", headers=auth,
-                   json=[{"name": "Eva Ruiz", "role": "speaker", "email": "eva@example.org"}])
-    signed = await http.post("/sessions/B2.2/signups", json={"participant_id": participant}, headers=scheduling.as_participant(participant))
+    await http.put(
+        "/programme/sessions/B3.1/people",
+        headers=auth,
+        json=[{"name": "Eva Ruiz", "role": "speaker", "email": "eva@example.org"}],
+    )
+    signed = await http.post(
+        "/sessions/B2.2/signups",
+        json={"participant_id": participant},
+        headers=scheduling.as_participant(participant),
+    )
     await http.post("/programme/releases", headers=auth)
 
     # The participant's link (from the sign-up answer) carries its token; without it: refused.

@@ -8,13 +8,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.contracts.envelope import Event
-from shared.contracts.registration import ParticipantErased, RegistrationCancelled, RegistrationConfirmed
+from shared.contracts.registration import (
+    ParticipantErased,
+    RegistrationCancelled,
+    RegistrationConfirmed,
+)
 from tests.integration.scheduling.conftest import SLOW, RunningScheduling, make_participant
 from tests.support.bus import handled, handled_at_least
 
 T0 = datetime.now(UTC) - timedelta(hours=1)
-QUEUE_OF = {"registration.confirmed": "registration-confirmed", "registration.cancelled": "registration-cancelled",
-            "participant.erased": "participant-erased"}
+QUEUE_OF = {
+    "registration.confirmed": "registration-confirmed",
+    "registration.cancelled": "registration-cancelled",
+    "participant.erased": "participant-erased",
+}
 
 
 def when(minute: int) -> datetime:
@@ -33,21 +40,45 @@ async def deliver_twice(scheduling: RunningScheduling, *events: Event) -> None:
 
 def history(participant: Any, *, cancelled: bool = False) -> list[Event]:
     """What registration published, in the order it happened: confirmed, (cancelled,) erased."""
-    events: list[Event] = [RegistrationConfirmed(producer="registration", participant=participant,
-                                                 submission_id="form-1", occurred_at=when(1))]
+    events: list[Event] = [
+        RegistrationConfirmed(
+            producer="registration",
+            participant=participant,
+            submission_id="form-1",
+            occurred_at=when(1),
+        )
+    ]
     if cancelled:
-        events.append(RegistrationCancelled(producer="registration", previous_status="confirmed", occurred_at=when(2),
-                                            participant=participant.model_copy(update={"status": "cancelled"})))
-    events.append(ParticipantErased(producer="registration", forum_id=participant.forum_id,
-                                    participant_id=participant.participant_id, category=participant.category,
-                                    country=participant.country, previous_status="confirmed", occurred_at=when(3)))
+        events.append(
+            RegistrationCancelled(
+                producer="registration",
+                previous_status="confirmed",
+                occurred_at=when(2),
+                participant=participant.model_copy(update={"status": "cancelled"}),
+            )
+        )
+    events.append(
+        ParticipantErased(
+            producer="registration",
+            forum_id=participant.forum_id,
+            participant_id=participant.participant_id,
+            category=participant.category,
+            country=participant.country,
+            previous_status="confirmed",
+            occurred_at=when(3),
+        )
+    )
     return events
 
 
 async def projection(scheduling: RunningScheduling, participant: Any) -> dict[str, Any]:
     """The participant's projected state, without ids and bookkeeping."""
     document = await scheduling.deps.repository.participant(str(participant.participant_id))
-    return {k: v for k, v in (document or {}).items() if k not in ("_id", "version", "processed", "outbox", "outbox_pending")}
+    return {
+        k: v
+        for k, v in (document or {}).items()
+        if k not in ("_id", "version", "processed", "outbox", "outbox_pending")
+    }
 
 
 async def test_an_erasure_that_overtakes_the_confirmation_still_forgets_the_person_on_the_programme(
@@ -56,25 +87,43 @@ async def test_an_erasure_that_overtakes_the_confirmation_still_forgets_the_pers
     await scheduling.tap.wait_for("programme.published")
     right, wrong = make_participant(), make_participant()
     # Both on the programme by e-mail before registering: registration's confirmation links them.
-    await scheduling.http.put("/programme/sessions/B4.1/people", headers=scheduling.secretariat, json=[
-        {"name": "Lucía Flores", "role": "rapporteur", "email": right.email, "country": "SV"},
-        {"name": "Marta Ruiz", "role": "rapporteur", "email": wrong.email, "country": "SV"},
-    ])
+    await scheduling.http.put(
+        "/programme/sessions/B4.1/people",
+        headers=scheduling.secretariat,
+        json=[
+            {"name": "Lucía Flores", "role": "rapporteur", "email": right.email, "country": "SV"},
+            {"name": "Marta Ruiz", "role": "rapporteur", "email": wrong.email, "country": "SV"},
+        ],
+    )
 
     await deliver_twice(scheduling, *history(right))
     await deliver_twice(scheduling, *reversed(history(wrong)))
 
     people = (await scheduling.session("B4.1"))["people"]
-    as_right, as_wrong = ({k: v for k, v in p.items() if k not in ("person_id", "participant_id")} for p in people)
+    as_right, as_wrong = (
+        {k: v for k, v in p.items() if k not in ("person_id", "participant_id")} for p in people
+    )
     assert as_right == as_wrong
     assert as_wrong["name"] is None and as_wrong["email"] is None and as_wrong["erased"]
-    assert [p["participant_id"] for p in people] == [str(right.participant_id), str(wrong.participant_id)]
-    projected_right, projected_wrong = await projection(scheduling, right), await projection(scheduling, wrong)
+    assert [p["participant_id"] for p in people] == [
+        str(right.participant_id),
+        str(wrong.participant_id),
+    ]
+    projected_right, projected_wrong = (
+        await projection(scheduling, right),
+        await projection(scheduling, wrong),
+    )
     assert projected_right == projected_wrong
-    assert projected_wrong["erased"] and projected_wrong["email"] is None and projected_wrong["status"] == "confirmed"
+    assert (
+        projected_wrong["erased"]
+        and projected_wrong["email"] is None
+        and projected_wrong["status"] == "confirmed"
+    )
 
 
-async def test_an_erasure_that_overtakes_the_cancellation_still_frees_the_seat(scheduling: RunningScheduling) -> None:
+async def test_an_erasure_that_overtakes_the_cancellation_still_frees_the_seat(
+    scheduling: RunningScheduling,
+) -> None:
     http, auth = scheduling.http, scheduling.secretariat
     await scheduling.tap.wait_for("programme.published")
     await http.patch("/programme/sessions/B2.5", headers=auth, json={"seats": 1})
@@ -84,8 +133,11 @@ async def test_an_erasure_that_overtakes_the_cancellation_still_frees_the_seat(s
     await deliver_twice(scheduling, history(right)[0], history(wrong)[0])
     for code, holder, waiting in (("B2.5", right, waits_right), ("B2.6", wrong, waits_wrong)):
         for pid in (str(holder.participant_id), waiting):
-            signed = await http.post(f"/sessions/{code}/signups", json={"participant_id": pid},
-                                     headers=scheduling.as_participant(pid))
+            signed = await http.post(
+                f"/sessions/{code}/signups",
+                json={"participant_id": pid},
+                headers=scheduling.as_participant(pid),
+            )
             assert signed.status_code == 201, signed.text
 
     await deliver_twice(scheduling, *history(right, cancelled=True)[1:])
@@ -94,9 +146,14 @@ async def test_an_erasure_that_overtakes_the_cancellation_still_frees_the_seat(s
     b25, b26 = await scheduling.session("B2.5"), await scheduling.session("B2.6")
     assert (b25["confirmed"], b25["waitlist"]) == ([waits_right], [])
     assert (b26["confirmed"], b26["waitlist"]) == ([waits_wrong], [])
-    projected_right, projected_wrong = await projection(scheduling, right), await projection(scheduling, wrong)
+    projected_right, projected_wrong = (
+        await projection(scheduling, right),
+        await projection(scheduling, wrong),
+    )
     assert projected_right == projected_wrong
     assert projected_wrong["status"] == "cancelled" and projected_wrong["erased"]
     for holder in (right, wrong):
-        held = await scheduling.deps.repository.holds_of(scheduling.deps.attendance_id(str(holder.participant_id)))
+        held = await scheduling.deps.repository.holds_of(
+            scheduling.deps.attendance_id(str(holder.participant_id))
+        )
         assert not (held or {}).get("holds")

@@ -294,22 +294,32 @@ class Seat:
     position: int = 0  # place on the waitlist when not confirmed
 
 
-def allocate(
-    ledger: dict[str, Any] | None, participant_id: str, capacity: int
-) -> tuple[Change | None, Seat]:
-    """Give the participant a seat if one is free, else a place on the waitlist; idempotent."""
-    confirmed = list((ledger or {}).get("confirmed", []))
-    waitlist = list((ledger or {}).get("waitlist", []))
-    if participant_id in confirmed:
-        return None, Seat(True)
-    if participant_id in waitlist:
-        return None, Seat(False, waitlist.index(participant_id) + 1)
-    # Nobody jumps the queue: a free seat goes to the waitlist first (see `release`).
-    if len(confirmed) < capacity and not waitlist:
-        confirmed.append(participant_id)
-        return Change(set={"confirmed": confirmed, "waitlist": waitlist}), Seat(True)
-    waitlist.append(participant_id)
-    return Change(set={"confirmed": confirmed, "waitlist": waitlist}), Seat(False, len(waitlist))
+@dataclass(frozen=True)
+class SeatLedger:
+    """A category's seat ledger: who holds a seat, who waits and in which order."""
+
+    confirmed: tuple[str, ...] = ()
+    waitlist: tuple[str, ...] = ()
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any] | None) -> SeatLedger:
+        document = document or {}
+        return cls(tuple(document.get("confirmed", ())), tuple(document.get("waitlist", ())))
+
+
+def seat_from_ledger(ledger: SeatLedger, participant_id: str) -> Seat:
+    """The participant's seat as the ledger records it, once their request for one is applied.
+
+    The request is one atomic update of the ledger (`ParticipantRepository.take_seat`): a seat
+    when one is free and nobody waits — nobody jumps the queue, a freed seat goes to the
+    waitlist first (see `release`) — else the end of the waitlist; nothing for someone already
+    holding either, so a redelivered sign-up gets the same answer.
+    """
+    if participant_id in ledger.confirmed:
+        return Seat(True)
+    if participant_id in ledger.waitlist:
+        return Seat(False, ledger.waitlist.index(participant_id) + 1)
+    raise ValueError(f"{participant_id} holds neither a seat nor a waitlist place")
 
 
 def release(

@@ -121,17 +121,12 @@ async def _allocate_seat(
     if capacity is None:
         seat = domain.Seat(True)
     else:
-        seat_box: list[domain.Seat] = []
-
-        def decide(ledger: dict[str, Any] | None) -> Any:
-            change, seat = domain.allocate(ledger, participant_id, capacity)
-            seat_box[:] = [seat]
-            return change
-
-        # No cause id: the ledger is idempotent by membership, and the cause may allocate twice
-        # (a category change releases one seat and asks for another).
-        await repo.ledgers.apply(ledger_id(document["forum_id"], category), None, decide)
-        seat = seat_box[0]
+        # Idempotent by membership, not by cause: one cause may take a seat twice (a category
+        # change releases one seat and asks for another).
+        ledger = await repo.take_seat(
+            ledger_id(document["forum_id"], category), participant_id, capacity
+        )
+        seat = domain.seat_from_ledger(domain.SeatLedger.from_document(ledger), participant_id)
     await repo.participants.apply(
         participant_id,
         f"{cause.event_id}:seat:{category}",

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.persistence.aggregates import AggregateStore
@@ -64,6 +64,62 @@ class ParticipantRepository:
         await self.delegations.ensure_indexes()
         await self.collection.create_index("badge.token_id", sparse=True)
         await self.collection.create_index("revoked_tokens", sparse=True)
+
+    async def take_seat(self, ledger_id: str, participant_id: str, capacity: int) -> dict[str, Any]:
+        """Give the participant a seat or a waitlist place in ONE atomic update; the ledger after it.
+
+        Concurrent sign-ups of a category all write this one document: an update that decides on
+        the server never conflicts, where read-decide-write under a `version` check retried
+        several times per sign-up. Idempotent by membership: someone already holding a seat or
+        a waitlist place changes nothing. A seat only when one is free and nobody waits (a freed
+        seat goes to the waitlist first, see `domain.release`). `version` goes up on every call,
+        so a concurrent `release` (read, decide, write on `version`) decides again.
+        """
+        confirmed = {"$ifNull": ["$confirmed", []]}
+        waitlist = {"$ifNull": ["$waitlist", []]}
+        holds_place = {
+            "$or": [{"$in": [participant_id, confirmed]}, {"$in": [participant_id, waitlist]}]
+        }
+        no_free_seat = {
+            "$or": [
+                {"$gte": [{"$size": confirmed}, capacity]},
+                {"$gt": [{"$size": waitlist}, 0]},
+            ]
+        }
+        pipeline = [
+            {
+                "$set": {
+                    "confirmed": {
+                        "$cond": [
+                            {"$or": [holds_place, no_free_seat]},
+                            confirmed,
+                            {"$concatArrays": [confirmed, [participant_id]]},
+                        ]
+                    },
+                    "version": {"$add": [{"$ifNull": ["$version", 0]}, 1]},
+                }
+            },
+            {
+                "$set": {
+                    "waitlist": {
+                        "$cond": [
+                            holds_place,
+                            waitlist,
+                            {"$concatArrays": [waitlist, [participant_id]]},
+                        ]
+                    }
+                }
+            },
+        ]
+        for _ in range(2):
+            ledger = await self.ledgers.collection.find_one_and_update(
+                {"_id": ledger_id}, pipeline, upsert=True, return_document=ReturnDocument.AFTER
+            )
+            if ledger is not None:
+                return ledger
+            # SecantusDB answers null to an upsert that lost the race to create the ledger,
+            # though its update was applied: asking again changes nothing and returns it.
+        raise RuntimeError(f"seat ledger {ledger_id}: no document returned by the upsert")
 
     async def find_for_submission(
         self, forum_id: str, submission_id: str, email: str

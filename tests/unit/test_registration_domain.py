@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from services.registration import domain
 from shared.contracts.registration import RegistrationCancelRequested, RegistrationSubmitted
 from shared.pack import load_pack
@@ -20,20 +22,22 @@ def submission(**overrides) -> RegistrationSubmitted:
     return RegistrationSubmitted.model_validate(signup(**overrides))
 
 
-def test_seats_go_in_order_then_the_waitlist_fills() -> None:
-    ledger: dict | None = None
-    answers = []
-    for pid in ("a", "b", "c", "d"):
-        change, seat = domain.allocate(ledger, pid, capacity=2)
-        ledger = {**(ledger or {}), **change.set}
-        answers.append(seat)
-    assert answers == [
+def test_the_seat_is_read_from_the_ledger_after_the_request_for_it() -> None:
+    ledger = domain.SeatLedger.from_document(
+        {"_id": "forum:civil_society", "confirmed": ["a", "b"], "waitlist": ["c", "d"]}
+    )
+    assert [domain.seat_from_ledger(ledger, pid) for pid in ("a", "b", "c", "d")] == [
         domain.Seat(True),
         domain.Seat(True),
         domain.Seat(False, 1),
         domain.Seat(False, 2),
     ]
-    assert domain.allocate(ledger, "c", capacity=2) == (None, domain.Seat(False, 1))  # idempotent
+
+
+def test_a_ledger_without_the_participant_is_an_error_not_a_seat() -> None:
+    with pytest.raises(ValueError):
+        domain.seat_from_ledger(domain.SeatLedger.from_document({"confirmed": ["a"]}), "b")
+    assert domain.SeatLedger.from_document(None) == domain.SeatLedger()
 
 
 def test_release_promotes_the_first_waiting_and_records_it_under_the_cause() -> None:

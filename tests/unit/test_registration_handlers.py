@@ -1,0 +1,126 @@
+"""Registration's use cases on an in-memory repository: no broker, no database. The
+integration tests prove the same paths on the real RabbitMQ and SecantusDB."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.registration import handlers
+from shared.contracts.registration import RegistrationCancelRequested, RegistrationSubmitted
+from shared.pack import load_pack
+from tests.support.factories import cancel_request, signup
+from tests.support.fakes import FakeParticipantRepository
+
+NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+CIVIL_SOCIETY = 3  # index of civil_society in the pack's categories
+
+
+def deps(capacity: int | None = None) -> handlers.Registration:
+    overrides: dict[str, object] = {
+        "forum.start_date": (NOW + timedelta(days=30)).date().isoformat()
+    }
+    if capacity is not None:
+        overrides[f"categories[{CIVIL_SOCIETY}].capacity"] = capacity
+    return handlers.Registration(
+        pack=load_pack(overrides=overrides),
+        repository=FakeParticipantRepository(),
+        clock=lambda: NOW,
+    )
+
+
+def submitted(**overrides: object) -> RegistrationSubmitted:
+    body = signup(**{"occurred_at": NOW.isoformat(), **overrides})
+    return RegistrationSubmitted.model_validate(body, strict=False)
+
+
+def status_of(registration: handlers.Registration, participant_id: str) -> str:
+    return registration.repository.participants.documents[participant_id]["status"]
+
+
+async def test_a_new_sign_up_is_confirmed_with_its_events_in_the_outbox() -> None:
+    registration = deps()
+    participant_id = await handlers.register_submission(submitted(), registration)
+    assert status_of(registration, participant_id) == "confirmed"
+    assert registration.repository.event_types() == ["registration.confirmed"]
+
+
+async def test_the_same_sign_up_delivered_twice_has_one_effect() -> None:
+    registration = deps(capacity=5)
+    submission = submitted()
+    first = await handlers.register_submission(submission, registration)
+    second = await handlers.register_submission(submission, registration)
+    assert first == second
+    assert registration.repository.event_types() == ["registration.confirmed"]
+    assert registration.repository.ledgers.documents[f"{submission.forum_id}:civil_society"][
+        "confirmed"
+    ] == [first]
+
+
+async def test_a_full_category_waitlists_and_a_cancellation_promotes_the_first_waiting() -> None:
+    registration = deps(capacity=1)
+    seated = await handlers.register_submission(submitted(), registration)
+    waiting = await handlers.register_submission(submitted(), registration)
+    assert (status_of(registration, seated), status_of(registration, waiting)) == (
+        "confirmed",
+        "waitlisted",
+    )
+
+    request = RegistrationCancelRequested.model_validate(cancel_request(seated), strict=False)
+    await handlers.cancel_registration(request, registration)
+    await handlers.cancel_registration(request, registration)  # redelivered: nothing more
+
+    assert status_of(registration, seated) == "cancelled"
+    assert status_of(registration, waiting) == "confirmed"
+    assert registration.repository.event_types().count("registration.promoted") == 1
+    assert registration.repository.event_types().count("registration.cancelled") == 1
+
+
+async def test_a_cancellation_before_its_sign_up_is_parked_then_completed() -> None:
+    registration = deps(capacity=1)
+    submission = submitted(occurred_at=(NOW - timedelta(minutes=1)).isoformat())
+    body = cancel_request(None, email=submission.email, occurred_at=NOW.isoformat())
+    del body["participant_id"]
+    request = RegistrationCancelRequested.model_validate(body, strict=False)
+
+    parked_as = await handlers.cancel_registration(request, registration)
+    assert registration.repository.parked == {parked_as: request.model_dump(mode="json")}
+
+    participant_id = await handlers.register_submission(submission, registration)
+    assert participant_id == parked_as
+    assert status_of(registration, participant_id) == "cancelled"
+    assert registration.repository.parked == {}
+    ledger = registration.repository.ledgers.documents[f"{submission.forum_id}:civil_society"]
+    assert ledger["confirmed"] == []  # the seat it took is free again
+
+
+async def test_a_cancellation_older_than_a_new_sign_up_is_dropped() -> None:
+    registration = deps()
+    submission = submitted()
+    body = cancel_request(
+        None, email=submission.email, occurred_at=(NOW - timedelta(days=1)).isoformat()
+    )
+    del body["participant_id"]
+    await handlers.cancel_registration(
+        RegistrationCancelRequested.model_validate(body, strict=False), registration
+    )
+    participant_id = await handlers.register_submission(submission, registration)
+    assert status_of(registration, participant_id) == "confirmed"
+    assert registration.repository.parked == {}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        ({"category": "astronauts"}, "unknown_category"),
+        ({"consents": {"privacy_policy": False}}, "privacy_policy_required"),
+    ],
+)
+async def test_a_refused_sign_up_says_why(overrides: dict[str, object], code: str) -> None:
+    registration = deps()
+    participant_id = await handlers.register_submission(submitted(**overrides), registration)
+    document = registration.repository.participants.documents[participant_id]
+    assert document["status"] == "rejected"
+    assert [reason["code"] for reason in document["rejection_reasons"]] == [code]
+    assert registration.repository.event_types() == ["registration.rejected"]

@@ -1,8 +1,9 @@
 """The life of a service process: what starts, in which order, and how it stops.
 
-Start: broker connection → start-up hooks (database indexes, extra declarations) → topology
-(exchanges, event log, dead-letter queues) → consumers → outbox relay. While the broker or the
-database cannot be reached, start-up is retried with backoff (half a second, doubling up to
+Start: broker connection → the sweep's index on every store's collection → start-up hooks
+(database indexes, extra declarations) → topology (exchanges, event log, dead-letter queues) →
+consumers → outbox relay, which covers every `AggregateStore` built with `runtime.stores`. While
+the broker or the database cannot be reached, start-up is retried with backoff (half a second, doubling up to
 `start_retry_max_seconds`), one log line per attempt; every attempt is bounded in time (see
 `shared.messaging.broker` and `shared.persistence.mongo`). Once started, a lost broker connection
 is re-established by the broker client itself, consumers included; readiness says "not ready"
@@ -29,6 +30,7 @@ from pymongo.errors import ConnectionFailure
 
 from shared.messaging.broker import close_broker, create_broker
 from shared.messaging.topology import Topology
+from shared.persistence.aggregates import StoreRegistry
 from shared.persistence.mongo import create_mongo_client, ping
 from shared.persistence.outbox import OutboxRelay
 from shared.settings import ServiceSettings
@@ -55,6 +57,11 @@ class ServiceRuntime:
     relay: OutboxRelay | None = None
     started: bool = False
     start_attempts: int = 0
+    stores: StoreRegistry = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Repositories build their stores with this registry; the relay sweeps what it holds.
+        self.stores = StoreRegistry(on_outbox=self.notify_outbox)
 
     @classmethod
     def create(cls, service: str, settings: ServiceSettings, *, description: str) -> ServiceRuntime:
@@ -74,12 +81,13 @@ class ServiceRuntime:
         return self.mongo[self.settings.database]
 
     def attach_outbox(
-        self, collections: Mapping[str, AsyncCollection], *, fault: str | None = None
+        self, collections: Mapping[str, AsyncCollection] | None = None, *, fault: str | None = None
     ) -> OutboxRelay:
+        """The relay over every registered store's collection (`collections`: a test's own)."""
         self.relay = OutboxRelay(
             self.broker,
             self.topology,
-            collections,
+            self.stores.collections if collections is None else collections,
             sweep_seconds=self.settings.outbox_sweep_seconds,
             fault=fault,
             concurrency=self.settings.outbox_concurrency,
@@ -130,6 +138,9 @@ class ServiceRuntime:
     async def _start_once(self) -> None:
         log.info("connecting to the broker", attempt=self.start_attempts)
         await self._connect_broker()
+        if self.relay is None and self.stores:
+            self.attach_outbox()  # a service that did not attach one still gets its stores swept
+        await self.stores.ensure_indexes()
         for hook in self.on_start:
             await hook()
         await self.topology.declare(self.broker, self.queue_names)

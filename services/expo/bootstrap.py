@@ -38,9 +38,9 @@ def build_runtime(settings: ExpoSettings | None = None) -> tuple[ServiceRuntime,
     pack = settings.load_pack()
     runtime = ServiceRuntime.create(SERVICE, settings, description=DESCRIPTION)
     broker, topology = runtime.broker, runtime.topology
-    repository = ExpoRepository(runtime.database, on_outbox=runtime.notify_outbox)
+    repository = ExpoRepository(runtime.database, stores=runtime.stores)
     deps = Expo(pack=pack, repository=repository, settings=settings)
-    runtime.attach_outbox(repository.outbox_collections, fault=settings.fault)
+    runtime.attach_outbox(fault=settings.fault)
     runtime.on_start.append(repository.ensure_indexes)
 
     async def seed_booths() -> None:

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -24,20 +23,19 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from shared.pack import EventPack
-from shared.persistence.aggregates import AggregateStore
+from shared.persistence.aggregates import AggregateStore, StoreRegistry
 
 INTERNAL = {"processed": 0, "outbox": 0, "outbox_pending": 0, "version": 0}
-OUTBOX_COLLECTIONS = ("exhibitors", "stage", "leads", "meetings", "jobs", "applications")
 
 
 class ExpoRepository:
-    def __init__(
-        self, database: AsyncDatabase, *, on_outbox: Callable[[str, Any], None] | None = None
-    ) -> None:
+    def __init__(self, database: AsyncDatabase, *, stores: StoreRegistry | None = None) -> None:
+        # Each store registers itself: the runtime's relay sweeps every one of them.
+        self.stores = stores if stores is not None else StoreRegistry()
         self.database = database
 
         def store(name: str) -> AggregateStore:
-            return AggregateStore(database[name], on_outbox=on_outbox)
+            return AggregateStore(database[name], stores=self.stores)
 
         self.exhibitors = store("exhibitors")
         self.stage = store("stage")
@@ -50,10 +48,6 @@ class ExpoRepository:
         self.applications = store("applications")
         self.booths = database["booths"]
         self.cvs = database["cvs"]
-
-    @property
-    def outbox_collections(self) -> dict[str, Any]:
-        return {name: self.database[name] for name in OUTBOX_COLLECTIONS}
 
     async def ensure_indexes(self) -> None:
         for store in (

@@ -63,7 +63,7 @@ def build_service(
         raise TemplateError("templates cannot be used:\n" + "\n".join(problems))
     runtime = ServiceRuntime.create(SERVICE, settings, description=DESCRIPTION)
     broker, topology = runtime.broker, runtime.topology
-    repository = NotificationRepository(runtime.database, on_outbox=runtime.notify_outbox)
+    repository = NotificationRepository(runtime.database, stores=runtime.stores)
     delivery = DeliveryQueue(broker, topology)
     tiers = max(topology.retry.attempts - 1, 1)
     longest_hop = min(topology.retry.base_seconds * 2 ** (tiers - 1), topology.retry.max_seconds)
@@ -94,7 +94,7 @@ def build_service(
             else ""
         ),
     )
-    runtime.attach_outbox(repository.outbox_collections)
+    runtime.attach_outbox()
     runtime.on_start.append(repository.ensure_indexes)
 
     async def bind() -> None:

@@ -22,7 +22,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from services.notification import domain
-from shared.persistence.aggregates import AggregateStore
+from shared.persistence.aggregates import AggregateStore, StoreRegistry
 
 HIDDEN = {"outbox": 0, "outbox_pending": 0, "processed": 0, "version": 0}
 
@@ -38,19 +38,15 @@ class MessageFilter:
 
 
 class NotificationRepository:
-    def __init__(
-        self, database: AsyncDatabase, *, on_outbox: Callable[[str, Any], None] | None = None
-    ) -> None:
+    def __init__(self, database: AsyncDatabase, *, stores: StoreRegistry | None = None) -> None:
+        # Each store registers itself: the runtime's relay sweeps every one of them.
+        self.stores = stores if stores is not None else StoreRegistry()
         self.collection = database["messages"]
-        self.messages = AggregateStore(self.collection, on_outbox=on_outbox)
+        self.messages = AggregateStore(self.collection, stores=self.stores)
         self.contacts = database["contacts"]
         self.reminders = database["reminders"]
         self.campaigns = database["campaigns"]
         self.parked = database["parked"]
-
-    @property
-    def outbox_collections(self) -> dict[str, Any]:
-        return {self.collection.name: self.collection}
 
     async def ensure_indexes(self) -> None:
         await self.messages.ensure_indexes()

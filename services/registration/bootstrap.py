@@ -30,9 +30,9 @@ def build_runtime(
     pack = settings.load_pack()
     runtime = ServiceRuntime.create(SERVICE, settings, description=DESCRIPTION)
     broker, topology = runtime.broker, runtime.topology
-    repository = ParticipantRepository(runtime.database, on_outbox=runtime.notify_outbox)
+    repository = ParticipantRepository(runtime.database, stores=runtime.stores)
     deps = Registration(pack=pack, repository=repository)
-    runtime.attach_outbox(repository.outbox_collections, fault=settings.fault)
+    runtime.attach_outbox(fault=settings.fault)
     runtime.on_start.append(repository.ensure_indexes)
 
     router = RabbitRouter()

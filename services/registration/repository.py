@@ -7,14 +7,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared.persistence.aggregates import AggregateStore
+from shared.persistence.aggregates import AggregateStore, StoreRegistry
 
 INTERNAL_FIELDS = {"processed": 0, "outbox": 0, "outbox_pending": 0, "version": 0}
 
@@ -30,25 +31,22 @@ class ParticipantFilter:
 
 
 class ParticipantRepository:
-    def __init__(
-        self, database: AsyncDatabase, *, on_outbox: Callable[[str, Any], None] | None = None
-    ) -> None:
+    def __init__(self, database: AsyncDatabase, *, stores: StoreRegistry | None = None) -> None:
+        # Each store registers itself: the runtime's relay sweeps every one of them.
+        self.stores = stores if stores is not None else StoreRegistry()
         self.collection = database["participants"]
-        self.participants = AggregateStore(self.collection, on_outbox=on_outbox)
-        self.ledgers = AggregateStore(database["seat_ledgers"], on_outbox=on_outbox)
+        self.participants = AggregateStore(self.collection, stores=self.stores)
+        self.ledgers = AggregateStore(database["seat_ledgers"], stores=self.stores)
         # One document per delegation: its members are the quota ledger (see domain_delegations).
-        self.delegations = AggregateStore(database["delegations"], on_outbox=on_outbox)
+        self.delegations = AggregateStore(database["delegations"], stores=self.stores)
         # Cancellations that overtook the sign-up they cancel, keyed by the participant id the
         # sign-up will derive; completed (and removed) when it arrives.
         self.parked_cancellations = database["parked_cancellations"]
 
     @property
-    def outbox_collections(self) -> dict[str, Any]:
-        return {
-            self.collection.name: self.collection,
-            self.ledgers.collection.name: self.ledgers.collection,
-            self.delegations.collection.name: self.delegations.collection,
-        }
+    def outbox_collections(self) -> Mapping[str, AsyncCollection]:
+        """What the relay sweeps: every registered store's collection (read by the tests)."""
+        return self.stores.collections
 
     async def ensure_indexes(self) -> None:
         await self.participants.ensure_indexes()

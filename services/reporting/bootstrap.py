@@ -16,6 +16,7 @@ from services.reporting.scheduler import FollowUpScheduler
 from services.reporting.settings import ReportingSettings
 from services.reporting.subscribers import SERVICE, register_subscribers
 from shared.http import create_http_app
+from shared.persistence.aggregates import StoreRegistry
 from shared.runtime import ServiceRuntime
 
 DESCRIPTION = (
@@ -25,11 +26,16 @@ DESCRIPTION = (
 
 
 def build_deps(
-    settings: ReportingSettings, mongo, *, on_outbox=None, clock: Callable[[], datetime] = utc_now
+    settings: ReportingSettings,
+    mongo,
+    *,
+    stores: StoreRegistry | None = None,
+    clock: Callable[[], datetime] = utc_now,
 ) -> Reporting:
-    """Handlers' dependencies on a given Mongo client (also used by the rebuild and the Memoria CLI)."""
+    """Handlers' dependencies on a given Mongo client (also used by the rebuild and the Memoria
+    CLI, without `stores`: what they write to an outbox waits for the service's sweep)."""
     pack = settings.load_pack()
-    repository = ReportingRepository(mongo[settings.database], on_outbox=on_outbox)
+    repository = ReportingRepository(mongo[settings.database], stores=stores)
     return Reporting(pack=pack, repository=repository, clock=clock, output_dir=settings.output_dir)
 
 
@@ -39,8 +45,8 @@ def build_runtime(
     settings = settings or ReportingSettings()
     runtime = ServiceRuntime.create(SERVICE, settings, description=DESCRIPTION)
     broker, topology = runtime.broker, runtime.topology
-    deps = build_deps(settings, runtime.mongo, on_outbox=runtime.notify_outbox, clock=clock)
-    runtime.attach_outbox(deps.repository.outbox_collections)
+    deps = build_deps(settings, runtime.mongo, stores=runtime.stores, clock=clock)
+    runtime.attach_outbox()
     scheduler = FollowUpScheduler(
         deps, settings.follow_up_check_seconds, final_memoria=settings.final_memoria
     )

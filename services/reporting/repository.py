@@ -14,16 +14,17 @@ Reporting's own records (kept by a rebuild):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from bson import Binary
 from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from shared.persistence.aggregates import AggregateStore
+from shared.persistence.aggregates import AggregateStore, StoreRegistry
 
 PROJECTIONS = ("participants", "entities", "event_ledger")
 INTERNAL = {"processed": 0, "outbox": 0, "outbox_pending": 0, "version": 0}
@@ -50,30 +51,31 @@ def public_list(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 class ReportingRepository:
-    def __init__(
-        self, database: AsyncDatabase, *, on_outbox: Callable[[str, Any], None] | None = None
-    ) -> None:
+    def __init__(self, database: AsyncDatabase, *, stores: StoreRegistry | None = None) -> None:
+        # Each store registers itself: the runtime's relay sweeps every one of them.
+        self.stores = stores if stores is not None else StoreRegistry()
         self.database = database
-        self.participants = AggregateStore(database["participants"])
-        self.entities = AggregateStore(database["entities"])
+        self.participants = AggregateStore(database["participants"], stores=self.stores)
+        self.entities = AggregateStore(database["entities"], stores=self.stores)
         self.ledger = database["event_ledger"]
-        self.reports = AggregateStore(database["reports"], on_outbox=on_outbox)
+        self.reports = AggregateStore(database["reports"], stores=self.stores)
         self.files = database["report_files"]
-        self.conclusions = AggregateStore(database["conclusions"], on_outbox=on_outbox)
-        self.action_items = AggregateStore(database["action_items"], on_outbox=on_outbox)
-        self.budget = AggregateStore(database["budget_lines"], on_outbox=on_outbox)
-
-    @property
-    def outbox_collections(self) -> dict[str, Any]:
-        stores = (self.reports, self.conclusions, self.action_items, self.budget)
-        return {store.collection.name: store.collection for store in stores}
+        self.conclusions = AggregateStore(database["conclusions"], stores=self.stores)
+        self.action_items = AggregateStore(database["action_items"], stores=self.stores)
+        self.budget = AggregateStore(database["budget_lines"], stores=self.stores)
 
     def projection(self, name: str) -> AggregateStore:
         return {"participants": self.participants, "entities": self.entities}[name]
 
+    @property
+    def outbox_collections(self) -> Mapping[str, AsyncCollection]:
+        """What the relay sweeps: every registered store's collection (read by the tests)."""
+        return self.stores.collections
+
     async def ensure_indexes(self) -> None:
-        for store in (self.reports, self.conclusions, self.action_items, self.budget):
-            await store.ensure_indexes()
+        stores = (self.participants, self.entities, self.reports, self.conclusions)
+        for store in (*stores, self.action_items, self.budget):
+            await store.ensure_indexes()  # after a rebuild's drop too: the relay sweeps them all
         await self.participants.collection.create_index(
             [("forum_id", ASCENDING), ("status", ASCENDING)]
         )

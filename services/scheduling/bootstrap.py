@@ -30,9 +30,9 @@ def build_runtime(
     pack = settings.load_pack()
     runtime = ServiceRuntime.create(SERVICE, settings, description=DESCRIPTION)
     broker, topology = runtime.broker, runtime.topology
-    repository = ScheduleRepository(runtime.database, on_outbox=runtime.notify_outbox)
+    repository = ScheduleRepository(runtime.database, stores=runtime.stores)
     deps = handlers.Scheduling(pack=pack, repository=repository, settings=settings)
-    runtime.attach_outbox(repository.outbox_collections, fault=settings.fault)
+    runtime.attach_outbox(fault=settings.fault)
 
     async def prepare_programme() -> None:
         await repository.ensure_indexes()

@@ -9,33 +9,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from shared.persistence.aggregates import AggregateStore
+from shared.persistence.aggregates import AggregateStore, StoreRegistry
 
 INTERNAL_FIELDS = {"processed": 0, "outbox": 0, "outbox_pending": 0}
 
 
 class ScheduleRepository:
-    def __init__(
-        self, database: AsyncDatabase, *, on_outbox: Callable[[str, Any], None] | None = None
-    ) -> None:
+    def __init__(self, database: AsyncDatabase, *, stores: StoreRegistry | None = None) -> None:
+        # Each store registers itself: the runtime's relay sweeps every one of them.
+        self.stores = stores if stores is not None else StoreRegistry()
         self.database = database
-        self.sessions = AggregateStore(database["sessions"], on_outbox=on_outbox)
-        self.releases = AggregateStore(database["releases"], on_outbox=on_outbox)
-        self.participants = AggregateStore(database["participants"], on_outbox=on_outbox)
-        self.attendance = AggregateStore(database["attendance"], on_outbox=on_outbox)
-        self.ledgers = AggregateStore(database["ledgers"], on_outbox=on_outbox)
+        self.sessions = AggregateStore(database["sessions"], stores=self.stores)
+        self.releases = AggregateStore(database["releases"], stores=self.stores)
+        self.participants = AggregateStore(database["participants"], stores=self.stores)
+        self.attendance = AggregateStore(database["attendance"], stores=self.stores)
+        self.ledgers = AggregateStore(database["ledgers"], stores=self.stores)
 
     @property
-    def outbox_collections(self) -> dict[str, Any]:
-        stores = (self.sessions, self.releases, self.ledgers)
-        return {store.collection.name: store.collection for store in stores}
+    def outbox_collections(self) -> Mapping[str, AsyncCollection]:
+        """What the relay sweeps: every registered store's collection (read by the tests)."""
+        return self.stores.collections
 
     async def ensure_indexes(self) -> None:
         for store in (self.sessions, self.releases, self.ledgers):

@@ -6,11 +6,15 @@ the new state, the consumed event's id (`processed`) and the events to publish (
 A redelivered event finds its id in `processed` and changes nothing. Concurrent writers are
 serialised by an optimistic `version` check. This needs only single-document atomicity, so it
 holds on a standalone MongoDB, a replica set and SecantusDB alike.
+
+Every store built with a `StoreRegistry` (the one its service's runtime owns) registers its
+collection there, so the outbox relay hands on and sweeps every collection a store can write an
+outbox to: no hand-kept list to forget one in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -62,6 +66,44 @@ OnOutbox = Callable[[str, Any, list[dict[str, Any]]], None]
 _UNREAD: Any = object()
 
 
+class StoreRegistry:
+    """The collections of every `AggregateStore` of one service: what its outbox relay sweeps.
+
+    A store registers itself when it is built; a write that stored outbox entries goes through
+    `notify`, which tells the relay (once the runtime has attached one) without any I/O.
+    """
+
+    def __init__(self, on_outbox: OnOutbox | None = None) -> None:
+        self._collections: dict[str, AsyncCollection] = {}
+        self._on_outbox = on_outbox
+
+    def register(self, store: AggregateStore) -> None:
+        collection = store.collection
+        known = self._collections.get(collection.name)
+        if known is not None and known.full_name != collection.full_name:
+            raise ValueError(
+                f"{collection.full_name}: a store of {known.full_name} is registered under that name"
+            )
+        self._collections[collection.name] = collection
+
+    @property
+    def collections(self) -> Mapping[str, AsyncCollection]:
+        """Live: a store registered later is swept too."""
+        return self._collections
+
+    def __len__(self) -> int:
+        return len(self._collections)
+
+    def notify(self, collection: str, doc_id: Any, entries: list[dict[str, Any]]) -> None:
+        if self._on_outbox is not None:
+            self._on_outbox(collection, doc_id, entries)
+
+    async def ensure_indexes(self) -> None:
+        """The index the relay's sweep reads, on every registered collection."""
+        for collection in self._collections.values():
+            await collection.create_index("outbox_pending", sparse=True)
+
+
 class AggregateStore:
     """Loads, decides and writes one document at a time; the only writer of `outbox`."""
 
@@ -69,12 +111,17 @@ class AggregateStore:
         self,
         collection: AsyncCollection,
         *,
-        on_outbox: OnOutbox | None = None,
+        stores: StoreRegistry | None = None,
         attempts: int = 30,
     ) -> None:
+        """`stores`: the runtime's registry, so the relay publishes and sweeps this collection;
+        None only where no relay runs (a CLI, a test), and what is written waits for the sweep."""
         self.collection = collection
-        self._on_outbox = on_outbox
+        self._on_outbox: OnOutbox | None = None
         self._attempts = attempts
+        if stores is not None:
+            stores.register(self)
+            self._on_outbox = stores.notify
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index("outbox_pending", sparse=True)

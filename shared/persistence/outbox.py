@@ -59,7 +59,7 @@ class OutboxRelay:
     ) -> None:
         self._broker = broker
         self._topology = topology
-        self._collections = dict(collections)
+        self._collections = collections  # live: the runtime's `StoreRegistry.collections`
         self._sweep_seconds = sweep_seconds
         self._fault = fault
         self._queue: asyncio.Queue[Item | None] = (
@@ -74,6 +74,11 @@ class OutboxRelay:
         self._retry_seconds = min(FIRST_RETRY_SECONDS, sweep_seconds)
         self._next_sweep = 0.0
         self._retrying = False
+
+    @property
+    def collections(self) -> Mapping[str, AsyncCollection]:
+        """What every sweep reads, by name."""
+        return self._collections
 
     def notify(self, collection: str, doc_id: Any, entries: list[dict[str, Any]]) -> None:
         """Called right after a write that stored `entries` in the document's outbox (no I/O)."""
@@ -120,7 +125,7 @@ class OutboxRelay:
         """Hand the relay every document still holding events, except those it is already
         publishing; returns how many documents held some."""
         found = 0
-        for name, collection in self._collections.items():
+        for name, collection in list(self._collections.items()):
             async for document in collection.find({"outbox_pending": True}, {"outbox": 1}):
                 found += 1
                 key = (name, document["_id"])

@@ -7,12 +7,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
-from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.persistence.aggregates import AggregateStore, StoreRegistry
@@ -42,11 +40,6 @@ class ParticipantRepository:
         # Cancellations that overtook the sign-up they cancel, keyed by the participant id the
         # sign-up will derive; completed (and removed) when it arrives.
         self.parked_cancellations = database["parked_cancellations"]
-
-    @property
-    def outbox_collections(self) -> Mapping[str, AsyncCollection]:
-        """What the relay sweeps: every registered store's collection (read by the tests)."""
-        return self.stores.collections
 
     async def ensure_indexes(self) -> None:
         await self.participants.ensure_indexes()

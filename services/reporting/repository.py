@@ -14,13 +14,11 @@ Reporting's own records (kept by a rebuild):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from bson import Binary
 from pymongo import ASCENDING, DESCENDING
-from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -66,11 +64,6 @@ class ReportingRepository:
 
     def projection(self, name: str) -> AggregateStore:
         return {"participants": self.participants, "entities": self.entities}[name]
-
-    @property
-    def outbox_collections(self) -> Mapping[str, AsyncCollection]:
-        """What the relay sweeps: every registered store's collection (read by the tests)."""
-        return self.stores.collections
 
     async def ensure_indexes(self) -> None:
         stores = (self.participants, self.entities, self.reports, self.conclusions)

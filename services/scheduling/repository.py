@@ -9,11 +9,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
-from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -32,11 +30,6 @@ class ScheduleRepository:
         self.participants = AggregateStore(database["participants"], stores=self.stores)
         self.attendance = AggregateStore(database["attendance"], stores=self.stores)
         self.ledgers = AggregateStore(database["ledgers"], stores=self.stores)
-
-    @property
-    def outbox_collections(self) -> Mapping[str, AsyncCollection]:
-        """What the relay sweeps: every registered store's collection (read by the tests)."""
-        return self.stores.collections
 
     async def ensure_indexes(self) -> None:
         for store in (self.sessions, self.releases, self.ledgers):

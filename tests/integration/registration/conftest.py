@@ -151,7 +151,7 @@ async def outbox_published(service: RunningRegistration) -> None:
     from tests.support.bus import eventually
 
     async def empty() -> bool:
-        for collection in service.deps.repository.outbox_collections.values():
+        for collection in service.deps.repository.stores.collections.values():
             if await collection.count_documents({"outbox_pending": True}):
                 return False
         return True

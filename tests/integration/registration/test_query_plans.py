@@ -159,7 +159,7 @@ async def test_sign_up_cancellation_and_check_in_queries_use_indexes(
 
         issued = list(recorder.filters)
         # The outbox relay's sweep over every collection holding an outbox.
-        issued += [(name, {"outbox_pending": True}) for name in repository.outbox_collections]
+        issued += [(name, {"outbox_pending": True}) for name in repository.stores.collections]
         collections = {name for name, _ in issued}
         assert {"participants", "parked_cancellations"} <= collections, collections
 

@@ -63,7 +63,7 @@ class RunningReporting:
         await eventually(self.outbox_empty, what="reporting's outbox published")
 
     async def outbox_empty(self) -> bool:
-        for collection in self.deps.repository.outbox_collections.values():
+        for collection in self.deps.repository.stores.collections.values():
             if await collection.count_documents({"outbox_pending": True}):
                 return False
         return True

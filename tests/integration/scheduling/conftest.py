@@ -114,7 +114,7 @@ class RunningScheduling:
         return await self.deps.repository.session(self.deps.session_id(code))
 
     async def outbox_empty(self) -> bool:
-        for collection in self.deps.repository.outbox_collections.values():
+        for collection in self.deps.repository.stores.collections.values():
             if await collection.count_documents({"outbox_pending": True}):
                 return False
         return True

@@ -23,8 +23,8 @@ from typing import Any
 
 from shared.contracts.envelope import Event, FieldProblem, derive_id
 from shared.contracts.expo import Explanation
+from shared.decisions import Change
 from shared.pack import EventPack
-from shared.persistence.aggregates import Change
 
 PRODUCER = "expo"
 

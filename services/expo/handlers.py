@@ -44,8 +44,8 @@ from shared.contracts.expo import (
     Party,
 )
 from shared.contracts.registration import Consents, RegistrationSubmitted
+from shared.decisions import Change
 from shared.pack import EventPack
-from shared.persistence.aggregates import Change
 
 log = structlog.get_logger("foro.expo")
 

@@ -38,9 +38,9 @@ from shared.contracts.notification import (
     NotificationQueued,
     NotificationSent,
 )
+from shared.decisions import Change
 from shared.errors import InvalidMessage, RetryLater
 from shared.pack import EventPack
-from shared.persistence.aggregates import Change
 
 log = structlog.get_logger("foro.notification")
 

@@ -25,8 +25,8 @@ from shared.contracts.registration import (
     RegistrationCancelRequested,
     RegistrationSubmitted,
 )
+from shared.decisions import Change
 from shared.messaging.consumer import InvalidMessage
-from shared.persistence.aggregates import Change
 
 log = structlog.get_logger("foro.registration.delegations")
 

@@ -29,8 +29,8 @@ from shared.contracts.registration import (
     RegistrationUpdated,
     RegistrationWaitlisted,
 )
+from shared.decisions import Change
 from shared.pack import EventPack
-from shared.persistence.aggregates import Change
 
 PRODUCER = "registration"
 ALLOCATING = "allocating"

@@ -18,7 +18,7 @@ from typing import Any
 from services.registration.domain import ACTIVE, ALLOCATING, PRODUCER, participant_snapshot, problem
 from services.registration.domain_badges import revocation
 from shared.contracts.registration import AccreditationApproved, AccreditationRejected
-from shared.persistence.aggregates import Change
+from shared.decisions import Change
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from typing import Any
 from services.registration.domain import PRODUCER, problem
 from shared.contracts.envelope import FieldProblem, derive_id
 from shared.contracts.registration import AttendeeCheckedIn, BadgeIssued, BadgeRevoked
+from shared.decisions import Change
 from shared.pack import Forum
-from shared.persistence.aggregates import Change
 
 
 def may_hold_badge(document: dict[str, Any] | None, needs_accreditation: bool) -> bool:

@@ -25,8 +25,8 @@ from shared.contracts.registration import (
     DelegationRegistered,
     DelegationUpdated,
 )
+from shared.decisions import Change
 from shared.pack import EventPack
-from shared.persistence.aggregates import Change
 
 # What the secretariat may set on a delegation; everything else is derived or kept by foro.
 EDITABLE = ("name", "quota", "focal_point", "head_of_delegation_id")

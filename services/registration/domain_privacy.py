@@ -18,7 +18,7 @@ from shared.contracts.registration import (
     ParticipantErased,
     ParticipantErasureRequested,
 )
-from shared.persistence.aggregates import Change
+from shared.decisions import Change
 
 ERASED_NAME = "—"
 OPTIONAL_CONSENTS = ("listed_publicly", "photos", "share_with_exhibitors")

@@ -12,8 +12,8 @@ import structlog
 from services.registration import domain, domain_delegations, domain_privacy
 from services.registration.handlers import Registration, _release_seat
 from shared.contracts.registration import ParticipantErasureRequested
+from shared.decisions import Change
 from shared.messaging.consumer import InvalidMessage
-from shared.persistence.aggregates import Change
 
 log = structlog.get_logger("foro.registration.erasure")
 

@@ -22,7 +22,7 @@ from shared.contracts.reporting import (
     ConclusionDrafted,
     ConclusionSubmitted,
 )
-from shared.persistence.aggregates import Change
+from shared.decisions import Change
 
 PRODUCER = "reporting"
 THRESHOLDS = (80, 100)

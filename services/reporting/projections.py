@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from shared.persistence.aggregates import Change
+from shared.decisions import Change
 
 # Categories are the pack's; the sector a category belongs to is reporting's grouping for charts.
 SECTOR_OF_CATEGORY = {

@@ -30,8 +30,8 @@ from shared.contracts.scheduling import (
     SessionSignupPromoted,
     SessionSignupWaitlisted,
 )
+from shared.decisions import Change
 from shared.pack import EventPack, ProgrammeItem
-from shared.persistence.aggregates import Change
 
 PRODUCER = "scheduling"
 ROLES = ("speaker", "panelist", "moderator", "chair", "rapporteur")

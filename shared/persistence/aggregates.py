@@ -15,7 +15,7 @@ outbox to: no hand-kept list to forget one in.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from shared.contracts.envelope import Event
+from shared.decisions import Change, Decision
 
 PROCESSED_KEPT = 200
 """Consumed event ids kept per document; far more than one document ever sees redelivered."""
@@ -33,18 +34,11 @@ class ConcurrencyConflict(Exception):
 
 
 @dataclass
-class Change:
-    """What a decision does to one document: fields to set, events to publish."""
-
-    set: dict[str, Any] = field(default_factory=dict)
-    events: Sequence[Event] = ()
-
-
-@dataclass
 class Applied:
     document: dict[str, Any] | None
     change: Change | None
     duplicate: bool = False
+    result: Any = None  # what the rule decided (`Decision.result`); None for a duplicate
 
     @property
     def events(self) -> Sequence[Event]:
@@ -61,7 +55,7 @@ def outbox_entry(event: Event) -> dict[str, Any]:
     }
 
 
-Decide = Callable[[dict[str, Any] | None], Change | None]
+Decide = Callable[[dict[str, Any] | None], Change | Decision[Any] | None]
 OnOutbox = Callable[[str, Any, list[dict[str, Any]]], None]
 _UNREAD: Any = object()
 
@@ -139,8 +133,8 @@ class AggregateStore:
     ) -> Applied:
         """Apply `decide` to the document `doc_id` exactly once per `cause_id`.
 
-        `decide` receives the current document (None if absent) and returns a `Change`, or None
-        for "nothing to do". It may run several times under contention, so it must be pure.
+        `decide` receives the current document (None if absent) and returns a `Change`, a
+        `Decision` (its `result` comes back as `Applied.result`), or None for "nothing to do". It may run several times under contention, so it must be pure.
         `current`, when the caller has just read or written the document, saves the first read;
         a stale one costs nothing but a retry, because the write checks `version`.
         """
@@ -155,9 +149,11 @@ class AggregateStore:
                 and cause_id in document.get("processed", ())
             ):
                 return Applied(document, None, duplicate=True)
-            change = decide(document)
+            decided = decide(document)
+            result = decided.result if isinstance(decided, Decision) else None
+            change = decided.change if isinstance(decided, Decision) else decided
             if change is None and (document is None or cause_id is None):
-                return Applied(document, None)
+                return Applied(document, None, result=result)
             change = change or Change()
             entries = [outbox_entry(event) for event in change.events]
             if document is None:
@@ -199,5 +195,5 @@ class AggregateStore:
                 stored = {**document, **to_set, "version": document["version"] + 1}
             if entries and self._on_outbox is not None:
                 self._on_outbox(self.collection.name, doc_id, entries)
-            return Applied(stored, change)
+            return Applied(stored, change, result=result)
         raise ConcurrencyConflict(f"{self.collection.name}/{doc_id}: too many concurrent writers")

@@ -8,7 +8,8 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from shared.persistence.aggregates import Applied, Change, outbox_entry
+from shared.decisions import Change, Decision
+from shared.persistence.aggregates import Applied, outbox_entry
 
 PROCESSED_KEPT = 200
 
@@ -28,16 +29,18 @@ class FakeStore:
         self,
         doc_id: Any,
         cause_id: str | None,
-        decide: Callable[[dict[str, Any] | None], Change | None],
+        decide: Callable[[dict[str, Any] | None], Change | Decision[Any] | None],
         *,
         current: Any = None,
     ) -> Applied:
         document = copy.deepcopy(self.documents.get(doc_id))  # `current` is only a hint
         if document is not None and cause_id is not None and cause_id in document["processed"]:
             return Applied(document, None, duplicate=True)
-        change = decide(document)
+        decided = decide(document)
+        result = decided.result if isinstance(decided, Decision) else None
+        change = decided.change if isinstance(decided, Decision) else decided
         if change is None and (document is None or cause_id is None):
-            return Applied(document, None)
+            return Applied(document, None, result=result)
         change = change or Change()
         stored = document or {"_id": doc_id, "version": 0, "processed": [], "outbox": []}
         stored.update(copy.deepcopy(change.set))
@@ -46,7 +49,7 @@ class FakeStore:
             stored["processed"] = [*stored["processed"], cause_id][-PROCESSED_KEPT:]
         stored["outbox"] = [*stored["outbox"], *(outbox_entry(e) for e in change.events)]
         self.documents[doc_id] = stored
-        return Applied(copy.deepcopy(stored), change)
+        return Applied(copy.deepcopy(stored), change, result=result)
 
     def published(self) -> list[dict[str, Any]]:
         """Every event written to an outbox of this store, in the order written per document."""

@@ -29,7 +29,8 @@ from services.scheduling.bootstrap import create_app as create_scheduling
 from services.scheduling.settings import SchedulingSettings
 from shared.contracts.envelope import derive_id
 from shared.contracts.registration import DelegationRegistered
-from shared.persistence.aggregates import AggregateStore, Change
+from shared.decisions import Change
+from shared.persistence.aggregates import AggregateStore
 from shared.persistence.mongo import create_mongo_client
 from shared.runtime import ServiceRuntime
 from tests.support.bus import EventTap, delete_topology, eventually

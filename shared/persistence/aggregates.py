@@ -187,10 +187,10 @@ class AggregateStore:
                     push["outbox"] = {"$each": entries}
                 if push:
                     update["$push"] = push
-                result = await self.collection.update_one(
+                written = await self.collection.update_one(
                     {"_id": doc_id, "version": document["version"]}, update
                 )
-                if result.matched_count == 0:
+                if written.matched_count == 0:
                     continue
                 stored = {**document, **to_set, "version": document["version"] + 1}
             if entries and self._on_outbox is not None:

@@ -15,6 +15,7 @@ import structlog
 
 from services.registration import domain, domain_accreditation, domain_delegations
 from services.registration.handlers import Registration, _allocate_seat, _release_seat
+from shared import decisions
 from shared.contracts.envelope import FieldProblem
 
 log = structlog.get_logger("foro.registration.accreditation")
@@ -68,15 +69,13 @@ async def _delegation_seat(deps: Registration, document: dict[str, Any]) -> Fiel
             else domain_delegations.register(doc, doc_id, forum_id, spec, deps.pack, deps.clock())
         ),
     )
-    outcome: list[str] = []
 
-    def decide(doc: dict[str, Any] | None) -> Any:
+    def decide(doc: dict[str, Any] | None) -> decisions.Decision[str]:
         change, result = domain_delegations.claim_seat(doc, participant_id, deps.clock())
-        outcome[:] = [result]
-        return change
+        return decisions.Decision(result, change)
 
     applied = await deps.repository.delegations.apply(doc_id, None, decide)
-    if outcome[0] == "refused":
+    if applied.result == "refused":
         return domain_delegations.full_reason(applied.document or {}).problem
     return None
 

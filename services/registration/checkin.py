@@ -22,6 +22,7 @@ from services.registration.domain import problem
 from services.registration.handlers import Registration
 from shared.badges import BadgeTokenRefused, verify_badge_token
 from shared.contracts.envelope import FieldProblem
+from shared.decisions import Decision
 
 log = structlog.get_logger("foro.registration.checkin")
 
@@ -87,20 +88,18 @@ async def check_in(
     assert document is not None
     now = deps.clock()
     day = now.astimezone(deps.pack.forum.tz).date()
-    outcome: list[domain_badges.CheckinOutcome] = []
 
-    def decide(doc: dict[str, Any] | None) -> Any:
+    def decide(doc: dict[str, Any] | None) -> Decision[domain_badges.CheckinOutcome] | None:
         if doc is None or domain_badges.checkin_refusal(
             doc, verified.token_id, needs_accreditation(deps, doc)
         ):
             return None  # revoked between the lookup and the write: the next scan says why
         change, result = domain_badges.check_in(doc, point, day, now)
-        outcome[:] = [result]
-        return change
+        return Decision(result, change)
 
-    await deps.repository.participants.apply(document["_id"], None, decide)
-    if not outcome:
+    applied = await deps.repository.participants.apply(document["_id"], None, decide)
+    result: domain_badges.CheckinOutcome | None = applied.result
+    if result is None:
         raise CheckinRefused(domain_badges.checkin_refusal(None, verified.token_id, False))  # type: ignore[arg-type]
-    result = outcome[0]
     log.info("badge scanned", participant_id=document["_id"], point=point, first=result.first)
     return CheckinResult(result.first, result.checkin_id, point, day.isoformat(), document)

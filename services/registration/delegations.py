@@ -25,7 +25,7 @@ from shared.contracts.registration import (
     RegistrationCancelRequested,
     RegistrationSubmitted,
 )
-from shared.decisions import Change
+from shared.decisions import Change, Decision
 from shared.messaging.consumer import InvalidMessage
 
 log = structlog.get_logger("foro.registration.delegations")
@@ -181,15 +181,14 @@ async def nominate_member(code: str, nominee: Nominee, deps: Registration) -> Me
     await _check_person(deps, participant_id, doc_id, document["category"])
     nomination_id = str(uuid.uuid4())
     _submission(document, nominee, nomination_id)  # validates before the seat is taken
-    outcome: list[str] = []
 
-    def decide(doc: dict[str, Any] | None) -> Any:
+    def decide(doc: dict[str, Any] | None) -> Decision[str]:
         change, result = rules.nominate(doc, participant_id, deps.clock(), nomination_id)
-        outcome[:] = [result]
-        return change
+        return Decision(result, change)
 
     applied = await deps.repository.delegations.apply(doc_id, None, decide)
-    if outcome[0] == "refused":
+    outcome: str = applied.result
+    if outcome == "refused":
         log.info("nomination refused", delegation_id=doc_id, reason="delegation_quota_full")
         return MemberResult(
             "refused", reasons=(rules.full_reason(applied.document or document).problem,)
@@ -215,9 +214,9 @@ async def nominate_member(code: str, nominee: Nominee, deps: Registration) -> Me
             "refused", participant_id, status, reasons or (rules.full_reason(document).problem,)
         )
     log.info(
-        "member nominated", delegation_id=doc_id, participant_id=participant_id, outcome=outcome[0]
+        "member nominated", delegation_id=doc_id, participant_id=participant_id, outcome=outcome
     )
-    return MemberResult(outcome[0], participant_id, status)
+    return MemberResult(outcome, participant_id, status)
 
 
 async def substitute_member(

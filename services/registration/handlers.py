@@ -18,6 +18,7 @@ from services.registration import domain
 from services.registration.repository import ParticipantRepository
 from shared.contracts.envelope import derive_id
 from shared.contracts.registration import RegistrationCancelRequested, RegistrationSubmitted
+from shared.decisions import Decision
 from shared.errors import InvalidMessage
 from shared.pack import EventPack
 
@@ -145,16 +146,17 @@ async def _release_seat(
         return
     forum_id = deps.pack.forum.id
     key = f"{cause.event_id}:release:{participant_id}"
-    promoted: list[str] = []
 
-    def decide(ledger: dict[str, Any] | None) -> Any:
+    def decide(ledger: dict[str, Any] | None) -> Decision[list[str]]:
         change, who = domain.release(ledger, participant_id, rule.capacity, key)
-        promoted[:] = who
-        return change
+        return Decision(list(who), change)
 
     applied = await repo.ledgers.apply(ledger_id(forum_id, category), key, decide)
-    if applied.duplicate:
-        promoted = list((applied.document or {}).get("promotions", {}).get(key, []))
+    promoted: list[str] = (
+        list((applied.document or {}).get("promotions", {}).get(key, []))
+        if applied.duplicate
+        else applied.result
+    )
     for promoted_id in promoted:
         result = await repo.participants.apply(
             promoted_id,

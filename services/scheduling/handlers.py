@@ -28,6 +28,7 @@ from shared.contracts.scheduling import (
     TravelSupportCancelled,
     TravelSupportCommitted,
 )
+from shared.decisions import Decision
 from shared.pack import EventPack
 
 log = structlog.get_logger("foro.scheduling")
@@ -286,49 +287,44 @@ async def sign_up(deps: Scheduling, code: str, participant_id: str) -> domain.Se
         raise Refused(409, f"session: a {session['kind']} takes no sign-ups")
 
     attendance_id = deps.attendance_id(participant_id)
+
+    def reserve(held: dict[str, Any] | None) -> Decision[str | None]:
+        change, clash = domain.reserve_time(held, code, session["starts_at"], session["ends_at"])
+        if change is not None:
+            change.set["holds"][-1]["held_at"] = deps.clock()
+            change.set["participant_id"] = participant_id
+        return Decision(clash, change)
+
     for _ in range(2):
-        clash: list[str | None] = [None]
-
-        def reserve(
-            held: dict[str, Any] | None, clash: list[str | None] = clash
-        ) -> domain.Change | None:
-            change, clash[0] = domain.reserve_time(
-                held, code, session["starts_at"], session["ends_at"]
-            )
-            if change is not None:
-                change.set["holds"][-1]["held_at"] = deps.clock()
-                change.set["participant_id"] = participant_id
-            return change
-
-        await repo.attendance.apply(attendance_id, None, reserve)
-        if clash[0] is None:
+        clash: str | None = (await repo.attendance.apply(attendance_id, None, reserve)).result
+        if clash is None:
             break
-        if not await _drop_stale_hold(deps, attendance_id, participant_id, clash[0]):
-            other = await repo.session(deps.session_id(clash[0]))
+        if not await _drop_stale_hold(deps, attendance_id, participant_id, clash):
+            other = await repo.session(deps.session_id(clash))
             title = (other or {}).get("title", {}).get("en", "")
             raise Refused(
                 409,
-                f"session: overlaps {clash[0]} ({title}), which you already hold; give that up first",
-                {"overlaps": clash[0]},
+                f"session: overlaps {clash} ({title}), which you already hold; give that up first",
+                {"overlaps": clash},
             )
     else:
         raise Refused(409, "session: overlaps another session you hold")
 
     rooms = deps.venue.rooms
-    outcome: list[domain.SeatOutcome] = []
 
-    def seat(doc: dict[str, Any] | None) -> domain.Change | None:
+    def seat(doc: dict[str, Any] | None) -> Decision[domain.SeatOutcome]:
         change, result = domain.take_seat(doc, participant_id, deps.pack, rooms)
-        outcome[:] = [result]
-        return change
+        return Decision(result, change)
 
-    await repo.sessions.apply(deps.session_id(code), None, seat)
-    if outcome[0].status == "refused":
+    outcome: domain.SeatOutcome = (
+        await repo.sessions.apply(deps.session_id(code), None, seat)
+    ).result
+    if outcome.status == "refused":
         await repo.attendance.apply(
             attendance_id, None, lambda held: domain.release_time(held, code)
         )
-        raise Refused(409, outcome[0].reason or "session: refused")
-    return outcome[0]
+        raise Refused(409, outcome.reason or "session: refused")
+    return outcome
 
 
 async def _drop_stale_hold(
@@ -358,14 +354,13 @@ async def cancel_signup(
 ) -> list[str]:
     """Give up a seat or waitlist place; the first waiting is promoted. Returns who was promoted."""
     rooms = deps.venue.rooms
-    promoted: list[str] = []
 
-    def leave(doc: dict[str, Any] | None) -> domain.Change | None:
+    def leave(doc: dict[str, Any] | None) -> Decision[list[str]]:
         change, who = domain.give_up_seat(doc, participant_id, deps.pack, rooms)
-        promoted[:] = who
-        return change
+        return Decision(list(who), change)
 
     applied = await deps.repository.sessions.apply(deps.session_id(code), cause, leave)
+    promoted: list[str] = applied.result or []  # a duplicate cause promotes nobody again
     if applied.document is None:
         raise Refused(404, "code: no such session")
     await deps.repository.attendance.apply(
@@ -493,9 +488,8 @@ async def move_invitation(
     deps: Scheduling, code: str, person_id: str, to: str, travel_support: bool = False
 ) -> dict[str, Any]:
     now = deps.clock()
-    refusal: list[str | None] = [None]
 
-    def decide(doc: dict[str, Any] | None) -> domain.Change | None:
+    def decide(doc: dict[str, Any] | None) -> Decision[str | None]:
         person = domain.find_person(doc or {}, person_id) if doc else None
         event = None
         if person is not None:
@@ -510,12 +504,13 @@ async def move_invitation(
                 country=person.get("country"),
                 **extra,
             )
-        change, refusal[0] = domain.move_invitation(doc, person_id, to, event, now, travel_support)  # type: ignore[arg-type]
-        return change
+        change, refusal = domain.move_invitation(doc, person_id, to, event, now, travel_support)  # type: ignore[arg-type]
+        return Decision(refusal, change)
 
     applied = await deps.repository.sessions.apply(deps.session_id(code), None, decide)
-    if refusal[0]:
-        raise Refused(404 if "no such" in refusal[0] or "not on" in refusal[0] else 409, refusal[0])
+    refusal: str | None = applied.result
+    if refusal:
+        raise Refused(404 if "no such" in refusal or "not on" in refusal else 409, refusal)
     person = domain.find_person(applied.document or {}, person_id) or {}
     if to == "declined":
         # Also when the decline was recorded before a crash: the ledger step is idempotent.
@@ -578,11 +573,9 @@ async def commit_travel_support(
     cents = Decimal("0.01")
     amount, line_amount = amount.quantize(cents), line.amount.quantize(cents)
     key = support_id(deps, code, person_id)
-    outcome: list[Any] = [None, None]
 
-    def decide(ledger: dict[str, Any] | None) -> domain.Change | None:
+    def decide(ledger: dict[str, Any] | None) -> Decision[tuple[Decimal, str | None]]:
         change, total, refusal = domain.commit_support(ledger, key, amount, line_amount)
-        outcome[:] = [total, refusal]
         if change is not None:
             change.events = [
                 TravelSupportCommitted(
@@ -598,11 +591,12 @@ async def commit_travel_support(
                     line_amount=line_amount,
                 )
             ]
-        return change
+        return Decision((total, refusal), change)
 
-    await repo.ledgers.apply(f"{deps.forum_id}:{BUDGET_LINE}", None, decide)
-    if outcome[1]:
-        raise Refused(409, outcome[1])
+    applied = await repo.ledgers.apply(f"{deps.forum_id}:{BUDGET_LINE}", None, decide)
+    total, refusal = applied.result
+    if refusal:
+        raise Refused(409, refusal)
 
     def record(doc: dict[str, Any] | None) -> domain.Change | None:
         if doc is None:
@@ -620,7 +614,7 @@ async def commit_travel_support(
         "session_code": code,
         "person_id": person_id,
         "amount": str(amount),
-        "committed_total": str(outcome[0].quantize(cents)),
+        "committed_total": str(total.quantize(cents)),
         "line_amount": str(line_amount),
         "budget_line": BUDGET_LINE,
     }

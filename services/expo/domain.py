@@ -23,7 +23,7 @@ from typing import Any
 
 from shared.contracts.envelope import Event, FieldProblem, derive_id
 from shared.contracts.expo import Explanation
-from shared.decisions import Change
+from shared.decisions import Change, Decision
 from shared.pack import EventPack
 
 PRODUCER = "expo"
@@ -346,14 +346,6 @@ def common_free_slots(
     ]
 
 
-@dataclass
-class Outcome:
-    """What a decision concluded, read by the handler after `AggregateStore.apply`."""
-
-    ok: bool = False
-    value: Any = None
-
-
 def hold_entry(hold_id: str, kind: str, slot: Slot, **extra: Any) -> dict[str, Any]:
     return {
         "id": hold_id,
@@ -364,19 +356,16 @@ def hold_entry(hold_id: str, kind: str, slot: Slot, **extra: Any) -> dict[str, A
     }
 
 
-def reserve(
-    calendar: dict[str, Any] | None, hold: dict[str, Any], outcome: Outcome
-) -> Change | None:
-    """Add `hold` to a busy calendar unless it overlaps another hold; idempotent per hold id."""
+def reserve(calendar: dict[str, Any] | None, hold: dict[str, Any]) -> Decision[bool]:
+    """Add `hold` to a busy calendar unless it overlaps another hold; idempotent per hold id.
+
+    The result says whether the calendar holds it now."""
     holds = list((calendar or {}).get("holds", []))
     if any(h["id"] == hold["id"] for h in holds):
-        outcome.ok = True
-        return None
+        return Decision(True)
     if not free_in(holds, Slot(hold["starts_at"], hold["ends_at"])):
-        outcome.ok = False
-        return None
-    outcome.ok = True
-    return Change(set={"holds": [*holds, hold]})
+        return Decision(False)
+    return Decision(True, Change(set={"holds": [*holds, hold]}))
 
 
 def release(calendar: dict[str, Any] | None, hold_id: str) -> Change | None:

@@ -19,7 +19,6 @@ from typing import Any
 import structlog
 
 from services.expo import domain
-from services.expo.domain import Outcome
 from services.expo.repository import ExpoRepository
 from services.expo.schemas import ExhibitorApplication, JobPost, LaunchRequest, MeetingRequest
 from services.expo.settings import ExpoSettings
@@ -44,7 +43,7 @@ from shared.contracts.expo import (
     Party,
 )
 from shared.contracts.registration import Consents, RegistrationSubmitted
-from shared.decisions import Change
+from shared.decisions import Change, Decision
 from shared.pack import EventPack
 
 log = structlog.get_logger("foro.expo")
@@ -345,18 +344,14 @@ async def _record_booth(
 ) -> bool:
     """Write the claimed booth on the exhibitor (with `booth.assigned`); False when the exhibitor
     already holds another booth (a concurrent request for the same exhibitor won)."""
-    outcome = Outcome()
 
-    def decide(document: dict[str, Any] | None) -> Change | None:
+    def decide(document: dict[str, Any] | None) -> Decision[bool]:
         if document is None:
-            return None
+            return Decision(False)
         if document.get("booth") == booth["_id"]:
-            outcome.ok = True
-            return None
+            return Decision(True)
         if document.get("booth") is not None:
-            outcome.ok = False
-            return None
-        outcome.ok = True
+            return Decision(False)
         history = len(document.get("booth_history", []))
         event = domain.new_event(
             BoothAssigned,
@@ -373,19 +368,21 @@ async def _record_booth(
             manual=manual,
             explanation=explanation,
         )
-        return Change(
-            set={
-                "booth": booth["_id"],
-                "booth_explanation": explanation.model_dump(),
-                "booth_manual": manual,
-                "booth_refusal": None,
-                "booth_history": [*document.get("booth_history", []), booth["_id"]],
-            },
-            events=[event],
+        return Decision(
+            True,
+            Change(
+                set={
+                    "booth": booth["_id"],
+                    "booth_explanation": explanation.model_dump(),
+                    "booth_manual": manual,
+                    "booth_refusal": None,
+                    "booth_history": [*document.get("booth_history", []), booth["_id"]],
+                },
+                events=[event],
+            ),
         )
 
-    await deps.repository.exhibitors.apply(exhibitor_id, None, decide)
-    return outcome.ok
+    return bool((await deps.repository.exhibitors.apply(exhibitor_id, None, decide)).result)
 
 
 async def _record_refusal(deps: Expo, exhibitor_id: str, explanation: Explanation) -> None:
@@ -667,10 +664,9 @@ async def schedule_launch(
     )
     launch_id = str(uuid.uuid4())
     room = domain.stage_room(pack)
-    problems: list[FieldProblem] = []
 
-    def decide(stage: dict[str, Any] | None) -> Change | None:
-        problems[:] = domain.launch_problems(
+    def decide(stage: dict[str, Any] | None) -> Decision[list[FieldProblem]]:
+        problems = domain.launch_problems(
             pack,
             stage,
             launch_id,
@@ -680,7 +676,7 @@ async def schedule_launch(
             deps.settings.launches_per_exhibitor,
         )
         if problems:
-            return None
+            return Decision(problems)
         entry = {
             "launch_id": launch_id,
             "exhibitor_id": exhibitor["_id"],
@@ -708,12 +704,16 @@ async def schedule_launch(
             ends_at=slot.ends_at,
         )
         launches = sorted([*(stage or {}).get("launches", []), entry], key=lambda e: e["starts_at"])
-        return Change(
-            set={"forum_id": pack.forum.id, "day": request.day, "launches": launches},
-            events=[event],
+        return Decision(
+            [],
+            Change(
+                set={"forum_id": pack.forum.id, "day": request.day, "launches": launches},
+                events=[event],
+            ),
         )
 
-    await deps.repository.stage.apply(f"{pack.forum.id}:{request.day}", None, decide)
+    applied = await deps.repository.stage.apply(f"{pack.forum.id}:{request.day}", None, decide)
+    problems: list[FieldProblem] = applied.result
     if problems:
         raise Refused(409, problems=problems)
     return {
@@ -731,11 +731,10 @@ async def project_participant(event: Any, deps: Expo) -> None:
     """registration.confirmed / updated / promoted / cancelled → the attendee a badge resolves to."""
     participant = event.participant
     pid, cause = str(participant.participant_id), str(event.event_id)
-    withdrawn = Outcome()
 
-    def decide(document: dict[str, Any] | None) -> Change | None:
+    def decide(document: dict[str, Any] | None) -> Decision[bool]:
         if document and document.get("snapshot_at") and document["snapshot_at"] > event.occurred_at:
-            return None  # an older snapshot arriving late
+            return Decision(False)  # an older snapshot arriving late
         erased = bool((document or {}).get("erased"))
         shared_before = bool((document or {}).get("consents", {}).get("share_with_exhibitors"))
         # An erasure that overtook this snapshot keeps the contact out; what counts (status,
@@ -751,42 +750,43 @@ async def project_participant(event: Any, deps: Expo) -> None:
             "snapshot_at": event.occurred_at,
         }
         consents_at = (document or {}).get("consents_at")
+        withdrawn = False
         if consents_at is None or consents_at <= event.occurred_at:  # a later consent change wins
             fields |= {
                 "consents": participant.consents.model_dump(),
                 "consents_at": event.occurred_at,
             }
-            withdrawn.ok = (
+            withdrawn = (
                 shared_before and not participant.consents.share_with_exhibitors and not erased
             )
-        return Change(set=fields)
+        return Decision(withdrawn, Change(set=fields))
 
     applied = await deps.repository.attendees.apply(pid, cause, decide)
-    await _after_consent(deps, pid, cause, applied, withdrawn.ok)
+    await _after_consent(deps, pid, cause, applied, bool(applied.result))
 
 
 async def change_consent(event: Any, deps: Expo) -> None:
     """participant.consent_changed: consents apply from now on."""
     pid, cause = str(event.participant_id), str(event.event_id)
-    withdrawn = Outcome()
 
-    def decide(document: dict[str, Any] | None) -> Change | None:
+    def decide(document: dict[str, Any] | None) -> Decision[bool]:
         consents_at = (document or {}).get("consents_at")
         if consents_at is not None and consents_at > event.occurred_at:
-            return None  # an older change arriving late
+            return Decision(False)  # an older change arriving late
         # Kept after an erasure too (consents are no personal data): the same state in any order.
         shared_before = bool((document or {}).get("consents", {}).get("share_with_exhibitors"))
-        withdrawn.ok = (
+        withdrawn = (
             shared_before
             and not event.consents.share_with_exhibitors
             and not (document or {}).get("erased")
         )
-        return Change(
-            set={"consents": event.consents.model_dump(), "consents_at": event.occurred_at}
+        return Decision(
+            withdrawn,
+            Change(set={"consents": event.consents.model_dump(), "consents_at": event.occurred_at}),
         )
 
     applied = await deps.repository.attendees.apply(pid, cause, decide)
-    await _after_consent(deps, pid, cause, applied, withdrawn.ok)
+    await _after_consent(deps, pid, cause, applied, bool(applied.result))
 
 
 async def _after_consent(deps: Expo, pid: str, cause: str, applied: Any, withdrawn: bool) -> None:
@@ -1078,15 +1078,12 @@ async def scan_badge(
     pid = attendee["_id"]
     lead_id = domain.lead_id(exhibitor["_id"], pid)
     contact = {name: attendee.get(name) for name in domain.CONTACT_FIELDS}
-    merged = Outcome()
 
-    def decide(lead: dict[str, Any] | None) -> Change | None:
+    def decide(lead: dict[str, Any] | None) -> Decision[tuple[bool, int]]:
         notes = list((lead or {}).get("notes", []))
         if note:
             notes = [*notes, note][-20:]
         if lead is None:
-            merged.ok = False
-            merged.value = 1
             event = domain.new_event(
                 LeadCaptured,
                 lead_id,
@@ -1096,26 +1093,31 @@ async def scan_badge(
                 participant_id=pid,
                 scanned_at=now,
             )
-            return Change(
-                set={
-                    "exhibitor_id": exhibitor["_id"],
-                    "participant_id": pid,
-                    "contact": contact,
-                    "scans": 1,
-                    "first_scanned_at": now,
-                    "last_scanned_at": now,
-                    "notes": notes,
-                },
-                events=[event],
+            return Decision(
+                (False, 1),
+                Change(
+                    set={
+                        "exhibitor_id": exhibitor["_id"],
+                        "participant_id": pid,
+                        "contact": contact,
+                        "scans": 1,
+                        "first_scanned_at": now,
+                        "last_scanned_at": now,
+                        "notes": notes,
+                    },
+                    events=[event],
+                ),
             )
-        merged.ok = True
-        merged.value = lead.get("scans", 1) + 1
-        return Change(
-            set={"contact": contact, "scans": merged.value, "last_scanned_at": now, "notes": notes}
+        scans = lead.get("scans", 1) + 1
+        return Decision(
+            (True, scans),
+            Change(
+                set={"contact": contact, "scans": scans, "last_scanned_at": now, "notes": notes}
+            ),
         )
 
-    await repo.leads.apply(lead_id, None, decide)
-    if merged.ok:
+    merged, scans = (await repo.leads.apply(lead_id, None, decide)).result
+    if merged:
         explanation = domain.explain(
             "lead_merged",
             "Contacto ya registrado: se sumó este escaneo.",
@@ -1123,7 +1125,7 @@ async def scan_badge(
         )
     else:
         explanation = domain.explain("lead_captured", "Contacto guardado.", "Contact captured.")
-    return ScanAnswer(True, explanation, lead_id, merged.ok, merged.value)
+    return ScanAnswer(True, explanation, lead_id, merged, scans)
 
 
 # --- B2B meetings -----------------------------------------------------------------------------
@@ -1143,23 +1145,28 @@ def _party(data: dict[str, Any]) -> Party:
 
 async def _take_cap(deps: Expo, party: Party, meeting_id: str) -> bool:
     """Count the meeting against the party's cap, atomically in its calendar document."""
-    cap, outcome = deps.settings.meeting_cap, Outcome()
+    cap = deps.settings.meeting_cap
 
-    def decide(calendar: dict[str, Any] | None) -> Change | None:
+    def decide(calendar: dict[str, Any] | None) -> Decision[bool]:
         meetings = list((calendar or {}).get("meetings", []))
         if meeting_id in meetings:
-            outcome.ok = True
-            return None
+            return Decision(True)
         if len(meetings) >= cap:
-            outcome.ok = False
-            return None
-        outcome.ok = True
-        return Change(
-            set={"meetings": [*meetings, meeting_id], "holds": (calendar or {}).get("holds", [])}
+            return Decision(False)
+        return Decision(
+            True,
+            Change(
+                set={
+                    "meetings": [*meetings, meeting_id],
+                    "holds": (calendar or {}).get("holds", []),
+                }
+            ),
         )
 
-    await deps.repository.calendars.apply(calendar_id(party.kind, str(party.id)), None, decide)
-    return outcome.ok
+    applied = await deps.repository.calendars.apply(
+        calendar_id(party.kind, str(party.id)), None, decide
+    )
+    return bool(applied.result)
 
 
 async def _give_back_cap(deps: Expo, party: Party, meeting_id: str) -> None:
@@ -1307,11 +1314,10 @@ async def _place(
         hold = domain.hold_entry(hold_id, label.get("kind", "meeting"), slot)
         held: list[str] = []
         for calendar in parties:
-            outcome = Outcome()
-            await repo.calendars.apply(
-                calendar, None, lambda c, o=outcome, h=hold: domain.reserve(c, h, o)
+            reserved = await repo.calendars.apply(
+                calendar, None, lambda c, h=hold: domain.reserve(c, h)
             )
-            if not outcome.ok:
+            if not reserved.result:
                 break
             held.append(calendar)
         if len(held) == len(parties):
@@ -1324,24 +1330,22 @@ async def _place(
 
 
 async def _take_table(deps: Expo, slot: domain.Slot, hold_id: str) -> int | None:
-    tables, outcome = deps.settings.meeting_tables, Outcome()
+    tables = deps.settings.meeting_tables
 
-    def decide(document: dict[str, Any] | None) -> Change | None:
+    def decide(document: dict[str, Any] | None) -> Decision[int | None]:
         used = dict((document or {}).get("used", {}))
         if hold_id in used.values():
-            outcome.value = next(int(n) for n, h in used.items() if h == hold_id)
-            return None
+            return Decision(next(int(n) for n, h in used.items() if h == hold_id))
         free = next((n for n in range(1, tables + 1) if str(n) not in used), None)
-        outcome.value = free
         if free is None:
-            return None
+            return Decision(None)
         used[str(free)] = hold_id
-        return Change(set={"used": used, "starts_at": slot.starts_at})
+        return Decision(free, Change(set={"used": used, "starts_at": slot.starts_at}))
 
-    await deps.repository.tables.apply(
+    applied = await deps.repository.tables.apply(
         f"tables:{slot.starts_at.astimezone(UTC).isoformat()}", None, decide
     )
-    return outcome.value
+    return applied.result
 
 
 async def accept_meeting(deps: Expo, meeting_id: str, actor: Party | None) -> dict[str, Any]:

@@ -165,18 +165,13 @@ def test_slots_stay_within_expo_hours_and_launches_never_overlap() -> None:
 
 def test_a_hold_is_refused_on_top_of_another_and_idempotent_per_id() -> None:
     slot = domain.slot_grid(PACK, 30)[0]
-    outcome = domain.Outcome()
-    change = domain.reserve(None, domain.hold_entry("meeting:1", "meeting", slot), outcome)
-    assert outcome.ok and change is not None
-    calendar = {"holds": change.set["holds"]}
-    assert (
-        domain.reserve(calendar, domain.hold_entry("meeting:1", "meeting", slot), outcome) is None
-        and outcome.ok
-    )
-    assert (
-        domain.reserve(calendar, domain.hold_entry("meeting:2", "meeting", slot), outcome) is None
-        and not outcome.ok
-    )
+    first = domain.reserve(None, domain.hold_entry("meeting:1", "meeting", slot))
+    assert first.result and first.change is not None
+    calendar = {"holds": first.change.set["holds"]}
+    again = domain.reserve(calendar, domain.hold_entry("meeting:1", "meeting", slot))
+    assert again.result and again.change is None
+    overlapping = domain.reserve(calendar, domain.hold_entry("meeting:2", "meeting", slot))
+    assert not overlapping.result and overlapping.change is None
 
 
 def test_floor_plan_escapes_names_and_is_well_formed() -> None:

@@ -4,6 +4,12 @@ Every wait is bounded: opening a connection (`connect_timeout`), finding a reach
 (`server_selection_timeout`: an operation fails, instead of queueing forever, while the database
 is down) and a reply on an open connection (`socket_timeout`, generous: it only cuts a silent
 network, never an ordinary slow query). The client reconnects by itself when the server is back.
+
+Every write waits for the journal (`journal=true`): an acknowledged write survives a crash of the
+database process. Without it SecantusDB lost up to every write of the last moments on kill -9
+(0 of 200 acknowledged updates survived in one trial; with the journal, 200 of 200, for about
+0.2 ms more per write), and mongod with `w:1` alone may lose the last 100 ms. foro's exactly-once
+rests on "the consumed event's id is stored with the change": an acknowledged write must stay.
 """
 
 from __future__ import annotations
@@ -29,8 +35,12 @@ def create_mongo_client(
         "connectTimeoutMS": int(connect_timeout * 1000),
         "serverSelectionTimeoutMS": int(server_selection_timeout * 1000),
         "socketTimeoutMS": int(socket_timeout * 1000) if socket_timeout else None,
+        # An acknowledged write is on disk (see the module's docstring).
+        "journal": True,
     }
     in_url = {key.lower() for key, _ in parse_qsl(urlsplit(url).query)}
+    if in_url & {"w", "journal", "j"}:
+        in_url.add("journal")  # the operator chose a write concern: theirs, whole
     return AsyncMongoClient(
         url,
         tz_aware=True,

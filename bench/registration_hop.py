@@ -79,7 +79,8 @@ async def foro_hop(
 async def raw_hop(
     mongo_url: str, amqp: aio_pika.abc.AbstractConnection, n: int, serial: bool
 ) -> list[float]:
-    client = AsyncMongoClient(mongo_url)
+    # The same durability as foro's client (shared/persistence/mongo.py): writes wait for the journal.
+    client = AsyncMongoClient(mongo_url, journal=True)
     collection = client[f"bench_raw_{uuid.uuid4().hex[:6]}"]["participants"]
     channel = await amqp.channel(publisher_confirms=True)
     await channel.set_qos(prefetch_count=16)

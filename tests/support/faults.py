@@ -47,7 +47,7 @@ from shared.pack import load_pack
 from tests.support import factories
 from tests.support.bus import eventually
 from tests.support.processes import ROOT, ServiceProcess
-from tests.support.servers import free_port, mongo_url_for, secantusd_command
+from tests.support.servers import free_port, mongo_url_for, secantusd_args
 from tests.support.tcp_proxy import TcpProxy
 
 ROW_PREFIX = "FAULT-TABLE"
@@ -183,17 +183,7 @@ class Database:
         self.starts += 1
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [
-                secantusd_command(),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--storage-path",
-                str(self.storage),
-                "--log-level",
-                "WARNING",
-            ],
+            secantusd_args(self.port, self.storage),
             stdout=log,
             stderr=subprocess.STDOUT,
             preexec_fn=_die_with_parent,

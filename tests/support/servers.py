@@ -31,6 +31,15 @@ def secantusd_command() -> str:
     return found
 
 
+def secantusd_args(port: int, storage: Path) -> list[str]:
+    """The command line of a SecantusDB server on `port`, storing in `storage`."""
+    return [
+        secantusd_command(),
+        *("--host", "127.0.0.1", "--port", str(port)),
+        *("--storage-path", str(storage), "--log-level", "WARNING"),
+    ]
+
+
 def mongo_url_for(port: int) -> str:
     return f"mongodb://127.0.0.1:{port}/?directConnection=true&retryWrites=false"
 
@@ -58,17 +67,7 @@ def embedded_mongo(storage: Path | None = None) -> Iterator[str]:
     storage = storage or Path(tempfile.mkdtemp(prefix="foro-secantus-"))
     log = open(storage.parent / f"{storage.name}.log", "wb")
     process = subprocess.Popen(
-        [
-            secantusd_command(),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--storage-path",
-            str(storage),
-            "--log-level",
-            "WARNING",
-        ],
+        secantusd_args(port, storage),
         stdout=log,
         stderr=subprocess.STDOUT,
     )

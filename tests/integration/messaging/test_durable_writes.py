@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 
 from shared.persistence.mongo import create_mongo_client
-from tests.support.servers import free_port, mongo_url_for, secantusd_command, wait_for_mongo
+from tests.support.servers import free_port, mongo_url_for, secantusd_args, wait_for_mongo
 
 
 def start(storage: Path, port: int) -> subprocess.Popen:
-    command = [secantusd_command(), "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--storage-path", str(storage), "--log-level", "WARNING"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        secantusd_args(port, storage), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     wait_for_mongo(mongo_url_for(port))
     return process
 

@@ -19,9 +19,8 @@ from types import ModuleType
 
 import pytest
 
-from tests.e2e.test_local_platform import port_base
+from tests.e2e.test_local_platform import mongo_port, port_base
 from tests.support.processes import Launcher, alive, answers_ready
-from tests.support.servers import free_port
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,9 +39,9 @@ async def test_a_killed_service_is_restarted_and_shutdown_stops_services_before_
         "--namespace",
         namespace,
         "--mongo-port",
-        str(free_port()),
+        str(mongo_port(base := port_base())),
         "--port-base",
-        str(port_base()),
+        str(base),
     )
     pids: dict[str, int] = {}
     try:

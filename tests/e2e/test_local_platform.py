@@ -3,6 +3,7 @@ with plain aio-pika, comes back as `registration.confirmed` on the bus."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 from pathlib import Path
@@ -14,16 +15,27 @@ from shared.messaging.topology import Topology
 from tests.support.bus import EventTap
 from tests.support.factories import signup
 from tests.support.processes import Launcher
-from tests.support.servers import free_port, port_free
+from tests.support.servers import port_free
 
 pytestmark = pytest.mark.e2e
 
 
 def port_base() -> int:
+    """A base whose ports 1–29 are free, below the kernel's ephemeral range: the services'
+    own outgoing connections (broker, database, SMTP) take ephemeral ports, and one of them
+    could take a port between this check and the service's bind. The launcher uses base+1 …
+    base+5 (services), base+25 (SMTP sink); the tests put SecantusDB on `mongo_port(base)`."""
+    ephemeral_low = 32768
+    with contextlib.suppress(OSError, ValueError):
+        ephemeral_low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     while True:
-        base = random.randrange(20000, 60000, 10)
+        base = random.randrange(10000, max(10010, ephemeral_low - 30), 10)
         if all(port_free(base + offset) for offset in range(1, 30)):
             return base
+
+
+def mongo_port(base: int) -> int:
+    return base + 27
 
 
 async def test_launcher_runs_the_platform_and_a_vendor_sign_up_is_confirmed(
@@ -35,9 +47,9 @@ async def test_launcher_runs_the_platform_and_a_vendor_sign_up_is_confirmed(
         "--namespace",
         namespace,
         "--mongo-port",
-        str(free_port()),
+        str(mongo_port(base := port_base())),
         "--port-base",
-        str(port_base()),
+        str(base),
         "--forum-start-date",
         "2031-03-06",
     )

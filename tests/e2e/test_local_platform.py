@@ -3,7 +3,6 @@ with plain aio-pika, comes back as `registration.confirmed` on the bus."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import random
 from pathlib import Path
@@ -15,7 +14,7 @@ from shared.messaging.topology import Topology
 from tests.support.bus import EventTap
 from tests.support.factories import signup
 from tests.support.processes import Launcher
-from tests.support.servers import port_free
+from tests.support.servers import ephemeral_ports_start, port_free
 
 pytestmark = pytest.mark.e2e
 
@@ -25,9 +24,7 @@ def port_base() -> int:
     own outgoing connections (broker, database, SMTP) take ephemeral ports, and one of them
     could take a port between this check and the service's bind. The launcher uses base+1 …
     base+5 (services), base+25 (SMTP sink); the tests put SecantusDB on `mongo_port(base)`."""
-    ephemeral_low = 32768
-    with contextlib.suppress(OSError, ValueError):
-        ephemeral_low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    ephemeral_low = ephemeral_ports_start()
     while True:
         base = random.randrange(10000, max(10010, ephemeral_low - 30), 10)
         if all(port_free(base + offset) for offset in range(1, 30)):

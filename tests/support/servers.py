@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -16,10 +17,29 @@ from pathlib import Path
 from pymongo import MongoClient
 
 
+def ephemeral_ports_start() -> int:
+    """Where the kernel starts handing out ports for outgoing connections."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free port below the ephemeral range, for a server a test starts a moment later.
+
+    A port the kernel hands out (bind to 0) is an ephemeral one: any process's outgoing
+    connection (a service to the broker, say) may take it before the server binds it.
+    """
+    high = max(10_001, ephemeral_ports_start())
+    while True:
+        port = random.randrange(10_000, high)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 def secantusd_command() -> str:

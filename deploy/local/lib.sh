@@ -208,6 +208,73 @@ _foro_rabbitmq_help() {
     foro_error "  or point FORO_BROKER_URL at a broker that is running (amqp://user:pass@host:5672/)"
 }
 
+# Succeeds if the broker completes an AMQP handshake within 15 s; status 3 when it stays silent
+# (wedged), 1 when it answers with a refusal. An open TCP port is not
+# enough: a wedged node (seen with RabbitMQ 3.10 after many quorum queues) accepts connections
+# and never answers. Needs the venv (aio-pika); without it there is nothing to check with.
+_foro_amqp_answers() {
+    local python
+    python="$(foro_repo_root)/.venv/bin/python"
+    [[ -x "${python}" ]] || return 0
+    FORO_BROKER_URL="${FORO_BROKER_URL:-amqp://guest:guest@127.0.0.1:5672/}" \
+        timeout 25 "${python}" - >/dev/null 2>&1 <<'PY'
+import asyncio, os
+import aio_pika
+
+async def main() -> int:
+    try:
+        connection = await asyncio.wait_for(aio_pika.connect(os.environ["FORO_BROKER_URL"]), 15)
+    except TimeoutError:
+        return 3  # silent: wedged
+    except Exception:
+        return 1  # it answered, with a refusal (credentials, vhost): not a wedge
+    await connection.close()
+    return 0
+
+raise SystemExit(asyncio.run(main()))
+PY
+}
+
+# A local node that accepts TCP but never answers AMQP: restart it; if it wedges again while
+# recovering its queues, keep its data aside (never deleted) and start it empty. Only for the
+# machine's own node, as root (a development or CI machine, where its queues are test leftovers).
+_foro_repair_wedged_rabbitmq() {
+    local host="$1" port="$2" pid mnesia="${RABBITMQ_MNESIA_BASE:-/var/lib/rabbitmq/mnesia}" attempt
+    case "${host}" in
+        localhost | 127.* | ::1) ;;
+        *) foro_error "the broker is not on this machine: repair it where it runs"; return 1 ;;
+    esac
+    if [[ "$(id -u)" != "0" ]] || ! command -v rabbitmq-server >/dev/null 2>&1; then
+        foro_error "restart it (as root: kill the node, then rabbitmq-server -detached)"
+        return 1
+    fi
+    for attempt in restart reset; do
+        pid="$(pgrep -u rabbitmq -f 'beam.smp.*-s rabbit boot' | head -n 1 || true)"
+        if [[ -n "${pid}" ]]; then
+            foro_log "stopping the wedged RabbitMQ node (pid ${pid})"
+            kill -9 "${pid}" || true
+            sleep 2
+        fi
+        if [[ "${attempt}" == "reset" && -d "${mnesia}" ]]; then
+            foro_log "it wedged again while recovering: its data goes to ${mnesia}.wedged-$(date +%s); starting it empty"
+            mv "${mnesia}" "${mnesia}.wedged-$(date +%s)"
+            mkdir -p "${mnesia}" && chown rabbitmq:rabbitmq "${mnesia}" 2>/dev/null || true
+        fi
+        rabbitmq-server -detached >&2 || true
+        local deadline=$((SECONDS + _FORO_RABBITMQ_WAIT_SECONDS))
+        while ((SECONDS < deadline)); do
+            if foro_tcp_open "${host}" "${port}" && _foro_amqp_answers; then
+                foro_log "RabbitMQ answers AMQP on ${host}:${port} again (${attempt})"
+                return 0
+            fi
+            sleep 3
+        done
+    done
+    foro_error "RabbitMQ still does not answer AMQP on ${host}:${port}"
+    _foro_rabbitmq_help
+    return 1
+}
+
 foro_ensure_rabbitmq() {
     local host port
     _foro_broker_address
@@ -215,8 +282,16 @@ foro_ensure_rabbitmq() {
     port="${_FORO_BROKER_PORT}"
 
     if foro_tcp_open "${host}" "${port}"; then
-        foro_log "RabbitMQ answers on ${host}:${port}"
-        return 0
+        local answer=0
+        _foro_amqp_answers || answer=$?
+        if ((answer != 3)); then
+            # Answering, or refusing (wrong credentials): the tests will say which, by name.
+            foro_log "RabbitMQ answers on ${host}:${port}"
+            return 0
+        fi
+        foro_error "RabbitMQ on ${host}:${port} accepts TCP but stays silent in the AMQP handshake"
+        _foro_repair_wedged_rabbitmq "${host}" "${port}"
+        return
     fi
 
     case "${host}" in

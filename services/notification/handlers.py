@@ -775,6 +775,15 @@ async def deliver(queued: NotificationQueued, deps: Notification) -> str:
         # is dropped. If that worker dies mid-send, the sweep finds its lease lapsed.
         return "duplicate_" + document["status"]
 
+    # Once claimed, the attempt runs to its recorded end even if this handler is cancelled (a
+    # cut broker connection cancels in-flight handlers): a send the provider accepted must be
+    # recorded, or the sweep would find the lease lapsed and send it again.
+    return await asyncio.shield(asyncio.ensure_future(_attempt(queued, deps, claimed)))
+
+
+async def _attempt(queued: NotificationQueued, deps: Notification, claimed: dict[str, Any]) -> str:
+    """Send a claimed message through the channel's providers in order; record the result."""
+    repo, mid = deps.repository, str(queued.message_id)
     outgoing = _outgoing(claimed)
     outcome = domain.AttemptOutcome()
     providers = deps.providers.get(claimed["channel"], [])

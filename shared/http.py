@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 
@@ -54,7 +54,9 @@ def _is_secretariat(tokens: Sequence[SecretStr], presented: str) -> bool:
     return valid
 
 
-def require_token(tokens: Sequence[SecretStr]):
+def require_token(
+    tokens: Sequence[SecretStr],
+) -> Callable[[HTTPAuthorizationCredentials | None], Awaitable[None]]:
     """A dependency that admits requests bearing one of the secretariat `tokens`."""
 
     async def check(credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> None:
@@ -81,7 +83,9 @@ class Caller:
             )
 
 
-def participant_or_secretariat(settings: ServiceSettings):
+def participant_or_secretariat(
+    settings: ServiceSettings,
+) -> Callable[[HTTPAuthorizationCredentials | None], Awaitable[Caller]]:
     """A dependency admitting a participant's own token (shared/participant_tokens.py) or a
     secretariat token; the route then checks `caller.require(participant_id)`."""
     secret = (

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import cast
 
 import structlog
+from structlog.typing import EventDict, FilteringBoundLogger, WrappedLogger
 
 _CONFIGURED = False
 
@@ -19,7 +21,7 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "auto") -> N
     global _CONFIGURED
     json_output = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
 
-    def add_service(_: object, __: str, event_dict: dict) -> dict:
+    def add_service(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
         event_dict.setdefault("service", service)
         return event_dict
 
@@ -68,5 +70,6 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "auto") -> N
     _CONFIGURED = True
 
 
-def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:
-    return structlog.get_logger(name)
+def get_logger(name: str | None = None) -> FilteringBoundLogger:
+    # configure_logging's wrapper_class (and structlog's default) is a filtering bound logger.
+    return cast(FilteringBoundLogger, structlog.get_logger(name))

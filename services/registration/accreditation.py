@@ -71,6 +71,7 @@ async def _delegation_seat(deps: Registration, document: dict[str, Any]) -> Fiel
     )
 
     def decide(doc: dict[str, Any] | None) -> decisions.Decision[str]:
+        assert doc is not None, "registered just above; a delegation is never deleted"
         change, result = domain_delegations.claim_seat(doc, participant_id, deps.clock())
         return decisions.Decision(result, change)
 

@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw, ImageFont
 from shared.fonts import BOLD, REGULAR
 
 Layout = Literal["a6", "a4"]
+RGB = tuple[int, int, int]
 
 # A6 portrait, in millimetres; an A4 sheet holds 2 × 2 of them.
 BADGE_W, BADGE_H = 105.0, 148.0
@@ -42,12 +43,12 @@ class BadgeCard:
     token: str  # the signed QR token
 
     @property
-    def rgb(self) -> tuple[int, int, int]:
+    def rgb(self) -> RGB:
         value = self.colour.lstrip("#")
         return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
 
     @property
-    def ink_on_colour(self) -> tuple[int, int, int]:
+    def ink_on_colour(self) -> RGB:
         """Black or white, whichever reads better on the category colour."""
         r, g, b = self.rgb
         luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
@@ -88,8 +89,15 @@ def _fit(
 
 
 def _centred(
-    draw: ImageDraw.ImageDraw, y: int, text: str, font: ImageFont.FreeTypeFont, width: int, fill
-) -> int:
+    draw: ImageDraw.ImageDraw,
+    y: float,
+    text: str,
+    font: ImageFont.FreeTypeFont,
+    width: int,
+    fill: RGB,
+) -> float:
+    """Draws `text` centred at `y`; returns where the next line starts (Pillow types text metrics
+    as floats)."""
     left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
     draw.text(((width - (right - left)) / 2 - left, y - top), text, font=font, fill=fill)
     return y + (bottom - top)
@@ -105,7 +113,7 @@ def render_png(card: BadgeCard) -> bytes:
     dark = (33, 33, 33)
 
     draw.rectangle((0, 0, width, _px(4)), fill=card.rgb)
-    y = _px(9)
+    y: float = _px(9)
     y = _centred(
         draw, y, card.forum_name, _fit(draw, card.forum_name, BOLD, 46, inner), width, dark
     ) + _px(2)
@@ -129,7 +137,7 @@ def render_png(card: BadgeCard) -> bytes:
     qr = (
         Image.open(io.BytesIO(qr_png(card.token)))
         .convert("RGB")
-        .resize((qr_size, qr_size), Image.NEAREST)
+        .resize((qr_size, qr_size), Image.Resampling.NEAREST)
     )
     image.paste(qr, ((width - qr_size) // 2, band_top - qr_size - _px(5)))
 
@@ -189,7 +197,7 @@ def _draw_badge(pdf: _Sheet, card: BadgeCard, x: float, y: float) -> None:
     pdf.rect(x, y, BADGE_W, 4, style="F")
 
     def line(
-        text: str, style: str, size: float, top: float, height: float, colour=(33, 33, 33)
+        text: str, style: str, size: float, top: float, height: float, colour: RGB = (33, 33, 33)
     ) -> None:
         pdf.set_text_color(*colour)
         pdf.fitted(text, style, size, inner)

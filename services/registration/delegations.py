@@ -19,7 +19,7 @@ import structlog
 from services.registration import domain_delegations as rules
 from services.registration.domain import ACTIVE
 from services.registration.handlers import Registration, cancel_registration, register_submission
-from shared.contracts.envelope import FieldProblem, derive_id
+from shared.contracts.envelope import FieldProblem, Language, derive_id
 from shared.contracts.registration import (
     Consents,
     RegistrationCancelRequested,
@@ -45,7 +45,7 @@ class Nominee:
     job_title: str | None = None
     organisation: str | None = None
     country: str | None = None
-    language: str = "es"
+    language: Language = "es"
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,13 @@ async def register_delegation(
         lambda doc: rules.register(doc, doc_id, deps.pack.forum.id, spec, deps.pack, deps.clock()),
     )
     return await deps.repository.get_delegation(doc_id) or {}, applied.change is not None
+
+
+def _existing(doc: dict[str, Any] | None) -> dict[str, Any]:
+    """The delegation document `apply` read: the caller has just found it, and delegations are
+    never deleted."""
+    assert doc is not None, "a delegation document is never deleted"
+    return doc
 
 
 async def delegation(code: str, deps: Registration) -> dict[str, Any]:
@@ -183,7 +190,7 @@ async def nominate_member(code: str, nominee: Nominee, deps: Registration) -> Me
     _submission(document, nominee, nomination_id)  # validates before the seat is taken
 
     def decide(doc: dict[str, Any] | None) -> Decision[str]:
-        change, result = rules.nominate(doc, participant_id, deps.clock(), nomination_id)
+        change, result = rules.nominate(_existing(doc), participant_id, deps.clock(), nomination_id)
         return Decision(result, change)
 
     applied = await deps.repository.delegations.apply(doc_id, None, decide)
@@ -198,7 +205,7 @@ async def nominate_member(code: str, nominee: Nominee, deps: Registration) -> Me
     if status == "rejected":
         # The sign-up itself was refused (registration closed, say): the seat goes back.
         await deps.repository.delegations.apply(
-            doc_id, None, lambda doc: rules.withdraw(doc, participant_id, deps.clock())
+            doc_id, None, lambda doc: rules.withdraw(_existing(doc), participant_id, deps.clock())
         )
         refused = await deps.repository.get(participant_id) or {}
         reasons = tuple(
@@ -231,7 +238,9 @@ async def substitute_member(
     applied = await deps.repository.delegations.apply(
         doc_id,
         None,
-        lambda doc: rules.substitute(doc, replaced_id, substitute_id, deps.clock(), nomination_id),
+        lambda doc: rules.substitute(
+            _existing(doc), replaced_id, substitute_id, deps.clock(), nomination_id
+        ),
     )
     stored = applied.document or document
     stored_id = stored.get("nominations", {}).get(substitute_id, nomination_id)
@@ -267,7 +276,9 @@ async def withdraw_member(code: str, participant_id: str, deps: Registration) ->
             "participant_id",
         )
     await deps.repository.delegations.apply(
-        document["_id"], None, lambda doc: rules.withdraw(doc, participant_id, deps.clock())
+        document["_id"],
+        None,
+        lambda doc: rules.withdraw(_existing(doc), participant_id, deps.clock()),
     )
     nomination = document.get("nominations", {}).get(participant_id)
     event_id = derive_id(nomination, "withdrawn") if nomination else uuid.uuid4()
@@ -283,7 +294,7 @@ async def _cancel(
         event_id=event_id,
         producer=PRODUCER,
         forum_id=deps.pack.forum.id,
-        participant_id=participant_id,
+        participant_id=uuid.UUID(participant_id),
         reason=reason,
     )
     try:

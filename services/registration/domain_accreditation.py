@@ -17,6 +17,7 @@ from typing import Any
 
 from services.registration.domain import ACTIVE, ALLOCATING, PRODUCER, participant_snapshot, problem
 from services.registration.domain_badges import revocation
+from shared.contracts.envelope import FieldProblem
 from shared.contracts.registration import AccreditationApproved, AccreditationRejected
 from shared.decisions import Change
 
@@ -76,8 +77,8 @@ def approve(document: dict[str, Any] | None, now: datetime) -> Change | None:
     )
 
 
-def rejection_problem(reason_es: str, reason_en: str) -> dict[str, str]:
-    return problem("accreditation", "accreditation_rejected", reason_es, reason_en).model_dump()
+def rejection_problem(reason_es: str, reason_en: str) -> FieldProblem:
+    return problem("accreditation", "accreditation_rejected", reason_es, reason_en)
 
 
 def reject(
@@ -91,7 +92,7 @@ def reject(
     fields: dict[str, Any] = {
         "status": "rejected",
         "previous_status": previous,
-        "rejection_reasons": reasons,
+        "rejection_reasons": [reason.model_dump() for reason in reasons],
         "accreditation": {"status": "rejected", "decided_at": now},
         "updated_at": now,
     }

@@ -11,6 +11,7 @@ already made, changes nothing.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -241,7 +242,7 @@ def nominate(
                     producer=PRODUCER,
                     delegation_id=document["_id"],
                     forum_id=document["forum_id"],
-                    participant_id=participant_id,
+                    participant_id=uuid.UUID(participant_id),
                     seats_used=len(members),
                     quota=document["quota"],
                 )
@@ -302,8 +303,8 @@ def substitute(
                 producer=PRODUCER,
                 delegation_id=document["_id"],
                 forum_id=document["forum_id"],
-                replaced_participant_id=replaced_id,
-                participant_id=substitute_id,
+                replaced_participant_id=uuid.UUID(replaced_id),
+                participant_id=uuid.UUID(substitute_id),
                 seats_used=len(members),
                 quota=document["quota"],
             )
@@ -327,7 +328,7 @@ def withdraw(document: dict[str, Any], participant_id: str, now: datetime) -> Ch
                 producer=PRODUCER,
                 delegation_id=document["_id"],
                 forum_id=document["forum_id"],
-                participant_id=participant_id,
+                participant_id=uuid.UUID(participant_id),
                 seats_used=len(members),
                 quota=document["quota"],
             )

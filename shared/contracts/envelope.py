@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self, cast
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -139,7 +139,8 @@ class Event(Contract):
 
     @classmethod
     def type_name(cls) -> str:
-        return cls.model_fields["event_type"].default
+        # A concrete event declares `event_type: Literal["x.y"] = "x.y"`; pydantic types defaults Any.
+        return cast(str, cls.model_fields["event_type"].default)
 
     @classmethod
     def caused_by(cls, cause: Event, *, producer: str, key: object = "", **payload: Any) -> Self:

@@ -16,6 +16,16 @@ from pydantic import Field
 from shared.contracts.envelope import Contract, Event, Language
 
 Channel = Literal["email", "sms"]
+SegmentStatus = Literal["confirmed", "waitlisted", "pending_approval"]
+
+
+def _confirmed_only() -> list[SegmentStatus]:
+    return ["confirmed"]
+
+
+def _email_only() -> list[Channel]:
+    return ["email"]
+
 
 MessageId = Annotated[
     uuid.UUID,
@@ -115,8 +125,8 @@ class Segment(Contract):
     languages: list[Language] = Field(
         default_factory=list, description="Languages.", examples=[["es"]]
     )
-    statuses: list[Literal["confirmed", "waitlisted", "pending_approval"]] = Field(
-        default_factory=lambda: ["confirmed"],
+    statuses: list[SegmentStatus] = Field(
+        default_factory=_confirmed_only,
         description="Registration statuses reached (confirmed only by default).",
         examples=[["confirmed", "waitlisted"]],
     )
@@ -148,9 +158,7 @@ class CampaignRequested(Event):
     )
     message_type: MessageType = "info_campaign"
     segment: Segment = Field(default_factory=Segment)
-    channels: list[Channel] = Field(
-        default_factory=lambda: ["email"], min_length=1, examples=[["email"]]
-    )
+    channels: list[Channel] = Field(default_factory=_email_only, min_length=1, examples=[["email"]])
     subject: LocalizedText = Field(description="Subject line (e-mail) in both languages.")
     body: LocalizedText = Field(
         description="Message text in both languages (plain text; paragraphs by blank lines)."

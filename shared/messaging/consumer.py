@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import aio_pika
 import structlog
@@ -144,11 +144,17 @@ def original_route(raw: aio_pika.IncomingMessage) -> tuple[str, str]:
 class ConsumeMiddleware(BaseMiddleware):
     """Installed on every broker by `shared.messaging.broker.create_broker`."""
 
+    @property
+    def _raw(self) -> aio_pika.IncomingMessage:
+        """The delivery being consumed. FastStream types `msg` as optional because it also builds
+        broker middlewares for publishing, without one; the consume hooks here always have it."""
+        return cast(aio_pika.IncomingMessage, self.msg)
+
     async def on_receive(self) -> None:
         self.started = time.perf_counter()
         handler = self.context.get_local("handler_")
         self.queue_name = handler.queue.name if handler is not None else "?"
-        raw: aio_pika.IncomingMessage = self.msg
+        raw = self._raw
         headers = raw.headers or {}
         _, routing_key = original_route(raw)
         structlog.contextvars.bind_contextvars(
@@ -162,7 +168,7 @@ class ConsumeMiddleware(BaseMiddleware):
 
     async def consume_scope(self, call_next: Any, msg: Any) -> Any:
         """Refuse, before anything parses it, a body no handler should read."""
-        raw: aio_pika.IncomingMessage = self.msg
+        raw = self._raw
         topology: Topology = self.context.get("topology")
         exchange, _ = original_route(raw)
         limit = topology.max_intake_bytes
@@ -188,8 +194,9 @@ class ConsumeMiddleware(BaseMiddleware):
                 return False
             reason = permanent_reason(exc_val)
             if reason is None:
-                headers = self.msg.headers or {}
-                attempt = int(headers.get(ATTEMPT_HEADER, 0))
+                headers = self._raw.headers or {}
+                # Written as an int by _retry_later; AMQP types a header as any field value.
+                attempt = int(cast(int, headers.get(ATTEMPT_HEADER, 0)))
                 topology: Topology = self.context.get("topology")
                 counts = not isinstance(exc_val, RetryLater) or exc_val.counts_as_attempt
                 if counts:
@@ -226,7 +233,7 @@ class ConsumeMiddleware(BaseMiddleware):
     def _identity_headers(self) -> dict[str, Any]:
         """The delivery's headers plus where it was first published: a copy (retry or dead
         letter) is the original message, with the same event type and route."""
-        raw: aio_pika.IncomingMessage = self.msg
+        raw = self._raw
         headers: dict[str, Any] = dict(raw.headers or {})
         exchange, routing_key = original_route(raw)
         headers[ORIGINAL_EXCHANGE_HEADER] = exchange
@@ -235,7 +242,7 @@ class ConsumeMiddleware(BaseMiddleware):
         return headers
 
     async def _retry_later(self, attempt: int, delay: float) -> None:
-        raw: aio_pika.IncomingMessage = self.msg
+        raw = self._raw
         topology: Topology = self.context.get("topology")
         headers = self._identity_headers()
         headers[ATTEMPT_HEADER] = attempt
@@ -253,7 +260,7 @@ class ConsumeMiddleware(BaseMiddleware):
         )
 
     async def _dead_letter(self, reason: str) -> None:
-        raw: aio_pika.IncomingMessage = self.msg
+        raw = self._raw
         broker = self.context.get("broker")
         topology = self.context.get("topology")
         headers = self._identity_headers()

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import aio_pika
 from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
@@ -38,7 +39,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int, jitter: float) -> float:
         """Seconds before `attempt` (1-based) is retried; `jitter` in [0, 1) spreads a burst."""
-        return min(self.base_seconds * 2 ** (attempt - 1), self.max_seconds) * (0.5 + jitter / 2)
+        return min(self.base_seconds * 2.0 ** (attempt - 1), self.max_seconds) * (0.5 + jitter / 2)
 
     def tier_for(self, delay: float) -> int:
         """The retry queue (1 … attempts-1) for a wait of `delay` seconds: the first whose longest
@@ -150,7 +151,7 @@ class Topology:
                 )
 
 
-def persistent_message(body: bytes, **kwargs: object) -> aio_pika.Message:
+def persistent_message(body: bytes, **kwargs: Any) -> aio_pika.Message:
     return aio_pika.Message(
         body,
         delivery_mode=aio_pika.DeliveryMode.PERSISTENT,

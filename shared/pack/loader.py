@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import yaml
 from pydantic import ValidationError
@@ -21,8 +21,13 @@ from shared.pack.model import EventPack, format_loc
 
 DEFAULT_PACK = Path(__file__).parent / "packs" / "crm-2004" / "pack.yaml"
 
-# libyaml is ~10x faster than the pure-Python parser; services and tests load packs often.
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# libyaml is ~10x faster than the pure-Python parser; services and tests load packs often. A
+# build of PyYAML without libyaml has no CSafeLoader; the type checker sees the pure-Python loader,
+# whose constructor API is the same.
+if TYPE_CHECKING:
+    _BaseLoader = yaml.SafeLoader
+else:
+    _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _PATH_SEGMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*|\d+)((?:\[\d+\])*)")
 
@@ -52,10 +57,10 @@ def _fail(file: Path, location: str, reason: str) -> NoReturn:
     raise PackError(file, [PackProblem(location, reason)])
 
 
-class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _StrictLoader(_BaseLoader):
     """Safe loader refusing duplicate keys, which plain YAML silently resolves to the last one."""
 
-    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         if isinstance(node, yaml.MappingNode):
             seen: dict[Any, yaml.Node] = {}
             for key_node, _ in node.value:

@@ -22,6 +22,13 @@ class Change:
     set: dict[str, Any] = field(default_factory=dict)
     events: Sequence[Event] = ()
 
+    def then(self, later: Change | None) -> Change:
+        """This change followed by `later` on the same document, as one write: `later`'s fields
+        win, events keep their order."""
+        if later is None:
+            return self
+        return Change({**self.set, **later.set}, [*self.events, *later.events])
+
 
 @dataclass(frozen=True)
 class Decision[R]:

@@ -55,9 +55,25 @@ def outbox_entry(event: Event) -> dict[str, Any]:
     }
 
 
+def _new_document(
+    doc_id: Any, cause_id: str | None, fields: dict[str, Any], entries: list[dict[str, Any]]
+) -> dict[str, Any]:
+    new = {
+        **fields,
+        "_id": doc_id,
+        "version": 1,
+        "processed": [cause_id] if cause_id else [],
+        "outbox": entries,
+    }
+    if entries:
+        new["outbox_pending"] = True
+    return new
+
+
 Decide = Callable[[dict[str, Any] | None], Change | Decision[Any] | None]
 OnOutbox = Callable[[str, Any, list[dict[str, Any]]], None]
-_UNREAD: Any = object()
+UNREAD: Any = object()
+"""`apply(current=UNREAD)`: the caller has not read the document; `apply` reads it."""
 
 
 class StoreRegistry:
@@ -123,13 +139,30 @@ class AggregateStore:
     async def get(self, doc_id: Any) -> dict[str, Any] | None:
         return await self.collection.find_one({"_id": doc_id})
 
+    async def create(self, doc_id: Any, cause_id: str | None, change: Change) -> Applied | None:
+        """Write `change` as a new document `doc_id` in ONE round trip, or None when a document
+        with that id, or with any other unique key of it, exists already.
+
+        The fast path of a use case that can tell, before any read, what a new document holds:
+        a None sends it to `apply` (read, decide, write), which handles the existing document.
+        """
+        entries = [outbox_entry(event) for event in change.events]
+        new = _new_document(doc_id, cause_id, change.set, entries)
+        try:
+            await self.collection.insert_one(new)
+        except DuplicateKeyError:
+            return None
+        if entries and self._on_outbox is not None:
+            self._on_outbox(self.collection.name, doc_id, entries)
+        return Applied(new, change)
+
     async def apply(
         self,
         doc_id: Any,
         cause_id: str | None,
         decide: Decide,
         *,
-        current: dict[str, Any] | None = _UNREAD,
+        current: dict[str, Any] | None = UNREAD,
     ) -> Applied:
         """Apply `decide` to the document `doc_id` exactly once per `cause_id`.
 
@@ -139,8 +172,8 @@ class AggregateStore:
         a stale one costs nothing but a retry, because the write checks `version`.
         """
         for _ in range(self._attempts):
-            if current is not _UNREAD:
-                document, current = current, _UNREAD
+            if current is not UNREAD:
+                document, current = current, UNREAD
             else:
                 document = await self.collection.find_one({"_id": doc_id})
             if (
@@ -157,15 +190,7 @@ class AggregateStore:
             change = change or Change()
             entries = [outbox_entry(event) for event in change.events]
             if document is None:
-                new = {
-                    **change.set,
-                    "_id": doc_id,
-                    "version": 1,
-                    "processed": [cause_id] if cause_id else [],
-                    "outbox": entries,
-                }
-                if entries:
-                    new["outbox_pending"] = True
+                new = _new_document(doc_id, cause_id, change.set, entries)
                 try:
                     await self.collection.insert_one(new)
                 except DuplicateKeyError as error:

@@ -19,6 +19,11 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import OperationFailure
+
+# The server's answer to an index whose keys exist with other options (an earlier release's).
+INDEX_CONFLICTS = {85, 86}  # IndexOptionsConflict, IndexKeySpecsConflict
 
 
 def create_mongo_client(
@@ -59,3 +64,28 @@ async def ping(client: AsyncMongoClient, *, timeout: float = 2.0) -> bool:
     except Exception:
         return False
     return True
+
+
+async def ensure_index(
+    collection: AsyncCollection, keys: list[tuple[str, Any]], **options: Any
+) -> str:
+    """`create_index`, replacing an index on the same keys created with other options (by an
+    earlier release: a key made unique, say), so a database kept across upgrades follows the code.
+    The replacement fails, and says why, when existing documents break the new option."""
+    try:
+        return await collection.create_index(keys, **options)
+    except OperationFailure as error:
+        if error.code not in INDEX_CONFLICTS:
+            raise
+    for name, spec in (await collection.index_information()).items():
+        if [tuple(key) for key in spec["key"]] == [tuple(key) for key in keys]:
+            await collection.drop_index(name)
+    return await collection.create_index(keys, **options)
+
+
+async def drop_indexes(collection: AsyncCollection, names: tuple[str, ...]) -> None:
+    """Drop those of the named indexes that exist (retired ones: each costs every write)."""
+    existing = set(await collection.index_information())
+    for name in names:
+        if name in existing:
+            await collection.drop_index(name)

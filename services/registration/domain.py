@@ -7,6 +7,11 @@ Participant documents move through
     confirmed | waitlisted | pending_approval ─► cancelled
 A well-formed but refused sign-up leaves a `rejected` document (or none changed) and a
 `registration.rejected` event with reasons the person can act on.
+
+A cancellation that overtakes the sign-up it cancels is *parked* on the document its sign-up
+will create (same derived id): a document with `parked_cancellation` and no `status` yet. The
+sign-up and the cancellation then meet on one document, whatever order they come in, and the
+sign-up's handler completes the parked request.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from shared.contracts.registration import (
     RegistrationUpdated,
     RegistrationWaitlisted,
 )
-from shared.decisions import Change
+from shared.decisions import Change, Decision
 from shared.pack import EventPack
 
 PRODUCER = "registration"
@@ -284,6 +289,70 @@ def accept(
                 )
             )
     return Change(set=fields, events=events)
+
+
+def is_parked(document: dict[str, Any] | None) -> bool:
+    """A document holding only a cancellation that waits for its sign-up: no participant yet."""
+    return document is not None and "status" not in document
+
+
+def parked_request(document: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The cancellation parked on this document and not yet completed, if any."""
+    return (document or {}).get("parked_cancellation")
+
+
+def accept_or_resume(
+    document: dict[str, Any] | None,
+    participant_id: str,
+    submission: RegistrationSubmitted,
+    rule: Intake,
+    now: datetime,
+) -> Decision[dict[str, Any] | None]:
+    """`accept`, on a document that may hold a parked cancellation: a sign-up landing on one is a
+    new participant; the parked request (kept until completed) comes back to be completed."""
+    if is_parked(document):
+        assert document is not None
+        accepted = accept(None, participant_id, submission, rule, now)
+        assert accepted is not None  # a new participant always changes something
+        return Decision(parked_request(document), accepted)
+    return Decision(
+        parked_request(document), accept(document, participant_id, submission, rule, now)
+    )
+
+
+def park(
+    document: dict[str, Any] | None, request: RegistrationCancelRequested, now: datetime
+) -> Change | None:
+    """Keep a cancellation whose sign-up has not arrived; the first one parked stays."""
+    if document is not None:
+        return None
+    return Change(set={"parked_cancellation": request.model_dump(mode="json"), "parked_at": now})
+
+
+def cancel_or_park(
+    document: dict[str, Any] | None, request: RegistrationCancelRequested, now: datetime
+) -> Decision[bool]:
+    """Cancel the registration, or park the request until its sign-up arrives (result: parked)."""
+    if document is None or is_parked(document):
+        return Decision(True, park(document, request, now))
+    return Decision(False, cancel(document, request, now))
+
+
+def complete_parked(
+    document: dict[str, Any] | None,
+    request: RegistrationCancelRequested,
+    submission: RegistrationSubmitted,
+    now: datetime,
+) -> Change | None:
+    """The sign-up a parked cancellation waited for has arrived: a cancellation made after it
+    cancels it; an older one (the person signed up again since) is dropped. Either way the
+    parked request is done."""
+    if document is None or parked_request(document) is None:
+        return None
+    done = Change(set={"parked_cancellation": None})
+    if request.occurred_at < submission.occurred_at:
+        return done
+    return done.then(cancel(document, request, now))
 
 
 @dataclass(frozen=True)

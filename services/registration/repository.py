@@ -1,7 +1,13 @@
 """The only code that touches registration's database.
 
-`participants` is the main collection (one document per person and forum, with its outbox);
-`seat_ledgers` holds one document per capacity-limited category: who holds a seat, who waits.
+`participants` is the main collection (one document per person and forum, with its outbox; a
+cancellation that overtook its sign-up waits on the document the sign-up will create, see
+`domain.is_parked`); `seat_ledgers` holds one document per capacity-limited category: who holds
+a seat, who waits; `delegations` one per delegation.
+
+Every index here serves a query of this module or the outbox relay's sweep
+(tests/integration/registration/test_query_plans.py proves each is used): an index costs every
+insert and update that touches it.
 """
 
 from __future__ import annotations
@@ -14,6 +20,10 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.persistence.aggregates import AggregateStore, StoreRegistry
+from shared.persistence.mongo import drop_indexes, ensure_index
+
+# Indexes earlier releases made that no query uses any more: dropped from a kept database.
+RETIRED_INDEXES = ("created_at_-1",)
 
 INTERNAL_FIELDS = {"processed": 0, "outbox": 0, "outbox_pending": 0, "version": 0}
 
@@ -37,22 +47,27 @@ class ParticipantRepository:
         self.ledgers = AggregateStore(database["seat_ledgers"], stores=self.stores)
         # One document per delegation: its members are the quota ledger (see domain_delegations).
         self.delegations = AggregateStore(database["delegations"], stores=self.stores)
-        # Cancellations that overtook the sign-up they cancel, keyed by the participant id the
-        # sign-up will derive; completed (and removed) when it arrives.
-        self.parked_cancellations = database["parked_cancellations"]
 
     async def ensure_indexes(self) -> None:
         await self.participants.ensure_indexes()
         await self.ledgers.ensure_indexes()
-        await self.collection.create_index(
-            [("forum_id", ASCENDING), ("email", ASCENDING)], unique=True
-        )
-        await self.collection.create_index([("forum_id", ASCENDING), ("submission_ids", ASCENDING)])
+        # Unique keys of a person: a sign-up's insert fails on either when the person is known
+        # (`handlers._admit_new`). Sparse, so a document holding only a parked cancellation
+        # (neither field) is not a key.
+        for field in ("email", "submission_ids"):
+            await ensure_index(
+                self.collection,
+                [("forum_id", ASCENDING), (field, ASCENDING)],
+                unique=True,
+                sparse=True,
+            )
         await self.collection.create_index(
             [("forum_id", ASCENDING), ("status", ASCENDING), ("category", ASCENDING)]
         )
-        await self.collection.create_index([("created_at", DESCENDING)])
+        # The secretariat's list: one forum, newest first, a page at a time.
+        await self.collection.create_index([("forum_id", ASCENDING), ("created_at", DESCENDING)])
         await self.delegations.ensure_indexes()
+        await drop_indexes(self.collection, RETIRED_INDEXES)
         await self.collection.create_index("badge.token_id", sparse=True)
         await self.collection.create_index("revoked_tokens", sparse=True)
 
@@ -146,21 +161,10 @@ class ParticipantRepository:
                 return found["_id"]
         return None
 
-    async def park_cancellation(self, participant_id: str, request: dict[str, Any]) -> None:
-        """Keep a cancellation whose participant is not known yet; the first one parked stays."""
-        await self.parked_cancellations.update_one(
-            {"_id": participant_id}, {"$setOnInsert": {"request": request}}, upsert=True
-        )
-
-    async def parked_cancellation(self, participant_id: str) -> dict[str, Any] | None:
-        found = await self.parked_cancellations.find_one({"_id": participant_id})
-        return found["request"] if found else None
-
-    async def drop_parked_cancellation(self, participant_id: str) -> None:
-        await self.parked_cancellations.delete_one({"_id": participant_id})
-
     async def get(self, participant_id: str) -> dict[str, Any] | None:
-        return await self.collection.find_one({"_id": participant_id}, INTERNAL_FIELDS)
+        """The participant, or None (also for a document holding only a parked cancellation)."""
+        found = await self.collection.find_one({"_id": participant_id}, INTERNAL_FIELDS)
+        return None if found is None or "status" not in found else found
 
     async def list(
         self, where: ParticipantFilter, *, offset: int, limit: int
@@ -249,21 +253,25 @@ class ParticipantRepository:
         delegation_members: list[str] | None = None,
         limit: int = 500,
     ) -> list[dict[str, Any]]:
-        """Confirmed participants for a badge sheet, in a stable order (family name, given name)."""
-        query: dict[str, Any] = {
-            "forum_id": forum_id,
-            "status": "confirmed",
-            "erased": {"$ne": True},
-        }
+        """Confirmed participants for a badge sheet, in a stable order (family name, given name).
+
+        Erased people are skipped here, not in the filter: SecantusDB answers `erased: {$ne: true}`
+        with a collection scan.
+        """
+        query: dict[str, Any] = {"forum_id": forum_id, "status": "confirmed"}
         if category is not None:
             query["category"] = category
         ids = participant_ids if participant_ids is not None else delegation_members
         if ids is not None:
             query["_id"] = {"$in": ids}
         cursor = self.collection.find(
-            query,
-            INTERNAL_FIELDS,
-            sort=[("family_name", ASCENDING), ("given_name", ASCENDING)],
-            limit=limit,
+            query, INTERNAL_FIELDS, sort=[("family_name", ASCENDING), ("given_name", ASCENDING)]
         )
-        return await cursor.to_list()
+        holders: list[dict[str, Any]] = []
+        async for document in cursor:
+            if not document.get("erased"):
+                holders.append(document)
+                if len(holders) == limit:
+                    break
+        await cursor.close()
+        return holders

@@ -18,12 +18,39 @@ class FakeStore:
     """`AggregateStore.apply` semantics over a dict: one decision per cause, state, consumed id
     and outbox written together, a redelivered cause changes nothing."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, unique: tuple[str, ...] = ()) -> None:
         self.name = name
+        self.unique = unique  # fields unique per forum, like the real collection's unique indexes
         self.documents: dict[Any, dict[str, Any]] = {}
 
     async def get(self, doc_id: Any) -> dict[str, Any] | None:
         return copy.deepcopy(self.documents.get(doc_id))
+
+    async def create(self, doc_id: Any, cause_id: str | None, change: Change) -> Applied | None:
+        """None when the id or a unique key (`unique`: field names) is taken, like the real insert."""
+        if doc_id in self.documents or any(
+            self._clashes(document, change.set) for document in self.documents.values()
+        ):
+            return None
+        self.documents[doc_id] = {
+            **copy.deepcopy(change.set),
+            "_id": doc_id,
+            "version": 1,
+            "processed": [cause_id] if cause_id else [],
+            "outbox": [outbox_entry(e) for e in change.events],
+        }
+        return Applied(copy.deepcopy(self.documents[doc_id]), change)
+
+    def _clashes(self, document: dict[str, Any], fields: dict[str, Any]) -> bool:
+        for key in self.unique:
+            if "forum_id" not in fields or document.get("forum_id") != fields["forum_id"]:
+                continue
+            mine, theirs = fields.get(key), document.get(key)
+            mine_all = set(mine) if isinstance(mine, list) else {mine}
+            theirs_all = set(theirs) if isinstance(theirs, list) else {theirs}
+            if (mine_all & theirs_all) - {None}:
+                return True
+        return False
 
     async def apply(
         self,
@@ -60,10 +87,9 @@ class FakeParticipantRepository:
     """The registration repository's interface, in memory."""
 
     def __init__(self) -> None:
-        self.participants = FakeStore("participants")
+        self.participants = FakeStore("participants", unique=("email", "submission_ids"))
         self.ledgers = FakeStore("seat_ledgers")
         self.delegations = FakeStore("delegations")
-        self.parked: dict[str, dict[str, Any]] = {}
         self.seat_calls = 0
 
     async def find_for_submission(
@@ -90,7 +116,16 @@ class FakeParticipantRepository:
         return None
 
     async def get(self, participant_id: str) -> dict[str, Any] | None:
-        return await self.participants.get(participant_id)
+        found = await self.participants.get(participant_id)
+        return None if found is None or "status" not in found else found
+
+    def parked(self) -> dict[str, dict[str, Any]]:
+        """Cancellations waiting for their sign-up, by the participant id it will have."""
+        return {
+            doc_id: document["parked_cancellation"]
+            for doc_id, document in self.participants.documents.items()
+            if document.get("parked_cancellation")
+        }
 
     async def take_seat(self, ledger_id: str, participant_id: str, capacity: int) -> dict[str, Any]:
         """The real one is one atomic update; here a dict does the same arithmetic."""
@@ -106,15 +141,6 @@ class FakeParticipantRepository:
                 waitlist.append(participant_id)
         ledger["version"] += 1
         return copy.deepcopy(ledger)
-
-    async def park_cancellation(self, participant_id: str, request: dict[str, Any]) -> None:
-        self.parked.setdefault(participant_id, request)
-
-    async def parked_cancellation(self, participant_id: str) -> dict[str, Any] | None:
-        return self.parked.get(participant_id)
-
-    async def drop_parked_cancellation(self, participant_id: str) -> None:
-        self.parked.pop(participant_id, None)
 
     def event_types(self) -> list[str]:
         return [entry["type"] for entry in self.participants.published()]

@@ -39,11 +39,46 @@ def status_of(registration: handlers.Registration, participant_id: str) -> str:
     return registration.repository.participants.documents[participant_id]["status"]
 
 
-async def test_a_new_sign_up_is_confirmed_with_its_events_in_the_outbox() -> None:
-    registration = deps()
+async def test_a_new_sign_up_is_written_once_confirmed_with_its_badge_and_events() -> None:
+    registration = deps(capacity=5)
     participant_id = await handlers.register_submission(submitted(), registration)
-    assert status_of(registration, participant_id) == "confirmed"
-    assert registration.repository.event_types() == ["registration.confirmed"]
+    document = registration.repository.participants.documents[participant_id]
+    assert (document["status"], document["version"]) == ("confirmed", 1)  # one write
+    assert document["badge"]["category"] == "civil_society"
+    assert registration.repository.event_types() == ["registration.confirmed", "badge.issued"]
+    assert registration.repository.seat_calls == 1
+
+
+async def test_a_new_sign_up_in_a_full_category_is_waitlisted_in_one_write_without_a_badge() -> (
+    None
+):
+    registration = deps(capacity=1)
+    await handlers.register_submission(submitted(), registration)
+    waiting = await handlers.register_submission(submitted(), registration)
+    document = registration.repository.participants.documents[waiting]
+    assert (document["status"], document["version"], document.get("badge")) == (
+        "waitlisted",
+        1,
+        None,
+    )
+
+
+async def test_a_changed_e_mail_on_a_known_submission_updates_the_person_and_frees_the_seat_taken_for_it() -> (
+    None
+):
+    """The fast path takes a seat for the id the new e-mail derives before the insert finds the
+    submission known: that seat goes back, the person keeps theirs."""
+    registration = deps(capacity=5)
+    first = submitted()
+    participant_id = await handlers.register_submission(first, registration)
+    changed = submitted(submission_id=first.submission_id, email="otra.direccion@example.org")
+    assert await handlers.register_submission(changed, registration) == participant_id
+
+    assert len(registration.repository.participants.documents) == 1
+    document = registration.repository.participants.documents[participant_id]
+    assert (document["email"], document["status"]) == ("otra.direccion@example.org", "confirmed")
+    ledger = registration.repository.ledgers.documents[f"{first.forum_id}:civil_society"]
+    assert (ledger["confirmed"], ledger["waitlist"]) == ([participant_id], [])
 
 
 async def test_the_same_sign_up_delivered_twice_has_one_effect() -> None:
@@ -52,7 +87,7 @@ async def test_the_same_sign_up_delivered_twice_has_one_effect() -> None:
     first = await handlers.register_submission(submission, registration)
     second = await handlers.register_submission(submission, registration)
     assert first == second
-    assert registration.repository.event_types() == ["registration.confirmed"]
+    assert registration.repository.event_types() == ["registration.confirmed", "badge.issued"]
     assert registration.repository.ledgers.documents[f"{submission.forum_id}:civil_society"][
         "confirmed"
     ] == [first]
@@ -85,12 +120,12 @@ async def test_a_cancellation_before_its_sign_up_is_parked_then_completed() -> N
     request = RegistrationCancelRequested.model_validate(body, strict=False)
 
     parked_as = await handlers.cancel_registration(request, registration)
-    assert registration.repository.parked == {parked_as: request.model_dump(mode="json")}
+    assert registration.repository.parked() == {parked_as: request.model_dump(mode="json")}
 
     participant_id = await handlers.register_submission(submission, registration)
     assert participant_id == parked_as
     assert status_of(registration, participant_id) == "cancelled"
-    assert registration.repository.parked == {}
+    assert registration.repository.parked() == {}
     ledger = registration.repository.ledgers.documents[f"{submission.forum_id}:civil_society"]
     assert ledger["confirmed"] == []  # the seat it took is free again
 
@@ -107,7 +142,7 @@ async def test_a_cancellation_older_than_a_new_sign_up_is_dropped() -> None:
     )
     participant_id = await handlers.register_submission(submission, registration)
     assert status_of(registration, participant_id) == "confirmed"
-    assert registration.repository.parked == {}
+    assert registration.repository.parked() == {}
 
 
 @pytest.mark.parametrize(

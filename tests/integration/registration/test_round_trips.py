@@ -1,0 +1,76 @@
+"""What a sign-up costs the database (issue 11): a person not seen before is confirmed, with
+their badge, in two round trips — the seat taken on the category's ledger, then the participant
+written once — before `registration.confirmed` can be published. Counted on the wire."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import AsyncMongoClient
+from pymongo.monitoring import (
+    CommandFailedEvent,
+    CommandListener,
+    CommandStartedEvent,
+    CommandSucceededEvent,
+)
+
+from services.registration.handlers import Registration, register_submission
+from services.registration.repository import ParticipantRepository
+from services.registration.settings import RegistrationSettings
+from shared.contracts.registration import RegistrationSubmitted
+from tests.integration.registration.conftest import RunningRegistration
+from tests.support.factories import signup
+
+
+class Commands(CommandListener):
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    def started(self, event: CommandStartedEvent) -> None:
+        self.sent.append((event.command_name, str(event.command.get(event.command_name))))
+
+    def succeeded(self, event: CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: CommandFailedEvent) -> None:
+        pass
+
+
+async def test_a_new_person_costs_two_round_trips_and_a_known_one_stays_correct(
+    registration: RunningRegistration, registration_settings: RegistrationSettings, mongo_url: str
+) -> None:
+    commands = Commands()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        mongo_url, event_listeners=[commands], tz_aware=True
+    )
+    try:
+        repository = ParticipantRepository(client[registration_settings.database])
+        deps = Registration(
+            pack=registration.deps.pack, repository=repository, clock=registration.deps.clock
+        )
+        await client.admin.command("ping")
+        body = signup(category="civil_society")  # a category with a capacity: a ledger seat
+        commands.sent.clear()
+        participant_id = await register_submission(RegistrationSubmitted.model_validate(body), deps)
+
+        assert commands.sent == [
+            ("findAndModify", "seat_ledgers"),
+            ("insert", "participants"),
+        ]
+        document = await repository.get(participant_id)
+        assert document is not None
+        assert document["status"] == "confirmed" and document["badge"]["token_id"]
+
+        # The same person again with a changed name: the insert finds them known, the general
+        # path updates them, and the seat stays theirs alone.
+        again = {**body, "event_id": signup()["event_id"], "given_name": "Ana María"}
+        assert (
+            await register_submission(RegistrationSubmitted.model_validate(again), deps)
+            == participant_id
+        )
+        ledger = await repository.ledgers.get(f"{body['forum_id']}:civil_society")
+        assert ledger is not None and ledger["confirmed"].count(participant_id) == 1
+        updated = await repository.get(participant_id)
+        assert updated is not None and updated["given_name"] == "Ana María"
+    finally:
+        await client.close()

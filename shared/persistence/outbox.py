@@ -17,6 +17,7 @@ it is harmless.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections import Counter as Tally
 from collections.abc import Mapping
@@ -25,6 +26,7 @@ from typing import Any
 import structlog
 from faststream.rabbit import RabbitBroker
 from prometheus_client import Counter, Gauge
+from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from shared.messaging.publishers import publish_body
@@ -41,8 +43,10 @@ PENDING = Gauge("foro_outbox_pending_documents", "Documents found holding unpubl
 CRASH_BEFORE_PUBLISH = "crash_before_publish"
 
 FIRST_RETRY_SECONDS = 0.5
+MARKS_TIMEOUT_SECONDS = 5.0
 
 Key = tuple[str, Any]
+Mark = tuple[str, Any, list[str], "asyncio.Future[None]"]
 Item = tuple[str, Any, list[dict[str, Any]]]
 
 
@@ -74,6 +78,9 @@ class OutboxRelay:
         self._retry_seconds = min(FIRST_RETRY_SECONDS, sweep_seconds)
         self._next_sweep = 0.0
         self._retrying = False
+        # Confirmed entries waiting to be removed from their documents, written in batches.
+        self._marks: list[Mark] = []
+        self._marker: asyncio.Task[None] | None = None
 
     @property
     def collections(self) -> Mapping[str, AsyncCollection]:
@@ -112,6 +119,12 @@ class OutboxRelay:
             task.cancel()
         if self._tails:
             await asyncio.gather(*list(self._tails.values()), return_exceptions=True)
+        if self._marker is not None:
+            # Marks of what the broker confirmed: written, or left for the next start's sweep.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    asyncio.gather(self._marker, return_exceptions=True), MARKS_TIMEOUT_SECONDS
+                )
 
     async def flush(self) -> None:
         """Publish every batch handed to the relay so far, and wait for those in flight."""
@@ -227,23 +240,40 @@ class OutboxRelay:
                 await self._mark_sent(collection_name, doc_id, sent)
 
     async def _mark_sent(self, collection_name: str, doc_id: Any, sent: list[str]) -> None:
-        # One write removes what was confirmed and recomputes the flag: events added meanwhile stay.
-        await self._collections[collection_name].update_one(
-            {"_id": doc_id},
-            [
-                {
-                    "$set": {
-                        "outbox": {
-                            "$filter": {
-                                "input": "$outbox",
-                                "cond": {"$not": [{"$in": ["$$this.id", sent]}]},
-                            }
-                        }
-                    }
-                },
-                {"$set": {"outbox_pending": {"$gt": [{"$size": "$outbox"}, 0]}}},
-            ],
-        )
+        """Remove the confirmed entries from the document; returns once that is written.
+
+        Marks wait for the write in flight, then go together: ONE `bulk_write` per collection
+        for every document confirmed meanwhile, not one round trip each.
+        """
+        done = asyncio.get_running_loop().create_future()
+        self._marks.append((collection_name, doc_id, sent, done))
+        if self._marker is None or self._marker.done():
+            self._marker = asyncio.create_task(self._write_marks(), name="outbox-marks")
+        await asyncio.shield(done)  # a cancelled publisher leaves its mark to be written
+
+    async def _write_marks(self) -> None:
+        while self._marks:
+            batch, self._marks = self._marks, []
+            by_collection: dict[str, list[Mark]] = {}
+            for mark in batch:
+                by_collection.setdefault(mark[0], []).append(mark)
+            for name, marks in by_collection.items():
+                try:
+                    await self._collections[name].bulk_write(
+                        [
+                            UpdateOne({"_id": doc_id}, _without(sent))
+                            for _, doc_id, sent, _ in marks
+                        ],
+                        ordered=False,
+                    )
+                except Exception as error:
+                    for *_, done in marks:
+                        if not done.done():
+                            done.set_exception(error)
+                else:
+                    for *_, done in marks:
+                        if not done.done():
+                            done.set_result(None)
 
     async def publish_entry(self, entry: Mapping[str, Any]) -> None:
         exchange = self._topology.exchange_named(entry.get("exchange", "events"))
@@ -251,3 +281,20 @@ class OutboxRelay:
             self._broker, exchange, entry["type"], entry["body"], event_id=entry["id"]
         )
         PUBLISHED.labels(entry["type"]).inc()
+
+
+def _without(sent: list[str]) -> list[dict[str, Any]]:
+    """An update removing the `sent` entries and recomputing the flag; entries added since stay."""
+    return [
+        {
+            "$set": {
+                "outbox": {
+                    "$filter": {
+                        "input": "$outbox",
+                        "cond": {"$not": [{"$in": ["$$this.id", sent]}]},
+                    }
+                }
+            }
+        },
+        {"$set": {"outbox_pending": {"$gt": [{"$size": "$outbox"}, 0]}}},
+    ]

@@ -110,7 +110,7 @@ async def approve(participant_id: str, deps: Registration) -> Decision:
         cause := domain_accreditation.ApprovalCause.of(document)
     ):
         # First call, or a call repeated after a crash right after the approval: allocate now.
-        await _allocate_seat(deps, document, cause, deps.clock())  # type: ignore[arg-type]
+        await _allocate_seat(deps, document, cause, deps.clock())
     current = await deps.repository.get(participant_id) or document
     outcome = "approved" if applied.change is not None else "already_decided"
     log.info("accreditation decided", participant_id=participant_id, outcome=outcome)

@@ -16,11 +16,13 @@ sign-up's handler completes the parked request.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from shared.contracts.envelope import FieldProblem
+from services.registration.documents import ALLOCATING, ParticipantDocument, SeatLedger
+from shared.contracts.envelope import Cause, Event, FieldProblem
 from shared.contracts.registration import (
     AccreditationRequested,
     Participant,
@@ -38,7 +40,6 @@ from shared.decisions import Change, Decision
 from shared.pack import EventPack
 
 PRODUCER = "registration"
-ALLOCATING = "allocating"
 ACTIVE = frozenset({"pending_approval", ALLOCATING, "confirmed", "waitlisted"})
 HOLDS_PLACE = frozenset({"confirmed", "waitlisted"})
 
@@ -117,22 +118,11 @@ def refusal_reasons(
     return problems
 
 
-def participant_snapshot(document: dict[str, Any]) -> Participant:
-    return Participant(
-        participant_id=document["_id"],
-        forum_id=document["forum_id"],
-        given_name=document["given_name"],
-        family_name=document["family_name"],
-        email=document["email"],
-        phone=document.get("phone"),
-        organisation=document.get("organisation"),
-        job_title=document.get("job_title"),
-        country=document["country"],
-        category=document["category"],
-        language=document["language"],
-        consents=document["consents"],
-        status="confirmed" if document["status"] == ALLOCATING else document["status"],
-    )
+def participant_snapshot(document: ParticipantDocument | Mapping[str, Any]) -> Participant:
+    """What registration's events carry about the person (see `ParticipantDocument.snapshot`)."""
+    if not isinstance(document, ParticipantDocument):
+        document = ParticipantDocument.model_validate(document)
+    return document.snapshot()
 
 
 def _details(submission: RegistrationSubmitted) -> dict[str, Any]:
@@ -140,7 +130,7 @@ def _details(submission: RegistrationSubmitted) -> dict[str, Any]:
 
 
 def refuse(
-    document: dict[str, Any] | None,
+    document: ParticipantDocument | None,
     submission: RegistrationSubmitted,
     reasons: list[FieldProblem],
     now: datetime,
@@ -151,13 +141,13 @@ def refuse(
         producer=PRODUCER,
         forum_id=submission.forum_id,
         submission_id=submission.submission_id,
-        participant_id=document["_id"] if document else None,
+        participant_id=document.id if document else None,
         email=submission.email,
         given_name=submission.given_name,
         language=submission.language,
         reasons=reasons,
     )
-    if document is not None and document["status"] != "rejected":
+    if document is not None and document.status != "rejected":
         return Change(events=[event])  # an existing registration stays as it was
     fields = {
         **_details(submission),
@@ -183,7 +173,7 @@ class Intake:
 
 
 def accept(
-    document: dict[str, Any] | None,
+    document: ParticipantDocument | None,
     participant_id: str,
     submission: RegistrationSubmitted,
     rule: Intake,
@@ -192,17 +182,16 @@ def accept(
     """A valid sign-up: a new participant, a re-registration, or an update of the details."""
     details = _details(submission)
     consents = submission.consents.model_dump()
-    submission_ids = list(document.get("submission_ids", [])) if document else []
+    submission_ids = list(document.submission_ids) if document else []
     known_submission = submission.submission_id in submission_ids
     if not known_submission:
         submission_ids.append(submission.submission_id)
 
-    starts_over = (
+    if (
         document is None
-        or document["status"] == "rejected"
-        or (document["status"] == "cancelled" and not known_submission)
-    )
-    if starts_over:
+        or document.status == "rejected"
+        or (document.status == "cancelled" and not known_submission)
+    ):  # a new participant, or one starting over
         status = "pending_approval" if rule.requires_approval else ALLOCATING
         fields = {
             **details,
@@ -217,7 +206,7 @@ def accept(
         }
         if document is None:
             fields["created_at"] = now
-        events = []
+        events: list[Event] = []
         if status == "pending_approval":
             events.append(
                 AccreditationRequested.caused_by(
@@ -228,10 +217,10 @@ def accept(
             )
         return Change(set=fields, events=events)
 
-    changed = [name for name, value in details.items() if document.get(name) != value]
-    if document.get("consents") != consents:
+    changed = [name for name, value in details.items() if document.detail(name) != value]
+    if document.consents != consents:
         changed.append("consents")
-    if document.get("answers", {}) != dict(submission.answers):
+    if document.answers != dict(submission.answers):
         changed.append("answers")
     if not changed and known_submission:
         return None
@@ -241,26 +230,26 @@ def accept(
     if "answers" in changed:
         fields["answers"] = dict(submission.answers)
     fields |= {"submission_ids": submission_ids, "updated_at": now}
-    if "category" in changed and document["status"] in HOLDS_PLACE | {ALLOCATING}:
+    if "category" in changed and document.status in HOLDS_PLACE | {ALLOCATING}:
         # A new category is a new seat request: the old seat is released by the handler.
         fields |= {
             "status": "pending_approval" if rule.requires_approval else ALLOCATING,
-            "released_category": document["category"],
+            "released_category": document.category,
         }
     elif (
         rule.requires_approval
-        and document["status"] in HOLDS_PLACE | {ALLOCATING}
+        and document.status in HOLDS_PLACE | {ALLOCATING}
         and set(changed) & set(rule.accreditation_fields)
     ):
         # An accredited person changed what was accredited: the secretariat looks again.
         fields |= {
             "status": "pending_approval",
-            "released_category": document["category"],
+            "released_category": document.category,
             "accreditation": {"status": "pending", "requested_at": now},
         }
     events = []
     if changed:
-        updated = {**document, **fields}
+        updated = document.updated(fields)
         events.append(
             RegistrationUpdated.caused_by(
                 submission,
@@ -277,13 +266,13 @@ def accept(
             )
         if "consents" in changed:
             # Consents travel on their own event too: consumers follow one event for every path.
-            before = document.get("consents") or {}
+            before = document.consents
             events.append(
                 ParticipantConsentChanged.caused_by(
                     submission,
                     producer=PRODUCER,
-                    forum_id=document["forum_id"],
-                    participant_id=document["_id"],
+                    forum_id=document.forum_id,
+                    participant_id=document.id,
                     consents=submission.consents,
                     changed=[k for k, v in consents.items() if before.get(k) != v],
                 )
@@ -291,18 +280,18 @@ def accept(
     return Change(set=fields, events=events)
 
 
-def is_parked(document: dict[str, Any] | None) -> bool:
+def is_parked(document: ParticipantDocument | None) -> bool:
     """A document holding only a cancellation that waits for its sign-up: no participant yet."""
-    return document is not None and "status" not in document
+    return document is not None and document.status is None
 
 
-def parked_request(document: dict[str, Any] | None) -> dict[str, Any] | None:
+def parked_request(document: ParticipantDocument | None) -> dict[str, Any] | None:
     """The cancellation parked on this document and not yet completed, if any."""
-    return (document or {}).get("parked_cancellation")
+    return document.parked_cancellation if document is not None else None
 
 
 def accept_or_resume(
-    document: dict[str, Any] | None,
+    document: ParticipantDocument | None,
     participant_id: str,
     submission: RegistrationSubmitted,
     rule: Intake,
@@ -310,18 +299,14 @@ def accept_or_resume(
 ) -> Decision[dict[str, Any] | None]:
     """`accept`, on a document that may hold a parked cancellation: a sign-up landing on one is a
     new participant; the parked request (kept until completed) comes back to be completed."""
-    if is_parked(document):
-        assert document is not None
-        accepted = accept(None, participant_id, submission, rule, now)
-        assert accepted is not None  # a new participant always changes something
-        return Decision(parked_request(document), accepted)
+    current = None if is_parked(document) else document
     return Decision(
-        parked_request(document), accept(document, participant_id, submission, rule, now)
+        parked_request(document), accept(current, participant_id, submission, rule, now)
     )
 
 
 def park(
-    document: dict[str, Any] | None, request: RegistrationCancelRequested, now: datetime
+    document: ParticipantDocument | None, request: RegistrationCancelRequested, now: datetime
 ) -> Change | None:
     """Keep a cancellation whose sign-up has not arrived; the first one parked stays."""
     if document is not None:
@@ -330,7 +315,7 @@ def park(
 
 
 def cancel_or_park(
-    document: dict[str, Any] | None, request: RegistrationCancelRequested, now: datetime
+    document: ParticipantDocument | None, request: RegistrationCancelRequested, now: datetime
 ) -> Decision[bool]:
     """Cancel the registration, or park the request until its sign-up arrives (result: parked)."""
     if document is None or is_parked(document):
@@ -339,7 +324,7 @@ def cancel_or_park(
 
 
 def complete_parked(
-    document: dict[str, Any] | None,
+    document: ParticipantDocument | None,
     request: RegistrationCancelRequested,
     submission: RegistrationSubmitted,
     now: datetime,
@@ -355,25 +340,19 @@ def complete_parked(
     return done.then(cancel(document, request, now))
 
 
+class SeatCause(Cause, Protocol):
+    """What a seat decision is announced as caused by: the sign-up, or the approval after it."""
+
+    @property
+    def submission_id(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class Seat:
     """A seat-ledger answer for one participant."""
 
     confirmed: bool
     position: int = 0  # place on the waitlist when not confirmed
-
-
-@dataclass(frozen=True)
-class SeatLedger:
-    """A category's seat ledger: who holds a seat, who waits and in which order."""
-
-    confirmed: tuple[str, ...] = ()
-    waitlist: tuple[str, ...] = ()
-
-    @classmethod
-    def from_document(cls, document: dict[str, Any] | None) -> SeatLedger:
-        document = document or {}
-        return cls(tuple(document.get("confirmed", ())), tuple(document.get("waitlist", ())))
 
 
 def seat_from_ledger(ledger: SeatLedger, participant_id: str) -> Seat:
@@ -392,44 +371,43 @@ def seat_from_ledger(ledger: SeatLedger, participant_id: str) -> Seat:
 
 
 def release(
-    ledger: dict[str, Any] | None, participant_id: str, capacity: int, cause: str
-) -> tuple[Change | None, list[str]]:
+    ledger: SeatLedger | None, participant_id: str, capacity: int, cause: str
+) -> Decision[list[str]]:
     """Free the participant's seat or waitlist place; promote the first waiting into free seats.
 
-    Returns the promoted participant ids, also recorded under `promotions[cause]` so that a
-    redelivered cancellation learns who was promoted without promoting again.
+    Its result is the promoted participant ids, also recorded under `promotions[cause]` so that
+    a redelivered cancellation learns who was promoted without promoting again.
     """
     if ledger is None:
-        return None, []
-    confirmed = [pid for pid in ledger.get("confirmed", []) if pid != participant_id]
-    waitlist = [pid for pid in ledger.get("waitlist", []) if pid != participant_id]
+        return Decision([])
+    confirmed = [pid for pid in ledger.confirmed if pid != participant_id]
+    waitlist = [pid for pid in ledger.waitlist if pid != participant_id]
     promoted: list[str] = []
     while waitlist and len(confirmed) < capacity:
         promoted.append(waitlist.pop(0))
         confirmed.append(promoted[-1])
-    if confirmed == ledger.get("confirmed", []) and waitlist == ledger.get("waitlist", []):
-        return None, []
-    promotions = dict(ledger.get("promotions", {}))
-    promotions[cause] = promoted
-    return Change(
-        set={"confirmed": confirmed, "waitlist": waitlist, "promotions": promotions}
-    ), promoted
+    if tuple(confirmed) == ledger.confirmed and tuple(waitlist) == ledger.waitlist:
+        return Decision([])
+    promotions = {**ledger.promotions, cause: promoted}
+    return Decision(
+        promoted,
+        Change(set={"confirmed": confirmed, "waitlist": waitlist, "promotions": promotions}),
+    )
 
 
 def seat_decided(
-    document: dict[str, Any], seat: Seat, cause: RegistrationSubmitted, now: datetime
+    document: ParticipantDocument | None, seat: Seat, cause: SeatCause, now: datetime
 ) -> Change | None:
     """Record the ledger's answer on the participant and announce it."""
-    if document["status"] != ALLOCATING:
+    if document is None or document.status != ALLOCATING:
         return None
     status = "confirmed" if seat.confirmed else "waitlisted"
-    updated = {**document, "status": status}
-    participant = participant_snapshot(updated)
-    event = (
+    participant = document.updated({"status": status}).snapshot()
+    event: Event = (
         RegistrationConfirmed.caused_by(
             cause,
             producer=PRODUCER,
-            key=document["category"],
+            key=document.category,
             participant=participant,
             submission_id=cause.submission_id,
         )
@@ -437,7 +415,7 @@ def seat_decided(
         else RegistrationWaitlisted.caused_by(
             cause,
             producer=PRODUCER,
-            key=document["category"],
+            key=document.category,
             participant=participant,
             position=seat.position,
         )
@@ -448,12 +426,11 @@ def seat_decided(
 
 
 def cancel(
-    document: dict[str, Any] | None, request: RegistrationCancelRequested, now: datetime
+    document: ParticipantDocument | None, request: RegistrationCancelRequested, now: datetime
 ) -> Change | None:
-    if document is None or document["status"] not in ACTIVE:
+    if document is None or document.status not in ACTIVE:
         return None
-    previous = "confirmed" if document["status"] == ALLOCATING else document["status"]
-    cancelled = {**document, "status": "cancelled"}
+    previous = "confirmed" if document.status == ALLOCATING else document.status
     return Change(
         set={
             "status": "cancelled",
@@ -465,7 +442,7 @@ def cancel(
             RegistrationCancelled.caused_by(
                 request,
                 producer=PRODUCER,
-                participant=participant_snapshot(cancelled),
+                participant=document.updated({"status": "cancelled"}).snapshot(),
                 previous_status=previous,
                 reason=request.reason,
             )
@@ -474,22 +451,21 @@ def cancel(
 
 
 def promote(
-    document: dict[str, Any] | None,
-    cause: RegistrationCancelRequested,
+    document: ParticipantDocument | None,
+    cause: Cause,
     freed_by: str,
     now: datetime,
 ) -> Change | None:
-    if document is None or document["status"] != "waitlisted":
+    if document is None or document.status != "waitlisted":
         return None
-    promoted = {**document, "status": "confirmed"}
     return Change(
         set={"status": "confirmed", "updated_at": now},
         events=[
             RegistrationPromoted.caused_by(
                 cause,
                 producer=PRODUCER,
-                key=document["_id"],
-                participant=participant_snapshot(promoted),
+                key=document.id,
+                participant=document.updated({"status": "confirmed"}).snapshot(),
                 freed_by=freed_by,
             )
         ],

@@ -9,19 +9,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import structlog
 from pymongo.errors import DuplicateKeyError
 
 from services.registration import domain, domain_badges
+from services.registration.documents import ALLOCATING, ParticipantDocument, SeatLedger
 from services.registration.repository import ParticipantRepository
 from shared.badges import new_token_id
-from shared.contracts.envelope import FieldProblem, derive_id
+from shared.contracts.envelope import Cause, FieldProblem, derive_id
 from shared.contracts.registration import RegistrationCancelRequested, RegistrationSubmitted
-from shared.decisions import Decision
 from shared.errors import InvalidMessage
-from shared.pack import EventPack
+from shared.pack import Category, EventPack
 from shared.persistence.aggregates import UNREAD
 
 log = structlog.get_logger("foro.registration")
@@ -38,6 +39,25 @@ class Registration:
     pack: EventPack
     repository: ParticipantRepository
     clock: Callable[[], datetime] = utc_now
+
+
+def on_participant[R](
+    rule: Callable[[ParticipantDocument | None], R],
+) -> Callable[[dict[str, Any] | None], R]:
+    """A rule over the participant model, as the store calls it: with what it read."""
+    return lambda stored: rule(ParticipantDocument.read(stored))
+
+
+def on_ledger[R](rule: Callable[[SeatLedger | None], R]) -> Callable[[dict[str, Any] | None], R]:
+    return lambda stored: rule(None if stored is None else SeatLedger.read(stored))
+
+
+def category_of(deps: Registration, code: str) -> Category:
+    """The pack's category a stored or accepted document names (refusal_reasons checked it)."""
+    category = deps.pack.category(code)
+    if category is None:
+        raise InvalidMessage(f"category: {code!r} is not a category of this forum's pack")
+    return category
 
 
 async def register_submission(submission: RegistrationSubmitted, deps: Registration) -> str:
@@ -79,7 +99,7 @@ async def _admit_new(
                 "sign-up refused", participant_id=participant_id, reasons=[r.code for r in reasons]
             )
         return created is not None, None
-    category = deps.pack.category(submission.category)
+    category = category_of(deps, submission.category)
     rule = domain.Intake(category.requires_approval, category.accreditation_fields)
     change = domain.accept(None, participant_id, submission, rule, now)
     assert change is not None  # a new participant always changes something
@@ -93,11 +113,11 @@ async def _admit_new(
                 participant_id,
                 category.capacity,
             )
-            seat = domain.seat_from_ledger(domain.SeatLedger.from_document(ledger), participant_id)
+            seat = domain.seat_from_ledger(SeatLedger.read(ledger), participant_id)
             seated = submission.category
+        new = ParticipantDocument.model_validate({"_id": participant_id, **change.set})
+        change = change.then(domain.seat_decided(new, seat, submission, now))
         document = {"_id": participant_id, **change.set}
-        change = change.then(domain.seat_decided(document, seat, submission, now))
-        document |= change.set
         change = change.then(domain_badges.sync(document, False, new_token_id(), now))
     created = await repo.participants.create(participant_id, cause, change)
     return created is not None, seated
@@ -126,8 +146,10 @@ async def _register_known(
                 await repo.participants.apply(
                     participant_id,
                     cause,
-                    lambda doc: domain.refuse(
-                        None if domain.is_parked(doc) else doc, submission, reasons, now
+                    on_participant(
+                        lambda doc: domain.refuse(
+                            None if domain.is_parked(doc) else doc, submission, reasons, now
+                        )
                     ),
                     current=current if current else UNREAD,
                 )
@@ -140,13 +162,19 @@ async def _register_known(
                     deps, derived_id, seated_as_new, None, submission, now
                 )
                 return participant_id
-            category = deps.pack.category(submission.category)
+            category = category_of(deps, submission.category)
             rule = domain.Intake(category.requires_approval, category.accreditation_fields)
             applied = await repo.participants.apply(
                 participant_id,
                 cause,
-                lambda doc, pid=participant_id, rule=rule: domain.accept_or_resume(
-                    doc, pid, submission, rule, now
+                on_participant(
+                    partial(
+                        domain.accept_or_resume,
+                        participant_id=participant_id,
+                        submission=submission,
+                        rule=rule,
+                        now=now,
+                    )
                 ),
                 current=current if current else UNREAD,
             )
@@ -156,14 +184,15 @@ async def _register_known(
     else:
         raise InvalidMessage("email: another participant of this forum already uses this e-mail")
 
-    document = applied.document
+    document = ParticipantDocument.read(applied.document)
     await _undo_seat_taken_as_new(deps, derived_id, seated_as_new, document, submission, now)
     if document is None:
         return participant_id
-    if released := document.get("released_category"):
-        await _release_seat(deps, participant_id, released, submission, now)
-    if document["status"] == domain.ALLOCATING:
-        await _allocate_seat(deps, document, submission, now)
+    if document.released_category:
+        await _release_seat(deps, participant_id, document.released_category, submission, now)
+    if document.status == ALLOCATING:
+        assert applied.document is not None
+        await _allocate_seat(deps, applied.document, submission, now)
     if parked := domain.parked_request(document):
         await _complete_parked_cancellation(
             deps, participant_id, RegistrationCancelRequested.model_validate(parked), submission
@@ -175,7 +204,7 @@ async def _undo_seat_taken_as_new(
     deps: Registration,
     participant_id: str,
     category: str | None,
-    document: dict[str, Any] | None,
+    document: ParticipantDocument | None,
     submission: RegistrationSubmitted,
     now: datetime,
 ) -> None:
@@ -185,9 +214,9 @@ async def _undo_seat_taken_as_new(
         return
     keeps = (
         document is not None
-        and document["_id"] == participant_id
-        and document.get("category") == category
-        and document.get("status") in domain.HOLDS_PLACE | {domain.ALLOCATING}
+        and document.id == participant_id
+        and document.category == category
+        and document.status in domain.HOLDS_PLACE | {ALLOCATING}
     )
     if not keeps:
         await _release_seat(deps, participant_id, category, submission, now)
@@ -204,60 +233,66 @@ async def _complete_parked_cancellation(
     applied = await deps.repository.participants.apply(
         participant_id,
         f"{request.event_id}:parked",
-        lambda doc: domain.complete_parked(doc, request, submission, now),
+        on_participant(lambda doc: domain.complete_parked(doc, request, submission, now)),
     )
-    document = applied.document or {}
-    if applied.change is None or document.get("status") != "cancelled":
+    document = ParticipantDocument.read(applied.document)
+    if applied.change is None or document is None or document.status != "cancelled":
         log.info(
             "parked cancellation older than the sign-up: dropped", participant_id=participant_id
         )
         return
     log.info("parked cancellation completed", participant_id=participant_id)
-    if document.get("previous_status") in domain.HOLDS_PLACE:
-        await _release_seat(deps, participant_id, document["category"], request, now)
+    if document.previous_status in domain.HOLDS_PLACE and document.category:
+        await _release_seat(deps, participant_id, document.category, request, now)
 
 
 async def _allocate_seat(
-    deps: Registration, document: dict[str, Any], cause: RegistrationSubmitted, now: datetime
+    deps: Registration, stored: dict[str, Any], cause: domain.SeatCause, now: datetime
 ) -> None:
+    """Give an accepted participant (`stored` as just written) their seat or waitlist place."""
     repo = deps.repository
-    participant_id, category = document["_id"], document["category"]
-    capacity = deps.pack.category(category).capacity
+    document = ParticipantDocument.model_validate(stored)
+    participant_id, category = document.id, document.category
+    assert category is not None and document.forum_id is not None  # an accepted participant
+    capacity = category_of(deps, category).capacity
     if capacity is None:
         seat = domain.Seat(True)
     else:
         # Idempotent by membership, not by cause: one cause may take a seat twice (a category
         # change releases one seat and asks for another).
         ledger = await repo.take_seat(
-            ledger_id(document["forum_id"], category), participant_id, capacity
+            ledger_id(document.forum_id, category), participant_id, capacity
         )
-        seat = domain.seat_from_ledger(domain.SeatLedger.from_document(ledger), participant_id)
+        seat = domain.seat_from_ledger(SeatLedger.read(ledger), participant_id)
     await repo.participants.apply(
         participant_id,
         f"{cause.event_id}:seat:{category}",
-        lambda doc: domain.seat_decided(doc, seat, cause, now),
-        current=document,
+        on_participant(lambda doc: domain.seat_decided(doc, seat, cause, now)),
+        current=stored,
     )
 
 
 async def _release_seat(
-    deps: Registration, participant_id: str, category: str, cause: Any, now: datetime
+    deps: Registration,
+    participant_id: str,
+    category: str,
+    cause: Cause,
+    now: datetime,
 ) -> None:
     """Free a seat or waitlist place and promote whoever it goes to, exactly once per cause."""
     repo = deps.repository
     rule = deps.pack.category(category)
     if rule is None or rule.capacity is None:
         return
-    forum_id = deps.pack.forum.id
+    capacity = rule.capacity
     key = f"{cause.event_id}:release:{participant_id}"
-
-    def decide(ledger: dict[str, Any] | None) -> Decision[list[str]]:
-        change, who = domain.release(ledger, participant_id, rule.capacity, key)
-        return Decision(list(who), change)
-
-    applied = await repo.ledgers.apply(ledger_id(forum_id, category), key, decide)
+    applied = await repo.ledgers.apply(
+        ledger_id(deps.pack.forum.id, category),
+        key,
+        on_ledger(lambda ledger: domain.release(ledger, participant_id, capacity, key)),
+    )
     promoted: list[str] = (
-        list((applied.document or {}).get("promotions", {}).get(key, []))
+        SeatLedger.read(applied.document).promotions.get(key, [])
         if applied.duplicate
         else applied.result
     )
@@ -265,7 +300,7 @@ async def _release_seat(
         result = await repo.participants.apply(
             promoted_id,
             f"{key}:promote",
-            lambda doc: domain.promote(doc, cause, participant_id, now),
+            on_participant(lambda doc: domain.promote(doc, cause, participant_id, now)),
         )
         if result.change is None and not result.duplicate:
             # Cancelled before the promotion reached them: pass the seat on.
@@ -285,17 +320,21 @@ async def cancel_registration(request: RegistrationCancelRequested, deps: Regist
     # The sign-up it cancels may not have arrived yet (events race): then the request is parked
     # on the document that sign-up will create, and the sign-up completes it.
     applied = await repo.participants.apply(
-        participant_id, str(request.event_id), lambda doc: domain.cancel_or_park(doc, request, now)
+        participant_id,
+        str(request.event_id),
+        on_participant(lambda doc: domain.cancel_or_park(doc, request, now)),
     )
     if applied.result and applied.change is not None:
         log.info("cancellation parked until its sign-up arrives", participant_id=participant_id)
         return participant_id
-    document = applied.document or {}
+    document = ParticipantDocument.read(applied.document)
     if (
-        document.get("status") == "cancelled"
-        and document.get("previous_status") in domain.HOLDS_PLACE
+        document is not None
+        and document.status == "cancelled"
+        and document.previous_status in domain.HOLDS_PLACE
+        and document.category
     ):
-        await _release_seat(deps, participant_id, document["category"], request, now)
+        await _release_seat(deps, participant_id, document.category, request, now)
     return participant_id
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar, Literal, Self, cast
+from typing import Annotated, Any, ClassVar, Literal, Protocol, Self, cast
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -97,6 +97,17 @@ class Contract(BaseModel):
     )
 
 
+class Cause(Protocol):
+    """What an event caused by another needs of it: an event, or a record rebuilt from one
+    (registration's `ApprovalCause`) so that a resumed step derives the very same ids."""
+
+    @property
+    def event_id(self) -> uuid.UUID: ...
+
+    @property
+    def correlation_id(self) -> str | None: ...
+
+
 class Event(Contract):
     """Envelope fields, carried by every domain event."""
 
@@ -143,7 +154,7 @@ class Event(Contract):
         return cast(str, cls.model_fields["event_type"].default)
 
     @classmethod
-    def caused_by(cls, cause: Event, *, producer: str, key: object = "", **payload: Any) -> Self:
+    def caused_by(cls, cause: Cause, *, producer: str, key: object = "", **payload: Any) -> Self:
         """An event caused by `cause`: same correlation, deterministic id (uuid5 of cause+type+key)."""
         return cls(
             event_id=derive_id(cause.event_id, cls.type_name(), key),

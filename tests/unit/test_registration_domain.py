@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.registration import domain
+from services.registration.documents import ParticipantDocument, SeatLedger
 from shared.contracts.registration import RegistrationCancelRequested, RegistrationSubmitted
 from shared.pack import load_pack
 from tests.support.factories import signup
@@ -23,7 +24,7 @@ def submission(**overrides) -> RegistrationSubmitted:
 
 
 def test_the_seat_is_read_from_the_ledger_after_the_request_for_it() -> None:
-    ledger = domain.SeatLedger.from_document(
+    ledger = SeatLedger.read(
         {"_id": "forum:civil_society", "confirmed": ["a", "b"], "waitlist": ["c", "d"]}
     )
     assert [domain.seat_from_ledger(ledger, pid) for pid in ("a", "b", "c", "d")] == [
@@ -36,25 +37,31 @@ def test_the_seat_is_read_from_the_ledger_after_the_request_for_it() -> None:
 
 def test_a_ledger_without_the_participant_is_an_error_not_a_seat() -> None:
     with pytest.raises(ValueError):
-        domain.seat_from_ledger(domain.SeatLedger.from_document({"confirmed": ["a"]}), "b")
-    assert domain.SeatLedger.from_document(None) == domain.SeatLedger()
+        domain.seat_from_ledger(SeatLedger.read({"confirmed": ["a"]}), "b")
+    assert SeatLedger.read(None) == SeatLedger()
 
 
 def test_release_promotes_the_first_waiting_and_records_it_under_the_cause() -> None:
-    ledger = {"confirmed": ["a", "b"], "waitlist": ["c", "d"]}
-    change, promoted = domain.release(ledger, "a", capacity=2, cause="cancel-1")
-    assert promoted == ["c"]
+    ledger = SeatLedger(confirmed=("a", "b"), waitlist=("c", "d"))
+    decided = domain.release(ledger, "a", capacity=2, cause="cancel-1")
+    assert decided.result == ["c"] and decided.change is not None
+    change = decided.change
     assert change.set["confirmed"] == ["b", "c"] and change.set["waitlist"] == ["d"]
     assert change.set["promotions"] == {"cancel-1": ["c"]}
-    again, none = domain.release({**ledger, **change.set}, "a", capacity=2, cause="cancel-1")
-    assert again is None and none == []
+    again = domain.release(
+        SeatLedger.model_validate({**ledger.model_dump(), **change.set}),
+        "a",
+        capacity=2,
+        cause="cancel-1",
+    )
+    assert again.change is None and again.result == []
 
 
 def test_a_raised_capacity_promotes_several_at_once() -> None:
-    _change, promoted = domain.release(
-        {"confirmed": ["a"], "waitlist": ["b", "c", "d"]}, "a", capacity=3, cause="x"
+    decided = domain.release(
+        SeatLedger(confirmed=("a",), waitlist=("b", "c", "d")), "a", capacity=3, cause="x"
     )
-    assert promoted == ["b", "c", "d"]
+    assert decided.result == ["b", "c", "d"]
 
 
 def test_refusal_reasons_name_the_field_in_both_languages() -> None:
@@ -128,17 +135,15 @@ def test_new_sign_up_in_an_approval_category_waits_for_accreditation() -> None:
 def test_resubmitting_identical_details_changes_nothing() -> None:
     first = submission()
     change = domain.accept(None, P1, first, domain.Intake(False), NOW)
-    document = {"_id": P1, **change.set}
+    document = ParticipantDocument.model_validate({"_id": P1, **change.set})
     assert domain.accept(document, P1, first, domain.Intake(False), NOW) is None
 
 
 def test_changed_details_are_listed_in_the_update() -> None:
     first = submission()
-    document = {
-        "_id": P1,
-        **domain.accept(None, P1, first, domain.Intake(False), NOW).set,
-        "status": "confirmed",
-    }
+    document = ParticipantDocument.model_validate(
+        {"_id": P1, **domain.accept(None, P1, first, domain.Intake(False), NOW).set}
+    ).updated({"status": "confirmed"})
     again = RegistrationSubmitted.model_validate(
         {
             **first.model_dump(mode="json"),
@@ -155,11 +160,13 @@ def test_cancel_is_only_for_active_registrations() -> None:
     request = RegistrationCancelRequested(
         producer="t", forum_id=PACK.forum.id, participant_id="3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11"
     )
-    document = {
-        "_id": "3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11",
-        **domain.accept(None, "p", submission(), domain.Intake(False), NOW).set,
-        "status": "waitlisted",
-    }
+    document = ParticipantDocument.model_validate(
+        {
+            "_id": "3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11",
+            **domain.accept(None, "p", submission(), domain.Intake(False), NOW).set,
+            "status": "waitlisted",
+        }
+    )
     change = domain.cancel(document, request, NOW)
-    assert change.set["previous_status"] == "waitlisted"
-    assert domain.cancel({**document, "status": "cancelled"}, request, NOW) is None
+    assert change is not None and change.set["previous_status"] == "waitlisted"
+    assert domain.cancel(document.updated({"status": "cancelled"}), request, NOW) is None

@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from services.registration import domain, domain_accreditation, domain_badges, domain_privacy
+from services.registration.documents import ParticipantDocument
 from shared.contracts.registration import ParticipantErasureRequested, RegistrationSubmitted
 from shared.pack import load_pack
 from tests.support.factories import FORUM_ID, signup
@@ -73,11 +74,12 @@ def test_reject_reads_in_both_languages_and_revokes_a_badge() -> None:
 def test_an_edit_after_approval_returns_to_pending_only_for_the_pack_fields() -> None:
     document = participant("confirmed", accreditation={"status": "approved"})
 
+    model = ParticipantDocument.model_validate(document)
     phone = domain.accept(
-        document, document["_id"], resubmission(document, phone="+50370002222"), MEDIA, NOW
+        model, document["_id"], resubmission(document, phone="+50370002222"), MEDIA, NOW
     )
     organisation = domain.accept(
-        document, document["_id"], resubmission(document, organisation="Otro"), MEDIA, NOW
+        model, document["_id"], resubmission(document, organisation="Otro"), MEDIA, NOW
     )
 
     assert "status" not in phone.set and [e.event_type for e in phone.events] == [
@@ -184,7 +186,11 @@ def test_a_resubmission_that_changes_consents_announces_them() -> None:
     document = participant("confirmed")
     consents = {"privacy_policy": True, "listed_publicly": True, "share_with_exhibitors": True}
     change = domain.accept(
-        document, document["_id"], resubmission(document, consents=consents), MEDIA, NOW
+        ParticipantDocument.model_validate(document),
+        document["_id"],
+        resubmission(document, consents=consents),
+        MEDIA,
+        NOW,
     )
     consent_changed = [e for e in change.events if e.event_type == "participant.consent_changed"]
     assert consent_changed[0].changed == ["share_with_exhibitors"]

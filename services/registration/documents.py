@@ -1,0 +1,118 @@
+"""The documents registration owns, written down once: what its rules read.
+
+Rules take these models, never raw MongoDB dicts; the use cases turn what the store read into
+one with `ParticipantDocument.read` at the boundary. A model is read-only: a rule says what
+changes with a `Change` (the fields one write sets), and looks at the state after it with
+`document.updated(change.set)`.
+
+Fields another part of registration keeps on the document (check-ins, a delegation's links,
+erasure's bookkeeping) pass through unvalidated (`extra="allow"`): their rules read them where
+they are written. The storage fields (`version`, `processed`, `outbox`) belong to the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.contracts.registration import Participant
+
+ALLOCATING = "allocating"
+"""Accepted, its seat not yet recorded: never stored by a sign-up of a new person (seat and
+participant are decided together), only on the general path between two writes."""
+
+
+class Badge(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    token_id: str
+    issued_at: datetime | None = None
+    category: str | None = None
+
+
+class ParticipantDocument(BaseModel):
+    """One person in one forum (`participants`), or a cancellation waiting for its sign-up."""
+
+    model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
+
+    id: str = Field(alias="_id")
+    # None: no participant yet, only `parked_cancellation` (see `domain.is_parked`).
+    status: str | None = None
+    forum_id: str | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    organisation: str | None = None
+    job_title: str | None = None
+    country: str | None = None
+    language: str | None = None
+    category: str | None = None
+    consents: dict[str, Any] = Field(default_factory=dict)
+    answers: dict[str, Any] = Field(default_factory=dict)
+    submission_ids: list[str] = Field(default_factory=list)
+    rejection_reasons: list[dict[str, Any]] = Field(default_factory=list)
+    erased: bool = False
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    # A category whose seat this document still holds and must give back (category change).
+    released_category: str | None = None
+    previous_status: str | None = None
+    cancel_reason: str | None = None
+    accreditation: dict[str, Any] | None = None
+    badge: Badge | None = None
+    revoked_tokens: list[str] = Field(default_factory=list)
+    parked_cancellation: dict[str, Any] | None = None
+
+    @classmethod
+    def read(cls, stored: Mapping[str, Any] | None) -> ParticipantDocument | None:
+        """The model of a document as the store read it (None stays None)."""
+        return None if stored is None else cls.model_validate(stored)
+
+    def updated(self, fields: Mapping[str, Any]) -> ParticipantDocument:
+        """This document after a write setting `fields` (validated, like a read of it)."""
+        return type(self).model_validate({**self.model_dump(by_alias=True), **fields})
+
+    def detail(self, name: str) -> Any:
+        return getattr(self, name)
+
+    def snapshot(self) -> Participant:
+        """What registration's events carry about the person (an allocating one is confirmed)."""
+        return Participant.model_validate(
+            {
+                "participant_id": self.id,
+                "forum_id": self.forum_id,
+                "given_name": self.given_name,
+                "family_name": self.family_name,
+                "email": self.email,
+                "phone": self.phone,
+                "organisation": self.organisation,
+                "job_title": self.job_title,
+                "country": self.country,
+                "category": self.category,
+                "language": self.language,
+                "consents": self.consents,
+                "status": "confirmed" if self.status == ALLOCATING else self.status,
+            },
+            strict=False,
+        )
+
+
+class SeatLedger(BaseModel):
+    """A capacity-limited category's seats (`seat_ledgers`): who holds one, who waits, in order,
+    and who each release promoted (so a redelivered release promotes nobody twice)."""
+
+    model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
+
+    id: str | None = Field(None, alias="_id")
+    confirmed: tuple[str, ...] = ()
+    waitlist: tuple[str, ...] = ()
+    promotions: dict[str, list[str]] = Field(default_factory=dict)
+
+    @classmethod
+    def read(cls, stored: Mapping[str, Any] | None) -> SeatLedger:
+        """A ledger as the store read it; an absent one is empty."""
+        return cls() if stored is None else cls.model_validate(stored)

@@ -179,7 +179,7 @@ def build_routers(
             language=language,
             search=q,
         )
-        total, items = await deps.repository.list(where, offset=offset, limit=limit)
+        total, items = await deps.repository.page(where, offset=offset, limit=limit)
         return ParticipantPage(
             total=total,
             offset=offset,

@@ -72,7 +72,7 @@ async def ensure_badge(participant_id: str, deps: Registration) -> dict[str, Any
         await sync_badge(participant_id, deps)
         document = await deps.repository.get(participant_id) or document
         if not document.get("badge"):
-            raise BadgeRefused(domain_badges.badge_refusal(None, False))  # erased meanwhile
+            raise BadgeRefused(domain_badges.unknown_participant())  # erased meanwhile
     return document
 
 

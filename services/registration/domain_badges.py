@@ -11,13 +11,19 @@ finds the key and changes nothing, so `attendee.checked_in` is published once.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from services.registration.domain import PRODUCER, problem
 from shared.contracts.envelope import FieldProblem, derive_id
-from shared.contracts.registration import AttendeeCheckedIn, BadgeIssued, BadgeRevoked
+from shared.contracts.registration import (
+    AttendeeCheckedIn,
+    BadgeIssued,
+    BadgeRevoked,
+    RevocationReason,
+)
 from shared.decisions import Change
 from shared.pack import Forum
 
@@ -30,20 +36,24 @@ def may_hold_badge(document: dict[str, Any] | None, needs_accreditation: bool) -
     )
 
 
+def unknown_participant() -> FieldProblem:
+    return problem(
+        "participant_id",
+        "unknown_participant",
+        "La persona no está inscrita.",
+        "The person is not registered.",
+    )
+
+
 def badge_refusal(
     document: dict[str, Any] | None, needs_accreditation: bool
 ) -> FieldProblem | None:
     """Why this participant gets no badge (in words the secretariat can pass on); None if they do."""
     if document is None or document.get("erased"):
-        return problem(
-            "participant_id",
-            "unknown_participant",
-            "La persona no está inscrita.",
-            "The person is not registered.",
-        )
+        return unknown_participant()
     status = document.get("status")
     if status != "confirmed":
-        texts = {
+        texts: dict[str | None, tuple[str, str]] = {
             "pending_approval": ("la acreditación está pendiente", "the accreditation is pending"),
             "waitlisted": ("está en lista de espera", "they are on the waitlist"),
             "rejected": ("la inscripción fue rechazada", "the registration was rejected"),
@@ -87,7 +97,7 @@ def issue(document: dict[str, Any], token_id: str, now: datetime) -> Change | No
     )
 
 
-def revocation(document: dict[str, Any], reason: str) -> Change | None:
+def revocation(document: dict[str, Any], reason: RevocationReason) -> Change | None:
     """Revoke the live badge, if any: the fields and event to add to the write that ends it."""
     badge = document.get("badge")
     if not badge:
@@ -107,7 +117,7 @@ def revocation(document: dict[str, Any], reason: str) -> Change | None:
     )
 
 
-REVOCATION_REASON = {"cancelled": "cancelled", "rejected": "rejected"}
+REVOCATION_REASON: dict[str, RevocationReason] = {"cancelled": "cancelled", "rejected": "rejected"}
 
 
 def sync(
@@ -128,7 +138,7 @@ def sync(
                 set={**revoked.set, **issued.set}, events=[*revoked.events, *issued.events]
             )
         return issue(document, token_id, now)
-    reason = (
+    reason: RevocationReason = (
         "erased"
         if document.get("erased")
         else REVOCATION_REASON.get(document.get("status", ""), "not_confirmed")
@@ -181,7 +191,7 @@ def check_in(
         return None, CheckinOutcome(key, first=False)
     checkins.append({"id": key, "point": point, "day": day.isoformat(), "at": now})
     event = AttendeeCheckedIn(
-        event_id=key,
+        event_id=uuid.UUID(key),
         occurred_at=now,
         producer=PRODUCER,
         forum_id=document["forum_id"],

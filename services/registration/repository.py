@@ -39,7 +39,9 @@ class ParticipantFilter:
 
 
 class ParticipantRepository:
-    def __init__(self, database: AsyncDatabase, *, stores: StoreRegistry | None = None) -> None:
+    def __init__(
+        self, database: AsyncDatabase[dict[str, Any]], *, stores: StoreRegistry | None = None
+    ) -> None:
         # Each store registers itself: the runtime's relay sweeps every one of them.
         self.stores = stores if stores is not None else StoreRegistry()
         self.collection = database["participants"]
@@ -152,13 +154,13 @@ class ParticipantRepository:
                 {"forum_id": forum_id, "submission_ids": submission_id}, {"_id": 1}
             )
             if found:
-                return found["_id"]
+                return str(found["_id"])
         if email is not None:
             found = await self.collection.find_one(
                 {"forum_id": forum_id, "email": email}, {"_id": 1}
             )
             if found:
-                return found["_id"]
+                return str(found["_id"])
         return None
 
     async def get(self, participant_id: str) -> dict[str, Any] | None:
@@ -166,7 +168,7 @@ class ParticipantRepository:
         found = await self.collection.find_one({"_id": participant_id}, INTERNAL_FIELDS)
         return None if found is None or "status" not in found else found
 
-    async def list(
+    async def page(
         self, where: ParticipantFilter, *, offset: int, limit: int
     ) -> tuple[int, list[dict[str, Any]]]:
         query: dict[str, Any] = {
@@ -200,7 +202,7 @@ class ParticipantRepository:
         return total, await cursor.to_list()
 
     async def counts_by_category(self, forum_id: str) -> dict[str, dict[str, int]]:
-        pipeline = [
+        pipeline: list[dict[str, Any]] = [
             {"$match": {"forum_id": forum_id}},
             {"$group": {"_id": {"category": "$category", "status": "$status"}, "n": {"$sum": 1}}},
         ]

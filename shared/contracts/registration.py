@@ -92,6 +92,10 @@ class Consents(Contract):
     )
 
 
+RevocationReason = Literal["cancelled", "rejected", "erased", "reissued", "not_confirmed"]
+"""Why a badge stopped opening doors (`badge.revoked`)."""
+
+
 class Participant(Contract):
     """Snapshot of a participant carried by registration's events, for consumers to project."""
 
@@ -476,7 +480,7 @@ class BadgeRevoked(Event):
     forum_id: ForumId
     participant_id: ParticipantId
     token_id: BadgeTokenId
-    reason: Literal["cancelled", "rejected", "erased", "reissued", "not_confirmed"] = Field(
+    reason: RevocationReason = Field(
         description="Why the badge stopped being valid (`reissued`: a new badge replaces it).",
         examples=["cancelled"],
     )

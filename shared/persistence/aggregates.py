@@ -25,6 +25,8 @@ from pymongo.errors import DuplicateKeyError
 from shared.contracts.envelope import Event
 from shared.decisions import Change, Decision
 
+Collection = AsyncCollection[dict[str, Any]]
+
 PROCESSED_KEPT = 200
 """Consumed event ids kept per document; far more than one document ever sees redelivered."""
 
@@ -84,7 +86,7 @@ class StoreRegistry:
     """
 
     def __init__(self, on_outbox: OnOutbox | None = None) -> None:
-        self._collections: dict[str, AsyncCollection] = {}
+        self._collections: dict[str, Collection] = {}
         self._on_outbox = on_outbox
 
     def register(self, store: AggregateStore) -> None:
@@ -97,7 +99,7 @@ class StoreRegistry:
         self._collections[collection.name] = collection
 
     @property
-    def collections(self) -> Mapping[str, AsyncCollection]:
+    def collections(self) -> Mapping[str, Collection]:
         """Live: a store registered later is swept too."""
         return self._collections
 
@@ -119,7 +121,7 @@ class AggregateStore:
 
     def __init__(
         self,
-        collection: AsyncCollection,
+        collection: Collection,
         *,
         stores: StoreRegistry | None = None,
         attempts: int = 30,

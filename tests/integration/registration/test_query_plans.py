@@ -182,10 +182,10 @@ async def test_sign_up_cancellation_and_check_in_queries_use_indexes(
         assert await repository.find_id(FORUM_ID, email=someone["email"]) == someone["_id"]
         assert await repository.get(participant_id) is not None
         # The secretariat's reads: a page of the list, by status, counts, a badge sheet.
-        assert (await repository.list(ParticipantFilter(forum_id=FORUM_ID), offset=0, limit=20))[
+        assert (await repository.page(ParticipantFilter(forum_id=FORUM_ID), offset=0, limit=20))[
             0
         ] > PARTICIPANTS
-        await repository.list(
+        await repository.page(
             ParticipantFilter(forum_id=FORUM_ID, status="confirmed"), offset=0, limit=20
         )
         await repository.counts_by_category(FORUM_ID)

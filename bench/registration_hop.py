@@ -33,7 +33,8 @@ last lines give, for each N > 0, the median pipelined throughput against the med
 
 `--count-commands`: a pymongo `CommandListener` (registered globally, before any client exists)
 counts the commands sent to the registration database while sign-ups are measured (plus 0.3 s
-for the relay's last clears), by command name, per sign-up: serial and pipelined apart. This is
+for the relay's last clears), by command name and collection, per sign-up: serial and pipelined
+apart; the badge and relay consumers' commands after the publish included. This is
 what issue 11 calls round trips. The relay's periodic sweep falls in the window too (a few
 `find`s per 2 s). Counting costs a few µs per command: compare timings without it.
 """
@@ -197,7 +198,7 @@ async def reset_foro(database: AsyncDatabase) -> None:
 
 
 class CommandCounter(monitoring.CommandListener):
-    """Commands sent to `database` while it is set, by command name."""
+    """Commands sent to `database` while it is set, by command name and collection."""
 
     def __init__(self) -> None:
         self.database: str | None = None
@@ -205,7 +206,9 @@ class CommandCounter(monitoring.CommandListener):
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         if event.database_name == self.database:
-            self.counts[event.command_name] += 1
+            target = event.command.get(event.command_name)
+            name = event.command_name
+            self.counts[f"{name} {target}" if isinstance(target, str) else name] += 1
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass

@@ -47,10 +47,16 @@ def operations_router(runtime: ServiceRuntime) -> APIRouter:
     return router
 
 
+def token_matches(presented: str | None, expected: str) -> bool:
+    """Whether a presented token is the expected one, compared in constant time (the one
+    comparison every token check here uses: secretariat tokens, signed feed links)."""
+    return hmac.compare_digest((presented or "").encode(), expected.encode())
+
+
 def _is_secretariat(tokens: Sequence[SecretStr], presented: str) -> bool:
     valid = False
     for token in tokens:  # every token compared, in constant time
-        valid |= hmac.compare_digest(presented.encode(), token.get_secret_value().encode())
+        valid |= token_matches(presented, token.get_secret_value())
     return valid
 
 
@@ -107,6 +113,28 @@ def participant_or_secretariat(
         )
 
     return check
+
+
+def settings_of(request: Request) -> ServiceSettings:
+    """The settings of the service serving `request` (`create_http_app` keeps its runtime)."""
+    settings: ServiceSettings = request.app.state.runtime.settings
+    return settings
+
+
+async def secretariat(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+) -> None:
+    """`require_token` with the serving service's tokens: for routers declared at module level
+    (`APIRouter(dependencies=[Depends(secretariat)])`)."""
+    await require_token(settings_of(request).api_tokens)(credentials)
+
+
+async def participant(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+) -> Caller:
+    """`participant_or_secretariat` with the serving service's settings, for module-level
+    routers: `caller: Caller = Depends(participant)`, then `caller.require(participant_id)`."""
+    return await participant_or_secretariat(settings_of(request))(credentials)
 
 
 def started_in_background(

@@ -20,12 +20,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 from shared.contracts.envelope import Event
 from shared.decisions import Change, Decision
+from shared.persistence.batching import GroupCommit
 
 Collection = AsyncCollection[dict[str, Any]]
+
+CREATE_BATCH = 256
+DUPLICATE_KEY = 11000
 
 PROCESSED_KEPT = 200
 """Consumed event ids kept per document; far more than one document ever sees redelivered."""
@@ -134,6 +138,24 @@ class AggregateStore:
         if stores is not None:
             stores.register(self)
             self._on_outbox = stores.notify
+        self._creates = GroupCommit(self._insert_new, max_batch=CREATE_BATCH)
+
+    async def _insert_new(self, documents: list[dict[str, Any]]) -> list[bool | BaseException]:
+        """Insert each document if none of its unique keys exists: True, or False when one does."""
+        try:
+            await self.collection.insert_many(documents, ordered=False)
+        except BulkWriteError as error:
+            if error.details.get("writeConcernErrors"):
+                raise
+            outcomes: list[bool | BaseException] = [True] * len(documents)
+            for failure in error.details.get("writeErrors", ()):
+                outcomes[failure["index"]] = (
+                    False
+                    if failure.get("code") == DUPLICATE_KEY
+                    else OperationFailure(failure.get("errmsg", ""), failure.get("code"), failure)
+                )
+            return outcomes
+        return [True] * len(documents)
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index("outbox_pending", sparse=True)
@@ -147,12 +169,12 @@ class AggregateStore:
 
         The fast path of a use case that can tell, before any read, what a new document holds:
         a None sends it to `apply` (read, decide, write), which handles the existing document.
+        Concurrent creates go to the server together, one `insert` of many documents (group
+        commit, see `batching.py`): each still succeeds or fails on its own keys.
         """
         entries = [outbox_entry(event) for event in change.events]
         new = _new_document(doc_id, cause_id, change.set, entries)
-        try:
-            await self.collection.insert_one(new)
-        except DuplicateKeyError:
+        if not await self._creates.submit(new):
             return None
         if entries and self._on_outbox is not None:
             self._on_outbox(self.collection.name, doc_id, entries)

@@ -21,6 +21,7 @@ import contextlib
 import os
 from collections import Counter as Tally
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import structlog
@@ -31,6 +32,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from shared.messaging.publishers import publish_body
 from shared.messaging.topology import Topology
+from shared.persistence.batching import GroupCommit
 
 log = structlog.get_logger("foro.outbox")
 
@@ -44,9 +46,9 @@ CRASH_BEFORE_PUBLISH = "crash_before_publish"
 
 FIRST_RETRY_SECONDS = 0.5
 MARKS_TIMEOUT_SECONDS = 5.0
+MARKS_BATCH = 256
 
 Key = tuple[str, Any]
-Mark = tuple[str, Any, list[str], "asyncio.Future[None]"]
 Item = tuple[str, Any, list[dict[str, Any]]]
 
 
@@ -79,8 +81,7 @@ class OutboxRelay:
         self._next_sweep = 0.0
         self._retrying = False
         # Confirmed entries waiting to be removed from their documents, written in batches.
-        self._marks: list[Mark] = []
-        self._marker: asyncio.Task[None] | None = None
+        self._marks: dict[str, GroupCommit[tuple[Any, list[str]], None]] = {}
 
     @property
     def collections(self) -> Mapping[str, AsyncCollection]:
@@ -119,11 +120,12 @@ class OutboxRelay:
             task.cancel()
         if self._tails:
             await asyncio.gather(*list(self._tails.values()), return_exceptions=True)
-        if self._marker is not None:
+        if self._marks:
             # Marks of what the broker confirmed: written, or left for the next start's sweep.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
-                    asyncio.gather(self._marker, return_exceptions=True), MARKS_TIMEOUT_SECONDS
+                    asyncio.gather(*(marks.drain() for marks in self._marks.values())),
+                    MARKS_TIMEOUT_SECONDS,
                 )
 
     async def flush(self) -> None:
@@ -242,38 +244,23 @@ class OutboxRelay:
     async def _mark_sent(self, collection_name: str, doc_id: Any, sent: list[str]) -> None:
         """Remove the confirmed entries from the document; returns once that is written.
 
-        Marks wait for the write in flight, then go together: ONE `bulk_write` per collection
-        for every document confirmed meanwhile, not one round trip each.
+        Marks of one collection go together (group commit): ONE `bulk_write` for every document
+        confirmed while the previous one was being written, not one round trip each.
         """
-        done = asyncio.get_running_loop().create_future()
-        self._marks.append((collection_name, doc_id, sent, done))
-        if self._marker is None or self._marker.done():
-            self._marker = asyncio.create_task(self._write_marks(), name="outbox-marks")
-        await asyncio.shield(done)  # a cancelled publisher leaves its mark to be written
+        marks = self._marks.get(collection_name)
+        if marks is None:
+            marks = self._marks[collection_name] = GroupCommit(
+                partial(self._write_marks, collection_name), max_batch=MARKS_BATCH
+            )
+        await marks.submit((doc_id, sent))
 
-    async def _write_marks(self) -> None:
-        while self._marks:
-            batch, self._marks = self._marks, []
-            by_collection: dict[str, list[Mark]] = {}
-            for mark in batch:
-                by_collection.setdefault(mark[0], []).append(mark)
-            for name, marks in by_collection.items():
-                try:
-                    await self._collections[name].bulk_write(
-                        [
-                            UpdateOne({"_id": doc_id}, _without(sent))
-                            for _, doc_id, sent, _ in marks
-                        ],
-                        ordered=False,
-                    )
-                except Exception as error:
-                    for *_, done in marks:
-                        if not done.done():
-                            done.set_exception(error)
-                else:
-                    for *_, done in marks:
-                        if not done.done():
-                            done.set_result(None)
+    async def _write_marks(
+        self, collection_name: str, marks: list[tuple[Any, list[str]]]
+    ) -> list[None]:
+        await self._collections[collection_name].bulk_write(
+            [UpdateOne({"_id": doc_id}, _without(sent)) for doc_id, sent in marks], ordered=False
+        )
+        return [None] * len(marks)
 
     async def publish_entry(self, entry: Mapping[str, Any]) -> None:
         exchange = self._topology.exchange_named(entry.get("exchange", "events"))

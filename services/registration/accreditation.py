@@ -14,7 +14,13 @@ from typing import Any
 import structlog
 
 from services.registration import domain, domain_accreditation, domain_delegations
-from services.registration.handlers import Registration, _allocate_seat, _release_seat
+from services.registration.documents import ParticipantDocument
+from services.registration.handlers import (
+    Registration,
+    _allocate_seat,
+    _release_seat,
+    on_participant,
+)
 from shared import decisions
 from shared.contracts.envelope import FieldProblem
 
@@ -103,11 +109,14 @@ async def approve(participant_id: str, deps: Registration) -> Decision:
             log.info("approval refused", participant_id=participant_id, reason=refused.code)
             return Decision("refused", participant_id, document["status"], (refused,))
     applied = await deps.repository.participants.apply(
-        participant_id, None, lambda doc: domain_accreditation.approve(doc, deps.clock())
+        participant_id,
+        None,
+        on_participant(lambda doc: domain_accreditation.approve(doc, deps.clock())),
     )
     document = applied.document or document
-    if document["status"] == domain.ALLOCATING and (
-        cause := domain_accreditation.ApprovalCause.of(document)
+    approved = ParticipantDocument.model_validate(document)
+    if approved.status == domain.ALLOCATING and (
+        cause := domain_accreditation.ApprovalCause.of(approved)
     ):
         # First call, or a call repeated after a crash right after the approval: allocate now.
         await _allocate_seat(deps, document, cause, deps.clock())
@@ -124,7 +133,9 @@ async def reject(
     applied = await deps.repository.participants.apply(
         participant_id,
         None,
-        lambda doc: domain_accreditation.reject(doc, reason_es, reason_en, deps.clock()),
+        on_participant(
+            lambda doc: domain_accreditation.reject(doc, reason_es, reason_en, deps.clock())
+        ),
     )
     document = applied.document or {}
     if applied.change is not None:

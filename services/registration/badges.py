@@ -23,7 +23,8 @@ from services.registration.badge_render import (
     render_pdf,
     render_png,
 )
-from services.registration.handlers import Registration
+from services.registration.documents import ParticipantDocument
+from services.registration.handlers import Registration, on_participant
 from shared.badges import new_token_id, sign_badge_token
 from shared.contracts.envelope import FieldProblem
 
@@ -36,8 +37,10 @@ class BadgeRefused(Exception):
         self.problem = problem
 
 
-def needs_accreditation(deps: Registration, document: dict[str, Any]) -> bool:
-    category = deps.pack.category(document.get("category", ""))
+def needs_accreditation(deps: Registration, document: ParticipantDocument | None) -> bool:
+    if document is None:
+        return False
+    category = deps.pack.category(document.category or "")
     return bool(category and category.requires_approval)
 
 
@@ -49,10 +52,10 @@ async def sync_badge(participant_id: str, deps: Registration) -> None:
     applied = await deps.repository.participants.apply(
         participant_id,
         None,
-        lambda doc: (
-            domain_badges.sync(doc, needs_accreditation(deps, doc), token_id, deps.clock())
-            if doc
-            else None
+        on_participant(
+            lambda doc: domain_badges.sync(
+                doc, needs_accreditation(deps, doc), token_id, deps.clock()
+            )
         ),
     )
     for event in applied.events:
@@ -64,7 +67,8 @@ async def ensure_badge(participant_id: str, deps: Registration) -> dict[str, Any
     document = await deps.repository.get(participant_id)
     if document is not None and document.get("forum_id") != deps.pack.forum.id:
         document = None
-    refused = domain_badges.badge_refusal(document, needs_accreditation(deps, document or {}))
+    participant = ParticipantDocument.read(document)
+    refused = domain_badges.badge_refusal(participant, needs_accreditation(deps, participant))
     if refused is not None:
         raise BadgeRefused(refused)
     assert document is not None

@@ -18,8 +18,9 @@ from pydantic import SecretStr
 
 from services.registration import domain_badges
 from services.registration.badges import needs_accreditation
+from services.registration.documents import ParticipantDocument
 from services.registration.domain import problem
-from services.registration.handlers import Registration
+from services.registration.handlers import Registration, on_participant
 from shared.badges import BadgeTokenRefused, verify_badge_token
 from shared.contracts.envelope import FieldProblem
 from shared.decisions import Decision
@@ -74,22 +75,25 @@ async def check_in(
             problem("token", refused.code, refused.message_es, refused.message_en)
         ) from None
     document = await deps.repository.find_by_badge_token(verified.token_id)
+    participant = ParticipantDocument.read(document)
     refused_problem = domain_badges.checkin_refusal(
-        document, verified.token_id, needs_accreditation(deps, document or {})
+        participant, verified.token_id, needs_accreditation(deps, participant)
     )
     if refused_problem is not None:
         log.info(
             "check-in refused",
             point=point,
             reason=refused_problem.code,
-            participant_id=document["_id"] if document else None,
+            participant_id=participant.id if participant else None,
         )
         raise CheckinRefused(refused_problem)
-    assert document is not None
+    assert document is not None and participant is not None
     now = deps.clock()
     day = now.astimezone(deps.pack.forum.tz).date()
 
-    def decide(doc: dict[str, Any] | None) -> Decision[domain_badges.CheckinOutcome] | None:
+    def decide(
+        doc: ParticipantDocument | None,
+    ) -> Decision[domain_badges.CheckinOutcome] | None:
         if doc is None or domain_badges.checkin_refusal(
             doc, verified.token_id, needs_accreditation(deps, doc)
         ):
@@ -97,9 +101,9 @@ async def check_in(
         change, result = domain_badges.check_in(doc, point, day, now)
         return Decision(result, change)
 
-    applied = await deps.repository.participants.apply(document["_id"], None, decide)
+    applied = await deps.repository.participants.apply(participant.id, None, on_participant(decide))
     result: domain_badges.CheckinOutcome | None = applied.result
     if result is None:
         raise CheckinRefused(domain_badges.checkin_refusal(None, verified.token_id, False))  # type: ignore[arg-type]
-    log.info("badge scanned", participant_id=document["_id"], point=point, first=result.first)
+    log.info("badge scanned", participant_id=participant.id, point=point, first=result.first)
     return CheckinResult(result.first, result.checkin_id, point, day.isoformat(), document)

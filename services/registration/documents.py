@@ -5,9 +5,10 @@ one with `ParticipantDocument.read` at the boundary. A model is read-only: a rul
 changes with a `Change` (the fields one write sets), and looks at the state after it with
 `document.updated(change.set)`.
 
-Fields another part of registration keeps on the document (check-ins, a delegation's links,
-erasure's bookkeeping) pass through unvalidated (`extra="allow"`): their rules read them where
-they are written. The storage fields (`version`, `processed`, `outbox`) belong to the store.
+Every field a rule reads is declared; a stored field no rule reads (`parked_at`, say) passes
+through unvalidated (`extra="allow"`), so a read never drops what is stored. Field names and
+stored values are the documents' as they are on disk: a model changes no document's shape. The
+storage fields (`version`, `processed`, `outbox`) belong to the store.
 """
 
 from __future__ import annotations
@@ -31,6 +32,33 @@ class Badge(BaseModel):
     token_id: str
     issued_at: datetime | None = None
     category: str | None = None
+
+
+class Accreditation(BaseModel):
+    """The secretariat's decision on a participant whose category needs one (`accreditation`).
+
+    An approval keeps what resumes its seat allocation after a crash (`ApprovalCause.of`)."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    status: str | None = None  # pending | approved | rejected
+    requested_at: datetime | None = None
+    decided_at: datetime | None = None
+    approval_event_id: str | None = None
+    correlation_id: str | None = None
+    submission_id: str | None = None
+
+
+class Checkin(BaseModel):
+    """One check-in (`checkins[]`): the first scan of the person's badge at a point on a day."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    # Declared in the order they are stored, so that `model_dump()` writes an entry back unchanged.
+    id: str
+    point: str
+    day: str  # the venue's local date, ISO 8601: stored as text
+    at: datetime
 
 
 class ParticipantDocument(BaseModel):
@@ -62,9 +90,11 @@ class ParticipantDocument(BaseModel):
     released_category: str | None = None
     previous_status: str | None = None
     cancel_reason: str | None = None
-    accreditation: dict[str, Any] | None = None
+    accreditation: Accreditation | None = None
     badge: Badge | None = None
     revoked_tokens: list[str] = Field(default_factory=list)
+    checkins: list[Checkin] = Field(default_factory=list)
+    erased_at: datetime | None = None
     parked_cancellation: dict[str, Any] | None = None
 
     @classmethod

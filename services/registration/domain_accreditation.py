@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services.registration.domain import ACTIVE, ALLOCATING, PRODUCER, participant_snapshot, problem
+from services.registration.documents import ParticipantDocument
+from services.registration.domain import ACTIVE, ALLOCATING, PRODUCER, problem
 from services.registration.domain_badges import revocation
-from shared.contracts.envelope import FieldProblem
+from shared.contracts.envelope import Event, FieldProblem
 from shared.contracts.registration import AccreditationApproved, AccreditationRejected
 from shared.decisions import Change
 
@@ -35,28 +36,31 @@ class ApprovalCause:
     submission_id: str
 
     @classmethod
-    def of(cls, document: dict[str, Any]) -> ApprovalCause | None:
-        accreditation = document.get("accreditation") or {}
-        if accreditation.get("status") != "approved" or not accreditation.get("approval_event_id"):
+    def of(cls, document: ParticipantDocument) -> ApprovalCause | None:
+        accreditation = document.accreditation
+        if (
+            accreditation is None
+            or accreditation.status != "approved"
+            or not accreditation.approval_event_id
+        ):
             return None
         return cls(
-            event_id=uuid.UUID(accreditation["approval_event_id"]),
-            correlation_id=accreditation.get("correlation_id"),
-            submission_id=accreditation.get("submission_id", ""),
+            event_id=uuid.UUID(accreditation.approval_event_id),
+            correlation_id=accreditation.correlation_id,
+            submission_id=accreditation.submission_id or "",
         )
 
 
-def approve(document: dict[str, Any] | None, now: datetime) -> Change | None:
+def approve(document: ParticipantDocument | None, now: datetime) -> Change | None:
     """Approve a pending participant; anything else is already decided (None)."""
-    if document is None or document.get("erased") or document["status"] != "pending_approval":
+    if document is None or document.erased or document.status != "pending_approval":
         return None
-    submission_ids = document.get("submission_ids") or [""]
+    submission_ids = document.submission_ids or [""]
     approval_id = uuid.uuid4()
-    updated = {**document, "status": ALLOCATING}
     event = AccreditationApproved(
         event_id=approval_id,
         producer=PRODUCER,
-        participant=participant_snapshot(updated),
+        participant=document.updated({"status": ALLOCATING}).snapshot(),
         submission_id=submission_ids[-1],
     )
     accreditation = {
@@ -82,12 +86,12 @@ def rejection_problem(reason_es: str, reason_en: str) -> FieldProblem:
 
 
 def reject(
-    document: dict[str, Any] | None, reason_es: str, reason_en: str, now: datetime
+    document: ParticipantDocument | None, reason_es: str, reason_en: str, now: datetime
 ) -> Change | None:
     """Refuse the accreditation with a reason the person reads; None when already rejected or gone."""
-    if document is None or document.get("erased") or document["status"] not in ACTIVE:
+    if document is None or document.erased or document.status not in ACTIVE:
         return None
-    previous = "confirmed" if document["status"] == ALLOCATING else document["status"]
+    previous = "confirmed" if document.status == ALLOCATING else document.status
     reasons = [rejection_problem(reason_es, reason_en)]
     fields: dict[str, Any] = {
         "status": "rejected",
@@ -96,10 +100,9 @@ def reject(
         "accreditation": {"status": "rejected", "decided_at": now},
         "updated_at": now,
     }
-    updated = {**document, **fields}
-    events: list[Any] = [
+    events: list[Event] = [
         AccreditationRejected(
-            producer=PRODUCER, participant=participant_snapshot(updated), reasons=reasons
+            producer=PRODUCER, participant=document.updated(fields).snapshot(), reasons=reasons
         )
     ]
     revoked = revocation(document, "rejected")

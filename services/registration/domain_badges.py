@@ -14,8 +14,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
+from services.registration.documents import ParticipantDocument
 from services.registration.domain import PRODUCER, problem
 from shared.contracts.envelope import FieldProblem, derive_id
 from shared.contracts.registration import (
@@ -28,11 +28,11 @@ from shared.decisions import Change
 from shared.pack import Forum
 
 
-def may_hold_badge(document: dict[str, Any] | None, needs_accreditation: bool) -> bool:
-    if document is None or document.get("erased") or document.get("status") != "confirmed":
+def may_hold_badge(document: ParticipantDocument | None, needs_accreditation: bool) -> bool:
+    if document is None or document.erased or document.status != "confirmed":
         return False
-    return (
-        not needs_accreditation or (document.get("accreditation") or {}).get("status") == "approved"
+    return not needs_accreditation or (
+        document.accreditation is not None and document.accreditation.status == "approved"
     )
 
 
@@ -46,12 +46,12 @@ def unknown_participant() -> FieldProblem:
 
 
 def badge_refusal(
-    document: dict[str, Any] | None, needs_accreditation: bool
+    document: ParticipantDocument | None, needs_accreditation: bool
 ) -> FieldProblem | None:
     """Why this participant gets no badge (in words the secretariat can pass on); None if they do."""
-    if document is None or document.get("erased"):
+    if document is None or document.erased:
         return unknown_participant()
-    status = document.get("status")
+    status = document.status
     if status != "confirmed":
         texts: dict[str | None, tuple[str, str]] = {
             "pending_approval": ("la acreditación está pendiente", "the accreditation is pending"),
@@ -79,38 +79,41 @@ def badge_refusal(
     return None
 
 
-def issue(document: dict[str, Any], token_id: str, now: datetime) -> Change | None:
+def issue(document: ParticipantDocument, token_id: str, now: datetime) -> Change | None:
     """Give the participant a badge with `token_id` (chosen by the caller, at random); None if they hold one."""
-    if document.get("badge"):
+    if document.badge is not None:
         return None
+    # Only a parked cancellation lacks these, and it holds no registration to badge.
+    assert document.forum_id is not None and document.category is not None
     return Change(
-        set={"badge": {"token_id": token_id, "issued_at": now, "category": document["category"]}},
+        set={"badge": {"token_id": token_id, "issued_at": now, "category": document.category}},
         events=[
             BadgeIssued(
                 producer=PRODUCER,
-                forum_id=document["forum_id"],
-                participant_id=document["_id"],
+                forum_id=document.forum_id,
+                participant_id=uuid.UUID(document.id),
                 token_id=token_id,
-                category=document["category"],
+                category=document.category,
             )
         ],
     )
 
 
-def revocation(document: dict[str, Any], reason: RevocationReason) -> Change | None:
+def revocation(document: ParticipantDocument, reason: RevocationReason) -> Change | None:
     """Revoke the live badge, if any: the fields and event to add to the write that ends it."""
-    badge = document.get("badge")
-    if not badge:
+    badge = document.badge
+    if badge is None:
         return None
-    revoked = [*document.get("revoked_tokens", []), badge["token_id"]]
+    revoked = [*document.revoked_tokens, badge.token_id]
+    assert document.forum_id is not None  # a badge holder is a participant of a forum
     return Change(
         set={"badge": None, "revoked_tokens": revoked},
         events=[
             BadgeRevoked(
                 producer=PRODUCER,
-                forum_id=document["forum_id"],
-                participant_id=document["_id"],
-                token_id=badge["token_id"],
+                forum_id=document.forum_id,
+                participant_id=uuid.UUID(document.id),
+                token_id=badge.token_id,
                 reason=reason,
             )
         ],
@@ -121,27 +124,25 @@ REVOCATION_REASON: dict[str, RevocationReason] = {"cancelled": "cancelled", "rej
 
 
 def sync(
-    document: dict[str, Any] | None, needs_accreditation: bool, token_id: str, now: datetime
+    document: ParticipantDocument | None, needs_accreditation: bool, token_id: str, now: datetime
 ) -> Change | None:
     """Make the badge follow the registration: issue for the eligible, revoke for the others."""
     if document is None:
         return None
     if may_hold_badge(document, needs_accreditation):
-        badge = document.get("badge")
-        if badge and badge.get("category") != document["category"]:
+        badge = document.badge
+        if badge is not None and badge.category != document.category:
             # A new category is a new colour: the old print must not open the new doors.
             revoked = revocation(document, "reissued")
             assert revoked is not None
-            issued = issue({**document, "badge": None}, token_id, now)
+            issued = issue(document.updated(revoked.set), token_id, now)
             assert issued is not None
-            return Change(
-                set={**revoked.set, **issued.set}, events=[*revoked.events, *issued.events]
-            )
+            return revoked.then(issued)
         return issue(document, token_id, now)
     reason: RevocationReason = (
         "erased"
-        if document.get("erased")
-        else REVOCATION_REASON.get(document.get("status", ""), "not_confirmed")
+        if document.erased
+        else REVOCATION_REASON.get(document.status or "", "not_confirmed")
     )
     return revocation(document, reason)
 
@@ -182,22 +183,26 @@ def checkin_id(participant_id: str, point: str, day: date) -> str:
 
 
 def check_in(
-    document: dict[str, Any], point: str, day: date, now: datetime
+    document: ParticipantDocument, point: str, day: date, now: datetime
 ) -> tuple[Change | None, CheckinOutcome]:
     """Record the first check-in of the day at `point`; a repeat scan changes nothing."""
-    key = checkin_id(document["_id"], point, day)
-    checkins = list(document.get("checkins", []))
-    if any(entry["id"] == key for entry in checkins):
+    key = checkin_id(document.id, point, day)
+    if any(entry.id == key for entry in document.checkins):
         return None, CheckinOutcome(key, first=False)
+    # The whole list is written: the earlier entries exactly as stored, then this one.
+    checkins = [entry.model_dump() for entry in document.checkins]
     checkins.append({"id": key, "point": point, "day": day.isoformat(), "at": now})
+    # A badge holder is a registered participant: these were given at sign-up.
+    assert document.forum_id is not None and document.category is not None
+    assert document.country is not None
     event = AttendeeCheckedIn(
         event_id=uuid.UUID(key),
         occurred_at=now,
         producer=PRODUCER,
-        forum_id=document["forum_id"],
-        participant_id=document["_id"],
-        category=document["category"],
-        country=document["country"],
+        forum_id=document.forum_id,
+        participant_id=uuid.UUID(document.id),
+        category=document.category,
+        country=document.country,
         point=point,
         day=day.isoformat(),
     )
@@ -205,7 +210,7 @@ def check_in(
 
 
 def checkin_refusal(
-    document: dict[str, Any] | None, token_id: str, needs_accreditation: bool
+    document: ParticipantDocument | None, token_id: str, needs_accreditation: bool
 ) -> FieldProblem | None:
     """Why a correctly signed token does not let the person in; None if it does."""
     if document is None:
@@ -215,8 +220,12 @@ def checkin_refusal(
             "La credencial no corresponde a ninguna persona inscrita.",
             "The badge does not belong to any registered person.",
         )
-    badge = document.get("badge") or {}
-    if badge.get("token_id") != token_id or not may_hold_badge(document, needs_accreditation):
+    badge = document.badge
+    if (
+        badge is None
+        or badge.token_id != token_id
+        or not may_hold_badge(document, needs_accreditation)
+    ):
         return problem(
             "token",
             "revoked_token",

@@ -7,11 +7,14 @@ do not change. An active registration ends with it (cancelled, its seat freed, i
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
+from services.registration.documents import ParticipantDocument
 from services.registration.domain import ACTIVE, ALLOCATING, PRODUCER
 from services.registration.domain_badges import revocation
+from shared.contracts.envelope import Event
 from shared.contracts.registration import (
     Consents,
     ParticipantConsentChanged,
@@ -30,12 +33,12 @@ def erased_email(participant_id: str) -> str:
 
 
 def change_consents(
-    document: dict[str, Any] | None, wanted: dict[str, bool], now: datetime
+    document: ParticipantDocument | None, wanted: dict[str, bool], now: datetime
 ) -> Change | None:
     """Apply the optional consents given in `wanted`; None when nothing changes."""
-    if document is None or document.get("erased"):
+    if document is None or document.erased:
         return None
-    current = dict(document.get("consents") or {})
+    current = dict(document.consents)
     changed = [
         name
         for name in OPTIONAL_CONSENTS
@@ -46,13 +49,14 @@ def change_consents(
     consents = Consents.model_validate(
         {**current, **{name: wanted[name] for name in changed}}
     ).model_dump()
+    assert document.forum_id is not None  # consents exist on a participant, never on a parked one
     return Change(
         set={"consents": consents, "updated_at": now},
         events=[
             ParticipantConsentChanged(
                 producer=PRODUCER,
-                forum_id=document["forum_id"],
-                participant_id=document["_id"],
+                forum_id=document.forum_id,
+                participant_id=uuid.UUID(document.id),
                 consents=Consents.model_validate(consents),
                 changed=changed,
             )
@@ -61,17 +65,17 @@ def change_consents(
 
 
 def erase(
-    document: dict[str, Any] | None, request: ParticipantErasureRequested, now: datetime
+    document: ParticipantDocument | None, request: ParticipantErasureRequested, now: datetime
 ) -> Change | None:
     """Anonymise the participant; None when there is nobody (left) to erase."""
-    if document is None or document.get("erased"):
+    if document is None or document.erased:
         return None
-    status = document["status"]
+    status = document.status
     previous = "confirmed" if status == ALLOCATING else status
     fields: dict[str, Any] = {
         "given_name": ERASED_NAME,
         "family_name": ERASED_NAME,
-        "email": erased_email(document["_id"]),
+        "email": erased_email(document.id),
         "phone": None,
         "organisation": None,
         "job_title": None,
@@ -84,22 +88,22 @@ def erase(
         "erased_at": now,
         "updated_at": now,
     }
-    accreditation = document.get("accreditation")
-    if accreditation:
+    accreditation = document.accreditation
+    if accreditation is not None:
         fields["accreditation"] = {
-            "status": accreditation.get("status"),
-            "decided_at": accreditation.get("decided_at"),
+            "status": accreditation.status,
+            "decided_at": accreditation.decided_at,
         }
     if status in ACTIVE:
         fields |= {"status": "cancelled", "previous_status": previous}
-    events: list[Any] = [
+    events: list[Event] = [
         ParticipantErased.caused_by(
             request,
             producer=PRODUCER,
-            forum_id=document["forum_id"],
-            participant_id=document["_id"],
-            category=document["category"],
-            country=document["country"],
+            forum_id=document.forum_id,
+            participant_id=document.id,
+            category=document.category,
+            country=document.country,
             previous_status=previous,
         )
     ]

@@ -10,7 +10,7 @@ from typing import Any
 import structlog
 
 from services.registration import domain, domain_delegations, domain_privacy
-from services.registration.handlers import Registration, _release_seat
+from services.registration.handlers import Registration, _release_seat, on_participant
 from shared.contracts.registration import ParticipantErasureRequested
 from shared.decisions import Change
 from shared.messaging.consumer import InvalidMessage
@@ -32,7 +32,9 @@ async def erase_participant(request: ParticipantErasureRequested, deps: Registra
             delegation_id, None, lambda doc: _leave(doc, participant_id, email, now)
         )
     applied = await repo.participants.apply(
-        participant_id, str(request.event_id), lambda doc: domain_privacy.erase(doc, request, now)
+        participant_id,
+        str(request.event_id),
+        on_participant(lambda doc: domain_privacy.erase(doc, request, now)),
     )
     erased = applied.document or {}
     if erased.get("erased") and erased.get("previous_status") in domain.HOLDS_PLACE:

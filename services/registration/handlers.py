@@ -117,8 +117,8 @@ async def _admit_new(
             seated = submission.category
         new = ParticipantDocument.model_validate({"_id": participant_id, **change.set})
         change = change.then(domain.seat_decided(new, seat, submission, now))
-        document = {"_id": participant_id, **change.set}
-        change = change.then(domain_badges.sync(document, False, new_token_id(), now))
+        admitted = ParticipantDocument.model_validate({"_id": participant_id, **change.set})
+        change = change.then(domain_badges.sync(admitted, False, new_token_id(), now))
     created = await repo.participants.create(participant_id, cause, change)
     return created is not None, seated
 

@@ -17,24 +17,26 @@ MEDIA = domain.Intake(
 )
 
 
-def participant(status: str = "pending_approval", **fields) -> dict:
+def participant(status: str = "pending_approval", **fields) -> ParticipantDocument:
     submission = RegistrationSubmitted.model_validate(
         signup(category="media", organisation="Diario", phone="+50370001111")
     )
     pid = str(uuid.uuid4())
     change = domain.accept(None, pid, submission, MEDIA, NOW)
-    return {"_id": pid, "version": 1, **change.set, "status": status, **fields}
+    return ParticipantDocument.model_validate(
+        {"_id": pid, "version": 1, **change.set, "status": status, **fields}
+    )
 
 
-def resubmission(document: dict, **changes) -> RegistrationSubmitted:
+def resubmission(document: ParticipantDocument, **changes) -> RegistrationSubmitted:
     body = signup(
         category="media",
-        organisation=document["organisation"],
-        phone=document["phone"],
-        email=document["email"],
-        submission_id=document["submission_ids"][0],
-        given_name=document["given_name"],
-        family_name=document["family_name"],
+        organisation=document.organisation,
+        phone=document.phone,
+        email=document.email,
+        submission_id=document.submission_ids[0],
+        given_name=document.given_name,
+        family_name=document.family_name,
     )
     return RegistrationSubmitted.model_validate({**body, **changes})
 
@@ -44,12 +46,12 @@ def test_approve_moves_pending_to_allocating_once_and_keeps_the_cause_for_a_retr
     change = domain_accreditation.approve(document, NOW)
     assert change.set["status"] == domain.ALLOCATING
     assert [e.event_type for e in change.events] == ["accreditation.approved"]
-    approved = {**document, **change.set}
+    approved = document.updated(change.set)
     assert domain_accreditation.approve(approved, NOW) is None
     cause = domain_accreditation.ApprovalCause.of(approved)
     assert (
         cause.event_id == change.events[0].event_id
-        and cause.submission_id == document["submission_ids"][-1]
+        and cause.submission_id == document.submission_ids[-1]
     )
 
 
@@ -68,18 +70,17 @@ def test_reject_reads_in_both_languages_and_revokes_a_badge() -> None:
     )
     assert revoked.event_type == "badge.revoked" and revoked.reason == "rejected"
     assert change.set["badge"] is None and change.set["revoked_tokens"] == ["t" * 22]
-    assert domain_accreditation.reject({**document, **change.set}, "x", "x", NOW) is None
+    assert domain_accreditation.reject(document.updated(change.set), "x", "x", NOW) is None
 
 
 def test_an_edit_after_approval_returns_to_pending_only_for_the_pack_fields() -> None:
     document = participant("confirmed", accreditation={"status": "approved"})
 
-    model = ParticipantDocument.model_validate(document)
     phone = domain.accept(
-        model, document["_id"], resubmission(document, phone="+50370002222"), MEDIA, NOW
+        document, document.id, resubmission(document, phone="+50370002222"), MEDIA, NOW
     )
     organisation = domain.accept(
-        model, document["_id"], resubmission(document, organisation="Otro"), MEDIA, NOW
+        document, document.id, resubmission(document, organisation="Otro"), MEDIA, NOW
     )
 
     assert "status" not in phone.set and [e.event_type for e in phone.events] == [
@@ -99,22 +100,22 @@ def test_badges_follow_the_registration() -> None:
     pending = participant()
     assert domain_badges.sync(pending, True, "a" * 22, NOW) is None
     assert domain_badges.badge_refusal(pending, True).code == "badge_not_allowed"
-    confirmed = {**pending, "status": "confirmed", "accreditation": {"status": "approved"}}
+    confirmed = pending.updated({"status": "confirmed", "accreditation": {"status": "approved"}})
     issued = domain_badges.sync(confirmed, True, "a" * 22, NOW)
     assert [e.event_type for e in issued.events] == ["badge.issued"]
-    holder = {**confirmed, **issued.set}
+    holder = confirmed.updated(issued.set)
     assert domain_badges.sync(holder, True, "b" * 22, NOW) is None
-    cancelled = domain_badges.sync({**holder, "status": "cancelled"}, True, "b" * 22, NOW)
+    cancelled = domain_badges.sync(holder.updated({"status": "cancelled"}), True, "b" * 22, NOW)
     assert cancelled.events[0].reason == "cancelled" and cancelled.set["badge"] is None
-    recoloured = domain_badges.sync({**holder, "category": "speaker"}, False, "b" * 22, NOW)
+    recoloured = domain_badges.sync(holder.updated({"category": "speaker"}), False, "b" * 22, NOW)
     assert [e.event_type for e in recoloured.events] == ["badge.revoked", "badge.issued"]
 
 
 def test_one_check_in_per_point_and_day() -> None:
-    document = {**participant("confirmed"), "accreditation": {"status": "approved"}}
+    document = participant("confirmed", accreditation={"status": "approved"})
     first, outcome = domain_badges.check_in(document, "entrance", date(2026, 11, 18), NOW)
     assert outcome.first and str(first.events[0].event_id) == outcome.checkin_id
-    after = {**document, **first.set}
+    after = document.updated(first.set)
     assert domain_badges.check_in(after, "entrance", date(2026, 11, 18), NOW)[0] is None
     assert domain_badges.check_in(after, "expo", date(2026, 11, 18), NOW)[0] is not None
     assert domain_badges.check_in(after, "entrance", date(2026, 11, 19), NOW)[0] is not None
@@ -152,7 +153,9 @@ def test_consents_change_without_the_privacy_policy() -> None:
     assert (
         change.events[0].changed == ["photos"] and change.set["consents"]["privacy_policy"] is True
     )
-    assert domain_privacy.change_consents({**document, **change.set}, {"photos": True}, NOW) is None
+    assert (
+        domain_privacy.change_consents(document.updated(change.set), {"photos": True}, NOW) is None
+    )
 
 
 def test_erasure_overwrites_every_personal_field_and_keeps_what_statistics_count() -> None:
@@ -162,10 +165,10 @@ def test_erasure_overwrites_every_personal_field_and_keeps_what_statistics_count
         badge={"token_id": "t" * 22, "category": "media"},
     )
     request = ParticipantErasureRequested(
-        producer="t", forum_id=FORUM_ID, participant_id=document["_id"]
+        producer="t", forum_id=FORUM_ID, participant_id=document.id
     )
     change = domain_privacy.erase(document, request, NOW)
-    erased = {**document, **change.set}
+    erased = document.updated(change.set)
     for field in (
         "given_name",
         "family_name",
@@ -175,9 +178,9 @@ def test_erasure_overwrites_every_personal_field_and_keeps_what_statistics_count
         "answers",
         "submission_ids",
     ):
-        assert erased[field] != document[field]
-    assert erased["email"].endswith("@erased.invalid") and erased["category"] == "media"
-    assert erased["status"] == "cancelled" and erased["previous_status"] == "confirmed"
+        assert getattr(erased, field) != getattr(document, field)
+    assert erased.email.endswith("@erased.invalid") and erased.category == "media"
+    assert erased.status == "cancelled" and erased.previous_status == "confirmed"
     assert [e.event_type for e in change.events] == ["participant.erased", "badge.revoked"]
     assert domain_privacy.erase(erased, request, NOW) is None
 
@@ -186,8 +189,8 @@ def test_a_resubmission_that_changes_consents_announces_them() -> None:
     document = participant("confirmed")
     consents = {"privacy_policy": True, "listed_publicly": True, "share_with_exhibitors": True}
     change = domain.accept(
-        ParticipantDocument.model_validate(document),
-        document["_id"],
+        document,
+        document.id,
         resubmission(document, consents=consents),
         MEDIA,
         NOW,
@@ -195,3 +198,21 @@ def test_a_resubmission_that_changes_consents_announces_them() -> None:
     consent_changed = [e for e in change.events if e.event_type == "participant.consent_changed"]
     assert consent_changed[0].changed == ["share_with_exhibitors"]
     assert "status" not in change.set  # consents are not an accreditation field
+
+
+def test_what_a_rule_writes_back_is_stored_as_it_was_read() -> None:
+    """The models change no document's shape: earlier check-ins go back entry by entry as stored
+    (unknown keys and key order included), erasure keeps the accreditation's stored values, and a
+    field no rule reads survives a read."""
+    earlier = {"id": "c-1", "point": "expo", "day": "2026-11-17", "at": NOW, "scanner": "gate-2"}
+    approval = {"status": "approved", "decided_at": NOW, "approval_event_id": str(uuid.uuid4())}
+    document = participant("confirmed", checkins=[earlier], accreditation=approval, parked_at=NOW)
+    change, _ = domain_badges.check_in(document, "entrance", date(2026, 11, 18), NOW)
+    kept = change.set["checkins"][0]
+    assert kept == earlier and list(kept) == list(earlier)
+    request = ParticipantErasureRequested(
+        producer="t", forum_id=FORUM_ID, participant_id=document.id
+    )
+    erased = domain_privacy.erase(document, request, NOW)
+    assert erased.set["accreditation"] == {"status": "approved", "decided_at": NOW}
+    assert document.updated(erased.set).model_dump(by_alias=True)["parked_at"] == NOW

@@ -14,11 +14,12 @@ from typing import Any
 import structlog
 
 from services.registration import domain, domain_accreditation, domain_delegations
-from services.registration.documents import ParticipantDocument
+from services.registration.documents import DelegationDocument, ParticipantDocument
 from services.registration.handlers import (
     Registration,
     _allocate_seat,
     _release_seat,
+    on_delegation,
     on_participant,
 )
 from shared import decisions
@@ -69,21 +70,27 @@ async def _delegation_seat(deps: Registration, document: dict[str, Any]) -> Fiel
     await deps.repository.delegations.apply(
         doc_id,
         None,
-        lambda doc: (
-            None
-            if doc
-            else domain_delegations.register(doc, doc_id, forum_id, spec, deps.pack, deps.clock())
+        on_delegation(
+            lambda doc: (
+                None
+                if doc is not None
+                else domain_delegations.register(
+                    doc, doc_id, forum_id, spec, deps.pack, deps.clock()
+                )
+            )
         ),
     )
 
-    def decide(doc: dict[str, Any] | None) -> decisions.Decision[str]:
+    def decide(doc: DelegationDocument | None) -> decisions.Decision[str]:
         assert doc is not None, "registered just above; a delegation is never deleted"
         change, result = domain_delegations.claim_seat(doc, participant_id, deps.clock())
         return decisions.Decision(result, change)
 
-    applied = await deps.repository.delegations.apply(doc_id, None, decide)
+    applied = await deps.repository.delegations.apply(doc_id, None, on_delegation(decide))
     if applied.result == "refused":
-        return domain_delegations.full_reason(applied.document or {}).problem
+        delegation = DelegationDocument.read(applied.document)
+        assert delegation is not None, "a delegation is never deleted"
+        return domain_delegations.full_reason(delegation).problem
     return None
 
 
@@ -148,8 +155,12 @@ async def reject(
             await deps.repository.delegations.apply(
                 delegation_id,
                 None,
-                lambda doc: (
-                    domain_delegations.withdraw(doc, participant_id, deps.clock()) if doc else None
+                on_delegation(
+                    lambda doc: (
+                        domain_delegations.withdraw(doc, participant_id, deps.clock())
+                        if doc is not None
+                        else None
+                    )
                 ),
             )
     log.info(

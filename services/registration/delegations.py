@@ -12,13 +12,18 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 import structlog
 
 from services.registration import domain_delegations as rules
+from services.registration.documents import DelegationDocument
 from services.registration.domain import ACTIVE
-from services.registration.handlers import Registration, cancel_registration, register_submission
+from services.registration.handlers import (
+    Registration,
+    cancel_registration,
+    on_delegation,
+    register_submission,
+)
 from shared.contracts.envelope import FieldProblem, Language, derive_id
 from shared.contracts.registration import (
     Consents,
@@ -66,26 +71,31 @@ def _id(deps: Registration, code: str) -> str:
 
 async def register_delegation(
     spec: rules.DelegationSpec, deps: Registration
-) -> tuple[dict[str, Any], bool]:
+) -> tuple[DelegationDocument, bool]:
     """Create or change a delegation; returns the document and whether anything changed."""
     doc_id = _id(deps, spec.code)
     applied = await deps.repository.delegations.apply(
         doc_id,
         None,
-        lambda doc: rules.register(doc, doc_id, deps.pack.forum.id, spec, deps.pack, deps.clock()),
+        on_delegation(
+            lambda doc: rules.register(
+                doc, doc_id, deps.pack.forum.id, spec, deps.pack, deps.clock()
+            )
+        ),
     )
-    return await deps.repository.get_delegation(doc_id) or {}, applied.change is not None
+    written = DelegationDocument.read(await deps.repository.get_delegation(doc_id))
+    return _existing(written), applied.change is not None
 
 
-def _existing(doc: dict[str, Any] | None) -> dict[str, Any]:
+def _existing(doc: DelegationDocument | None) -> DelegationDocument:
     """The delegation document `apply` read: the caller has just found it, and delegations are
     never deleted."""
     assert doc is not None, "a delegation document is never deleted"
     return doc
 
 
-async def delegation(code: str, deps: Registration) -> dict[str, Any]:
-    found = await deps.repository.get_delegation(_id(deps, code))
+async def delegation(code: str, deps: Registration) -> DelegationDocument:
+    found = DelegationDocument.read(await deps.repository.get_delegation(_id(deps, code)))
     if found is None:
         raise DelegationNotFound(code)
     return found
@@ -102,8 +112,8 @@ async def issue_focal_point_key(code: str, deps: Registration) -> str:
     return key
 
 
-def focal_key_matches(document: dict[str, Any], key: str | None) -> bool:
-    stored = document.get("focal_key_sha256")
+def focal_key_matches(document: DelegationDocument, key: str | None) -> bool:
+    stored = document.focal_key_sha256
     if not stored or not key:
         return False
     return secrets.compare_digest(stored, hashlib.sha256(key.encode()).hexdigest())
@@ -115,9 +125,9 @@ async def _participant_id(deps: Registration, email: str) -> str:
 
 
 def _submission(
-    document: dict[str, Any], nominee: Nominee, nomination_id: str
+    document: DelegationDocument, nominee: Nominee, nomination_id: str
 ) -> RegistrationSubmitted:
-    country = document.get("country") or nominee.country
+    country = document.country or nominee.country
     if country is None:
         raise rules.DelegationRefused(
             "country_required",
@@ -128,14 +138,14 @@ def _submission(
     return RegistrationSubmitted(
         event_id=uuid.UUID(nomination_id),
         producer=PRODUCER,
-        forum_id=document["forum_id"],
+        forum_id=document.forum_id,
         submission_id=f"nomination-{nomination_id}",
-        category=document["category"],
+        category=document.category,
         given_name=nominee.given_name,
         family_name=nominee.family_name,
         email=nominee.email,
         phone=nominee.phone,
-        organisation=nominee.organisation or document["name"],
+        organisation=nominee.organisation or document.name,
         job_title=nominee.job_title,
         country=country,
         language=nominee.language,
@@ -183,29 +193,30 @@ async def _register(deps: Registration, submission: RegistrationSubmitted) -> st
 
 async def nominate_member(code: str, nominee: Nominee, deps: Registration) -> MemberResult:
     document = await delegation(code, deps)
-    doc_id = document["_id"]
+    doc_id = document.id
     participant_id = await _participant_id(deps, nominee.email)
-    await _check_person(deps, participant_id, doc_id, document["category"])
+    await _check_person(deps, participant_id, doc_id, document.category)
     nomination_id = str(uuid.uuid4())
     _submission(document, nominee, nomination_id)  # validates before the seat is taken
 
-    def decide(doc: dict[str, Any] | None) -> Decision[str]:
+    def decide(doc: DelegationDocument | None) -> Decision[str]:
         change, result = rules.nominate(_existing(doc), participant_id, deps.clock(), nomination_id)
         return Decision(result, change)
 
-    applied = await deps.repository.delegations.apply(doc_id, None, decide)
+    applied = await deps.repository.delegations.apply(doc_id, None, on_delegation(decide))
     outcome: str = applied.result
+    after = DelegationDocument.read(applied.document) or document
     if outcome == "refused":
         log.info("nomination refused", delegation_id=doc_id, reason="delegation_quota_full")
-        return MemberResult(
-            "refused", reasons=(rules.full_reason(applied.document or document).problem,)
-        )
-    stored_id = (applied.document or {}).get("nominations", {}).get(participant_id, nomination_id)
-    status = await _register(deps, _submission(applied.document or document, nominee, stored_id))
+        return MemberResult("refused", reasons=(rules.full_reason(after).problem,))
+    stored_id = after.nominations.get(participant_id, nomination_id)
+    status = await _register(deps, _submission(after, nominee, stored_id))
     if status == "rejected":
         # The sign-up itself was refused (registration closed, say): the seat goes back.
         await deps.repository.delegations.apply(
-            doc_id, None, lambda doc: rules.withdraw(_existing(doc), participant_id, deps.clock())
+            doc_id,
+            None,
+            on_delegation(lambda doc: rules.withdraw(_existing(doc), participant_id, deps.clock())),
         )
         refused = await deps.repository.get(participant_id) or {}
         reasons = tuple(
@@ -230,20 +241,22 @@ async def substitute_member(
     code: str, replaced_id: str, nominee: Nominee, deps: Registration
 ) -> MemberResult:
     document = await delegation(code, deps)
-    doc_id = document["_id"]
+    doc_id = document.id
     substitute_id = await _participant_id(deps, nominee.email)
-    await _check_person(deps, substitute_id, doc_id, document["category"])
+    await _check_person(deps, substitute_id, doc_id, document.category)
     nomination_id = str(uuid.uuid4())
     _submission(document, nominee, nomination_id)
     applied = await deps.repository.delegations.apply(
         doc_id,
         None,
-        lambda doc: rules.substitute(
-            _existing(doc), replaced_id, substitute_id, deps.clock(), nomination_id
+        on_delegation(
+            lambda doc: rules.substitute(
+                _existing(doc), replaced_id, substitute_id, deps.clock(), nomination_id
+            )
         ),
     )
-    stored = applied.document or document
-    stored_id = stored.get("nominations", {}).get(substitute_id, nomination_id)
+    stored = DelegationDocument.read(applied.document) or document
+    stored_id = stored.nominations.get(substitute_id, nomination_id)
     await _cancel(deps, replaced_id, derive_id(stored_id, "substituted"), "substituted")
     status = await _register(deps, _submission(stored, nominee, stored_id))
     log.info(
@@ -257,13 +270,13 @@ async def substitute_member(
 
 async def withdraw_member(code: str, participant_id: str, deps: Registration) -> MemberResult:
     document = await delegation(code, deps)
-    if participant_id not in document.get("members", []):
-        if participant_id in document.get("nominations", {}):
+    if participant_id not in document.members:
+        if participant_id in document.nominations:
             # Withdrawn before (a retried call): make sure the cancellation happened, change nothing else.
             await _cancel(
                 deps,
                 participant_id,
-                derive_id(document["nominations"][participant_id], "withdrawn"),
+                derive_id(document.nominations[participant_id], "withdrawn"),
                 "withdrawn by the delegation",
             )
             current = await deps.repository.get(participant_id)
@@ -276,11 +289,11 @@ async def withdraw_member(code: str, participant_id: str, deps: Registration) ->
             "participant_id",
         )
     await deps.repository.delegations.apply(
-        document["_id"],
+        document.id,
         None,
-        lambda doc: rules.withdraw(_existing(doc), participant_id, deps.clock()),
+        on_delegation(lambda doc: rules.withdraw(_existing(doc), participant_id, deps.clock())),
     )
-    nomination = document.get("nominations", {}).get(participant_id)
+    nomination = document.nominations.get(participant_id)
     event_id = derive_id(nomination, "withdrawn") if nomination else uuid.uuid4()
     await _cancel(deps, participant_id, event_id, "withdrawn by the delegation")
     current = await deps.repository.get(participant_id)
@@ -309,5 +322,9 @@ async def leave_delegations(participant_id: str, deps: Registration) -> None:
         await deps.repository.delegations.apply(
             doc_id,
             None,
-            lambda doc: rules.withdraw(doc, participant_id, deps.clock()) if doc else None,
+            on_delegation(
+                lambda doc: (
+                    rules.withdraw(doc, participant_id, deps.clock()) if doc is not None else None
+                )
+            ),
         )

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.contracts.registration import Participant
+from shared.contracts.registration import Delegation, Participant
 
 ALLOCATING = "allocating"
 """Accepted, its seat not yet recorded: never stored by a sign-up of a new person (seat and
@@ -146,3 +146,61 @@ class SeatLedger(BaseModel):
     def read(cls, stored: Mapping[str, Any] | None) -> SeatLedger:
         """A ledger as the store read it; an absent one is empty."""
         return cls() if stored is None else cls.model_validate(stored)
+
+
+class DelegationDocument(BaseModel):
+    """A country's or an organisation's delegation (`delegations`): its own quota ledger.
+
+    `members` hold its `quota` seats; `nominations` maps a nominated member to the id of the
+    sign-up the nomination made (a retried call completes that very sign-up), `substitutions` a
+    substitute to whom they replaced (a replayed substitution is recognised). The focal point's
+    access key is kept as its SHA-256 only.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
+
+    id: str = Field(alias="_id")  # `<forum_id>:<code>`
+    forum_id: str
+    code: str
+    kind: str  # country | organisation
+    name: str
+    country: str | None = None
+    category: str
+    quota: int
+    members: list[str] = Field(default_factory=list)
+    nominations: dict[str, str] = Field(default_factory=dict)
+    substitutions: dict[str, str] = Field(default_factory=dict)
+    head_of_delegation_id: str | None = None
+    # As the secretariat sent it (name, email, phone, language): compared with and replaced by
+    # what it sends next, so kept as that mapping.
+    focal_point: dict[str, Any] | None = None
+    focal_key_sha256: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @classmethod
+    def read(cls, stored: Mapping[str, Any] | None) -> DelegationDocument | None:
+        """The model of a delegation as the store read it (None stays None)."""
+        return None if stored is None else cls.model_validate(stored)
+
+    def updated(self, fields: Mapping[str, Any]) -> DelegationDocument:
+        """This delegation after a write setting `fields` (validated, like a read of it)."""
+        return type(self).model_validate({**self.model_dump(by_alias=True), **fields})
+
+    def snapshot(self) -> Delegation:
+        """What the `delegation.*` events carry about it (validated as the contract says)."""
+        return Delegation.model_validate(
+            {
+                "delegation_id": self.id,
+                "forum_id": self.forum_id,
+                "code": self.code,
+                "kind": self.kind,
+                "name": self.name,
+                "country": self.country,
+                "category": self.category,
+                "quota": self.quota,
+                "members": list(self.members),
+                "head_of_delegation_id": self.head_of_delegation_id,
+                "focal_point": self.focal_point,
+            }
+        )

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from services.registration.documents import DelegationDocument
 from services.registration.domain import PRODUCER, problem
 from shared.contracts.registration import (
-    Delegation,
     DelegationMemberNominated,
     DelegationMemberSubstituted,
     DelegationMemberWithdrawn,
@@ -96,24 +96,8 @@ def defaults(spec: DelegationSpec, pack: EventPack) -> dict[str, Any]:
     }
 
 
-def snapshot(document: dict[str, Any]) -> Delegation:
-    return Delegation(
-        delegation_id=document["_id"],
-        forum_id=document["forum_id"],
-        code=document["code"],
-        kind=document["kind"],
-        name=document["name"],
-        country=document.get("country"),
-        category=document["category"],
-        quota=document["quota"],
-        members=list(document.get("members", [])),
-        head_of_delegation_id=document.get("head_of_delegation_id"),
-        focal_point=document.get("focal_point"),
-    )
-
-
 def register(
-    document: dict[str, Any] | None,
+    document: DelegationDocument | None,
     doc_id: str,
     forum_id: str,
     spec: DelegationSpec,
@@ -152,7 +136,10 @@ def register(
             set=fields,
             events=[
                 DelegationRegistered(
-                    producer=PRODUCER, delegation=snapshot({"_id": doc_id, **fields})
+                    producer=PRODUCER,
+                    delegation=DelegationDocument.model_validate(
+                        {"_id": doc_id, **fields}
+                    ).snapshot(),
                 )
             ],
         )
@@ -166,10 +153,12 @@ def register(
     if spec.clear_head:
         wanted["head_of_delegation_id"] = None
     elif spec.head_of_delegation_id is not None:
-        if spec.head_of_delegation_id not in document.get("members", []):
+        if spec.head_of_delegation_id not in document.members:
             raise _head_not_member()
         wanted["head_of_delegation_id"] = spec.head_of_delegation_id
-    changed = [name for name in EDITABLE if name in wanted and document.get(name) != wanted[name]]
+    changed = [
+        name for name in EDITABLE if name in wanted and getattr(document, name) != wanted[name]
+    ]
     if not changed:
         return None
     fields = {name: wanted[name] for name in changed} | {"updated_at": now}
@@ -178,7 +167,7 @@ def register(
         events=[
             DelegationUpdated(
                 producer=PRODUCER,
-                delegation=snapshot({**document, **fields}),
+                delegation=document.updated(fields).snapshot(),
                 changed_fields=changed,
             )
         ],
@@ -194,13 +183,13 @@ def _head_not_member() -> DelegationRefused:
     )
 
 
-def full_reason(document: dict[str, Any]) -> DelegationRefused:
-    quota = document["quota"]
+def full_reason(document: DelegationDocument) -> DelegationRefused:
+    quota = document.quota
     return DelegationRefused(
         "delegation_quota_full",
-        f"La delegación «{document['name']}» ya tiene sus {quota} plazas ocupadas; "
+        f"La delegación «{document.name}» ya tiene sus {quota} plazas ocupadas; "
         "sustituya o retire a un miembro para nominar a otra persona.",
-        f"The delegation “{document['name']}” already fills its {quota} seats; "
+        f"The delegation “{document.name}” already fills its {quota} seats; "
         "substitute or withdraw a member to nominate someone else.",
         "quota",
     )
@@ -210,41 +199,44 @@ Outcome = Literal["nominated", "already_member", "refused"]
 
 
 def nominate(
-    document: dict[str, Any], participant_id: str, now: datetime, nomination_id: str | None = None
+    document: DelegationDocument,
+    participant_id: str,
+    now: datetime,
+    nomination_id: str | None = None,
 ) -> tuple[Change | None, Outcome]:
     """Give the person a seat if one is free; a refusal is recorded as an event for the focal point.
 
     `nomination_id` is kept under `nominations[participant_id]`: the id of the sign-up the
     nomination makes, so that a retried call completes that very sign-up.
     """
-    members = list(document.get("members", []))
+    members = list(document.members)
     if participant_id in members:
         return None, "already_member"
-    if len(members) >= document["quota"]:
+    if len(members) >= document.quota:
         refused = DelegationNominationRefused(
             producer=PRODUCER,
-            delegation_id=document["_id"],
-            forum_id=document["forum_id"],
+            delegation_id=document.id,
+            forum_id=document.forum_id,
             seats_used=len(members),
-            quota=document["quota"],
+            quota=document.quota,
             reasons=[full_reason(document).problem],
         )
         return Change(events=[refused]), "refused"
     members.append(participant_id)
     fields: dict[str, Any] = {"members": members, "updated_at": now}
     if nomination_id is not None:
-        fields["nominations"] = {**document.get("nominations", {}), participant_id: nomination_id}
+        fields["nominations"] = {**document.nominations, participant_id: nomination_id}
     return (
         Change(
             set=fields,
             events=[
                 DelegationMemberNominated(
                     producer=PRODUCER,
-                    delegation_id=document["_id"],
-                    forum_id=document["forum_id"],
+                    delegation_id=document.id,
+                    forum_id=document.forum_id,
                     participant_id=uuid.UUID(participant_id),
                     seats_used=len(members),
-                    quota=document["quota"],
+                    quota=document.quota,
                 )
             ],
         ),
@@ -253,7 +245,7 @@ def nominate(
 
 
 def claim_seat(
-    document: dict[str, Any], participant_id: str, now: datetime
+    document: DelegationDocument, participant_id: str, now: datetime
 ) -> tuple[Change | None, Outcome]:
     """Like `nominate`, for a sign-up the secretariat accredits: a refusal writes nothing."""
     change, outcome = nominate(document, participant_id, now)
@@ -261,18 +253,15 @@ def claim_seat(
 
 
 def substitute(
-    document: dict[str, Any],
+    document: DelegationDocument,
     replaced_id: str,
     substitute_id: str,
     now: datetime,
     nomination_id: str | None = None,
 ) -> Change | None:
     """Put `substitute_id` in `replaced_id`'s seat; None if that was done already."""
-    members = list(document.get("members", []))
-    if (
-        substitute_id in members
-        and document.get("substitutions", {}).get(substitute_id) == replaced_id
-    ):
+    members = list(document.members)
+    if substitute_id in members and document.substitutions.get(substitute_id) == replaced_id:
         return None  # done before: a replay of the same substitution
     if replaced_id not in members:
         raise DelegationRefused(
@@ -291,54 +280,54 @@ def substitute(
     members[members.index(replaced_id)] = substitute_id
     fields: dict[str, Any] = {"members": members, "updated_at": now}
     if nomination_id is not None:
-        fields["nominations"] = {**document.get("nominations", {}), substitute_id: nomination_id}
+        fields["nominations"] = {**document.nominations, substitute_id: nomination_id}
     # Who replaced whom: a replay is recognised, and never cancels anyone outside the delegation.
-    fields["substitutions"] = {**document.get("substitutions", {}), substitute_id: replaced_id}
-    if document.get("head_of_delegation_id") == replaced_id:
+    fields["substitutions"] = {**document.substitutions, substitute_id: replaced_id}
+    if document.head_of_delegation_id == replaced_id:
         fields["head_of_delegation_id"] = substitute_id  # the substitute stands in for the head too
     return Change(
         set=fields,
         events=[
             DelegationMemberSubstituted(
                 producer=PRODUCER,
-                delegation_id=document["_id"],
-                forum_id=document["forum_id"],
+                delegation_id=document.id,
+                forum_id=document.forum_id,
                 replaced_participant_id=uuid.UUID(replaced_id),
                 participant_id=uuid.UUID(substitute_id),
                 seats_used=len(members),
-                quota=document["quota"],
+                quota=document.quota,
             )
         ],
     )
 
 
-def withdraw(document: dict[str, Any], participant_id: str, now: datetime) -> Change | None:
+def withdraw(document: DelegationDocument, participant_id: str, now: datetime) -> Change | None:
     """Free the member's seat; None if they hold none."""
-    members = list(document.get("members", []))
+    members = list(document.members)
     if participant_id not in members:
         return None
     members.remove(participant_id)
     fields: dict[str, Any] = {"members": members, "updated_at": now}
-    if document.get("head_of_delegation_id") == participant_id:
+    if document.head_of_delegation_id == participant_id:
         fields["head_of_delegation_id"] = None
     return Change(
         set=fields,
         events=[
             DelegationMemberWithdrawn(
                 producer=PRODUCER,
-                delegation_id=document["_id"],
-                forum_id=document["forum_id"],
+                delegation_id=document.id,
+                forum_id=document.forum_id,
                 participant_id=uuid.UUID(participant_id),
                 seats_used=len(members),
-                quota=document["quota"],
+                quota=document.quota,
             )
         ],
     )
 
 
-def forget_contact(document: dict[str, Any], email: str, now: datetime) -> Change | None:
+def forget_contact(document: DelegationDocument, email: str, now: datetime) -> Change | None:
     """Erasure: drop the focal point's contact when it is the erased person's."""
-    focal = document.get("focal_point") or {}
+    focal = document.focal_point or {}
     if focal.get("email") != email:
         return None
     fields = {"focal_point": None, "updated_at": now}
@@ -347,7 +336,7 @@ def forget_contact(document: dict[str, Any], email: str, now: datetime) -> Chang
         events=[
             DelegationUpdated(
                 producer=PRODUCER,
-                delegation=snapshot({**document, **fields}),
+                delegation=document.updated(fields).snapshot(),
                 changed_fields=["focal_point"],
             )
         ],

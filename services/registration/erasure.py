@@ -5,12 +5,18 @@ service must then do). Logs carry the participant id only.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
 
 import structlog
 
 from services.registration import domain, domain_delegations, domain_privacy
-from services.registration.handlers import Registration, _release_seat, on_participant
+from services.registration.documents import DelegationDocument
+from services.registration.handlers import (
+    Registration,
+    _release_seat,
+    on_delegation,
+    on_participant,
+)
 from shared.contracts.registration import ParticipantErasureRequested
 from shared.decisions import Change
 from shared.messaging.consumer import InvalidMessage
@@ -29,7 +35,7 @@ async def erase_participant(request: ParticipantErasureRequested, deps: Registra
     email = None if document.get("erased") else document.get("email")
     for delegation_id in await repo.delegations_with_member_or_contact(participant_id, email):
         await repo.delegations.apply(
-            delegation_id, None, lambda doc: _leave(doc, participant_id, email, now)
+            delegation_id, None, on_delegation(lambda doc: _leave(doc, participant_id, email, now))
         )
     applied = await repo.participants.apply(
         participant_id,
@@ -45,15 +51,12 @@ async def erase_participant(request: ParticipantErasureRequested, deps: Registra
 
 
 def _leave(
-    document: dict[str, Any] | None, participant_id: str, email: str | None, now: Any
-) -> Any:
+    document: DelegationDocument | None, participant_id: str, email: str | None, now: datetime
+) -> Change | None:
+    """The erased person leaves the delegation: their seat, and its focal-point contact if theirs."""
     if document is None:
         return None
     withdrawn = domain_delegations.withdraw(document, participant_id, now)
-    current = {**document, **(withdrawn.set if withdrawn else {})}
+    current = document.updated(withdrawn.set) if withdrawn is not None else document
     forgotten = domain_delegations.forget_contact(current, email, now) if email else None
-    if withdrawn and forgotten:
-        return Change(
-            set={**withdrawn.set, **forgotten.set}, events=[*withdrawn.events, *forgotten.events]
-        )
-    return withdrawn or forgotten
+    return forgotten if withdrawn is None else withdrawn.then(forgotten)

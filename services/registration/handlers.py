@@ -16,7 +16,12 @@ import structlog
 from pymongo.errors import DuplicateKeyError
 
 from services.registration import domain, domain_badges
-from services.registration.documents import ALLOCATING, ParticipantDocument, SeatLedger
+from services.registration.documents import (
+    ALLOCATING,
+    DelegationDocument,
+    ParticipantDocument,
+    SeatLedger,
+)
 from services.registration.repository import ParticipantRepository
 from shared.badges import new_token_id
 from shared.contracts.envelope import Cause, FieldProblem, derive_id
@@ -46,6 +51,13 @@ def on_participant[R](
 ) -> Callable[[dict[str, Any] | None], R]:
     """A rule over the participant model, as the store calls it: with what it read."""
     return lambda stored: rule(ParticipantDocument.read(stored))
+
+
+def on_delegation[R](
+    rule: Callable[[DelegationDocument | None], R],
+) -> Callable[[dict[str, Any] | None], R]:
+    """A rule over the delegation model, as the store calls it: with what it read."""
+    return lambda stored: rule(DelegationDocument.read(stored))
 
 
 def on_ledger[R](rule: Callable[[SeatLedger | None], R]) -> Callable[[dict[str, Any] | None], R]:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from services.registration import accreditation, badges, checkin, consent, delegations
 from services.registration import domain_delegations as delegation_rules
+from services.registration.documents import DelegationDocument
 from services.registration.handlers import Registration
 from services.registration.settings import RegistrationSettings
 from shared.contracts.envelope import FieldProblem
@@ -124,20 +125,20 @@ class DelegationView(BaseModel):
     has_focal_point_key: bool
 
     @classmethod
-    def of(cls, document: dict[str, Any]) -> DelegationView:
+    def of(cls, document: DelegationDocument) -> DelegationView:
         return cls(
-            delegation_id=document["_id"],
-            code=document["code"],
-            kind=document["kind"],
-            name=document["name"],
-            country=document.get("country"),
-            category=document["category"],
-            quota=document["quota"],
-            seats_used=len(document.get("members", [])),
-            members=list(document.get("members", [])),
-            head_of_delegation_id=document.get("head_of_delegation_id"),
-            focal_point=document.get("focal_point"),
-            has_focal_point_key=bool(document.get("focal_key_sha256")),
+            delegation_id=document.id,
+            code=document.code,
+            kind=document.kind,
+            name=document.name,
+            country=document.country,
+            category=document.category,
+            quota=document.quota,
+            seats_used=len(document.members),
+            members=list(document.members),
+            head_of_delegation_id=document.head_of_delegation_id,
+            focal_point=document.focal_point,
+            has_focal_point_key=bool(document.focal_key_sha256),
         )
 
 
@@ -270,8 +271,10 @@ def build_depth_routers(
         ),
     ) -> None:
         if x_delegation_key is not None:
-            document = await deps.repository.get_delegation(
-                delegation_rules.delegation_id(deps.pack.forum.id, code)
+            document = DelegationDocument.read(
+                await deps.repository.get_delegation(
+                    delegation_rules.delegation_id(deps.pack.forum.id, code)
+                )
             )
             if document is not None and delegations.focal_key_matches(document, x_delegation_key):
                 return
@@ -284,7 +287,7 @@ def build_depth_routers(
             )
         return settings.badge_secret
 
-    async def a_delegation(code: str) -> dict[str, Any]:
+    async def a_delegation(code: str) -> DelegationDocument:
         try:
             return await delegations.delegation(code, deps)
         except delegations.DelegationNotFound:
@@ -301,7 +304,8 @@ def build_depth_routers(
     )
     async def list_delegations() -> list[DelegationView]:
         return [
-            DelegationView.of(d) for d in await deps.repository.list_delegations(deps.pack.forum.id)
+            DelegationView.of(DelegationDocument.model_validate(d))
+            for d in await deps.repository.list_delegations(deps.pack.forum.id)
         ]
 
     @delegation_routes.put(
@@ -445,7 +449,7 @@ def build_depth_routers(
     async def accredit_delegation(code: DelegationCode) -> DelegationAccreditationView:
         document = await a_delegation(code)
         approved, refused = [], []
-        for member in document.get("members", []):
+        for member in document.members:
             current = await deps.repository.get(member)
             if current is None or current.get("status") != "pending_approval":
                 continue
@@ -474,7 +478,7 @@ def build_depth_routers(
     ) -> Response:
         secret = badge_secret()
         document = await a_delegation(code)
-        pdf, skipped = await badges.badge_sheet(document.get("members", []), deps, secret, layout)
+        pdf, skipped = await badges.badge_sheet(document.members, deps, secret, layout)
         return Response(pdf, media_type=PDF, headers=_sheet_headers(f"badges-{code}.pdf", skipped))
 
     # --- accreditation ---

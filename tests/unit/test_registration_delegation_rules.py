@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from services.registration import domain_delegations as rules
+from services.registration.documents import DelegationDocument
 from shared.pack import load_pack
 
 NOW = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
@@ -15,10 +16,12 @@ A, B, C, X = (str(uuid.uuid4()) for _ in range(4))
 PACK = load_pack()
 
 
-def delegation(quota: int = 2, members: list[str] | None = None) -> dict:
+def delegation(quota: int = 2, members: list[str] | None = None, **fields) -> DelegationDocument:
     spec = rules.DelegationSpec(code="SV", quota=quota)
     change = rules.register(None, "f:SV", "f", spec, PACK, NOW)
-    return {"_id": "f:SV", **change.set, "members": members or []}
+    return DelegationDocument.model_validate(
+        {"_id": "f:SV", **change.set, "members": members or [], **fields}
+    )
 
 
 def test_a_country_delegation_takes_its_quota_and_category_from_the_pack() -> None:
@@ -52,29 +55,29 @@ def test_nomination_is_idempotent_by_membership() -> None:
     assert outcome == "nominated" and change.set["members"] == [A, B]
     assert change.set["nominations"] == {B: "nomination-1"}
     assert change.events[0].seats_used == 2
-    assert rules.nominate({**document, **change.set}, B, NOW) == (None, "already_member")
+    assert rules.nominate(document.updated(change.set), B, NOW) == (None, "already_member")
 
 
 def test_a_substitution_at_full_quota_keeps_the_seat_and_the_head() -> None:
-    document = {**delegation(quota=2, members=[A, B]), "head_of_delegation_id": A}
+    document = delegation(quota=2, members=[A, B], head_of_delegation_id=A)
     change = rules.substitute(document, A, C, NOW)
     assert change.set["members"] == [C, B] and change.set["head_of_delegation_id"] == C
     assert change.events[0].seats_used == 2
-    assert rules.substitute({**document, **change.set}, A, C, NOW) is None  # replay
+    assert rules.substitute(document.updated(change.set), A, C, NOW) is None  # replay
     with pytest.raises(rules.DelegationRefused):
         rules.substitute(document, X, C, NOW)
     with pytest.raises(rules.DelegationRefused):
         rules.substitute(document, A, B, NOW)
     # A member named as "substitute" of an outsider is no replay: nobody outside is touched.
     with pytest.raises(rules.DelegationRefused):
-        rules.substitute({**document, **change.set}, X, C, NOW)
+        rules.substitute(document.updated(change.set), X, C, NOW)
 
 
 def test_withdrawal_frees_the_seat_and_the_head_must_be_a_member() -> None:
-    document = {**delegation(quota=2, members=[A, B]), "head_of_delegation_id": B}
+    document = delegation(quota=2, members=[A, B], head_of_delegation_id=B)
     change = rules.withdraw(document, B, NOW)
     assert change.set == {"members": [A], "updated_at": NOW, "head_of_delegation_id": None}
-    assert rules.withdraw({**document, **change.set}, B, NOW) is None
+    assert rules.withdraw(document.updated(change.set), B, NOW) is None
     with pytest.raises(rules.DelegationRefused):
         rules.register(
             document,
@@ -88,3 +91,14 @@ def test_withdrawal_frees_the_seat_and_the_head_must_be_a_member() -> None:
         document, "f:SV", "f", rules.DelegationSpec(code="SV", quota=2), PACK, NOW
     )
     assert same is None
+
+
+def test_a_focal_point_sent_again_changes_nothing_and_erasure_forgets_it() -> None:
+    focal = {"name": "Marta Rivas", "email": "marta@example.org", "phone": None, "language": "es"}
+    document = delegation(members=[A], focal_point=focal, focal_key_sha256="k")
+    again = rules.DelegationSpec(code="SV", focal_point=dict(focal))
+    assert rules.register(document, "f:SV", "f", again, PACK, NOW) is None
+    forgotten = rules.forget_contact(document, "marta@example.org", NOW)
+    assert forgotten.set == {"focal_point": None, "updated_at": NOW}
+    assert forgotten.events[0].delegation.members == [uuid.UUID(A)]
+    assert document.updated(forgotten.set).focal_key_sha256 == "k"  # kept by a read and a write

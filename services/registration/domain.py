@@ -16,7 +16,6 @@ sign-up's handler completes the parked request.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -118,10 +117,8 @@ def refusal_reasons(
     return problems
 
 
-def participant_snapshot(document: ParticipantDocument | Mapping[str, Any]) -> Participant:
+def participant_snapshot(document: ParticipantDocument) -> Participant:
     """What registration's events carry about the person (see `ParticipantDocument.snapshot`)."""
-    if not isinstance(document, ParticipantDocument):
-        document = ParticipantDocument.model_validate(document)
     return document.snapshot()
 
 
@@ -212,7 +209,9 @@ def accept(
                 AccreditationRequested.caused_by(
                     submission,
                     producer=PRODUCER,
-                    participant=participant_snapshot({"_id": participant_id, **fields}),
+                    participant=participant_snapshot(
+                        ParticipantDocument.model_validate({"_id": participant_id, **fields})
+                    ),
                 )
             )
         return Change(set=fields, events=events)

@@ -44,6 +44,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import secrets
 import statistics
@@ -336,6 +337,7 @@ async def _drive(
             )
             latencies.append(await asyncio.wait_for(received.get(), 30) - sent)
     else:
+        before = METER.snapshot() if METER is not None else None
         for _ in range(n):
             await exchange.publish(
                 aio_pika.Message(
@@ -348,8 +350,61 @@ async def _drive(
         for _ in range(n):
             await asyncio.wait_for(received.get(), 60)
         latencies = [time.perf_counter() - start]
+        if METER is not None and before is not None:
+            METER.since(before)
     await replies.cancel(tag)
     return latencies
+
+
+# --- CPU per component -------------------------------------------------------------------------
+
+
+def _pid_of(*needles: str) -> int | None:
+    """The first process whose command line holds every needle (the database, the broker)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if all(needle in command for needle in needles):
+            return int(entry.name)
+    return None
+
+
+def _cpu_seconds(pid: int | None) -> float:
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class CpuMeter:
+    """CPU seconds spent by the database server, the broker and this process (service + driver)
+    while the pipelined messages flow: where the time of a sign-up goes."""
+
+    database_pid: int | None
+    broker_pid: int | None
+    last: dict[str, float] = field(default_factory=dict)
+
+    def snapshot(self) -> dict[str, float]:
+        return {
+            "database": _cpu_seconds(self.database_pid),
+            "broker": _cpu_seconds(self.broker_pid),
+            "bench process": time.process_time(),
+        }
+
+    def since(self, before: dict[str, float]) -> None:
+        after = self.snapshot()
+        self.last = {name: after[name] - before[name] for name in before}
+
+
+METER: CpuMeter | None = None
 
 
 # --- runs and report --------------------------------------------------------------------------
@@ -363,6 +418,9 @@ class Runs:
     foro: dict[str, list[float]] = field(default_factory=dict)
     serial_commands: Counter[str] = field(default_factory=Counter)
     pipelined_commands: Counter[str] = field(default_factory=Counter)
+    cpu: dict[str, Counter[str]] = field(
+        default_factory=lambda: {"raw": Counter(), "foro": Counter()}
+    )
 
     def add(self, side: str, serial: list[float], total: float, messages: int) -> None:
         figures = self.raw if side == "raw" else self.foro
@@ -400,6 +458,14 @@ def report(stored: int, runs: Runs, baseline: Runs | None, messages: int, count:
             f"pipelined throughput against stored 0 (median/median): foro ×{foro:.2f}"
             f"  raw ×{raw:.2f}   (target foro ≥ ×0.9)"
         )
+    if any(runs.cpu[side] for side in ("raw", "foro")):
+        total = n_runs * messages
+        print("CPU ms per message, pipelined           raw      foro   foro−raw")
+        for name in ("database", "broker", "bench process"):
+            raw, foro = (runs.cpu[side][name] / total * 1000 for side in ("raw", "foro"))
+            print(f"  {name:34}{raw:8.2f}{foro:10.2f}{foro - raw:+10.2f}")
+        raw, foro = (sum(runs.cpu[side].values()) / total * 1000 for side in ("raw", "foro"))
+        print(f"  {'all':34}{raw:8.2f}{foro:10.2f}{foro - raw:+10.2f}")
     if count:
         total = n_runs * messages
         names = sorted(
@@ -426,6 +492,12 @@ async def main(messages: int, stored: list[int], runs: int, count: bool) -> None
         monitoring.register(counter)  # before any client exists: every client reports to it
     results: dict[int, Runs] = {}
     with embedded_mongo() as mongo_url:
+        global METER
+        port = mongo_url.rsplit(":", 1)[1].split("/", 1)[0]
+        METER = CpuMeter(
+            database_pid=_pid_of("secantusd", f"--port {port}"),
+            broker_pid=_pid_of("beam.smp", "-s rabbit boot", "/var/lib/rabbitmq"),
+        )
         client = AsyncMongoClient(mongo_url, journal=True)
         amqp = await aio_pika.connect_robust(broker_url())
         async with amqp:
@@ -454,9 +526,13 @@ async def main(messages: int, stored: list[int], runs: int, count: bool) -> None
                         mongo_url, foro_db, amqp, messages, serial=True, counter=counter
                     )
                     raw_total = (await raw_hop(mongo_url, raw_db, amqp, messages, serial=False))[0]
+                    if METER is not None:
+                        figures.cpu["raw"].update(METER.last)
                     (foro_total,), pipelined_cmds = await foro_hop(
                         mongo_url, foro_db, amqp, messages, serial=False, counter=counter
                     )
+                    if METER is not None:
+                        figures.cpu["foro"].update(METER.last)
                     figures.add("raw", raw_lat, raw_total, messages)
                     figures.add("foro", foro_lat, foro_total, messages)
                     figures.serial_commands += serial_cmds

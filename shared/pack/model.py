@@ -429,6 +429,14 @@ class Category(PackModel):
     code: Code = Field(description="Category code, carried in registration events.")
     name: Localized = Field(description="Category name.")
     description: Localized | None = Field(None, description="Who belongs to the category.")
+    sector: Code | None = Field(
+        None,
+        description=(
+            "The sector its participants are counted under in reports (the Memoria's "
+            "participation by sector); unset: counted as `other`."
+        ),
+        examples=["private"],
+    )
     requires_approval: bool = Field(
         description="Sign-ups wait for the secretariat's accreditation before being confirmed."
     )

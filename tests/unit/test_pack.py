@@ -145,6 +145,29 @@ def test_categories_match_the_concept_note(pack: EventPack) -> None:
     assert pack.category("tourist") is None
 
 
+def test_every_category_says_the_sector_reports_count_it_under(pack: EventPack) -> None:
+    sectors = {category.code: category.sector for category in pack.categories}
+    assert sectors == {
+        "official_delegate": "public",
+        "business_association": "private",
+        "company": "private",
+        "exhibitor_staff": "private",
+        "emigrant_association": "civil_society",
+        "civil_society": "civil_society",
+        "international_organisation": "international",
+        "media": "media",
+        "speaker": "speakers",
+    }
+
+
+def test_a_category_without_a_sector_loads(tmp_path: Path) -> None:
+    def drop_sector(data: dict[str, Any]) -> None:
+        del data["categories"][0]["sector"]
+
+    pack = load_pack(write_pack(tmp_path, drop_sector))
+    assert pack.categories[0].sector is None
+
+
 def test_expo_sections_reference_existing_zones(pack: EventPack) -> None:
     zones = {zone.code for zone in pack.zones}
     assert 25 <= len(pack.booths) <= 40

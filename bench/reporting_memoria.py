@@ -1,6 +1,6 @@
 """Bench: a Memoria for a 10,000-participant forum against reading the same data raw.
 
-    .venv/bin/python bench/reporting_memoria.py [--participants 10000] [--out DIR] [--fold 2000]
+    .venv/bin/python bench/reporting_memoria.py [--participants 10000] [--out DIR] [--fold 2000 --in-flight 16]
 
 Seeds reporting's database (an embedded SecantusDB unless FORO_BENCH_MONGO_URL is set) with the
 participant projection of N people (about 60 % consenting to be listed), approved conclusions for
@@ -8,7 +8,8 @@ every session and an action plan; then times, in the same run:
   raw      reading the documents the Memoria is made of (participants, conclusions, items, budget)
   memoria  statistics + HTML + PDF (es) + storing both by hash + recording the version
 and prints the ratio. `--fold N` also times folding N registration events through the live code path
-(without the broker). `--out DIR` keeps the files (docs/memoria-sample-*.png come from such a run).
+(without the broker), `--in-flight` at a time as the consumer's prefetch hands them over, and counts
+the database commands (round trips) per event by command and collection. `--out DIR` keeps the files (docs/memoria-sample-*.png come from such a run).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import random
 import sys
 import time
 import uuid
+from collections import Counter
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pydantic import SecretStr
+from pymongo import monitoring
 
 from services.reporting import handlers
 from services.reporting.bootstrap import build_deps
@@ -206,7 +209,7 @@ async def seed_activity(deps: handlers.Reporting, rng: random.Random) -> None:
     ]
     bodies += [ev.panelist_support("granted", 9, f"support-{i}", 450) for i in range(6)]
     for body in bodies:
-        await handlers.project_event(body, deps, routing_key=body["event_type"])
+        await handlers.project_event(body, deps)
 
 
 async def read_raw(deps: handlers.Reporting) -> int:
@@ -218,20 +221,54 @@ async def read_raw(deps: handlers.Reporting) -> int:
     return len(rows)
 
 
-async def fold_events(deps: handlers.Reporting, count: int) -> float:
+class CommandCounter(monitoring.CommandListener):
+    """Commands sent to `database` while it is set, by command name and collection."""
+
+    def __init__(self) -> None:
+        self.database: str | None = None
+        self.counts: Counter[str] = Counter()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.database_name == self.database:
+            target = event.command.get(event.command_name)
+            name = event.command_name
+            self.counts[f"{name} {target}" if isinstance(target, str) else name] += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+COMMANDS = CommandCounter()
+monitoring.register(COMMANDS)  # before any client exists
+
+
+async def fold_events(deps: handlers.Reporting, count: int, in_flight: int) -> float:
+    """`count` events (sign-ups, then their check-ins) through the live fold, `in_flight` at a
+    time as the consumer's prefetch hands them over; database commands counted meanwhile."""
     from tests.integration.reporting import events as ev
 
     people = [ev.person() for _ in range(count // 2)]
     bodies = [ev.registration("registration.confirmed", p, 1) for p in people] + [
         ev.checked_in(p, 2) for p in people
     ]
+    slots = asyncio.Semaphore(in_flight)
+
+    async def fold(body: dict) -> None:
+        async with slots:
+            await handlers.project_event(body, deps)
+
+    COMMANDS.database, COMMANDS.counts = deps.repository.database.name, Counter()
     started = time.perf_counter()
-    for body in bodies:
-        await handlers.project_event(body, deps, routing_key=body["event_type"])
-    return time.perf_counter() - started
+    await asyncio.gather(*(fold(body) for body in bodies))
+    elapsed = time.perf_counter() - started
+    COMMANDS.database = None
+    return elapsed
 
 
-async def run(url: str, participants: int, out: Path | None, fold: int) -> None:
+async def run(url: str, participants: int, out: Path | None, fold: int, in_flight: int) -> None:
     settings = ReportingSettings(
         mongo_url=SecretStr(url), database=f"bench_reporting_{uuid.uuid4().hex[:8]}"
     )
@@ -271,10 +308,15 @@ async def run(url: str, participants: int, out: Path | None, fold: int) -> None:
             f"PDF {pdf_time * 1000:.0f} ms ({len(inputs['participants']):,} people listed)"
         )
         if fold:
-            elapsed = await fold_events(deps, fold)
+            elapsed = await fold_events(deps, fold, in_flight)
+            total = sum(COMMANDS.counts.values())
             print(
-                f"fold: {fold:,} events in {elapsed:.2f} s = {fold / elapsed:,.0f} events/s (no broker)"
+                f"fold: {fold:,} events, {in_flight} in flight, in {elapsed:.2f} s = "
+                f"{fold / elapsed:,.0f} events/s (no broker); "
+                f"{total / fold:.2f} database commands per event"
             )
+            for command, n in COMMANDS.counts.most_common():
+                print(f"  {n / fold:6.3f}  {command}")
         if out is not None:
             for fmt in ("pdf", "html"):
                 content, _ = await handlers.report_content(deps, report["_id"], fmt)
@@ -290,6 +332,9 @@ def main() -> None:
     parser.add_argument("--participants", type=int, default=10_000)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--fold", type=int, default=0, help="Also time folding this many events.")
+    parser.add_argument(
+        "--in-flight", type=int, default=16, help="Events folded at once (the prefetch)."
+    )
     args = parser.parse_args()
     with ExitStack() as stack:
         url = os.environ.get("FORO_BENCH_MONGO_URL")
@@ -297,7 +342,7 @@ def main() -> None:
             from tests.support.servers import embedded_mongo
 
             url = stack.enter_context(embedded_mongo())
-        asyncio.run(run(url, args.participants, args.out, args.fold))
+        asyncio.run(run(url, args.participants, args.out, args.fold, args.in_flight))
 
 
 if __name__ == "__main__":

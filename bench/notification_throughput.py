@@ -1,15 +1,25 @@
 """Messages per second through the notification service against raw aio-pika + SMTP, same run.
 
-    .venv/bin/python bench/notification_throughput.py [--messages 300]
+    .venv/bin/python bench/notification_throughput.py [--messages 300] [--runs 3]
+        [--count-commands]
 
-foro: `registration.confirmed` events published back to back → the notification service projects
-the contact, renders the bilingual template (text + HTML + iCal attachment), stores the message
-with its outbox → the relay publishes `notification.queued` → a delivery worker claims it, sends
-it over SMTP, marks it sent and publishes `notification.sent`. Clock stops when the SMTP sink has
-every e-mail.
+foro: `registration.confirmed` events published at once → the notification service projects the
+contact, renders the bilingual template (text + HTML + iCal attachment), stores the message and
+delivers it (claim, SMTP, result and its `notification.sent` in the outbox, the relay publishing
+it). The clock stops when the SMTP sink has every e-mail.
 raw: the same JSON published to a plain queue → a bare aio-pika consumer (same prefetch) builds
-a plain-text e-mail with an f-string and sends it with aiosmtplib, then acks. Same broker, same
-sink. Prints messages/s for each and the ratio foro/raw.
+a plain-text e-mail with an f-string and sends it with aiosmtplib (one connection per message),
+then acks. Same broker, same database server, same kind of sink. Each run measures raw, then foro;
+the bench prints messages/s for each (min / median / max over `--runs`) and the ratio foro/raw per
+run.
+
+CPU: the seconds the database server, the broker and this process (the service, the SMTP sink's
+thread and the publisher) spent while the messages flowed, per message.
+
+`--count-commands`: a pymongo `CommandListener` (registered before any client exists) counts the
+commands sent to the service's database while the messages flow, plus 0.5 s for the last results
+and the relay's clears, by command name and collection, per message. The scheduler's passes (every
+second) and the delivery sweep (every 5 s) fall in the window too.
 """
 
 from __future__ import annotations
@@ -17,17 +27,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import statistics
 import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 
 import aio_pika
 import aiosmtplib
 from pydantic import SecretStr
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, monitoring
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -40,6 +54,80 @@ from tests.support.notification import confirmed, participant
 from tests.support.servers import broker_url, embedded_mongo, free_port
 
 PREFETCH = 16
+SETTLE_SECONDS = 0.5
+
+
+# --- measuring ----------------------------------------------------------------------------------
+
+
+class CommandCounter(monitoring.CommandListener):
+    """Commands sent to `database` while it is set, by command name and collection."""
+
+    def __init__(self) -> None:
+        self.database: str | None = None
+        self.counts: Counter[str] = Counter()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.database_name == self.database:
+            target = event.command.get(event.command_name)
+            name = event.command_name
+            self.counts[f"{name} {target}" if isinstance(target, str) else name] += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+def _pid_of(*needles: str) -> int | None:
+    """The first process whose command line holds every needle (the database, the broker)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if all(needle in command for needle in needles):
+            return int(entry.name)
+    return None
+
+
+def _cpu_seconds(pid: int | None) -> float:
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class CpuMeter:
+    database_pid: int | None
+    broker_pid: int | None
+
+    def snapshot(self) -> dict[str, float]:
+        return {
+            "database": _cpu_seconds(self.database_pid),
+            "broker": _cpu_seconds(self.broker_pid),
+            "bench process": time.process_time(),
+        }
+
+    def since(self, before: dict[str, float]) -> Counter[str]:
+        after = self.snapshot()
+        return Counter({name: after[name] - before[name] for name in before})
+
+
+@dataclass
+class Runs:
+    rates: dict[str, list[float]] = field(default_factory=lambda: {"raw": [], "foro": []})
+    cpu: dict[str, Counter[str]] = field(
+        default_factory=lambda: {"raw": Counter(), "foro": Counter()}
+    )
+    commands: Counter[str] = field(default_factory=Counter)
 
 
 async def wait_for_files(sink: SmtpSink, n: int, timeout: float = 600) -> None:
@@ -50,10 +138,19 @@ async def wait_for_files(sink: SmtpSink, n: int, timeout: float = 600) -> None:
         await asyncio.sleep(0.02)
 
 
+# --- the two sides ------------------------------------------------------------------------------
+
+
 async def foro(
-    mongo_url: str, amqp: aio_pika.abc.AbstractConnection, n: int, folder: Path
+    mongo_url: str,
+    amqp: aio_pika.abc.AbstractConnection,
+    n: int,
+    folder: Path,
+    meter: CpuMeter,
+    runs: Runs,
+    counter: CommandCounter | None,
 ) -> float:
-    sink = SmtpSink(folder / "foro", port=free_port()).start()
+    sink = SmtpSink(folder / f"foro-{uuid.uuid4().hex[:6]}", port=free_port()).start()
     namespace = "bench" + uuid.uuid4().hex[:6]
     settings = NotificationSettings(
         namespace=namespace,
@@ -66,15 +163,20 @@ async def foro(
         scheduler_tick_seconds=1.0,
     )
     app = create_app(settings)
-    service = app.state.service
+    runtime = app.state.runtime
     bodies = [
         json.dumps(confirmed(participant(language="es" if i % 2 else "en"))).encode()
         for i in range(n)
     ]
     channel = await amqp.channel(publisher_confirms=True)
     try:
-        async with service.running():
-            events = await channel.get_exchange(service.runtime.topology.events.name)
+        async with app.router.lifespan_context(app):
+            await _until_ready(runtime)
+            events = await channel.get_exchange(runtime.topology.events.name)
+            if counter is not None:
+                counter.counts.clear()
+                counter.database = settings.database
+            before = meter.snapshot()
             started = time.perf_counter()
             await asyncio.gather(
                 *(
@@ -91,15 +193,14 @@ async def foro(
             )
             await wait_for_files(sink, n)
             elapsed = time.perf_counter() - started
+            runs.cpu["foro"] += meter.since(before)
+            if counter is not None:
+                await asyncio.sleep(SETTLE_SECONDS)  # the last results and the relay's clears
+                counter.database = None
+                runs.commands += counter.counts
     finally:
         sink.stop()
-        runtime = service.runtime
         await delete_topology(amqp, runtime.topology, runtime.queue_names)
-        for (
-            queue
-        ) in runtime.queue_names:  # delete_topology's, again: a bench cleans up what it declared
-            for name in runtime.topology.retry_queue_names(queue):
-                await channel.queue_delete(name)
         await channel.close()
         client = AsyncMongoClient(mongo_url)
         await client.drop_database(settings.database)
@@ -107,8 +208,19 @@ async def foro(
     return n / elapsed
 
 
-async def raw(amqp: aio_pika.abc.AbstractConnection, n: int, folder: Path) -> float:
-    sink = SmtpSink(folder / "raw", port=free_port()).start()
+async def _until_ready(runtime: object, timeout: float = 60.0) -> None:
+    """The HTTP lifespan starts the service in the background: wait until it has started."""
+    deadline = time.monotonic() + timeout
+    while not getattr(runtime, "started", False):
+        if time.monotonic() > deadline:
+            raise TimeoutError("the notification service did not start")
+        await asyncio.sleep(0.05)
+
+
+async def raw(
+    amqp: aio_pika.abc.AbstractConnection, n: int, folder: Path, meter: CpuMeter, runs: Runs
+) -> float:
+    sink = SmtpSink(folder / f"raw-{uuid.uuid4().hex[:6]}", port=free_port()).start()
     channel = await amqp.channel(publisher_confirms=True)
     await channel.set_qos(prefetch_count=PREFETCH)
     queue = await channel.declare_queue(f"bench-raw-{uuid.uuid4().hex[:6]}", durable=True)
@@ -129,6 +241,7 @@ async def raw(amqp: aio_pika.abc.AbstractConnection, n: int, folder: Path) -> fl
     bodies = [json.dumps(confirmed(participant())).encode() for _ in range(n)]
     tag = await queue.consume(handle)
     try:
+        before = meter.snapshot()
         started = time.perf_counter()
         await asyncio.gather(
             *(
@@ -141,6 +254,7 @@ async def raw(amqp: aio_pika.abc.AbstractConnection, n: int, folder: Path) -> fl
         )
         await wait_for_files(sink, n)
         elapsed = time.perf_counter() - started
+        runs.cpu["raw"] += meter.since(before)
     finally:
         await queue.cancel(tag)
         await queue.delete(if_unused=False, if_empty=False)
@@ -149,22 +263,69 @@ async def raw(amqp: aio_pika.abc.AbstractConnection, n: int, folder: Path) -> fl
     return n / elapsed
 
 
-async def run(n: int) -> None:
+# --- report -------------------------------------------------------------------------------------
+
+
+def spread(values: list[float], digits: int = 1) -> str:
+    low, mid, high = min(values), statistics.median(values), max(values)
+    return f"{low:.{digits}f} / {mid:.{digits}f} / {high:.{digits}f}"
+
+
+def report(runs: Runs, n: int, count: bool) -> None:
+    times = len(runs.rates["raw"])
+    ratios = [f / r for f, r in zip(runs.rates["foro"], runs.rates["raw"], strict=True)]
+    print(
+        f"\nmessages: {n} · prefetch {PREFETCH} · {times} runs · min / median / max; ratio per run"
+    )
+    print(f"raw aio-pika + SMTP  msg/s : {spread(runs.rates['raw'])}")
+    print(
+        f"foro notification    msg/s : {spread(runs.rates['foro'])}"
+        "   (project, render, store, claim, send, record, relay)"
+    )
+    print(f"ratio foro/raw             : ×{spread(ratios, 2)}   (target ≥ ×0.5)")
+    total = times * n
+    print("CPU ms per message                 raw      foro   foro−raw")
+    for name in ("database", "broker", "bench process"):
+        r, f = (runs.cpu[side][name] / total * 1000 for side in ("raw", "foro"))
+        print(f"  {name:30}{r:8.2f}{f:10.2f}{f - r:+10.2f}")
+    r, f = (sum(runs.cpu[side].values()) / total * 1000 for side in ("raw", "foro"))
+    print(f"  {'all':30}{r:8.2f}{f:10.2f}{f - r:+10.2f}")
+    if count:
+        print("foro database commands per message")
+        for name, value in runs.commands.most_common():
+            print(f"  {name:40}{value / total:8.2f}")
+        print(f"  {'all':40}{sum(runs.commands.values()) / total:8.2f}")
+
+
+async def run(n: int, times: int, count: bool) -> None:
     configure_logging("bench", "WARNING", "console")
+    counter: CommandCounter | None = None
+    if count:
+        counter = CommandCounter()
+        monitoring.register(counter)  # before any client exists: every client reports to it
+    runs = Runs()
     amqp = await aio_pika.connect_robust(broker_url())
     with (
         embedded_mongo() as mongo_url,
         tempfile.TemporaryDirectory(prefix="foro-bench-mail-") as folder,
     ):
-        raw_rate = await raw(amqp, n, Path(folder))
-        foro_rate = await foro(mongo_url, amqp, n, Path(folder))
+        port = mongo_url.rsplit(":", 1)[1].split("/", 1)[0]
+        meter = CpuMeter(
+            database_pid=_pid_of("secantusd", f"--port {port}"),
+            broker_pid=_pid_of("beam.smp", "-s rabbit boot", "/var/lib/rabbitmq"),
+        )
+        for _ in range(times):
+            runs.rates["raw"].append(await raw(amqp, n, Path(folder), meter, runs))
+            runs.rates["foro"].append(
+                await foro(mongo_url, amqp, n, Path(folder), meter, runs, counter)
+            )
+            print(
+                f"run: raw {runs.rates['raw'][-1]:.1f} msg/s, foro {runs.rates['foro'][-1]:.1f}"
+                " msg/s",
+                flush=True,
+            )
     await amqp.close()
-    print(f"messages: {n} (prefetch {PREFETCH}, one SMTP connection per message in both)")
-    print(f"raw aio-pika + SMTP : {raw_rate:8.1f} messages/s")
-    print(
-        f"foro notification   : {foro_rate:8.1f} messages/s  (render, store, outbox, claim, send, mark sent)"
-    )
-    print(f"ratio foro/raw      : {foro_rate / raw_rate:8.2f}")
+    report(runs, n, count)
 
 
 def main() -> None:
@@ -172,8 +333,10 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--messages", type=int, default=300)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--count-commands", action="store_true")
     args = parser.parse_args()
-    asyncio.run(run(args.messages))
+    asyncio.run(run(args.messages, args.runs, args.count_commands))
 
 
 if __name__ == "__main__":

@@ -3,9 +3,9 @@
     .venv/bin/python bench/expo_allocation.py [--exhibitors 300] [--booths 300] [--mongo-url URL]
 
 Without --mongo-url (or FORO_BENCH_MONGO_URL) it starts the embedded SecantusDB server. It prints:
-- the pure allocation (`domain.allocate`) against a baseline that only sorts the same applicants
+- the pure allocation (`booths.rules.allocate`) against a baseline that only sorts the same applicants
   and scans the booth list once per applicant (what any allocator must at least do);
-- the whole floor written through `handlers.allocate_floor` (per exhibitor: the conditional booth
+- the whole floor written through `booths.handlers.allocate_floor` (per exhibitor: the conditional booth
   claim and the exhibitor's versioned write with its outbox event) against a baseline of the same
   number of raw `update_one` calls on the same server — the ratio is the price of the guarantees.
 No broker is needed: outbox entries are written, not published.
@@ -29,8 +29,9 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.expo import domain
-from services.expo.handlers import Expo, allocate_floor
+from services.expo.booths import rules as domain
+from services.expo.booths.handlers import allocate_floor
+from services.expo.deps import Expo
 from services.expo.repository import ExpoRepository
 from services.expo.settings import ExpoSettings
 from shared.logging import configure_logging

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from faststream.rabbit import RabbitRouter
 
-from services.expo import api
-from services.expo.handlers import Expo, Refused
+from services.expo.attendees import api as attendees
+from services.expo.booths import api as booths
+from services.expo.common import Refused
+from services.expo.deps import Expo
+from services.expo.exhibitors import api as exhibitors
+from services.expo.jobfair import api as jobfair
+from services.expo.launches import api as launches
+from services.expo.leads import api as leads
+from services.expo.meetings import api as meetings
 from services.expo.publishers import declare_publishers
 from services.expo.repository import ExpoRepository
 from services.expo.settings import ExpoSettings
@@ -26,6 +34,16 @@ DESCRIPTION = (
 )
 UPLOAD_PATH = re.compile(r"^/jobs/[^/]+/applications$")
 MULTIPART_OVERHEAD = 64 * 1024
+# Module-level routers, one module per capability (FastAPI's "bigger applications").
+ROUTERS = (
+    *exhibitors.ROUTERS,
+    *booths.ROUTERS,
+    *launches.ROUTERS,
+    *leads.ROUTERS,
+    *meetings.ROUTERS,
+    *jobfair.ROUTERS,
+    *attendees.ROUTERS,
+)
 
 
 def floor_plan_url(settings: ExpoSettings) -> str:
@@ -62,7 +80,7 @@ def create_app(settings: ExpoSettings | None = None) -> FastAPI:
         runtime,
         title="foro · expo",
         description=DESCRIPTION,
-        routers=api.build_routers(deps, settings),
+        routers=ROUTERS,
         deps=deps,
     )
 
@@ -71,7 +89,9 @@ def create_app(settings: ExpoSettings | None = None) -> FastAPI:
         return JSONResponse({"detail": error.detail()}, status_code=error.status)
 
     @app.middleware("http")
-    async def limit_uploads(request: Request, call_next):
+    async def limit_uploads(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         # Refuse an oversized CV before the multipart parser spools it to disk.
         if request.method == "POST" and UPLOAD_PATH.match(request.url.path):
             length = request.headers.get("content-length")

@@ -18,12 +18,12 @@ from datetime import datetime
 from typing import Any
 
 from bson import Binary
-from pymongo import ASCENDING
+from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from shared.pack import EventPack
-from shared.persistence.aggregates import AggregateStore, StoreRegistry
+from shared.persistence.aggregates import PROCESSED_KEPT, AggregateStore, StoreRegistry
 
 INTERNAL = {"processed": 0, "outbox": 0, "outbox_pending": 0, "version": 0}
 
@@ -193,6 +193,35 @@ class ExpoRepository:
     async def attendee_by_token(self, token_id: str) -> dict[str, Any] | None:
         return await self.attendees.collection.find_one({"tokens": token_id})
 
+    async def add_badge_token(
+        self, participant_id: str, token_id: str, cause_id: str, kept: int
+    ) -> bool:
+        """`attendees.rules.badge_issued`, decided on the server in ONE upsert: the token is
+        pushed (the last `kept` stay) unless the event was handled, the token is known or was
+        revoked, or the person was erased. A document that exists and matches none of that makes
+        the upsert collide on `_id`: nothing to change. False when nothing changed."""
+        try:
+            await self.attendees.collection.update_one(
+                {
+                    "_id": participant_id,
+                    "processed": {"$ne": cause_id},
+                    "tokens": {"$ne": token_id},
+                    "revoked_tokens": {"$ne": token_id},
+                    "erased": {"$ne": True},
+                },
+                {
+                    "$push": {
+                        "tokens": {"$each": [token_id], "$slice": -kept},
+                        "processed": {"$each": [cause_id], "$slice": -PROCESSED_KEPT},
+                    },
+                    "$inc": {"version": 1},
+                },
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False
+        return True
+
     # --- leads ---
 
     async def leads_of(self, exhibitor_id: str) -> list[dict[str, Any]]:
@@ -201,6 +230,24 @@ class ExpoRepository:
             INTERNAL,
             sort=[("first_scanned_at", ASCENDING), ("_id", ASCENDING)],
         ).to_list()
+
+    async def merge_scan(
+        self, lead_id: str, contact: dict[str, Any], note: str | None, now: datetime, kept: int
+    ) -> dict[str, Any]:
+        """Another scan of a known lead, in ONE atomic update (no read first): the contact as it
+        is now, one more scan, the note kept among the last `kept`. Returns the lead after it."""
+        update: dict[str, Any] = {
+            "$set": {"contact": contact, "last_scanned_at": now},
+            "$inc": {"scans": 1, "version": 1},
+        }
+        if note:
+            update["$push"] = {"notes": {"$each": [note], "$slice": -kept}}
+        found = await self.leads.collection.find_one_and_update(
+            {"_id": lead_id}, update, projection=INTERNAL, return_document=ReturnDocument.AFTER
+        )
+        if found is None:
+            raise LookupError(f"leads/{lead_id}: no such lead")
+        return found
 
     async def lead_ids_of_participant(self, participant_id: str) -> list[str]:
         return [
@@ -228,6 +275,9 @@ class ExpoRepository:
             INTERNAL,
         ).to_list()
 
+    async def meetings_of_party(self, calendar_id: str) -> list[dict[str, Any]]:
+        return await self.meetings.collection.find({"parties": calendar_id}, INTERNAL).to_list()
+
     async def meeting_ids_of_party(self, calendar_id: str) -> list[str]:
         return [
             d["_id"]
@@ -235,6 +285,11 @@ class ExpoRepository:
                 {"parties": calendar_id}, {"_id": 1}
             ).to_list()
         ]
+
+    async def launches(self, forum_id: str, days: int) -> list[dict[str, Any]]:
+        """Every day's launches: the stage's documents by their ids (`<forum_id>:<day>`)."""
+        ids = [f"{forum_id}:{day}" for day in range(days)]
+        return await self.stage.collection.find({"_id": {"$in": ids}}, {"launches": 1}).to_list()
 
     async def job(self, job_id: str) -> dict[str, Any] | None:
         return await self.jobs.collection.find_one({"_id": job_id}, INTERNAL)
@@ -257,6 +312,12 @@ class ExpoRepository:
             {"participant_id": participant_id}, {"_id": 1}
         ).to_list()
         return [d["_id"] for d in found]
+
+    async def cv_history(self, application_id: str) -> list[str]:
+        found = await self.applications.collection.find_one(
+            {"_id": application_id}, {"cv_history": 1}
+        )
+        return list((found or {}).get("cv_history", []))
 
     async def store_cv(
         self, cv_id: str, data: bytes, *, media_type: str, filename: str, sha256: str

@@ -12,7 +12,9 @@ from typing import Any
 import structlog
 from faststream.rabbit import RabbitRouter
 
-from services.expo import handlers
+from services.expo.attendees import handlers as attendees
+from services.expo.calendars import handlers as calendars
+from services.expo.deps import Expo
 from shared.contracts.registration import (
     BadgeIssued,
     BadgeRevoked,
@@ -35,83 +37,83 @@ from shared.messaging.topology import Topology
 SERVICE = "expo"
 
 # (queue purpose, contract, handler, what it is for)
-CONSUMED: tuple[tuple[str, Any, Callable[[Any, handlers.Expo], Awaitable[None]], str], ...] = (
+CONSUMED: tuple[tuple[str, Any, Callable[[Any, Expo], Awaitable[None]], str], ...] = (
     (
         "registration-confirmed",
         RegistrationConfirmed,
-        handlers.project_participant,
+        attendees.project_participant,
         "Attendee projection: who a badge belongs to and whether they share contact with exhibitors.",
     ),
     (
         "registration-updated",
         RegistrationUpdated,
-        handlers.project_participant,
+        attendees.project_participant,
         "Attendee projection (changed details, consents).",
     ),
     (
         "registration-promoted",
         RegistrationPromoted,
-        handlers.project_participant,
+        attendees.project_participant,
         "Attendee projection (off the waitlist).",
     ),
     (
         "registration-cancelled",
         RegistrationCancelled,
-        handlers.project_participant,
+        attendees.project_participant,
         "Attendee projection (no more scans).",
     ),
     (
         "badge-issued",
         BadgeIssued,
-        handlers.record_badge,
+        attendees.record_badge,
         "Maps the token in a badge QR to its participant.",
     ),
     (
         "badge-revoked",
         BadgeRevoked,
-        handlers.revoke_badge,
+        attendees.revoke_badge,
         "A revoked badge no longer resolves to anyone.",
     ),
     (
         "consent-changed",
         ParticipantConsentChanged,
-        handlers.change_consent,
+        attendees.change_consent,
         "Stops sharing contacts with exhibitors (and drops captured contacts) when consent is withdrawn.",
     ),
     (
         "participant-erased",
         ParticipantErased,
-        handlers.erase_participant,
+        attendees.erase_participant,
         "Removes names and contact details from leads, applications and projections.",
     ),
     (
         "session-signup-confirmed",
         SessionSignupConfirmed,
-        handlers.hold_session,
+        calendars.hold_session,
         "Busy calendar: meetings avoid sessions.",
     ),
     (
         "session-signup-promoted",
         SessionSignupPromoted,
-        handlers.hold_session,
+        calendars.hold_session,
         "Busy calendar: meetings avoid sessions.",
     ),
     (
         "session-signup-cancelled",
         SessionSignupCancelled,
-        handlers.free_session,
+        calendars.free_session,
         "Busy calendar: the session no longer blocks.",
     ),
     (
         "session-rescheduled",
         SessionRescheduled,
-        handlers.move_session,
+        calendars.move_session,
         "Busy calendar: the session moved.",
     ),
     (
         "session-cancelled",
         SessionCancelled,
-        handlers.move_session,
+        calendars.move_session,
         "Busy calendar: the session is gone.",
     ),
 )
@@ -120,15 +122,15 @@ CONSUMED: tuple[tuple[str, Any, Callable[[Any, handlers.Expo], Awaitable[None]],
 def _subscriber(
     router: RabbitRouter,
     topology: Topology,
-    deps: handlers.Expo,
+    deps: Expo,
     purpose: str,
     contract: Any,
-    handler: Callable[[Any, handlers.Expo], Awaitable[None]],
+    handler: Callable[[Any, Expo], Awaitable[None]],
     description: str,
 ) -> str:
     queue = topology.queue(SERVICE, purpose, contract.type_name())
 
-    async def consume(body: contract) -> None:  # type: ignore[valid-type]
+    async def consume(body: contract) -> None:
         structlog.contextvars.bind_contextvars(event_id=str(body.event_id))
         await handler(body, deps)
 
@@ -142,8 +144,6 @@ def _subscriber(
     return queue.name
 
 
-def register_subscribers(
-    router: RabbitRouter, topology: Topology, deps: handlers.Expo
-) -> list[str]:
+def register_subscribers(router: RabbitRouter, topology: Topology, deps: Expo) -> list[str]:
     """Attach expo's consumers to `router`; returns their queue names."""
     return [_subscriber(router, topology, deps, *entry) for entry in CONSUMED]

@@ -9,38 +9,44 @@ from datetime import UTC, datetime, timedelta
 
 import defusedxml.ElementTree as SafeET
 
-from services.expo import domain
-from services.expo.floorplan import render_floor_plan
+from services.expo.booths import rules as booths
+from services.expo.booths.floorplan import render_floor_plan
+from services.expo.calendars import rules as calendars
+from services.expo.documents import CalendarDocument, StageDay
+from services.expo.exhibitors import rules as exhibitors
+from services.expo.jobfair import rules as jobfair
+from services.expo.launches import rules as launches
+from services.expo.leads import rules as leads
 from shared.pack import load_pack
 
 PACK = load_pack()
 T0 = datetime(2004, 10, 1, tzinfo=UTC)
 
 
-def floor() -> list[domain.BoothSlot]:
-    return [domain.BoothSlot(b.code, b.zone, b.tier, b.x, b.y) for b in PACK.booths]
+def floor() -> list[booths.BoothSlot]:
+    return [booths.BoothSlot(b.code, b.zone, b.tier, b.x, b.y) for b in PACK.booths]
 
 
 def applicant(
     n: int, zone: str = "finance", tier: str = "standard", prefs: tuple[str, ...] = ()
-) -> domain.Applicant:
-    return domain.Applicant(f"ex-{n:03d}", zone, tier, prefs, T0 + timedelta(minutes=n))
+) -> booths.Applicant:
+    return booths.Applicant(f"ex-{n:03d}", zone, tier, prefs, T0 + timedelta(minutes=n))
 
 
 def test_every_exhibitor_type_and_sector_has_its_zone() -> None:
-    assert domain.exhibitor_zone(PACK, "government", None) == "government"
-    assert domain.exhibitor_zone(PACK, "migrant_association", None) == "civil_society"
-    assert domain.exhibitor_zone(PACK, "company", "telephony_media") == "telecom_media"
-    assert domain.exhibitor_zone(PACK, "company", "trade_nostalgic_goods") == "trade"
-    assert domain.exhibitor_zone(PACK, "job_fair_employer", None) == "job_fair"
+    assert exhibitors.exhibitor_zone(PACK, "government", None) == "government"
+    assert exhibitors.exhibitor_zone(PACK, "migrant_association", None) == "civil_society"
+    assert exhibitors.exhibitor_zone(PACK, "company", "telephony_media") == "telecom_media"
+    assert exhibitors.exhibitor_zone(PACK, "company", "trade_nostalgic_goods") == "trade"
+    assert exhibitors.exhibitor_zone(PACK, "job_fair_employer", None) == "job_fair"
     assert (
-        domain.application_problems(
+        exhibitors.application_problems(
             PACK, exhibitor_type="company", sector=None, preferences=[], staff=0
         )[0].code
         == "sector_required"
     )
     assert (
-        domain.application_problems(
+        exhibitors.application_problems(
             PACK, exhibitor_type="ngo", sector="other", preferences=["Z99"], staff=11
         )
         != []
@@ -56,11 +62,11 @@ def test_allocation_is_deterministic_whatever_the_input_order() -> None:
         applicant(n, rng.choice(zones), rng.choice(tiers), tuple(rng.sample(codes, 2)))
         for n in range(60)
     ]
-    first = domain.allocate(PACK, people, floor())
+    first = booths.allocate(PACK, people, floor())
     for _ in range(5):
         shuffled = people[:]
         rng.shuffle(shuffled)
-        assert domain.allocate(PACK, shuffled, list(reversed(floor()))) == first
+        assert booths.allocate(PACK, shuffled, list(reversed(floor()))) == first
     assigned = [a.booth for a in first if a.booth]
     assert len(assigned) == len(set(assigned))
     booth_zone = {b.code: b.zone for b in PACK.booths}
@@ -73,7 +79,7 @@ def test_allocation_is_deterministic_whatever_the_input_order() -> None:
 
 
 def test_preferences_first_then_tier_then_position_and_each_answer_explained() -> None:
-    answers = domain.allocate(
+    answers = booths.allocate(
         PACK,
         [
             applicant(1, tier="premium", prefs=("F02",)),
@@ -97,7 +103,7 @@ def test_preferences_first_then_tier_then_position_and_each_answer_explained() -
 
 def test_first_approved_is_first_served() -> None:
     late, early = applicant(9, prefs=("F03",)), applicant(1, prefs=("F03",))
-    answers = {a.exhibitor_id: a.booth for a in domain.allocate(PACK, [late, early], floor())}
+    answers = {a.exhibitor_id: a.booth for a in booths.allocate(PACK, [late, early], floor())}
     assert answers == {"ex-001": "F03", "ex-009": None}
 
 
@@ -112,20 +118,20 @@ def _docx(extra: str | None = None) -> bytes:
 
 
 def test_cvs_are_judged_by_their_bytes() -> None:
-    assert domain.cv_refusal(b"%PDF-1.7 ...", 1024) == (domain.PDF, None)
-    assert domain.cv_refusal(_docx(), 10_000) == (domain.DOCX, None)
-    assert domain.cv_refusal(_docx("word/vbaProject.bin"), 10_000)[1].code == "cv_has_macros"
-    assert domain.cv_refusal(b"<html>%PDF-</html>", 1024)[1].code == "cv_type_not_allowed"
-    assert domain.cv_refusal(b"PK\x03\x04broken", 1024)[1].code == "cv_type_not_allowed"
-    assert domain.cv_refusal(b"%PDF-" + b"0" * 2000, 1024)[1].code == "cv_too_large"
-    assert domain.cv_refusal(b"", 1024)[1].code == "cv_empty"
+    assert jobfair.cv_refusal(b"%PDF-1.7 ...", 1024) == (jobfair.PDF, None)
+    assert jobfair.cv_refusal(_docx(), 10_000) == (jobfair.DOCX, None)
+    assert jobfair.cv_refusal(_docx("word/vbaProject.bin"), 10_000)[1].code == "cv_has_macros"
+    assert jobfair.cv_refusal(b"<html>%PDF-</html>", 1024)[1].code == "cv_type_not_allowed"
+    assert jobfair.cv_refusal(b"PK\x03\x04broken", 1024)[1].code == "cv_type_not_allowed"
+    assert jobfair.cv_refusal(b"%PDF-" + b"0" * 2000, 1024)[1].code == "cv_too_large"
+    assert jobfair.cv_refusal(b"", 1024)[1].code == "cv_empty"
     assert (
-        domain.safe_filename("../../etc/passwd<script>.html", domain.PDF) == "etcpasswdscript.pdf"
+        jobfair.safe_filename("../../etc/passwd<script>.html", jobfair.PDF) == "etcpasswdscript.pdf"
     )
 
 
 def test_lead_csv_neutralises_formulas() -> None:
-    text = domain.leads_csv(
+    text = leads.leads_csv(
         [
             {
                 "_id": "l1",
@@ -139,38 +145,44 @@ def test_lead_csv_neutralises_formulas() -> None:
 
 
 def test_slots_stay_within_expo_hours_and_launches_never_overlap() -> None:
-    grid = domain.slot_grid(PACK, 30)
-    first_day = domain.expo_window(PACK, 0)
+    grid = calendars.slot_grid(PACK, 30)
+    first_day = calendars.expo_window(PACK, 0)
     assert grid[0].starts_at == first_day.starts_at and all(
         s.ends_at - s.starts_at == timedelta(minutes=30) for s in grid
     )
-    slot = domain.Slot(grid[4].starts_at, grid[4].ends_at)
-    stage = {
-        "launches": [
-            {
-                "launch_id": "a",
-                "exhibitor_id": "x",
-                "starts_at": slot.starts_at,
-                "ends_at": slot.ends_at,
-            }
-        ]
-    }
-    problems = domain.launch_problems(PACK, stage, "b", "y", slot, 0, 1)
+    slot = calendars.Slot(grid[4].starts_at, grid[4].ends_at)
+    stage = StageDay.model_validate(
+        {
+            "_id": "forum:0",
+            "launches": [
+                {
+                    "launch_id": "a",
+                    "exhibitor_id": "x",
+                    "exhibitor_name": "X",
+                    "kind": "product",
+                    "title": "Remesa Directa",
+                    "starts_at": slot.starts_at,
+                    "ends_at": slot.ends_at,
+                }
+            ],
+        }
+    )
+    problems = launches.launch_problems(PACK, stage, "b", "y", slot, 0, 1)
     assert [p.code for p in problems] == ["slot_taken"]
-    opening = domain.Slot(first_day.starts_at, first_day.starts_at + timedelta(minutes=10))
-    assert [p.code for p in domain.launch_problems(PACK, None, "c", "z", opening, 0, 1)] == [
+    opening = calendars.Slot(first_day.starts_at, first_day.starts_at + timedelta(minutes=10))
+    assert [p.code for p in launches.launch_problems(PACK, None, "c", "z", opening, 0, 1)] == [
         "stage_in_programme"
     ]
 
 
 def test_a_hold_is_refused_on_top_of_another_and_idempotent_per_id() -> None:
-    slot = domain.slot_grid(PACK, 30)[0]
-    first = domain.reserve(None, domain.hold_entry("meeting:1", "meeting", slot))
+    slot = calendars.slot_grid(PACK, 30)[0]
+    first = calendars.reserve(None, calendars.hold_entry("meeting:1", "meeting", slot))
     assert first.result and first.change is not None
-    calendar = {"holds": first.change.set["holds"]}
-    again = domain.reserve(calendar, domain.hold_entry("meeting:1", "meeting", slot))
+    calendar = CalendarDocument.model_validate({"_id": "c", "holds": first.change.set["holds"]})
+    again = calendars.reserve(calendar, calendars.hold_entry("meeting:1", "meeting", slot))
     assert again.result and again.change is None
-    overlapping = domain.reserve(calendar, domain.hold_entry("meeting:2", "meeting", slot))
+    overlapping = calendars.reserve(calendar, calendars.hold_entry("meeting:2", "meeting", slot))
     assert not overlapping.result and overlapping.change is None
 
 

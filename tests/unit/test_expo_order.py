@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from services.expo import domain
+from services.expo.calendars import rules as domain
+from services.expo.documents import CalendarDocument
 
 T0 = datetime(2004, 11, 18, 12, 0, 0, 123456, tzinfo=UTC)
 MORNING = domain.Slot(
@@ -39,10 +40,11 @@ def released(minute: int) -> tuple[str, Any]:
 def fold(events: list[tuple[str, Any]]) -> dict[str, Any]:
     calendar: dict[str, Any] | None = None
     for kind, args in events:
+        document = CalendarDocument.read(None if calendar is None else {"_id": "c", **calendar})
         change = (
-            domain.session_hold(calendar, HOLD, *args)
+            domain.session_hold(document, HOLD, *args)
             if kind == "hold"
-            else domain.session_release(calendar, HOLD, args)
+            else domain.session_release(document, HOLD, args)
         )
         if change is not None:
             calendar = {**(calendar or {}), **change.set}
@@ -82,19 +84,23 @@ def test_every_delivery_order_and_every_duplicate_gives_the_calendar_the_right_o
         assert fold(twice) == fold(list(order)), order
 
 
+def model(calendar: dict[str, Any]) -> CalendarDocument:
+    return CalendarDocument.model_validate({"_id": "c", **calendar})
+
+
 def test_a_late_sign_up_after_its_cancellation_leaves_no_hold_and_the_tombstone_stays() -> None:
     calendar = fold([released(2)])
     assert calendar["holds"] == [] and calendar["released"][0]["id"] == HOLD
-    assert domain.session_hold(calendar, HOLD, MORNING, at(1)) is None
+    assert domain.session_hold(model(calendar), HOLD, MORNING, at(1)) is None
 
 
 def test_a_release_older_than_the_hold_changes_nothing() -> None:
     calendar = fold([signed_up(4)])
-    assert domain.session_release(calendar, HOLD, at(3)) is None
+    assert domain.session_release(model(calendar), HOLD, at(3)) is None
 
 
 def test_the_same_news_twice_changes_nothing_the_second_time() -> None:
     once = fold([signed_up(1)])
-    assert domain.session_hold(once, HOLD, MORNING, at(1)) is None
+    assert domain.session_hold(model(once), HOLD, MORNING, at(1)) is None
     gone = fold([signed_up(1), released(2)])
-    assert domain.session_release(gone, HOLD, at(2)) is None
+    assert domain.session_release(model(gone), HOLD, at(2)) is None

@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from services.expo.bootstrap import create_app
-from services.expo.handlers import Expo
+from services.expo.deps import Expo
 from services.expo.settings import ExpoSettings
 from shared.contracts.envelope import Event
 from shared.contracts.registration import Consents, Participant, RegistrationConfirmed

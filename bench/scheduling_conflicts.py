@@ -3,7 +3,7 @@
     .venv/bin/python bench/scheduling_conflicts.py [--sessions 500] [--repeat 20]
 
 Builds a random two-day programme (12 rooms filled back to back, 1200 people, 1-4 per session, a
-few deliberate double bookings), then times `domain.find_conflicts` (sort per room and per person, sweep) and a
+few deliberate double bookings), then times `conflicts.rules.find_conflicts` (sort per room and per person, sweep) and a
 raw baseline that compares every pair of sessions for the same two overlap rules. Prints the
 median time of each, the ratio, and checks both found the same overlapping pairs.
 """
@@ -22,7 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.scheduling import domain
+from services.scheduling.conflicts import rules as domain
+from services.scheduling.documents import ROLES
 from shared.pack import load_pack
 
 
@@ -42,9 +43,7 @@ def programme(count: int, seed: int = 7) -> list[domain.Scheduled]:
         cursor[(day, room)] = end
         if index % 97 == 0:  # a deliberate room double booking
             start -= timedelta(minutes=10)
-        who = tuple(
-            (p, p, rng.choice(domain.ROLES)) for p in rng.sample(people, rng.randrange(1, 5))
-        )
+        who = tuple((p, p, rng.choice(ROLES)) for p in rng.sample(people, rng.randrange(1, 5)))
         sessions.append(
             domain.Scheduled(
                 code=f"S{index:04d}",

@@ -6,10 +6,18 @@ import structlog
 from fastapi import FastAPI
 from faststream.rabbit import RabbitRouter
 
-from services.scheduling import api, handlers
+from services.scheduling.conflicts import api as conflicts_api
+from services.scheduling.deps import Scheduling
+from services.scheduling.feeds import api as feeds_api
+from services.scheduling.people import api as people_api
+from services.scheduling.programme import api as programme_api
+from services.scheduling.programme.handlers import seed_programme
 from services.scheduling.publishers import declare_publishers
+from services.scheduling.releases import api as releases_api
+from services.scheduling.releases.handlers import publish_on_start
 from services.scheduling.repository import ScheduleRepository
 from services.scheduling.settings import SchedulingSettings
+from services.scheduling.signups import api as signups_api
 from services.scheduling.subscribers import SERVICE, register_subscribers
 from shared.http import create_http_app
 from shared.runtime import ServiceRuntime
@@ -22,23 +30,34 @@ DESCRIPTION = (
     "invitations and travel support; agenda JSON and iCal feeds."
 )
 
+# One router per capability, declared at module level; secretariat routes guard themselves.
+ROUTERS = (
+    feeds_api.router,
+    signups_api.router,
+    programme_api.router,
+    conflicts_api.router,
+    people_api.router,
+    releases_api.router,
+    feeds_api.links,
+)
+
 
 def build_runtime(
     settings: SchedulingSettings | None = None,
-) -> tuple[ServiceRuntime, handlers.Scheduling]:
+) -> tuple[ServiceRuntime, Scheduling]:
     settings = settings or SchedulingSettings()
     pack = settings.load_pack()
     runtime = ServiceRuntime.create(SERVICE, settings, description=DESCRIPTION)
     broker, topology = runtime.broker, runtime.topology
     repository = ScheduleRepository(runtime.database, stores=runtime.stores)
-    deps = handlers.Scheduling(pack=pack, repository=repository, settings=settings)
+    deps = Scheduling(pack=pack, repository=repository, settings=settings)
     runtime.attach_outbox(fault=settings.fault)
 
     async def prepare_programme() -> None:
         await repository.ensure_indexes()
-        seeded = await handlers.seed_programme(deps)
+        seeded = await seed_programme(deps)
         if settings.auto_publish:
-            await handlers.publish_on_start(deps, seeded)
+            await publish_on_start(deps, seeded)
         base = settings.base_url
         log.info(
             "programme feeds",
@@ -66,7 +85,7 @@ def create_app(settings: SchedulingSettings | None = None) -> FastAPI:
         runtime,
         title="foro · scheduling",
         description=DESCRIPTION,
-        routers=api.build_routers(deps, settings),
+        routers=ROUTERS,
         deps=deps,
     )
     return app

@@ -15,6 +15,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from services.scheduling.documents import code_of
 from shared.persistence.aggregates import AggregateStore, StoreRegistry
 
 INTERNAL_FIELDS = {"processed": 0, "outbox": 0, "outbox_pending": 0}
@@ -43,6 +44,7 @@ class ScheduleRepository:
         await self.releases.collection.create_index(
             [("forum_id", ASCENDING), ("number", DESCENDING)]
         )
+        await self.releases.collection.create_index("sessions.people.participant_id", sparse=True)
 
     async def insert_if_absent(self, doc_id: str, document: dict[str, Any]) -> bool:
         try:
@@ -64,8 +66,51 @@ class ScheduleRepository:
         )
         return await cursor.to_list()
 
-    async def sessions_with(self, query: dict[str, Any]) -> list[str]:
-        return [d["_id"] async for d in self.sessions.collection.find(query, {"_id": 1})]
+    async def _session_ids(self, *queries: dict[str, Any]) -> list[str]:
+        """Ids of the sessions any of `queries` finds, each query on its own index (an `$or`
+        is a collection scan on SecantusDB), in the order found."""
+        found: dict[str, None] = {}
+        for query in queries:
+            async for document in self.sessions.collection.find(query, {"_id": 1}):
+                found[document["_id"]] = None
+        return list(found)
+
+    async def sessions_naming_email(self, email: str) -> list[str]:
+        """Sessions whose people include this e-mail (to link them to a registration)."""
+        return await self._session_ids({"people.email": email})
+
+    async def sessions_naming(self, participant_id: str, email: str | None) -> list[str]:
+        """Sessions naming the participant among their people: linked, or by an e-mail not yet
+        linked."""
+        queries: list[dict[str, Any]] = [{"people.participant_id": participant_id}]
+        if email:
+            queries.append({"people.email": email})
+        return await self._session_ids(*queries)
+
+    async def sessions_listing(self, forum_id: str, participant_id: str) -> list[str]:
+        """Sessions where the participant holds a seat or waits for one."""
+        return await self._session_ids(
+            {"forum_id": forum_id, "confirmed": participant_id},
+            {"forum_id": forum_id, "waitlist": participant_id},
+        )
+
+    async def seated_codes(self, forum_id: str, subject: str) -> set[str]:
+        """Codes of the draft sessions `subject` is on (a person id or a participant id among
+        their people) or holds a seat in: a personal feed's sessions."""
+        codes = {
+            code_of(i)
+            for i in await self._session_ids({"forum_id": forum_id, "confirmed": subject})
+        }
+        cursor = self.sessions.collection.find(
+            {"forum_id": forum_id}, {"code": 1, "people.person_id": 1, "people.participant_id": 1}
+        )
+        async for document in cursor:
+            if any(
+                subject in (p.get("person_id"), p.get("participant_id"))
+                for p in document.get("people", ())
+            ):
+                codes.add(document["code"])
+        return codes
 
     async def latest_release(self, forum_id: str) -> dict[str, Any] | None:
         return await self.releases.collection.find_one(
@@ -93,6 +138,15 @@ class ScheduleRepository:
 
     async def participant(self, participant_id: str) -> dict[str, Any] | None:
         return await self.participants.collection.find_one({"_id": participant_id}, INTERNAL_FIELDS)
+
+    async def participant_id_by_email(self, forum_id: str, email: str) -> str | None:
+        """The registered (not erased) participant with this e-mail, to link a person to.
+        A secretariat path: `participants` keeps no e-mail index (it would cost every projected
+        sign-up), so this reads the forum's participants."""
+        found = await self.participants.collection.find_one(
+            {"forum_id": forum_id, "email": email, "erased": {"$ne": True}}, {"_id": 1}
+        )
+        return found["_id"] if found else None
 
     async def participants_by_id(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         if not ids:

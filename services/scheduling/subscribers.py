@@ -1,9 +1,11 @@
 """Thin FastStream adapters: validate (by annotation), bind log context, call one handler."""
 
 import structlog
-from faststream.rabbit import RabbitRouter
+from faststream.rabbit import RabbitQueue, RabbitRouter
 
-from services.scheduling import handlers
+from services.scheduling.deps import Scheduling
+from services.scheduling.people import handlers
+from services.scheduling.people.handlers import RegistrationEvent
 from shared.contracts.registration import (
     ParticipantErased,
     RegistrationCancelled,
@@ -24,9 +26,7 @@ PROJECTED = (
 )
 
 
-def register_subscribers(
-    router: RabbitRouter, topology: Topology, deps: handlers.Scheduling
-) -> list[str]:
+def register_subscribers(router: RabbitRouter, topology: Topology, deps: Scheduling) -> list[str]:
     """Attach scheduling's consumers to `router`; returns their queue names."""
     names: list[str] = []
 
@@ -34,18 +34,24 @@ def register_subscribers(
         queue = topology.queue(SERVICE, purpose, contract.type_name())
         names.append(queue.name)
 
-        def subscribe(contract: type = contract, queue=queue) -> None:
+        def subscribe(
+            contract: type[RegistrationEvent] = contract, queue: RabbitQueue = queue
+        ) -> None:
             @router.subscriber(
                 queue,
                 topology.events,
                 title=f"scheduling:{contract.type_name()}",
                 description="Keeps scheduling's participants projection (who may sign up for sessions).",
             )
+            # FastStream validates against the queue's own contract, hence the annotation by
+            # variable (mypy cannot check such a type, so the body is typed once more below).
             async def on_registration(body: contract) -> None:  # type: ignore[valid-type]
+                event: RegistrationEvent = body
                 structlog.contextvars.bind_contextvars(
-                    event_id=str(body.event_id), participant_id=str(body.participant.participant_id)
+                    event_id=str(event.event_id),
+                    participant_id=str(event.participant.participant_id),
                 )
-                await handlers.project_registration(deps, body)
+                await handlers.project_registration(deps, event)
 
         subscribe()
 

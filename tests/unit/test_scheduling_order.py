@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from services.scheduling import domain
+from services.scheduling.documents import ParticipantProjection
+from services.scheduling.people import rules
 
 T0 = datetime(2004, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -49,10 +50,12 @@ def fold(events: list[tuple[str, Any]]) -> dict[str, Any]:
             continue  # the store records each consumed event id: a duplicate changes nothing
         seen.add(id(args))
         if kind == "erase":
-            change = domain.erase_participant(doc, args)
+            change = rules.erase_participant(ParticipantProjection.read(doc), args)
         else:
             participant, at, registers = args
-            change = domain.project_participant(doc, participant, at, registers=registers)
+            change = rules.project_participant(
+                ParticipantProjection.read(doc), participant, at, registers=registers
+            )
         if change is not None:
             doc = {**(doc or {}), **change.set}
     return doc or {}

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from services.scheduling.bootstrap import create_app
-from services.scheduling.handlers import Scheduling
+from services.scheduling.deps import Scheduling
 from services.scheduling.settings import SchedulingSettings
 from shared import participant_tokens
 from shared.contracts.registration import (

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from services.scheduling import handlers
+from services.scheduling.deps import Scheduling
+from services.scheduling.programme.handlers import seed_programme
+from services.scheduling.releases.handlers import publish_on_start
 from shared.pack import load_pack
 from tests.integration.scheduling.conftest import SLOW, RunningScheduling
 from tests.support.bus import eventually
@@ -47,9 +49,9 @@ async def test_default_pack_loads_into_a_conflict_free_programme_published_as_re
     assert len(b12["topics"]) == 7 and b12["parent"] == "B1" and b12["room"]["code"] == "plenary"
 
     # A restart (or a second replica) seeds nothing new and publishes no second release 1.
-    seeded = await handlers.seed_programme(scheduling.deps)
+    seeded = await seed_programme(scheduling.deps)
     assert (seeded.added, seeded.updated) == (0, 0)
-    assert await handlers.publish_on_start(scheduling.deps, seeded) is None
+    assert await publish_on_start(scheduling.deps, seeded) is None
     assert len(await scheduling.deps.repository.draft(scheduling.deps.forum_id)) == 25
 
 
@@ -190,14 +192,14 @@ async def test_a_restart_with_moved_forum_dates_moves_the_unedited_programme_and
     await http.patch(
         "/programme/sessions/B2.2", headers=auth, json={"expected_audience": 200}
     )  # edited: kept
-    moved = handlers.Scheduling(
+    moved = Scheduling(
         pack=load_pack(overrides={"forum.start_date": "2026-11-18"}),
         repository=scheduling.deps.repository,
         settings=scheduling.deps.settings,
     )
-    seeded = await handlers.seed_programme(moved)
+    seeded = await seed_programme(moved)
     assert (seeded.added, seeded.updated) == (0, 25)
-    release = await handlers.publish_on_start(moved, seeded)
+    release = await publish_on_start(moved, seeded)
     assert release is not None and release["number"] == 2
     assert len(release["changes"]["moved"]) == 25
     inauguration, b22 = await scheduling.session("INAUG"), await scheduling.session("B2.2")

@@ -7,14 +7,14 @@ reader's device is set; titles follow the requested language and descriptions ca
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from icalendar import Calendar
 from icalendar import Event as VEvent
 
-from services.scheduling.domain import SCHEDULED
+from services.scheduling.documents import SCHEDULED, ReleaseDocument, SessionSnapshot
 from shared.pack import EventPack
 
 PRODID = "-//foro//scheduling//ES"
@@ -24,23 +24,23 @@ def _local(moment: datetime, pack: EventPack) -> datetime:
     return moment.astimezone(pack.forum.tz)
 
 
-def agenda(release: Mapping[str, Any], pack: EventPack) -> dict[str, Any]:
+def agenda(release: ReleaseDocument, pack: EventPack) -> dict[str, Any]:
     """The published programme by day, in venue time, bilingual."""
     rooms = {room.code: room for room in pack.programme.rooms}
     days = {day.index: day for day in pack.programme.days}
     by_date: dict[str, list[dict[str, Any]]] = {}
-    for snap in release["sessions"]:
-        start, end = _local(snap["starts_at"], pack), _local(snap["ends_at"], pack)
-        room = rooms.get(snap.get("room") or "")
+    for snap in release.sessions:
+        start, end = _local(snap.starts_at, pack), _local(snap.ends_at, pack)
+        room = rooms.get(snap.room or "")
         by_date.setdefault(start.date().isoformat(), []).append(
             {
-                "code": snap["code"],
-                "kind": snap["kind"],
-                "parent": snap.get("parent"),
-                "status": snap["status"],
-                "title": snap["title"],
-                "description": snap.get("description"),
-                "topics": snap.get("topics", []),
+                "code": snap.code,
+                "kind": snap.kind,
+                "parent": snap.parent,
+                "status": snap.status,
+                "title": snap.title,
+                "description": snap.description,
+                "topics": snap.topics,
                 "starts_at": start.isoformat(),
                 "ends_at": end.isoformat(),
                 "room": {
@@ -51,11 +51,14 @@ def agenda(release: Mapping[str, Any], pack: EventPack) -> dict[str, Any]:
                 if room
                 else None,
                 "people": [
-                    {k: p.get(k) for k in ("person_id", "name", "role", "affiliation", "country")}
-                    for p in snap.get("people", [])
+                    {
+                        k: getattr(p, k)
+                        for k in ("person_id", "name", "role", "affiliation", "country")
+                    }
+                    for p in snap.people
                 ],
-                "seats": snap.get("seats") or (room.capacity if room else None),
-                "signed_up": snap.get("signed_up", 0),
+                "seats": snap.seats or (room.capacity if room else None),
+                "signed_up": snap.signed_up,
             }
         )
     dates = pack.forum.dates
@@ -84,9 +87,9 @@ def agenda(release: Mapping[str, Any], pack: EventPack) -> dict[str, Any]:
         "forum": pack.forum.name.model_dump(),
         "venue": pack.forum.venue.model_dump(),
         "time_zone": pack.forum.time_zone,
-        "release": release["number"],
-        "published_at": release["published_at"].astimezone(UTC).isoformat(),
-        "changes": release.get("changes"),
+        "release": release.number,
+        "published_at": release.published_at.astimezone(UTC).isoformat(),
+        "changes": release.changes,
         "rooms": [
             {"code": r.code, "name": r.name.model_dump(), "capacity": r.capacity}
             for r in pack.programme.rooms
@@ -96,7 +99,7 @@ def agenda(release: Mapping[str, Any], pack: EventPack) -> dict[str, Any]:
 
 
 def calendar(
-    sessions: Iterable[Mapping[str, Any]], pack: EventPack, *, lang: str, name: str, release: int
+    sessions: Iterable[SessionSnapshot], pack: EventPack, *, lang: str, name: str, release: int
 ) -> bytes:
     """An iCalendar of the given (published) sessions; cancelled ones are marked CANCELLED."""
     other = "en" if lang == "es" else "es"
@@ -111,36 +114,40 @@ def calendar(
     venue = pack.forum.venue
     for snap in sessions:
         event = VEvent()
-        event.add("uid", f"{snap['code']}@{pack.forum.id}.foro")
+        event.add("uid", f"{snap.code}@{pack.forum.id}.foro")
         event.add("dtstamp", datetime.now(UTC))
         event.add("sequence", release)
-        event.add("dtstart", _local(snap["starts_at"], pack))
-        event.add("dtend", _local(snap["ends_at"], pack))
-        event.add(
-            "summary", f"{snap['code']} · {snap['title'][lang]}", parameters={"LANGUAGE": lang}
-        )
-        lines = [snap["title"][other]]
-        if snap.get("description"):
-            lines += ["", snap["description"][lang], snap["description"][other]]
-        if snap.get("topics"):
-            lines += [""] + [f"- {t['title'][lang]} / {t['title'][other]}" for t in snap["topics"]]
-        people = [p for p in snap.get("people", []) if p.get("name")]
+        event.add("dtstart", _local(snap.starts_at, pack))
+        event.add("dtend", _local(snap.ends_at, pack))
+        event.add("summary", f"{snap.code} · {snap.title[lang]}", parameters={"LANGUAGE": lang})
+        lines = [snap.title[other]]
+        if snap.description:
+            lines += ["", snap.description[lang], snap.description[other]]
+        if snap.topics:
+            lines += [""] + [f"- {t['title'][lang]} / {t['title'][other]}" for t in snap.topics]
+        people = [p for p in snap.people if p.name]
         if people:
             lines += [""] + [
-                f"{p['role']}: {p['name']}"
-                + (f" ({p['affiliation']})" if p.get("affiliation") else "")
+                f"{p.role}: {p.name}" + (f" ({p.affiliation})" if p.affiliation else "")
                 for p in people
             ]
         event.add("description", "\n".join(lines))
-        room = rooms.get(snap.get("room") or "")
+        room = rooms.get(snap.room or "")
         place = (
             f"{room.name.get(lang)}, {venue.name}, {venue.city}"
             if room
             else f"{venue.name}, {venue.city}"
         )
         event.add("location", place)
-        event.add("categories", [snap["kind"]])
-        event.add("status", "CONFIRMED" if snap["status"] == SCHEDULED else "CANCELLED")
+        event.add("categories", [snap.kind])
+        event.add("status", "CONFIRMED" if snap.status == SCHEDULED else "CANCELLED")
         cal.add_component(event)
     cal.add_missing_timezones()
-    return cal.to_ical()
+    body: bytes = cal.to_ical()
+    return body
+
+
+def personal(release: ReleaseDocument, subject: str, seated: set[str]) -> list[SessionSnapshot]:
+    """A person's sessions in a release: those the draft lists them on or seats them in
+    (`seated`, codes), and those the release names them on."""
+    return [s for s in release.sessions if s.code in seated or s.names(subject)]

@@ -1,0 +1,1 @@
+"""Scheduling: conflicts (rules, use cases, routes)."""

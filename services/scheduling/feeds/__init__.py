@@ -1,0 +1,1 @@
+"""Scheduling: feeds (rules, use cases, routes)."""

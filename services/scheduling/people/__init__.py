@@ -1,0 +1,1 @@
+"""Scheduling: people (rules, use cases, routes)."""

@@ -1,0 +1,1 @@
+"""Scheduling: programme (rules, use cases, routes)."""

@@ -1,0 +1,1 @@
+"""Scheduling: releases (rules, use cases, routes)."""

@@ -1,0 +1,1 @@
+"""Scheduling: signups (rules, use cases, routes)."""

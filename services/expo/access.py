@@ -9,9 +9,9 @@
 - a participant (`Bearer <participant token>`, shared/participant_tokens.py; nothing stored):
   meeting requests and answers, job applications.
 
-Secretariat and participant tokens are checked by `shared.http` (`require_token`,
-`participant_or_secretariat`): one token check for every service. Only the exhibitor's token is
-expo's own. The routers live at module level in each capability's `api.py`; the service's
+Secretariat and participant tokens are checked by `shared.http` (`secretariat`, `participant`):
+one token check for every service (secretariat routers: `APIRouter(dependencies=
+[Depends(shared.http.secretariat)])`). Only the exhibitor's token is expo's own. The routers live at module level in each capability's `api.py`; the service's
 dependencies reach them through `app.state.deps` (`ExpoDeps`).
 """
 
@@ -25,7 +25,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from services.expo.deps import Expo
 from services.expo.exhibitors.rules import hash_token
 from shared.contracts.expo import Party
-from shared.http import participant_or_secretariat, require_token
+from shared.http import participant
 
 _bearer = HTTPBearer(
     auto_error=False, description="Secretariat, exhibitor or participant access token."
@@ -49,16 +49,11 @@ def unauthorized(what: str) -> HTTPException:
     )
 
 
-async def secretariat(deps: ExpoDeps, credentials: Credentials) -> None:
-    """Admits a secretariat token (the router-wide dependency of secretariat routes)."""
-    await require_token(deps.settings.api_tokens)(credentials)
-
-
-async def _participant_id(deps: Expo, credentials: HTTPAuthorizationCredentials) -> str | None:
+async def _participant_id(request: Request, credentials: Credentials) -> str | None:
     """The participant a participant token names; None for any other token (the secretariat's
     too: it acts for nobody here)."""
     try:
-        caller = await participant_or_secretariat(deps.settings)(credentials)
+        caller = await participant(request, credentials)
     except HTTPException:
         return None
     return caller.participant_id
@@ -73,18 +68,18 @@ async def current_exhibitor(deps: ExpoDeps, credentials: Credentials) -> dict[st
     return document
 
 
-async def current_participant(deps: ExpoDeps, credentials: Credentials) -> str:
-    participant_id = await _participant_id(deps, credentials) if credentials else None
+async def current_participant(request: Request, credentials: Credentials) -> str:
+    participant_id = await _participant_id(request, credentials)
     if participant_id is None:
         raise unauthorized("participant")
     return participant_id
 
 
-async def current_party(deps: ExpoDeps, credentials: Credentials) -> Party:
+async def current_party(request: Request, deps: ExpoDeps, credentials: Credentials) -> Party:
     """A participant (their token) or an exhibitor (its token): a side of a B2B meeting."""
     if credentials is None:
         raise unauthorized("participant or exhibitor")
-    if participant_id := await _participant_id(deps, credentials):
+    if participant_id := await _participant_id(request, credentials):
         return Party(kind="participant", id=participant_id)
     if document := await deps.repository.exhibitor_by_token(hash_token(credentials.credentials)):
         return Party(kind="exhibitor", id=document["_id"])

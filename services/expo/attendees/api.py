@@ -6,7 +6,8 @@ import uuid
 
 from fastapi import APIRouter, Depends, HTTPException, status
 
-from services.expo.access import ExpoDeps, secretariat
+from services.expo.access import ExpoDeps
+from shared.http import secretariat
 from shared.participant_tokens import mint
 
 secretariat_router = APIRouter(tags=["secretariat"], dependencies=[Depends(secretariat)])

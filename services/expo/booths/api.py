@@ -7,10 +7,11 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from services.expo.access import SAFE_HEADERS, Exhibitor, ExpoDeps, secretariat
+from services.expo.access import SAFE_HEADERS, Exhibitor, ExpoDeps
 from services.expo.booths import handlers
 from services.expo.booths.floorplan import render_floor_plan
 from services.expo.schemas import BoothRequest, ManualAssignment, ReleaseBooth
+from shared.http import secretariat
 
 public = APIRouter(tags=["public"])
 secretariat_router = APIRouter(tags=["secretariat"], dependencies=[Depends(secretariat)])

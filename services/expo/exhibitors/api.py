@@ -7,9 +7,10 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
-from services.expo.access import Exhibitor, ExpoDeps, secretariat
+from services.expo.access import Exhibitor, ExpoDeps
 from services.expo.exhibitors import handlers
 from services.expo.schemas import ExhibitorApplication, Rejection
+from shared.http import secretariat
 
 PRIVATE_FIELDS = ("token_hash", "processed", "outbox", "outbox_pending", "version")
 

@@ -21,6 +21,12 @@ from shared.persistence.aggregates import AggregateStore, StoreRegistry
 INTERNAL_FIELDS = {"processed": 0, "outbox": 0, "outbox_pending": 0}
 
 
+def of_forum(forum_id: str, session_ids: list[str]) -> list[str]:
+    """The ids of the forum's sessions among `session_ids` (`<forum_id>:<code>`): a filter on
+    `forum_id` beside an indexed field is a collection scan on SecantusDB, so it is done here."""
+    return [i for i in session_ids if i.startswith(f"{forum_id}:")]
+
+
 class ScheduleRepository:
     def __init__(self, database: AsyncDatabase, *, stores: StoreRegistry | None = None) -> None:
         # Each store registers itself: the runtime's relay sweeps every one of them.
@@ -89,18 +95,14 @@ class ScheduleRepository:
 
     async def sessions_listing(self, forum_id: str, participant_id: str) -> list[str]:
         """Sessions where the participant holds a seat or waits for one."""
-        return await self._session_ids(
-            {"forum_id": forum_id, "confirmed": participant_id},
-            {"forum_id": forum_id, "waitlist": participant_id},
-        )
+        found = await self._session_ids({"confirmed": participant_id}, {"waitlist": participant_id})
+        return of_forum(forum_id, found)
 
     async def seated_codes(self, forum_id: str, subject: str) -> set[str]:
         """Codes of the draft sessions `subject` is on (a person id or a participant id among
         their people) or holds a seat in: a personal feed's sessions."""
-        codes = {
-            code_of(i)
-            for i in await self._session_ids({"forum_id": forum_id, "confirmed": subject})
-        }
+        seated = await self._session_ids({"confirmed": subject})
+        codes = {code_of(i) for i in of_forum(forum_id, seated)}
         cursor = self.sessions.collection.find(
             {"forum_id": forum_id}, {"code": 1, "people.person_id": 1, "people.participant_id": 1}
         )

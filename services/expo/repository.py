@@ -73,6 +73,7 @@ class ExpoRepository:
             [("job_id", ASCENDING), ("participant_id", ASCENDING)]
         )
         await self.applications.collection.create_index("participant_id")
+        await self.jobs.collection.create_index([("forum_id", ASCENDING), ("status", ASCENDING)])
 
     # --- booths ---
 
@@ -166,9 +167,10 @@ class ExpoRepository:
         return await self.exhibitors.collection.find_one({"_id": exhibitor_id}, INTERNAL)
 
     async def exhibitor_by_token(self, token_hash: str) -> dict[str, Any] | None:
-        return await self.exhibitors.collection.find_one(
-            {"token_hash": token_hash, "status": "approved"}, INTERNAL
-        )
+        """The approved exhibitor holding this token. Queried by the token alone, the exact
+        shape of its index (SecantusDB plans an extra predicate as a scan)."""
+        found = await self.exhibitors.collection.find_one({"token_hash": token_hash}, INTERNAL)
+        return found if found is not None and found.get("status") == "approved" else None
 
     async def list_exhibitors(
         self, forum_id: str, status: str | None = None
@@ -181,9 +183,10 @@ class ExpoRepository:
         ).to_list()
 
     async def approved_without_booth(self, forum_id: str) -> list[dict[str, Any]]:
-        return await self.exhibitors.collection.find(
-            {"forum_id": forum_id, "status": "approved", "booth": None}, INTERNAL
+        approved = await self.exhibitors.collection.find(
+            {"forum_id": forum_id, "status": "approved"}, INTERNAL
         ).to_list()
+        return [d for d in approved if d.get("booth") is None]
 
     # --- attendees (projection) ---
 
@@ -265,15 +268,15 @@ class ExpoRepository:
     async def confirmed_meetings_between(
         self, calendar_id: str, starts_at: datetime, ends_at: datetime
     ) -> list[dict[str, Any]]:
-        return await self.meetings.collection.find(
-            {
-                "parties": calendar_id,
-                "status": "confirmed",
-                "starts_at": {"$lt": ends_at},
-                "ends_at": {"$gt": starts_at},
-            },
-            INTERNAL,
-        ).to_list()
+        """A party's confirmed meetings overlapping the stretch: its meetings by the `parties`
+        index (a few: the cap bounds them), the rest decided here."""
+        return [
+            m
+            for m in await self.meetings_of_party(calendar_id)
+            if m.get("status") == "confirmed"
+            and m["starts_at"] < ends_at
+            and m["ends_at"] > starts_at
+        ]
 
     async def meetings_of_party(self, calendar_id: str) -> list[dict[str, Any]]:
         return await self.meetings.collection.find({"parties": calendar_id}, INTERNAL).to_list()

@@ -1,8 +1,9 @@
 """The attendee projection: registration's events as expo needs them.
 
 The hot path is one round trip per event for a person not seen before: the first snapshot
-(`registration.confirmed`) is inserted at once (`AggregateStore.create`) and a badge token is
-added by one conditional upsert (`ExpoRepository.add_badge_token`). Everything else goes through
+(`registration.confirmed` or `.promoted`) is inserted at once (`AggregateStore.create`), and a
+badge token is added by one conditional upsert (`ExpoRepository.add_badge_token`) whichever of
+the two arrives first. Everything else goes through
 `AggregateStore.apply` keyed by the event's id, so a redelivered event changes nothing.
 """
 
@@ -38,21 +39,20 @@ Snapshot = (
 
 
 async def project_participant(event: Snapshot, deps: Expo) -> None:
-    """registration.confirmed / updated / promoted / cancelled → the attendee a badge resolves to."""
+    """registration.confirmed / updated / promoted / cancelled → the attendee a badge resolves to.
+
+    A confirmation or a promotion is usually the first news of a person: tried as one insert,
+    and only when the attendee exists (or this very event comes again) read and decided."""
     participant = event.participant
     pid, cause = str(participant.participant_id), str(event.event_id)
-    first = rules.project(None, participant, event.occurred_at)
-    assert first.change is not None  # a first snapshot always writes
-    applied = await deps.repository.attendees.create(pid, cause, first.change)
-    if applied is None:  # known already (or this very event redelivered): the general path
-        applied = await deps.repository.attendees.apply(
-            pid,
-            cause,
-            on(
-                AttendeeDocument,
-                partial(rules.project, participant=participant, at=event.occurred_at),
-            ),
-        )
+    applied: Applied | None = None
+    if isinstance(event, RegistrationConfirmed | RegistrationPromoted):
+        first = rules.project(None, participant, event.occurred_at)
+        assert first.change is not None  # a first snapshot always writes
+        applied = await deps.repository.attendees.create(pid, cause, first.change)
+    if applied is None:
+        rule = partial(rules.project, participant=participant, at=event.occurred_at)
+        applied = await deps.repository.attendees.apply(pid, cause, on(AttendeeDocument, rule))
     await _after_consent(deps, pid, cause, applied)
 
 

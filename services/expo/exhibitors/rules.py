@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from services.expo.common import new_event, not_found_exhibitor, problem, refused
+from services.expo.common import Refused, new_event, not_found_exhibitor, problem, refused
 from services.expo.documents import ExhibitorDocument
 from shared.contracts.envelope import Event, FieldProblem, derive_id
 from shared.contracts.expo import ExhibitorApplied, ExhibitorApproved, ExhibitorRejected
@@ -138,7 +138,7 @@ def _payload(document: ExhibitorDocument) -> dict[str, Any]:
     }
 
 
-def _already_decided(document: ExhibitorDocument) -> Exception:
+def _already_decided(document: ExhibitorDocument) -> Refused:
     return refused(
         409,
         "already_decided",

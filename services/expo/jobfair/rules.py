@@ -8,7 +8,7 @@ import zipfile
 from datetime import datetime
 
 from services.expo.calendars.rules import Slot
-from services.expo.common import explain, new_event, refused
+from services.expo.common import Refused, explain, new_event, refused
 from services.expo.documents import (
     ApplicationDocument,
     AttendeeDocument,
@@ -187,7 +187,7 @@ def received(
 
 def interview_refusal(
     application: ApplicationDocument | None, employer: ExhibitorDocument
-) -> Exception | None:
+) -> Refused | None:
     if application is None or application.exhibitor_id != employer.id:
         return refused(404, "not_found", "No existe esa postulación.", "No such application.")
     if application.erased and application.interview is None:

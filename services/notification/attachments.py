@@ -28,7 +28,7 @@ def _calendar(uid: str, summary: str, start: Any, end: Any, location: str, stamp
     event.add("dtend", end)
     event.add("location", location)
     calendar.add_component(event)
-    return calendar.to_ical().decode("utf-8")
+    return str(calendar.to_ical().decode("utf-8"))
 
 
 def forum_ical(pack: EventPack, lang: str, stamp: datetime) -> dict[str, str]:

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
 
-import structlog
 from fastapi import FastAPI
 from faststream.rabbit import RabbitRouter
 
-from services.notification import api, domain
-from services.notification.handlers import Notification, utc_now
+from services.notification.campaigns import api as campaigns_api
+from services.notification.delivery.rules import RetryPolicy
+from services.notification.deps import Notification, utc_now
+from services.notification.messages import api as messages_api
+from services.notification.parked import api as parked_api
+from services.notification.parked.handlers import mark_waiting_people
+from services.notification.people import api as people_api
 from services.notification.providers import Provider, build_providers
-from services.notification.publishers import SERVICE, DeliveryQueue, declare_publishers
+from services.notification.publishers import SERVICE, declare_publishers
 from services.notification.repository import NotificationRepository
 from services.notification.scheduler import Scheduler
 from services.notification.settings import NotificationSettings
@@ -23,39 +25,23 @@ from services.notification.templates import TemplateBook, TemplateError
 from shared.http import create_http_app
 from shared.runtime import ServiceRuntime
 
-log = structlog.get_logger("foro.notification")
-
 DESCRIPTION = (
     "Notifications of the forum: e-mail (SMTP) and SMS (HTTP gateways) from bilingual templates in the "
     "event pack; reminders; information campaigns; preferences and opt-out; retries with broker-side "
     "backoff, provider failover and delivery status."
 )
 
-
-@dataclass
-class NotificationService:
-    runtime: ServiceRuntime
-    deps: Notification
-    scheduler: Scheduler
-
-    @asynccontextmanager
-    async def running(self) -> AsyncIterator[NotificationService]:
-        """The runtime (broker, consumers, outbox) and then the scheduler, stopped first."""
-        async with self.runtime.running():
-            await self.scheduler.start()
-            try:
-                yield self
-            finally:
-                await self.scheduler.stop()
+ROUTERS = (messages_api.router, parked_api.router, people_api.router, campaigns_api.router)
 
 
 def build_service(
-    settings: NotificationSettings | None = None,
+    settings: NotificationSettings,
     *,
     clock: Callable[[], datetime] = utc_now,
     providers: dict[str, list[Provider]] | None = None,
-) -> NotificationService:
-    settings = settings or NotificationSettings()
+) -> tuple[ServiceRuntime, Notification, Scheduler]:
+    """The runtime (its hooks start and stop the scheduler), the handlers' dependencies, and the
+    scheduler (tests wait on its passes)."""
     pack = settings.load_pack()
     book = TemplateBook(pack, settings.templates_path)
     problems = book.check()
@@ -64,7 +50,6 @@ def build_service(
     runtime = ServiceRuntime.create(SERVICE, settings, description=DESCRIPTION)
     broker, topology = runtime.broker, runtime.topology
     repository = NotificationRepository(runtime.database, stores=runtime.stores)
-    delivery = DeliveryQueue(broker, topology)
     tiers = max(topology.retry.attempts - 1, 1)
     longest_hop = min(topology.retry.base_seconds * 2 ** (tiers - 1), topology.retry.max_seconds)
     providers = providers if providers is not None else build_providers(settings)
@@ -73,8 +58,7 @@ def build_service(
         book=book,
         repository=repository,
         providers=providers,
-        queue=delivery,
-        policy=domain.RetryPolicy(
+        policy=RetryPolicy(
             settings.delivery_attempts,
             settings.delivery_retry_base_seconds,
             settings.delivery_retry_max_seconds,
@@ -95,48 +79,46 @@ def build_service(
         ),
     )
     runtime.attach_outbox()
-    runtime.on_start.append(repository.ensure_indexes)
+    scheduler = Scheduler(deps, settings.scheduler_tick_seconds, settings.sweep_seconds)
 
     async def bind() -> None:
         await bind_triggers(broker, topology, sorted(book.triggers))
 
-    runtime.on_start.append(bind)
+    async def mark_waiting() -> None:
+        await mark_waiting_people(deps)
 
     async def close_providers() -> None:
         for chain in providers.values():
             for provider in chain:
                 await provider.close()
 
-    runtime.on_stop.append(close_providers)
+    runtime.on_start.extend([repository.ensure_indexes, mark_waiting, bind, scheduler.start])
+    runtime.on_stop[:0] = [scheduler.stop, close_providers]
 
     router = RabbitRouter()
-    runtime.queue_names = register_subscribers(router, topology, deps, delivery)
+    runtime.queue_names = register_subscribers(router, topology, deps)
     declare_publishers(router, topology)
     broker.include_router(router)
-    return NotificationService(
-        runtime, deps, Scheduler(deps, settings.scheduler_tick_seconds, settings.sweep_seconds)
-    )
+    return runtime, deps, scheduler
 
 
 def build_runtime(
     settings: NotificationSettings | None = None,
 ) -> tuple[ServiceRuntime, Notification]:
-    service = build_service(settings)
-    return service.runtime, service.deps
+    runtime, deps, _ = build_service(settings or NotificationSettings())
+    return runtime, deps
 
 
-def create_app(settings: NotificationSettings | None = None, **options: object) -> FastAPI:
+def create_app(
+    settings: NotificationSettings | None = None,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    providers: dict[str, list[Provider]] | None = None,
+) -> FastAPI:
     settings = settings or NotificationSettings()
-    service = build_service(settings, **options)  # type: ignore[arg-type]
+    runtime, deps, scheduler = build_service(settings, clock=clock, providers=providers)
     app = create_http_app(
-        service.runtime,
-        title="foro · notification",
-        description=DESCRIPTION,
-        routers=api.build_routers(
-            service.deps, settings, service.runtime.broker, service.runtime.topology
-        ),
-        deps=service.deps,
-        running=service.running,  # the scheduler too; started in the background like every service
+        runtime, title="foro · notification", description=DESCRIPTION, routers=ROUTERS, deps=deps
     )
-    app.state.service = service
+    app.state.scheduler = scheduler
     return app

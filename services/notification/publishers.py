@@ -1,14 +1,16 @@
-"""What notification publishes: its events (through the outbox, declared here for the AsyncAPI
-document), and the sweep's way back into the delivery work queue.
+"""What notification publishes — its events, always through the outbox — declared here for the
+AsyncAPI document.
 
-Delivery retries and rate-limit deferrals are not published here: the handler raises
-`shared.errors.RetryLater` and the shared consumer middleware holds the message in the queue's
-retry tiers (`<queue>.retry.<n>`), like every other retry in foro.
+`notification.queued` is the delivery queue's work item: a message that must (again) be
+attempted by a delivery worker (a retry after its backoff, a rate-limit deferral, a replay, a
+reminder or campaign message, what the sweep recovers). A message a trigger creates is attempted
+at once, with no queue message. Waits go through the shared consumer middleware's retry tiers
+(`<queue>.retry.<n>`), like every other retry in foro.
 """
 
 from __future__ import annotations
 
-from faststream.rabbit import RabbitBroker, RabbitRouter
+from faststream.rabbit import RabbitRouter
 
 from shared.contracts.notification import NotificationFailed, NotificationQueued, NotificationSent
 from shared.messaging.publishers import declare_publishers as declare_event_publishers
@@ -20,27 +22,3 @@ SERVICE = "notification"
 
 def declare_publishers(router: RabbitRouter, topology: Topology) -> None:
     declare_event_publishers(router, topology, PUBLISHED)
-
-
-class DeliveryQueue:
-    """The work queue `<ns>.notification.deliveries`, for messages whose queue message was lost
-    (or whose sender's lease lapsed): the sweep puts them back here."""
-
-    def __init__(self, broker: RabbitBroker, topology: Topology) -> None:
-        self.broker = broker
-        self.topology = topology
-        self.work = topology.queue_name(SERVICE, "deliveries")
-
-    async def enqueue(self, event: NotificationQueued) -> None:
-        """Straight to the work queue, through the default exchange."""
-        await self.broker.publish(
-            event.model_dump_json().encode(),
-            exchange=None,
-            routing_key=self.work,
-            message_id=str(event.event_id),
-            correlation_id=event.correlation_id or str(event.message_id),
-            headers={"event_type": NotificationQueued.type_name()},
-            content_type="application/json",
-            persist=True,
-            mandatory=True,
-        )

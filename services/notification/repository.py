@@ -3,28 +3,35 @@
 - `messages` (main collection): one document per (cause, person, channel), id derived from the
   three, holding the rendered content, status, attempts, provider ids and the outbox.
 - `contacts`: the contact projection built from registration's participant snapshots, plus
-  each person's preferences.
+  each person's preferences and whether triggers wait for them.
 - `reminders`: one document per (reminder key, person) with its due time.
 - `campaigns`: one document per campaign with its expansion cursor.
 - `parked`: triggers that named a person before their contact arrived, one per (event, person),
   waiting for that contact (`waiting`), then `completed`.
+
+On SecantusDB a `findAndModify` of an existing document, and a filter with `$or`, read the whole
+collection; every write here is an `insert`, an `update` or an equality `find` instead, so none
+grows with the forum.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from services.notification import domain
-from shared.persistence.aggregates import AggregateStore, StoreRegistry
+from shared.persistence.aggregates import UNREAD, AggregateStore, Applied, Decide, StoreRegistry
 
 HIDDEN = {"outbox": 0, "outbox_pending": 0, "processed": 0, "version": 0}
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)
+"""The snapshot time of a contact no snapshot has written yet (preferences, a parked trigger):
+any snapshot is newer."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,14 @@ class MessageFilter:
     channel: str | None = None
     campaign_id: str | None = None
     source_event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Projected:
+    """A contact after a snapshot was projected: as stored, and whether the write created it."""
+
+    contact: dict[str, Any]
+    created: bool
 
 
 class NotificationRepository:
@@ -65,22 +80,47 @@ class NotificationRepository:
 
     async def project_contact(
         self, person_id: str, fields: Mapping[str, Any], at: datetime
-    ) -> dict[str, Any] | None:
-        """Keep the newest snapshot: an older event arriving late changes nothing. Returns the
-        contact as stored (with its preferences)."""
+    ) -> Projected:
+        """Keep the newest snapshot: an older event arriving late changes nothing. A person not
+        known yet costs ONE command (the upsert creates them); a known one is read back after the
+        write, for their preferences and parked triggers."""
         values = {**fields, "snapshot_at": at, "erased": False}
-        stored = await self.contacts.find_one_and_update(
-            {"_id": person_id, "$or": [{"snapshot_at": {"$lte": at}}, {"snapshot_at": None}]},
-            {"$set": values},
-            return_document=ReturnDocument.AFTER,
-        )
-        if stored is not None:
-            return stored
+        for _ in range(2):
+            try:
+                written = await self.contacts.update_one(
+                    {"_id": person_id, "snapshot_at": {"$lte": at}},
+                    {"$set": values},
+                    upsert=True,
+                )
+            except DuplicateKeyError:
+                continue  # a newer snapshot, or a document created meanwhile: look again
+            if written.upserted_id is not None:
+                return Projected({"_id": person_id, **values}, created=True)
+            break
+        stored = await self.contact(person_id)
+        if stored is not None and stored.get("snapshot_at") is None:
+            # Written before snapshots were timed: this one is newer.
+            await self.contacts.update_one(
+                {"_id": person_id, "snapshot_at": None}, {"$set": values}
+            )
+            stored = await self.contact(person_id)
+        return Projected(stored or {"_id": person_id, **values}, created=False)
+
+    async def flag_parked(self, person_id: str) -> dict[str, Any] | None:
+        """Mark that triggers wait for the person (creating a contact without an address if none
+        exists); returns the contact as it is after the mark."""
         try:
-            await self.contacts.insert_one({"_id": person_id, **values})
+            await self.contacts.update_one(
+                {"_id": person_id},
+                {"$set": {"parked_triggers": True}, "$setOnInsert": {"snapshot_at": NEVER}},
+                upsert=True,
+            )
         except DuplicateKeyError:
-            return await self.contact(person_id)  # a newer snapshot is already there
-        return {"_id": person_id, **values}
+            await self.contacts.update_one({"_id": person_id}, {"$set": {"parked_triggers": True}})
+        return await self.contact(person_id)
+
+    async def clear_parked_flag(self, person_id: str) -> None:
+        await self.contacts.update_one({"_id": person_id}, {"$set": {"parked_triggers": False}})
 
     async def erase_person(self, person_id: str, at: datetime) -> None:
         """Right to erasure: keep anonymous facts, drop every copy of personal data, send nothing."""
@@ -89,7 +129,10 @@ class NotificationRepository:
         }
         await self.contacts.update_one(
             {"_id": person_id},
-            {"$set": {"erased": True, "snapshot_at": at}, "$unset": personal},
+            {
+                "$set": {"erased": True, "snapshot_at": at, "parked_triggers": False},
+                "$unset": personal,
+            },
             upsert=True,
         )
         await self.collection.update_many(
@@ -114,12 +157,18 @@ class NotificationRepository:
     async def set_preferences(
         self, person_id: str, preferences: Mapping[str, Any]
     ) -> dict[str, Any]:
-        return await self.contacts.find_one_and_update(
-            {"_id": person_id},
-            {"$set": {f"preferences.{name}": value for name, value in preferences.items()}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
+        try:
+            await self.contacts.update_one(
+                {"_id": person_id},
+                {
+                    "$set": {f"preferences.{name}": value for name, value in preferences.items()},
+                    "$setOnInsert": {"snapshot_at": NEVER},
+                },
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return await self.set_preferences(person_id, preferences)  # created meanwhile
+        return await self.contact(person_id) or {"_id": person_id}
 
     async def segment(
         self, segment: Mapping[str, Any], after: str | None, limit: int
@@ -150,44 +199,6 @@ class NotificationRepository:
     async def view(self, message_id: str) -> dict[str, Any] | None:
         return await self.collection.find_one({"_id": message_id}, HIDDEN)
 
-    async def claim(self, message_id: str, now: datetime, until: datetime) -> dict[str, Any] | None:
-        """Take the message for one sending attempt, recording the attempt before anything is sent;
-        None when it is not deliverable now (sent, failed, waiting for its backoff, or being sent:
-        a lapsed lease is the sweep's to resolve, see `lapsed_leases`)."""
-        return await self.collection.find_one_and_update(
-            {
-                "_id": message_id,
-                "$or": [
-                    {"status": domain.QUEUED},
-                    # A duplicate queue message must not send a retry before its backoff is over.
-                    {
-                        "status": domain.RETRYING,
-                        "next_attempt_at": {"$lte": now + timedelta(milliseconds=200)},
-                    },
-                ],
-            },
-            {
-                "$set": {
-                    "status": domain.SENDING,
-                    "lease_until": until,
-                    "claimed_at": now,
-                    "lapse_noticed_at": None,
-                },
-                "$inc": {"version": 1, "attempts": 1},
-            },
-            return_document=ReturnDocument.AFTER,
-        )
-
-    async def unclaim(self, message_id: str, claimed_at: datetime, now: datetime) -> None:
-        """Give a claimed message back, queued, without using an attempt (rate limit)."""
-        await self.collection.update_one(
-            {"_id": message_id, "status": domain.SENDING, "claimed_at": claimed_at},
-            {
-                "$set": {"status": domain.QUEUED, "lease_until": None, "touched_at": now},
-                "$inc": {"version": 1, "attempts": -1, "deferrals": 1},
-            },
-        )
-
     async def renew_lease(self, message_id: str, claimed_at: datetime, until: datetime) -> bool:
         """Keep holding a message while it is being sent; False when the claim is no longer ours."""
         result = await self.collection.update_one(
@@ -197,13 +208,13 @@ class NotificationRepository:
         return result.matched_count > 0
 
     async def record_result(
-        self,
-        message_id: str,
-        decide: Callable[[dict[str, Any] | None], Any],
-        current: dict[str, Any],
-    ) -> Any:
-        """An attempt's result, with its outbox event, in one write."""
-        return await self.messages.apply(message_id, None, decide, current=current)
+        self, message_id: str, decide: Decide, current: dict[str, Any] | None = None
+    ) -> Applied:
+        """An attempt's result, with its outbox event, in one write (`current`: the message as
+        the worker last saw it, saving a read; None: read it)."""
+        return await self.messages.apply(
+            message_id, None, decide, current=UNREAD if current is None else current
+        )
 
     async def notice_lapsed_leases(self, now: datetime) -> int:
         """First sight of a lapsed lease: noted, not acted on. A worker that merely lost the
@@ -228,30 +239,14 @@ class NotificationRepository:
         ).to_list()
 
     async def stale(self, before: datetime, limit: int = 100) -> list[dict[str, Any]]:
-        """Deliverable messages nobody has touched since `before`: their queue message was lost."""
+        """Deliverable messages due before `before` and not attempted: their queue message was
+        lost (one index range per status, no `$or`)."""
         return await self.collection.find(
-            {
-                "$or": [
-                    {"status": domain.QUEUED, "touched_at": {"$lt": before}},
-                    {"status": domain.RETRYING, "next_attempt_at": {"$lt": before}},
-                ]
-            },
-            {
-                "_id": 1,
-                "message_type": 1,
-                "channel": 1,
-                "person_id": 1,
-                "correlation_id": 1,
-                "source_event_id": 1,
-                "replays": 1,
-            },
+            {"status": {"$in": list(domain.DELIVERABLE)}, "next_attempt_at": {"$lt": before}},
             limit=limit,
         ).to_list()
 
-    async def touch(self, message_id: str, now: datetime) -> None:
-        await self.collection.update_one({"_id": message_id}, {"$set": {"touched_at": now}})
-
-    async def list(
+    async def page(
         self, where: MessageFilter, *, offset: int, limit: int
     ) -> tuple[int, list[dict[str, Any]]]:
         query = {
@@ -308,6 +303,11 @@ class NotificationRepository:
     async def waiting_count(self) -> int:
         return await self.parked.count_documents({"status": "waiting"})
 
+    async def waiting_people(self, limit: int = 10_000) -> list[str]:
+        """Everyone a trigger waits for."""
+        found = self.parked.find({"status": "waiting"}, {"person_id": 1}, limit=limit)
+        return sorted({row["person_id"] async for row in found})
+
     async def list_parked(
         self, person_id: str | None, *, offset: int, limit: int
     ) -> tuple[int, list[dict[str, Any]]]:
@@ -330,14 +330,15 @@ class NotificationRepository:
         self, reminder_id: str, fields: Mapping[str, Any], scheduled_by: str, event_at: datetime
     ) -> None:
         """(Re)schedule: a new cause event resets the reminder to pending at its new due time;
-        the same event again, or an older one arriving late, changes nothing."""
+        the same event again, an older one arriving late, or a reminder being sent, changes
+        nothing."""
         try:
             await self.reminders.update_one(
                 {
                     "_id": reminder_id,
                     "scheduled_by": {"$ne": scheduled_by},
                     "status": {"$ne": "sending"},
-                    "$or": [{"event_at": {"$lte": event_at}}, {"event_at": None}],
+                    "event_at": {"$lte": event_at},
                 },
                 {
                     "$set": {
@@ -354,22 +355,25 @@ class NotificationRepository:
 
     async def cancel_reminder(self, reminder_id: str, event_at: datetime) -> bool:
         result = await self.reminders.update_one(
-            {
-                "_id": reminder_id,
-                "status": "pending",
-                "$or": [{"event_at": {"$lte": event_at}}, {"event_at": None}],
-            },
+            {"_id": reminder_id, "status": "pending", "event_at": {"$lte": event_at}},
             {"$set": {"status": "cancelled", "event_at": event_at}},
         )
         return result.modified_count > 0
 
-    async def claim_due_reminder(self, now: datetime) -> dict[str, Any] | None:
-        return await self.reminders.find_one_and_update(
+    async def due_reminders(self, now: datetime, limit: int = 100) -> list[dict[str, Any]]:
+        return await self.reminders.find(
             {"status": "pending", "due_at": {"$lte": now}},
-            {"$set": {"status": "sending", "claimed_at": now}},
             sort=[("due_at", ASCENDING)],
-            return_document=ReturnDocument.AFTER,
+            limit=limit,
+        ).to_list()
+
+    async def claim_reminder(self, reminder_id: str, now: datetime) -> bool:
+        """Take a due reminder to fire it; False when another pass (or replica) took it."""
+        result = await self.reminders.update_one(
+            {"_id": reminder_id, "status": "pending"},
+            {"$set": {"status": "sending", "claimed_at": now}},
         )
+        return result.modified_count > 0
 
     async def finish_reminder(self, reminder_id: str, now: datetime) -> None:
         await self.reminders.update_one(

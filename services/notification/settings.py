@@ -35,6 +35,15 @@ class SmtpProvider(BaseModel):
     rate_per_second: float | None = Field(
         None, gt=0, description="Most messages a second (per process)."
     )
+    connections: int = Field(
+        4, ge=1, le=100, description="SMTP sessions at once (per process): the concurrency limit."
+    )
+    idle_seconds: float = Field(
+        30.0, gt=0, description="A kept-open session unused this long is closed, not reused."
+    )
+    messages_per_connection: int = Field(
+        100, ge=1, description="Messages sent over one session before it is closed."
+    )
 
 
 class SmsProvider(BaseModel):
@@ -61,6 +70,9 @@ class SmsProvider(BaseModel):
     )
     rate_per_second: float | None = Field(
         None, gt=0, description="Most messages a second (per process)."
+    )
+    connections: int = Field(
+        4, ge=1, le=100, description="Requests at once (per process), over kept-open connections."
     )
 
 
@@ -91,6 +103,9 @@ class NotificationSettings(ServiceSettings):
     )
     smtp_send_timeout_seconds: float = Field(
         30.0, gt=0, description="The shortcut relay's timeout for a whole send."
+    )
+    smtp_connections: int = Field(
+        4, ge=1, le=100, description="The shortcut relay's SMTP sessions at once."
     )
     smtp_providers: list[SmtpProvider] = Field(
         default_factory=list, description="SMTP relays in failover order (JSON)."

@@ -25,6 +25,7 @@ class _SaveToFolder:
         self.folder = folder
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
+        self.saved = 0  # messages written so far (cheaper to watch than the folder)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self._lock:
@@ -34,6 +35,8 @@ class _SaveToFolder:
             data if isinstance(data, bytes) else data.encode()
         )
         (self.folder / f"{name}.part").rename(self.folder / name)  # readers never see half a file
+        with self._lock:
+            self.saved += 1
         return "250 Message accepted for delivery"
 
 
@@ -45,11 +48,12 @@ class SmtpSink:
         self.host = host
         self.port = port
         self._controller: Controller | None = None
+        self._handler = _SaveToFolder(self.folder)
 
     def start(self) -> SmtpSink:
         self.folder.mkdir(parents=True, exist_ok=True)
         self._controller = Controller(
-            _SaveToFolder(self.folder),
+            self._handler,
             hostname=self.host,
             port=self.port,
             enable_SMTPUTF8=True,
@@ -67,12 +71,17 @@ class SmtpSink:
     def running(self) -> bool:
         return self._controller is not None
 
+    @property
+    def saved(self) -> int:
+        """Messages accepted and written since this sink was made."""
+        return self._handler.saved
+
     def files(self) -> list[Path]:
         return sorted(self.folder.glob("*.eml"))
 
     def messages(self) -> list[EmailMessage]:
         parser = BytesParser(policy=policy.default)
-        return [parser.parsebytes(path.read_bytes()) for path in self.files()]  # type: ignore[misc]
+        return [parser.parsebytes(path.read_bytes()) for path in self.files()]
 
     def __enter__(self) -> SmtpSink:
         return self.start()

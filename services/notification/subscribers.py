@@ -7,21 +7,21 @@ from typing import Any
 import structlog
 from faststream.rabbit import RabbitBroker, RabbitRouter
 
-from services.notification import handlers
-from services.notification.publishers import SERVICE, DeliveryQueue
+from services.notification.campaigns.handlers import request_campaign
+from services.notification.delivery.handlers import deliver
+from services.notification.deps import Notification
+from services.notification.publishers import SERVICE
+from services.notification.triggers.handlers import handle_trigger
 from shared.contracts.notification import CampaignRequested, NotificationQueued
 from shared.messaging.topology import Topology
 
 
-def register_subscribers(
-    router: RabbitRouter, topology: Topology, deps: handlers.Notification, delivery: DeliveryQueue
-) -> list[str]:
+def register_subscribers(router: RabbitRouter, topology: Topology, deps: Notification) -> list[str]:
     """Attach notification's consumers to `router`; returns their queue names."""
     keys = sorted(deps.book.triggers)
     triggers = topology.queue(SERVICE, "triggers", keys[0])
     deliveries = topology.queue(SERVICE, "deliveries", "notification.queued")
     campaigns = topology.queue(SERVICE, "campaign-requested", "campaign.requested")
-    assert deliveries.name == delivery.work
 
     @router.subscriber(
         triggers,
@@ -32,28 +32,30 @@ def register_subscribers(
             "templates/triggers.yaml: "
             + ", ".join(f"`{key}`" for key in keys)
             + ". Only the envelope "
-            "and the fields the mapping names are read; other fields are ignored."
+            "and the fields the mapping names are read; other fields are ignored. Messages are "
+            "delivered while the trigger is handled."
         ),
     )
     async def on_trigger(body: dict[str, Any]) -> None:
         # The envelope's event_type says what this is; the delivery's routing key does not (a
         # retried copy comes back under the queue's own name).
         structlog.contextvars.bind_contextvars(event_id=str(body.get("event_id")))
-        counts = await handlers.handle_trigger(body, deps)
+        counts = await handle_trigger(body, deps)
         structlog.contextvars.bind_contextvars(messages=counts)
 
     @router.subscriber(
         deliveries,
         topology.events,
         title="notification deliveries",
-        description="Delivery work: one message per pending delivery attempt (retries come back here "
-        "from the retry queues when their TTL expires).",
+        description="Delivery work that waits or comes back: retries after their backoff (held in "
+        "the retry queues), rate-limit deferrals, replays, reminders, campaigns, and messages the "
+        "sweep recovers.",
     )
     async def on_delivery(body: NotificationQueued) -> None:
         structlog.contextvars.bind_contextvars(
             event_id=str(body.event_id), message_id=str(body.message_id)
         )
-        outcome = await handlers.deliver(body, deps)
+        outcome = await deliver(body, deps)
         structlog.contextvars.bind_contextvars(delivery=outcome)
 
     @router.subscriber(
@@ -66,7 +68,7 @@ def register_subscribers(
         structlog.contextvars.bind_contextvars(
             event_id=str(body.event_id), campaign_id=body.campaign_id
         )
-        await handlers.request_campaign(body, deps)
+        await request_campaign(body, deps)
 
     return [triggers.name, deliveries.name, campaigns.name]
 

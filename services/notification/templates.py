@@ -175,7 +175,7 @@ class TemplateBook:
             self.folders.append(DEFAULT_TEMPLATES)
         self._cache: dict[str, dict[str, LanguageTemplate]] = {}
         self.env = Environment(
-            autoescape=lambda name: bool(name) and name.endswith(("/html", ".html.j2")),
+            autoescape=lambda name: name is not None and name.endswith(("/html", ".html.j2")),
             undefined=ChainableUndefined,
             keep_trailing_newline=False,
         )

@@ -1,14 +1,42 @@
-"""Notification's rules without a broker or database."""
+"""Notification's rules without a broker or database: they take the documents' models."""
 
 from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from services.notification import domain
+from services.notification.campaigns.rules import in_segment
+from services.notification.delivery import rules as delivery
+from services.notification.documents import ContactDocument, MessageDocument
+from services.notification.messages.rules import language_of, plan_channels
+from services.notification.reminders.rules import reminder_key, without_people
+from services.notification.templates import Trigger
+from services.notification.triggers import rules as triggers
 from shared.contracts.envelope import derive_id
+
+NOW = datetime(2026, 11, 18, 12, tzinfo=UTC)
+
+
+def contact(**fields: Any) -> ContactDocument:
+    return ContactDocument.model_validate({"_id": "p1", **fields})
+
+
+def message(**fields: Any) -> MessageDocument:
+    base = {
+        "_id": "5c2f0b8e-7a1d-5b6e-9c3f-1f0a2b3c4d5e",
+        "message_type": "registration_confirmed",
+        "channel": "email",
+        "person_id": "p1",
+        "to": "a@x.org",
+        "source_event_id": "e1",
+        "status": "sending",
+        "claimed_at": NOW,
+    }
+    return MessageDocument.model_validate({**base, **fields})
 
 
 def test_recipients_come_from_snapshots_ids_inline_contacts_and_lists_once_each() -> None:
@@ -28,7 +56,7 @@ def test_recipients_come_from_snapshots_ids_inline_contacts_and_lists_once_each(
         ],
         "ids": ["p2", "p3"],
     }
-    found = domain.resolve_recipients(event, ["participant", "affected", "ids", "missing"])
+    found = triggers.resolve_recipients(event, ["participant", "affected", "ids", "missing"])
     by_id = {r.person_id: r for r in found}
     assert list(by_id) == ["p1", str(derive_id("f", "b@x.org")), "p2", "p3"]
     assert by_id["p1"].is_snapshot and by_id["p1"].contact["language"] == "en"
@@ -46,32 +74,38 @@ def test_a_mapped_contact_reads_alternative_paths() -> None:
         "language": "language",
         "project": True,
     }
-    recipient = domain.mapped_contact(event, mapping)
-    assert recipient == domain.Recipient(
+    recipient = triggers.mapped_contact(event, mapping)
+    assert recipient == triggers.Recipient(
         "e1", {"email": "expo@x.org", "given_name": "Banco", "language": "en"}, True
     )
-    assert domain.mapped_contact({}, mapping) is None
+    assert triggers.mapped_contact({}, mapping) is None
+
+
+def test_an_inline_contact_goes_on_top_of_what_is_stored() -> None:
+    stored = contact(email="old@x.org", preferences={"language": "en"})
+    merged = triggers.contact_for(stored, triggers.Recipient("p1", {"email": "new@x.org"}))
+    assert (merged.email, merged.preferences.language) == ("new@x.org", "en")
+    assert triggers.contact_for(None, triggers.Recipient("p9")).reachable is False
 
 
 def test_reminder_keys_are_filled_from_the_event_or_refused_when_a_field_is_missing() -> None:
-    assert (
-        domain.reminder_key("session:{session_code|session_id}", {"session_id": "B1.2"})
-        == "session:B1.2"
+    assert reminder_key("session:{session_code|session_id}", {"session_id": "B1.2"}) == (
+        "session:B1.2"
     )
-    assert domain.reminder_key("session:{session_code}", {}) is None
-    assert domain.reminder_key("forum", {}) == "forum"
+    assert reminder_key("session:{session_code}", {}) is None
+    assert reminder_key("forum", {}) == "forum"
 
 
 CONTACT = {"email": "a@x.org", "phone": "+50370001234", "language": "es"}
 
 
 def plans(
-    contact: dict, *, essential: bool, sms_template: bool = True
+    fields: dict[str, Any], *, essential: bool, sms_template: bool = True
 ) -> list[tuple[str, str | None, str | None]]:
     return [
         (p.channel, p.address, p.suppressed)
-        for p in domain.plan_channels(
-            ("email", "sms"), contact, essential=essential, sms_template=sms_template
+        for p in plan_channels(
+            ("email", "sms"), contact(**fields), essential=essential, sms_template=sms_template
         )
     ]
 
@@ -106,100 +140,125 @@ def test_an_opt_out_stops_non_essential_messages_but_not_essential_ones() -> Non
 
 
 def test_language_preference_wins_over_the_registration_language() -> None:
-    assert domain.language_of({"language": "en"}, "es") == "en"
-    assert domain.language_of({"language": "en", "preferences": {"language": "es"}}, "es") == "es"
-    assert domain.language_of({}, "es") == "es"
+    assert language_of(contact(language="en"), "es") == "en"
+    assert language_of(contact(language="en", preferences={"language": "es"}), "es") == "es"
+    assert language_of(contact(), "es") == "es"
 
 
 def test_backoff_doubles_with_bounded_jitter_and_a_ceiling() -> None:
-    policy = domain.RetryPolicy(max_attempts=10, base_seconds=1, max_seconds=30, jitter=0.25)
+    policy = delivery.RetryPolicy(max_attempts=10, base_seconds=1, max_seconds=30, jitter=0.25)
     rng = random.Random(7)
     for attempt, base in [(1, 1), (2, 2), (3, 4), (4, 8), (6, 30), (9, 30)]:
         delay = policy.delay(attempt, rng)
         assert base <= delay <= base * 1.25
 
 
-NOW = datetime(2026, 11, 18, 12, tzinfo=UTC)
-
-
-def test_an_attempt_is_sent_retried_or_failed() -> None:
+def test_an_attempt_is_sent_retried_or_failed_with_its_event() -> None:
     # The claim has already counted the attempt: the document says which attempt this is.
-    policy = domain.RetryPolicy(max_attempts=3, base_seconds=1, jitter=0)
-    ok = domain.AttemptOutcome(
+    policy = delivery.RetryPolicy(max_attempts=3, base_seconds=1, jitter=0)
+    ok = delivery.AttemptOutcome(
         provider="smtp", provider_message_id="<id>", errors=[("backup", "HTTP 500", False)]
     )
-    status, fields, delay = domain.after_attempt({"attempts": 1}, ok, policy, NOW)
-    assert (status, fields["attempts"], fields["provider"], delay) == ("sent", 1, "smtp", None)
+    sent = delivery.after_attempt(message(attempts=1), ok, policy, NOW, requeue=False)
+    assert sent.change is not None and sent.result == delivery.Attempted("sent", None)
+    assert (sent.change.set["attempts"], sent.change.set["provider"]) == (1, "smtp")
+    assert [e.event_type for e in sent.change.events] == ["notification.sent"]
 
-    down = domain.AttemptOutcome(errors=[("a", "HTTP 500", False), ("b", "ConnectError", False)])
-    status, fields, delay = domain.after_attempt({"attempts": 2}, down, policy, NOW)
-    assert (status, fields["attempts"], delay) == ("retrying", 2, 2.0)
-    assert (
-        fields["next_attempt_at"] == NOW + timedelta(seconds=2)
-        and fields["last_error"] == "a: HTTP 500; b: ConnectError"
-    )
+    down = delivery.AttemptOutcome(errors=[("a", "HTTP 500", False), ("b", "ConnectError", False)])
+    retrying = delivery.after_attempt(message(attempts=2), down, policy, NOW, requeue=False)
+    assert retrying.change is not None and retrying.result == delivery.Attempted("retrying", 2.0)
+    fields = retrying.change.set
+    assert fields["next_attempt_at"] == NOW + timedelta(seconds=2)
+    assert fields["last_error"] == "a: HTTP 500; b: ConnectError"
+    assert retrying.change.events == []  # the queue message that brought it goes back itself
+    # Attempted inline (no queue message): a `notification.queued` in the outbox brings it back.
+    inline = delivery.after_attempt(message(attempts=2), down, policy, NOW, requeue=True)
+    assert inline.change is not None
+    assert [e.event_type for e in inline.change.events] == ["notification.queued"]
 
-    status, fields, _ = domain.after_attempt({"attempts": 3}, down, policy, NOW)
-    assert (status, fields["attempts"]) == ("failed", 3)
+    failed = delivery.after_attempt(message(attempts=3), down, policy, NOW, requeue=True)
+    assert failed.change is not None and failed.result.status == "failed"
+    assert [e.event_type for e in failed.change.events] == ["notification.failed"]
 
 
 def test_permanent_refusals_by_every_provider_fail_at_once() -> None:
-    refused = domain.AttemptOutcome(errors=[("a", "HTTP 400", True), ("b", "HTTP 422", True)])
-    status, _, _ = domain.after_attempt(
-        {"attempts": 1}, refused, domain.RetryPolicy(max_attempts=5), NOW
+    refused = delivery.AttemptOutcome(errors=[("a", "HTTP 400", True), ("b", "HTTP 422", True)])
+    decided = delivery.after_attempt(
+        message(attempts=1), refused, delivery.RetryPolicy(max_attempts=5), NOW, requeue=True
     )
-    assert status == "failed"
+    assert decided.result.status == "failed"
 
 
 def test_an_attempt_after_a_lost_one_is_marked_a_possible_duplicate_and_clears_the_mark() -> None:
-    ok = domain.AttemptOutcome(provider="smtp", provider_message_id="<id>")
-    status, fields, _ = domain.after_attempt(
-        {"attempts": 2, "possibly_sent": True}, ok, domain.RetryPolicy(), NOW
+    ok = delivery.AttemptOutcome(provider="smtp", provider_message_id="<id>")
+    decided = delivery.after_attempt(
+        message(attempts=2, possibly_sent=True), ok, delivery.RetryPolicy(), NOW, requeue=False
     )
-    assert status == "sent" and fields["possibly_sent"] is False
-    assert fields["history"][-1]["possible_duplicate"] is True
+    assert decided.change is not None and decided.result.status == "sent"
+    assert decided.change.set["possibly_sent"] is False
+    assert decided.change.set["history"][-1]["possible_duplicate"] is True
+
+
+def test_a_claim_takes_a_due_deliverable_message_and_records_the_attempt() -> None:
+    until = NOW + timedelta(seconds=10)
+    taken = delivery.claim(message(status="queued", attempts=0), NOW, until)
+    assert taken.result.claimed and taken.change is not None
+    assert taken.change.set["attempts"] == 1 and taken.change.set["lease_until"] == until
+    backing_off = message(status="retrying", next_attempt_at=NOW + timedelta(seconds=1500))
+    waiting = delivery.claim(backing_off, NOW, until)
+    assert waiting.result == delivery.Claim(False, "retrying", 1500.0) and waiting.change is None
+    assert delivery.claim(message(status="sent"), NOW, until).result == delivery.Claim(
+        False, "sent"
+    )
+    assert delivery.claim(None, NOW, until).result == delivery.Claim(False, None)
+    assert delivery.hop(1500, 512) == 512 and delivery.hop(3, 512) == 3
+    assert delivery.hop(-1, 512) == 0
 
 
 def test_a_lapsed_lease_means_possibly_sent_send_again_until_the_attempts_are_used() -> None:
-    policy = domain.RetryPolicy(max_attempts=3)
-    status, fields = domain.after_lapsed_lease({"attempts": 1, "status": "sending"}, policy, NOW)
-    assert status == "queued" and fields["possibly_sent"] is True and fields["attempts"] == 1
-    assert fields["lease_until"] is None and fields["history"][-1]["outcome"] == "unknown"
-    assert fields["last_error"] == domain.LOST_WORKER
+    policy = delivery.RetryPolicy(max_attempts=3)
+    lapsed = message(attempts=1, lease_until=NOW - timedelta(seconds=1))
+    change = delivery.after_lapsed_lease(lapsed, policy, NOW, NOW)
+    assert change is not None and change.set["status"] == "queued"
+    assert change.set["possibly_sent"] is True and change.set["attempts"] == 1
+    assert change.set["lease_until"] is None and change.set["history"][-1]["outcome"] == "unknown"
+    assert change.set["last_error"] == delivery.LOST_WORKER
+    assert [e.event_type for e in change.events] == ["notification.queued"]  # through the outbox
 
     # A message whose worker dies on every attempt ends failed instead of looping.
-    status, fields = domain.after_lapsed_lease({"attempts": 3, "status": "sending"}, policy, NOW)
-    assert status == "failed" and fields["failed_at"] == NOW
+    dying = message(attempts=3, lease_until=NOW - timedelta(seconds=1))
+    change = delivery.after_lapsed_lease(dying, policy, NOW, NOW)
+    assert change is not None and change.set["status"] == "failed"
+    assert change.set["failed_at"] == NOW
+    # Renewed meanwhile, or another claim: nothing to do.
+    renewed = message(attempts=1, lease_until=NOW + timedelta(seconds=5))
+    assert delivery.after_lapsed_lease(renewed, policy, NOW, NOW) is None
+    assert delivery.after_lapsed_lease(lapsed, policy, NOW, NOW - timedelta(seconds=9)) is None
 
 
 def test_a_result_is_written_while_the_claim_holds_and_an_acceptance_even_after_it_lapsed() -> None:
     mine, theirs = NOW, NOW + timedelta(seconds=30)
-    assert domain.accepts_result({"status": "sending", "claimed_at": mine}, mine, sent=False)
-    assert not domain.accepts_result({"status": "sending", "claimed_at": theirs}, mine, sent=False)
-    assert not domain.accepts_result({"status": "queued"}, mine, sent=False)
+    assert delivery.accepts_result(message(claimed_at=mine), mine, sent=False)
+    assert not delivery.accepts_result(message(claimed_at=theirs), mine, sent=False)
+    assert not delivery.accepts_result(message(status="queued"), mine, sent=False)
     # The provider accepted it: that is recorded over a lapsed claim (stopping a second send)...
     for status in ("queued", "retrying", "sending"):
-        assert domain.accepts_result({"status": status, "claimed_at": theirs}, mine, sent=True)
+        assert delivery.accepts_result(message(status=status, claimed_at=theirs), mine, sent=True)
     # ...but never over a final state.
     for status in ("sent", "failed", "suppressed"):
-        assert not domain.accepts_result({"status": status}, mine, sent=True)
-    assert not domain.accepts_result(None, mine, sent=True)
+        assert not delivery.accepts_result(message(status=status), mine, sent=True)
+    assert not delivery.accepts_result(None, mine, sent=True)
 
 
-def test_a_backoff_longer_than_the_longest_tier_is_waited_in_hops() -> None:
-    waiting = {"status": "retrying", "next_attempt_at": NOW + timedelta(seconds=1500)}
-    assert domain.backoff_left(waiting, NOW) == 1500
-    assert domain.hop(1500, 512) == 512 and domain.hop(3, 512) == 3 and domain.hop(-1, 512) == 0
-    assert (
-        domain.backoff_left({**waiting, "next_attempt_at": NOW - timedelta(seconds=1)}, NOW) is None
-    )
-    assert domain.backoff_left({"status": "sending"}, NOW) is None
-
-
-def test_rate_limit_deferrals_are_bounded_by_the_policy() -> None:
-    policy = domain.RetryPolicy(max_deferrals=2)
-    assert policy.may_defer({}) and policy.may_defer({"deferrals": 1})
-    assert not policy.may_defer({"deferrals": 2})
+def test_rate_limit_deferrals_are_bounded_and_use_no_attempt() -> None:
+    policy = delivery.RetryPolicy(max_deferrals=2)
+    assert policy.may_defer(message()) and policy.may_defer(message(deferrals=1))
+    assert not policy.may_defer(message(deferrals=2))
+    change = delivery.deferred(message(attempts=1), NOW, NOW, 0.5, requeue=True)
+    assert change is not None and change.set["attempts"] == 0 and change.set["deferrals"] == 1
+    assert change.set["next_attempt_at"] == NOW + timedelta(seconds=0.5)
+    assert [e.event_type for e in change.events] == ["notification.queued"]
+    assert delivery.deferred(message(attempts=1), NOW, NOW, 0.5, requeue=False).events == []
 
 
 def test_parked_triggers_and_message_ids_are_derived_and_stable() -> None:
@@ -208,8 +267,8 @@ def test_parked_triggers_and_message_ids_are_derived_and_stable() -> None:
     )
     assert domain.parked_id("e1", "p1") != domain.parked_id("e2", "p1")
     assert domain.smtp_message_id("m-1") == "<m-1@foro.notification>"
-    assert domain.reachable({"phone": "+50370001234"}) and domain.reachable({"email": "a@x.org"})
-    assert not domain.reachable({"preferences": {"language": "en"}}) and not domain.reachable(None)
+    assert contact(phone="+50370001234").reachable and contact(email="a@x.org").reachable
+    assert not contact(preferences={"language": "en"}).reachable
 
 
 @pytest.mark.parametrize(
@@ -222,21 +281,18 @@ def test_parked_triggers_and_message_ids_are_derived_and_stable() -> None:
         ({"statuses": ["confirmed"]}, True),
     ],
 )
-def test_segments_match_on_every_set_filter(segment: dict, expected: bool) -> None:
-    contact = {
-        "category": "civil_society",
-        "country": "SV",
-        "language": "es",
-        "status": "confirmed",
-        "preferences": {"language": "en"},
-    }
-    assert domain.in_segment(contact, segment) is expected
+def test_segments_match_on_every_set_filter(segment: dict[str, Any], expected: bool) -> None:
+    person = contact(
+        category="civil_society",
+        country="SV",
+        language="es",
+        status="confirmed",
+        preferences={"language": "en"},
+    )
+    assert in_segment(person, segment) is expected
 
 
 def test_a_reminder_keeps_the_event_without_the_people_it_names() -> None:
-    from services.notification.handlers import _without_people
-    from services.notification.templates import Trigger
-
     trigger = Trigger(message_type="session_rescheduled", recipients=("affected", "requester.id"))
     body = {
         "session_code": "B1.2",
@@ -244,4 +300,4 @@ def test_a_reminder_keeps_the_event_without_the_people_it_names() -> None:
         "requester": {"id": "p"},
         "title": {},
     }
-    assert _without_people(body, trigger) == {"session_code": "B1.2", "title": {}}
+    assert without_people(body, trigger) == {"session_code": "B1.2", "title": {}}

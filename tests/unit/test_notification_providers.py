@@ -1,4 +1,5 @@
-"""The SMS adapters' requests and how they classify a gateway's answers (HTTP faked at unit level)."""
+"""The SMS adapters' requests and how they classify a gateway's answers (HTTP faked at unit level);
+SMTP sessions kept open, replaced when the relay closed them, and limited in number."""
 
 from __future__ import annotations
 
@@ -12,8 +13,12 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from services.notification.providers import HttpSms, Outgoing, ProviderError, SmtpEmail
+from services.notification.providers import Outgoing, ProviderError
 from services.notification.settings import SmsProvider, SmtpProvider
+from services.notification.sink import SmtpSink
+from services.notification.sms import HttpSms
+from services.notification.smtp import SmtpEmail
+from tests.support.servers import free_port
 
 MESSAGE = Outgoing(message_id="m-1", to="+50370001234", text="Su inscripción está confirmada.")
 
@@ -137,3 +142,55 @@ async def test_an_smtp_relay_that_never_greets_is_a_transient_timeout(step_timeo
         await server.wait_closed()
     assert (error.value.reason, error.value.permanent) == ("timeout", False)
     assert time.monotonic() - started < 3
+
+
+def counting_relay(sink: SmtpSink, **options: object) -> tuple[SmtpEmail, list[int]]:
+    """An SMTP provider on the sink that counts the sessions it opens."""
+    relay = SmtpEmail(
+        SmtpProvider(name="smtp-sink", host="127.0.0.1", port=sink.port, **options),  # type: ignore[arg-type]
+        "Foro <no-reply@foro.example.org>",
+    )
+    opened: list[int] = []
+    connect = relay.sessions._connect
+
+    async def counted():  # type: ignore[no-untyped-def]
+        opened.append(1)
+        return await connect()
+
+    relay.sessions._connect = counted  # type: ignore[method-assign]
+    return relay, opened
+
+
+def mail(n: int) -> Outgoing:
+    return Outgoing(message_id=f"m-{n}", to=f"p{n}@example.org", subject="Sesión", text="Hola")
+
+
+async def test_an_smtp_session_is_kept_open_for_the_next_message(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with SmtpSink(tmp_path, port=free_port()) as sink:
+        relay, opened = counting_relay(sink)
+        for n in range(3):
+            assert await relay.send(mail(n)) == f"<m-{n}@foro.notification>"
+        await relay.close()
+        assert sink.saved == 3 and len(opened) == 1
+        subjects = {m["Subject"] for m in sink.messages()}
+    assert subjects == {"Sesión"}
+
+
+async def test_a_session_the_relay_closed_is_replaced_and_the_message_goes_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with SmtpSink(tmp_path, port=free_port()) as sink:
+        relay, opened = counting_relay(sink)
+        await relay.send(mail(1))
+        (kept,) = relay.sessions._idle
+        kept.transport.close()  # as a relay's idle timeout does  # type: ignore[union-attr]
+        await relay.send(mail(2))
+        await relay.close()
+        assert sink.saved == 2 and len(opened) == 2
+        assert sorted(m["To"] for m in sink.messages()) == ["p1@example.org", "p2@example.org"]
+
+
+async def test_sends_at_once_never_use_more_sessions_than_allowed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with SmtpSink(tmp_path, port=free_port()) as sink:
+        relay, opened = counting_relay(sink, connections=2)
+        await asyncio.gather(*(relay.send(mail(n)) for n in range(8)))
+        await relay.close()
+        assert sink.saved == 8 and len(opened) <= 2

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from services.notification.cli import main as cli
-from services.notification.providers import Attachment, Outgoing, RateLimiter, email_message
+from services.notification.providers import Attachment, Outgoing, limiter_wait, rate_limiter
+from services.notification.smtp import email_message
 from services.notification.templates import TemplateBook, first_trigger_for, sample_context
 from shared.pack import load_pack
 
@@ -95,11 +96,16 @@ def test_the_email_has_text_and_html_alternatives_and_the_attachment() -> None:
     ]
 
 
-def test_a_rate_limiter_gives_a_burst_then_says_how_long_to_wait() -> None:
-    limiter = RateLimiter(rate=2, burst=2)
-    assert limiter.try_acquire() and limiter.try_acquire()
-    assert not limiter.try_acquire()
-    assert 0 < limiter.wait_seconds() <= 0.5
+async def test_a_rate_limit_gives_a_burst_then_says_how_long_to_wait() -> None:
+    limiter = rate_limiter(2)
+    assert limiter is not None and rate_limiter(None) is None
+    for _ in range(2):
+        assert limiter.has_capacity()
+        await limiter.acquire()
+    assert not limiter.has_capacity()
+    assert limiter_wait(limiter) == 0.5
+    slow = rate_limiter(0.5)  # one every two seconds
+    assert slow is not None and limiter_wait(slow) == 2.0
 
 
 def test_the_cli_renders_a_template_for_review(capsys: pytest.CaptureFixture[str]) -> None:

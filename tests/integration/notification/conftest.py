@@ -14,11 +14,13 @@ import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from services.notification.bootstrap import NotificationService, create_app
-from services.notification.handlers import Notification
+from services.notification.bootstrap import create_app
+from services.notification.deps import Notification
+from services.notification.scheduler import Scheduler
 from services.notification.settings import NotificationSettings, SmsProvider
 from services.notification.sink import SmtpSink
 from shared.persistence.mongo import create_mongo_client
+from shared.runtime import ServiceRuntime
 from tests.support.bus import EventTap, delete_topology, eventually, publish_json
 from tests.support.notification import FakeClock, FakeSmsGateway
 from tests.support.servers import free_port
@@ -51,20 +53,27 @@ class RunningNotification:
         self.tap: EventTap | None = None
 
     @property
-    def service(self) -> NotificationService:
-        return self.app.state.service
+    def runtime(self) -> ServiceRuntime:
+        assert self.app is not None
+        return self.app.state.runtime
+
+    @property
+    def scheduler(self) -> Scheduler:
+        assert self.app is not None
+        return self.app.state.scheduler
 
     @property
     def deps(self) -> Notification:
+        assert self.app is not None
         return self.app.state.deps
 
     @property
     def triggers_queue(self) -> str:
-        return self.service.runtime.queue_names[0]
+        return self.runtime.queue_names[0]
 
     @property
     def deliveries_queue(self) -> str:
-        return self.service.runtime.queue_names[1]
+        return self.runtime.queue_names[1]
 
     async def start(self) -> None:
         options: dict[str, Any] = {"clock": self.clock}
@@ -72,11 +81,9 @@ class RunningNotification:
             options["providers"] = self.providers
         self.app = create_app(self.settings, **options)
         if self.tap is None:
-            self.tap = await EventTap.open(
-                self.amqp, self.service.runtime.topology, "notification.*"
-            )
+            self.tap = await EventTap.open(self.amqp, self.runtime.topology, "notification.*")
         self._stack = AsyncExitStack()
-        await self._stack.enter_async_context(self.service.running())
+        await self._stack.enter_async_context(self.runtime.running())
 
     async def stop(self) -> None:
         if self._stack is not None:
@@ -88,7 +95,7 @@ class RunningNotification:
         await self.start()
 
     async def publish(self, event: dict[str, Any], *, exchange: str = "events") -> None:
-        topology = self.service.runtime.topology
+        topology = self.runtime.topology
         name = topology.events.name if exchange == "events" else topology.intake.name
         await publish_json(
             self.amqp,
@@ -128,7 +135,7 @@ class RunningNotification:
                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                 message_id=event["event_id"],
                 headers={
-                    ORIGINAL_EXCHANGE_HEADER: self.service.runtime.topology.events.name,
+                    ORIGINAL_EXCHANGE_HEADER: self.runtime.topology.events.name,
                     ORIGINAL_ROUTING_KEY_HEADER: event["event_type"],
                     "event_type": event["event_type"],
                     ATTEMPT_HEADER: 1,
@@ -179,8 +186,8 @@ class RunningNotification:
 
     async def wait_ticks(self, count: int = 2) -> None:
         """Let the scheduler make `count` more full passes (no fixed sleep)."""
-        target = self.service.scheduler.ticks + count
-        scheduler = self.service.scheduler
+        scheduler = self.scheduler
+        target = scheduler.ticks + count
 
         async def done() -> bool:
             return scheduler.ticks >= target
@@ -284,7 +291,7 @@ async def notification(
         yield running
     finally:
         await running.stop()
-        runtime = running.service.runtime
+        runtime = running.runtime
         await delete_topology(amqp, runtime.topology, runtime.queue_names)  # with their retry tiers
         cleanup = create_mongo_client(notification_settings.mongo_url.get_secret_value())
         await cleanup.drop_database(notification_settings.database)

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
-from services.notification.providers import Outgoing, SmtpEmail
+from services.notification.providers import Outgoing
 from services.notification.settings import SmtpProvider
+from services.notification.smtp import SmtpEmail
 from tests.integration.notification.conftest import RunningNotification
 from tests.support.bus import eventually
 from tests.support.notification import confirmed, participant

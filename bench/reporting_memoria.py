@@ -31,11 +31,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pydantic import SecretStr
 from pymongo import monitoring
 
-from services.reporting import handlers
+from services.reporting.action_plan.handlers import create_action_item
 from services.reporting.bootstrap import build_deps
-from services.reporting.documents import build_memoria
-from services.reporting.projections import SECTOR_OF_CATEGORY
-from services.reporting.render import render_html, render_pdf
+from services.reporting.budget.handlers import record_budget_entry
+from services.reporting.conclusions.handlers import draft_conclusion, move_conclusion
+from services.reporting.deps import Reporting
+from services.reporting.projections.handlers import LiveFold, project_event
+from services.reporting.publishing.content import build_memoria
+from services.reporting.publishing.handlers import (
+    generate_document,
+    memoria_inputs,
+    report_content,
+    write_files,
+)
+from services.reporting.publishing.render import render_html, render_pdf
 from services.reporting.settings import ReportingSettings
 from shared.persistence.mongo import create_mongo_client
 
@@ -113,7 +122,6 @@ def participant_documents(pack, count: int, rng: random.Random) -> list[dict]:
                 "category": category,
                 "country": rng.choice(countries),
                 "language": rng.choice(["es", "es", "en"]),
-                "sector": SECTOR_OF_CATEGORY.get(category, "other"),
                 "listed_publicly": listed,
                 "erased": False,
                 "checkins": checkins,
@@ -127,11 +135,23 @@ def participant_documents(pack, count: int, rng: random.Random) -> list[dict]:
     return documents
 
 
-async def seed(deps: handlers.Reporting, participants: int) -> None:
+async def seed(deps: Reporting, participants: int, ledger: bool) -> None:
     rng = random.Random(2004)
     docs = participant_documents(deps.pack, participants, rng)
     for start in range(0, len(docs), 1000):
-        await deps.repository.participants.collection.insert_many(docs[start : start + 1000])
+        await deps.repository.database["participants"].insert_many(docs[start : start + 1000])
+    if ledger:  # the events those documents were folded from: a sign-up, then each check-in
+        entries = [
+            {
+                "_id": str(uuid.UUID(int=rng.getrandbits(128))),
+                "type": kind,
+                "forum_id": doc["forum_id"],
+            }
+            for doc in docs
+            for kind in ["registration.confirmed"] + ["attendee.checked_in"] * len(doc["checkins"])
+        ]
+        for start in range(0, len(entries), 5000):
+            await deps.repository.ledger.insert_many(entries[start : start + 5000])
     sessions = [i for i in deps.pack.programme.items if i.kind == "session"]
     approved = []
     for number, session in enumerate(sessions):
@@ -146,9 +166,9 @@ async def seed(deps: handlers.Reporting, participants: int) -> None:
             }
             for lang in ("es", "en")
         }
-        document = await handlers.draft_conclusion(deps, session.code, texts, "Relatoría")
-        await handlers.move_conclusion(deps, document["_id"], "submit")
-        await handlers.move_conclusion(deps, document["_id"], "approve", actor="secretaría")
+        document = await draft_conclusion(deps, session.code, texts, "Relatoría")
+        await move_conclusion(deps, document["_id"], "submit")
+        await move_conclusion(deps, document["_id"], "approve", actor="secretaría")
         approved.append(document["_id"])
     owners = [
         ("country", "SV", "El Salvador"),
@@ -159,17 +179,15 @@ async def seed(deps: handlers.Reporting, participants: int) -> None:
     ]
     for number in range(15):
         kind, code, name = owners[number % len(owners)]
-        await handlers.create_action_item(
+        await create_action_item(
             deps,
-            {
-                "title": {
-                    "es": f"Línea de acción {number + 1}: fortalecer la alianza",
-                    "en": f"Line of action {number + 1}: strengthen the partnership",
-                },
-                "owner": {"kind": kind, "code": code, "name": name, "language": "es"},
-                "deadline": f"2005-{(number % 12) + 1:02d}-28",
-                "conclusion_ids": approved[number % len(approved) :][:1],
+            title={
+                "es": f"Línea de acción {number + 1}: fortalecer la alianza",
+                "en": f"Line of action {number + 1}: strengthen the partnership",
             },
+            owner={"kind": kind, "code": code, "name": name, "language": "es"},
+            deadline=f"2005-{(number % 12) + 1:02d}-28",
+            conclusion_ids=approved[number % len(approved) :][:1],
         )
     await seed_activity(deps, rng)
     for line, cents in (
@@ -177,10 +195,10 @@ async def seed(deps: handlers.Reporting, participants: int) -> None:
         ("equipment_refreshments", 830_000),
         ("panelist_support", 410_000),
     ):
-        await handlers.record_budget_entry(deps, line, "expense", cents, "bench")
+        await record_budget_entry(deps, line, "expense", cents, "bench")
 
 
-async def seed_activity(deps: handlers.Reporting, rng: random.Random) -> None:
+async def seed_activity(deps: Reporting, rng: random.Random) -> None:
     """Expo, job fair, messages and panelist support, folded as the other services' events."""
     from tests.integration.reporting import events as ev
 
@@ -209,12 +227,14 @@ async def seed_activity(deps: handlers.Reporting, rng: random.Random) -> None:
     ]
     bodies += [ev.panelist_support("granted", 9, f"support-{i}", 450) for i in range(6)]
     for body in bodies:
-        await handlers.project_event(body, deps)
+        await project_event(body, deps)
 
 
-async def read_raw(deps: handlers.Reporting) -> int:
+async def read_raw(deps: Reporting, ledger: bool) -> int:
     repo, forum = deps.repository, deps.forum_id
-    rows = await repo.participants.collection.find({"forum_id": forum}).to_list()
+    rows = await repo.database["participants"].find({"forum_id": forum}).to_list()
+    if ledger:
+        rows += await repo.ledger.find({}).to_list()
     rows += await repo.conclusions.collection.find({"forum_id": forum}).to_list()
     rows += await repo.action_items.collection.find({"forum_id": forum}).to_list()
     rows += await repo.budget.collection.find({"forum_id": forum}).to_list()
@@ -245,7 +265,7 @@ COMMANDS = CommandCounter()
 monitoring.register(COMMANDS)  # before any client exists
 
 
-async def fold_events(deps: handlers.Reporting, count: int, in_flight: int) -> float:
+async def fold_events(deps: Reporting, count: int, in_flight: int) -> float:
     """`count` events (sign-ups, then their check-ins) through the live fold, `in_flight` at a
     time as the consumer's prefetch hands them over; database commands counted meanwhile."""
     from tests.integration.reporting import events as ev
@@ -255,10 +275,11 @@ async def fold_events(deps: handlers.Reporting, count: int, in_flight: int) -> f
         ev.checked_in(p, 2) for p in people
     ]
     slots = asyncio.Semaphore(in_flight)
+    live = LiveFold(deps)  # what the consumer does: deliveries in flight written together
 
     async def fold(body: dict) -> None:
         async with slots:
-            await handlers.project_event(body, deps)
+            await live.project(body)
 
     COMMANDS.database, COMMANDS.counts = deps.repository.database.name, Counter()
     started = time.perf_counter()
@@ -268,7 +289,9 @@ async def fold_events(deps: handlers.Reporting, count: int, in_flight: int) -> f
     return elapsed
 
 
-async def run(url: str, participants: int, out: Path | None, fold: int, in_flight: int) -> None:
+async def run(
+    url: str, participants: int, out: Path | None, fold: int, in_flight: int, ledger: bool
+) -> None:
     settings = ReportingSettings(
         mongo_url=SecretStr(url), database=f"bench_reporting_{uuid.uuid4().hex[:8]}"
     )
@@ -276,18 +299,18 @@ async def run(url: str, participants: int, out: Path | None, fold: int, in_fligh
     deps = build_deps(settings, mongo, clock=lambda: datetime(2004, 11, 19, 18, 0, tzinfo=UTC))
     try:
         await deps.repository.ensure_indexes()
-        await seed(deps, participants)
+        await seed(deps, participants, ledger)
         raw_times, memoria_times = [], []
         for _ in range(3):
             started = time.perf_counter()
-            rows = await read_raw(deps)
+            rows = await read_raw(deps, ledger)
             raw_times.append(time.perf_counter() - started)
             started = time.perf_counter()
-            report = await handlers.generate_document(deps, "memoria", "es")
+            report = await generate_document(deps, "memoria", "es")
             memoria_times.append(time.perf_counter() - started)
         raw, memoria = min(raw_times), min(memoria_times)
         started = time.perf_counter()
-        inputs = await handlers.memoria_inputs(deps)
+        inputs = await memoria_inputs(deps)
         read_and_count = time.perf_counter() - started
         document = build_memoria(deps.pack, "es", inputs, deps.clock(), today=deps.today())
         started = time.perf_counter()
@@ -319,8 +342,8 @@ async def run(url: str, participants: int, out: Path | None, fold: int, in_fligh
                 print(f"  {n / fold:6.3f}  {command}")
         if out is not None:
             for fmt in ("pdf", "html"):
-                content, _ = await handlers.report_content(deps, report["_id"], fmt)
-                handlers.write_files(out, report["_id"], {fmt: content})
+                content, _ = await report_content(deps, report["_id"], fmt)
+                write_files(out, report["_id"], {fmt: content})
             print(f"written: {out / report['_id']}.pdf|.html")
     finally:
         await mongo.drop_database(settings.database)
@@ -335,6 +358,13 @@ def main() -> None:
     parser.add_argument(
         "--in-flight", type=int, default=16, help="Events folded at once (the prefetch)."
     )
+    parser.add_argument(
+        "--ledger",
+        action="store_true",
+        help="Also seed the event ledger those participants came from (a sign-up and each "
+        "check-in: about 2.4 entries each), which the Memoria counts by type; the raw read "
+        "then reads it too.",
+    )
     args = parser.parse_args()
     with ExitStack() as stack:
         url = os.environ.get("FORO_BENCH_MONGO_URL")
@@ -342,7 +372,7 @@ def main() -> None:
             from tests.support.servers import embedded_mongo
 
             url = stack.enter_context(embedded_mongo())
-        asyncio.run(run(url, args.participants, args.out, args.fold, args.in_flight))
+        asyncio.run(run(url, args.participants, args.out, args.fold, args.in_flight, args.ledger))
 
 
 if __name__ == "__main__":

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from fastapi import FastAPI
 from faststream.rabbit import RabbitRouter
+from pymongo import AsyncMongoClient
 
-from services.reporting import api
-from services.reporting.handlers import Reporting, utc_now
+from services.reporting.action_plan import api as action_plan
+from services.reporting.budget import api as budget
+from services.reporting.conclusions import api as conclusions
+from services.reporting.deps import Reporting, utc_now
+from services.reporting.projections import api as projections
 from services.reporting.publishers import declare_publishers
+from services.reporting.publishing import api as publishing
 from services.reporting.repository import ReportingRepository
 from services.reporting.scheduler import FollowUpScheduler
 from services.reporting.settings import ReportingSettings
@@ -23,20 +29,32 @@ DESCRIPTION = (
     "Reporting for the forum: live statistics projected from every event, conclusions per session, "
     "the action plan, the budget against plan, and the Memoria and base document (HTML and PDF, es/en)."
 )
+ROUTERS = (
+    publishing.public,
+    projections.router,
+    publishing.router,
+    conclusions.router,
+    action_plan.router,
+    budget.router,
+)
 
 
 def build_deps(
     settings: ReportingSettings,
-    mongo,
+    mongo: AsyncMongoClient[dict[str, Any]],
     *,
     stores: StoreRegistry | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> Reporting:
     """Handlers' dependencies on a given Mongo client (also used by the rebuild and the Memoria
     CLI, without `stores`: what they write to an outbox waits for the service's sweep)."""
-    pack = settings.load_pack()
-    repository = ReportingRepository(mongo[settings.database], stores=stores)
-    return Reporting(pack=pack, repository=repository, clock=clock, output_dir=settings.output_dir)
+    return Reporting(
+        pack=settings.load_pack(),
+        repository=ReportingRepository(mongo[settings.database], stores=stores),
+        clock=clock,
+        output_dir=settings.output_dir,
+        fold_batch=settings.fold_batch,
+    )
 
 
 def build_runtime(
@@ -44,7 +62,6 @@ def build_runtime(
 ) -> tuple[ServiceRuntime, Reporting]:
     settings = settings or ReportingSettings()
     runtime = ServiceRuntime.create(SERVICE, settings, description=DESCRIPTION)
-    broker, topology = runtime.broker, runtime.topology
     deps = build_deps(settings, runtime.mongo, stores=runtime.stores, clock=clock)
     runtime.attach_outbox()
     scheduler = FollowUpScheduler(
@@ -54,9 +71,9 @@ def build_runtime(
     runtime.on_stop.insert(0, scheduler.stop)
 
     router = RabbitRouter()
-    runtime.queue_names = register_subscribers(router, topology, deps)
-    declare_publishers(router, topology)
-    broker.include_router(router)
+    runtime.queue_names = register_subscribers(router, runtime.topology, deps)
+    declare_publishers(router, runtime.topology)
+    runtime.broker.include_router(router)
     return runtime, deps
 
 
@@ -65,11 +82,6 @@ def create_app(
 ) -> FastAPI:
     settings = settings or ReportingSettings()
     runtime, deps = build_runtime(settings, clock=clock)
-    app = create_http_app(
-        runtime,
-        title="foro · reporting",
-        description=DESCRIPTION,
-        routers=api.build_routers(deps, settings),
-        deps=deps,
+    return create_http_app(
+        runtime, title="foro · reporting", description=DESCRIPTION, routers=ROUTERS, deps=deps
     )
-    return app

@@ -21,15 +21,16 @@ from pathlib import Path
 
 import httpx
 
-from services.reporting import handlers
 from services.reporting.bootstrap import build_deps
+from services.reporting.deps import Reporting
+from services.reporting.publishing.handlers import generate_document, report_content, write_files
 from services.reporting.settings import ReportingSettings
 from shared.logging import configure_logging
 from shared.persistence.mongo import create_mongo_client
 
 
 async def write_memoria(
-    deps: handlers.Reporting,
+    deps: Reporting,
     directory: Path,
     languages: Sequence[str] = ("es", "en"),
     *,
@@ -41,13 +42,13 @@ async def write_memoria(
     kinds = ["memoria", *(["base_document"] if base_document else [])]
     for kind in kinds:
         for language in languages:
-            report = await handlers.generate_document(deps, kind, language, final=final)
+            report = await generate_document(deps, kind, language, final=final)
             contents = {}
             for fmt in ("html", "pdf"):
-                found = await handlers.report_content(deps, report["_id"], fmt)
+                found = await report_content(deps, report["_id"], fmt)
                 assert found is not None  # just stored
                 contents[fmt] = found[0]
-            written[report["_id"]] = handlers.write_files(Path(directory), report["_id"], contents)
+            written[report["_id"]] = write_files(Path(directory), report["_id"], contents)
     return written
 
 
@@ -99,9 +100,7 @@ def fetch_memoria(
             for entry in report["files"]:
                 content = client.get(entry["url"]).raise_for_status().content
                 written.extend(
-                    handlers.write_files(
-                        directory, report["report_id"], {entry["format"]: content}
-                    ).values()
+                    write_files(directory, report["report_id"], {entry["format"]: content}).values()
                 )
     return written
 

@@ -1,34 +1,47 @@
-"""The only code that touches reporting's database.
+"""The only code that touches reporting's database (the documents: `documents.py`).
 
-Projections (dropped and refilled by a rebuild):
-  `participants`  one document per participant: status, category, country, language, sector,
-                  consent to be listed, check-ins; names only of people who agreed to be listed
-  `entities`      one document per exhibitor, booth, launch, lead, meeting, job post, application,
-                  session, session sign-up and message: its latest status and a few attributes
-  `event_ledger`  one document per consumed event id: counts by type, of every type
-Reporting's own records (kept by a rebuild):
-  `reports`       the main collection: each generated version of the Memoria or base document
-  `report_files`  file contents by SHA-256
-  `conclusions`, `action_items`, `budget_lines`
+Projections — `participants`, `entities`, `event_ledger` — are written many documents at a time:
+one `find` per collection for what a batch of events targets, one `bulk_write` per collection for
+what they changed (`write_projection`), one `insert_many` into the ledger. They hold no outbox,
+so they are plain collections, not `AggregateStore`s. Reporting's own records — `conclusions`,
+`action_items`, `budget_lines`, `reports` — change one document at a time through
+`AggregateStore.apply` with their outbox; `report_files` holds generated files by SHA-256.
+
+Every index serves a query of this module or the outbox relay's sweep; the statistics read whole
+documents (SecantusDB reads whole documents twice as fast as projected ones).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from bson import Binary
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING, DESCENDING, InsertOne, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from shared.persistence.aggregates import AggregateStore, StoreRegistry
+from services.reporting.projections.fold import ProjectionWrite
+from shared.persistence.aggregates import PROCESSED_KEPT, AggregateStore, StoreRegistry
+from shared.persistence.mongo import drop_indexes
 
 PROJECTIONS = ("participants", "entities", "event_ledger")
 INTERNAL = {"processed": 0, "outbox": 0, "outbox_pending": 0, "version": 0}
+DUPLICATE_KEY = 11000
+# Indexes earlier releases made that no query uses any more (each costs every write).
+RETIRED_INDEXES = {
+    "participants": ("outbox_pending_1",),  # projections hold no outbox
+    "entities": ("outbox_pending_1",),
+    "event_ledger": ("type_1",),  # counts are a $group over the ledger, not an index walk
+    "action_items": ("status_1_deadline_1",),
+    "conclusions": ("forum_id_1_session_code_1",),
+}
+
+type Document = dict[str, Any]
 
 
-def public_list(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def public_list(rows: Iterable[Document]) -> list[Document]:
     """The published participant list: confirmed, consenting, not erased, by family name."""
     listed = [
         r
@@ -49,108 +62,141 @@ def public_list(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 class ReportingRepository:
-    def __init__(self, database: AsyncDatabase, *, stores: StoreRegistry | None = None) -> None:
+    def __init__(
+        self, database: AsyncDatabase[Document], *, stores: StoreRegistry | None = None
+    ) -> None:
         # Each store registers itself: the runtime's relay sweeps every one of them.
         self.stores = stores if stores is not None else StoreRegistry()
         self.database = database
-        self.participants = AggregateStore(database["participants"], stores=self.stores)
-        self.entities = AggregateStore(database["entities"], stores=self.stores)
         self.ledger = database["event_ledger"]
-        self.reports = AggregateStore(database["reports"], stores=self.stores)
         self.files = database["report_files"]
+        self.reports = AggregateStore(database["reports"], stores=self.stores)
         self.conclusions = AggregateStore(database["conclusions"], stores=self.stores)
         self.action_items = AggregateStore(database["action_items"], stores=self.stores)
         self.budget = AggregateStore(database["budget_lines"], stores=self.stores)
 
-    def projection(self, name: str) -> AggregateStore:
-        return {"participants": self.participants, "entities": self.entities}[name]
-
     async def ensure_indexes(self) -> None:
-        stores = (self.participants, self.entities, self.reports, self.conclusions)
-        for store in (*stores, self.action_items, self.budget):
-            await store.ensure_indexes()  # after a rebuild's drop too: the relay sweeps them all
-        await self.participants.collection.create_index(
+        for store in (self.reports, self.conclusions, self.action_items, self.budget):
+            await store.ensure_indexes()
+        db = self.database
+        await db["participants"].create_index([("forum_id", ASCENDING), ("status", ASCENDING)])
+        await db["entities"].create_index([("forum_id", ASCENDING), ("kind", ASCENDING)])
+        await self.conclusions.collection.create_index(
             [("forum_id", ASCENDING), ("status", ASCENDING)]
         )
-        await self.entities.collection.create_index([("forum_id", ASCENDING), ("kind", ASCENDING)])
-        await self.ledger.create_index([("type", ASCENDING)])
-        await self.conclusions.collection.create_index(
-            [("forum_id", ASCENDING), ("session_code", ASCENDING)]
-        )
         await self.action_items.collection.create_index(
-            [("status", ASCENDING), ("deadline", ASCENDING)]
+            [("forum_id", ASCENDING), ("deadline", ASCENDING)]
         )
+        await self.budget.collection.create_index([("forum_id", ASCENDING)])
         await self.reports.collection.create_index(
             [("forum_id", ASCENDING), ("generated_at", DESCENDING)]
         )
+        for name, retired in RETIRED_INDEXES.items():
+            await drop_indexes(db[name], retired)
 
     async def drop_projections(self) -> None:
         for name in PROJECTIONS:
             await self.database.drop_collection(name)
 
-    # -- the event ledger --
+    # -- projections: many documents per round trip --
 
-    async def record_event(
-        self, event_id: str, event_type: str, occurred_at: datetime, forum_id: str | None
-    ) -> bool:
-        """True the first time an event id is recorded; the unique `_id` makes duplicates no-ops."""
-        try:
-            await self.ledger.insert_one(
-                {
-                    "_id": event_id,
-                    "type": event_type,
-                    "occurred_at": occurred_at,
-                    "forum_id": forum_id,
+    async def projection_documents(
+        self, collection: str, ids: Sequence[str]
+    ) -> dict[str, Document]:
+        """The stored documents among `ids`, by id, in one `find`."""
+        if not ids:
+            return {}
+        found = self.database[collection].find({"_id": {"$in": list(ids)}})
+        return {document["_id"]: document async for document in found}
+
+    async def write_projection(
+        self, collection: str, writes: Sequence[ProjectionWrite]
+    ) -> set[str]:
+        """Every write in one `bulk_write`; returns the ids of documents another writer got to
+        first (created meanwhile, or a version other than the one read): none of their write
+        happened, so they are to be read and folded again."""
+        if not writes:
+            return set()
+        operations: list[InsertOne[Document] | UpdateOne] = []
+        for write in writes:
+            if write.version is None:
+                operations.append(
+                    InsertOne(
+                        {
+                            "_id": write.doc_id,
+                            **write.fields,
+                            "version": 1,
+                            "processed": list(write.causes[-PROCESSED_KEPT:]),
+                        }
+                    )
+                )
+            else:
+                update: Document = {
+                    "$inc": {"version": 1},
+                    "$push": {
+                        "processed": {"$each": list(write.causes), "$slice": -PROCESSED_KEPT}
+                    },
                 }
-            )
-        except DuplicateKeyError:
-            return False
-        return True
+                if write.fields:
+                    update["$set"] = write.fields
+                operations.append(
+                    UpdateOne({"_id": write.doc_id, "version": write.version}, update)
+                )
+        target = self.database[collection]
+        lost: set[str] = set()
+        try:
+            result = await target.bulk_write(operations, ordered=False)
+            matched = result.matched_count
+        except BulkWriteError as error:
+            for failure in error.details.get("writeErrors", []):
+                if failure.get("code") != DUPLICATE_KEY:
+                    raise
+                lost.add(writes[failure["index"]].doc_id)
+            matched = error.details.get("nMatched", 0)
+        updates = [write for write in writes if write.version is not None]
+        if matched < len(updates):  # rare: find which updates found another version
+            current = await self.projection_documents(collection, [w.doc_id for w in updates])
+            for write in updates:
+                processed = set((current.get(write.doc_id) or {}).get("processed") or ())
+                if not set(write.causes) <= processed:
+                    lost.add(write.doc_id)
+        return lost
+
+    async def record_events(self, entries: Sequence[Document]) -> None:
+        """One ledger document per consumed event, keyed by its id: a duplicate is a no-op."""
+        if not entries:
+            return
+        try:
+            await self.ledger.insert_many(list(entries), ordered=False)
+        except BulkWriteError as error:
+            if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
+                raise
 
     async def has_events(self) -> bool:
-        return await self.ledger.count_documents({}, limit=1) > 0
+        return await self.ledger.find_one({}, {"_id": 1}) is not None
 
     async def event_counts(self) -> dict[str, int]:
-        pipeline = [{"$group": {"_id": "$type", "n": {"$sum": 1}}}]
+        pipeline: list[Document] = [{"$group": {"_id": "$type", "n": {"$sum": 1}}}]
         return {row["_id"]: row["n"] async for row in await self.ledger.aggregate(pipeline)}
 
-    # -- projections, read whole for statistics (no names: `public_participants` has those) --
+    # -- projections, read whole for statistics (names only in `public_participants`' output) --
 
-    async def participant_states(self, forum_id: str) -> list[dict[str, Any]]:
-        """Whole documents: a projection costs SecantusDB twice the read (names exist only for
-        people who agreed to be listed; statistics never output them)."""
-        return await self.participants.collection.find({"forum_id": forum_id}).to_list()
+    async def participant_states(self, forum_id: str) -> list[Document]:
+        return await self.database["participants"].find({"forum_id": forum_id}).to_list()
 
-    async def entity_states(self, forum_id: str) -> list[dict[str, Any]]:
-        return await self.entities.collection.find({"forum_id": forum_id}).to_list()
+    async def entity_states(self, forum_id: str) -> list[Document]:
+        return await self.database["entities"].find({"forum_id": forum_id}).to_list()
 
-    async def public_participants(self, forum_id: str) -> list[dict[str, Any]]:
-        """Confirmed people who agreed to be listed, not erased, by family name."""
-        query = {
-            "forum_id": forum_id,
-            "status": "confirmed",
-            "listed_publicly": True,
-            "erased": {"$ne": True},
-            "family_name": {"$ne": None},
-        }
-        fields = {
-            "given_name": 1,
-            "family_name": 1,
-            "organisation": 1,
-            "country": 1,
-            "category": 1,
-            "status": 1,
-            "listed_publicly": 1,
-            "erased": 1,
-        }
-        return public_list(await self.participants.collection.find(query, fields).to_list())
+    async def public_participants(self, forum_id: str) -> list[Document]:
+        """Confirmed people who agreed to be listed, not erased, by family name. The index
+        finds the confirmed; the rest is filtered here (`$ne` would scan the collection)."""
+        query = {"forum_id": forum_id, "status": "confirmed"}
+        return public_list(await self.database["participants"].find(query).to_list())
 
     # -- reporting's own records --
 
-    async def list_conclusions(
-        self, forum_id: str, status: str | None = None
-    ) -> list[dict[str, Any]]:
-        query: dict[str, Any] = {"forum_id": forum_id}
+    async def list_conclusions(self, forum_id: str, status: str | None = None) -> list[Document]:
+        query: Document = {"forum_id": forum_id}
         if status:
             query["status"] = status
         rows = await self.conclusions.collection.find(query, INTERNAL).to_list()
@@ -158,28 +204,34 @@ class ReportingRepository:
             rows, key=lambda r: (r["session_code"], r.get("created_at") or datetime.min, r["_id"])
         )
 
-    async def get_conclusion(self, conclusion_id: str) -> dict[str, Any] | None:
+    async def conclusion_ids(self, forum_id: str) -> set[str]:
+        rows = self.conclusions.collection.find({"forum_id": forum_id}, {"_id": 1})
+        return {row["_id"] async for row in rows}
+
+    async def get_conclusion(self, conclusion_id: str) -> Document | None:
         return await self.conclusions.collection.find_one({"_id": conclusion_id}, INTERNAL)
 
-    async def list_action_items(self, forum_id: str) -> list[dict[str, Any]]:
-        rows = await self.action_items.collection.find({"forum_id": forum_id}, INTERNAL).to_list()
+    async def list_action_items(self, forum_id: str) -> list[Document]:
+        query = {"forum_id": forum_id}
+        rows = await self.action_items.collection.find(query, INTERNAL).sort("deadline").to_list()
         return sorted(rows, key=lambda r: (r["deadline"], r["_id"]))
 
-    async def get_action_item(self, item_id: str) -> dict[str, Any] | None:
+    async def get_action_item(self, item_id: str) -> Document | None:
         return await self.action_items.collection.find_one({"_id": item_id}, INTERNAL)
 
     async def open_action_item_ids(self, forum_id: str, before: str) -> list[str]:
-        """Open items with a deadline before `before` (ISO date), or still flagged overdue."""
-        query = {
-            "forum_id": forum_id,
-            "$or": [
-                {"status": {"$in": ["planned", "in_progress"]}, "deadline": {"$lt": before}},
-                {"overdue": True},
-            ],
-        }
-        return [row["_id"] async for row in self.action_items.collection.find(query, {"_id": 1})]
+        """Open items with a deadline before `before` (ISO date), or still flagged overdue. The
+        forum's items by the index, chosen here (an `$or` would scan the collection)."""
+        fields = {"status": 1, "deadline": 1, "overdue": 1}
+        rows = self.action_items.collection.find({"forum_id": forum_id}, fields)
+        return [
+            row["_id"]
+            async for row in rows
+            if row.get("overdue")
+            or (row.get("status") in ("planned", "in_progress") and row["deadline"] < before)
+        ]
 
-    async def budget_lines(self, forum_id: str) -> list[dict[str, Any]]:
+    async def budget_lines(self, forum_id: str) -> list[Document]:
         return await self.budget.collection.find({"forum_id": forum_id}, INTERNAL).to_list()
 
     async def store_file(self, sha256: str, content: bytes, media_type: str) -> None:
@@ -195,16 +247,26 @@ class ReportingRepository:
         except DuplicateKeyError:
             pass  # same content, already stored
 
-    async def file(self, sha256: str) -> dict[str, Any] | None:
+    async def file(self, sha256: str) -> Document | None:
         return await self.files.find_one({"_id": sha256})
 
-    async def get_report(self, report_id: str) -> dict[str, Any] | None:
+    async def get_report(self, report_id: str) -> Document | None:
         return await self.reports.collection.find_one({"_id": report_id}, INTERNAL)
 
     async def has_final(self, forum_id: str, kind: str, language: str) -> bool:
-        query = {"forum_id": forum_id, "kind": kind, "language": language, "final": True}
-        return await self.reports.collection.count_documents(query, limit=1) > 0
+        """The forum's versions by the index, the final one looked for here (a forum has a few
+        dozen versions; an index for this question would cost every write)."""
+        fields = {"kind": 1, "language": 1, "final": 1}
+        rows = self.reports.collection.find({"forum_id": forum_id}, fields)
+        return any(
+            [
+                row
+                async for row in rows
+                if row.get("final") and row.get("kind") == kind and row.get("language") == language
+            ]
+        )
 
-    async def list_reports(self, forum_id: str) -> list[dict[str, Any]]:
-        rows = await self.reports.collection.find({"forum_id": forum_id}, INTERNAL).to_list()
-        return sorted(rows, key=lambda r: r["generated_at"], reverse=True)
+    async def list_reports(self, forum_id: str) -> list[Document]:
+        query = {"forum_id": forum_id}
+        rows = self.reports.collection.find(query, INTERNAL).sort("generated_at", DESCENDING)
+        return await rows.to_list()

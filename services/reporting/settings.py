@@ -27,11 +27,15 @@ class ReportingSettings(ServiceSettings):
     output_dir: Path | None = Field(
         None, description="Also write every generated document here (files named by report id)."
     )
-    rebuild_concurrency: int = Field(
-        8, ge=1, le=64, description="Events the rebuild folds at once."
+    prefetch: int = Field(
+        500,
+        ge=1,
+        le=1000,
+        description=(
+            "Unacked deliveries on the projections queue: what is in flight is folded and written "
+            "together, so more in flight means fewer, larger writes."
+        ),
     )
-    rebuild_idle_seconds: float = Field(
-        1.0,
-        gt=0,
-        description="The rebuild has caught up with the event log after this long without a message.",
+    fold_batch: int = Field(
+        500, ge=1, le=5000, description="Most events the live fold writes in one batch."
     )

@@ -7,17 +7,17 @@ from typing import Any
 import structlog
 from faststream.rabbit import RabbitRouter
 
-from services.reporting import handlers
+from services.reporting.deps import Reporting
+from services.reporting.projections.handlers import LiveFold
 from shared.messaging.topology import Topology
 
 SERVICE = "reporting"
 
 
-def register_subscribers(
-    router: RabbitRouter, topology: Topology, deps: handlers.Reporting
-) -> list[str]:
+def register_subscribers(router: RabbitRouter, topology: Topology, deps: Reporting) -> list[str]:
     """Attach reporting's consumer to `router`; returns its queue names."""
     projections = topology.queue(SERVICE, "projections", "#")
+    fold = LiveFold(deps)
 
     @router.subscriber(
         projections,
@@ -25,13 +25,14 @@ def register_subscribers(
         title="reporting.projections",
         description=(
             "Every domain event (bound with `#`): folded idempotently into participation, programme, "
-            "expo, job-fair, notification and budget statistics. Unknown types are counted by type."
+            "expo, job-fair, notification and budget statistics, the deliveries in flight written "
+            "together. Unknown types are counted by type."
         ),
     )
     async def on_domain_event(body: dict[str, Any]) -> None:
         # The envelope says what the event is; the delivery's routing key does not (a retry
         # comes back with the queue's own name).
         structlog.contextvars.bind_contextvars(event_id=str(body.get("event_id")))
-        await handlers.project_event(body, deps)
+        await fold.project(body)
 
     return [projections.name]

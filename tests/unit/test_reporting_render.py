@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 
 from pypdf import PdfReader
 
-from services.reporting.documents import build_memoria
-from services.reporting.render import render_html, render_pdf
-from services.reporting.statistics import statistics
+from services.reporting.projections.statistics import statistics
+from services.reporting.publishing.content import build_memoria
+from services.reporting.publishing.render import render_html, render_pdf
 from shared.pack import load_pack
 
 
@@ -43,3 +43,34 @@ def test_pdf_embeds_a_font_that_renders_spanish() -> None:
 def test_a_conclusion_only_in_spanish_appears_in_the_english_memoria_marked_as_such() -> None:
     html = render_html(memoria("en", "Migración y desarrollo"))
     assert "Migración y desarrollo" in html and "Original text in Spanish" in html
+
+
+def test_table_rows_written_in_one_stretch_read_back_whole_wrapped_or_not() -> None:
+    people = [
+        {
+            "_id": str(number),
+            "family_name": f"Núñez-{number}",
+            "given_name": "Íñigo",
+            "organisation": "Asociación de Salvadoreños en Los Ángeles y sus Familias Unidas"
+            if number % 2
+            else "OIM",
+            "country": "SV",
+        }
+        for number in range(120)  # over more than one page: the header repeats
+    ]
+    pack = load_pack()
+    inputs = {
+        "statistics": statistics(pack, [], [], {}),
+        "conclusions": [],
+        "action_items": [],
+        "budget": [],
+        "participants": people,
+    }
+    document = build_memoria(
+        pack, "es", inputs, datetime(2004, 11, 19, tzinfo=UTC), today=date(2004, 11, 19)
+    )
+    reader = PdfReader(io.BytesIO(render_pdf(document)))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert all(f"Núñez-{number}, Íñigo" in text for number in range(120))
+    assert "Familias Unidas" in text and "Los Ángeles" in text
+    assert text.count("Organización") >= 2  # the list's header on every page it spans

@@ -1,8 +1,13 @@
-"""Statistics computed from the projections' per-entity state — pure, so they are tested alone."""
+"""Statistics computed from the projections' per-entity state — pure, so they are tested alone.
+
+They count the stored documents as they are (dicts, see `documents.py`): a Memoria of a large
+forum reads thousands, and building a model of each would cost more than reading it.
+"""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,14 +23,17 @@ def _sorted(counter: Counter) -> dict[str, int]:
     return {str(key): counter[key] for key in sorted(counter, key=lambda k: (-counter[k], str(k)))}
 
 
-def participant_statistics(states: list[dict[str, Any]]) -> dict[str, Any]:
-    """Counts by status; by category, country, sector and language among confirmed participants;
-    check-in rates among confirmed participants, overall and per day."""
-    by_status: Counter = Counter()
-    dims: dict[str, Counter] = {
-        name: Counter() for name in ("category", "country", "sector", "language")
+def participant_statistics(
+    states: list[dict[str, Any]], sector_of: Mapping[str, str]
+) -> dict[str, Any]:
+    """Counts by status; by category, country, sector (the pack's, of the category) and language
+    among confirmed participants; check-in rates among confirmed participants, overall and per day."""
+    by_status: Counter[str] = Counter()
+    dims: dict[str, Counter[str]] = {
+        name: Counter() for name in ("category", "country", "language")
     }
-    checked_in, by_day = 0, Counter()
+    by_sector: Counter[str] = Counter()
+    checked_in, by_day = 0, Counter[str]()
     erased = 0
     for state in states:
         status = state.get("status") or "unknown"
@@ -35,6 +43,7 @@ def participant_statistics(states: list[dict[str, Any]]) -> dict[str, Any]:
             continue
         for name, counter in dims.items():
             counter[state.get(name) or "unknown"] += 1
+        by_sector[sector_of.get(state.get("category") or "", "other")] += 1
         scans = (state.get("checkins") or {}).values()
         checked_in += bool(scans)
         by_day.update({scan["day"] for scan in scans})
@@ -46,7 +55,10 @@ def participant_statistics(states: list[dict[str, Any]]) -> dict[str, Any]:
         "confirmed": confirmed,
         "erased": erased,
         "by_status": _sorted(by_status),
-        **{f"by_{name}": _sorted(counter) for name, counter in dims.items()},
+        "by_category": _sorted(dims["category"]),
+        "by_country": _sorted(dims["country"]),
+        "by_sector": _sorted(by_sector),
+        "by_language": _sorted(dims["language"]),
         "check_in": {
             "checked_in": checked_in,
             "rate": round(checked_in / confirmed, 4) if confirmed else 0.0,
@@ -58,12 +70,18 @@ def participant_statistics(states: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def sectors_of_categories(pack: EventPack) -> dict[str, str]:
+    """The sector the pack counts each category's participants under (`other` if unset)."""
+    return {category.code: category.sector or "other" for category in pack.categories}
+
+
 def _kind_status(entities: list[dict[str, Any]], kind: str) -> Counter:
     return Counter(e.get("status") or "unknown" for e in entities if e.get("kind") == kind)
 
 
-def _stamp_time(stamp: str) -> datetime:
-    return datetime.strptime(stamp.split("|", 1)[0], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+def _stamp(at: datetime) -> str:
+    """`at` as the time part of a stamp (`EventView.stamp`): stamps then compare as text."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _slots(
@@ -93,7 +111,8 @@ def session_statistics(
 
     Attendance is a scan at the item itself, or at its room while it ran (check-in points are rooms),
     or a sign-up marked attended."""
-    signed, attended = Counter(), Counter()
+    signed: Counter[str] = Counter()
+    attended: Counter[str] = Counter()
     capacity: dict[str, int] = {}
     status: dict[str, str] = {}
     sessions: dict[str, dict[str, Any]] = {}
@@ -112,22 +131,28 @@ def session_statistics(
                 capacity[code] = attributes["capacity"]
     slots = _slots(pack, sessions)
     items = {item.code for item in pack.programme.items}
+    # Per room, what ran there and when, as stamps: a scan's stamp (time, then `|event id`)
+    # falls in [start, end) exactly when its time does.
+    in_room: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for code, room, start, end in slots:
+        in_room[room].append((code, _stamp(start), _stamp(end)))
     for participant in participants:
         for scan in (participant.get("checkins") or {}).values():
             point = scan.get("point") or ""
             if point in items:
                 attended[point] += 1
                 continue
-            at = _stamp_time(scan["as_of"])
-            for code, room, start, end in slots:
-                if room == point and start <= at < end:
+            at = scan["as_of"]
+            for code, start_stamp, end_stamp in in_room.get(point, ()):
+                if start_stamp <= at < end_stamp:
                     attended[code] += 1
                     break
     rows = []
     for code, room_code, start, end in slots:
         item = pack.programme.item(code)
-        room = pack.programme.room(room_code)
-        seats = capacity.get(code) or (room.capacity if room else 0)
+        assert item is not None  # slots are the pack's items
+        held_in = pack.programme.room(room_code)
+        seats = capacity.get(code) or (held_in.capacity if held_in else 0)
         present = attended.get(code, 0)
         local_start, local_end = start.astimezone(pack.forum.tz), end.astimezone(pack.forum.tz)
         rows.append(
@@ -167,7 +192,7 @@ def statistics(
     meetings = _kind_status(entities, "meeting")
     return {
         "forum_id": pack.forum.id,
-        "participants": participant_statistics(participants),
+        "participants": participant_statistics(participants, sectors_of_categories(pack)),
         "sessions": session_statistics(pack, participants, entities),
         "expo": {
             "exhibitors": sum(exhibitors.values()),

@@ -1,4 +1,4 @@
-"""What the Memoria and the base document say, in one language — pure, renderer-neutral.
+"""What the Memoria says, in one language — pure, renderer-neutral.
 
 A document is a cover plus sections made of blocks (`paragraph`, `heading`, `labelled`, `table`,
 `bars`); `render.py` turns the same document into HTML and into PDF, so both always agree.
@@ -9,238 +9,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from shared.pack import EventPack
-
-LABELS: dict[str, dict[str, str]] = {
-    "es": {
-        "generated": "Generado el",
-        "purpose": "Propósito del foro",
-        "background": "Antecedentes",
-        "format": "Formato",
-        "programme": "Programa tal como se realizó",
-        "day": "Día",
-        "time": "Hora",
-        "code": "Código",
-        "item": "Actividad",
-        "room": "Sala",
-        "attendance": "Asistencia",
-        "signed_up": "Inscritos",
-        "fill": "Ocupación",
-        "participation": "Participación",
-        "registered": "Inscritos",
-        "confirmed": "Confirmados",
-        "checked_in": "Acreditados en sitio",
-        "check_in_rate": "Tasa de acreditación",
-        "by_category": "Participantes confirmados por categoría",
-        "by_country": "Participantes confirmados por país",
-        "by_sector": "Participantes confirmados por sector",
-        "by_language": "Participantes confirmados por idioma",
-        "by_status": "Inscripciones por estado",
-        "conclusions": "Conclusiones por bloque",
-        "key_issues": "Temas clave planteados",
-        "discussion": "Discusión",
-        "way_forward": "Camino a seguir",
-        "no_conclusions": "Sin conclusiones aprobadas.",
-        "original_language": "Texto original en inglés",
-        "action_plan": "Plan de acción (líneas de acción)",
-        "title": "Línea de acción",
-        "owner": "Responsable",
-        "deadline": "Plazo",
-        "status": "Estado",
-        "overdue": "VENCIDA",
-        "progress": "Avances",
-        "no_actions": "Sin líneas de acción registradas.",
-        "evidence": "Evidencia",
-        "expo": "Expo y bolsa de trabajo",
-        "exhibitors": "Expositores",
-        "booths": "Stands asignados",
-        "launches": "Lanzamientos",
-        "leads": "Contactos captados",
-        "meetings": "Reuniones de negocios (confirmadas / solicitadas)",
-        "job_posts": "Ofertas de empleo",
-        "exhibitors_by_sector": "Expositores por sector",
-        "applications": "Postulaciones",
-        "notifications": "Mensajes enviados / fallidos",
-        "budget": "Ejecución presupuestaria",
-        "line": "Rubro",
-        "planned": "Planificado",
-        "committed": "Comprometido",
-        "executed": "Ejecutado",
-        "percent": "% consumido",
-        "total": "Total",
-        "participant_list": "Lista de participantes",
-        "name": "Nombre",
-        "organisation": "Organización",
-        "country": "País",
-        "list_note": "Solo figuran quienes consintieron aparecer en la lista publicada.",
-        "no_participants": "Ningún participante consintió figurar en la lista.",
-        "structure": "Temática y estructura",
-        "topics": "Subtemas",
-        "participants": "Participantes",
-        "expo_structure": "Exposición",
-        "products": "Productos del evento",
-        "budget_plan": "Presupuesto estimado",
-        "venue": "Sede",
-        "dates": "Fechas",
-        "partners": "Con la colaboración de",
-        "convener": "Convoca",
-        "statuses": {
-            "planned": "planificada",
-            "in_progress": "en curso",
-            "done": "cumplida",
-            "cancelled": "cancelada",
-            "held": "realizada",
-            "rescheduled": "reprogramada",
-            "confirmed": "confirmados",
-            "waitlisted": "en lista de espera",
-            "pending_approval": "pendientes de aprobación",
-            "cancelled_p": "cancelados",
-            "rejected": "rechazados",
-        },
-        "owner_kinds": {"country": "país", "organisation": "organización", "sector": "sector"},
-        "sectors": {
-            "public": "Sector público",
-            "private": "Sector privado",
-            "civil_society": "Sociedad civil",
-            "international": "Organismos internacionales",
-            "media": "Medios",
-            "speakers": "Panelistas",
-            "other": "Otros",
-            "unknown": "Sin dato",
-        },
-        "languages": {"es": "Español", "en": "Inglés"},
-    },
-    "en": {
-        "generated": "Generated on",
-        "purpose": "Purpose of the forum",
-        "background": "Background",
-        "format": "Format",
-        "programme": "The programme as held",
-        "day": "Day",
-        "time": "Time",
-        "code": "Code",
-        "item": "Item",
-        "room": "Room",
-        "attendance": "Attended",
-        "signed_up": "Signed up",
-        "fill": "Fill",
-        "participation": "Participation",
-        "registered": "Registered",
-        "confirmed": "Confirmed",
-        "checked_in": "Checked in on site",
-        "check_in_rate": "Check-in rate",
-        "by_category": "Confirmed participants by category",
-        "by_country": "Confirmed participants by country",
-        "by_sector": "Confirmed participants by sector",
-        "by_language": "Confirmed participants by language",
-        "by_status": "Registrations by status",
-        "conclusions": "Conclusions by block",
-        "key_issues": "Key issues raised",
-        "discussion": "Discussion",
-        "way_forward": "The way forward",
-        "no_conclusions": "No approved conclusions.",
-        "original_language": "Original text in Spanish",
-        "action_plan": "Action plan (lines of action)",
-        "title": "Line of action",
-        "owner": "Owner",
-        "deadline": "Deadline",
-        "status": "Status",
-        "overdue": "OVERDUE",
-        "progress": "Progress",
-        "no_actions": "No lines of action recorded.",
-        "evidence": "Evidence",
-        "expo": "Expo and job fair",
-        "exhibitors": "Exhibitors",
-        "booths": "Booths assigned",
-        "launches": "Launches",
-        "leads": "Leads captured",
-        "meetings": "Business meetings (confirmed / requested)",
-        "job_posts": "Job posts",
-        "exhibitors_by_sector": "Exhibitors by sector",
-        "applications": "Applications",
-        "notifications": "Messages sent / failed",
-        "budget": "Budget execution",
-        "line": "Line",
-        "planned": "Planned",
-        "committed": "Committed",
-        "executed": "Executed",
-        "percent": "% consumed",
-        "total": "Total",
-        "participant_list": "List of participants",
-        "name": "Name",
-        "organisation": "Organisation",
-        "country": "Country",
-        "list_note": "Only people who agreed to appear in the published list are listed.",
-        "no_participants": "No participant agreed to be listed.",
-        "structure": "Themes and structure",
-        "topics": "Sub-topics",
-        "participants": "Participants",
-        "expo_structure": "Exhibition",
-        "products": "Products of the event",
-        "budget_plan": "Estimated budget",
-        "venue": "Venue",
-        "dates": "Dates",
-        "partners": "In collaboration with",
-        "convener": "Convened by",
-        "statuses": {
-            "planned": "planned",
-            "in_progress": "in progress",
-            "done": "done",
-            "cancelled": "cancelled",
-            "held": "held",
-            "rescheduled": "rescheduled",
-            "confirmed": "confirmed",
-            "waitlisted": "waitlisted",
-            "pending_approval": "pending approval",
-            "cancelled_p": "cancelled",
-            "rejected": "rejected",
-        },
-        "owner_kinds": {"country": "country", "organisation": "organisation", "sector": "sector"},
-        "sectors": {
-            "public": "Public sector",
-            "private": "Private sector",
-            "civil_society": "Civil society",
-            "international": "International organisations",
-            "media": "Media",
-            "speakers": "Speakers",
-            "other": "Other",
-            "unknown": "Not stated",
-        },
-        "languages": {"es": "Spanish", "en": "English"},
-    },
-}
-
-
-def money(cents: int, currency: str) -> str:
-    return f"{currency} {cents / 100:,.2f}"
-
-
-def percent(value: float) -> str:
-    return f"{value * 100:.1f} %"
-
-
-def _cover(pack: EventPack, lang: str, title: str, generated_at: datetime) -> dict[str, Any]:
-    forum, words = pack.forum, LABELS[lang]
-    first, last = forum.dates[0], forum.dates[-1]
-    return {
-        "title": title,
-        "forum_name": forum.name.get(lang),
-        "convener": f"{words['convener']}: {forum.convener.get(lang)}",
-        "venue": f"{forum.venue.name}, {forum.venue.city}",
-        "dates": f"{first.isoformat()} – {last.isoformat()}",
-        "partners": f"{words['partners']}: " + "; ".join(p.name.get(lang) for p in forum.partners),
-        "generated": f"{words['generated']} {generated_at.astimezone(forum.tz).strftime('%Y-%m-%d %H:%M')} ({forum.time_zone})",
-    }
-
-
-def _bars(title: str, counts: dict[str, int], name: Any = str, limit: int = 20) -> dict[str, Any]:
-    items = [(name(key), value) for key, value in list(counts.items())[:limit]]
-    return {
-        "type": "bars",
-        "title": title,
-        "items": items,
-        "max": max((v for _, v in items), default=0),
-    }
+from services.reporting.publishing.labels import (
+    LABELS,
+    bars,
+    conclusion_title,
+    cover,
+    money,
+    owner_text,
+    percent,
+)
+from shared.pack import EventPack, ProgrammeItem
 
 
 def build_memoria(
@@ -276,7 +54,7 @@ def build_memoria(
     return {
         "kind": "memoria",
         "lang": lang,
-        "cover": _cover(pack, lang, title, generated_at),
+        "cover": cover(pack, lang, title, generated_at),
         "sections": sections,
         "generated_at": generated_at,
     }
@@ -364,17 +142,12 @@ def _participation(pack: EventPack, lang: str, stats: dict[str, Any]) -> list[di
                 ],
             ],
         },
-        _bars(words["by_status"], p["by_status"], lambda s: status_names.get(s, s)),
-        _bars(words["by_category"], p["by_category"], category),
-        _bars(words["by_country"], p["by_country"], country),
-        _bars(words["by_sector"], p["by_sector"], lambda s: words["sectors"].get(s, s)),
-        _bars(words["by_language"], p["by_language"], lambda s: words["languages"].get(s, s)),
+        bars(words["by_status"], p["by_status"], lambda s: status_names.get(s, s)),
+        bars(words["by_category"], p["by_category"], category),
+        bars(words["by_country"], p["by_country"], country),
+        bars(words["by_sector"], p["by_sector"], lambda s: words["sectors"].get(s, s)),
+        bars(words["by_language"], p["by_language"], lambda s: words["languages"].get(s, s)),
     ]
-
-
-def conclusion_title(conclusion: dict[str, Any], lang: str) -> str:
-    texts = conclusion["texts"]
-    return (texts.get(lang) or next(iter(texts.values())))["title"]
 
 
 def _conclusions(
@@ -386,7 +159,7 @@ def _conclusions(
         by_session.setdefault(conclusion["session_code"], []).append(conclusion)
     blocks: list[dict[str, Any]] = []
     placed: set[str] = set()
-    groups = [
+    groups: list[tuple[ProgrammeItem | None, list[str]]] = [
         (block, [block.code, *(c.code for c in pack.programme.children(block.code))])
         for block in pack.programme.items
         if block.kind == "block"
@@ -430,10 +203,6 @@ def _conclusion_blocks(
         if text.get(key):
             blocks.append({"type": "labelled", "label": words[key], "text": text[key]})
     return blocks
-
-
-def owner_text(owner: dict[str, Any], lang: str) -> str:
-    return f"{owner['name']} ({LABELS[lang]['owner_kinds'].get(owner['kind'], owner['kind'])})"
 
 
 def _action_plan(
@@ -508,7 +277,7 @@ def _expo(pack: EventPack, lang: str, stats: dict[str, Any]) -> list[dict[str, A
         return found.name.get(lang) if found else words["sectors"].get(code, code)
 
     by_sector = (
-        [_bars(words["exhibitors_by_sector"], expo["exhibitors_by_sector"], sector)]
+        [bars(words["exhibitors_by_sector"], expo["exhibitors_by_sector"], sector)]
         if expo["exhibitors"]
         else []
     )
@@ -609,96 +378,3 @@ def _participant_list(
             "rows": rows,
         },
     ]
-
-
-def build_base_document(pack: EventPack, lang: str, generated_at: datetime) -> dict[str, Any]:
-    """The base document: the conceptual framing of the forum, from the pack."""
-    words, forum = LABELS[lang], pack.forum
-    product = pack.product("base_document")
-    title = product.name.get(lang) if product else words["background"]
-    structure: list[dict[str, Any]] = []
-    for block in (i for i in pack.programme.items if i.kind == "block"):
-        structure.append({"type": "heading", "text": f"{block.code}. {block.title.get(lang)}"})
-        if block.description:
-            structure.append({"type": "paragraph", "text": block.description.get(lang)})
-        for session in pack.programme.children(block.code):
-            topics = "; ".join(t.title.get(lang) for t in session.topics)
-            text = (session.description.get(lang) + ". " if session.description else "") + (
-                f"{words['topics']}: {topics}" if topics else ""
-            )
-            structure.append(
-                {
-                    "type": "labelled",
-                    "label": f"{session.code} {session.title.get(lang)}",
-                    "text": text,
-                }
-            )
-    expo = [
-        {"type": "paragraph", "text": forum.format.get(lang)},
-        {"type": "list", "items": [t.name.get(lang) for t in pack.exhibitor_types]},
-        {"type": "list", "items": [s.name.get(lang) for s in pack.sectors]},
-    ]
-    if pack.job_fair.enabled:
-        expo.append(
-            {
-                "type": "labelled",
-                "label": pack.job_fair.name.get(lang),
-                "text": pack.job_fair.description.get(lang),
-            }
-        )
-    currency = pack.budget.currency
-    sections = [
-        {
-            "title": words["background"],
-            "blocks": [{"type": "paragraph", "text": forum.background.get(lang)}],
-        },
-        {
-            "title": words["purpose"],
-            "blocks": [{"type": "paragraph", "text": forum.purpose.get(lang)}],
-        },
-        {"title": words["structure"], "blocks": structure},
-        {"title": words["expo_structure"], "blocks": expo},
-        {
-            "title": words["participants"],
-            "blocks": [
-                {
-                    "type": "list",
-                    "items": [
-                        f"{c.name.get(lang)}"
-                        + (f": {c.description.get(lang)}" if c.description else "")
-                        for c in pack.categories
-                    ],
-                }
-            ],
-        },
-        {
-            "title": words["products"],
-            "blocks": [
-                {"type": "labelled", "label": p.name.get(lang), "text": p.description.get(lang)}
-                for p in pack.products
-            ],
-        },
-        {
-            "title": words["budget_plan"],
-            "blocks": [
-                {
-                    "type": "table",
-                    "columns": [words["line"], words["planned"]],
-                    "widths": [70, 30],
-                    "numeric": [1],
-                    "rows": [
-                        [line.name.get(lang), money(int(line.amount * 100), currency)]
-                        for line in pack.budget.lines
-                    ]
-                    + [[words["total"], money(int(pack.budget.total * 100), currency)]],
-                }
-            ],
-        },
-    ]
-    return {
-        "kind": "base_document",
-        "lang": lang,
-        "cover": _cover(pack, lang, title, generated_at),
-        "sections": sections,
-        "generated_at": generated_at,
-    }

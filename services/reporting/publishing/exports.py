@@ -6,10 +6,11 @@ import csv
 import io
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
+# openpyxl ships no type information (its stubs, types-openpyxl, are not a dependency).
+from openpyxl import Workbook  # type: ignore[import-untyped]
+from openpyxl.styles import Font  # type: ignore[import-untyped]
 
-from services.reporting.documents import conclusion_title, money, owner_text
+from services.reporting.publishing.labels import conclusion_title, money, owner_text
 from shared.pack import EventPack
 
 PARTICIPANT_COLUMNS = ("family_name", "given_name", "organisation", "country", "category")

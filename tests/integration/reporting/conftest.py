@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from services.reporting.bootstrap import create_app
-from services.reporting.handlers import Reporting
+from services.reporting.deps import Reporting
 from services.reporting.settings import ReportingSettings
 from shared.persistence.mongo import create_mongo_client
 from shared.runtime import ServiceRuntime
@@ -87,7 +87,6 @@ def reporting_settings(namespace: str, mongo_url: str, amqp_url: str) -> Reporti
         outbox_sweep_seconds=0.5,
         delivery_limit=3,
         follow_up_check_seconds=3600,
-        rebuild_idle_seconds=0.5,
         final_memoria=False,  # the test clock starts after the forum: tests ask for it explicitly
     )
 

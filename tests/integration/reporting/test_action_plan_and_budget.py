@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services.reporting.handlers import check_follow_ups
+from services.reporting.action_plan.handlers import check_follow_ups
 from tests.integration.reporting import events as ev
 from tests.integration.reporting.conftest import RunningReporting
 

@@ -175,7 +175,7 @@ async def test_the_final_memoria_is_generated_once_per_language_when_the_forum_e
 ) -> None:
     from datetime import timedelta
 
-    from services.reporting.handlers import forum_ends_at, generate_final_if_due
+    from services.reporting.publishing.handlers import forum_ends_at, generate_final_if_due
 
     ends = forum_ends_at(reporting.deps.pack)
     reporting.clock.now = ends + timedelta(hours=1)

@@ -13,7 +13,7 @@ from typing import Any
 import aio_pika
 import pytest
 
-from services.reporting.handlers import current_statistics
+from services.reporting.projections.handlers import current_statistics
 from shared.messaging.topology import ORIGINAL_EXCHANGE_HEADER, ORIGINAL_ROUTING_KEY_HEADER
 from tests.integration.reporting import events as ev
 from tests.integration.reporting.conftest import RunningReporting
@@ -68,24 +68,25 @@ async def test_an_event_that_fails_transiently_once_is_folded_exactly_once(
     reporting: RunningReporting, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repository = reporting.deps.repository
-    record_event = repository.record_event
-    failures: list[str] = []
+    record_events = repository.record_events
+    failed_batches: list[int] = []
 
-    async def fails_once(event_id: str, *args: Any) -> bool:
+    async def fails_once(entries: Any) -> None:
         # After the fold was written: the retry finds its own write and must not count it twice.
-        if not failures:
-            failures.append(event_id)
+        if not failed_batches:
+            failed_batches.append(len(entries))
             raise ConnectionError("database restarting")
-        return await record_event(event_id, *args)
+        await record_events(entries)
 
-    monkeypatch.setattr(repository, "record_event", fails_once)
+    monkeypatch.setattr(repository, "record_events", fails_once)
     who = ev.person()
     await reporting.publish(
         ev.registration("registration.confirmed", who, 1), ev.checked_in(who, 2)
     )
     await reporting.settled()
 
-    assert len(failures) == 1 and handled(reporting.queue, "retry") == 1
+    # Every delivery of the batch that failed went to the retry queue, and only those.
+    assert len(failed_batches) == 1 and handled(reporting.queue, "retry") == failed_batches[0]
     stats = await current_statistics(reporting.deps)
     assert stats["participants"]["confirmed"] == 1
     assert stats["participants"]["check_in"]["checked_in"] == 1

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 
 from services.reporting.bootstrap import build_deps
-from services.reporting.handlers import budget_execution, current_statistics
+from services.reporting.budget.handlers import budget_execution
+from services.reporting.projections.handlers import current_statistics
 from services.reporting.rebuild import rebuild
 from services.reporting.settings import ReportingSettings
 from shared.persistence.mongo import create_mongo_client

@@ -1,0 +1,102 @@
+"""Conclusions: rapporteurs draft, the secretariat submits, approves or returns (secretariat)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.reporting.common import RuleViolation
+from services.reporting.conclusions import handlers
+from services.reporting.deps import Deps
+from services.reporting.documents import STORAGE_FIELDS
+from shared.contracts.reporting import ConclusionText
+from shared.http import secretariat
+
+Lang = Literal["es", "en"]
+
+router = APIRouter(tags=["secretariat"], dependencies=[Depends(secretariat)])
+
+
+class ConclusionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    session_code: str = Field(min_length=1, max_length=40, examples=["B2.1"])
+    texts: dict[Lang, ConclusionText] = Field(
+        min_length=1, description="The conclusion in es and/or en."
+    )
+    rapporteur: str | None = Field(None, max_length=200, examples=["Relatoría B2"])
+
+    def text_dict(self) -> dict[str, dict[str, str]]:
+        return {lang: text.model_dump() for lang, text in self.texts.items()}
+
+
+def public(document: dict[str, Any]) -> dict[str, Any]:
+    """A stored record as the API shows it: `id` for `_id`, without the store's fields."""
+    return {
+        ("id" if key == "_id" else key): value
+        for key, value in document.items()
+        if key not in STORAGE_FIELDS
+    }
+
+
+def refused(error: RuleViolation) -> HTTPException:
+    code = status.HTTP_404_NOT_FOUND if error.not_found else status.HTTP_409_CONFLICT
+    return HTTPException(code, detail=str(error))
+
+
+@router.get("/conclusions", summary="Conclusions, by session")
+async def list_conclusions(
+    deps: Deps,
+    status_: Literal["draft", "submitted", "approved"] | None = Query(None, alias="status"),
+) -> list[dict[str, Any]]:
+    return [public(c) for c in await deps.repository.list_conclusions(deps.forum_id, status_)]
+
+
+@router.post(
+    "/conclusions", status_code=status.HTTP_201_CREATED, summary="A rapporteur drafts a conclusion"
+)
+async def create_conclusion(deps: Deps, body: ConclusionBody) -> dict[str, Any]:
+    try:
+        document = await handlers.draft_conclusion(
+            deps, body.session_code, body.text_dict(), body.rapporteur
+        )
+    except RuleViolation as error:
+        raise refused(error) from None
+    return public(document)
+
+
+@router.put("/conclusions/{conclusion_id}", summary="Edit a draft conclusion")
+async def edit_conclusion(
+    deps: Deps, conclusion_id: uuid.UUID, body: ConclusionBody
+) -> dict[str, Any]:
+    if await deps.repository.get_conclusion(str(conclusion_id)) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="conclusion: not found")
+    try:
+        document = await handlers.draft_conclusion(
+            deps,
+            body.session_code,
+            body.text_dict(),
+            body.rapporteur,
+            conclusion_id=str(conclusion_id),
+        )
+    except RuleViolation as error:
+        raise refused(error) from None
+    return public(document)
+
+
+@router.post(
+    "/conclusions/{conclusion_id}/{action}", summary="submit, approve or return a conclusion"
+)
+async def move_conclusion(
+    deps: Deps, conclusion_id: uuid.UUID, action: Literal["submit", "approve", "return"]
+) -> dict[str, Any]:
+    try:
+        document = await handlers.move_conclusion(
+            deps, str(conclusion_id), action, actor="secretariat"
+        )
+    except RuleViolation as error:
+        raise refused(error) from None
+    return public(document)

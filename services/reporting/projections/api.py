@@ -1,0 +1,18 @@
+"""Live statistics (secretariat)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+
+from services.reporting.deps import Deps
+from services.reporting.projections.handlers import current_statistics
+from shared.http import secretariat
+
+router = APIRouter(tags=["secretariat"], dependencies=[Depends(secretariat)])
+
+
+@router.get("/statistics", summary="Live statistics from every service's events")
+async def get_statistics(deps: Deps) -> dict[str, Any]:
+    return await current_statistics(deps)

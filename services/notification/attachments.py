@@ -31,19 +31,28 @@ def _calendar(uid: str, summary: str, start: Any, end: Any, location: str, stamp
     return str(calendar.to_ical().decode("utf-8"))
 
 
+_FORUM_ICAL: dict[tuple[object, ...], str] = {}
+
+
 def forum_ical(pack: EventPack, lang: str, stamp: datetime) -> dict[str, str]:
+    """The forum's days as an iCalendar event. The same for everyone in one language, so it is
+    made once a day (its DTSTAMP: the first of that day's messages)."""
     forum = pack.forum
     location = ", ".join(
         p for p in (forum.venue.name, forum.venue.address or forum.venue.city) if p
     )
-    text = _calendar(
+    what = (
         f"{forum.id}@foro",
         forum.name.get(lang),
         forum.dates[0],
         forum.dates[-1] + timedelta(days=1),
         location,
-        stamp,
     )
+    key = (*what, stamp.date())
+    if (text := _FORUM_ICAL.get(key)) is None:
+        if len(_FORUM_ICAL) > 64:
+            _FORUM_ICAL.clear()
+        text = _FORUM_ICAL[key] = _calendar(*what, stamp)
     return {"filename": "foro.ics", "content_type": "text/calendar", "text": text}
 
 

@@ -9,9 +9,10 @@
 - `parked`: triggers that named a person before their contact arrived, one per (event, person),
   waiting for that contact (`waiting`), then `completed`.
 
-On SecantusDB a `findAndModify` of an existing document, and a filter with `$or`, read the whole
-collection; every write here is an `insert`, an `update` or an equality `find` instead, so none
-grows with the forum.
+On SecantusDB a `findAndModify` of an existing document, a filter with `$or`, and a filter with
+a field its index does not hold read the whole collection: every query here is an `_id` lookup or
+matches an index's fields exactly (`tests/integration/notification/test_query_plans.py`), and the
+few documents a sweep finds are then checked and written one by one, by `_id`.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ class NotificationRepository:
     async def ensure_indexes(self) -> None:
         await self.messages.ensure_indexes()
         await self.collection.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
+        await self.collection.create_index([("status", ASCENDING), ("lease_until", ASCENDING)])
         await self.collection.create_index([("person_id", ASCENDING), ("created_at", DESCENDING)])
         await self.collection.create_index([("campaign_id", ASCENDING)], sparse=True)
         await self.collection.create_index([("source_event_id", ASCENDING)])
@@ -135,19 +137,33 @@ class NotificationRepository:
             },
             upsert=True,
         )
+        unsent = {"$in": ["$status", [*domain.DELIVERABLE, domain.SENDING]]}
         await self.collection.update_many(
-            {"person_id": person_id, "status": {"$in": [*domain.DELIVERABLE, domain.SENDING]}},
-            {
-                "$set": {"status": domain.SUPPRESSED, "suppressed_reason": "erased"},
-                "$inc": {"version": 1},
-            },
+            {"person_id": person_id},
+            [
+                {
+                    "$set": {
+                        "status": {"$cond": [unsent, domain.SUPPRESSED, "$status"]},
+                        "suppressed_reason": {"$cond": [unsent, "erased", "$suppressed_reason"]},
+                        "to": None,
+                        "content": {"$literal": {}},
+                        "erased": True,
+                        "version": {"$add": [{"$ifNull": ["$version", 0]}, 1]},
+                    }
+                }
+            ],
         )
-        await self.collection.update_many(
-            {"person_id": person_id}, {"$set": {"to": None, "content": {}, "erased": True}}
-        )
+        pending = {"$eq": ["$status", "pending"]}
         await self.reminders.update_many(
-            {"person_id": person_id, "status": "pending"},
-            {"$set": {"status": "cancelled", "event": {}}},
+            {"person_id": person_id},
+            [
+                {
+                    "$set": {
+                        "status": {"$cond": [pending, "cancelled", "$status"]},
+                        "event": {"$literal": {}},
+                    }
+                }
+            ],
         )
         await self.parked.delete_many({"person_id": person_id})  # they hold the events' bodies
 
@@ -216,35 +232,30 @@ class NotificationRepository:
             message_id, None, decide, current=UNREAD if current is None else current
         )
 
-    async def notice_lapsed_leases(self, now: datetime) -> int:
+    async def lapsed(self, now: datetime, limit: int = 100) -> list[dict[str, Any]]:
+        """Messages being sent whose lease has lapsed (normally none)."""
+        return await self.collection.find(
+            {"status": domain.SENDING, "lease_until": {"$lt": now}}, limit=limit
+        ).to_list()
+
+    async def notice_lapse(self, message_id: str, now: datetime) -> bool:
         """First sight of a lapsed lease: noted, not acted on. A worker that merely lost the
         database for a while renews (or records its result) before the next sweep looks again."""
-        result = await self.collection.update_many(
-            {"status": domain.SENDING, "lease_until": {"$lt": now}, "lapse_noticed_at": None},
+        result = await self.collection.update_one(
+            {"_id": message_id, "status": domain.SENDING, "lapse_noticed_at": None},
             {"$set": {"lapse_noticed_at": now}},
         )
-        return result.modified_count
-
-    async def lapsed_leases(
-        self, now: datetime, noticed_before: datetime, limit: int = 100
-    ) -> list[dict[str, Any]]:
-        """Messages whose sender's lease lapsed and stayed lapsed since an earlier sweep."""
-        return await self.collection.find(
-            {
-                "status": domain.SENDING,
-                "lease_until": {"$lt": now},
-                "lapse_noticed_at": {"$lte": noticed_before},
-            },
-            limit=limit,
-        ).to_list()
+        return result.modified_count > 0
 
     async def stale(self, before: datetime, limit: int = 100) -> list[dict[str, Any]]:
         """Deliverable messages due before `before` and not attempted: their queue message was
-        lost (one index range per status, no `$or`)."""
-        return await self.collection.find(
-            {"status": {"$in": list(domain.DELIVERABLE)}, "next_attempt_at": {"$lt": before}},
-            limit=limit,
-        ).to_list()
+        lost (one index range per status)."""
+        found: list[dict[str, Any]] = []
+        for status in domain.DELIVERABLE:
+            found += await self.collection.find(
+                {"status": status, "next_attempt_at": {"$lt": before}}, limit=limit
+            ).to_list()
+        return found[:limit]
 
     async def page(
         self, where: MessageFilter, *, offset: int, limit: int
@@ -383,11 +394,14 @@ class NotificationRepository:
     async def recover_reminders(self, claimed_before: datetime) -> int:
         """Claims a crash left behind go back to pending; their messages have derived ids, so a
         second pass creates none twice."""
-        result = await self.reminders.update_many(
-            {"status": "sending", "claimed_at": {"$lt": claimed_before}},
-            {"$set": {"status": "pending"}},
-        )
-        return result.modified_count
+        recovered = 0
+        async for stale in self.reminders.find({"status": "sending"}, {"claimed_at": 1}):
+            if stale.get("claimed_at") is None or stale["claimed_at"] < claimed_before:
+                result = await self.reminders.update_one(
+                    {"_id": stale["_id"], "status": "sending"}, {"$set": {"status": "pending"}}
+                )
+                recovered += result.modified_count
+        return recovered
 
     async def reminder(self, reminder_id: str) -> dict[str, Any] | None:
         return await self.reminders.find_one({"_id": reminder_id})

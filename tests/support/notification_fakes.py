@@ -135,28 +135,21 @@ class FakeNotificationRepository:
     ) -> Applied:
         return await self.messages.apply(message_id, None, decide)
 
-    async def notice_lapsed_leases(self, now: datetime) -> int:
-        noticed = 0
-        for stored in self.messages.documents.values():
-            lease = stored.get("lease_until")
-            if stored["status"] == domain.SENDING and lease is not None and lease < now:
-                if stored.get("lapse_noticed_at") is None:
-                    stored["lapse_noticed_at"] = now
-                    noticed += 1
-        return noticed
-
-    async def lapsed_leases(
-        self, now: datetime, noticed_before: datetime, limit: int = 100
-    ) -> list[dict[str, Any]]:
+    async def lapsed(self, now: datetime, limit: int = 100) -> list[dict[str, Any]]:
         return [
             copy.deepcopy(m)
             for m in self.messages.documents.values()
             if m["status"] == domain.SENDING
             and m.get("lease_until") is not None
             and m["lease_until"] < now
-            and m.get("lapse_noticed_at") is not None
-            and m["lapse_noticed_at"] <= noticed_before
         ][:limit]
+
+    async def notice_lapse(self, message_id: str, now: datetime) -> bool:
+        stored = self.messages.documents.get(message_id)
+        if stored is None or stored["status"] != domain.SENDING or stored.get("lapse_noticed_at"):
+            return False
+        stored["lapse_noticed_at"] = now
+        return True
 
     async def stale(self, before: datetime, limit: int = 100) -> list[dict[str, Any]]:
         return [

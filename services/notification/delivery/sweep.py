@@ -28,9 +28,15 @@ async def recover_lapsed(deps: Notification) -> int:
     A lapse is acted on at the second sweep that sees it, so a worker that only lost the database
     for a moment renews or records its result first."""
     repo, now = deps.repository, deps.wall_clock()
-    await repo.notice_lapsed_leases(now)
+    noticed_before = now - timedelta(seconds=deps.sweep_seconds / 2)
     recovered = 0
-    for document in await repo.lapsed_leases(now, now - timedelta(seconds=deps.sweep_seconds / 2)):
+    for document in await repo.lapsed(now):
+        noticed = document.get("lapse_noticed_at")
+        if noticed is None:
+            await repo.notice_lapse(document["_id"], now)
+            continue
+        if noticed > noticed_before:
+            continue  # noticed by the sweep just before: give its worker until the next one
         rule = partial(
             rules.after_lapsed_lease,
             policy=deps.policy,

@@ -39,6 +39,7 @@ import aio_pika
 from pydantic import SecretStr
 from pymongo import AsyncMongoClient
 
+from services.reporting.projections.log import MARKER_HEADER
 from services.reporting.rebuild import rebuild
 from services.reporting.settings import ReportingSettings
 from shared.messaging.topology import Topology
@@ -129,6 +130,9 @@ async def raw_read(
 
         async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
             nonlocal seen
+            if (message.headers or {}).get(MARKER_HEADER):  # an earlier rebuild's end mark
+                await message.ack()
+                return
             body = json.loads(message.body)
             pending.append({"_id": body["event_id"], **body})
             seen += 1

@@ -74,3 +74,22 @@ def test_table_rows_written_in_one_stretch_read_back_whole_wrapped_or_not() -> N
     assert all(f"Núñez-{number}, Íñigo" in text for number in range(120))
     assert "Familias Unidas" in text and "Los Ángeles" in text
     assert text.count("Organización") >= 2  # the list's header on every page it spans
+
+
+def test_a_tables_cells_are_escaped_in_html() -> None:
+    pack = load_pack()
+    people = [{"_id": "1", "family_name": "<b>Núñez</b>", "given_name": "&", "country": "SV"}]
+    inputs = {
+        "statistics": statistics(pack, [], [], {}),
+        "conclusions": [],
+        "action_items": [],
+        "budget": [],
+        "participants": people,
+    }
+    html = render_html(
+        build_memoria(
+            pack, "es", inputs, datetime(2004, 11, 19, tzinfo=UTC), today=date(2004, 11, 19)
+        )
+    )
+    assert "<b>Núñez" not in html and "&lt;b&gt;Núñez&lt;/b&gt;, &amp;" in html
+    assert "<td>El Salvador</td>" in html

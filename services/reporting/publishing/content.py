@@ -357,15 +357,13 @@ def _participant_list(
     if not people:
         return [{"type": "paragraph", "text": words["no_participants"]}]
 
-    def country(code: str | None) -> str:
-        found = pack.country(code) if code and len(code) == 2 else None
-        return found.name.get(lang) if found else (code or "")
-
+    # Looked up once per country, not once per person (thousands of them).
+    countries = {c.code: c.name.get(lang) for c in pack.countries}
     rows = [
         [
             f"{p['family_name']}, {p.get('given_name') or ''}".strip(", "),
             p.get("organisation") or "",
-            country(p.get("country")),
+            countries.get((p.get("country") or "").upper()) or p.get("country") or "",
         ]
         for p in people
     ]

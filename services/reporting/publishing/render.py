@@ -12,7 +12,9 @@ from typing import Any, cast
 
 from fpdf import FPDF
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
+from services.reporting.publishing.typesetting import Typesetter, rgb
 from shared.fonts import BOLD, REGULAR
 
 HERE = Path(__file__).parent
@@ -28,12 +30,30 @@ RULE = (221, 227, 234)
 
 @cache
 def _templates() -> Environment:
-    return Environment(
+    environment = Environment(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(["html", "j2"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.globals["table_rows"] = table_rows
+    return environment
+
+
+def table_rows(block: dict[str, Any]) -> Markup:
+    """A table's rows, every cell escaped: written here rather than by the template's loops,
+    which take several times longer over a large forum's thousands of rows."""
+    numeric = set(block.get("numeric") or [])
+    rows = []
+    for row in block["rows"]:
+        cells = "".join(
+            f'<td class="num">{escape(cell)}</td>'
+            if index in numeric
+            else f"<td>{escape(cell)}</td>"
+            for index, cell in enumerate(row)
+        )
+        rows.append(f"<tr>{cells}</tr>")
+    return Markup("\n".join(rows))
 
 
 def render_html(document: dict[str, Any]) -> str:
@@ -45,7 +65,10 @@ def font_files() -> tuple[Path, Path]:
 
 
 class DocumentPDF(FPDF):
-    def __init__(self, running_title: str) -> None:
+    """An empty document with the fonts loaded (parsing them is a good part of a render's fixed
+    cost: `publishing.handlers` builds one while the Memoria's data is being read)."""
+
+    def __init__(self, running_title: str = "") -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.running_title = running_title
         regular, bold = font_files()
@@ -53,22 +76,26 @@ class DocumentPDF(FPDF):
         self.add_font(FONT, "B", str(bold))
         self.set_auto_page_break(True, margin=18)
         self.set_margins(18, 18, 18)
+        self.typeset = Typesetter(self)
 
     def footer(self) -> None:
+        """The running title on the left, the page number on the right, in grey."""
         if self.page_no() == 1:
             return
-        self.set_y(-12)
         self.set_font(FONT, "", 7.5)
-        self.set_text_color(*GREY)
-        self.cell(0, 5, self.running_title, align="L")
-        self.set_x(self.l_margin)
-        self.cell(0, 5, str(self.page_no()), align="R")
-        self.set_text_color(0, 0, 0)
+        baseline = self.h - 12 + 0.5 * 5 + 0.3 * self.font_size  # a 5 mm cell's, as fpdf2's
+        number = str(self.page_no())
+        right = self.w - self.r_margin - self.c_margin - self.typeset.width(number)
+        grey = rgb(GREY) + " rg"
+        self.typeset.text(self.l_margin + self.c_margin, baseline, self.running_title, grey)
+        self.typeset.text(right, baseline, number, grey)
 
 
-def render_pdf(document: dict[str, Any]) -> bytes:
+def render_pdf(document: dict[str, Any], pdf: DocumentPDF | None = None) -> bytes:
+    """`document` as a PDF; on `pdf`, a fresh `DocumentPDF`, if one was made ahead."""
     cover = document["cover"]
-    pdf = DocumentPDF(f"{cover['forum_name']} · {cover['title']}")
+    pdf = pdf or DocumentPDF()
+    pdf.running_title = f"{cover['forum_name']} · {cover['title']}"
     pdf.set_title(f"{cover['title']} · {cover['forum_name']}")
     pdf.set_lang(document["lang"])
     pdf.set_creator("foro reporting")
@@ -115,16 +142,22 @@ def _cover(pdf: DocumentPDF, cover: dict[str, Any]) -> None:
     pdf.set_text_color(0, 0, 0)
 
 
+def _flow(pdf: DocumentPDF, text: str, line_h: float, *, justify: bool) -> None:
+    if not pdf.typeset.flow(text, line_h, justify=justify):  # a word wider than the page
+        align = "J" if justify else "L"
+        pdf.multi_cell(0, line_h, text, new_x="LMARGIN", new_y="NEXT", align=align)
+
+
 def _paragraph(pdf: DocumentPDF, block: dict[str, Any]) -> None:
     pdf.set_font(FONT, "", 10)
-    pdf.multi_cell(0, 5.2, block["text"], new_x="LMARGIN", new_y="NEXT", align="J")
+    _flow(pdf, block["text"], 5.2, justify=True)
     pdf.ln(2.5)
 
 
 def _note(pdf: DocumentPDF, block: dict[str, Any]) -> None:
     pdf.set_font(FONT, "", 8.5)
     pdf.set_text_color(*GREY)
-    pdf.multi_cell(0, 4.5, block["text"], new_x="LMARGIN", new_y="NEXT", align="L")
+    _flow(pdf, block["text"], 4.5, justify=False)
     pdf.set_text_color(0, 0, 0)
     pdf.ln(1.5)
 
@@ -152,10 +185,10 @@ def _subheading(pdf: DocumentPDF, block: dict[str, Any]) -> None:
 
 def _labelled(pdf: DocumentPDF, block: dict[str, Any]) -> None:
     pdf.set_font(FONT, "B", 9.5)
-    pdf.multi_cell(0, 5, block["label"], new_x="LMARGIN", new_y="NEXT", align="L")
+    _flow(pdf, block["label"], 5, justify=False)
     if block.get("text"):
         pdf.set_font(FONT, "", 9.5)
-        pdf.multi_cell(0, 5, block["text"], new_x="LMARGIN", new_y="NEXT", align="J")
+        _flow(pdf, block["text"], 5, justify=True)
     pdf.ln(1.5)
 
 
@@ -168,180 +201,101 @@ def _list(pdf: DocumentPDF, block: dict[str, Any]) -> None:
 
 
 def _table(pdf: DocumentPDF, block: dict[str, Any]) -> None:
-    """A table drawn cell by cell; the header repeats after a page break. Rows whose cells fit on
-    one line — all but a few, and the participant list of a large forum has thousands — are
-    written as one stretch of page content each (`_RowWriter`); longer cells wrap."""
+    """A table; the header repeats after a page break. Rows whose cells break between words —
+    all but a rare one with a word wider than its column — are typeset in one stretch each
+    (`Typesetter.row`: the participant list of a large forum has thousands)."""
     usable = pdf.w - pdf.l_margin - pdf.r_margin
     total = sum(block["widths"])
     widths = [usable * w / total for w in block["widths"]]
     numeric = set(block.get("numeric") or [])
-    line_h, pad = 4.4, 1.2
-    header = block["columns"] if any(block["columns"]) else None
-    rows = _RowWriter(pdf, widths, numeric, line_h, pad)
+    line_h, pad, baseline = 4.4, 1.2, 3.2  # baseline: of 8.5 pt text in a 4.4 mm line
+    header = [str(c) for c in block["columns"]] if any(block["columns"]) else None
+    typeset = pdf.typeset
+    rows = typeset.table(widths, numeric, pad=pad, line_h=line_h, baseline=baseline, rule=RULE)
 
-    def draw(cells: list[str], *, bold: bool, fill: tuple[int, int, int] | None) -> None:
-        pdf.set_font(FONT, "B" if bold else "", 8.5)
-        lines = None if bold else rows.lines(cells)
-        if lines is not None:
+    def draw_header() -> None:
+        pdf.set_font(FONT, "B", 8.5)
+        cells = header or []
+        broken = [typeset.lines(text, w - 2 * pad) for text, w in zip(cells, widths, strict=True)]
+        if any(lines is None for lines in broken):
+            _slow_row(pdf, cells, widths, numeric, bold=True, fill=BLUE)
+        else:
+            lines = [cell or [] for cell in broken]
             height = max(len(cell) for cell in lines) * line_h + 2 * pad
-            if pdf.get_y() + height > pdf.page_break_trigger:
-                pdf.add_page()
-                if header is not None:
-                    draw(header, bold=True, fill=BLUE)
-                    pdf.set_font(FONT, "", 8.5)
-            rows.write(lines, height, fill)
-            return
-        wraps = [
-            rows.width(text) > width - 2 * pad for text, width in zip(cells, widths, strict=True)
-        ]
-        count = 1
-        for text, width, wrap in zip(cells, widths, wraps, strict=True):
-            if wrap:
-                broken = pdf.multi_cell(width - 2 * pad, line_h, text, dry_run=True, output="LINES")
-                count = max(count, len(cast(list[str], broken)))
-        height = count * line_h + 2 * pad
-        if pdf.get_y() + height > pdf.page_break_trigger:
-            pdf.add_page()
-            if header is not None and not bold:
-                draw(header, bold=True, fill=BLUE)
-                pdf.set_font(FONT, "B" if bold else "", 8.5)
-        y, x = pdf.get_y(), pdf.l_margin
-        if fill is not None:
-            pdf.set_fill_color(*fill)
-            pdf.rect(x, y, usable, height, style="F")
-        pdf.set_text_color(*((255, 255, 255) if bold else (0, 0, 0)))
-        for index, (text, width, wrap) in enumerate(zip(cells, widths, wraps, strict=True)):
-            align = "R" if index in numeric else "L"
-            pdf.set_xy(x + pad, y + pad)
-            if wrap:
-                pdf.multi_cell(width - 2 * pad, line_h, text, align=align)
-            elif text:
-                offset = width - 2 * pad - rows.width(text) if align == "R" else 0.0
-                pdf.text(x + pad + offset, y + pad + rows.baseline, text)
-            x += width
-        pdf.set_text_color(0, 0, 0)
-        pdf.set_draw_color(*RULE)
-        pdf.line(pdf.l_margin, y + height, pdf.l_margin + usable, y + height)
-        pdf.set_xy(pdf.l_margin, y + height)
+            if pdf.y + height + line_h + 2 * pad > pdf.page_break_trigger:
+                pdf.add_page()  # not a header alone at the foot of a page
+            rows.row(lines, height, BLUE, text="1 g")
+        pdf.set_font(FONT, "", 8.5)
 
     margin, pdf.c_margin = pdf.c_margin, 0  # the table pads its cells itself
     try:
         if header is not None:
-            draw([str(c) for c in header], bold=True, fill=BLUE)
+            draw_header()
+        pdf.set_font(FONT, "", 8.5)
         for number, row in enumerate(block["rows"]):
-            draw(
-                [str(cell) for cell in row],
-                bold=False,
-                fill=(246, 248, 250) if number % 2 else None,
-            )
+            cells = [str(cell) for cell in row]
+            fill = (246, 248, 250) if number % 2 else None
+            broken = [
+                typeset.lines(text, w - 2 * pad) for text, w in zip(cells, widths, strict=True)
+            ]
+            if any(lines is None for lines in broken):
+                _slow_row(pdf, cells, widths, numeric, bold=False, fill=fill, after=draw_header)
+                continue
+            lines = [cell or [] for cell in broken]
+            height = max(len(cell) for cell in lines) * line_h + 2 * pad
+            if pdf.y + height > pdf.page_break_trigger:
+                pdf.add_page()
+                if header is not None:
+                    draw_header()
+            rows.row(lines, height, fill)
     finally:
         pdf.c_margin = margin
     pdf.ln(3)
 
 
-class _RowWriter:
-    """Writes a table row as raw page content: its fill, its cells' lines and its rule in ONE
-    content operation, inside `q … Q` so fpdf2's idea of the graphics state stays true.
-
-    What `FPDF.text`, `multi_cell`, `rect` and `line` would write, without their per-call
-    bookkeeping (ten calls a row, and line breaking that measures every character again): a
-    5,000-row participant list renders several times faster. Lines break between words, as
-    `multi_cell` breaks them; a cell with a word wider than its column goes the slow way.
-    Widths and encodings of repeated texts are computed once. fpdf2 internals used: `_out`,
-    `_set_font_for_page`, the font's `cw` widths and `encode_text` (which also records the
-    glyphs for the embedded subset) — fpdf2 is pinned in constraints.txt, and
-    tests/unit/test_reporting_render.py extracts the text back from the PDF."""
-
-    baseline = 3.2  # from the top of a 4.4 mm line to the baseline of 8.5 pt text
-
-    def __init__(
-        self, pdf: DocumentPDF, widths: list[float], numeric: set[int], line_h: float, pad: float
-    ) -> None:
-        self.pdf, self.widths, self.numeric = pdf, widths, numeric
-        self.line_h, self.pad = line_h, pad
-        self.k = pdf.k
-        self._measured: dict[tuple[int, str], float] = {}
-        self._encoded: dict[str, str] = {}
-
-    def width(self, text: str) -> float:
-        """What `get_string_width` computes for an unshaped TTF font, without its overhead."""
-        pdf = self.pdf
-        font: Any = pdf.current_font
-        key = (id(font), text)
-        found = self._measured.get(key)
-        if found is None:
-            units = sum(font.cw[ord(c)] for c in text)
-            found = self._measured[key] = units * pdf.font_size_pt * 0.001 / pdf.k
-        return found
-
-    def lines(self, cells: list[str]) -> list[list[str]] | None:
-        """Each cell's lines, or None when a cell needs `multi_cell` (a word wider than its
-        column, or a line break in the text)."""
-        broken = []
-        for text, width in zip(cells, self.widths, strict=True):
-            room = width - 2 * self.pad
-            if self.width(text) <= room:
-                broken.append([text])
-                continue
-            if "\n" in text:
-                return None
-            lines: list[str] = []
-            current = ""
-            for word in text.split(" "):
-                candidate = f"{current} {word}" if current else word
-                if self.width(candidate) <= room:
-                    current = candidate
-                elif self.width(word) > room:
-                    return None
-                else:
-                    lines.append(current)
-                    current = word
-            lines.append(current)
-            broken.append(lines)
-        return broken
-
-    def _encode(self, text: str) -> str:
-        found = self._encoded.get(text)
-        if found is None:
-            font: Any = self.pdf.current_font
-            found = self._encoded[text] = font.encode_text(text)
-        return found
-
-    def write(
-        self, cells: list[list[str]], height: float, fill: tuple[int, int, int] | None
-    ) -> None:
-        pdf, k = self.pdf, self.k
-        if not pdf.current_font_is_set_on_page:
-            pdf._out(pdf._set_font_for_page(cast(Any, pdf.current_font), pdf.font_size_pt))
-        x, y = pdf.l_margin, pdf.get_y()
-        usable = sum(self.widths)
-        top, bottom = (pdf.h - y) * k, (pdf.h - y - height) * k
-        ops = ["q"]
-        if fill is not None:
-            ops.append(
-                f"{_rgb(fill)} rg {x * k:.2f} {top:.2f} {usable * k:.2f} {-height * k:.2f} re f"
-            )
-        ops.append("0 g")
-        for index, (lines, width) in enumerate(zip(cells, self.widths, strict=True)):
-            for number, text in enumerate(lines):
-                if not text:
-                    continue
-                offset = width - 2 * self.pad - self.width(text) if index in self.numeric else 0.0
-                left = (x + self.pad + offset) * k
-                baseline = (pdf.h - y - self.pad - self.baseline - number * self.line_h) * k
-                ops.append(f"BT {left:.2f} {baseline:.2f} Td {self._encode(text)} ET")
-            x += width
-        right = (pdf.l_margin + usable) * k
-        ops.append(
-            f"{_rgb(RULE)} RG {pdf.l_margin * k:.2f} {bottom:.2f} m {right:.2f} {bottom:.2f} l S"
-        )
-        ops.append("Q")
-        pdf._out(" ".join(ops))
-        pdf.set_xy(pdf.l_margin, y + height)
-
-
-def _rgb(colour: tuple[int, int, int]) -> str:
-    return " ".join(f"{channel / 255:.3f}" for channel in colour)
+def _slow_row(
+    pdf: DocumentPDF,
+    cells: list[str],
+    widths: list[float],
+    numeric: set[int],
+    *,
+    bold: bool,
+    fill: tuple[int, int, int] | None,
+    after: Any = None,
+) -> None:
+    """A row through fpdf2's own calls: the header, or a cell with a word wider than its column."""
+    line_h, pad, baseline = 4.4, 1.2, 3.2
+    usable = sum(widths)
+    wraps = [pdf.typeset.width(text) > w - 2 * pad for text, w in zip(cells, widths, strict=True)]
+    count = 1
+    for text, width, wrap in zip(cells, widths, wraps, strict=True):
+        if wrap:
+            broken = pdf.multi_cell(width - 2 * pad, line_h, text, dry_run=True, output="LINES")
+            count = max(count, len(cast(list[str], broken)))
+    height = count * line_h + 2 * pad
+    if pdf.y + height > pdf.page_break_trigger:
+        pdf.add_page()
+        if after is not None:
+            after()
+            pdf.set_font(FONT, "B" if bold else "", 8.5)
+    y, x = pdf.y, pdf.l_margin
+    if fill is not None:
+        pdf.set_fill_color(*fill)
+        pdf.rect(x, y, usable, height, style="F")
+    pdf.set_text_color(*((255, 255, 255) if bold else (0, 0, 0)))
+    for index, (text, width, wrap) in enumerate(zip(cells, widths, wraps, strict=True)):
+        align = "R" if index in numeric else "L"
+        pdf.set_xy(x + pad, y + pad)
+        if wrap:
+            pdf.multi_cell(width - 2 * pad, line_h, text, align=align)
+        elif text:
+            offset = width - 2 * pad - pdf.typeset.width(text) if align == "R" else 0.0
+            pdf.text(x + pad + offset, y + pad + baseline, text)
+        x += width
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_draw_color(*RULE)
+    pdf.line(pdf.l_margin, y + height, pdf.l_margin + usable, y + height)
+    pdf.set_xy(pdf.l_margin, y + height)
 
 
 def _bars(pdf: DocumentPDF, block: dict[str, Any]) -> None:

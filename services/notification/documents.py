@@ -74,8 +74,8 @@ class MessageDocument(Document):
     deferrals: int = 0
     created_at: datetime | None = None
     touched_at: datetime | None = None
-    # When a queued or retrying message is due: its claim waits for it; the safety net looks for
-    # deliverable messages long past it.
+    # When a queued or retrying message is due (its claim waits for it; the safety net looks for
+    # deliverable messages long past it), or when a sending one's lease ends.
     next_attempt_at: datetime | None = None
     claimed_at: datetime | None = None
     lease_until: datetime | None = None

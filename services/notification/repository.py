@@ -67,7 +67,6 @@ class NotificationRepository:
     async def ensure_indexes(self) -> None:
         await self.messages.ensure_indexes()
         await self.collection.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
-        await self.collection.create_index([("status", ASCENDING), ("lease_until", ASCENDING)])
         await self.collection.create_index([("person_id", ASCENDING), ("created_at", DESCENDING)])
         await self.collection.create_index([("campaign_id", ASCENDING)], sparse=True)
         await self.collection.create_index([("source_event_id", ASCENDING)])
@@ -219,7 +218,10 @@ class NotificationRepository:
         """Keep holding a message while it is being sent; False when the claim is no longer ours."""
         result = await self.collection.update_one(
             {"_id": message_id, "status": domain.SENDING, "claimed_at": claimed_at},
-            {"$set": {"lease_until": until, "lapse_noticed_at": None}, "$inc": {"version": 1}},
+            {
+                "$set": {"lease_until": until, "next_attempt_at": until, "lapse_noticed_at": None},
+                "$inc": {"version": 1},
+            },
         )
         return result.matched_count > 0
 
@@ -233,10 +235,14 @@ class NotificationRepository:
         )
 
     async def lapsed(self, now: datetime, limit: int = 100) -> list[dict[str, Any]]:
-        """Messages being sent whose lease has lapsed (normally none)."""
-        return await self.collection.find(
-            {"status": domain.SENDING, "lease_until": {"$lt": now}}, limit=limit
-        ).to_list()
+        """Messages being sent whose lease has lapsed (normally none): a sending message's
+        `next_attempt_at` is its lease's end (and None for one claimed before it was)."""
+        found: list[dict[str, Any]] = []
+        for due in ({"$lt": now}, None):
+            found += await self.collection.find(
+                {"status": domain.SENDING, "next_attempt_at": due}, limit=limit
+            ).to_list()
+        return [m for m in found if m.get("lease_until") and m["lease_until"] < now][:limit]
 
     async def notice_lapse(self, message_id: str, now: datetime) -> bool:
         """First sight of a lapsed lease: noted, not acted on. A worker that merely lost the

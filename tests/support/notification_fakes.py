@@ -126,7 +126,7 @@ class FakeNotificationRepository:
             return False
         if stored.get("claimed_at") != claimed_at:
             return False
-        stored.update({"lease_until": until, "lapse_noticed_at": None})
+        stored.update({"lease_until": until, "next_attempt_at": until, "lapse_noticed_at": None})
         stored["version"] += 1
         return True
 

@@ -165,8 +165,14 @@ async def test_a_lost_worker_is_taken_over_with_the_same_message_id_counted_as_p
     await handle_trigger(event(confirmed(person)), deps)
     (message,) = repo(deps).of(person["participant_id"])
     # As a kill -9 after the provider accepted leaves it: sending, its lease no longer renewed.
+    lease_end = NOW + timedelta(seconds=10)
     message.update(
-        {"status": "sending", "claimed_at": NOW, "lease_until": NOW + timedelta(seconds=10)}
+        {
+            "status": "sending",
+            "claimed_at": NOW,
+            "lease_until": lease_end,
+            "next_attempt_at": lease_end,
+        }
     )
     deps.wall_clock.now += timedelta(seconds=11)  # type: ignore[attr-defined]
     assert await recover_lapsed(deps) == 0  # first sight: noted

@@ -167,6 +167,9 @@ def claimed_fields(message_attempts: int, now: datetime, until: datetime) -> dic
         "attempts": message_attempts + 1,
         "claimed_at": now,
         "lease_until": until,
+        # While it is being sent, a message is next looked at when its lease ends (the sweep's
+        # one index serves both).
+        "next_attempt_at": until,
         "lapse_noticed_at": None,
         "touched_at": now,
     }

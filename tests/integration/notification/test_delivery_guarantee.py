@@ -177,6 +177,7 @@ async def test_a_worker_lost_after_the_provider_accepted_is_taken_over_within_se
             "$set": {
                 "status": "sending",
                 "lease_until": lapsed,
+                "next_attempt_at": lapsed,
                 "claimed_at": lapsed,
                 "lapse_noticed_at": None,
             },

@@ -12,6 +12,7 @@ same Message-ID, like a timeout.
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 from email import encoders
 from email.header import Header
@@ -59,6 +60,73 @@ def email_message(message: Outgoing, sender: str) -> Message:
     body["Auto-Submitted"] = "auto-generated"
     body["Content-Language"] = message.language
     return body
+
+
+def _base64(data: bytes) -> bytes:
+    return base64.encodebytes(data).replace(b"\n", b"\r\n")
+
+
+def _header(name: str, value: str) -> bytes:
+    """One header line; a value that is not ASCII as RFC 2047 words (folded)."""
+    if not value.isascii():
+        value = Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
+    return f"{name}: {value}\r\n".encode("ascii")
+
+
+def email_bytes(message: Outgoing, sender: str) -> bytes:
+    """The same e-mail as `email_message`, written out directly: its shape is fixed (text, an
+    HTML alternative, attachments; UTF-8 in base64), and the generic MIME generator costs a
+    millisecond a message. The address and the sender must be ASCII (else `email_message`)."""
+    token = message.message_id.replace("-", "")
+    alternative, mixed = f"=_alt_{token}", f"=_mix_{token}"
+
+    def part(content_type: str, data: str, extra: bytes = b"") -> bytes:
+        return (
+            f"Content-Type: {content_type}\r\n"
+            "MIME-Version: 1.0\r\nContent-Transfer-Encoding: base64\r\n".encode("ascii")
+            + extra
+            + b"\r\n"
+            + _base64(data.encode("utf-8"))
+        )
+
+    body = part('text/plain; charset="utf-8"', message.text)
+    if message.html:
+        body = (
+            f'Content-Type: multipart/alternative; boundary="{alternative}"\r\n'
+            "MIME-Version: 1.0\r\n\r\n".encode("ascii")
+            + f"--{alternative}\r\n".encode("ascii")
+            + body
+            + f"--{alternative}\r\n".encode("ascii")
+            + part('text/html; charset="utf-8"', message.html)
+            + f"--{alternative}--\r\n".encode("ascii")
+        )
+    if message.attachments:
+        parts = [body]
+        for attachment in message.attachments:
+            disposition = _header(
+                "Content-Disposition", f'attachment; filename="{attachment.filename}"'
+            )
+            parts.append(
+                part(f'{attachment.content_type}; charset="utf-8"', attachment.text, disposition)
+            )
+        delimiter = f"--{mixed}\r\n".encode("ascii")
+        body = (
+            f'Content-Type: multipart/mixed; boundary="{mixed}"\r\n'
+            "MIME-Version: 1.0\r\n\r\n".encode("ascii")
+            + b"".join(delimiter + p for p in parts)
+            + f"--{mixed}--\r\n".encode("ascii")
+        )
+    return (
+        _header("From", sender)
+        + _header("To", message.to)
+        + _header("Subject", message.subject)
+        + _header("Date", formatdate(localtime=False))
+        # Deterministic: a receiving system can drop a copy a crash made us send twice.
+        + _header("Message-ID", smtp_message_id(message.message_id))
+        + _header("Auto-Submitted", "auto-generated")
+        + _header("Content-Language", message.language)
+        + body
+    )
 
 
 def _international_message(message: Outgoing, sender: str) -> EmailMessage:
@@ -196,6 +264,7 @@ class SmtpEmail:
         self.sender = sender
         self.limiter = rate_limiter(config.rate_per_second)
         self.sessions = SmtpSessions(config)
+        self.envelope_sender = parseaddr(sender)[1]
 
     async def send(self, message: Outgoing) -> str:
         try:
@@ -218,8 +287,8 @@ class SmtpEmail:
 
     async def _send(self, message: Outgoing) -> None:
         if message.to.isascii() and self.sender.isascii():
-            data = email_message(message, self.sender).as_bytes()
-            await self.sessions.send(message, parseaddr(self.sender)[1], data)
+            data = email_bytes(message, self.sender)
+            await self.sessions.send(message, self.envelope_sender, data)
         else:
             await self.sessions.send(_international_message(message, self.sender), "", b"")
 

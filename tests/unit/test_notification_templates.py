@@ -10,7 +10,7 @@ import pytest
 
 from services.notification.cli import main as cli
 from services.notification.providers import Attachment, Outgoing, limiter_wait, rate_limiter
-from services.notification.smtp import email_message
+from services.notification.smtp import email_bytes, email_message
 from services.notification.templates import TemplateBook, first_trigger_for, sample_context
 from shared.pack import load_pack
 
@@ -67,25 +67,29 @@ def test_sms_is_one_line_and_only_where_a_template_exists() -> None:
     assert BOOK.render_sms("registration_rejected", "es", {}) is None
 
 
-def test_the_email_has_text_and_html_alternatives_and_the_attachment() -> None:
+@pytest.mark.parametrize("build", ["written", "mime"])
+def test_the_email_has_text_and_html_alternatives_and_the_attachment(build: str) -> None:
     outgoing = Outgoing(
-        message_id="m1",
+        message_id="5c2f0b8e-7a1d-5b6e-9c3f-1f0a2b3c4d5e",
         to="a@x.org",
-        subject="Confirmación",
-        text="Hola",
-        html="<p>Hola</p>",
+        subject="Confirmación de su inscripción en el Foro Sector Privado y Migraciones, San Salvador",
+        text="Hola, Ana: su inscripción está confirmada.",
+        html="<p>Hola, <b>Ana</b></p>",
         attachments=[
             Attachment("foro.ics", "text/calendar", "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
         ],
         language="es",
     )
-    message = BytesParser(policy=policy.default).parsebytes(
-        bytes(email_message(outgoing, "Foro <f@x.org>"))
+    sender = "Foro <f@x.org>"
+    raw = (
+        email_bytes(outgoing, sender)
+        if build == "written"
+        else bytes(email_message(outgoing, sender))
     )
-    assert (
-        message["Subject"] == "Confirmación" and message["Message-ID"] == "<m1@foro.notification>"
-    )
-    assert message["Content-Language"] == "es"
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    assert message["Subject"] == outgoing.subject and message["From"] == sender
+    assert message["Message-ID"] == "<5c2f0b8e-7a1d-5b6e-9c3f-1f0a2b3c4d5e@foro.notification>"
+    assert message["Content-Language"] == "es" and message["Date"]
     types = [part.get_content_type() for part in message.walk()]
     assert types == [
         "multipart/mixed",
@@ -94,6 +98,12 @@ def test_the_email_has_text_and_html_alternatives_and_the_attachment() -> None:
         "text/html",
         "text/calendar",
     ]
+    assert message.get_body(("plain",)).get_content() == outgoing.text
+    assert message.get_body(("html",)).get_content() == outgoing.html
+    (attachment,) = message.iter_attachments()
+    assert attachment.get_filename() == "foro.ics"
+    assert attachment.get_content().startswith("BEGIN:VCALENDAR")
+    assert not message.defects and not any(part.defects for part in message.walk())
 
 
 async def test_a_rate_limit_gives_a_burst_then_says_how_long_to_wait() -> None:

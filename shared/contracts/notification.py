@@ -54,7 +54,9 @@ RecipientId = Annotated[
 
 
 class NotificationQueued(Event):
-    """A message was rendered and is waiting for delivery; the delivery workers consume it."""
+    """A message waits for a delivery worker: a retry after its backoff, a rate-limit deferral, a
+    replay, a reminder's or a campaign's message, one the sweep recovered. The delivery workers
+    consume it; a message a trigger creates is delivered at once, without one."""
 
     event_type: Literal["notification.queued"] = "notification.queued"
     message_id: MessageId

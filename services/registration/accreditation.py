@@ -2,8 +2,9 @@
 
 Approve: (official delegates) a seat in the country's delegation → the approval (status
 `allocating`, `accreditation.approved` in the outbox) → the seat ledger, exactly as a sign-up
-that needs no approval (`handlers._allocate_seat`). Every step is idempotent, so a repeated call
-publishes nothing new and completes whatever an earlier call left undone.
+that needs no approval (`seats.allocate`). Every step is idempotent, so a repeated call
+publishes nothing new and completes whatever an earlier call left undone (a place a rejection
+left is counted out on every call, see `seats.release_left_places`).
 """
 
 from __future__ import annotations
@@ -13,15 +14,9 @@ from typing import Any
 
 import structlog
 
-from services.registration import domain, domain_accreditation, domain_delegations
+from services.registration import domain, domain_accreditation, domain_delegations, seats
+from services.registration.deps import Registration, on_delegation, on_participant
 from services.registration.documents import DelegationDocument, ParticipantDocument
-from services.registration.handlers import (
-    Registration,
-    _allocate_seat,
-    _release_seat,
-    on_delegation,
-    on_participant,
-)
 from shared import decisions
 from shared.contracts.envelope import FieldProblem
 
@@ -126,7 +121,7 @@ async def approve(participant_id: str, deps: Registration) -> Decision:
         cause := domain_accreditation.ApprovalCause.of(approved)
     ):
         # First call, or a call repeated after a crash right after the approval: allocate now.
-        await _allocate_seat(deps, document, cause, deps.clock())
+        await seats.allocate(deps, document, cause, deps.clock())
     current = await deps.repository.get(participant_id) or document
     outcome = "approved" if applied.change is not None else "already_decided"
     log.info("accreditation decided", participant_id=participant_id, outcome=outcome)
@@ -145,10 +140,11 @@ async def reject(
         ),
     )
     document = applied.document or {}
+    # The place a rejection ends (its marker, written with it) is counted out; also on a call
+    # repeated after a crash.
+    cause = applied.change.events[0] if applied.change is not None else None
+    await seats.release_left_places(deps, applied.document, cause)
     if applied.change is not None:
-        cause = applied.change.events[0]
-        if document.get("previous_status") in domain.HOLDS_PLACE | {domain.ALLOCATING}:
-            await _release_seat(deps, participant_id, document["category"], cause, deps.clock())
         for delegation_id in await deps.repository.delegations_with_member_or_contact(
             participant_id, None
         ):

@@ -61,6 +61,20 @@ class Checkin(BaseModel):
     at: datetime
 
 
+class SeatRelease(BaseModel):
+    """A place a participant left (`seat_releases[]`) that its category's ledger still counts.
+
+    `ticket` and `seat` say which place and what kind; both None for a place taken but not yet
+    recorded on the document (it left while `allocating`): the ledger finds it by participant."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    category: str
+    ticket: int | None = None
+    seat: bool | None = None
+    at: datetime | None = None
+
+
 class ParticipantDocument(BaseModel):
     """One person in one forum (`participants`), or a cancellation waiting for its sign-up."""
 
@@ -86,8 +100,16 @@ class ParticipantDocument(BaseModel):
     erased: bool = False
     created_at: datetime | None = None
     updated_at: datetime | None = None
-    # A category whose seat this document still holds and must give back (category change).
-    released_category: str | None = None
+    # The take number of the place held in `category`'s seat ledger (capacity-limited
+    # categories): a waiter's place in the queue, and what a release gives back.
+    seat_ticket: int | None = None
+    # Places this document left whose ledger is not updated yet (see `domain_seats`): written
+    # with the change that ends the place, cleared once the ledger has it. None when none.
+    seat_releases: list[SeatRelease] | None = None
+    # Takes (`<category>:<ticket>`) given back while unrecorded: never recorded here after.
+    voided_seats: list[str] = Field(default_factory=list)
+    # The promotion claim that gave this participant its seat (see `domain_seats.promote`).
+    promoted_by: str | None = None
     previous_status: str | None = None
     cancel_reason: str | None = None
     accreditation: Accreditation | None = None
@@ -131,21 +153,62 @@ class ParticipantDocument(BaseModel):
         )
 
 
+class SeatTake(BaseModel):
+    """A place given by a seat ledger (`open[]`): a seat, or a waitlist place at `position`."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    participant_id: str
+    ticket: int
+    seat: bool
+    position: int = 0
+    at: datetime | None = None
+
+
+class SeatClaim(BaseModel):
+    """A free seat on its way to the first waiting (`claims[]`): counted as theirs already."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    id: str
+    participant_id: str
+    ticket: int
+    freed_by: str | None = None
+    correlation_id: str | None = None
+    at: datetime | None = None
+
+
 class SeatLedger(BaseModel):
-    """A capacity-limited category's seats (`seat_ledgers`): who holds one, who waits, in order,
-    and who each release promoted (so a redelivered release promotes nobody twice)."""
+    """A capacity-limited category's seats (`seat_ledgers`): counters, not membership.
+
+    Who holds a place is written on the participant documents (status, category and
+    `seat_ticket`); the ledger counts places held as seats and on the waitlist, hands out
+    tickets in arrival order, and keeps the few operations under way: takes not yet recorded on
+    their participant (`open`, also what answers a redelivered sign-up) and promotions not yet
+    written (`claims`). Its size does not grow with the category (see `domain_seats`)."""
 
     model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
 
     id: str | None = Field(None, alias="_id")
-    confirmed: tuple[str, ...] = ()
-    waitlist: tuple[str, ...] = ()
-    promotions: dict[str, list[str]] = Field(default_factory=dict)
+    seats: int = 0
+    waiting: int = 0
+    tickets: int = 0
+    open: tuple[SeatTake, ...] = ()
+    claims: tuple[SeatClaim, ...] = ()
+    last_freed: str | None = None
 
     @classmethod
     def read(cls, stored: Mapping[str, Any] | None) -> SeatLedger:
         """A ledger as the store read it; an absent one is empty."""
         return cls() if stored is None else cls.model_validate(stored)
+
+    def take_of(self, participant_id: str) -> SeatTake | None:
+        """The open take of `participant_id`: what `take_seat` gave them."""
+        return next((t for t in self.open if t.participant_id == participant_id), None)
+
+    def owes_seats(self, capacity: int) -> bool:
+        """A seat is free while someone waits: the first waiting is due a promotion."""
+        return self.seats < capacity and self.waiting > 0
 
 
 class DelegationDocument(BaseModel):

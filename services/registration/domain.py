@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from services.registration.documents import ALLOCATING, ParticipantDocument, SeatLedger
+from services.registration.documents import ALLOCATING, ParticipantDocument
 from shared.contracts.envelope import Cause, Event, FieldProblem
 from shared.contracts.registration import (
     AccreditationRequested,
@@ -28,12 +28,9 @@ from shared.contracts.registration import (
     ParticipantConsentChanged,
     RegistrationCancelled,
     RegistrationCancelRequested,
-    RegistrationConfirmed,
-    RegistrationPromoted,
     RegistrationRejected,
     RegistrationSubmitted,
     RegistrationUpdated,
-    RegistrationWaitlisted,
 )
 from shared.decisions import Change, Decision
 from shared.pack import EventPack
@@ -230,11 +227,9 @@ def accept(
         fields["answers"] = dict(submission.answers)
     fields |= {"submission_ids": submission_ids, "updated_at": now}
     if "category" in changed and document.status in HOLDS_PLACE | {ALLOCATING}:
-        # A new category is a new seat request: the old seat is released by the handler.
-        fields |= {
-            "status": "pending_approval" if rule.requires_approval else ALLOCATING,
-            "released_category": document.category,
-        }
+        # A new category is a new seat request; the old place is given back (its release
+        # marker is added to this change, see `domain_seats.with_releases`).
+        fields |= {"status": "pending_approval" if rule.requires_approval else ALLOCATING}
     elif (
         rule.requires_approval
         and document.status in HOLDS_PLACE | {ALLOCATING}
@@ -243,7 +238,6 @@ def accept(
         # An accredited person changed what was accredited: the secretariat looks again.
         fields |= {
             "status": "pending_approval",
-            "released_category": document.category,
             "accreditation": {"status": "pending", "requested_at": now},
         }
     events = []
@@ -307,8 +301,9 @@ def accept_or_resume(
 def park(
     document: ParticipantDocument | None, request: RegistrationCancelRequested, now: datetime
 ) -> Change | None:
-    """Keep a cancellation whose sign-up has not arrived; the first one parked stays."""
-    if document is not None:
+    """Keep a cancellation whose sign-up has not arrived; the first one parked stays. The
+    document may exist already, holding only a fence (`domain_seats.fence`)."""
+    if document is not None and document.parked_cancellation is not None:
         return None
     return Change(set={"parked_cancellation": request.model_dump(mode="json"), "parked_at": now})
 
@@ -346,84 +341,6 @@ class SeatCause(Cause, Protocol):
     def submission_id(self) -> str: ...
 
 
-@dataclass(frozen=True)
-class Seat:
-    """A seat-ledger answer for one participant."""
-
-    confirmed: bool
-    position: int = 0  # place on the waitlist when not confirmed
-
-
-def seat_from_ledger(ledger: SeatLedger, participant_id: str) -> Seat:
-    """The participant's seat as the ledger records it, once their request for one is applied.
-
-    The request is one atomic update of the ledger (`ParticipantRepository.take_seat`): a seat
-    when one is free and nobody waits — nobody jumps the queue, a freed seat goes to the
-    waitlist first (see `release`) — else the end of the waitlist; nothing for someone already
-    holding either, so a redelivered sign-up gets the same answer.
-    """
-    if participant_id in ledger.confirmed:
-        return Seat(True)
-    if participant_id in ledger.waitlist:
-        return Seat(False, ledger.waitlist.index(participant_id) + 1)
-    raise ValueError(f"{participant_id} holds neither a seat nor a waitlist place")
-
-
-def release(
-    ledger: SeatLedger | None, participant_id: str, capacity: int, cause: str
-) -> Decision[list[str]]:
-    """Free the participant's seat or waitlist place; promote the first waiting into free seats.
-
-    Its result is the promoted participant ids, also recorded under `promotions[cause]` so that
-    a redelivered cancellation learns who was promoted without promoting again.
-    """
-    if ledger is None:
-        return Decision([])
-    confirmed = [pid for pid in ledger.confirmed if pid != participant_id]
-    waitlist = [pid for pid in ledger.waitlist if pid != participant_id]
-    promoted: list[str] = []
-    while waitlist and len(confirmed) < capacity:
-        promoted.append(waitlist.pop(0))
-        confirmed.append(promoted[-1])
-    if tuple(confirmed) == ledger.confirmed and tuple(waitlist) == ledger.waitlist:
-        return Decision([])
-    promotions = {**ledger.promotions, cause: promoted}
-    return Decision(
-        promoted,
-        Change(set={"confirmed": confirmed, "waitlist": waitlist, "promotions": promotions}),
-    )
-
-
-def seat_decided(
-    document: ParticipantDocument | None, seat: Seat, cause: SeatCause, now: datetime
-) -> Change | None:
-    """Record the ledger's answer on the participant and announce it."""
-    if document is None or document.status != ALLOCATING:
-        return None
-    status = "confirmed" if seat.confirmed else "waitlisted"
-    participant = document.updated({"status": status}).snapshot()
-    event: Event = (
-        RegistrationConfirmed.caused_by(
-            cause,
-            producer=PRODUCER,
-            key=document.category,
-            participant=participant,
-            submission_id=cause.submission_id,
-        )
-        if seat.confirmed
-        else RegistrationWaitlisted.caused_by(
-            cause,
-            producer=PRODUCER,
-            key=document.category,
-            participant=participant,
-            position=seat.position,
-        )
-    )
-    return Change(
-        set={"status": status, "released_category": None, "updated_at": now}, events=[event]
-    )
-
-
 def cancel(
     document: ParticipantDocument | None, request: RegistrationCancelRequested, now: datetime
 ) -> Change | None:
@@ -444,28 +361,6 @@ def cancel(
                 participant=document.updated({"status": "cancelled"}).snapshot(),
                 previous_status=previous,
                 reason=request.reason,
-            )
-        ],
-    )
-
-
-def promote(
-    document: ParticipantDocument | None,
-    cause: Cause,
-    freed_by: str,
-    now: datetime,
-) -> Change | None:
-    if document is None or document.status != "waitlisted":
-        return None
-    return Change(
-        set={"status": "confirmed", "updated_at": now},
-        events=[
-            RegistrationPromoted.caused_by(
-                cause,
-                producer=PRODUCER,
-                key=document.id,
-                participant=document.updated({"status": "confirmed"}).snapshot(),
-                freed_by=freed_by,
             )
         ],
     )

@@ -9,14 +9,9 @@ from datetime import datetime
 
 import structlog
 
-from services.registration import domain, domain_delegations, domain_privacy
+from services.registration import domain_delegations, domain_privacy, seats
+from services.registration.deps import Registration, on_delegation, on_participant
 from services.registration.documents import DelegationDocument
-from services.registration.handlers import (
-    Registration,
-    _release_seat,
-    on_delegation,
-    on_participant,
-)
 from shared.contracts.registration import ParticipantErasureRequested
 from shared.decisions import Change
 from shared.messaging.consumer import InvalidMessage
@@ -42,10 +37,9 @@ async def erase_participant(request: ParticipantErasureRequested, deps: Registra
         str(request.event_id),
         on_participant(lambda doc: domain_privacy.erase(doc, request, now)),
     )
-    erased = applied.document or {}
-    if erased.get("erased") and erased.get("previous_status") in domain.HOLDS_PLACE:
-        # Keyed by the request: a redelivery frees nothing twice.
-        await _release_seat(deps, participant_id, erased["category"], request, now)
+    # The place the erasure ends is counted out once per ticket: a redelivery frees nothing
+    # twice, and completes a release a crash interrupted.
+    await seats.release_left_places(deps, applied.document, request)
     log.info("participant erased", participant_id=participant_id, duplicate=applied.duplicate)
     return participant_id
 

@@ -1,75 +1,47 @@
 """Registration's use cases: plain async functions of a message and the service's dependencies.
 
 Each step below is idempotent on its own (keyed by the consumed event's id), so a message
-redelivered after a crash at any point completes the remaining steps and repeats none.
+redelivered after a crash at any point completes the remaining steps and repeats none. Seats of
+capacity-limited categories are `seats.py`'s.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
-from typing import Any
 
 import structlog
 from pymongo.errors import DuplicateKeyError
 
-from services.registration import domain, domain_badges
-from services.registration.documents import (
-    ALLOCATING,
-    DelegationDocument,
-    ParticipantDocument,
-    SeatLedger,
+from services.registration import domain, domain_badges, domain_seats, seats
+from services.registration.deps import (
+    Registration,
+    category_of,
+    ledger_id,
+    on_delegation,
+    on_participant,
+    utc_now,
 )
-from services.registration.repository import ParticipantRepository
+from services.registration.documents import ALLOCATING, ParticipantDocument
+from services.registration.domain_seats import Seat
 from shared.badges import new_token_id
-from shared.contracts.envelope import Cause, FieldProblem, derive_id
+from shared.contracts.envelope import FieldProblem, derive_id
 from shared.contracts.registration import RegistrationCancelRequested, RegistrationSubmitted
 from shared.errors import InvalidMessage
-from shared.pack import Category, EventPack
 from shared.persistence.aggregates import UNREAD
 
+__all__ = [
+    "Registration",
+    "cancel_registration",
+    "category_of",
+    "ledger_id",
+    "on_delegation",
+    "on_participant",
+    "register_submission",
+    "utc_now",
+]
+
 log = structlog.get_logger("foro.registration")
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass
-class Registration:
-    """Everything registration's handlers depend on; built by `bootstrap`."""
-
-    pack: EventPack
-    repository: ParticipantRepository
-    clock: Callable[[], datetime] = utc_now
-
-
-def on_participant[R](
-    rule: Callable[[ParticipantDocument | None], R],
-) -> Callable[[dict[str, Any] | None], R]:
-    """A rule over the participant model, as the store calls it: with what it read."""
-    return lambda stored: rule(ParticipantDocument.read(stored))
-
-
-def on_delegation[R](
-    rule: Callable[[DelegationDocument | None], R],
-) -> Callable[[dict[str, Any] | None], R]:
-    """A rule over the delegation model, as the store calls it: with what it read."""
-    return lambda stored: rule(DelegationDocument.read(stored))
-
-
-def on_ledger[R](rule: Callable[[SeatLedger | None], R]) -> Callable[[dict[str, Any] | None], R]:
-    return lambda stored: rule(None if stored is None else SeatLedger.read(stored))
-
-
-def category_of(deps: Registration, code: str) -> Category:
-    """The pack's category a stored or accepted document names (refusal_reasons checked it)."""
-    category = deps.pack.category(code)
-    if category is None:
-        raise InvalidMessage(f"category: {code!r} is not a category of this forum's pack")
-    return category
 
 
 async def register_submission(submission: RegistrationSubmitted, deps: Registration) -> str:
@@ -81,10 +53,12 @@ async def register_submission(submission: RegistrationSubmitted, deps: Registrat
     now = deps.clock()
     reasons = domain.refusal_reasons(submission, deps.pack, now)
     new_id = str(derive_id(submission.forum_id, submission.email))
-    created, seated = await _admit_new(submission, deps, new_id, reasons, now)
+    created, seat = await _admit_new(submission, deps, new_id, reasons, now)
     if created:
         return new_id
-    return await _register_known(submission, deps, reasons, now, seated_as_new=seated)
+    if seat is not None:
+        await _undo_seat_taken_as_new(deps, new_id, submission.category, seat)
+    return await _register_known(submission, deps, reasons, now)
 
 
 async def _admit_new(
@@ -93,14 +67,14 @@ async def _admit_new(
     participant_id: str,
     reasons: list[FieldProblem],
     now: datetime,
-) -> tuple[bool, str | None]:
+) -> tuple[bool, Seat | None]:
     """The hot path, for a person not seen before: the seat first (one atomic update of the
     category's ledger), then the participant written ONCE with its final status, badge and
     events. Nothing is read: the insert itself proves the person is new (the derived id, the
     e-mail and the submission id are unique keys).
 
-    Returns whether the participant was created, and the category whose ledger now holds
-    `participant_id` because of this call (for `_register_known` to undo when it was not new).
+    Returns whether the participant was created, and the ledger place taken for
+    `participant_id` by this call (for `_undo_seat_taken_as_new` when it was not new).
     """
     repo, cause = deps.repository, str(submission.event_id)
     if reasons:
@@ -115,24 +89,35 @@ async def _admit_new(
     rule = domain.Intake(category.requires_approval, category.accreditation_fields)
     change = domain.accept(None, participant_id, submission, rule, now)
     assert change is not None  # a new participant always changes something
-    seated: str | None = None
+    seat: Seat | None = None
+    ledger = None
     if not category.requires_approval:
         if category.capacity is None:
-            seat = domain.Seat(True)
+            seat = Seat(True)
         else:
-            ledger = await repo.take_seat(
-                ledger_id(submission.forum_id, submission.category),
-                participant_id,
-                category.capacity,
+            seat, ledger = await seats.take(
+                deps, submission.forum_id, category.code, category.capacity, participant_id
             )
-            seat = domain.seat_from_ledger(SeatLedger.read(ledger), participant_id)
-            seated = submission.category
         new = ParticipantDocument.model_validate({"_id": participant_id, **change.set})
-        change = change.then(domain.seat_decided(new, seat, submission, now))
+        change = change.then(domain_seats.seat_decided(new, seat, submission, now).change)
         admitted = ParticipantDocument.model_validate({"_id": participant_id, **change.set})
         change = change.then(domain_badges.sync(admitted, False, new_token_id(), now))
     created = await repo.participants.create(participant_id, cause, change)
-    return created is not None, seated
+    if created is None:
+        return False, seat if ledger is not None else None
+    if seat is not None and ledger is not None:
+        await seats.recorded(deps, submission.forum_id, category.code, seat, ledger)
+    return True, None
+
+
+async def _undo_seat_taken_as_new(
+    deps: Registration, participant_id: str, category: str, seat: Seat
+) -> None:
+    """`_admit_new` took `seat` in `category` for `participant_id` before learning the person
+    was not new: it goes back at once, unless that participant records it (a concurrent delivery
+    of the same sign-up inserted it). A known person asking for a place again gets one from
+    `_register_known`, which finds their open take or takes anew."""
+    await seats.give_back(deps, participant_id, category, seat, keep_allocating=False)
 
 
 async def _register_known(
@@ -140,8 +125,6 @@ async def _register_known(
     deps: Registration,
     reasons: list[FieldProblem],
     now: datetime,
-    *,
-    seated_as_new: str | None,
 ) -> str:
     """A sign-up of someone foro may know: read the participant it names, then decide."""
     repo = deps.repository
@@ -155,7 +138,7 @@ async def _register_known(
         participant_id = current["_id"] if current else derived_id
         try:
             if reasons:
-                await repo.participants.apply(
+                refused = await repo.participants.apply(
                     participant_id,
                     cause,
                     on_participant(
@@ -170,9 +153,7 @@ async def _register_known(
                     participant_id=participant_id,
                     reasons=[r.code for r in reasons],
                 )
-                await _undo_seat_taken_as_new(
-                    deps, derived_id, seated_as_new, None, submission, now
-                )
+                await seats.release_left_places(deps, refused.document, submission)
                 return participant_id
             category = category_of(deps, submission.category)
             rule = domain.Intake(category.requires_approval, category.accreditation_fields)
@@ -197,41 +178,20 @@ async def _register_known(
         raise InvalidMessage("email: another participant of this forum already uses this e-mail")
 
     document = ParticipantDocument.read(applied.document)
-    await _undo_seat_taken_as_new(deps, derived_id, seated_as_new, document, submission, now)
     if document is None:
         return participant_id
-    if document.released_category:
-        await _release_seat(deps, participant_id, document.released_category, submission, now)
+    # A place left (a new category, or one left by a step a crash interrupted) is counted out,
+    # before a new one is asked for.
+    assert applied.document is not None
     if document.status == ALLOCATING:
-        assert applied.document is not None
-        await _allocate_seat(deps, applied.document, submission, now)
+        await seats.allocate(deps, applied.document, submission, now)
+    else:
+        await seats.release_left_places(deps, applied.document, submission)
     if parked := domain.parked_request(document):
         await _complete_parked_cancellation(
             deps, participant_id, RegistrationCancelRequested.model_validate(parked), submission
         )
     return participant_id
-
-
-async def _undo_seat_taken_as_new(
-    deps: Registration,
-    participant_id: str,
-    category: str | None,
-    document: ParticipantDocument | None,
-    submission: RegistrationSubmitted,
-    now: datetime,
-) -> None:
-    """`_admit_new` took a seat in `category` for `participant_id` before learning the person was
-    not new: keep it if that participant holds or is being given a place there, else free it."""
-    if category is None:
-        return
-    keeps = (
-        document is not None
-        and document.id == participant_id
-        and document.category == category
-        and document.status in domain.HOLDS_PLACE | {ALLOCATING}
-    )
-    if not keeps:
-        await _release_seat(deps, participant_id, category, submission, now)
 
 
 async def _complete_parked_cancellation(
@@ -247,6 +207,7 @@ async def _complete_parked_cancellation(
         f"{request.event_id}:parked",
         on_participant(lambda doc: domain.complete_parked(doc, request, submission, now)),
     )
+    await seats.release_left_places(deps, applied.document, request)
     document = ParticipantDocument.read(applied.document)
     if applied.change is None or document is None or document.status != "cancelled":
         log.info(
@@ -254,69 +215,6 @@ async def _complete_parked_cancellation(
         )
         return
     log.info("parked cancellation completed", participant_id=participant_id)
-    if document.previous_status in domain.HOLDS_PLACE and document.category:
-        await _release_seat(deps, participant_id, document.category, request, now)
-
-
-async def _allocate_seat(
-    deps: Registration, stored: dict[str, Any], cause: domain.SeatCause, now: datetime
-) -> None:
-    """Give an accepted participant (`stored` as just written) their seat or waitlist place."""
-    repo = deps.repository
-    document = ParticipantDocument.model_validate(stored)
-    participant_id, category = document.id, document.category
-    assert category is not None and document.forum_id is not None  # an accepted participant
-    capacity = category_of(deps, category).capacity
-    if capacity is None:
-        seat = domain.Seat(True)
-    else:
-        # Idempotent by membership, not by cause: one cause may take a seat twice (a category
-        # change releases one seat and asks for another).
-        ledger = await repo.take_seat(
-            ledger_id(document.forum_id, category), participant_id, capacity
-        )
-        seat = domain.seat_from_ledger(SeatLedger.read(ledger), participant_id)
-    await repo.participants.apply(
-        participant_id,
-        f"{cause.event_id}:seat:{category}",
-        on_participant(lambda doc: domain.seat_decided(doc, seat, cause, now)),
-        current=stored,
-    )
-
-
-async def _release_seat(
-    deps: Registration,
-    participant_id: str,
-    category: str,
-    cause: Cause,
-    now: datetime,
-) -> None:
-    """Free a seat or waitlist place and promote whoever it goes to, exactly once per cause."""
-    repo = deps.repository
-    rule = deps.pack.category(category)
-    if rule is None or rule.capacity is None:
-        return
-    capacity = rule.capacity
-    key = f"{cause.event_id}:release:{participant_id}"
-    applied = await repo.ledgers.apply(
-        ledger_id(deps.pack.forum.id, category),
-        key,
-        on_ledger(lambda ledger: domain.release(ledger, participant_id, capacity, key)),
-    )
-    promoted: list[str] = (
-        SeatLedger.read(applied.document).promotions.get(key, [])
-        if applied.duplicate
-        else applied.result
-    )
-    for promoted_id in promoted:
-        result = await repo.participants.apply(
-            promoted_id,
-            f"{key}:promote",
-            on_participant(lambda doc: domain.promote(doc, cause, participant_id, now)),
-        )
-        if result.change is None and not result.duplicate:
-            # Cancelled before the promotion reached them: pass the seat on.
-            await _release_seat(deps, promoted_id, category, cause, now)
 
 
 async def cancel_registration(request: RegistrationCancelRequested, deps: Registration) -> str:
@@ -339,16 +237,6 @@ async def cancel_registration(request: RegistrationCancelRequested, deps: Regist
     if applied.result and applied.change is not None:
         log.info("cancellation parked until its sign-up arrives", participant_id=participant_id)
         return participant_id
-    document = ParticipantDocument.read(applied.document)
-    if (
-        document is not None
-        and document.status == "cancelled"
-        and document.previous_status in domain.HOLDS_PLACE
-        and document.category
-    ):
-        await _release_seat(deps, participant_id, document.category, request, now)
+    # Also on a redelivery: a release a crash interrupted is completed now.
+    await seats.release_left_places(deps, applied.document, request)
     return participant_id
-
-
-def ledger_id(forum_id: str, category: str) -> str:
-    return f"{forum_id}:{category}"

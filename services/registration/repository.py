@@ -2,8 +2,9 @@
 
 `participants` is the main collection (one document per person and forum, with its outbox; a
 cancellation that overtook its sign-up waits on the document the sign-up will create, see
-`domain.is_parked`); `seat_ledgers` holds one document per capacity-limited category: who holds
-a seat, who waits; `delegations` one per delegation.
+`domain.is_parked`); `seat_ledgers` holds one document per capacity-limited category: how many
+hold a seat and how many wait (`seat_ledgers.py`; who they are is on their participant
+documents, see `domain_seats`); `delegations` one per delegation.
 
 Every index here serves a query of this module or the outbox relay's sweep
 (tests/integration/registration/test_query_plans.py proves each is used): an index costs every
@@ -14,18 +15,35 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.registration.documents import SeatLedger
+from services.registration.seat_ledgers import SeatLedgers
 from shared.persistence.aggregates import AggregateStore, StoreRegistry
 from shared.persistence.mongo import drop_indexes, ensure_index
 
 # Indexes earlier releases made that no query uses any more: dropped from a kept database.
-RETIRED_INDEXES = ("created_at_-1",)
+# (forum_id, status, category) became (forum_id, status, category, seat_ticket): same prefix.
+RETIRED_INDEXES = ("created_at_-1", "forum_id_1_status_1_category_1")
 
 INTERNAL_FIELDS = {"processed": 0, "outbox": 0, "outbox_pending": 0, "version": 0}
+# What seat bookkeeping reads of a participant.
+SEAT_FIELDS = {
+    field: 1
+    for field in (
+        "forum_id",
+        "status",
+        "category",
+        "seat_ticket",
+        "seat_releases",
+        "voided_seats",
+        "updated_at",
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -47,6 +65,7 @@ class ParticipantRepository:
         self.collection = database["participants"]
         self.participants = AggregateStore(self.collection, stores=self.stores)
         self.ledgers = AggregateStore(database["seat_ledgers"], stores=self.stores)
+        self.seats = SeatLedgers(self.ledgers)
         # One document per delegation: its members are the quota ledger (see domain_delegations).
         self.delegations = AggregateStore(database["delegations"], stores=self.stores)
 
@@ -63,71 +82,63 @@ class ParticipantRepository:
                 unique=True,
                 sparse=True,
             )
+        await drop_indexes(self.collection, RETIRED_INDEXES)
+        # By status and category (counts, badge sheets, the list's filters); waiters in ticket
+        # order: the first waiting of a category is the first key of its range.
         await self.collection.create_index(
-            [("forum_id", ASCENDING), ("status", ASCENDING), ("category", ASCENDING)]
+            [
+                ("forum_id", ASCENDING),
+                ("status", ASCENDING),
+                ("category", ASCENDING),
+                ("seat_ticket", ASCENDING),
+            ]
         )
         # The secretariat's list: one forum, newest first, a page at a time.
         await self.collection.create_index([("forum_id", ASCENDING), ("created_at", DESCENDING)])
         await self.delegations.ensure_indexes()
-        await drop_indexes(self.collection, RETIRED_INDEXES)
         await self.collection.create_index("badge.token_id", sparse=True)
         await self.collection.create_index("revoked_tokens", sparse=True)
+        # Places left whose ledger is not updated yet: only documents with one are in it.
+        await self.collection.create_index("seat_releases.category", sparse=True)
+        await self.seats.migrate(self.collection)
 
-    async def take_seat(self, ledger_id: str, participant_id: str, capacity: int) -> dict[str, Any]:
-        """Give the participant a seat or a waitlist place in ONE atomic update; the ledger after it.
+    async def take_seat(
+        self, ledger_id: str, participant_id: str, capacity: int, now: datetime
+    ) -> SeatLedger:
+        """Give the participant a seat or a waitlist place in ONE atomic update; the ledger
+        after it, whose `take_of(participant_id)` is the answer (see `SeatLedgers.take`)."""
+        return await self.seats.take(ledger_id, participant_id, capacity, now)
 
-        Concurrent sign-ups of a category all write this one document: an update that decides on
-        the server never conflicts, where read-decide-write under a `version` check retried
-        several times per sign-up. Idempotent by membership: someone already holding a seat or
-        a waitlist place changes nothing. A seat only when one is free and nobody waits (a freed
-        seat goes to the waitlist first, see `domain.release`). `version` goes up on every call,
-        so a concurrent `release` (read, decide, write on `version`) decides again.
-        """
-        confirmed = {"$ifNull": ["$confirmed", []]}
-        waitlist = {"$ifNull": ["$waitlist", []]}
-        holds_place = {
-            "$or": [{"$in": [participant_id, confirmed]}, {"$in": [participant_id, waitlist]}]
-        }
-        no_free_seat = {
-            "$or": [
-                {"$gte": [{"$size": confirmed}, capacity]},
-                {"$gt": [{"$size": waitlist}, 0]},
-            ]
-        }
-        pipeline = [
-            {
-                "$set": {
-                    "confirmed": {
-                        "$cond": [
-                            {"$or": [holds_place, no_free_seat]},
-                            confirmed,
-                            {"$concatArrays": [confirmed, [participant_id]]},
-                        ]
-                    },
-                    "version": {"$add": [{"$ifNull": ["$version", 0]}, 1]},
-                }
-            },
-            {
-                "$set": {
-                    "waitlist": {
-                        "$cond": [
-                            holds_place,
-                            waitlist,
-                            {"$concatArrays": [waitlist, [participant_id]]},
-                        ]
-                    }
-                }
-            },
-        ]
-        for _ in range(2):
-            ledger = await self.ledgers.collection.find_one_and_update(
-                {"_id": ledger_id}, pipeline, upsert=True, return_document=ReturnDocument.AFTER
-            )
-            if ledger is not None:
-                return ledger
-            # SecantusDB answers null to an upsert that lost the race to create the ledger,
-            # though its update was applied: asking again changes nothing and returns it.
-        raise RuntimeError(f"seat ledger {ledger_id}: no document returned by the upsert")
+    async def first_waiting(
+        self, forum_id: str, category: str, *, skip: list[str], limit: int = 1
+    ) -> list[dict[str, Any]]:
+        """The first waiting of a category, in ticket order (the first keys of an index range),
+        leaving out `skip` (those a promotion is already under way for: a few, read and dropped
+        here, since SecantusDB scans the collection for an `_id: {$nin: ...}`)."""
+        query = {"forum_id": forum_id, "status": "waitlisted", "category": category}
+        cursor = self.collection.find(
+            query, SEAT_FIELDS, sort=[("seat_ticket", ASCENDING)], limit=limit + len(skip)
+        )
+        found = [document for document in await cursor.to_list() if document["_id"] not in skip]
+        return found[:limit]
+
+    async def seat_documents(self, participant_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """What the participants say about their places, by id (absent: no document)."""
+        cursor = self.collection.find({"_id": {"$in": participant_ids}}, SEAT_FIELDS)
+        return {document["_id"]: document async for document in cursor}
+
+    async def pending_releases(self, category: str) -> list[dict[str, Any]]:
+        """Participants with a place in `category` left and not yet counted out."""
+        cursor = self.collection.find({"seat_releases.category": category}, SEAT_FIELDS)
+        return await cursor.to_list()
+
+    async def count_places(self, forum_id: str, category: str) -> tuple[int, int]:
+        """Participants holding a seat, and waiting, in a category: two counts of index ranges."""
+        counts = []
+        for status in ("confirmed", "waitlisted"):
+            query = {"forum_id": forum_id, "status": status, "category": category}
+            counts.append(await self.collection.count_documents(query))
+        return counts[0], counts[1]
 
     async def find_for_submission(
         self, forum_id: str, submission_id: str, email: str

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
+from services.registration.documents import SeatLedger
 from shared.decisions import Change, Decision
 from shared.persistence.aggregates import Applied, outbox_entry
 
@@ -83,12 +85,145 @@ class FakeStore:
         return [entry for document in self.documents.values() for entry in document["outbox"]]
 
 
+class FakeSeatLedgers:
+    """`SeatLedgers` (services/registration/seat_ledgers.py) over a `FakeStore`: each method does
+    in Python what the real one's pipeline does on the server, in one step."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+        self._settled: dict[str, list[int]] = {}
+        self.writes = 0
+
+    def settle(self, ledger_id: str, ticket: int) -> None:
+        self._settled.setdefault(ledger_id, []).append(ticket)
+
+    def _document(self, ledger_id: str, *, create: bool) -> dict[str, Any] | None:
+        self.writes += 1
+        document = self.store.documents.get(ledger_id)
+        if document is None and create:
+            document = self.store.documents[ledger_id] = {"_id": ledger_id}
+        if document is not None:
+            settled = self._settled.pop(ledger_id, [])
+            document["open"] = [
+                take for take in document.get("open", []) if take["ticket"] not in settled
+            ]
+        return document
+
+    def _read(self, ledger_id: str, document: dict[str, Any] | None) -> SeatLedger:
+        if document is None:
+            return SeatLedger(_id=ledger_id)
+        return SeatLedger.read(
+            {k: v for k, v in copy.deepcopy(document).items() if k != "processed"}
+        )
+
+    async def take(
+        self, ledger_id: str, participant_id: str, capacity: int, now: datetime
+    ) -> SeatLedger:
+        document = self._document(ledger_id, create=True)
+        assert document is not None
+        if all(take["participant_id"] != participant_id for take in document["open"]):
+            seats, waiting = document.get("seats", 0), document.get("waiting", 0)
+            ticket = document.get("tickets", 0) + 1
+            free = seats < capacity and waiting <= 0
+            document["open"].append(
+                {
+                    "participant_id": participant_id,
+                    "ticket": ticket,
+                    "seat": free,
+                    "position": 0 if free else waiting + 1,
+                    "at": now,
+                }
+            )
+            document["tickets"] = ticket
+            document["seats" if free else "waiting"] = (seats if free else waiting) + 1
+        return self._read(ledger_id, document)
+
+    async def leave(
+        self, ledger_id: str, participant_id: str, ticket: int | None, seat: bool | None
+    ) -> SeatLedger:
+        document = self._document(ledger_id, create=False)
+        if document is None:
+            return self._read(ledger_id, None)
+        take = next(
+            (
+                t
+                for t in document["open"]
+                if (
+                    t["ticket"] == ticket
+                    if ticket is not None
+                    else t["participant_id"] == participant_id
+                )
+            ),
+            None,
+        )
+        ticket = ticket if ticket is not None else (take["ticket"] if take else None)
+        seat = seat if seat is not None else (take["seat"] if take else None)
+        processed = document.setdefault("processed", [])
+        if ticket is not None and seat is not None and f"x{ticket}" not in processed:
+            counter = "seats" if seat else "waiting"
+            document[counter] = max(0, document.get(counter, 0) - 1)
+            document["processed"] = [*processed, f"x{ticket}"][-64:]
+            if seat:
+                document["last_freed"] = participant_id
+        document["open"] = [t for t in document["open"] if t["ticket"] != ticket]
+        return self._read(ledger_id, document)
+
+    async def claim(self, ledger_id: str, capacity: int, claim: dict[str, Any]) -> SeatLedger:
+        document = self._document(ledger_id, create=False)
+        if document is None:
+            return self._read(ledger_id, None)
+        claims = document.setdefault("claims", [])
+        if (
+            document.get("seats", 0) < capacity
+            and document.get("waiting", 0) > 0
+            and all(c["participant_id"] != claim["participant_id"] for c in claims)
+        ):
+            document["seats"] = document.get("seats", 0) + 1
+            document["waiting"] = document.get("waiting", 0) - 1
+            claims.append(copy.deepcopy(claim))
+        return self._read(ledger_id, document)
+
+    async def end_claim(self, ledger_id: str, claim_id: str, *, undo: bool) -> SeatLedger:
+        document = self._document(ledger_id, create=False)
+        if document is None:
+            return self._read(ledger_id, None)
+        claims = document.setdefault("claims", [])
+        if any(c["id"] == claim_id for c in claims) and undo:
+            document["seats"] = max(0, document.get("seats", 0) - 1)
+            document["waiting"] = document.get("waiting", 0) + 1
+        document["claims"] = [c for c in claims if c["id"] != claim_id]
+        return self._read(ledger_id, document)
+
+    async def drop_open(self, ledger_id: str, tickets: list[int]) -> SeatLedger:
+        document = self._document(ledger_id, create=False)
+        if document is not None:
+            document["open"] = [t for t in document["open"] if t["ticket"] not in tickets]
+        return self._read(ledger_id, document)
+
+    async def get(self, ledger_id: str) -> SeatLedger:
+        return self._read(ledger_id, self.store.documents.get(ledger_id))
+
+    async def recount(self, seen: SeatLedger, seats: int, waiting: int) -> bool:
+        document = self.store.documents.get(seen.id)
+        if document is None or document.get("open") or document.get("claims"):
+            return False
+        if (document.get("tickets", 0), document.get("seats", 0), document.get("waiting", 0)) != (
+            seen.tickets,
+            seen.seats,
+            seen.waiting,
+        ):
+            return False
+        document["seats"], document["waiting"] = seats, waiting
+        return True
+
+
 class FakeParticipantRepository:
     """The registration repository's interface, in memory."""
 
     def __init__(self) -> None:
         self.participants = FakeStore("participants", unique=("email", "submission_ids"))
         self.ledgers = FakeStore("seat_ledgers")
+        self.seats = FakeSeatLedgers(self.ledgers)
         self.delegations = FakeStore("delegations")
         self.seat_calls = 0
 
@@ -127,20 +262,44 @@ class FakeParticipantRepository:
             if document.get("parked_cancellation")
         }
 
-    async def take_seat(self, ledger_id: str, participant_id: str, capacity: int) -> dict[str, Any]:
-        """The real one is one atomic update; here a dict does the same arithmetic."""
+    async def take_seat(
+        self, ledger_id: str, participant_id: str, capacity: int, now: datetime
+    ) -> SeatLedger:
         self.seat_calls += 1
-        ledger = self.ledgers.documents.setdefault(
-            ledger_id, {"_id": ledger_id, "version": 0, "processed": [], "outbox": []}
-        )
-        confirmed, waitlist = ledger.setdefault("confirmed", []), ledger.setdefault("waitlist", [])
-        if participant_id not in confirmed and participant_id not in waitlist:
-            if len(confirmed) < capacity and not waitlist:
-                confirmed.append(participant_id)
-            else:
-                waitlist.append(participant_id)
-        ledger["version"] += 1
-        return copy.deepcopy(ledger)
+        return await self.seats.take(ledger_id, participant_id, capacity, now)
+
+    def _forum(self, forum_id: str) -> list[dict[str, Any]]:
+        return [d for d in self.participants.documents.values() if d.get("forum_id") == forum_id]
+
+    async def first_waiting(
+        self, forum_id: str, category: str, *, skip: list[str], limit: int = 1
+    ) -> list[dict[str, Any]]:
+        waiting = [
+            d
+            for d in self._forum(forum_id)
+            if (d.get("status"), d.get("category")) == ("waitlisted", category)
+            and d["_id"] not in skip
+        ]
+        waiting.sort(key=lambda d: d.get("seat_ticket") or 0)
+        return copy.deepcopy(waiting[:limit])
+
+    async def seat_documents(self, participant_ids: list[str]) -> dict[str, dict[str, Any]]:
+        return {
+            pid: copy.deepcopy(self.participants.documents[pid])
+            for pid in participant_ids
+            if pid in self.participants.documents
+        }
+
+    async def pending_releases(self, category: str) -> list[dict[str, Any]]:
+        return [
+            copy.deepcopy(d)
+            for d in self.participants.documents.values()
+            if any(r["category"] == category for r in d.get("seat_releases") or ())
+        ]
+
+    async def count_places(self, forum_id: str, category: str) -> tuple[int, int]:
+        statuses = [d.get("status") for d in self._forum(forum_id) if d.get("category") == category]
+        return statuses.count("confirmed"), statuses.count("waitlisted")
 
     def event_types(self) -> list[str]:
         return [entry["type"] for entry in self.participants.published()]

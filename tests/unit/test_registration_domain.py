@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-from services.registration import domain
-from services.registration.documents import ParticipantDocument, SeatLedger
+from services.registration import domain, domain_seats
+from services.registration.documents import ParticipantDocument, SeatRelease
+from services.registration.domain_seats import Seat
 from shared.contracts.registration import RegistrationCancelRequested, RegistrationSubmitted
+from shared.decisions import Change, Decision
 from shared.pack import load_pack
 from tests.support.factories import signup
 
@@ -17,51 +17,131 @@ PACK = load_pack(
     overrides={"forum.start_date": "2026-11-18"}
 )  # two days, America/El_Salvador (UTC-6)
 P1 = "3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11"
+P2 = "5b8d2c0a-7f1e-4c3b-9a2d-1e0f9c8b7a65"
 
 
 def submission(**overrides) -> RegistrationSubmitted:
     return RegistrationSubmitted.model_validate(signup(**overrides))
 
 
-def test_the_seat_is_read_from_the_ledger_after_the_request_for_it() -> None:
-    ledger = SeatLedger.read(
-        {"_id": "forum:civil_society", "confirmed": ["a", "b"], "waitlist": ["c", "d"]}
+def seated(status: str = "confirmed", **fields: object) -> ParticipantDocument:
+    """A participant of civil_society (a capacity) holding the place with ticket 7."""
+    change = domain.accept(None, P1, submission(), domain.Intake(False), NOW)
+    return ParticipantDocument.model_validate(
+        {"_id": P1, **change.set, "status": status, "seat_ticket": 7, **fields}
     )
-    assert [domain.seat_from_ledger(ledger, pid) for pid in ("a", "b", "c", "d")] == [
-        domain.Seat(True),
-        domain.Seat(True),
-        domain.Seat(False, 1),
-        domain.Seat(False, 2),
+
+
+def cancel_of(document: ParticipantDocument) -> RegistrationCancelRequested:
+    return RegistrationCancelRequested(producer="t", forum_id=PACK.forum.id, participant_id=P1)
+
+
+def test_a_change_that_ends_a_place_carries_its_release_and_a_promotion_does_not() -> None:
+    holder = seated("confirmed")
+    cancelled = domain_seats.with_releases(holder, domain.cancel(holder, cancel_of(holder), NOW))
+    assert isinstance(cancelled, Change)
+    assert [
+        (r["category"], r["ticket"], r["seat"], r["at"]) for r in cancelled.set["seat_releases"]
+    ] == [("civil_society", 7, True, NOW)]
+
+    waiting = seated("waitlisted")
+    promoted = domain_seats.promote(waiting, "civil_society", 7, "claim-1", cause(), P1, NOW)
+    assert domain_seats.with_releases(waiting, promoted) == promoted  # the same place
+
+    # Taken but not recorded yet: the release names no ticket (the ledger finds the take).
+    allocating = seated("allocating", seat_ticket=None)
+    ended = domain.cancel(allocating, cancel_of(holder), NOW)
+    left = domain_seats.with_releases(allocating, ended)
+    assert isinstance(left, Change)
+    assert [(r["ticket"], r["seat"]) for r in left.set["seat_releases"]] == [(None, None)]
+
+    # A category without a capacity hands out no ticket: nothing to give back.
+    free = seated("confirmed", seat_ticket=None)
+    change = domain.cancel(free, cancel_of(free), NOW)
+    assert domain_seats.with_releases(free, change) is change
+    assert change is not None and "seat_releases" not in change.set
+
+
+def test_a_new_category_gives_the_old_place_back() -> None:
+    holder = seated("waitlisted")
+    moved = submission(
+        submission_id=holder.submission_ids[0], email=holder.email, category="company"
+    )
+    change = domain.accept(holder, P1, moved, domain.Intake(False), NOW)
+    marked = domain_seats.with_releases(holder, change)
+    assert isinstance(marked, Change) and marked.set["status"] == "allocating"
+    assert [(r["category"], r["ticket"], r["seat"]) for r in marked.set["seat_releases"]] == [
+        ("civil_society", 7, False)
     ]
 
 
-def test_a_ledger_without_the_participant_is_an_error_not_a_seat() -> None:
-    with pytest.raises(ValueError):
-        domain.seat_from_ledger(SeatLedger.read({"confirmed": ["a"]}), "b")
-    assert SeatLedger.read(None) == SeatLedger()
+def test_a_release_marker_goes_once_the_ledger_has_it() -> None:
+    first = SeatRelease(category="civil_society", ticket=7, seat=True)
+    other = SeatRelease(category="company", ticket=3, seat=False)
+    document = seated("cancelled", seat_releases=[first.model_dump(), other.model_dump()])
+    change = domain_seats.released(document, first)
+    assert change is not None and [r["category"] for r in change.set["seat_releases"]] == [
+        "company"
+    ]
+    after = document.updated(change.set)
+    last = domain_seats.released(after, other)
+    assert last is not None and last.set == {"seat_releases": None}  # out of the sparse index
+    assert domain_seats.released(after.updated(last.set), other) is None
 
 
-def test_release_promotes_the_first_waiting_and_records_it_under_the_cause() -> None:
-    ledger = SeatLedger(confirmed=("a", "b"), waitlist=("c", "d"))
-    decided = domain.release(ledger, "a", capacity=2, cause="cancel-1")
-    assert decided.result == ["c"] and decided.change is not None
-    change = decided.change
-    assert change.set["confirmed"] == ["b", "c"] and change.set["waitlist"] == ["d"]
-    assert change.set["promotions"] == {"cancel-1": ["c"]}
-    again = domain.release(
-        SeatLedger.model_validate({**ledger.model_dump(), **change.set}),
-        "a",
-        capacity=2,
-        cause="cancel-1",
+def test_a_take_never_recorded_is_fenced_before_it_goes_back() -> None:
+    holder = seated("confirmed")
+    assert domain_seats.fence(holder, "civil_society", 7, keep_allocating=False) == Decision(False)
+    fenced = domain_seats.fence(holder, "civil_society", 8, keep_allocating=False)
+    assert fenced.result and fenced.change is not None
+    assert fenced.change.set == {"voided_seats": ["civil_society:8"]}
+    again = domain_seats.fence(
+        holder.updated(fenced.change.set), "civil_society", 8, keep_allocating=False
     )
-    assert again.change is None and again.result == []
-
-
-def test_a_raised_capacity_promotes_several_at_once() -> None:
-    decided = domain.release(
-        SeatLedger(confirmed=("a",), waitlist=("b", "c", "d")), "a", capacity=3, cause="x"
+    assert again == Decision(True)  # fenced already: counted out, nothing written
+    # Nobody yet: the fence is the document, so the sign-up that took it cannot insert it.
+    nobody = domain_seats.fence(None, "civil_society", 8, keep_allocating=False)
+    assert nobody.change is not None and nobody.change.set == {"voided_seats": ["civil_society:8"]}
+    allocating = seated("allocating", seat_ticket=None)
+    assert domain_seats.fence(allocating, "civil_society", 8, keep_allocating=True) == Decision(
+        False
     )
-    assert decided.result == ["b", "c", "d"]
+    # Left, and its release not counted yet: the release gives it back, not the fence.
+    left = seated(
+        "cancelled", seat_releases=[{"category": "civil_society", "ticket": 8, "seat": True}]
+    )
+    assert domain_seats.fence(left, "civil_society", 8, keep_allocating=False) == Decision(False)
+
+
+def test_a_fenced_take_is_never_recorded_and_a_recorded_one_keeps_its_ticket() -> None:
+    allocating = seated("allocating", seat_ticket=None)
+    decided = domain_seats.seat_decided(allocating, Seat(False, 3, 12), submission(), NOW)
+    assert decided.result and decided.change is not None
+    assert decided.change.set["seat_ticket"] == 12
+    assert decided.change.events[0].position == 3
+    voided = allocating.updated({"voided_seats": ["civil_society:12"]})
+    assert domain_seats.seat_decided(voided, Seat(False, 3, 12), submission(), NOW) == Decision(
+        False
+    )
+
+
+def test_a_promotion_is_decided_by_state_so_asking_again_gives_the_same_answer() -> None:
+    waiting = seated("waitlisted")
+    decided = domain_seats.promote(waiting, "civil_society", 7, "claim-1", cause(), P2, NOW)
+    assert decided.result and decided.change is not None
+    assert [e.event_type for e in decided.change.events] == ["registration.promoted"]
+    after = waiting.updated(decided.change.set)
+    assert domain_seats.promote(after, "civil_society", 7, "claim-1", cause(), P2, NOW) == (
+        Decision(True)
+    )
+    # Another claim for a seated person, or for one who left: undone.
+    assert not domain_seats.promote(after, "civil_society", 7, "claim-2", cause(), P2, NOW).result
+    gone = waiting.updated({"status": "cancelled"})
+    assert not domain_seats.promote(gone, "civil_society", 7, "claim-1", cause(), P2, NOW).result
+
+
+def cause() -> RegistrationCancelRequested:
+    return RegistrationCancelRequested(producer="t", forum_id=PACK.forum.id, participant_id=P1)
 
 
 def test_refusal_reasons_name_the_field_in_both_languages() -> None:

@@ -190,6 +190,13 @@ async def test_sign_up_cancellation_and_check_in_queries_use_indexes(
         )
         await repository.counts_by_category(FORUM_ID)
         await repository.badge_holders(FORUM_ID, category="civil_society")
+        # Seat bookkeeping: the first waiting (ticket order), places left and not yet counted
+        # out, what participants record, the two counts a heal compares.
+        await repository.first_waiting(FORUM_ID, "civil_society", skip=[])
+        await repository.first_waiting(FORUM_ID, "civil_society", skip=[someone["_id"]])
+        await repository.pending_releases("civil_society")
+        await repository.seat_documents([someone["_id"], participant_id])
+        await repository.count_places(FORUM_ID, "civil_society")
 
         issued = list(recorder.filters)
         sorts = dict(recorder.sorts)

@@ -68,9 +68,11 @@ async def test_a_new_person_costs_two_round_trips_and_a_known_one_stays_correct(
             await register_submission(RegistrationSubmitted.model_validate(again), deps)
             == participant_id
         )
-        ledger = await repository.ledgers.get(f"{body['forum_id']}:civil_society")
-        assert ledger is not None and ledger["confirmed"].count(participant_id) == 1
+        # (A known person's seat request is given back at once: the ledger counts one seat.)
+        ledger = await repository.seats.get(f"{body['forum_id']}:civil_society")
+        assert (ledger.seats, ledger.waiting) == (1, 0)
         updated = await repository.get(participant_id)
         assert updated is not None and updated["given_name"] == "Ana María"
+        assert updated["seat_ticket"] == document["seat_ticket"]
     finally:
         await client.close()

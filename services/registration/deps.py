@@ -1,0 +1,65 @@
+"""What registration's use cases depend on (`Registration`, built by `bootstrap`), and the
+adapters that give a rule the model of the document a store read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from services.registration import domain_seats
+from services.registration.documents import DelegationDocument, ParticipantDocument
+from services.registration.repository import ParticipantRepository
+from shared.errors import InvalidMessage
+from shared.pack import Category, EventPack
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Registration:
+    """Everything registration's handlers depend on; built by `bootstrap`."""
+
+    pack: EventPack
+    repository: ParticipantRepository
+    clock: Callable[[], datetime] = utc_now
+
+
+def on_participant[R](
+    rule: Callable[[ParticipantDocument | None], R],
+) -> Callable[[dict[str, Any] | None], R]:
+    """A rule over the participant model, as the store calls it: with what it read.
+
+    A change that ends the place the participant holds in a capacity-limited category carries
+    its release marker (`domain_seats.with_releases`), whichever rule made it.
+    """
+
+    def decide(stored: dict[str, Any] | None) -> R:
+        before = ParticipantDocument.read(stored)
+        decided = cast(Any, rule(before))
+        return cast(R, domain_seats.with_releases(before, decided))
+
+    return decide
+
+
+def on_delegation[R](
+    rule: Callable[[DelegationDocument | None], R],
+) -> Callable[[dict[str, Any] | None], R]:
+    """A rule over the delegation model, as the store calls it: with what it read."""
+    return lambda stored: rule(DelegationDocument.read(stored))
+
+
+def category_of(deps: Registration, code: str) -> Category:
+    """The pack's category a stored or accepted document names (refusal_reasons checked it)."""
+    category = deps.pack.category(code)
+    if category is None:
+        raise InvalidMessage(f"category: {code!r} is not a category of this forum's pack")
+    return category
+
+
+def ledger_id(forum_id: str, category: str) -> str:
+    """The seat ledger of a capacity-limited category."""
+    return f"{forum_id}:{category}"

@@ -1,0 +1,378 @@
+"""Seat use cases of capacity-limited categories: take, give back, release, promote, reconcile.
+
+The ledger counts places; the participant documents say who holds them (`domain_seats` tells
+the whole protocol). Every step here is idempotent and leaves a record of what is under way —
+an open take on the ledger, a release marker on the participant, a claim on the ledger — so a
+crash between any two steps is completed by whoever comes next: the redelivered message, the
+next use case touching the document, or `reconcile` (a periodic pass, `SeatReconciler`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+import structlog
+
+from services.registration import domain_seats
+from services.registration.deps import Registration, category_of, ledger_id, on_participant
+from services.registration.documents import (
+    ALLOCATING,
+    ParticipantDocument,
+    SeatClaim,
+    SeatLedger,
+)
+from services.registration.domain import SeatCause
+from services.registration.domain_seats import Seat
+from shared.contracts.envelope import Cause
+from shared.decisions import Decision
+from shared.errors import RetryLater
+from shared.periodic import Periodic
+
+log = structlog.get_logger("foro.registration.seats")
+
+GRACE = timedelta(seconds=30)
+"""How long an open take, a claim or a release marker may wait for the use case that made it
+before `reconcile` completes it (or, for a take never recorded, gives the place back)."""
+
+PROMOTIONS_PER_FILL = 32
+ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class ClaimCause:
+    """What a promotion is announced as caused by: the claim that gave the seat."""
+
+    event_id: uuid.UUID
+    correlation_id: str | None
+
+
+def capacity_of(deps: Registration, category: str) -> int | None:
+    found = deps.pack.category(category)
+    return None if found is None else found.capacity
+
+
+async def take(
+    deps: Registration, forum_id: str, category: str, capacity: int, participant_id: str
+) -> tuple[Seat, SeatLedger]:
+    """A seat or a waitlist place for the participant (the same one on a repeated request
+    while it is not recorded), and the ledger after it: ONE round trip."""
+    ledger = await deps.repository.take_seat(
+        ledger_id(forum_id, category), participant_id, capacity, deps.clock()
+    )
+    taken = ledger.take_of(participant_id)
+    assert taken is not None, "the ledger holds the take it just answered"
+    return domain_seats.seat_of(taken), ledger
+
+
+async def recorded(
+    deps: Registration, forum_id: str, category: str, seat: Seat, ledger: SeatLedger
+) -> None:
+    """The participant now records `seat`: the ledger drops its open take with its next write,
+    and a seat owed to the waitlist (freed while the take was under way) is given."""
+    if seat.ticket is None:
+        return
+    deps.repository.seats.settle(ledger_id(forum_id, category), seat.ticket)
+    capacity = capacity_of(deps, category)
+    if capacity is not None and ledger.owes_seats(capacity):
+        await fill(deps, category, ledger, freed_by=None, correlation_id=None)
+
+
+async def allocate(
+    deps: Registration, stored: dict[str, Any], cause: SeatCause, now: datetime
+) -> None:
+    """Give an accepted participant (`stored` as just written, `allocating`) their place."""
+    await release_left_places(deps, stored, cause)
+    document = ParticipantDocument.model_validate(stored)
+    participant_id, category = document.id, document.category
+    assert category is not None and document.forum_id is not None  # an accepted participant
+    capacity = category_of(deps, category).capacity
+    repo = deps.repository
+    for _ in range(ATTEMPTS):
+        if capacity is None:
+            seat, ledger = Seat(True), None
+        else:
+            seat, ledger = await take(deps, document.forum_id, category, capacity, participant_id)
+        applied = await repo.participants.apply(
+            participant_id,
+            f"{cause.event_id}:seat:{category}:{seat.ticket}",
+            on_participant(partial(_decided, seat=seat, cause=cause, now=now)),
+        )
+        if applied.duplicate or applied.result:
+            if ledger is not None:
+                await recorded(deps, document.forum_id, category, seat, ledger)
+            return
+        current = ParticipantDocument.read(applied.document)
+        if current is None or current.status != ALLOCATING or current.category != category:
+            # Moved on meanwhile (cancelled, another category): this take goes back.
+            await give_back(deps, participant_id, category, seat, keep_allocating=False)
+            return
+        # Still allocating here: the take was given back meanwhile (fenced); ask again.
+    raise RetryLater(0.5, reason=f"{participant_id}: its seat was given back {ATTEMPTS} times")
+
+
+def _decided(
+    document: ParticipantDocument | None, *, seat: Seat, cause: SeatCause, now: datetime
+) -> Decision[bool]:
+    return domain_seats.seat_decided(document, seat, cause, now)
+
+
+async def give_back(
+    deps: Registration, participant_id: str, category: str, seat: Seat, *, keep_allocating: bool
+) -> None:
+    """A take never recorded on its participant goes back: first fenced on the participant
+    document (never recorded there after), then counted out of the ledger, then its seat, if
+    it was one, goes to the first waiting. Nothing when the participant records it."""
+    if seat.ticket is None:
+        return
+    ticket = seat.ticket
+    fenced = await deps.repository.participants.apply(
+        participant_id,
+        None,
+        on_participant(
+            lambda doc: domain_seats.fence(doc, category, ticket, keep_allocating=keep_allocating)
+        ),
+    )
+    if not fenced.result:
+        return
+    ledger = await deps.repository.seats.leave(
+        ledger_id(deps.pack.forum.id, category), participant_id, ticket, seat.confirmed
+    )
+    log.info("seat given back", participant_id=participant_id, category=category, ticket=ticket)
+    await fill(deps, category, ledger, freed_by=participant_id, correlation_id=None)
+
+
+async def release_left_places(
+    deps: Registration, stored: dict[str, Any] | None, cause: Cause | None
+) -> None:
+    """Count out every place the participant left (its release markers), then clear each
+    marker, then give the freed seats to the first waiting. Repeating it changes nothing."""
+    document = ParticipantDocument.read(stored)
+    if document is None or not document.seat_releases:
+        return
+    repo = deps.repository
+    correlation = None if cause is None else cause.correlation_id or str(cause.event_id)
+    for release in document.seat_releases:
+        capacity = capacity_of(deps, release.category)
+        ledger = None
+        if capacity is not None:
+            ledger = await repo.seats.leave(
+                ledger_id(deps.pack.forum.id, release.category),
+                document.id,
+                release.ticket,
+                release.seat,
+            )
+        await repo.participants.apply(
+            document.id,
+            None,
+            on_participant(partial(domain_seats.released, release=release)),
+        )
+        if ledger is not None:
+            await fill(
+                deps, release.category, ledger, freed_by=document.id, correlation_id=correlation
+            )
+
+
+async def fill(
+    deps: Registration,
+    category: str,
+    ledger: SeatLedger,
+    *,
+    freed_by: str | None,
+    correlation_id: str | None,
+) -> SeatLedger:
+    """While a seat is free and people wait, give it to the first waiting (ticket order).
+
+    Each promotion is claimed on the ledger first (the seat counted as theirs), then written on
+    their document, then the claim is cleared — or undone, when they left the waitlist
+    meanwhile. Stops when the first waiting is not written yet (a sign-up under way: the
+    next take, release or reconcile pass comes back) or cannot be found.
+    """
+    capacity = capacity_of(deps, category)
+    if capacity is None:
+        return ledger
+    repo, forum_id = deps.repository, deps.pack.forum.id
+    lid = ledger_id(forum_id, category)
+    for _ in range(PROMOTIONS_PER_FILL):
+        if not ledger.owes_seats(capacity):
+            break
+        waiting = await repo.first_waiting(
+            forum_id, category, skip=[claim.participant_id for claim in ledger.claims]
+        )
+        if not waiting:
+            break
+        first = ParticipantDocument.model_validate(waiting[0])
+        assert first.seat_ticket is not None  # a waiting participant holds a ticket
+        if await _earlier_under_way(deps, category, ledger, first):
+            break
+        now = deps.clock()
+        claim = SeatClaim(
+            id=str(uuid.uuid4()),
+            participant_id=first.id,
+            ticket=first.seat_ticket,
+            freed_by=freed_by or ledger.last_freed,
+            correlation_id=correlation_id,
+            at=now,
+        )
+        ledger = await repo.seats.claim(lid, capacity, claim.model_dump())
+        if any(held.id == claim.id for held in ledger.claims):
+            ledger = await finish_claim(deps, category, claim)
+    return ledger
+
+
+async def _earlier_under_way(
+    deps: Registration, category: str, ledger: SeatLedger, first: ParticipantDocument
+) -> bool:
+    """A waitlist take older than `first`'s still being written: the seat is theirs first."""
+    assert first.seat_ticket is not None
+    earlier = [
+        take
+        for take in ledger.open
+        if not take.seat and take.ticket < first.seat_ticket and take.participant_id != first.id
+    ]
+    if not earlier:
+        return False
+    found = await deps.repository.seat_documents([take.participant_id for take in earlier])
+    return any(
+        not domain_seats.holds(
+            ParticipantDocument.read(found.get(take.participant_id)), category, take.ticket
+        )
+        for take in earlier
+    )
+
+
+async def finish_claim(deps: Registration, category: str, claim: SeatClaim) -> SeatLedger:
+    """Promote the participant a claim is for, then clear the claim (undo it if they left)."""
+    cause = ClaimCause(uuid.UUID(claim.id), claim.correlation_id)
+    now = deps.clock()
+    applied = await deps.repository.participants.apply(
+        claim.participant_id,
+        None,
+        on_participant(
+            lambda doc: domain_seats.promote(
+                doc, category, claim.ticket, claim.id, cause, claim.freed_by or doc_id(doc), now
+            )
+        ),
+    )
+    promoted = bool(applied.result)
+    if promoted:
+        log.info("promoted from the waitlist", participant_id=claim.participant_id)
+    return await deps.repository.seats.end_claim(
+        ledger_id(deps.pack.forum.id, category), claim.id, undo=not promoted
+    )
+
+
+def doc_id(document: ParticipantDocument | None) -> str:
+    return "" if document is None else document.id
+
+
+# --- the reconciler -----------------------------------------------------------------------------
+
+
+async def reconcile(deps: Registration, *, heal: bool = False) -> None:
+    """Complete what crashes left on every capacity-limited category (see `reconcile_category`)."""
+    for category in deps.pack.categories:
+        if category.capacity is not None:
+            await reconcile_category(deps, category.code, heal=heal)
+
+
+async def reconcile_category(deps: Registration, category: str, *, heal: bool = False) -> None:
+    """One pass over a category's seats: older than `GRACE`, an open take recorded on its
+    participant leaves `open`, one never recorded goes back; a claim is finished; a release
+    marker is counted out; then owed seats are given. `heal` (at start-up) recounts the
+    counters from the participants when nothing is under way (`heal_counters`)."""
+    repo, forum_id = deps.repository, deps.pack.forum.id
+    lid = ledger_id(forum_id, category)
+    stale = deps.clock() - GRACE
+    ledger = await repo.seats.get(lid)
+    if ledger.open:
+        found = await repo.seat_documents([take.participant_id for take in ledger.open])
+        done = [
+            take.ticket
+            for take in ledger.open
+            if domain_seats.holds(
+                ParticipantDocument.read(found.get(take.participant_id)), category, take.ticket
+            )
+        ]
+        if done:
+            ledger = await repo.seats.drop_open(lid, done)
+        for take in ledger.open:
+            if take.ticket not in done and _older(take.at, stale):
+                log.warning("an unrecorded seat take goes back", ticket=take.ticket)
+                await give_back(
+                    deps,
+                    take.participant_id,
+                    category,
+                    domain_seats.seat_of(take),
+                    keep_allocating=False,
+                )
+    for claim in ledger.claims:
+        if _older(claim.at, stale):
+            await finish_claim(deps, category, claim)
+    for stored in await repo.pending_releases(category):
+        document = ParticipantDocument.read(stored)
+        if document is not None and any(
+            release.category == category and _older(release.at, stale)
+            for release in document.seat_releases or ()
+        ):
+            await release_left_places(deps, stored, None)
+    ledger = await fill(
+        deps, category, await repo.seats.get(lid), freed_by=None, correlation_id=None
+    )
+    capacity = capacity_of(deps, category)
+    if heal or (capacity is not None and ledger.owes_seats(capacity)):
+        await heal_counters(deps, category)
+
+
+def _older(at: datetime | None, than: datetime) -> bool:
+    return at is None or at < than
+
+
+async def heal_counters(deps: Registration, category: str) -> bool:
+    """Set the ledger's counters to the participants' two counts, if they differ and nothing is
+    under way: no open take, no claim (checked by the write itself), no release marker (checked
+    after counting, so that a place leaving meanwhile is seen). Only a defect or a hand edit
+    makes them differ: every crash window is completed by the records above."""
+    repo, forum_id = deps.repository, deps.pack.forum.id
+    ledger = await repo.seats.get(ledger_id(forum_id, category))
+    if ledger.id is None or ledger.open or ledger.claims:
+        return False
+    seats, waiting = await repo.count_places(forum_id, category)
+    if (seats, waiting) == (ledger.seats, ledger.waiting):
+        return False
+    if await repo.pending_releases(category):
+        return False
+    healed = await repo.seats.recount(ledger, seats, waiting)
+    if healed:
+        log.warning(
+            "seat counters healed from the participants",
+            category=category,
+            seats=[ledger.seats, seats],
+            waiting=[ledger.waiting, waiting],
+        )
+        capacity = capacity_of(deps, category)
+        after = await repo.seats.get(ledger_id(forum_id, category))
+        if capacity is not None and after.owes_seats(capacity):
+            await fill(deps, category, after, freed_by=None, correlation_id=None)
+    return healed
+
+
+class SeatReconciler(Periodic):
+    """`reconcile` every few seconds; the first pass (at start-up) also heals the counters."""
+
+    name = "seat-reconciler"
+
+    def __init__(self, deps: Registration, interval: float = 5.0) -> None:
+        super().__init__(interval)
+        self.deps = deps
+
+    async def start(self) -> None:
+        """Once: a start-up attempt that failed after its hooks ran comes back here."""
+        if self._task is None or self._task.done():
+            await super().start()
+
+    async def tick(self) -> None:
+        await reconcile(self.deps, heal=self.ticks == 0)

@@ -9,6 +9,7 @@ from services.registration import api
 from services.registration.handlers import Registration
 from services.registration.publishers import declare_publishers
 from services.registration.repository import ParticipantRepository
+from services.registration.seats import SeatReconciler
 from services.registration.secretariat_api import build_depth_routers
 from services.registration.settings import RegistrationSettings
 from services.registration.subscribers import SERVICE, register_subscribers
@@ -33,7 +34,10 @@ def build_runtime(
     repository = ParticipantRepository(runtime.database, stores=runtime.stores)
     deps = Registration(pack=pack, repository=repository)
     runtime.attach_outbox(fault=settings.fault)
-    runtime.on_start.append(repository.ensure_indexes)
+    # Completes seat steps a crash interrupted, every few seconds (services/registration/seats.py).
+    reconciler = SeatReconciler(deps)
+    runtime.on_start.extend([repository.ensure_indexes, reconciler.start])
+    runtime.on_stop.insert(0, reconciler.stop)
 
     router = RabbitRouter()
     runtime.queue_names = register_subscribers(router, topology, deps)

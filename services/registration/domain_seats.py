@@ -13,10 +13,12 @@ under way, so that a crash between any two steps is completed later and counts n
              take and gets the same answer, not a second place.
     leave    the change that ends a place (a cancellation, a rejection, an erasure, a new
              category) carries a `seat_releases` marker (`with_releases`); the ledger counts the
-             place out, once per ticket; then the marker is cleared (`released`).
+             place out, once per ticket; the seat goes to the first waiting (promote); then the
+             marker is cleared (`released`).
     promote  a seat free while people wait is *claimed* on the ledger for the first waiting
-             (lowest ticket); their document is promoted (`promote`); the claim is cleared, or
-             undone when they left the waitlist meanwhile.
+             (lowest ticket); their document is promoted (`promote`, decided by state, so that
+             anyone may finish a claim, twice even); the claim is cleared, or undone when they
+             left the waitlist meanwhile.
     void     a take never recorded (a sign-up that turned out not to be new, or one that failed
              for good) is fenced on the participant document first (`fence`: that take is never
              recorded there after), then counted out.

@@ -96,8 +96,15 @@ async def _admit_new(
             seat = Seat(True)
         else:
             seat, ledger = await seats.take(
-                deps, submission.forum_id, category.code, category.capacity, participant_id
+                deps,
+                submission.forum_id,
+                category.code,
+                category.capacity,
+                participant_id,
+                known_ok=True,
             )
+            if seat is None:  # recorded lately: known (a redelivery, a duplicate)
+                return False, None
         new = ParticipantDocument.model_validate({"_id": participant_id, **change.set})
         change = change.then(domain_seats.seat_decided(new, seat, submission, now).change)
         admitted = ParticipantDocument.model_validate({"_id": participant_id, **change.set})

@@ -42,6 +42,7 @@ SEAT_FIELDS = {
         "seat_releases",
         "voided_seats",
         "updated_at",
+        "version",
     )
 }
 
@@ -103,11 +104,17 @@ class ParticipantRepository:
         await self.seats.migrate(self.collection)
 
     async def take_seat(
-        self, ledger_id: str, participant_id: str, capacity: int, now: datetime
+        self,
+        ledger_id: str,
+        participant_id: str,
+        capacity: int,
+        now: datetime,
+        *,
+        known_ok: bool = False,
     ) -> SeatLedger:
         """Give the participant a seat or a waitlist place in ONE atomic update; the ledger
         after it, whose `take_of(participant_id)` is the answer (see `SeatLedgers.take`)."""
-        return await self.seats.take(ledger_id, participant_id, capacity, now)
+        return await self.seats.take(ledger_id, participant_id, capacity, now, known_ok=known_ok)
 
     async def first_waiting(
         self, forum_id: str, category: str, *, skip: list[str], limit: int = 1

@@ -3,8 +3,9 @@
 Each write is ONE atomic update decided on the server (an aggregation pipeline), so concurrent
 sign-ups of a category never conflict and never retry; each reads and writes a document whose
 size does not grow with the category: three counters, the takes not yet recorded on their
-participant (`open`, a handful: those in flight), the promotions under way (`claims`) and the
-last tickets counted out (`processed`, bounded). What the fields mean, and why every step
+participant (`open`, a handful: those in flight), the promotions under way (`claims`), the
+participants whose take was recorded lately (`recent`, bounded) and the last tickets counted out
+(`processed`, bounded). What the fields mean, and why every step
 leaves a record, is in `domain_seats`.
 
 A take is recorded on its participant by the use case after `take`; the ledger learns it with
@@ -23,18 +24,24 @@ from pymongo import ReturnDocument, UpdateOne
 from services.registration.documents import SeatLedger
 from shared.persistence.aggregates import AggregateStore
 
+RECENT_KEPT = 64
+"""Participants whose take was recorded lately: a sign-up of one of them (a redelivery after a
+crash, a form's duplicate) is answered `known` and takes nothing. Bounded: older duplicates take
+a place for a moment and give it back (`seats.give_back`), which is correct, only slower."""
+
 PROCESSED_KEPT = 64
 """Tickets counted out, kept so that a release repeated within this many is counted once; the
 release marker on the participant covers the time after (it is cleared once counted)."""
 
-# What a write returns: everything but the counted-out tickets.
-RETURNED = {"processed": 0}
+# What a write returns: everything but the counted-out tickets and the recent participants.
+RETURNED = {"processed": 0, "recent": 0}
 
 SEATS: dict[str, Any] = {"$ifNull": ["$seats", 0]}
 WAITING: dict[str, Any] = {"$ifNull": ["$waiting", 0]}
 TICKETS: dict[str, Any] = {"$ifNull": ["$tickets", 0]}
 OPEN: dict[str, Any] = {"$ifNull": ["$open", []]}
 CLAIMS: dict[str, Any] = {"$ifNull": ["$claims", []]}
+RECENT: dict[str, Any] = {"$ifNull": ["$recent", []]}
 PROCESSED: dict[str, Any] = {"$ifNull": ["$processed", []]}
 Pipeline = list[dict[str, Any]]
 
@@ -48,20 +55,40 @@ def _minus_one(counter: dict[str, Any]) -> dict[str, Any]:
 
 
 def _settled(settled: list[int]) -> dict[str, Any]:
-    """The first stage of every write: takes recorded on their participant leave `open`."""
-    kept: dict[str, Any] = (
-        {"$filter": {"input": OPEN, "cond": {"$not": [{"$in": ["$$this.ticket", settled]}]}}}
-        if settled
-        else OPEN
-    )
-    return {"$set": {"open": kept}}
+    """The first stage of every write: takes recorded on their participant leave `open`, and
+    their participants join `recent`."""
+    if not settled:
+        return {"$set": {"open": OPEN}}
+    recorded = {"$in": ["$$this.ticket", settled]}
+    return {
+        "$set": {
+            "open": {"$filter": {"input": OPEN, "cond": {"$not": [recorded]}}},
+            "recent": {
+                "$slice": [
+                    {
+                        "$concatArrays": [
+                            RECENT,
+                            {
+                                "$map": {
+                                    "input": {"$filter": {"input": OPEN, "cond": recorded}},
+                                    "in": "$$this.participant_id",
+                                }
+                            },
+                        ]
+                    },
+                    -RECENT_KEPT,
+                ]
+            },
+        }
+    }
 
 
 def take_pipeline(
-    participant_id: str, capacity: int, now: datetime, settled: list[int]
+    participant_id: str, capacity: int, now: datetime, settled: list[int], *, known_ok: bool
 ) -> Pipeline:
-    """A seat when one is free and nobody waits, else the end of the waitlist; nothing for
-    someone holding an open take already (a redelivered sign-up: the same answer)."""
+    """A seat when one is free and nobody waits, else the end of the waitlist. Nothing for
+    someone holding an open take already (a redelivered sign-up: the same answer), nor, when
+    `known_ok`, for someone whose take was recorded lately (`recent`: they exist)."""
     free = {"$and": [{"$lt": [SEATS, capacity]}, {"$lte": [WAITING, 0]}]}
     new = {"$not": ["$_held"]}
     take = {
@@ -71,18 +98,14 @@ def take_pipeline(
         "position": {"$cond": [free, 0, {"$add": [WAITING, 1]}]},
         "at": _literal(now),
     }
+    held: dict[str, Any] = {
+        "$in": [participant_id, {"$map": {"input": "$open", "in": "$$this.participant_id"}}]
+    }
+    if known_ok:
+        held = {"$or": [held, {"$in": [participant_id, RECENT]}]}
     return [
         _settled(settled),
-        {
-            "$set": {
-                "_held": {
-                    "$in": [
-                        participant_id,
-                        {"$map": {"input": "$open", "in": "$$this.participant_id"}},
-                    ]
-                }
-            }
-        },
+        {"$set": {"_held": held}},
         {
             "$set": {
                 "seats": {"$cond": [{"$and": [new, free]}, {"$add": [SEATS, 1]}, SEATS]},
@@ -238,12 +261,21 @@ class SeatLedgers:
         raise RuntimeError(f"seat ledger {ledger_id}: no document returned by the upsert")
 
     async def take(
-        self, ledger_id: str, participant_id: str, capacity: int, now: datetime
+        self,
+        ledger_id: str,
+        participant_id: str,
+        capacity: int,
+        now: datetime,
+        *,
+        known_ok: bool = False,
     ) -> SeatLedger:
-        """The ledger after giving `participant_id` a place (`ledger.take_of(participant_id)`)."""
+        """The ledger after giving `participant_id` a place (`ledger.take_of(participant_id)`;
+        None: `known_ok` and known, nothing taken)."""
         ledger = await self._write(
             ledger_id,
-            lambda settled: take_pipeline(participant_id, capacity, now, settled),
+            lambda settled: take_pipeline(
+                participant_id, capacity, now, settled, known_ok=known_ok
+            ),
             upsert=True,
         )
         assert ledger is not None  # an upsert returns the document

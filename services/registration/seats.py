@@ -31,6 +31,7 @@ from shared.contracts.envelope import Cause
 from shared.decisions import Decision
 from shared.errors import RetryLater
 from shared.periodic import Periodic
+from shared.persistence.aggregates import UNREAD
 
 log = structlog.get_logger("foro.registration.seats")
 
@@ -56,16 +57,23 @@ def capacity_of(deps: Registration, category: str) -> int | None:
 
 
 async def take(
-    deps: Registration, forum_id: str, category: str, capacity: int, participant_id: str
-) -> tuple[Seat, SeatLedger]:
+    deps: Registration,
+    forum_id: str,
+    category: str,
+    capacity: int,
+    participant_id: str,
+    *,
+    known_ok: bool = False,
+) -> tuple[Seat | None, SeatLedger]:
     """A seat or a waitlist place for the participant (the same one on a repeated request
-    while it is not recorded), and the ledger after it: ONE round trip."""
+    while it is not recorded), and the ledger after it: ONE round trip. None, when `known_ok`,
+    for a participant whose take was recorded lately: they exist, and nothing was taken."""
     ledger = await deps.repository.take_seat(
-        ledger_id(forum_id, category), participant_id, capacity, deps.clock()
+        ledger_id(forum_id, category), participant_id, capacity, deps.clock(), known_ok=known_ok
     )
     taken = ledger.take_of(participant_id)
-    assert taken is not None, "the ledger holds the take it just answered"
-    return domain_seats.seat_of(taken), ledger
+    assert taken is not None or known_ok, "the ledger holds the take it just answered"
+    return (None if taken is None else domain_seats.seat_of(taken)), ledger
 
 
 async def recorded(
@@ -95,19 +103,24 @@ async def allocate(
         if capacity is None:
             seat, ledger = Seat(True), None
         else:
-            seat, ledger = await take(deps, document.forum_id, category, capacity, participant_id)
+            taken, ledger = await take(deps, document.forum_id, category, capacity, participant_id)
+            assert taken is not None  # asked without `known_ok`
+            seat = taken
+        # By state, not by a consumed id: recorded once (it ends `allocating`); a refusal
+        # writes nothing, so asking again after a crash decides again.
         applied = await repo.participants.apply(
             participant_id,
-            f"{cause.event_id}:seat:{category}:{seat.ticket}",
+            None,
             on_participant(partial(_decided, seat=seat, cause=cause, now=now)),
         )
-        if applied.duplicate or applied.result:
+        if applied.result:
             if ledger is not None:
                 await recorded(deps, document.forum_id, category, seat, ledger)
             return
         current = ParticipantDocument.read(applied.document)
         if current is None or current.status != ALLOCATING or current.category != category:
-            # Moved on meanwhile (cancelled, another category): this take goes back.
+            # Moved on meanwhile (seated by an earlier delivery, cancelled, another category):
+            # this take goes back, unless the participant records it.
             await give_back(deps, participant_id, category, seat, keep_allocating=False)
             return
         # Still allocating here: the take was given back meanwhile (fenced); ask again.
@@ -148,16 +161,17 @@ async def give_back(
 async def release_left_places(
     deps: Registration, stored: dict[str, Any] | None, cause: Cause | None
 ) -> None:
-    """Count out every place the participant left (its release markers), then clear each
-    marker, then give the freed seats to the first waiting. Repeating it changes nothing."""
+    """Count out every place the participant left (its release markers), give the seat it
+    freed to the first waiting, then clear the marker: a crash anywhere before the clear is
+    completed by doing it again (counted out once per ticket, promotions by state)."""
     document = ParticipantDocument.read(stored)
     if document is None or not document.seat_releases:
         return
     repo = deps.repository
     correlation = None if cause is None else cause.correlation_id or str(cause.event_id)
+    current: dict[str, Any] | None = stored  # as read: saves the marker's write a read
     for release in document.seat_releases:
         capacity = capacity_of(deps, release.category)
-        ledger = None
         if capacity is not None:
             ledger = await repo.seats.leave(
                 ledger_id(deps.pack.forum.id, release.category),
@@ -165,15 +179,16 @@ async def release_left_places(
                 release.ticket,
                 release.seat,
             )
+            await fill(
+                deps, release.category, ledger, freed_by=document.id, correlation_id=correlation
+            )
         await repo.participants.apply(
             document.id,
             None,
             on_participant(partial(domain_seats.released, release=release)),
+            current=current if current is not None else UNREAD,
         )
-        if ledger is not None:
-            await fill(
-                deps, release.category, ledger, freed_by=document.id, correlation_id=correlation
-            )
+        current = None
 
 
 async def fill(
@@ -196,6 +211,8 @@ async def fill(
         return ledger
     repo, forum_id = deps.repository, deps.pack.forum.id
     lid = ledger_id(forum_id, category)
+    for claim in ledger.claims:  # any of them may be a crash's: finishing one twice is harmless
+        ledger = await finish_claim(deps, category, claim)
     for _ in range(PROMOTIONS_PER_FILL):
         if not ledger.owes_seats(capacity):
             break
@@ -280,10 +297,10 @@ async def reconcile(deps: Registration, *, heal: bool = False) -> None:
 
 
 async def reconcile_category(deps: Registration, category: str, *, heal: bool = False) -> None:
-    """One pass over a category's seats: older than `GRACE`, an open take recorded on its
-    participant leaves `open`, one never recorded goes back; a claim is finished; a release
-    marker is counted out; then owed seats are given. `heal` (at start-up) recounts the
-    counters from the participants when nothing is under way (`heal_counters`)."""
+    """One pass over a category's seats: an open take recorded on its participant leaves
+    `open`, one never recorded goes back after `GRACE`; a release marker older than `GRACE` is
+    counted out; claims are finished and owed seats given (`fill`). `heal` (at start-up)
+    recounts the counters from the participants when nothing is under way (`heal_counters`)."""
     repo, forum_id = deps.repository, deps.pack.forum.id
     lid = ledger_id(forum_id, category)
     stale = deps.clock() - GRACE
@@ -309,9 +326,6 @@ async def reconcile_category(deps: Registration, category: str, *, heal: bool = 
                     domain_seats.seat_of(take),
                     keep_allocating=False,
                 )
-    for claim in ledger.claims:
-        if _older(claim.at, stale):
-            await finish_claim(deps, category, claim)
     for stored in await repo.pending_releases(category):
         document = ParticipantDocument.read(stored)
         if document is not None and any(
@@ -361,13 +375,15 @@ async def heal_counters(deps: Registration, category: str) -> bool:
 
 
 class SeatReconciler(Periodic):
-    """`reconcile` every few seconds; the first pass (at start-up) also heals the counters."""
+    """`reconcile` every few seconds; the first pass that gets through (at start-up) also heals
+    the counters."""
 
     name = "seat-reconciler"
 
     def __init__(self, deps: Registration, interval: float = 5.0) -> None:
         super().__init__(interval)
         self.deps = deps
+        self.healed = False
 
     async def start(self) -> None:
         """Once: a start-up attempt that failed after its hooks ran comes back here."""
@@ -375,4 +391,5 @@ class SeatReconciler(Periodic):
             await super().start()
 
     async def tick(self) -> None:
-        await reconcile(self.deps, heal=self.ticks == 0)
+        await reconcile(self.deps, heal=not self.healed)
+        self.healed = True

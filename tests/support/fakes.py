@@ -104,24 +104,31 @@ class FakeSeatLedgers:
             document = self.store.documents[ledger_id] = {"_id": ledger_id}
         if document is not None:
             settled = self._settled.pop(ledger_id, [])
-            document["open"] = [
-                take for take in document.get("open", []) if take["ticket"] not in settled
-            ]
+            kept = [take for take in document.get("open", []) if take["ticket"] not in settled]
+            recorded = [t["participant_id"] for t in document.get("open", []) if t not in kept]
+            document["open"] = kept
+            document["recent"] = [*document.get("recent", []), *recorded][-64:]
         return document
 
     def _read(self, ledger_id: str, document: dict[str, Any] | None) -> SeatLedger:
         if document is None:
             return SeatLedger(_id=ledger_id)
-        return SeatLedger.read(
-            {k: v for k, v in copy.deepcopy(document).items() if k != "processed"}
-        )
+        returned = {k: v for k, v in document.items() if k not in ("processed", "recent")}
+        return SeatLedger.read(copy.deepcopy(returned))
 
     async def take(
-        self, ledger_id: str, participant_id: str, capacity: int, now: datetime
+        self,
+        ledger_id: str,
+        participant_id: str,
+        capacity: int,
+        now: datetime,
+        *,
+        known_ok: bool = False,
     ) -> SeatLedger:
         document = self._document(ledger_id, create=True)
         assert document is not None
-        if all(take["participant_id"] != participant_id for take in document["open"]):
+        known = known_ok and participant_id in document["recent"]
+        if not known and all(t["participant_id"] != participant_id for t in document["open"]):
             seats, waiting = document.get("seats", 0), document.get("waiting", 0)
             ticket = document.get("tickets", 0) + 1
             free = seats < capacity and waiting <= 0
@@ -263,10 +270,16 @@ class FakeParticipantRepository:
         }
 
     async def take_seat(
-        self, ledger_id: str, participant_id: str, capacity: int, now: datetime
+        self,
+        ledger_id: str,
+        participant_id: str,
+        capacity: int,
+        now: datetime,
+        *,
+        known_ok: bool = False,
     ) -> SeatLedger:
         self.seat_calls += 1
-        return await self.seats.take(ledger_id, participant_id, capacity, now)
+        return await self.seats.take(ledger_id, participant_id, capacity, now, known_ok=known_ok)
 
     def _forum(self, forum_id: str) -> list[dict[str, Any]]:
         return [d for d in self.participants.documents.values() if d.get("forum_id") == forum_id]

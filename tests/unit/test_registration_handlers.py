@@ -97,6 +97,11 @@ async def test_the_same_sign_up_delivered_twice_has_one_effect() -> None:
     assert first == second
     assert registration.repository.event_types() == ["registration.confirmed", "badge.issued"]
     assert places(registration) == (1, 0)
+    # Its take recorded lately, the person is known to the ledger: no second place, not even
+    # for a moment.
+    ledger = registration.repository.ledgers.documents[f"{submission.forum_id}:civil_society"]
+    assert ledger["tickets"] == 1
+    assert "voided_seats" not in registration.repository.participants.documents[first]
 
 
 async def test_a_full_category_waitlists_and_a_cancellation_promotes_the_first_waiting() -> None:

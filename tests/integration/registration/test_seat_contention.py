@@ -156,7 +156,9 @@ async def category_of_size(
             "tickets": size,
             "open": [],
             "claims": [],
-            # A category that has seen releases keeps its last counted-out tickets (bounded).
+            # A category that has seen sign-ups and releases keeps the last participants
+            # recorded and the last tickets counted out (both bounded).
+            "recent": [person["_id"] for person in people[-64:]],
             "processed": [f"x{n}" for n in range(min(size, 64))],
         }
     )

@@ -123,7 +123,14 @@ async def test_take_gives_the_free_seats_then_the_waitlist_and_a_repeat_the_same
     ledger = await ledgers.take(LEDGER, "e", 2, now)
     assert [take.participant_id for take in ledger.open] == ["d", "e"]
     stored = await ledgers.collection.find_one({"_id": LEDGER})
-    assert set(stored) <= {"_id", "seats", "waiting", "tickets", "open", "processed", "claims"}
+    assert stored["recent"] == ["a", "b", "c"]
+    fields = {"_id", "seats", "waiting", "tickets", "open", "recent", "processed", "claims"}
+    assert set(stored) <= fields
+    # Recorded lately: a sign-up of theirs is known (nothing taken), unless asked without it.
+    ledger = await ledgers.take(LEDGER, "b", 2, now, known_ok=True)
+    assert ledger.take_of("b") is None and ledger.tickets == 5
+    ledger = await ledgers.take(LEDGER, "b", 2, now)
+    assert ledger.take_of("b") is not None and ledger.tickets == 6
 
 
 async def test_a_place_is_counted_out_once_per_ticket(service: Seats) -> None:
@@ -287,4 +294,24 @@ async def test_concurrent_sign_ups_and_cancellations_keep_the_counters_true_and_
     assert len(promoted) == len(set(promoted))
     ledger = await service.repository.seats.get(LEDGER)
     assert ledger.claims == ()
+    assert not await service.repository.pending_releases("civil_society")
+
+
+async def test_a_release_nobody_repeats_is_completed_by_the_reconciler_after_the_grace(
+    service: Seats,
+) -> None:
+    seated = [await handlers.register_submission(submission(), service.deps) for _ in range(2)]
+    waiting = await handlers.register_submission(submission(), service.deps)
+    request = cancellation(seated[1])
+    await service.repository.participants.apply(  # a secretariat call that died half-way
+        seated[1],
+        str(request.event_id),
+        on_participant(lambda doc: cancel(doc, request, service.clock.now)),
+    )
+    await seats.reconcile(service.deps)
+    assert await service.status(waiting) == "waitlisted"  # within the grace
+    service.later()
+    await seats.reconcile(service.deps)
+    assert await service.status(waiting) == "confirmed"
+    assert await service.places() == (2, 0)
     assert not await service.repository.pending_releases("civil_society")

@@ -90,6 +90,20 @@ def stack_pids(run_dir: Path) -> dict[str, int]:
     return pids
 
 
+async def database_top(mongo_url: str) -> dict[str, tuple[int, int]]:
+    """Time (µs) and operations per collection since the server started (the `top` command)."""
+    client: AsyncMongoClient = AsyncMongoClient(mongo_url)
+    try:
+        totals = (await client.admin.command("top"))["totals"]
+    finally:
+        await client.close()
+    return {
+        name: (entry["total"]["time"], entry["total"]["count"])
+        for name, entry in totals.items()
+        if isinstance(entry, dict) and "total" in entry
+    }
+
+
 # --- the stack -----------------------------------------------------------------------------------
 
 
@@ -320,6 +334,7 @@ def main() -> None:
         pids = stack_pids(data / "run")
         pids["rabbitmq (shared)"] = broker_pid() or 0
         before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        top_before = asyncio.run(database_top(mongo_url_for(mongo_port)))
         dlq_before = sum(dead_letters(namespace).values())
         mail = MailCounter(data / "mail", "")
         started = time.monotonic()
@@ -337,6 +352,7 @@ def main() -> None:
             time.sleep(0.5)  # the sink writes files: nothing to await
         elapsed = time.monotonic() - started
         after = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        top_after = asyncio.run(database_top(mongo_url_for(mongo_port)))
 
         complete = mail.complete(args.expect)
         duplicated = sum(len(ids) - len(set(ids)) for ids in mail.ids.values())
@@ -360,6 +376,21 @@ def main() -> None:
             total += spent
             print(f"  {name:24}{spent:8.2f}")
         print(f"  {'all':24}{total:8.2f}")
+        print("database time per sign-up, by collection (the server's `top`): ms, operations")
+        spent = {
+            name: (
+                (top_after[name][0] - top_before.get(name, (0, 0))[0]) / args.count / 1000,
+                (top_after[name][1] - top_before.get(name, (0, 0))[1]) / args.count,
+            )
+            for name in top_after
+        }
+        for name, (ms, ops) in sorted(spent.items(), key=lambda item: -item[1][0])[:16]:
+            if ops:
+                print(f"  {name.removeprefix(namespace + '_'):44}{ms:8.2f}{ops:8.2f}")
+        print(
+            f"  {'all':44}{sum(ms for ms, _ in spent.values()):8.2f}"
+            f"{sum(ops for _, ops in spent.values()):8.2f}"
+        )
     finally:
         stop_stack(stack)
         asyncio.run(delete_namespace(namespace, namespace_queues(namespace)))

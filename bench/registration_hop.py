@@ -196,6 +196,7 @@ async def preload(database: AsyncDatabase, n: int, *, foro: bool) -> float:
                 "seats": min(count, limited[code]),
                 "waiting": max(0, count - limited[code]),
                 "tickets": count,
+                "head": limited[code] + 1,  # the first waiting's ticket
                 "open": [],
                 "claims": [],
             }

@@ -193,6 +193,7 @@ class SeatLedger(BaseModel):
     seats: int = 0
     waiting: int = 0
     tickets: int = 0
+    head: int = 1  # nobody waits with a lower ticket: where the first waiting is looked for
     open: tuple[SeatTake, ...] = ()
     claims: tuple[SeatClaim, ...] = ()
     last_freed: str | None = None

@@ -117,17 +117,22 @@ class ParticipantRepository:
         return await self.seats.take(ledger_id, participant_id, capacity, now, known_ok=known_ok)
 
     async def first_waiting(
-        self, forum_id: str, category: str, *, skip: list[str], limit: int = 1
+        self, forum_id: str, category: str, *, start: int, skip: list[str], window: int
     ) -> list[dict[str, Any]]:
-        """The first waiting of a category, in ticket order (the first keys of an index range),
-        leaving out `skip` (those a promotion is already under way for: a few, read and dropped
-        here, since SecantusDB scans the collection for an `_id: {$nin: ...}`)."""
-        query = {"forum_id": forum_id, "status": "waitlisted", "category": category}
-        cursor = self.collection.find(
-            query, SEAT_FIELDS, sort=[("seat_ticket", ASCENDING)], limit=limit + len(skip)
-        )
-        found = [document for document in await cursor.to_list() if document["_id"] not in skip]
-        return found[:limit]
+        """The waiting of a category with tickets in [start, start + window), in ticket order,
+        leaving out `skip` (those a promotion is already under way for).
+
+        A bounded range of the index: SecantusDB reads every document of an unbounded range
+        before it sorts or limits (130 ms for 5,000 waiting), and scans the collection for an
+        `_id: {$nin: ...}`, so those are dropped here."""
+        query = {
+            "forum_id": forum_id,
+            "status": "waitlisted",
+            "category": category,
+            "seat_ticket": {"$gte": start, "$lt": start + window},
+        }
+        cursor = self.collection.find(query, SEAT_FIELDS, sort=[("seat_ticket", ASCENDING)])
+        return [document for document in await cursor.to_list() if document["_id"] not in skip]
 
     async def seat_documents(self, participant_ids: list[str]) -> dict[str, dict[str, Any]]:
         """What the participants say about their places, by id (absent: no document)."""

@@ -42,6 +42,7 @@ TICKETS: dict[str, Any] = {"$ifNull": ["$tickets", 0]}
 OPEN: dict[str, Any] = {"$ifNull": ["$open", []]}
 CLAIMS: dict[str, Any] = {"$ifNull": ["$claims", []]}
 RECENT: dict[str, Any] = {"$ifNull": ["$recent", []]}
+HEAD: dict[str, Any] = {"$ifNull": ["$head", 1]}
 PROCESSED: dict[str, Any] = {"$ifNull": ["$processed", []]}
 Pipeline = list[dict[str, Any]]
 
@@ -114,6 +115,14 @@ def take_pipeline(
                 },
                 "tickets": {"$cond": [new, {"$add": [TICKETS, 1]}, TICKETS]},
                 "open": {"$cond": [new, {"$concatArrays": ["$open", [take]]}, "$open"]},
+                # The first of an empty waitlist: the waiting start from its ticket.
+                "head": {
+                    "$cond": [
+                        {"$and": [new, {"$not": [free]}, {"$lte": [WAITING, 0]}]},
+                        {"$add": [TICKETS, 1]},
+                        HEAD,
+                    ]
+                },
             }
         },
         {"$unset": "_held"},
@@ -199,9 +208,26 @@ def claim_pipeline(capacity: int, claim: dict[str, Any], settled: list[int]) -> 
                 "seats": {"$cond": [ok, {"$add": [SEATS, 1]}, SEATS]},
                 "waiting": {"$cond": [ok, {"$subtract": [WAITING, 1]}, WAITING]},
                 "claims": {"$cond": [ok, {"$concatArrays": [CLAIMS, [_literal(claim)]]}, CLAIMS]},
+                # Served in ticket order: nobody waits with a lower ticket any more.
+                "head": {"$cond": [ok, {"$max": [HEAD, claim["ticket"] + 1]}, HEAD]},
             }
         },
         {"$unset": "_ok"},
+    ]
+
+
+def advance_pipeline(to: int, settled: list[int]) -> Pipeline:
+    """Nobody waits below ticket `to` (found so): the waitlist's head moves there, but never
+    past a waitlist take still open (its participant may not be written yet)."""
+    open_waiting = {
+        "$map": {
+            "input": {"$filter": {"input": "$open", "cond": {"$not": ["$$this.seat"]}}},
+            "in": "$$this.ticket",
+        }
+    }
+    return [
+        _settled(settled),
+        {"$set": {"head": {"$max": [HEAD, {"$min": [to, {"$min": open_waiting}]}]}}},
     ]
 
 
@@ -301,6 +327,10 @@ class SeatLedgers:
         )
         return ledger or SeatLedger(_id=ledger_id)
 
+    async def advance(self, ledger_id: str, to: int) -> SeatLedger:
+        ledger = await self._write(ledger_id, lambda settled: advance_pipeline(to, settled))
+        return ledger or SeatLedger(_id=ledger_id)
+
     async def drop_open(self, ledger_id: str, tickets: list[int]) -> SeatLedger:
         """Takes found recorded on their participant (by the reconciler) leave `open`."""
         ledger = await self._write(ledger_id, lambda settled: [_settled([*settled, *tickets])])
@@ -349,6 +379,7 @@ class SeatLedgers:
                         "seats": len(confirmed),
                         "waiting": len(waitlist),
                         "tickets": len(holders),
+                        "head": len(confirmed) + 1,
                         "open": [],
                         "claims": [],
                     },

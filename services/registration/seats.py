@@ -41,6 +41,7 @@ before `reconcile` completes it (or, for a take never recorded, gives the place 
 
 PROMOTIONS_PER_FILL = 32
 ATTEMPTS = 3
+WINDOW, WINDOWS_PER_LOOK = 16, 32  # tickets per index range read, ranges per look
 
 
 @dataclass(frozen=True)
@@ -216,12 +217,9 @@ async def fill(
     for _ in range(PROMOTIONS_PER_FILL):
         if not ledger.owes_seats(capacity):
             break
-        waiting = await repo.first_waiting(
-            forum_id, category, skip=[claim.participant_id for claim in ledger.claims]
-        )
-        if not waiting:
+        first, ledger = await _first_waiting(deps, category, ledger)
+        if first is None:
             break
-        first = ParticipantDocument.model_validate(waiting[0])
         assert first.seat_ticket is not None  # a waiting participant holds a ticket
         if await _earlier_under_way(deps, category, ledger, first):
             break
@@ -238,6 +236,31 @@ async def fill(
         if any(held.id == claim.id for held in ledger.claims):
             ledger = await finish_claim(deps, category, claim)
     return ledger
+
+
+async def _first_waiting(
+    deps: Registration, category: str, ledger: SeatLedger
+) -> tuple[ParticipantDocument | None, SeatLedger]:
+    """The waiting participant with the lowest ticket, looked for from the ledger's `head` a
+    window of tickets at a time (bounded index ranges: the cost does not grow with the
+    waitlist); the head moves past the windows found empty. None: nobody waiting is written."""
+    repo = deps.repository
+    lid = ledger_id(deps.pack.forum.id, category)
+    skip = [claim.participant_id for claim in ledger.claims]
+    start = ledger.head
+    found: list[dict[str, Any]] = []
+    for _ in range(WINDOWS_PER_LOOK):
+        if start > ledger.tickets:
+            break
+        found = await repo.first_waiting(
+            deps.pack.forum.id, category, start=start, skip=skip, window=WINDOW
+        )
+        if found:
+            break
+        start += WINDOW
+    if start > ledger.head:  # nobody waits in the windows passed (bar those being promoted)
+        ledger = await repo.seats.advance(lid, min(start, ledger.tickets + 1))
+    return (ParticipantDocument.model_validate(found[0]) if found else None), ledger
 
 
 async def _earlier_under_way(
@@ -289,22 +312,23 @@ def doc_id(document: ParticipantDocument | None) -> str:
 # --- the reconciler -----------------------------------------------------------------------------
 
 
-async def reconcile(deps: Registration, *, heal: bool = False) -> None:
+async def reconcile(deps: Registration) -> None:
     """Complete what crashes left on every capacity-limited category (see `reconcile_category`)."""
     for category in deps.pack.categories:
         if category.capacity is not None:
-            await reconcile_category(deps, category.code, heal=heal)
+            await reconcile_category(deps, category.code)
 
 
-async def reconcile_category(deps: Registration, category: str, *, heal: bool = False) -> None:
+async def reconcile_category(deps: Registration, category: str) -> SeatLedger:
     """One pass over a category's seats: an open take recorded on its participant leaves
     `open`, one never recorded goes back after `GRACE`; a release marker older than `GRACE` is
-    counted out; claims are finished and owed seats given (`fill`). `heal` (at start-up)
-    recounts the counters from the participants when nothing is under way (`heal_counters`)."""
+    counted out; claims are finished and owed seats given (`fill`). A seat still free while the
+    ledger counts waiters nobody can find, with nothing under way, heals the counters. Returns
+    the ledger as the pass found it."""
     repo, forum_id = deps.repository, deps.pack.forum.id
     lid = ledger_id(forum_id, category)
     stale = deps.clock() - GRACE
-    ledger = await repo.seats.get(lid)
+    found_at_start = ledger = await repo.seats.get(lid)
     if ledger.open:
         found = await repo.seat_documents([take.participant_id for take in ledger.open])
         done = [
@@ -337,8 +361,14 @@ async def reconcile_category(deps: Registration, category: str, *, heal: bool = 
         deps, category, await repo.seats.get(lid), freed_by=None, correlation_id=None
     )
     capacity = capacity_of(deps, category)
-    if heal or (capacity is not None and ledger.owes_seats(capacity)):
+    if (
+        capacity is not None
+        and ledger.owes_seats(capacity)
+        and not ledger.open
+        and ledger.head > ledger.tickets  # looked through every ticket: nobody is waiting
+    ):
         await heal_counters(deps, category)
+    return found_at_start
 
 
 def _older(at: datetime | None, than: datetime) -> bool:
@@ -375,15 +405,18 @@ async def heal_counters(deps: Registration, category: str) -> bool:
 
 
 class SeatReconciler(Periodic):
-    """`reconcile` every few seconds; the first pass that gets through (at start-up) also heals
-    the counters."""
+    """`reconcile` every few seconds. Once per category after start-up, when a pass finds it
+    quiet (no take since the previous pass), the counters are also checked against the
+    participants (`heal_counters`: two counts that read the category's places, so not while
+    sign-ups flow)."""
 
     name = "seat-reconciler"
 
     def __init__(self, deps: Registration, interval: float = 5.0) -> None:
         super().__init__(interval)
         self.deps = deps
-        self.healed = False
+        self.healed: set[str] = set()
+        self._tickets: dict[str, int] = {}
 
     async def start(self) -> None:
         """Once: a start-up attempt that failed after its hooks ran comes back here."""
@@ -391,5 +424,12 @@ class SeatReconciler(Periodic):
             await super().start()
 
     async def tick(self) -> None:
-        await reconcile(self.deps, heal=not self.healed)
-        self.healed = True
+        for category in self.deps.pack.categories:
+            if category.capacity is None:
+                continue
+            code = category.code
+            ledger = await reconcile_category(self.deps, code)
+            if code not in self.healed and self._tickets.get(code) == ledger.tickets:
+                await heal_counters(self.deps, code)
+                self.healed.add(code)
+            self._tickets[code] = ledger.tickets

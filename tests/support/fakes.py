@@ -143,6 +143,8 @@ class FakeSeatLedgers:
             )
             document["tickets"] = ticket
             document["seats" if free else "waiting"] = (seats if free else waiting) + 1
+            if not free and waiting <= 0:
+                document["head"] = ticket  # the first of an empty waitlist
         return self._read(ledger_id, document)
 
     async def leave(
@@ -188,6 +190,7 @@ class FakeSeatLedgers:
             document["seats"] = document.get("seats", 0) + 1
             document["waiting"] = document.get("waiting", 0) - 1
             claims.append(copy.deepcopy(claim))
+            document["head"] = max(document.get("head", 1), claim["ticket"] + 1)
         return self._read(ledger_id, document)
 
     async def end_claim(self, ledger_id: str, claim_id: str, *, undo: bool) -> SeatLedger:
@@ -199,6 +202,13 @@ class FakeSeatLedgers:
             document["seats"] = max(0, document.get("seats", 0) - 1)
             document["waiting"] = document.get("waiting", 0) + 1
         document["claims"] = [c for c in claims if c["id"] != claim_id]
+        return self._read(ledger_id, document)
+
+    async def advance(self, ledger_id: str, to: int) -> SeatLedger:
+        document = self._document(ledger_id, create=False)
+        if document is not None:
+            waiting = [t["ticket"] for t in document["open"] if not t["seat"]]
+            document["head"] = max(document.get("head", 1), min([to, *waiting]))
         return self._read(ledger_id, document)
 
     async def drop_open(self, ledger_id: str, tickets: list[int]) -> SeatLedger:
@@ -285,16 +295,16 @@ class FakeParticipantRepository:
         return [d for d in self.participants.documents.values() if d.get("forum_id") == forum_id]
 
     async def first_waiting(
-        self, forum_id: str, category: str, *, skip: list[str], limit: int = 1
+        self, forum_id: str, category: str, *, start: int, skip: list[str], window: int
     ) -> list[dict[str, Any]]:
         waiting = [
             d
             for d in self._forum(forum_id)
             if (d.get("status"), d.get("category")) == ("waitlisted", category)
+            and start <= (d.get("seat_ticket") or 0) < start + window
             and d["_id"] not in skip
         ]
-        waiting.sort(key=lambda d: d.get("seat_ticket") or 0)
-        return copy.deepcopy(waiting[:limit])
+        return copy.deepcopy(sorted(waiting, key=lambda d: d["seat_ticket"]))
 
     async def seat_documents(self, participant_ids: list[str]) -> dict[str, dict[str, Any]]:
         return {

@@ -286,3 +286,27 @@ async def test_counters_are_not_healed_while_a_place_is_being_released() -> None
     # The participants say 0 seated, the ledger 1: the release under way explains it.
     assert not await seats.heal_counters(registration, "civil_society")
     assert places(registration) == (1, 1)
+
+
+async def test_the_first_waiting_is_found_past_a_long_run_of_people_who_left_the_waitlist() -> None:
+    registration = deps(capacity=1)
+    seated, *waiting = await sign_up(registration, 41)
+    for participant_id in waiting[:30]:  # more than a window of tickets, all gone
+        await handlers.cancel_registration(cancellation(participant_id), registration)
+    await handlers.cancel_registration(cancellation(seated), registration)
+    assert promoted(registration) == [waiting[30]]
+    assert ledger(registration)["head"] == document(registration, waiting[30])["seat_ticket"] + 1
+    assert places(registration) == (1, 9)
+
+
+async def test_the_reconciler_checks_the_counters_once_a_category_is_quiet() -> None:
+    registration = deps(capacity=2)
+    await sign_up(registration, 3)
+    reconciler = seats.SeatReconciler(registration)
+    await reconciler.tick()  # after start-up: sign-ups may still flow
+    ledger(registration).update(seats=2, waiting=5)  # a defect, or a hand edit
+    await sign_up(registration, 1)  # not quiet
+    await reconciler.tick()
+    assert places(registration) == (2, 6) and "civil_society" not in reconciler.healed
+    await reconciler.tick()  # no take since the last pass: quiet
+    assert places(registration) == (2, 2) and "civil_society" in reconciler.healed

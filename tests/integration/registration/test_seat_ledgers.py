@@ -124,7 +124,7 @@ async def test_take_gives_the_free_seats_then_the_waitlist_and_a_repeat_the_same
     assert [take.participant_id for take in ledger.open] == ["d", "e"]
     stored = await ledgers.collection.find_one({"_id": LEDGER})
     assert stored["recent"] == ["a", "b", "c"]
-    fields = {"_id", "seats", "waiting", "tickets", "open", "recent", "processed", "claims"}
+    fields = {"_id", "seats", "waiting", "tickets", "head", "open", "recent", "processed", "claims"}
     assert set(stored) <= fields
     # Recorded lately: a sign-up of theirs is known (nothing taken), unless asked without it.
     ledger = await ledgers.take(LEDGER, "b", 2, now, known_ok=True)
@@ -165,6 +165,39 @@ async def test_a_claim_counts_a_free_seat_once_for_its_participant_and_can_be_un
     assert (ledger.seats, ledger.waiting, ledger.claims) == (0, 2, ())
     ledger = await ledgers.end_claim(LEDGER, "k1", undo=True)  # once
     assert (ledger.seats, ledger.waiting) == (0, 2)
+
+
+async def test_the_waitlist_head_follows_its_first_waiting_but_never_passes_one_being_written(
+    service: Seats,
+) -> None:
+    ledgers, now = service.repository.seats, service.clock.now
+    for pid in ("a", "b", "c", "d"):
+        ledger = await ledgers.take(LEDGER, pid, 1, now)
+    assert ledger.head == 2  # "b" started the waitlist
+    ledger = await ledgers.claim(LEDGER, 1, {"id": "k", "participant_id": "b", "ticket": 2})
+    assert ledger.head == 2  # no seat free: no claim, the head stays
+    await ledgers.leave(LEDGER, "a", 1, True)
+    ledger = await ledgers.claim(LEDGER, 1, {"id": "k", "participant_id": "b", "ticket": 2})
+    assert ledger.head == 3
+    ledger = await ledgers.advance(LEDGER, 100)  # "c" (3) is still open: not past it
+    assert ledger.head == 3
+    for ticket in (2, 3, 4):
+        ledgers.settle(LEDGER, ticket)
+    ledger = await ledgers.advance(LEDGER, 100)
+    assert ledger.head == 100
+
+
+async def test_the_first_waiting_is_found_past_a_long_run_of_people_who_left(
+    service: Seats,
+) -> None:
+    seated = await handlers.register_submission(submission(), service.deps)
+    await handlers.register_submission(submission(), service.deps)
+    waiting = [await handlers.register_submission(submission(), service.deps) for _ in range(40)]
+    for participant_id in waiting[:35]:  # more than two windows of tickets, all gone
+        await handlers.cancel_registration(cancellation(participant_id), service.deps)
+    await handlers.cancel_registration(cancellation(seated), service.deps)
+    assert await service.promoted() == [waiting[35]]
+    assert await service.places() == (2, 4)
 
 
 async def test_counters_are_recounted_only_when_nothing_is_under_way(service: Seats) -> None:

@@ -9,8 +9,9 @@ under way, so that a crash between any two steps is completed later and counts n
 
     take     the ledger first, in ONE atomic update (a seat when one is free and nobody waits,
              else the end of the waitlist): an *open take*; then the participant is written with
-             it (`seat_decided`), and the take is settled. A redelivered sign-up finds its open
-             take and gets the same answer, not a second place.
+             it (`seat_decided`), and the take is settled (its participant joins the ledger's
+             bounded `recent`). A redelivered sign-up finds its open take and gets the same
+             answer, or is `recent` and known: never a second place.
     leave    the change that ends a place (a cancellation, a rejection, an erasure, a new
              category) carries a `seat_releases` marker (`with_releases`); the ledger counts the
              place out, once per ticket; the seat goes to the first waiting (promote); then the

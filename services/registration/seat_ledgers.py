@@ -11,7 +11,7 @@ leaves a record, is in `domain_seats`.
 A take is recorded on its participant by the use case after `take`; the ledger learns it with
 the next write from this process (`settle` queues the ticket, the next pipeline drops it from
 `open`), so settling costs no round trip. Anything a crash leaves in `open` or `claims` is
-completed by `seats.reconcile`.
+completed by `seat_reconciler.reconcile`.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from services.registration import handlers, seats
+from services.registration import handlers, seat_reconciler, seats
 from services.registration.deps import ledger_id, on_participant
 from services.registration.domain import cancel
 from services.registration.seats import GRACE
@@ -121,11 +121,13 @@ async def test_a_take_whose_sign_up_never_comes_back_is_given_back_and_its_seat_
     [waiting] = await sign_up(registration, 1)
     assert status_of(registration, waiting) == "waitlisted" and places(registration) == (1, 1)
 
-    await seats.reconcile(registration)  # within the grace: the sign-up may still be under way
+    await seat_reconciler.reconcile(
+        registration
+    )  # within the grace: the sign-up may still be under way
     assert places(registration) == (1, 1)
 
     later(registration)
-    await seats.reconcile(registration)
+    await seat_reconciler.reconcile(registration)
     assert status_of(registration, waiting) == "confirmed"
     assert promoted(registration) == [waiting]
     assert places(registration) == (1, 0)
@@ -140,7 +142,7 @@ async def test_a_late_sign_up_after_its_take_was_given_back_asks_again() -> None
     participant_id = str(derive_id(submission.forum_id, submission.email))
     await seats.take(registration, submission.forum_id, "civil_society", 2, participant_id)
     later(registration)
-    await seats.reconcile(registration)
+    await seat_reconciler.reconcile(registration)
     assert places(registration) == (0, 0)
 
     assert await handlers.register_submission(submission, registration) == participant_id
@@ -178,7 +180,7 @@ async def test_a_release_left_behind_by_a_call_nobody_repeats_is_completed_by_th
         seated, str(request.event_id), on_participant(lambda doc: cancel(doc, request, NOW))
     )
     later(registration)
-    await seats.reconcile(registration)
+    await seat_reconciler.reconcile(registration)
     assert promoted(registration) == [waiting]
     assert places(registration) == (1, 0)
 
@@ -198,8 +200,8 @@ async def test_a_promotion_claimed_before_a_crash_is_finished_once() -> None:
     assert places(registration) == (1, 1)
 
     later(registration)
-    await seats.reconcile(registration)
-    await seats.reconcile(registration)
+    await seat_reconciler.reconcile(registration)
+    await seat_reconciler.reconcile(registration)
     assert (status_of(registration, first), status_of(registration, second)) == (
         "confirmed",
         "waitlisted",
@@ -225,7 +227,7 @@ async def test_a_claim_for_someone_who_left_the_waitlist_meanwhile_goes_to_the_n
     assert places(registration) == (1, 0)  # counted as first's seat
 
     later(registration)
-    await seats.reconcile(registration)
+    await seat_reconciler.reconcile(registration)
     assert status_of(registration, first) == "cancelled"
     assert status_of(registration, second) == "confirmed"
     assert promoted(registration) == [second]
@@ -244,7 +246,7 @@ async def test_a_waiter_still_being_written_keeps_their_turn() -> None:
     assert places(registration) == (0, 2)  # the seat is owed to the first waiting
 
     later(registration)  # `early` never comes: its take goes back, and `late` is next
-    await seats.reconcile(registration)
+    await seat_reconciler.reconcile(registration)
     assert status_of(registration, late) == "confirmed"
     assert places(registration) == (1, 0)
 
@@ -268,23 +270,23 @@ async def test_a_new_category_gives_the_old_place_back_and_promotes_there() -> N
 async def test_counters_drifted_by_a_defect_are_healed_from_the_participants_when_quiet() -> None:
     registration = deps(capacity=2)
     await sign_up(registration, 3)
-    await seats.reconcile(registration)  # the last take leaves `open`: nothing under way
+    await seat_reconciler.reconcile(registration)  # the last take leaves `open`: nothing under way
     ledger(registration).update(seats=2, waiting=5)  # a defect, or a hand edit
-    assert await seats.heal_counters(registration, "civil_society")
+    assert await seat_reconciler.heal_counters(registration, "civil_society")
     assert places(registration) == (2, 1)
-    assert not await seats.heal_counters(registration, "civil_society")
+    assert not await seat_reconciler.heal_counters(registration, "civil_society")
 
 
 async def test_counters_are_not_healed_while_a_place_is_being_released() -> None:
     registration = deps(capacity=1)
     seated, _ = await sign_up(registration, 2)
-    await seats.reconcile(registration)
+    await seat_reconciler.reconcile(registration)
     request = cancellation(seated)
     await registration.repository.participants.apply(
         seated, str(request.event_id), on_participant(lambda doc: cancel(doc, request, NOW))
     )
     # The participants say 0 seated, the ledger 1: the release under way explains it.
-    assert not await seats.heal_counters(registration, "civil_society")
+    assert not await seat_reconciler.heal_counters(registration, "civil_society")
     assert places(registration) == (1, 1)
 
 
@@ -302,7 +304,7 @@ async def test_the_first_waiting_is_found_past_a_long_run_of_people_who_left_the
 async def test_the_reconciler_checks_the_counters_once_a_category_is_quiet() -> None:
     registration = deps(capacity=2)
     await sign_up(registration, 3)
-    reconciler = seats.SeatReconciler(registration)
+    reconciler = seat_reconciler.SeatReconciler(registration)
     await reconciler.tick()  # after start-up: sign-ups may still flow
     ledger(registration).update(seats=2, waiting=5)  # a defect, or a hand edit
     await sign_up(registration, 1)  # not quiet

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
-from services.registration import handlers, seats
+from services.registration import handlers, seat_reconciler, seats
 from services.registration.deps import ledger_id, on_participant
 from services.registration.domain import cancel
 from services.registration.repository import ParticipantRepository
@@ -250,10 +250,10 @@ async def test_a_take_whose_sign_up_never_comes_is_given_back_and_its_seat_promo
     waiting = await handlers.register_submission(submission(), service.deps)
     assert await service.status(waiting) == "waitlisted"
 
-    await seats.reconcile(service.deps)
+    await seat_reconciler.reconcile(service.deps)
     assert await service.places() == (2, 1)  # within the grace: maybe still under way
     service.later()
-    await seats.reconcile(service.deps)
+    await seat_reconciler.reconcile(service.deps)
     assert (await service.status(first), await service.status(waiting)) == (
         "confirmed",
         "confirmed",
@@ -310,7 +310,7 @@ async def test_concurrent_sign_ups_and_cancellations_keep_the_counters_true_and_
         *(handlers.register_submission(submission(), service.deps) for _ in range(10)),
         *(handlers.cancel_registration(r, service.deps) for r in more + more),
     )
-    await seats.reconcile(service.deps)
+    await seat_reconciler.reconcile(service.deps)
 
     documents = await service.repository.collection.find({"status": {"$exists": True}}).to_list()
     by_status: dict[str, list[dict[str, Any]]] = {}
@@ -341,10 +341,10 @@ async def test_a_release_nobody_repeats_is_completed_by_the_reconciler_after_the
         str(request.event_id),
         on_participant(lambda doc: cancel(doc, request, service.clock.now)),
     )
-    await seats.reconcile(service.deps)
+    await seat_reconciler.reconcile(service.deps)
     assert await service.status(waiting) == "waitlisted"  # within the grace
     service.later()
-    await seats.reconcile(service.deps)
+    await seat_reconciler.reconcile(service.deps)
     assert await service.status(waiting) == "confirmed"
     assert await service.places() == (2, 0)
     assert not await service.repository.pending_releases("civil_society")

@@ -9,7 +9,7 @@ from services.registration import api
 from services.registration.handlers import Registration
 from services.registration.publishers import declare_publishers
 from services.registration.repository import ParticipantRepository
-from services.registration.seats import SeatReconciler
+from services.registration.seat_reconciler import SeatReconciler
 from services.registration.secretariat_api import build_depth_routers
 from services.registration.settings import RegistrationSettings
 from services.registration.subscribers import SERVICE, register_subscribers
@@ -34,7 +34,7 @@ def build_runtime(
     repository = ParticipantRepository(runtime.database, stores=runtime.stores)
     deps = Registration(pack=pack, repository=repository)
     runtime.attach_outbox(fault=settings.fault)
-    # Completes seat steps a crash interrupted, every few seconds (services/registration/seats.py).
+    # Completes seat steps a crash interrupted, every few seconds (seat_reconciler.py).
     reconciler = SeatReconciler(deps)
     runtime.on_start.extend([repository.ensure_indexes, reconciler.start])
     runtime.on_stop.insert(0, reconciler.stop)

@@ -5,12 +5,16 @@ from __future__ import annotations
 from fastapi import FastAPI
 from faststream.rabbit import RabbitRouter
 
-from services.registration import api
+from services.registration.accreditation import api as accreditation_api
+from services.registration.badges import api as badges_api
+from services.registration.checkin import api as checkin_api
+from services.registration.delegations import api as delegations_api
 from services.registration.handlers import Registration
+from services.registration.intake import api as intake_api
+from services.registration.privacy import api as privacy_api
 from services.registration.publishers import declare_publishers
 from services.registration.repository import ParticipantRepository
 from services.registration.seat_reconciler import SeatReconciler
-from services.registration.secretariat_api import build_depth_routers
 from services.registration.settings import RegistrationSettings
 from services.registration.subscribers import SERVICE, register_subscribers
 from services.registration.subscribers_lifecycle import register_lifecycle_subscribers
@@ -21,6 +25,17 @@ from shared.runtime import ServiceRuntime
 DESCRIPTION = (
     "Registration of the forum's participants: sign-up intake from external forms, validation, "
     "deduplication, categories, capacity and waitlist."
+)
+
+# One router per capability, declared at module level; secretariat routes guard themselves.
+ROUTERS = (
+    intake_api.router,
+    intake_api.participants,
+    delegations_api.router,
+    accreditation_api.router,
+    badges_api.router,
+    checkin_api.router,
+    privacy_api.router,
 )
 
 
@@ -54,14 +69,11 @@ def create_app(settings: RegistrationSettings | None = None) -> FastAPI:
         runtime,
         title="foro · registration",
         description=DESCRIPTION,
-        routers=[
-            *api.build_routers(deps, settings, runtime.broker, runtime.topology),
-            *build_depth_routers(deps, settings, runtime.broker, runtime.topology),
-        ],
+        routers=ROUTERS,
         deps=deps,
     )
     # Only the webhook takes bodies from outside; the secretariat's routes are behind a token.
     app.add_middleware(
-        BodyLimit, max_bytes=settings.max_intake_bytes, paths=[api.INTAKE_PREFIX + "/"]
+        BodyLimit, max_bytes=settings.max_intake_bytes, paths=[intake_api.INTAKE_PREFIX + "/"]
     )
     return app

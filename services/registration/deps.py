@@ -6,12 +6,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Annotated, Any, cast
+
+from fastapi import Depends, Request
 
 from services.registration import domain_seats
 from services.registration.documents import DelegationDocument, ParticipantDocument
 from services.registration.repository import ParticipantRepository
+from services.registration.settings import RegistrationSettings
+from shared.contracts.envelope import Event
 from shared.errors import InvalidMessage
+from shared.messaging.publishers import publish_event
 from shared.pack import Category, EventPack
 
 
@@ -26,6 +31,33 @@ class Registration:
     pack: EventPack
     repository: ParticipantRepository
     clock: Callable[[], datetime] = utc_now
+
+
+def registration(request: Request) -> Registration:
+    """The service's dependencies, for routes (`bootstrap.create_app` keeps them on the app)."""
+    deps: Registration = request.app.state.deps
+    return deps
+
+
+def registration_settings(request: Request) -> RegistrationSettings:
+    """The service's settings, for routes (the runtime `create_http_app` keeps on the app)."""
+    settings: RegistrationSettings = request.app.state.runtime.settings
+    return settings
+
+
+class Publisher:
+    """Publishes an event taken at the edge through the serving runtime's broker."""
+
+    def __init__(self, request: Request) -> None:
+        self.runtime = request.app.state.runtime
+
+    async def __call__(self, event: Event) -> None:
+        await publish_event(self.runtime.broker, self.runtime.topology, event)
+
+
+Deps = Annotated[Registration, Depends(registration)]
+Settings = Annotated[RegistrationSettings, Depends(registration_settings)]
+Publish = Annotated[Publisher, Depends(Publisher)]
 
 
 def on_participant[R](

@@ -17,7 +17,7 @@ import structlog
 from pydantic import SecretStr
 
 from services.registration import domain_badges
-from services.registration.badges import needs_accreditation
+from services.registration.badges.handlers import needs_accreditation
 from services.registration.documents import ParticipantDocument
 from services.registration.domain import problem
 from services.registration.handlers import Registration, on_participant

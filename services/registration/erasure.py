@@ -9,7 +9,8 @@ from datetime import datetime
 
 import structlog
 
-from services.registration import domain_delegations, domain_privacy, seats
+from services.registration import domain_privacy, seats
+from services.registration.delegations import rules as domain_delegations
 from services.registration.deps import Registration, on_delegation, on_participant
 from services.registration.documents import DelegationDocument
 from shared.contracts.registration import ParticipantErasureRequested

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.registration import domain_delegations as rules
+from services.registration.delegations import rules
 from services.registration.documents import DelegationDocument
 from shared.pack import load_pack
 

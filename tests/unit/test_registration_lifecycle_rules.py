@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from services.registration import domain, domain_accreditation, domain_badges, domain_privacy
+from services.registration import domain, domain_badges, domain_privacy
+from services.registration.accreditation import rules as domain_accreditation
 from services.registration.documents import ParticipantDocument
 from shared.contracts.registration import ParticipantErasureRequested, RegistrationSubmitted
 from shared.pack import load_pack

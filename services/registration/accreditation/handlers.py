@@ -14,7 +14,9 @@ from typing import Any
 
 import structlog
 
-from services.registration import domain, domain_accreditation, domain_delegations, seats
+from services.registration import domain, seats
+from services.registration.accreditation import rules as domain_accreditation
+from services.registration.delegations import rules as domain_delegations
 from services.registration.deps import Registration, on_delegation, on_participant
 from services.registration.documents import DelegationDocument, ParticipantDocument
 from shared import decisions

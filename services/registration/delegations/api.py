@@ -10,12 +10,12 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.registration import domain_delegations as delegation_rules
 from services.registration.accreditation import handlers as accreditation
 from services.registration.accreditation.api import DecisionView
 from services.registration.badges import handlers as badges
 from services.registration.badges.api import badge_secret
 from services.registration.delegations import handlers as delegations
+from services.registration.delegations import rules as delegation_rules
 from services.registration.deps import Deps, Registration, Settings
 from services.registration.documents import DelegationDocument
 from services.registration.responses import PDF, refusal, responses, sheet_headers

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import structlog
 
-from services.registration import domain_delegations as rules
+from services.registration.delegations import rules
 from services.registration.documents import DelegationDocument
 from services.registration.domain import ACTIVE
 from services.registration.handlers import (

@@ -11,9 +11,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from services.registration.badges.rules import revocation
 from services.registration.documents import ParticipantDocument
 from services.registration.domain import ACTIVE, ALLOCATING, PRODUCER
-from services.registration.domain_badges import revocation
 from shared.contracts.envelope import Event
 from shared.contracts.registration import (
     Consents,

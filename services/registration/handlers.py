@@ -13,7 +13,8 @@ from functools import partial
 import structlog
 from pymongo.errors import DuplicateKeyError
 
-from services.registration import domain, domain_badges, domain_seats, seats
+from services.registration import domain, domain_seats, seats
+from services.registration.badges import rules as domain_badges
 from services.registration.deps import (
     Registration,
     category_of,

@@ -8,8 +8,8 @@ import segno
 from PIL import Image
 from pypdf import PdfReader
 
-from services.registration import badge_render
-from services.registration.badge_render import BadgeCard, render_pdf, render_png
+from services.registration.badges import render as badge_render
+from services.registration.badges.render import BadgeCard, render_pdf, render_png
 from shared.badges import sign_badge_token
 
 TOKEN = sign_badge_token("s3cret", "crm-foro-sector-privado-migraciones", "q3Vx0cJr5T2m9bYwQe1LZg")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from services.registration import domain, domain_badges, domain_privacy
+from services.registration import domain, domain_privacy
 from services.registration.accreditation import rules as domain_accreditation
+from services.registration.badges import rules as domain_badges
+from services.registration.checkin import rules as checkin_rules
 from services.registration.documents import ParticipantDocument
 from shared.contracts.registration import ParticipantErasureRequested, RegistrationSubmitted
 from shared.pack import load_pack
@@ -112,12 +114,12 @@ def test_badges_follow_the_registration() -> None:
 
 def test_one_check_in_per_point_and_day() -> None:
     document = participant("confirmed", accreditation={"status": "approved"})
-    first, outcome = domain_badges.check_in(document, "entrance", date(2026, 11, 18), NOW)
+    first, outcome = checkin_rules.check_in(document, "entrance", date(2026, 11, 18), NOW)
     assert outcome.first and str(first.events[0].event_id) == outcome.checkin_id
     after = document.updated(first.set)
-    assert domain_badges.check_in(after, "entrance", date(2026, 11, 18), NOW)[0] is None
-    assert domain_badges.check_in(after, "expo", date(2026, 11, 18), NOW)[0] is not None
-    assert domain_badges.check_in(after, "entrance", date(2026, 11, 19), NOW)[0] is not None
+    assert checkin_rules.check_in(after, "entrance", date(2026, 11, 18), NOW)[0] is None
+    assert checkin_rules.check_in(after, "expo", date(2026, 11, 18), NOW)[0] is not None
+    assert checkin_rules.check_in(after, "entrance", date(2026, 11, 19), NOW)[0] is not None
 
 
 def test_check_in_is_taken_on_the_forum_days_at_the_venue_give_or_take_the_margin() -> None:
@@ -126,7 +128,7 @@ def test_check_in_is_taken_on_the_forum_days_at_the_venue_give_or_take_the_margi
     margin = timedelta(hours=12)
 
     def refused(now: datetime, margin: timedelta = margin) -> str | None:
-        found = domain_badges.checkin_window_refusal(forum, now, margin)
+        found = checkin_rules.checkin_window_refusal(forum, now, margin)
         return found.code if found else None
 
     assert refused(datetime(2026, 11, 17, 17, 59, tzinfo=UTC)) == "checkin_not_open"
@@ -136,7 +138,7 @@ def test_check_in_is_taken_on_the_forum_days_at_the_venue_give_or_take_the_margi
     assert refused(datetime(2026, 11, 18, 5, 59, tzinfo=UTC), timedelta(0)) == "checkin_not_open"
     assert refused(datetime(2026, 11, 18, 6, 0, tzinfo=UTC), timedelta(0)) is None
     assert refused(datetime(2026, 11, 20, 6, 0, tzinfo=UTC), timedelta(0)) == "checkin_closed"
-    reason = domain_badges.checkin_window_refusal(forum, datetime(2027, 1, 1, tzinfo=UTC), margin)
+    reason = checkin_rules.checkin_window_refusal(forum, datetime(2027, 1, 1, tzinfo=UTC), margin)
     assert (
         reason.field == "day"
         and "2026-11-18" in reason.message_es
@@ -206,7 +208,7 @@ def test_what_a_rule_writes_back_is_stored_as_it_was_read() -> None:
     earlier = {"id": "c-1", "point": "expo", "day": "2026-11-17", "at": NOW, "scanner": "gate-2"}
     approval = {"status": "approved", "decided_at": NOW, "approval_event_id": str(uuid.uuid4())}
     document = participant("confirmed", checkins=[earlier], accreditation=approval, parked_at=NOW)
-    change, _ = domain_badges.check_in(document, "entrance", date(2026, 11, 18), NOW)
+    change, _ = checkin_rules.check_in(document, "entrance", date(2026, 11, 18), NOW)
     kept = change.set["checkins"][0]
     assert kept == earlier and list(kept) == list(earlier)
     request = ParticipantErasureRequested(

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from services.registration.badges.rules import revocation
 from services.registration.documents import ParticipantDocument
 from services.registration.domain import ACTIVE, ALLOCATING, PRODUCER, problem
-from services.registration.domain_badges import revocation
 from shared.contracts.envelope import Event, FieldProblem
 from shared.contracts.registration import AccreditationApproved, AccreditationRejected
 from shared.decisions import Change

@@ -15,8 +15,8 @@ from typing import Any
 import structlog
 from pydantic import SecretStr
 
-from services.registration import domain_badges
-from services.registration.badge_render import (
+from services.registration.badges import rules as domain_badges
+from services.registration.badges.render import (
     BadgeCard,
     Layout,
     forum_dates,

@@ -16,8 +16,8 @@ from typing import Any
 import structlog
 from pydantic import SecretStr
 
-from services.registration import domain_badges
 from services.registration.badges.handlers import needs_accreditation
+from services.registration.checkin import rules
 from services.registration.documents import ParticipantDocument
 from services.registration.domain import problem
 from services.registration.handlers import Registration, on_participant
@@ -64,7 +64,7 @@ async def check_in(
             ),
             422,
         )
-    if outside := domain_badges.checkin_window_refusal(deps.pack.forum, deps.clock(), margin):
+    if outside := rules.checkin_window_refusal(deps.pack.forum, deps.clock(), margin):
         log.info("check-in refused", point=point, reason=outside.code)
         raise CheckinRefused(outside)
     try:
@@ -76,7 +76,7 @@ async def check_in(
         ) from None
     document = await deps.repository.find_by_badge_token(verified.token_id)
     participant = ParticipantDocument.read(document)
-    refused_problem = domain_badges.checkin_refusal(
+    refused_problem = rules.checkin_refusal(
         participant, verified.token_id, needs_accreditation(deps, participant)
     )
     if refused_problem is not None:
@@ -93,17 +93,17 @@ async def check_in(
 
     def decide(
         doc: ParticipantDocument | None,
-    ) -> Decision[domain_badges.CheckinOutcome] | None:
-        if doc is None or domain_badges.checkin_refusal(
+    ) -> Decision[rules.CheckinOutcome] | None:
+        if doc is None or rules.checkin_refusal(
             doc, verified.token_id, needs_accreditation(deps, doc)
         ):
             return None  # revoked between the lookup and the write: the next scan says why
-        change, result = domain_badges.check_in(doc, point, day, now)
+        change, result = rules.check_in(doc, point, day, now)
         return Decision(result, change)
 
     applied = await deps.repository.participants.apply(participant.id, None, on_participant(decide))
-    result: domain_badges.CheckinOutcome | None = applied.result
+    result: rules.CheckinOutcome | None = applied.result
     if result is None:
-        raise CheckinRefused(domain_badges.checkin_refusal(None, verified.token_id, False))  # type: ignore[arg-type]
+        raise CheckinRefused(rules.checkin_refusal(None, verified.token_id, False))  # type: ignore[arg-type]
     log.info("badge scanned", participant_id=participant.id, point=point, first=result.first)
     return CheckinResult(result.first, result.checkin_id, point, day.isoformat(), document)

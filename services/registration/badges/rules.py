@@ -1,31 +1,24 @@
-"""Badges and check-in, free of I/O.
+"""Badges, free of I/O.
 
 A participant document carries at most one live badge, `badge = {token_id, issued_at, category}`;
 tokens that stopped being valid move to `revoked_tokens`. A badge exists exactly while the
 participant may enter: confirmed, and accredited when the category requires it.
-
-A check-in is recorded on the participant document under `checkins`, keyed by an id derived from
-(participant, point, local date): scanning the same badge at the same point on the same day again
-finds the key and changes nothing, so `attendee.checked_in` is published once.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 from services.registration.documents import ParticipantDocument
 from services.registration.domain import PRODUCER, problem
-from shared.contracts.envelope import FieldProblem, derive_id
+from shared.contracts.envelope import FieldProblem
 from shared.contracts.registration import (
-    AttendeeCheckedIn,
     BadgeIssued,
     BadgeRevoked,
     RevocationReason,
 )
 from shared.decisions import Change
-from shared.pack import Forum
 
 
 def may_hold_badge(document: ParticipantDocument | None, needs_accreditation: bool) -> bool:
@@ -145,91 +138,3 @@ def sync(
         else REVOCATION_REASON.get(document.status or "", "not_confirmed")
     )
     return revocation(document, reason)
-
-
-# --- check-in ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CheckinOutcome:
-    checkin_id: str
-    first: bool
-
-
-def checkin_window_refusal(forum: Forum, now: datetime, margin: timedelta) -> FieldProblem | None:
-    """Why nobody checks in at `now`: before the forum's first day or after its last (venue time),
-    give or take `margin` (set-up the evening before, a late closing); None inside the window."""
-    opens, closes = forum.starts_at - margin, forum.ends_at + margin
-    days = f"{forum.dates[0]:%Y-%m-%d} – {forum.dates[-1]:%Y-%m-%d} ({forum.time_zone})"
-    if now < opens:
-        return problem(
-            "day",
-            "checkin_not_open",
-            f"El registro de asistencia aún no está abierto: el foro se celebra del {days}.",
-            f"Check-in is not open yet: the forum runs {days}.",
-        )
-    if now >= closes:
-        return problem(
-            "day",
-            "checkin_closed",
-            f"El registro de asistencia está cerrado: el foro se celebró del {days}.",
-            f"Check-in is closed: the forum ran {days}.",
-        )
-    return None
-
-
-def checkin_id(participant_id: str, point: str, day: date) -> str:
-    return str(derive_id("checkin", participant_id, point, day.isoformat()))
-
-
-def check_in(
-    document: ParticipantDocument, point: str, day: date, now: datetime
-) -> tuple[Change | None, CheckinOutcome]:
-    """Record the first check-in of the day at `point`; a repeat scan changes nothing."""
-    key = checkin_id(document.id, point, day)
-    if any(entry.id == key for entry in document.checkins):
-        return None, CheckinOutcome(key, first=False)
-    # The whole list is written: the earlier entries exactly as stored, then this one.
-    checkins = [entry.model_dump() for entry in document.checkins]
-    checkins.append({"id": key, "point": point, "day": day.isoformat(), "at": now})
-    # A badge holder is a registered participant: these were given at sign-up.
-    assert document.forum_id is not None and document.category is not None
-    assert document.country is not None
-    event = AttendeeCheckedIn(
-        event_id=uuid.UUID(key),
-        occurred_at=now,
-        producer=PRODUCER,
-        forum_id=document.forum_id,
-        participant_id=uuid.UUID(document.id),
-        category=document.category,
-        country=document.country,
-        point=point,
-        day=day.isoformat(),
-    )
-    return Change(set={"checkins": checkins}, events=[event]), CheckinOutcome(key, first=True)
-
-
-def checkin_refusal(
-    document: ParticipantDocument | None, token_id: str, needs_accreditation: bool
-) -> FieldProblem | None:
-    """Why a correctly signed token does not let the person in; None if it does."""
-    if document is None:
-        return problem(
-            "token",
-            "unknown_token",
-            "La credencial no corresponde a ninguna persona inscrita.",
-            "The badge does not belong to any registered person.",
-        )
-    badge = document.badge
-    if (
-        badge is None
-        or badge.token_id != token_id
-        or not may_hold_badge(document, needs_accreditation)
-    ):
-        return problem(
-            "token",
-            "revoked_token",
-            "Esta credencial fue revocada: la persona debe pasar por acreditación.",
-            "This badge has been revoked: the person must go to the accreditation desk.",
-        )
-    return None

@@ -9,9 +9,10 @@ from typing import Any
 import structlog
 from faststream.rabbit import RabbitRouter
 
-from services.registration import erasure, handlers
+from services.registration import handlers
 from services.registration.badges import handlers as badges
 from services.registration.delegations import handlers as delegations
+from services.registration.privacy import handlers as erasure
 from services.registration.subscribers import SERVICE
 from shared.contracts.registration import ParticipantErasureRequested
 from shared.messaging.consumer import InvalidMessage

@@ -8,8 +8,8 @@ from typing import Literal
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.registration import consent
 from services.registration.deps import Deps, Publish
+from services.registration.privacy import handlers as consent
 from services.registration.responses import responses
 from shared.contracts.registration import Consents, ParticipantErasureRequested
 from shared.http import secretariat

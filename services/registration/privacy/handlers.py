@@ -1,23 +1,44 @@
-"""Erasure use case: `participant.erasure_requested` anonymises the participant everywhere in
-registration's database and publishes `participant.erased` (see its contract for what every other
-service must then do). Logs carry the participant id only.
+"""Privacy use cases.
+
+Consent: the secretariat records a change of the participant's optional consents. The privacy
+policy cannot be withdrawn there: withdrawing it means erasure.
+
+Erasure: `participant.erasure_requested` anonymises the participant everywhere in registration's
+database and publishes `participant.erased` (see its contract for what every other service must
+then do). Logs carry the participant id only.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import structlog
 
-from services.registration import domain_privacy, seats
+from services.registration import seats
 from services.registration.delegations import rules as domain_delegations
 from services.registration.deps import Registration, on_delegation, on_participant
 from services.registration.documents import DelegationDocument
+from services.registration.privacy import rules as domain_privacy
 from shared.contracts.registration import ParticipantErasureRequested
 from shared.decisions import Change
 from shared.messaging.consumer import InvalidMessage
 
 log = structlog.get_logger("foro.registration.erasure")
+consent_log = structlog.get_logger("foro.registration.consent")
+
+
+async def change_consents(
+    participant_id: str, wanted: dict[str, bool], deps: Registration
+) -> tuple[dict[str, Any] | None, list[str]]:
+    applied = await deps.repository.participants.apply(
+        participant_id,
+        None,
+        on_participant(lambda doc: domain_privacy.change_consents(doc, wanted, deps.clock())),
+    )
+    changed = list(applied.events[0].changed) if applied.events else []  # type: ignore[attr-defined]
+    consent_log.info("consents recorded", participant_id=participant_id, changed=changed)
+    return await deps.repository.get(participant_id), changed
 
 
 async def erase_participant(request: ParticipantErasureRequested, deps: Registration) -> str:

@@ -14,7 +14,7 @@ from services.registration.intake import api as intake_api
 from services.registration.privacy import api as privacy_api
 from services.registration.publishers import declare_publishers
 from services.registration.repository import ParticipantRepository
-from services.registration.seat_reconciler import SeatReconciler
+from services.registration.seats.reconciler import SeatReconciler
 from services.registration.settings import RegistrationSettings
 from services.registration.subscribers import SERVICE, register_subscribers
 from services.registration.subscribers_lifecycle import register_lifecycle_subscribers

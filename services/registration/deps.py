@@ -10,9 +10,9 @@ from typing import Annotated, Any, cast
 
 from fastapi import Depends, Request
 
-from services.registration import domain_seats
 from services.registration.documents import DelegationDocument, ParticipantDocument
 from services.registration.repository import ParticipantRepository
+from services.registration.seats import rules as domain_seats
 from services.registration.settings import RegistrationSettings
 from shared.contracts.envelope import Event
 from shared.errors import InvalidMessage

@@ -13,7 +13,7 @@ from functools import partial
 import structlog
 from pymongo.errors import DuplicateKeyError
 
-from services.registration import domain, domain_seats, seats
+from services.registration import domain
 from services.registration.badges import rules as domain_badges
 from services.registration.deps import (
     Registration,
@@ -24,7 +24,9 @@ from services.registration.deps import (
     utc_now,
 )
 from services.registration.documents import ALLOCATING, ParticipantDocument
-from services.registration.domain_seats import Seat
+from services.registration.seats import handlers as seats
+from services.registration.seats import rules as domain_seats
+from services.registration.seats.rules import Seat
 from shared.badges import new_token_id
 from shared.contracts.envelope import FieldProblem, derive_id
 from shared.contracts.registration import RegistrationCancelRequested, RegistrationSubmitted

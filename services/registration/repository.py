@@ -22,7 +22,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.registration.documents import SeatLedger
-from services.registration.seat_ledgers import SeatLedgers
+from services.registration.seats.ledgers import SeatLedgers
 from shared.persistence.aggregates import AggregateStore, StoreRegistry
 from shared.persistence.mongo import drop_indexes, ensure_index
 

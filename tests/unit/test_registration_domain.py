@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from services.registration import domain, domain_seats
+from services.registration import domain
 from services.registration.documents import ParticipantDocument, SeatRelease
-from services.registration.domain_seats import Seat
+from services.registration.seats import rules as domain_seats
+from services.registration.seats.rules import Seat
 from shared.contracts.registration import RegistrationCancelRequested, RegistrationSubmitted
 from shared.decisions import Change, Decision
 from shared.pack import load_pack

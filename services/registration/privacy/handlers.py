@@ -15,11 +15,11 @@ from typing import Any
 
 import structlog
 
-from services.registration import seats
 from services.registration.delegations import rules as domain_delegations
 from services.registration.deps import Registration, on_delegation, on_participant
 from services.registration.documents import DelegationDocument
 from services.registration.privacy import rules as domain_privacy
+from services.registration.seats import handlers as seats
 from shared.contracts.registration import ParticipantErasureRequested
 from shared.decisions import Change
 from shared.messaging.consumer import InvalidMessage

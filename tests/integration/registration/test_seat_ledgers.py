@@ -15,11 +15,13 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
-from services.registration import handlers, seat_reconciler, seats
+from services.registration import handlers
 from services.registration.deps import ledger_id, on_participant
 from services.registration.domain import cancel
 from services.registration.repository import ParticipantRepository
-from services.registration.seats import GRACE
+from services.registration.seats import handlers as seats
+from services.registration.seats import reconciler as seat_reconciler
+from services.registration.seats.handlers import GRACE
 from shared.contracts.envelope import derive_id
 from shared.contracts.registration import RegistrationCancelRequested, RegistrationSubmitted
 from shared.pack import load_pack

@@ -1,5 +1,5 @@
 """The seat reconciler: completes, every few seconds, what crashes left of the seat steps
-(`seats.py`), and checks the counters against the participants once a category is quiet.
+(`seats/handlers.py`), and checks the counters against the participants once a category is quiet.
 
 Each record a step leaves is completed by whoever comes next; this pass is for those nobody
 comes back to: a sign-up that failed for good after its take (its open take goes back after
@@ -13,10 +13,10 @@ from datetime import datetime
 
 import structlog
 
-from services.registration import domain_seats
 from services.registration.deps import Registration, ledger_id
 from services.registration.documents import ParticipantDocument, SeatLedger
-from services.registration.seats import (
+from services.registration.seats import rules as domain_seats
+from services.registration.seats.handlers import (
     GRACE,
     capacity_of,
     fill,

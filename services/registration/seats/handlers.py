@@ -4,7 +4,7 @@ The ledger counts places; the participant documents say who holds them (`domain_
 the whole protocol). Every step here is idempotent and leaves a record of what is under way —
 an open take on the ledger, a release marker on the participant, a claim on the ledger — so a
 crash between any two steps is completed by whoever comes next: the redelivered message, the
-next use case touching the document, or the periodic pass of `seat_reconciler.py`.
+next use case touching the document, or the periodic pass of `seats/reconciler.py`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from typing import Any
 
 import structlog
 
-from services.registration import domain_seats
 from services.registration.deps import Registration, category_of, ledger_id, on_participant
 from services.registration.documents import (
     ALLOCATING,
@@ -26,7 +25,8 @@ from services.registration.documents import (
     SeatLedger,
 )
 from services.registration.domain import SeatCause
-from services.registration.domain_seats import Seat
+from services.registration.seats import rules as domain_seats
+from services.registration.seats.rules import Seat
 from shared.contracts.envelope import Cause
 from shared.decisions import Decision
 from shared.errors import RetryLater

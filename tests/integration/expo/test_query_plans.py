@@ -14,12 +14,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import AsyncMongoClient
-from pymongo.monitoring import (
-    CommandFailedEvent,
-    CommandListener,
-    CommandStartedEvent,
-    CommandSucceededEvent,
-)
 
 from services.expo.attendees.handlers import (
     change_consent,
@@ -42,76 +36,12 @@ from shared.contracts.registration import (
 from shared.contracts.scheduling import LocalizedText, SessionSignupConfirmed, Slot
 from tests.integration.expo.conftest import RunningExpo, confirmation
 from tests.support.factories import FORUM_ID
+from tests.support.wire import FilterRecorder, indexes_used, located_by, scans
 
 ATTENDEES = 300
 
 # Reads of a whole collection on purpose: the floor plan draws every booth.
 WHOLE = {("booths", "{}")}
-
-
-class FilterRecorder(CommandListener):
-    """The filter of every read, update and delete sent, with its collection."""
-
-    def __init__(self) -> None:
-        self.filters: list[tuple[str, dict[str, Any]]] = []
-        self.sorts: dict[int, dict[str, Any]] = {}  # by position in `filters`
-
-    def started(self, event: CommandStartedEvent) -> None:
-        command = event.command
-        if event.command_name == "find":
-            if command.get("sort"):
-                self.sorts[len(self.filters)] = dict(command["sort"])
-            self.filters.append((command["find"], dict(command.get("filter", {}))))
-        elif event.command_name == "update":
-            self.filters.extend(
-                (command["update"], dict(u["q"])) for u in command.get("updates", ())
-            )
-        elif event.command_name == "delete":
-            self.filters.extend(
-                (command["delete"], dict(d["q"])) for d in command.get("deletes", ())
-            )
-        elif event.command_name == "findAndModify":
-            self.filters.append((command["findAndModify"], dict(command.get("query", {}))))
-
-    def succeeded(self, event: CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: CommandFailedEvent) -> None:
-        pass
-
-
-def located_by(query: dict[str, Any]) -> dict[str, Any]:
-    """The part of a filter that finds the documents.
-
-    A write by `_id` with guards (the optimistic `version`; the badge upsert's `$ne` checks)
-    checks them on the one document the `_id` finds; SecantusDB's explain reports any residual
-    predicate as a COLLSCAN with every document examined, although it runs as fast as the bare
-    `_id` lookup (see registration's test_query_plans.py), so the guards are left out."""
-    if isinstance(query.get("_id"), str):
-        return {"_id": query["_id"]}
-    return query
-
-
-def scans(plan: Any) -> bool:
-    return "COLLSCAN" in json.dumps(plan, default=str)
-
-
-def indexes_used(plan: Any) -> set[str]:
-    winning = plan.get("queryPlanner", {}).get("winningPlan", plan)
-    found: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if "indexName" in node:
-                found.add(node["indexName"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(winning)
-    return found
 
 
 def crowd(exhibitor_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -13,12 +13,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import AsyncMongoClient
-from pymongo.monitoring import (
-    CommandFailedEvent,
-    CommandListener,
-    CommandStartedEvent,
-    CommandSucceededEvent,
-)
 
 from services.expo.attendees.handlers import project_participant, record_badge
 from services.expo.deps import Expo
@@ -28,24 +22,7 @@ from services.expo.repository import ExpoRepository
 from shared.contracts.registration import BadgeIssued, RegistrationUpdated
 from tests.integration.expo.conftest import RunningExpo, confirmation
 from tests.support.factories import FORUM_ID
-
-
-class Commands(CommandListener):
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
-
-    def started(self, event: CommandStartedEvent) -> None:
-        self.sent.append((event.command_name, str(event.command.get(event.command_name))))
-
-    def succeeded(self, event: CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: CommandFailedEvent) -> None:
-        pass
-
-    def take(self) -> list[tuple[str, str]]:
-        sent, self.sent = self.sent, []
-        return sent
+from tests.support.wire import Commands
 
 
 def badge(participant_id: str, token_id: str) -> BadgeIssued:

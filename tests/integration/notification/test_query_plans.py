@@ -11,12 +11,6 @@ from datetime import timedelta
 from typing import Any
 
 from pymongo import AsyncMongoClient
-from pymongo.monitoring import (
-    CommandFailedEvent,
-    CommandListener,
-    CommandStartedEvent,
-    CommandSucceededEvent,
-)
 
 from services.notification.delivery.handlers import deliver
 from services.notification.delivery.sweep import replay, sweep
@@ -28,48 +22,9 @@ from services.notification.triggers.handlers import handle_trigger
 from shared.contracts.notification import NotificationQueued
 from tests.integration.notification.conftest import RunningNotification
 from tests.support.notification import badge_issued, confirmed, participant
+from tests.support.wire import FilterRecorder, located_by
 
 CROWD = 300
-
-
-class FilterRecorder(CommandListener):
-    """The filter of every read, update, delete and count sent, with its collection."""
-
-    def __init__(self) -> None:
-        self.filters: list[tuple[str, dict[str, Any]]] = []
-
-    def started(self, event: CommandStartedEvent) -> None:
-        command = event.command
-        name = event.command_name
-        if name == "find":
-            self.filters.append((command["find"], dict(command.get("filter", {}))))
-        elif name == "aggregate" and command.get("pipeline"):
-            first = command["pipeline"][0]
-            self.filters.append((command["aggregate"], dict(first.get("$match", {}))))
-        elif name == "update":
-            self.filters.extend((command["update"], dict(u["q"])) for u in command["updates"])
-        elif name == "delete":
-            self.filters.extend((command["delete"], dict(d["q"])) for d in command["deletes"])
-        elif name == "findAndModify":
-            self.filters.append((command["findAndModify"], dict(command.get("query", {}))))
-
-    def succeeded(self, event: CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: CommandFailedEvent) -> None:
-        pass
-
-
-def located_by(query: dict[str, Any]) -> dict[str, Any]:
-    """The part of a filter that finds the documents. A filter with an `_id` equality finds one
-    document by it and checks the rest on that document only; SecantusDB's explain calls such a
-    residual predicate a COLLSCAN although it runs as fast as the bare lookup (0.4 ms at 5,000
-    documents against 40 ms for a real scan: `$or` or `$and` at the top level, which it does
-    scan, never appear here)."""
-    assert "$or" not in query and "$and" not in query, query
-    if isinstance(query.get("_id"), str):
-        return {"_id": query["_id"]}
-    return query
 
 
 async def test_telling_delivering_parking_and_sweeping_read_only_through_indexes(

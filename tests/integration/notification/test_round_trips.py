@@ -7,12 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from pymongo import AsyncMongoClient
-from pymongo.monitoring import (
-    CommandFailedEvent,
-    CommandListener,
-    CommandStartedEvent,
-    CommandSucceededEvent,
-)
 
 from services.notification.deps import Notification
 from services.notification.repository import NotificationRepository
@@ -20,20 +14,7 @@ from services.notification.settings import NotificationSettings
 from services.notification.triggers.handlers import handle_trigger
 from tests.integration.notification.conftest import RunningNotification
 from tests.support.notification import confirmed, participant
-
-
-class Commands(CommandListener):
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
-
-    def started(self, event: CommandStartedEvent) -> None:
-        self.sent.append((event.command_name, str(event.command.get(event.command_name))))
-
-    def succeeded(self, event: CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: CommandFailedEvent) -> None:
-        pass
+from tests.support.wire import Commands
 
 
 async def test_a_new_person_is_told_in_three_writes_and_a_known_one_reads_their_contact(

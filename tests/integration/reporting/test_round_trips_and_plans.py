@@ -10,7 +10,6 @@ service's own indexes over a few hundred participants.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import Counter
 from typing import Any
 
@@ -31,6 +30,7 @@ from services.reporting.repository import ReportingRepository
 from services.reporting.settings import ReportingSettings
 from tests.integration.reporting import events as ev
 from tests.integration.reporting.conftest import RunningReporting
+from tests.support.wire import indexes_used, located_by, scans
 
 PEOPLE = 150
 
@@ -61,35 +61,6 @@ class Recorder(CommandListener):
 
     def failed(self, event: CommandFailedEvent) -> None:
         pass
-
-
-def located_by(query: dict[str, Any]) -> dict[str, Any]:
-    """A write by `_id` guarded by `version` is located by its `_id` (the guard is checked on
-    the one document found; SecantusDB's explain reports the residual predicate as a scan)."""
-    if "_id" in query and set(query) == {"_id", "version"}:
-        return {"_id": query["_id"]}
-    return query
-
-
-def scans(plan: Any) -> bool:
-    return "COLLSCAN" in json.dumps(plan, default=str)
-
-
-def indexes_used(plan: Any) -> set[str]:
-    found: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if "indexName" in node:
-                found.add(node["indexName"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(plan.get("queryPlanner", {}).get("winningPlan", plan))
-    return found
 
 
 def forum(people: int) -> list[dict[str, Any]]:

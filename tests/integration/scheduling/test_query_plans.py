@@ -34,14 +34,9 @@ from shared.contracts.registration import (
     RegistrationConfirmed,
     RegistrationUpdated,
 )
-from tests.integration.registration.test_query_plans import (
-    FilterRecorder,
-    indexes_used,
-    located_by,
-    scans,
-)
 from tests.integration.scheduling.conftest import RunningScheduling, make_participant
 from tests.support.factories import FORUM_ID
+from tests.support.wire import FilterRecorder, indexes_used, located_by, scans
 
 PARTICIPANTS = 300
 COLLECTIONS = ("sessions", "releases", "participants", "attendance", "ledgers")

@@ -13,12 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 from pymongo import AsyncMongoClient
-from pymongo.monitoring import (
-    CommandFailedEvent,
-    CommandListener,
-    CommandStartedEvent,
-    CommandSucceededEvent,
-)
 
 from services.scheduling.deps import Scheduling
 from services.scheduling.people.handlers import project_registration
@@ -27,21 +21,7 @@ from services.scheduling.settings import SchedulingSettings
 from services.scheduling.signups.handlers import sign_up
 from shared.contracts.registration import RegistrationConfirmed
 from tests.integration.scheduling.conftest import RunningScheduling, make_participant
-
-
-class Commands(CommandListener):
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
-
-    def started(self, event: CommandStartedEvent) -> None:
-        self.sent.append((event.command_name, str(event.command.get(event.command_name))))
-
-    def succeeded(self, event: CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: CommandFailedEvent) -> None:
-        pass
-
+from tests.support.wire import Commands
 
 READS = [("find", "attendance"), ("find", "participants"), ("find", "sessions")]
 

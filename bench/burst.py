@@ -43,6 +43,7 @@ from pymongo import AsyncMongoClient
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.measure import broker_pid, cpu_seconds  # noqa: E402
 from bench.platform_burst import dead_letters, signup  # noqa: E402
 from tests.support.servers import free_port, mongo_url_for  # noqa: E402
 
@@ -51,32 +52,6 @@ BROKER_URL = os.environ.get("FORO_BROKER_URL", "amqp://guest:guest@127.0.0.1:567
 
 
 # --- CPU per process -----------------------------------------------------------------------------
-
-
-def cpu_seconds(pid: int | None) -> float:
-    if pid is None:
-        return 0.0
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def broker_pid() -> int | None:
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            except OSError:
-                continue
-            if (
-                "beam.smp" in command
-                and "-s rabbit boot" in command
-                and "/var/lib/rabbitmq" in command
-            ):
-                return int(entry.name)
-    return None
 
 
 def stack_pids(run_dir: Path) -> dict[str, int]:

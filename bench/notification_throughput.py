@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -45,6 +44,7 @@ from pymongo import AsyncMongoClient, monitoring
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.measure import CommandCounter, CpuMeter, broker_pid, database_pid
 from services.notification.bootstrap import create_app
 from services.notification.settings import NotificationSettings
 from services.notification.sink import SmtpSink
@@ -58,67 +58,6 @@ SETTLE_SECONDS = 0.5
 
 
 # --- measuring ----------------------------------------------------------------------------------
-
-
-class CommandCounter(monitoring.CommandListener):
-    """Commands sent to `database` while it is set, by command name and collection."""
-
-    def __init__(self) -> None:
-        self.database: str | None = None
-        self.counts: Counter[str] = Counter()
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.database_name == self.database:
-            target = event.command.get(event.command_name)
-            name = event.command_name
-            self.counts[f"{name} {target}" if isinstance(target, str) else name] += 1
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-
-def _pid_of(*needles: str) -> int | None:
-    """The first process whose command line holds every needle (the database, the broker)."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if all(needle in command for needle in needles):
-            return int(entry.name)
-    return None
-
-
-def _cpu_seconds(pid: int | None) -> float:
-    if pid is None:
-        return 0.0
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-@dataclass
-class CpuMeter:
-    database_pid: int | None
-    broker_pid: int | None
-
-    def snapshot(self) -> dict[str, float]:
-        return {
-            "database": _cpu_seconds(self.database_pid),
-            "broker": _cpu_seconds(self.broker_pid),
-            "bench process": time.process_time(),
-        }
-
-    def since(self, before: dict[str, float]) -> Counter[str]:
-        after = self.snapshot()
-        return Counter({name: after[name] - before[name] for name in before})
 
 
 @dataclass
@@ -311,8 +250,8 @@ async def run(n: int, times: int, count: bool) -> None:
     ):
         port = mongo_url.rsplit(":", 1)[1].split("/", 1)[0]
         meter = CpuMeter(
-            database_pid=_pid_of("secantusd", f"--port {port}"),
-            broker_pid=_pid_of("beam.smp", "-s rabbit boot", "/var/lib/rabbitmq"),
+            database_pid=database_pid(port),
+            broker_pid=broker_pid(),
         )
         for _ in range(times):
             runs.rates["raw"].append(await raw(amqp, n, Path(folder), meter, runs))

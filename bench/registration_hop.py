@@ -47,7 +47,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import re
 import secrets
 import statistics
@@ -68,6 +67,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.measure import CommandCounter, CpuMeter, broker_pid, database_pid
 from services.registration.bootstrap import create_app
 from services.registration.repository import ParticipantRepository
 from services.registration.settings import RegistrationSettings
@@ -222,26 +222,6 @@ async def reset_foro(database: AsyncDatabase) -> None:
 # --- counting database commands ---------------------------------------------------------------
 
 
-class CommandCounter(monitoring.CommandListener):
-    """Commands sent to `database` while it is set, by command name and collection."""
-
-    def __init__(self) -> None:
-        self.database: str | None = None
-        self.counts: Counter[str] = Counter()
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.database_name == self.database:
-            target = event.command.get(event.command_name)
-            name = event.command_name
-            self.counts[f"{name} {target}" if isinstance(target, str) else name] += 1
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-
 # --- the two hops -----------------------------------------------------------------------------
 
 
@@ -383,51 +363,6 @@ async def _drive(
 # --- CPU per component -------------------------------------------------------------------------
 
 
-def _pid_of(*needles: str) -> int | None:
-    """The first process whose command line holds every needle (the database, the broker)."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if all(needle in command for needle in needles):
-            return int(entry.name)
-    return None
-
-
-def _cpu_seconds(pid: int | None) -> float:
-    if pid is None:
-        return 0.0
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-@dataclass
-class CpuMeter:
-    """CPU seconds spent by the database server, the broker and this process (service + driver)
-    while the pipelined messages flow: where the time of a sign-up goes."""
-
-    database_pid: int | None
-    broker_pid: int | None
-    last: dict[str, float] = field(default_factory=dict)
-
-    def snapshot(self) -> dict[str, float]:
-        return {
-            "database": _cpu_seconds(self.database_pid),
-            "broker": _cpu_seconds(self.broker_pid),
-            "bench process": time.process_time(),
-        }
-
-    def since(self, before: dict[str, float]) -> None:
-        after = self.snapshot()
-        self.last = {name: after[name] - before[name] for name in before}
-
-
 METER: CpuMeter | None = None
 
 
@@ -519,8 +454,8 @@ async def main(messages: int, stored: list[int], runs: int, count: bool) -> None
         global METER
         port = mongo_url.rsplit(":", 1)[1].split("/", 1)[0]
         METER = CpuMeter(
-            database_pid=_pid_of("secantusd", f"--port {port}"),
-            broker_pid=_pid_of("beam.smp", "-s rabbit boot", "/var/lib/rabbitmq"),
+            database_pid=database_pid(port),
+            broker_pid=broker_pid(),
         )
         client = AsyncMongoClient(mongo_url, journal=True)
         amqp = await aio_pika.connect_robust(broker_url())

@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pydantic import SecretStr
 from pymongo import monitoring
 
+from bench.measure import CommandCounter
 from services.reporting.action_plan.handlers import create_action_item
 from services.reporting.bootstrap import build_deps
 from services.reporting.budget.handlers import record_budget_entry
@@ -239,26 +240,6 @@ async def read_raw(deps: Reporting, ledger: bool) -> int:
     rows += await repo.action_items.collection.find({"forum_id": forum}).to_list()
     rows += await repo.budget.collection.find({"forum_id": forum}).to_list()
     return len(rows)
-
-
-class CommandCounter(monitoring.CommandListener):
-    """Commands sent to `database` while it is set, by command name and collection."""
-
-    def __init__(self) -> None:
-        self.database: str | None = None
-        self.counts: Counter[str] = Counter()
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.database_name == self.database:
-            target = event.command.get(event.command_name)
-            name = event.command_name
-            self.counts[f"{name} {target}" if isinstance(target, str) else name] += 1
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
 
 
 COMMANDS = CommandCounter()

@@ -9,7 +9,7 @@ from services.registration.accreditation import api as accreditation_api
 from services.registration.badges import api as badges_api
 from services.registration.checkin import api as checkin_api
 from services.registration.delegations import api as delegations_api
-from services.registration.handlers import Registration
+from services.registration.deps import Registration
 from services.registration.intake import api as intake_api
 from services.registration.privacy import api as privacy_api
 from services.registration.publishers import declare_publishers

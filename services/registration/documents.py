@@ -81,7 +81,7 @@ class ParticipantDocument(BaseModel):
     model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
 
     id: str = Field(alias="_id")
-    # None: no participant yet, only `parked_cancellation` (see `domain.is_parked`).
+    # None: no participant yet, only `parked_cancellation` (see `intake.rules.is_parked`).
     status: str | None = None
     forum_id: str | None = None
     given_name: str | None = None

@@ -2,7 +2,7 @@
 
 `participants` is the main collection (one document per person and forum, with its outbox; a
 cancellation that overtook its sign-up waits on the document the sign-up will create, see
-`domain.is_parked`); `seat_ledgers` holds one document per capacity-limited category: how many
+`intake.rules.is_parked`); `seat_ledgers` holds one document per capacity-limited category: how many
 hold a seat and how many wait (`seat_ledgers.py`; who they are is on their participant
 documents, see `domain_seats`); `delegations` one per delegation.
 

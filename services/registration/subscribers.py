@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 from faststream.rabbit import RabbitRouter
 
-from services.registration import handlers
+from services.registration.intake import handlers
 from shared.contracts.registration import RegistrationCancelRequested, RegistrationSubmitted
 from shared.messaging.topology import Topology
 

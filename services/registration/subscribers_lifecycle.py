@@ -9,9 +9,9 @@ from typing import Any
 import structlog
 from faststream.rabbit import RabbitRouter
 
-from services.registration import handlers
 from services.registration.badges import handlers as badges
 from services.registration.delegations import handlers as delegations
+from services.registration.intake import handlers
 from services.registration.privacy import handlers as erasure
 from services.registration.subscribers import SERVICE
 from shared.contracts.registration import ParticipantErasureRequested

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from services.registration import domain
 from services.registration.documents import ParticipantDocument, SeatRelease
+from services.registration.intake import rules as domain
 from services.registration.seats import rules as domain_seats
 from services.registration.seats.rules import Seat
 from shared.contracts.registration import RegistrationCancelRequested, RegistrationSubmitted

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.registration import handlers
+from services.registration.intake import handlers
 from shared.contracts.registration import RegistrationCancelRequested, RegistrationSubmitted
 from shared.pack import load_pack
 from tests.support.factories import cancel_request, signup

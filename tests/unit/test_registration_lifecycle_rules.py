@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from services.registration import domain
 from services.registration.accreditation import rules as domain_accreditation
 from services.registration.badges import rules as domain_badges
 from services.registration.checkin import rules as checkin_rules
 from services.registration.documents import ParticipantDocument
+from services.registration.intake import rules as domain
 from services.registration.privacy import rules as domain_privacy
 from shared.contracts.registration import ParticipantErasureRequested, RegistrationSubmitted
 from shared.pack import load_pack

@@ -7,9 +7,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from services.registration import handlers
 from services.registration.deps import ledger_id, on_participant
-from services.registration.domain import cancel
+from services.registration.intake import handlers
+from services.registration.intake.rules import cancel
 from services.registration.seats import handlers as seats
 from services.registration.seats import reconciler as seat_reconciler
 from services.registration.seats.handlers import GRACE

@@ -14,11 +14,11 @@ from typing import Any
 
 import structlog
 
-from services.registration import domain
 from services.registration.accreditation import rules as domain_accreditation
 from services.registration.delegations import rules as domain_delegations
 from services.registration.deps import Registration, on_delegation, on_participant
 from services.registration.documents import DelegationDocument, ParticipantDocument
+from services.registration.intake import rules as domain
 from services.registration.seats import handlers as seats
 from shared import decisions
 from shared.contracts.envelope import FieldProblem

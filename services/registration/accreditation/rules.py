@@ -17,7 +17,7 @@ from typing import Any
 
 from services.registration.badges.rules import revocation
 from services.registration.documents import ParticipantDocument
-from services.registration.domain import ACTIVE, ALLOCATING, PRODUCER, problem
+from services.registration.intake.rules import ACTIVE, ALLOCATING, PRODUCER, problem
 from shared.contracts.envelope import Event, FieldProblem
 from shared.contracts.registration import AccreditationApproved, AccreditationRejected
 from shared.decisions import Change

@@ -23,8 +23,8 @@ from services.registration.badges.render import (
     render_pdf,
     render_png,
 )
+from services.registration.deps import Registration, on_participant
 from services.registration.documents import ParticipantDocument
-from services.registration.handlers import Registration, on_participant
 from shared.badges import new_token_id, sign_badge_token
 from shared.contracts.envelope import FieldProblem
 

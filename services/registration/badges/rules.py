@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 
 from services.registration.documents import ParticipantDocument
-from services.registration.domain import PRODUCER, problem
+from services.registration.intake.rules import PRODUCER, problem
 from shared.contracts.envelope import FieldProblem
 from shared.contracts.registration import (
     BadgeIssued,

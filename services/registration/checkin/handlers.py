@@ -18,9 +18,9 @@ from pydantic import SecretStr
 
 from services.registration.badges.handlers import needs_accreditation
 from services.registration.checkin import rules
+from services.registration.deps import Registration, on_participant
 from services.registration.documents import ParticipantDocument
-from services.registration.domain import problem
-from services.registration.handlers import Registration, on_participant
+from services.registration.intake.rules import problem
 from shared.badges import BadgeTokenRefused, verify_badge_token
 from shared.contracts.envelope import FieldProblem
 from shared.decisions import Decision

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 
 from services.registration.badges.rules import may_hold_badge
 from services.registration.documents import ParticipantDocument
-from services.registration.domain import PRODUCER, problem
+from services.registration.intake.rules import PRODUCER, problem
 from shared.contracts.envelope import FieldProblem, derive_id
 from shared.contracts.registration import AttendeeCheckedIn
 from shared.decisions import Change

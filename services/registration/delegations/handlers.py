@@ -16,14 +16,10 @@ from dataclasses import dataclass
 import structlog
 
 from services.registration.delegations import rules
+from services.registration.deps import Registration, on_delegation
 from services.registration.documents import DelegationDocument
-from services.registration.domain import ACTIVE
-from services.registration.handlers import (
-    Registration,
-    cancel_registration,
-    on_delegation,
-    register_submission,
-)
+from services.registration.intake.handlers import cancel_registration, register_submission
+from services.registration.intake.rules import ACTIVE
 from shared.contracts.envelope import FieldProblem, Language, derive_id
 from shared.contracts.registration import (
     Consents,

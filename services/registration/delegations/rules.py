@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from services.registration.documents import DelegationDocument
-from services.registration.domain import PRODUCER, problem
+from services.registration.intake.rules import PRODUCER, problem
 from shared.contracts.registration import (
     DelegationMemberNominated,
     DelegationMemberSubstituted,

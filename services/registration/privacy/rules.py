@@ -13,7 +13,7 @@ from typing import Any
 
 from services.registration.badges.rules import revocation
 from services.registration.documents import ParticipantDocument
-from services.registration.domain import ACTIVE, ALLOCATING, PRODUCER
+from services.registration.intake.rules import ACTIVE, ALLOCATING, PRODUCER
 from shared.contracts.envelope import Event
 from shared.contracts.registration import (
     Consents,

@@ -24,7 +24,7 @@ from services.registration.documents import (
     SeatClaim,
     SeatLedger,
 )
-from services.registration.domain import SeatCause
+from services.registration.intake.rules import SeatCause
 from services.registration.seats import rules as domain_seats
 from services.registration.seats.rules import Seat
 from shared.contracts.envelope import Cause

@@ -37,7 +37,7 @@ from services.registration.documents import (
     SeatRelease,
     SeatTake,
 )
-from services.registration.domain import HOLDS_PLACE, PRODUCER, SeatCause
+from services.registration.intake.rules import HOLDS_PLACE, PRODUCER, SeatCause
 from shared.contracts.envelope import Cause, Event
 from shared.contracts.registration import (
     RegistrationConfirmed,

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from services.registration.bootstrap import create_app
-from services.registration.handlers import Registration
+from services.registration.deps import Registration
 from services.registration.settings import RegistrationSettings
 from shared.pack import load_pack
 from shared.runtime import ServiceRuntime

@@ -20,7 +20,8 @@ from pymongo.monitoring import (
     CommandSucceededEvent,
 )
 
-from services.registration.handlers import Registration, cancel_registration, register_submission
+from services.registration.deps import Registration
+from services.registration.intake.handlers import cancel_registration, register_submission
 from services.registration.repository import ParticipantFilter, ParticipantRepository
 from services.registration.settings import RegistrationSettings
 from shared.contracts.registration import RegistrationCancelRequested, RegistrationSubmitted

@@ -14,7 +14,8 @@ from pymongo.monitoring import (
     CommandSucceededEvent,
 )
 
-from services.registration.handlers import Registration, register_submission
+from services.registration.deps import Registration
+from services.registration.intake.handlers import register_submission
 from services.registration.repository import ParticipantRepository
 from services.registration.settings import RegistrationSettings
 from shared.contracts.registration import RegistrationSubmitted

@@ -15,7 +15,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from services.registration.deps import Registration, ledger_id
-from services.registration.handlers import cancel_registration
+from services.registration.intake.handlers import cancel_registration
 from services.registration.repository import ParticipantRepository
 from shared.contracts.registration import RegistrationCancelRequested
 from shared.pack import load_pack

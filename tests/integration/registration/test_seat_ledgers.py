@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
-from services.registration import handlers
 from services.registration.deps import ledger_id, on_participant
-from services.registration.domain import cancel
+from services.registration.intake import handlers
+from services.registration.intake.rules import cancel
 from services.registration.repository import ParticipantRepository
 from services.registration.seats import handlers as seats
 from services.registration.seats import reconciler as seat_reconciler

@@ -2,7 +2,7 @@
 
 Each step below is idempotent on its own (keyed by the consumed event's id), so a message
 redelivered after a crash at any point completes the remaining steps and repeats none. Seats of
-capacity-limited categories are `seats.py`'s.
+capacity-limited categories are `seats/handlers.py`'s.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from functools import partial
 import structlog
 from pymongo.errors import DuplicateKeyError
 
-from services.registration import domain
 from services.registration.badges import rules as domain_badges
 from services.registration.deps import (
     Registration,
@@ -24,6 +23,7 @@ from services.registration.deps import (
     utc_now,
 )
 from services.registration.documents import ALLOCATING, ParticipantDocument
+from services.registration.intake import rules as domain
 from services.registration.seats import handlers as seats
 from services.registration.seats import rules as domain_seats
 from services.registration.seats.rules import Seat

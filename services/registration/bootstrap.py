@@ -17,7 +17,6 @@ from services.registration.repository import ParticipantRepository
 from services.registration.seats.reconciler import SeatReconciler
 from services.registration.settings import RegistrationSettings
 from services.registration.subscribers import SERVICE, register_subscribers
-from services.registration.subscribers_lifecycle import register_lifecycle_subscribers
 from shared.http import create_http_app
 from shared.http_limits import BodyLimit
 from shared.runtime import ServiceRuntime
@@ -49,14 +48,13 @@ def build_runtime(
     repository = ParticipantRepository(runtime.database, stores=runtime.stores)
     deps = Registration(pack=pack, repository=repository)
     runtime.attach_outbox(fault=settings.fault)
-    # Completes seat steps a crash interrupted, every few seconds (seat_reconciler.py).
+    # Completes seat steps a crash interrupted, every few seconds (seats/reconciler.py).
     reconciler = SeatReconciler(deps)
     runtime.on_start.extend([repository.ensure_indexes, reconciler.start])
     runtime.on_stop.insert(0, reconciler.stop)
 
     router = RabbitRouter()
     runtime.queue_names = register_subscribers(router, topology, deps)
-    runtime.queue_names += register_lifecycle_subscribers(router, topology, deps)
     declare_publishers(router, topology)
     broker.include_router(router)
     return runtime, deps

@@ -103,7 +103,7 @@ class ParticipantDocument(BaseModel):
     # The take number of the place held in `category`'s seat ledger (capacity-limited
     # categories): a waiter's place in the queue, and what a release gives back.
     seat_ticket: int | None = None
-    # Places this document left whose ledger is not updated yet (see `domain_seats`): written
+    # Places this document left whose ledger is not updated yet (see `seats.rules`): written
     # with the change that ends the place, cleared once the ledger has it. None when none.
     seat_releases: list[SeatRelease] | None = None
     # Takes (`<category>:<ticket>`) given back while unrecorded: never recorded here after.
@@ -185,7 +185,7 @@ class SeatLedger(BaseModel):
     `seat_ticket`); the ledger counts places held as seats and on the waitlist, hands out
     tickets in arrival order, and keeps the few operations under way: takes not yet recorded on
     their participant (`open`, also what answers a redelivered sign-up) and promotions not yet
-    written (`claims`). Its size does not grow with the category (see `domain_seats`)."""
+    written (`claims`). Its size does not grow with the category (see `seats.rules`)."""
 
     model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
 

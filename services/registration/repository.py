@@ -3,8 +3,8 @@
 `participants` is the main collection (one document per person and forum, with its outbox; a
 cancellation that overtook its sign-up waits on the document the sign-up will create, see
 `intake.rules.is_parked`); `seat_ledgers` holds one document per capacity-limited category: how many
-hold a seat and how many wait (`seat_ledgers.py`; who they are is on their participant
-documents, see `domain_seats`); `delegations` one per delegation.
+hold a seat and how many wait (`seats/ledgers.py`; who they are is on their participant
+documents, see `seats.rules`); `delegations` one per delegation.
 
 Every index here serves a query of this module or the outbox relay's sweep
 (tests/integration/registration/test_query_plans.py proves each is used): an index costs every

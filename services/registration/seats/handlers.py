@@ -1,6 +1,6 @@
 """Seat use cases of capacity-limited categories: take, give back, release, promote.
 
-The ledger counts places; the participant documents say who holds them (`domain_seats` tells
+The ledger counts places; the participant documents say who holds them (`seats.rules` tells
 the whole protocol). Every step here is idempotent and leaves a record of what is under way —
 an open take on the ledger, a release marker on the participant, a claim on the ledger — so a
 crash between any two steps is completed by whoever comes next: the redelivered message, the

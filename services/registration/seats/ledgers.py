@@ -6,7 +6,7 @@ size does not grow with the category: three counters, the takes not yet recorded
 participant (`open`, a handful: those in flight), the promotions under way (`claims`), the
 participants whose take was recorded lately (`recent`, bounded) and the last tickets counted out
 (`processed`, bounded). What the fields mean, and why every step
-leaves a record, is in `domain_seats`.
+leaves a record, is in `seats.rules`.
 
 A take is recorded on its participant by the use case after `take`; the ledger learns it with
 the next write from this process (`settle` queues the ticket, the next pipeline drops it from

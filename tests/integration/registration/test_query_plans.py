@@ -13,12 +13,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import AsyncMongoClient
-from pymongo.monitoring import (
-    CommandFailedEvent,
-    CommandListener,
-    CommandStartedEvent,
-    CommandSucceededEvent,
-)
 
 from services.registration.deps import Registration
 from services.registration.intake.handlers import cancel_registration, register_submission
@@ -27,78 +21,9 @@ from services.registration.settings import RegistrationSettings
 from shared.contracts.registration import RegistrationCancelRequested, RegistrationSubmitted
 from tests.integration.registration.conftest import RunningRegistration
 from tests.support.factories import FORUM_ID, cancel_request, signup
+from tests.support.wire import FilterRecorder, indexes_used, located_by, scans
 
 PARTICIPANTS = 300
-
-
-class FilterRecorder(CommandListener):
-    """The filter of every read, update and delete sent, with its collection."""
-
-    def __init__(self) -> None:
-        self.filters: list[tuple[str, dict[str, Any]]] = []
-        self.sorts: dict[int, dict[str, Any]] = {}  # by position in `filters`
-
-    def started(self, event: CommandStartedEvent) -> None:
-        command = event.command
-        if event.command_name == "find":
-            if command.get("sort"):
-                self.sorts[len(self.filters)] = dict(command["sort"])
-            self.filters.append((command["find"], dict(command.get("filter", {}))))
-        elif event.command_name == "aggregate" and command.get("pipeline"):
-            first = command["pipeline"][0]
-            self.filters.append((command["aggregate"], dict(first.get("$match", {}))))
-        elif event.command_name == "update":
-            self.filters.extend(
-                (command["update"], dict(u["q"])) for u in command.get("updates", ())
-            )
-        elif event.command_name == "delete":
-            self.filters.extend(
-                (command["delete"], dict(d["q"])) for d in command.get("deletes", ())
-            )
-        elif event.command_name == "findAndModify":
-            self.filters.append((command["findAndModify"], dict(command.get("query", {}))))
-
-    def succeeded(self, event: CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: CommandFailedEvent) -> None:
-        pass
-
-
-def located_by(query: dict[str, Any]) -> dict[str, Any]:
-    """The part of a filter that finds the documents.
-
-    A write by `_id` with an optimistic `version` guard checks the guard on the one document the
-    `_id` finds; SecantusDB's explain reports any residual predicate as a COLLSCAN with every
-    document examined, although it runs as fast as the bare `_id` lookup (0.6 ms either way at
-    10k documents, against 125 ms for a real scan), so the guard is left out of the explain.
-    """
-    if isinstance(query.get("_id"), str) and set(query) == {"_id", "version"}:
-        return {"_id": query["_id"]}
-    return query
-
-
-def scans(plan: Any) -> bool:
-    return "COLLSCAN" in json.dumps(plan, default=str)
-
-
-def indexes_used(plan: Any) -> set[str]:
-    """Names of the indexes a plan reads (its winning plan's IXSCAN stages)."""
-    winning = plan.get("queryPlanner", {}).get("winningPlan", plan)
-    found: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if "indexName" in node:
-                found.add(node["indexName"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(winning)
-    return found
 
 
 def crowd() -> list[dict[str, Any]]:

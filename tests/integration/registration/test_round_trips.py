@@ -7,12 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from pymongo import AsyncMongoClient
-from pymongo.monitoring import (
-    CommandFailedEvent,
-    CommandListener,
-    CommandStartedEvent,
-    CommandSucceededEvent,
-)
 
 from services.registration.deps import Registration
 from services.registration.intake.handlers import register_submission
@@ -21,20 +15,7 @@ from services.registration.settings import RegistrationSettings
 from shared.contracts.registration import RegistrationSubmitted
 from tests.integration.registration.conftest import RunningRegistration
 from tests.support.factories import signup
-
-
-class Commands(CommandListener):
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
-
-    def started(self, event: CommandStartedEvent) -> None:
-        self.sent.append((event.command_name, str(event.command.get(event.command_name))))
-
-    def succeeded(self, event: CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: CommandFailedEvent) -> None:
-        pass
+from tests.support.wire import Commands
 
 
 async def test_a_new_person_costs_two_round_trips_and_a_known_one_stays_correct(

@@ -17,14 +17,14 @@ Collections (see `repository.py`): `exhibitors`, `booths`, `stage` (one per foru
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Self
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.envelope import Language
 from shared.contracts.expo import Explanation, Party
+from shared.documents import StoredDocument
 
 
 class Entry(BaseModel):
@@ -33,21 +33,10 @@ class Entry(BaseModel):
     model_config = ConfigDict(frozen=True, extra="allow")
 
 
-class Document(Entry):
+class Document(StoredDocument):
     """A document of one of expo's collections; `_id` is `id`."""
 
-    model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
-
     id: str = Field(alias="_id")
-
-    @classmethod
-    def read(cls, stored: Mapping[str, Any] | None) -> Self | None:
-        """The model of a document as the store read it (None stays None)."""
-        return None if stored is None else cls.model_validate(stored)
-
-    def updated(self, fields: Mapping[str, Any]) -> Self:
-        """This document after a write setting `fields` (validated, like a read of it)."""
-        return type(self).model_validate({**self.model_dump(by_alias=True), **fields})
 
 
 # --- exhibitors and booths -------------------------------------------------------------------

@@ -12,24 +12,16 @@ the store.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Self
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.documents import StoredDocument
 
-class Document(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
 
-    @classmethod
-    def read(cls, stored: Mapping[str, Any] | None) -> Self | None:
-        """The model of a document as the store read it (None stays None)."""
-        return None if stored is None else cls.model_validate(stored)
-
-    def updated(self, fields: Mapping[str, Any]) -> Self:
-        """This document after a write setting `fields` (validated, like a read of it)."""
-        return type(self).model_validate({**self.model_dump(by_alias=True), **fields})
+class Document(StoredDocument):
+    """A document of one of notification's collections."""
 
 
 class Attachment(BaseModel):

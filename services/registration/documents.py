@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.registration import Delegation, Participant
+from shared.documents import StoredDocument
 
 ALLOCATING = "allocating"
 """Accepted, its seat not yet recorded: never stored by a sign-up of a new person (seat and
@@ -75,10 +76,8 @@ class SeatRelease(BaseModel):
     at: datetime | None = None
 
 
-class ParticipantDocument(BaseModel):
+class ParticipantDocument(StoredDocument):
     """One person in one forum (`participants`), or a cancellation waiting for its sign-up."""
-
-    model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
 
     id: str = Field(alias="_id")
     # None: no participant yet, only `parked_cancellation` (see `intake.rules.is_parked`).
@@ -118,15 +117,6 @@ class ParticipantDocument(BaseModel):
     checkins: list[Checkin] = Field(default_factory=list)
     erased_at: datetime | None = None
     parked_cancellation: dict[str, Any] | None = None
-
-    @classmethod
-    def read(cls, stored: Mapping[str, Any] | None) -> ParticipantDocument | None:
-        """The model of a document as the store read it (None stays None)."""
-        return None if stored is None else cls.model_validate(stored)
-
-    def updated(self, fields: Mapping[str, Any]) -> ParticipantDocument:
-        """This document after a write setting `fields` (validated, like a read of it)."""
-        return type(self).model_validate({**self.model_dump(by_alias=True), **fields})
 
     def detail(self, name: str) -> Any:
         return getattr(self, name)
@@ -212,7 +202,7 @@ class SeatLedger(BaseModel):
         return self.seats < capacity and self.waiting > 0
 
 
-class DelegationDocument(BaseModel):
+class DelegationDocument(StoredDocument):
     """A country's or an organisation's delegation (`delegations`): its own quota ledger.
 
     `members` hold its `quota` seats; `nominations` maps a nominated member to the id of the
@@ -220,8 +210,6 @@ class DelegationDocument(BaseModel):
     substitute to whom they replaced (a replayed substitution is recognised). The focal point's
     access key is kept as its SHA-256 only.
     """
-
-    model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
 
     id: str = Field(alias="_id")  # `<forum_id>:<code>`
     forum_id: str
@@ -241,15 +229,6 @@ class DelegationDocument(BaseModel):
     focal_key_sha256: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
-
-    @classmethod
-    def read(cls, stored: Mapping[str, Any] | None) -> DelegationDocument | None:
-        """The model of a delegation as the store read it (None stays None)."""
-        return None if stored is None else cls.model_validate(stored)
-
-    def updated(self, fields: Mapping[str, Any]) -> DelegationDocument:
-        """This delegation after a write setting `fields` (validated, like a read of it)."""
-        return type(self).model_validate({**self.model_dump(by_alias=True), **fields})
 
     def snapshot(self) -> Delegation:
         """What the `delegation.*` events carry about it (validated as the contract says)."""

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, Self
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from shared.documents import StoredDocument
 
 PRODUCER = "scheduling"
 SCHEDULED, CANCELLED = "scheduled", "cancelled"
@@ -40,23 +42,8 @@ def code_of(session_doc_id: str) -> str:
     return session_doc_id.split(":", 1)[1]
 
 
-class Document(BaseModel):
-    """Read-only, extra fields kept: what a store read, as a model."""
-
-    model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
-
-    @classmethod
-    def read(cls, stored: Mapping[str, Any] | None) -> Self | None:
-        """The model of a document as the store read it (None stays None)."""
-        return None if stored is None else cls.model_validate(stored)
-
-    def dump(self) -> dict[str, Any]:
-        """The stored form: the fields read or set, by their stored names."""
-        return self.model_dump(by_alias=True, exclude_unset=True)
-
-    def updated(self, fields: Mapping[str, Any]) -> Self:
-        """This document after a write setting `fields` (validated, like a read of it)."""
-        return self.model_validate({**self.dump(), **fields})
+class Document(StoredDocument):
+    """A document of one of scheduling's collections."""
 
 
 def dump_all(items: Iterable[Document]) -> list[dict[str, Any]]:

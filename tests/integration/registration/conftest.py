@@ -58,6 +58,20 @@ def today_at_venue() -> date:
     return datetime.now(UTC).astimezone(load_pack().forum.tz).date()
 
 
+def process_env(namespace: str, mongo_url: str, amqp_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a registration process a test starts (and kills): its own namespace
+    and database, a quick outbox sweep, registration open today."""
+    return {
+        "FORO_NAMESPACE": namespace,
+        "FORO_MONGO_URL": mongo_url,
+        "FORO_BROKER_URL": amqp_url,
+        "REGISTRATION_DATABASE": f"registration_{namespace}",
+        "REGISTRATION_OUTBOX_SWEEP_SECONDS": "0.5",
+        "FORO_FORUM_START_DATE": today_at_venue().isoformat(),
+        **extra,
+    }
+
+
 @pytest.fixture
 def forum_start_date() -> str:
     return today_at_venue().isoformat()

@@ -10,7 +10,7 @@ from pymongo import AsyncMongoClient
 
 from shared.messaging.topology import Topology
 from shared.persistence.outbox import CRASH_BEFORE_PUBLISH
-from tests.integration.registration.conftest import today_at_venue
+from tests.integration.registration.conftest import process_env
 from tests.support.bus import EventTap, delete_topology, eventually, publish_json, queue_depth
 from tests.support.factories import signup
 from tests.support.processes import ServiceProcess
@@ -24,14 +24,7 @@ async def test_event_written_but_not_published_is_published_after_restart_once(
     tmp_path: Path,
 ) -> None:
     database = f"registration_{namespace}"
-    env = {
-        "FORO_NAMESPACE": namespace,
-        "FORO_MONGO_URL": mongo_url,
-        "FORO_BROKER_URL": amqp_url,
-        "REGISTRATION_DATABASE": database,
-        "REGISTRATION_OUTBOX_SWEEP_SECONDS": "0.5",
-        "FORO_FORUM_START_DATE": today_at_venue().isoformat(),
-    }  # registration open
+    env = process_env(namespace, mongo_url, amqp_url)
     topology = Topology(namespace)
     tap = await EventTap.open(amqp, topology, "registration.*")
     mongo = AsyncMongoClient(mongo_url)

@@ -14,7 +14,7 @@ import aio_pika
 from pymongo import AsyncMongoClient
 
 from shared.messaging.topology import Topology
-from tests.integration.registration.conftest import today_at_venue
+from tests.integration.registration.conftest import process_env
 from tests.support.bus import EventTap, delete_topology, eventually, publish_json
 from tests.support.factories import FORUM_ID, cancel_request, signup
 from tests.support.faults import kill9
@@ -32,15 +32,12 @@ async def test_a_registration_killed_mid_stream_keeps_every_seat_counted_once(
     tmp_path: Path,
 ) -> None:
     database = f"registration_{namespace}"
-    env = {
-        "FORO_NAMESPACE": namespace,
-        "FORO_MONGO_URL": mongo_url,
-        "FORO_BROKER_URL": amqp_url,
-        "REGISTRATION_DATABASE": database,
-        "REGISTRATION_OUTBOX_SWEEP_SECONDS": "0.5",
-        "FORO_FORUM_START_DATE": today_at_venue().isoformat(),
-        "FORO_PACK_OVERRIDES": json.dumps({f"categories[{CIVIL_SOCIETY}].capacity": CAPACITY}),
-    }
+    env = process_env(
+        namespace,
+        mongo_url,
+        amqp_url,
+        FORO_PACK_OVERRIDES=json.dumps({f"categories[{CIVIL_SOCIETY}].capacity": CAPACITY}),
+    )
     topology = Topology(namespace)
     tap = await EventTap.open(amqp, topology, "registration.*")
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url)

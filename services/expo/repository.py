@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from bson import Binary
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -238,17 +238,18 @@ class ExpoRepository:
         self, lead_id: str, contact: dict[str, Any], note: str | None, now: datetime, kept: int
     ) -> dict[str, Any]:
         """Another scan of a known lead, in ONE atomic update (no read first): the contact as it
-        is now, one more scan, the note kept among the last `kept`. Returns the lead after it."""
+        is now, one more scan, the note kept among the last `kept`. Returns the lead after it,
+        read back by `_id`: SecantusDB answers a `findAndModify` by reading the whole collection
+        (35 ms at 5,000 documents, where an update and a read by `_id` take about 1.5 ms)."""
         update: dict[str, Any] = {
             "$set": {"contact": contact, "last_scanned_at": now},
             "$inc": {"scans": 1, "version": 1},
         }
         if note:
             update["$push"] = {"notes": {"$each": [note], "$slice": -kept}}
-        found = await self.leads.collection.find_one_and_update(
-            {"_id": lead_id}, update, projection=INTERNAL, return_document=ReturnDocument.AFTER
-        )
-        if found is None:
+        written = await self.leads.collection.update_one({"_id": lead_id}, update)
+        found = await self.leads.collection.find_one({"_id": lead_id}, INTERNAL)
+        if written.matched_count == 0 or found is None:
             raise LookupError(f"leads/{lead_id}: no such lead")
         return found
 

@@ -13,6 +13,7 @@ from faststream.rabbit import RabbitRouter
 
 from services.registration.badges import handlers as badges
 from services.registration.delegations import handlers as delegations
+from services.registration.deps import Registration
 from services.registration.intake import handlers
 from services.registration.privacy import handlers as erasure
 from shared.contracts.registration import (
@@ -26,9 +27,7 @@ from shared.messaging.topology import Topology
 SERVICE = "registration"
 
 
-def register_subscribers(
-    router: RabbitRouter, topology: Topology, deps: handlers.Registration
-) -> list[str]:
+def register_subscribers(router: RabbitRouter, topology: Topology, deps: Registration) -> list[str]:
     """Attach registration's consumers to `router`; returns their queue names."""
     return _register_intake_subscribers(router, topology, deps) + _register_lifecycle_subscribers(
         router, topology, deps
@@ -36,7 +35,7 @@ def register_subscribers(
 
 
 def _register_intake_subscribers(
-    router: RabbitRouter, topology: Topology, deps: handlers.Registration
+    router: RabbitRouter, topology: Topology, deps: Registration
 ) -> list[str]:
     """Attach the sign-up and cancellation consumers to `router`; returns their queue names."""
     submitted = topology.queue(SERVICE, "registration-submitted", "registration.submitted")
@@ -68,7 +67,7 @@ def _register_intake_subscribers(
 
 
 def _register_lifecycle_subscribers(
-    router: RabbitRouter, topology: Topology, deps: handlers.Registration
+    router: RabbitRouter, topology: Topology, deps: Registration
 ) -> list[str]:
     """Attach the erasure and badge consumers to `router`; returns their queue names."""
     erasure_requested = topology.queue(

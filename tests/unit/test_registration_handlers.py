@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.registration.deps import Registration
 from services.registration.intake import handlers
 from shared.contracts.registration import RegistrationCancelRequested, RegistrationSubmitted
 from shared.pack import load_pack
@@ -17,13 +18,13 @@ NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 CIVIL_SOCIETY = 3  # index of civil_society in the pack's categories
 
 
-def deps(capacity: int | None = None) -> handlers.Registration:
+def deps(capacity: int | None = None) -> Registration:
     overrides: dict[str, object] = {
         "forum.start_date": (NOW + timedelta(days=30)).date().isoformat()
     }
     if capacity is not None:
         overrides[f"categories[{CIVIL_SOCIETY}].capacity"] = capacity
-    return handlers.Registration(
+    return Registration(
         pack=load_pack(overrides=overrides),
         repository=FakeParticipantRepository(),
         clock=lambda: NOW,
@@ -35,11 +36,11 @@ def submitted(**overrides: object) -> RegistrationSubmitted:
     return RegistrationSubmitted.model_validate(body, strict=False)
 
 
-def status_of(registration: handlers.Registration, participant_id: str) -> str:
+def status_of(registration: Registration, participant_id: str) -> str:
     return registration.repository.participants.documents[participant_id]["status"]
 
 
-def places(registration: handlers.Registration) -> tuple[int, int]:
+def places(registration: Registration) -> tuple[int, int]:
     """civil_society's seats and waitlist places, as its ledger counts them."""
     ledger = registration.repository.ledgers.documents[
         f"{registration.pack.forum.id}:civil_society"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from services.registration.deps import ledger_id, on_participant
+from services.registration.deps import Registration, ledger_id, on_participant
 from services.registration.intake import handlers
 from services.registration.intake.rules import cancel
 from services.registration.seats import handlers as seats
@@ -31,17 +31,17 @@ class Clock:
         return self.now
 
 
-def deps(capacity: int) -> handlers.Registration:
+def deps(capacity: int) -> Registration:
     overrides: dict[str, object] = {
         "forum.start_date": (NOW + timedelta(days=30)).date().isoformat(),
         f"categories[{CIVIL_SOCIETY}].capacity": capacity,
     }
-    return handlers.Registration(
+    return Registration(
         pack=load_pack(overrides=overrides), repository=FakeParticipantRepository(), clock=Clock()
     )
 
 
-def later(registration: handlers.Registration) -> None:
+def later(registration: Registration) -> None:
     """Past the grace the reconciler gives a step under way."""
     assert isinstance(registration.clock, Clock)
     registration.clock.now += GRACE + timedelta(seconds=1)
@@ -56,26 +56,26 @@ def cancellation(participant_id: str) -> RegistrationCancelRequested:
     return RegistrationCancelRequested.model_validate(cancel_request(participant_id), strict=False)
 
 
-def document(registration: handlers.Registration, participant_id: str) -> dict:
+def document(registration: Registration, participant_id: str) -> dict:
     return registration.repository.participants.documents[participant_id]
 
 
-def status_of(registration: handlers.Registration, participant_id: str) -> str:
+def status_of(registration: Registration, participant_id: str) -> str:
     return document(registration, participant_id)["status"]
 
 
-def ledger(registration: handlers.Registration) -> dict:
+def ledger(registration: Registration) -> dict:
     return registration.repository.ledgers.documents[
         ledger_id(registration.pack.forum.id, "civil_society")
     ]
 
 
-def places(registration: handlers.Registration) -> tuple[int, int]:
+def places(registration: Registration) -> tuple[int, int]:
     found = ledger(registration)
     return found.get("seats", 0), found.get("waiting", 0)
 
 
-def promoted(registration: handlers.Registration) -> list[str]:
+def promoted(registration: Registration) -> list[str]:
     return [
         entry["body"]["participant"]["participant_id"]
         for entry in registration.repository.participants.published()
@@ -83,7 +83,7 @@ def promoted(registration: handlers.Registration) -> list[str]:
     ]
 
 
-async def sign_up(registration: handlers.Registration, count: int) -> list[str]:
+async def sign_up(registration: Registration, count: int) -> list[str]:
     return [await handlers.register_submission(submitted(), registration) for _ in range(count)]
 
 

@@ -17,10 +17,7 @@ from services.registration.badges import rules as domain_badges
 from services.registration.deps import (
     Registration,
     category_of,
-    ledger_id,
-    on_delegation,
     on_participant,
-    utc_now,
 )
 from services.registration.documents import ALLOCATING, ParticipantDocument
 from services.registration.intake import rules as domain
@@ -32,17 +29,6 @@ from shared.contracts.envelope import FieldProblem, derive_id
 from shared.contracts.registration import RegistrationCancelRequested, RegistrationSubmitted
 from shared.errors import InvalidMessage
 from shared.persistence.aggregates import UNREAD
-
-__all__ = [
-    "Registration",
-    "cancel_registration",
-    "category_of",
-    "ledger_id",
-    "on_delegation",
-    "on_participant",
-    "register_submission",
-    "utc_now",
-]
 
 log = structlog.get_logger("foro.registration")
 

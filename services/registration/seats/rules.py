@@ -130,7 +130,7 @@ def with_releases(
 ) -> Change | Decision[Any] | None:
     """`decided`, plus the release marker of the place it ends (if it ends one).
 
-    Applied to every participant rule (`handlers.on_participant`), so no rule that ends a place —
+    Applied to every participant rule (`deps.on_participant`), so no rule that ends a place —
     a cancellation, a rejection, an erasure, a new category — can forget to give it back.
     """
     change = decided.change if isinstance(decided, Decision) else decided

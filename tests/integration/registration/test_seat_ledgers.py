@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
-from services.registration.deps import ledger_id, on_participant
+from services.registration.deps import Registration, ledger_id, on_participant
 from services.registration.intake import handlers
 from services.registration.intake.rules import cancel
 from services.registration.repository import ParticipantRepository
@@ -42,7 +42,7 @@ class Clock:
 
 @dataclass
 class Seats:
-    deps: handlers.Registration
+    deps: Registration
     repository: ParticipantRepository
     clock: Clock
 
@@ -86,7 +86,7 @@ async def service(mongo_url: str, namespace: str, capacity: int) -> AsyncIterato
         }
     )
     try:
-        yield Seats(handlers.Registration(pack, repository, clock), repository, clock)
+        yield Seats(Registration(pack, repository, clock), repository, clock)
     finally:
         await client.drop_database(database.name)
         await client.close()

@@ -17,7 +17,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import SecretStr
 
 from shared import participant_tokens
+from shared.docs_ui import install_docs
 from shared.messaging.broker import PublishTimeout
+from shared.observability import install_observability
 from shared.runtime import ServiceRuntime
 from shared.settings import ServiceSettings
 
@@ -215,7 +217,16 @@ def create_http_app(
     lifespan = started_in_background(
         running or runtime.running, retry_max_seconds=runtime.settings.start_retry_max_seconds
     )
-    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,  # served by install_docs, with their assets, offline
+        redoc_url=None,
+    )
+    install_observability(app, runtime)
+    install_docs(app)
     app.add_exception_handler(PublishTimeout, broker_unavailable)
     app.add_exception_handler(AMQPError, broker_unavailable)
     app.add_exception_handler(ChannelInvalidStateError, broker_unavailable)

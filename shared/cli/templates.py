@@ -1,0 +1,7 @@
+"""`foro templates`: (to be written)."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="(to be written)", no_args_is_help=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from shared.cli import check, dlq, pack, reporting, secrets, stack, templates, topology
+from shared.cli import backup, check, dlq, pack, reporting, secrets, stack, templates, topology
 
 app = typer.Typer(
     name="foro",
@@ -20,6 +20,7 @@ app.add_typer(pack.app, name="pack")
 app.add_typer(templates.app, name="templates")
 app.add_typer(secrets.app, name="secrets")
 check.register(app)  # `foro check`
+app.add_typer(backup.app, name="backup")
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ from services.notification.settings import NotificationSettings
 from services.notification.subscribers import bind_triggers, register_subscribers
 from services.notification.templates import TemplateBook, TemplateError
 from shared.http import create_http_app
+from shared.leases import Lease
 from shared.runtime import ServiceRuntime
 
 DESCRIPTION = (
@@ -80,6 +81,10 @@ def build_service(
     )
     runtime.attach_outbox()
     scheduler = Scheduler(deps, settings.scheduler_tick_seconds, settings.sweep_seconds)
+    # One replica runs it (shared/leases.py); the others skip.
+    scheduler.lease = Lease.for_pass(
+        runtime.database, scheduler.name, scheduler.interval, port=settings.http_port
+    )
 
     async def bind() -> None:
         await bind_triggers(broker, topology, sorted(book.triggers))

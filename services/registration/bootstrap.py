@@ -19,6 +19,7 @@ from services.registration.settings import RegistrationSettings
 from services.registration.subscribers import SERVICE, register_subscribers
 from shared.http import create_http_app
 from shared.http_limits import BodyLimit
+from shared.leases import Lease
 from shared.runtime import ServiceRuntime
 
 DESCRIPTION = (
@@ -50,6 +51,10 @@ def build_runtime(
     runtime.attach_outbox(fault=settings.fault)
     # Completes seat steps a crash interrupted, every few seconds (seats/reconciler.py).
     reconciler = SeatReconciler(deps)
+    # One replica runs it (shared/leases.py); the others skip.
+    reconciler.lease = Lease.for_pass(
+        runtime.database, reconciler.name, reconciler.interval, port=settings.http_port
+    )
     runtime.on_start.extend([repository.ensure_indexes, reconciler.start])
     runtime.on_stop.insert(0, reconciler.stop)
 

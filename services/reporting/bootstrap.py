@@ -22,6 +22,7 @@ from services.reporting.scheduler import FollowUpScheduler
 from services.reporting.settings import ReportingSettings
 from services.reporting.subscribers import SERVICE, register_subscribers
 from shared.http import create_http_app
+from shared.leases import Lease
 from shared.persistence.aggregates import StoreRegistry
 from shared.runtime import ServiceRuntime
 
@@ -66,6 +67,10 @@ def build_runtime(
     runtime.attach_outbox()
     scheduler = FollowUpScheduler(
         deps, settings.follow_up_check_seconds, final_memoria=settings.final_memoria
+    )
+    # One replica runs it (shared/leases.py); the others skip.
+    scheduler.lease = Lease.for_pass(
+        runtime.database, scheduler.name, scheduler.interval, port=settings.http_port
     )
     runtime.on_start.extend([deps.repository.ensure_indexes, scheduler.start])
     runtime.on_stop.insert(0, scheduler.stop)

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/burst.py [--count 10000] [--expect 2] [--raw 1000]
 
-Starts README command 1's stack on embedded defaults (`deploy/local/devstack.py up`: SecantusDB,
+Starts README command 1's stack on embedded defaults (`foro up`: SecantusDB,
 the SMTP sink, the five services) in a scratch data directory, namespace and ports of its own,
 so it disturbs nothing running. Then, the way a form vendor would (plain aio-pika, persistent,
 confirmed, mandatory), it publishes `--count` sign-ups at once to the intake exchange and
@@ -86,8 +86,7 @@ def start_stack(data: Path, namespace: str, mongo_port: int, port_base: int) -> 
     log = open(data.parent / f"{data.name}.log", "wb")
     return subprocess.Popen(
         [
-            sys.executable,
-            str(ROOT / "deploy" / "local" / "devstack.py"),
+            str(Path(sys.executable).with_name("foro")),
             "up",
             *("--data-dir", str(data), "--namespace", namespace),
             *("--mongo-port", str(mongo_port), "--port-base", str(port_base), "--no-sample"),

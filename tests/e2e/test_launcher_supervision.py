@@ -4,9 +4,7 @@ sink and the database; by default the forum starts 30 days from today."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import importlib.util
 import os
 import re
 import signal
@@ -15,10 +13,10 @@ import time
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
+from shared import devstack
 from tests.e2e.test_local_platform import mongo_port, port_base
 from tests.support.processes import Launcher, alive, answers_ready
 
@@ -119,11 +117,10 @@ def test_restart_delay_doubles_up_to_its_cap_and_resets_after_a_stable_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The supervisor alone, on a process that always fails (short delays stand in for 1 s → 30 s)."""
-    devstack = _devstack()
     monkeypatch.setattr(devstack, "RESTART_FIRST", 0.05)
     monkeypatch.setattr(devstack, "RESTART_MAX", 0.2)
     monkeypatch.setattr(devstack, "STABLE_AFTER", 5.0)
-    stack = devstack.Stack(argparse.Namespace(data_dir=str(tmp_path)))
+    stack = devstack.Stack(devstack.UpOptions(data_dir=tmp_path))
     stack.logs.mkdir(parents=True)
     stack.run_dir.mkdir(parents=True)
     crashing = devstack.Supervised(
@@ -154,16 +151,3 @@ def test_restart_delay_doubles_up_to_its_cap_and_resets_after_a_stable_run(
         capsys.readouterr().out,
     )
     assert delays == ["0.05", "0.1", "0.2", "0.2", "0.2", "0.05"]
-
-
-def _devstack() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "devstack", ROOT / "deploy" / "local" / "devstack.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["devstack"] = module  # dataclasses look their module up while the class is made
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules["devstack"]
-    return module

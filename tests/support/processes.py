@@ -16,6 +16,7 @@ from tests.support.bus import eventually
 from tests.support.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
+FORO = str(Path(sys.executable).with_name("foro"))  # the `foro` command installed beside python
 
 
 class ServiceProcess:
@@ -89,7 +90,7 @@ def _ready(url: str) -> bool:
 
 
 class Launcher:
-    """README command 1's launcher (`deploy/local/devstack.py up`) as a process whose output lines
+    """README command 1's launcher (`foro up`, the installed command) as a process whose output lines
     a test can wait for (a reader thread collects them; waiting blocks on a condition, not a sleep)."""
 
     def __init__(self, data_dir: Path, *args: str) -> None:
@@ -98,7 +99,7 @@ class Launcher:
         self._changed = threading.Condition()
         self._eof = False
         self.process = subprocess.Popen(
-            [sys.executable, "deploy/local/devstack.py", "up", "--data-dir", str(data_dir), *args],
+            [FORO, "up", "--data-dir", str(data_dir), *args],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

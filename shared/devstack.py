@@ -1,11 +1,13 @@
-"""foro on one machine, on embedded defaults: README command 1 ends here.
+"""foro on one machine, on embedded defaults: README command 1 (`deploy/local/up.sh`) ends here.
 
-    devstack.py up            start SecantusDB, the services and (when present) the SMTP sink,
-                              send a sample sign-up, print where everything is; Ctrl-C stops all
-    devstack.py send-sample   publish one sample sign-up as a form vendor would (plain aio-pika)
+    foro up            start SecantusDB, the services and the SMTP sink, send a sample sign-up,
+                       print where everything is; Ctrl-C stops all (`run(UpOptions(...))`)
+    foro send-sample   publish one sample sign-up as a form vendor would (plain aio-pika)
 
-RabbitMQ is the machine's own (up.sh starts it when it is down). State lives in `.foro/`: the
-database, logs, secrets, mail, and `run/<name>.pid` for every process the launcher runs.
+The commands are in `shared/cli/stack.py`; this module is the launcher they run. RabbitMQ is the
+machine's own (up.sh starts it when it is down). State lives in `.foro/` under the current
+directory: the database, logs, secrets, mail, and `run/<name>.pid` for every process the launcher
+runs.
 
 `up` supervises what it starts: a process that dies after it was ready is restarted (after 1 s,
 doubling to 30 s while it keeps dying; back to 1 s once it has stayed up for a minute) and the
@@ -20,8 +22,9 @@ moves it anywhere.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
+import functools
+import importlib.util
 import json
 import os
 import secrets
@@ -36,8 +39,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import FrameType
+from typing import IO, Any
 
-ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672/"
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,7 @@ class Service:
 
     @property
     def available(self) -> bool:
-        return (ROOT / "services" / self.name / "main.py").exists()
+        return importlib.util.find_spec(f"services.{self.name}.main") is not None
 
 
 SERVICES = (
@@ -105,12 +110,12 @@ def load_secrets(path: Path) -> dict[str, str]:
 def ready(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/health/ready", timeout=2) as response:
-            return response.status == 200
+            return bool(response.status == 200)
     except OSError:
         return False
 
 
-def sample_signup(forum_id: str, email: str | None = None) -> dict:
+def sample_signup(forum_id: str, email: str | None = None) -> dict[str, Any]:
     token = uuid.uuid4().hex[:8]
     return {
         "event_type": "registration.submitted",
@@ -134,7 +139,7 @@ def sample_signup(forum_id: str, email: str | None = None) -> dict:
     }
 
 
-async def publish_signup(broker_url: str, namespace: str, body: dict) -> None:
+async def publish_signup(broker_url: str, namespace: str, body: dict[str, Any]) -> None:
     """Exactly what a form vendor does: plain aio-pika, persistent, confirmed, mandatory."""
     import aio_pika
 
@@ -219,7 +224,7 @@ class Supervised:
     where: str
     role: str  # "service" or "infra"; services stop first
     stop_timeout: float = INFRA_STOP_TIMEOUT
-    process: subprocess.Popen | None = None
+    process: subprocess.Popen[bytes] | None = None
     started_at: float = 0.0
     ever_ready: bool = False
     ready: bool = False
@@ -227,17 +232,41 @@ class Supervised:
     restart_at: float | None = None
     restarts: int = 0
     next_probe: float = 0.0
-    log_file: object | None = field(default=None, repr=False)
+    log_file: IO[bytes] | None = field(default=None, repr=False)
 
     @property
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, f"{self.name} was never started"
+        return self.process.pid
+
+    @property
+    def running(self) -> subprocess.Popen[bytes]:
+        assert self.process is not None, f"{self.name} was never started"
+        return self.process
+
+
+@dataclass(frozen=True)
+class UpOptions:
+    """What `foro up` takes (shared/cli/stack.py holds the options and their help)."""
+
+    data_dir: Path = Path(".foro")
+    namespace: str = "foro"
+    mongo_port: int = 27117
+    port_base: int = 8000
+    forum_start_date: str | None = None
+    sample: bool = True
+    broker_url: str = DEFAULT_BROKER_URL
+    mongo_url: str | None = None  # an existing server; SecantusDB is started when None
+
 
 class Stack:
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.args = args
-        self.data = Path(args.data_dir).resolve()
+    def __init__(self, options: UpOptions) -> None:
+        self.args = options
+        self.data = Path(options.data_dir).resolve()
         self.logs = self.data / "logs"
         self.run_dir = self.data / "run"
         self.supervised: list[Supervised] = []
@@ -261,7 +290,6 @@ class Stack:
             stdin=subprocess.DEVNULL,
             stdout=item.log_file,
             stderr=subprocess.STDOUT,
-            cwd=ROOT,
             # Its own process group: a Ctrl-C in the terminal reaches the launcher only, which then
             # stops everything in order (services before the database) instead of all at once.
             process_group=0,
@@ -269,7 +297,7 @@ class Stack:
         )
         item.started_at = time.monotonic()
         item.ready = False
-        self.pid_file(item.name).write_text(f"{item.process.pid}\n")
+        self.pid_file(item.name).write_text(f"{item.pid}\n")
 
     def add(self, item: Supervised) -> Supervised:
         self.supervised.append(item)
@@ -301,14 +329,14 @@ class Stack:
                 item.restart_at, item.ready = now + delay, False
                 item.restarts += 1
                 log(
-                    f"{item.name} (pid {item.process.pid}) exited with status {status} after {uptime:.0f}s; "
+                    f"{item.name} (pid {item.pid}) exited with status {status} after {uptime:.0f}s; "
                     f"restarting it in {delay:g}s (restart {item.restarts}; log: {log_path})"
                 )
             elif item.restart_at is not None and now >= item.restart_at:
                 item.restart_at = None
                 self.spawn(item)
                 item.next_probe = now
-                log(f"{item.name} restarted (pid {item.process.pid})")
+                log(f"{item.name} restarted (pid {item.pid})")
             elif (
                 item.ever_ready
                 and not item.ready
@@ -318,7 +346,7 @@ class Stack:
                 item.next_probe = now + 0.5
                 if item.is_ready():
                     item.ready = True
-                    log(f"{item.name} ready again on {item.where} (pid {item.process.pid})")
+                    log(f"{item.name} ready again on {item.where} (pid {item.pid})")
 
     def wait_ready(self, item: Supervised, timeout: float) -> None:
         """Wait until the process answers, supervising all the others meanwhile."""
@@ -352,17 +380,17 @@ class Stack:
         )
         started = time.monotonic()
         for item in running:
-            item.process.send_signal(signal.SIGTERM)
+            item.running.send_signal(signal.SIGTERM)
         for item in running:
             deadline = started + item.stop_timeout
-            while item.process.poll() is None and time.monotonic() < deadline and not self.hurry:
+            while item.running.poll() is None and time.monotonic() < deadline and not self.hurry:
                 time.sleep(0.05)
-            if item.process.poll() is None:
-                item.process.kill()
-                item.process.wait()
+            if item.running.poll() is None:
+                item.running.kill()
+                item.running.wait()
                 log(f"{item.name} did not stop in time: killed")
             log(
-                f"{item.name} stopped (status {describe_status(item.process.returncode)}, "
+                f"{item.name} stopped (status {describe_status(item.running.returncode)}, "
                 f"after {time.monotonic() - started:.1f}s)"
             )
             self.pid_file(item.name).unlink(missing_ok=True)
@@ -417,8 +445,8 @@ class Stack:
         self.pid_file("devstack").write_text(f"{os.getpid()}\n")
         keys = load_secrets(self.data / "secrets.env")
         start_date, start_origin = self.forum_start()
-        broker_url = os.environ.get("FORO_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/")
-        mongo_url = os.environ.get("FORO_MONGO_URL")
+        broker_url = args.broker_url
+        mongo_url = args.mongo_url
         if mongo_url is None:
             if port_open("127.0.0.1", args.mongo_port):
                 raise StartupFailed(
@@ -449,7 +477,7 @@ class Stack:
             self.wait_ready(database, 60)
             mongo_url = f"mongodb://{address}/?directConnection=true&retryWrites=false"
             log(
-                f"SecantusDB (embedded MongoDB-compatible server) on {mongo_url} (pid {database.process.pid})"
+                f"SecantusDB (embedded MongoDB-compatible server) on {mongo_url} (pid {database.pid})"
             )
 
         env = {
@@ -472,8 +500,9 @@ class Stack:
                 f"{service.name.upper()}_API_TOKENS", json.dumps([keys["FORO_API_TOKEN"]])
             )
         if (
-            ROOT / "services" / "notification" / "sink.py"
-        ).exists() and "NOTIFICATION_SMTP_HOST" not in os.environ:
+            importlib.util.find_spec("services.notification.sink") is not None
+            and "NOTIFICATION_SMTP_HOST" not in os.environ
+        ):
             sink_port = args.port_base + 25
             sink = self.add(
                 Supervised(
@@ -498,9 +527,7 @@ class Stack:
             self.wait_ready(sink, 30)
             env |= {"NOTIFICATION_SMTP_HOST": "127.0.0.1", "NOTIFICATION_SMTP_PORT": str(sink_port)}
             self.mail = self.data / "mail"
-            log(
-                f"SMTP sink on 127.0.0.1:{sink_port}; e-mails land in {self.mail} (pid {sink.process.pid})"
-            )
+            log(f"SMTP sink on 127.0.0.1:{sink_port}; e-mails land in {self.mail} (pid {sink.pid})")
 
         started: list[tuple[Service, str, Supervised]] = []
         for service in SERVICES:
@@ -513,7 +540,7 @@ class Stack:
                     service.name,
                     [sys.executable, "-m", f"services.{service.name}.main"],
                     {**env, f"{service.name.upper()}_HTTP_PORT": str(port)},
-                    lambda url=url: ready(url),
+                    functools.partial(ready, url),
                     url,
                     "service",
                     stop_timeout=graceful_timeout(service.name) + SHUTDOWN_MARGIN,
@@ -523,7 +550,7 @@ class Stack:
         for service, url, item in started:
             self.wait_ready(item, 90)
             log(
-                f"{service.name} ready on {url}  (pid {item.process.pid}; log: {self.logs / (service.name + '.log')})"
+                f"{service.name} ready on {url}  (pid {item.pid}; log: {self.logs / (service.name + '.log')})"
             )
             for hint in service.hints:
                 log("  " + hint.format(url=url))
@@ -541,7 +568,7 @@ class Stack:
         )
         log(f"  start date {start_date}: {start_origin}")
         log("Send a sign-up as a form vendor would (AMQP, plain aio-pika):")
-        log(f"  .venv/bin/python deploy/local/devstack.py send-sample --namespace {args.namespace}")
+        log(f"  .venv/bin/foro send-sample --namespace {args.namespace}")
         log("or through the signed webhook:")
         log(
             f"  body='{json.dumps(sample_signup(forum.id, 'ana@example.org'), ensure_ascii=False)}'"
@@ -584,51 +611,23 @@ class Stack:
         log("READY — Ctrl-C stops everything")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    up = sub.add_parser("up", help="run the platform")
-    up.add_argument("--data-dir", default=str(ROOT / ".foro"))
-    up.add_argument("--namespace", default=os.environ.get("FORO_NAMESPACE", "foro"))
-    up.add_argument("--mongo-port", type=int, default=27117)
-    up.add_argument(
-        "--port-base", type=int, default=8000, help="services listen on base+1 … base+5"
-    )
-    up.add_argument(
-        "--forum-start-date",
-        default=os.environ.get("FORO_FORUM_START_DATE") or None,
-        help=f"move the forum (YYYY-MM-DD); default: {FORUM_LEAD_DAYS} days after the first run",
-    )
-    up.add_argument(
-        "--no-sample", dest="sample", action="store_false", help="don't send the sample sign-up"
-    )
-    send = sub.add_parser("send-sample", help="publish one sample sign-up")
-    send.add_argument("--namespace", default=os.environ.get("FORO_NAMESPACE", "foro"))
-    send.add_argument("--email", default=None)
-    args = parser.parse_args()
+def send_sample(broker_url: str, namespace: str, email: str | None = None) -> dict[str, Any]:
+    """Publish one sample sign-up for the bundled pack's forum; returns what was sent."""
+    from shared.pack import load_pack
 
-    sys.path.insert(0, str(ROOT))
-    if args.command == "send-sample":
-        from shared.pack import load_pack
+    body = sample_signup(load_pack().forum.id, email)
+    asyncio.run(publish_signup(broker_url, namespace, body))
+    return body
 
-        body = sample_signup(load_pack().forum.id, args.email)
-        asyncio.run(
-            publish_signup(
-                os.environ.get("FORO_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/"),
-                args.namespace,
-                body,
-            )
-        )
-        log(f"sent registration.submitted {body['event_id']} for {body['email']}")
-        return
 
-    stack = Stack(args)
+def run(options: UpOptions) -> int:
+    """Start the platform and supervise it until Ctrl-C or SIGTERM; the exit status (1: it could
+    not start)."""
+    stack = Stack(options)
     phase = "starting"
     failed = False
 
-    def request_stop(signum: int, _frame: object) -> None:
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
         nonlocal phase
         if phase == "stopping":
             if not stack.hurry:
@@ -655,9 +654,4 @@ def main() -> None:
     finally:
         phase = "stopping"
         stack.stop()
-    if failed:
-        raise SystemExit(1)
-
-
-if __name__ == "__main__":
-    main()
+    return 1 if failed else 0

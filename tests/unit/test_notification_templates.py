@@ -7,11 +7,12 @@ from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
-from services.notification.cli import main as cli
 from services.notification.providers import Attachment, Outgoing, limiter_wait, rate_limiter
 from services.notification.smtp import email_bytes, email_message
 from services.notification.templates import TemplateBook, first_trigger_for, sample_context
+from shared.cli.app import app as foro
 from shared.pack import load_pack
 
 PACK = load_pack()
@@ -118,9 +119,17 @@ async def test_a_rate_limit_gives_a_burst_then_says_how_long_to_wait() -> None:
     assert slow is not None and limiter_wait(slow) == 2.0
 
 
-def test_the_cli_renders_a_template_for_review(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli(["render", "session_rescheduled", "--lang", "en", "--part", "text"]) == 0
-    out = capsys.readouterr().out
-    assert "Session B1.2 “Remittances and financial services” has a new time or room." in out
-    assert "Now: 18 November 2004, 15:00, Plenary hall" in out
-    assert cli(["check"]) == 0
+def test_the_cli_renders_a_template_for_review() -> None:
+    runner = CliRunner()
+    rendered = runner.invoke(
+        foro, ["templates", "render", "session_rescheduled", "--lang", "en", "--part", "text"]
+    )
+    assert rendered.exit_code == 0, rendered.output
+    assert (
+        "Session B1.2 “Remittances and financial services” has a new time or room."
+        in rendered.stdout
+    )
+    assert "Now: 18 November 2004, 15:00, Plenary hall" in rendered.stdout
+    checked = runner.invoke(foro, ["templates", "check"])
+    assert checked.exit_code == 0, checked.output
+    assert checked.stdout.strip().endswith("ok")

@@ -8,10 +8,21 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal, Protocol, Self, cast
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 # Namespace for ids derived from events (uuid5): a retry derives the same id.
@@ -75,6 +86,26 @@ FreeText = Annotated[str, BeforeValidator(_free_text)]
 """Printable text that may run over several lines (form answers, reasons)."""
 
 
+# The correlation id of the HTTP request being served (shared/observability.py sets it): an
+# event built while serving it, without a correlation of its own, takes this one.
+_REQUEST_CORRELATION: ContextVar[str | None] = ContextVar("foro_request_correlation", default=None)
+
+
+def request_correlation_id() -> str | None:
+    """The correlation id of the HTTP request being served, if any."""
+    return _REQUEST_CORRELATION.get()
+
+
+@contextmanager
+def correlating(correlation_id: str) -> Iterator[None]:
+    """Every event built inside without a correlation id gets `correlation_id`."""
+    token = _REQUEST_CORRELATION.set(correlation_id)
+    try:
+        yield
+    finally:
+        _REQUEST_CORRELATION.reset(token)
+
+
 def derive_id(*parts: object) -> uuid.UUID:
     """A deterministic id from its parts, so a redelivered event finds the document it made."""
     return uuid.uuid5(FORO_NAMESPACE, "|".join(str(p) for p in parts))
@@ -130,9 +161,10 @@ class Event(Contract):
     )
     correlation_id: SingleLineText | None = Field(
         None,
-        description="Id shared by every event of one business flow (defaults to the first event's id).",
+        description="Id shared by every event of one business flow (defaults to the first event's "
+        "id; an event taken over HTTP without one gets the request's `X-Correlation-Id`).",
         examples=["0b9d3a36-0d4e-4c55-9d59-5d7e4d1d2f10"],
-        max_length=100,
+        max_length=128,
     )
     causation_id: SingleLineText | None = Field(
         None,
@@ -163,6 +195,16 @@ class Event(Contract):
             causation_id=str(cause.event_id),
             **payload,
         )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _request_correlation(cls, data: Any) -> Any:
+        # The one place an event caused by an HTTP request gets that request's correlation id,
+        # whichever route built it; an explicit correlation (an event's cause's) is kept.
+        if isinstance(data, dict) and data.get("correlation_id") is None:
+            if (correlation := _REQUEST_CORRELATION.get()) is not None:
+                return {**data, "correlation_id": correlation}
+        return data
 
     @field_validator("correlation_id", "causation_id", mode="before")
     @classmethod

@@ -1,7 +1,7 @@
 """AsyncAPI documents, generated from the code (never written by hand).
 
-    python -m shared.asyncapi            regenerate deploy/asyncapi/<service>.json for every service
-    python -m shared.asyncapi --check    fail if a committed document is stale
+    foro asyncapi generate   regenerate deploy/asyncapi/<service>.json for every service
+    foro asyncapi check      fail if a committed document is stale (shared/cli/asyncapi.py)
 
 Each file is the document `faststream docs gen --factory services.<name>.main:asyncapi_app` writes,
 with its keys sorted: FastStream orders channels arbitrarily, and a stable order keeps diffs honest.
@@ -9,10 +9,8 @@ with its keys sorted: FastStream orders channels arbitrarily, and a stable order
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import json
-import sys
 from pathlib import Path
 
 from faststream import FastStream
@@ -61,33 +59,28 @@ def render(service: str) -> str | None:
     )
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--check", action="store_true")
-    args = parser.parse_args()
-    stale = []
-    for service in SERVICES:
-        document = render(service)
-        if document is None:
-            continue
-        path = OUT / f"{service}.json"
-        if args.check:
-            if not path.exists() or path.read_text(encoding="utf-8") != document:
-                stale.append(service)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(document, encoding="utf-8")
-            print(f"wrote {path}")
-    if stale:
-        print(
-            f"stale AsyncAPI documents: {', '.join(stale)}; run python -m shared.asyncapi",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
+def documents() -> dict[str, str]:
+    """Every service's document, by service (services without one left out)."""
+    rendered = {service: render(service) for service in SERVICES}
+    return {service: document for service, document in rendered.items() if document is not None}
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+def write_documents(out: Path = OUT) -> list[Path]:
+    """Regenerate every document in `out`; the files written."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for service, document in documents().items():
+        path = out / f"{service}.json"
+        path.write_text(document, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def stale_documents(out: Path = OUT) -> list[str]:
+    """The services whose committed document in `out` is missing or not what the code generates."""
+    return [
+        service
+        for service, document in documents().items()
+        if not (out / f"{service}.json").exists()
+        or (out / f"{service}.json").read_text(encoding="utf-8") != document
+    ]

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from shared.cli import backup, check, dlq, pack, reporting, secrets, stack, templates, topology
+from shared.cli import (
+    asyncapi,
+    backup,
+    check,
+    dlq,
+    pack,
+    reporting,
+    secrets,
+    stack,
+    templates,
+    topology,
+)
 
 app = typer.Typer(
     name="foro",
@@ -18,6 +29,7 @@ app.add_typer(topology.app, name="topology")
 reporting.register(app)  # `foro rebuild`, `foro memoria`
 app.add_typer(pack.app, name="pack")
 app.add_typer(templates.app, name="templates")
+app.add_typer(asyncapi.app, name="asyncapi")
 app.add_typer(secrets.app, name="secrets")
 check.register(app)  # `foro check`
 app.add_typer(backup.app, name="backup")

@@ -14,9 +14,9 @@ def test_committed_asyncapi_document_is_not_stale(service: str) -> None:
     document = render(service)
     assert document is not None, f"services/{service}/main.py must define asyncapi_app()"
     path = OUT / f"{service}.json"
-    assert path.exists(), f"{path} is missing: run python -m shared.asyncapi"
+    assert path.exists(), f"{path} is missing: run foro asyncapi generate"
     assert path.read_text(encoding="utf-8") == document, (
-        f"{path} is stale: run python -m shared.asyncapi"
+        f"{path} is stale: run foro asyncapi generate"
     )
 
 

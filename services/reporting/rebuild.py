@@ -1,4 +1,4 @@
-"""Rebuild the projections from the whole event history: `python -m services.reporting.rebuild`.
+"""Rebuild the projections from the whole event history (`foro rebuild`, shared/cli/reporting.py).
 
 1. Drops `participants`, `entities` and `event_ledger`.
 2. Finds where the event log ends: a marker appended to `<ns>.events.log`, its offset read back
@@ -12,30 +12,20 @@ Conclusions, the action plan, budget records and generated documents are reporti
 and are kept. Running it while the service consumes is safe: a document the service writes
 meanwhile is found by its unique id, read and folded again with the events that target it, and
 an event folded twice changes nothing. A body that is not an event is skipped and counted.
+
+`rebuild(settings, progress=...)` reports as it goes: `progress(step, done, total)` with step
+`read` (messages read from the log; total None while unknown) then `write` (documents and ledger
+entries written).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sys
-from collections.abc import Sequence
-from contextlib import nullcontext
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
 
 import aio_pika
 import structlog
-import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from services.reporting.bootstrap import build_deps
 from services.reporting.budget.handlers import apply_entry
@@ -47,7 +37,6 @@ from services.reporting.projections.handlers import fold_events
 from services.reporting.projections.log import EventLog
 from services.reporting.projections.views import EventView, read_event
 from services.reporting.settings import ReportingSettings
-from shared.logging import configure_logging
 from shared.messaging.topology import Topology
 from shared.persistence.mongo import create_mongo_client
 
@@ -62,28 +51,42 @@ class RebuildResult:
     skipped: int = 0  # bodies that are not events, or events the rules refuse
 
 
+ProgressCallback = Callable[[str, int, int | None], None]
+"""`(step, done, total)`: step `read` or `write`; total None while it is not known."""
+
+STEPS = {
+    "read": "reading and folding the event log",
+    "write": "writing documents and the ledger",
+}
+
+
 class Steps:
-    """The progress display's tasks (nothing shown without a `Progress`)."""
+    """Counts per step, handed to the progress callback (nothing reported without one)."""
 
-    def __init__(self, progress: Progress | None) -> None:
+    def __init__(self, progress: ProgressCallback | None) -> None:
         self.progress = progress
-        self.tasks: dict[str, TaskID] = {}
+        self.done: dict[str, int] = {}
+        self.totals: dict[str, int | None] = {}
 
-    def start(self, name: str, description: str, total: float | None) -> None:
+    def start(self, name: str, total: int | None) -> None:
+        self.done[name], self.totals[name] = 0, total
+        self._report(name)
+
+    def advance(self, name: str, steps: int = 1) -> None:
+        self.done[name] += steps
+        self._report(name)
+
+    def total(self, name: str, total: int | None) -> None:
+        self.totals[name] = total
+        self._report(name)
+
+    def _report(self, name: str) -> None:
         if self.progress is not None:
-            self.tasks[name] = self.progress.add_task(description, total=total)
-
-    def advance(self, name: str, steps: float = 1) -> None:
-        if self.progress is not None and name in self.tasks:
-            self.progress.advance(self.tasks[name], steps)
-
-    def total(self, name: str, total: float | None) -> None:
-        if self.progress is not None and name in self.tasks:
-            self.progress.update(self.tasks[name], total=total)
+            self.progress(name, self.done[name], self.totals[name])
 
 
 async def rebuild(
-    settings: ReportingSettings, *, progress: Progress | None = None
+    settings: ReportingSettings, *, progress: ProgressCallback | None = None
 ) -> RebuildResult:
     steps = Steps(progress)
     result = RebuildResult()
@@ -106,7 +109,7 @@ async def rebuild(
 
         fold = Fold(deps.forum_id)
         events: list[EventView] = []
-        steps.start("read", "reading and folding the event log", None)
+        steps.start("read", None)
 
         def on_start(first: int) -> None:
             steps.total("read", None if end.offset is None else end.offset - first)
@@ -148,7 +151,7 @@ async def write_all(deps: Reporting, fold: Fold, events: Sequence[EventView], st
         for event in events
     }
     documents = sum(len(writes) for writes in by_collection.values())
-    steps.start("write", "writing documents and the ledger", documents + len(ledger))
+    steps.start("write", documents + len(ledger))
     lost: set[Key] = set()
     for collection, writes in sorted(by_collection.items()):
         for start in range(0, len(writes), WRITE_CHUNK):
@@ -173,34 +176,3 @@ async def write_all(deps: Reporting, fold: Fold, events: Sequence[EventView], st
                 log.warning(
                     "budget entry skipped", reason=str(refused), event_id=str(event.event_id)
                 )
-
-
-def progress_display(enabled: bool) -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        disable=not enabled,
-    )
-
-
-app = typer.Typer(add_completion=False, help=__doc__.splitlines()[0] if __doc__ else None)
-
-
-@app.command()
-def main(
-    quiet: Annotated[bool, typer.Option(help="No progress display.")] = False,
-) -> None:
-    """Rebuild reporting's projections from the event log (settings from REPORTING_*/FORO_*)."""
-    settings = ReportingSettings()
-    configure_logging("reporting-rebuild", settings.log_level, settings.log_format)
-    display: Any = nullcontext(None) if quiet else progress_display(sys.stderr.isatty())
-    with display as progress:
-        outcome = asyncio.run(rebuild(settings, progress=progress))
-    print(f"rebuilt from {outcome.events} events ({outcome.skipped} skipped)")
-
-
-if __name__ == "__main__":
-    app()

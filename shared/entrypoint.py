@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +12,7 @@ from faststream import FastStream
 
 from shared.asyncapi import asyncapi_app, documented_settings
 from shared.logging import configure_logging
+from shared.secrets_policy import InsecureSettingsError
 from shared.settings import ServiceSettings
 
 
@@ -18,8 +20,12 @@ def serve[S: ServiceSettings](
     service: str, settings_class: type[S], create_app: Callable[[S], FastAPI]
 ) -> None:
     """Run the service until SIGTERM/SIGINT; in-flight messages finish within the graceful timeout."""
-    settings = settings_class()
+    try:
+        settings = settings_class()
+    except InsecureSettingsError as refused:  # FORO_ENVIRONMENT=production with a weak secret
+        sys.exit(f"foro {service}: {refused}")
     configure_logging(service, settings.log_level, settings.log_format)
+    settings.log_weak_secrets()
     uvicorn.run(
         create_app(settings),
         host=settings.http_host,

@@ -3,6 +3,11 @@
 Each service subclasses `ServiceSettings` with its own env prefix (`REGISTRATION_`, ...); the
 platform-wide values (broker, database, namespace) are read from `FORO_*` variables so that one
 environment file configures all five services.
+
+`FORO_ENVIRONMENT=production` makes every secret setting mandatory and strong: settings with a
+missing, default or weak secret raise `InsecureSettingsError` naming each variable and why
+(shared/secrets_policy.py), so a service refuses to start. In development (the default) the same
+findings are only logged, once each, when the service starts (`log_weak_secrets`).
 """
 
 from __future__ import annotations
@@ -10,10 +15,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+import structlog
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.pack import EventPack, load_pack
+from shared.secrets_policy import InsecureSettingsError, SecretProblem, check_settings
+
+log = structlog.get_logger("foro.settings")
 
 
 def _foro(name: str) -> AliasChoices:
@@ -26,6 +35,12 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
+    environment: Literal["development", "production"] = Field(
+        "development",
+        validation_alias=_foro("environment"),
+        description="production refuses to start with a missing, default or weak secret; "
+        "development only warns.",
+    )
     broker_url: SecretStr = Field(
         SecretStr("amqp://guest:guest@127.0.0.1:5672/"),
         validation_alias=_foro("broker_url"),
@@ -150,6 +165,25 @@ class ServiceSettings(BaseSettings):
         default_factory=list,
         description="Bearer tokens accepted by the secretariat API; empty disables it.",
     )
+
+    @model_validator(mode="after")
+    def _refuse_weak_secrets_in_production(self) -> ServiceSettings:
+        if self.environment == "production" and (problems := self.secret_problems()):
+            raise InsecureSettingsError(problems)
+        return self
+
+    def secret_problems(self) -> list[SecretProblem]:
+        """Every missing, default or weak secret setting (shared/secrets_policy.py)."""
+        return check_settings(self)
+
+    def log_weak_secrets(self) -> None:
+        """One warning per weak secret: what development tolerates and production refuses."""
+        for problem in self.secret_problems():
+            log.warning(
+                "weak secret (FORO_ENVIRONMENT=production would refuse to start)",
+                variable=problem.variable,
+                reason=problem.reason,
+            )
 
     def load_pack(self) -> EventPack:
         return load_pack(self.pack_path, overrides=self.pack_override_map())

@@ -1,0 +1,204 @@
+"""`foro secrets generate|rotate`, through typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from shared.cli.app import app
+from shared.cli.secrets import read_env
+from shared.secrets_policy import LOCAL_VARIABLES, SERVICE_VARIABLES, weakness
+
+ROOT = Path(__file__).resolve().parents[2]
+runner = CliRunner()
+
+
+def foro(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_generate_env_writes_every_local_key_privately(tmp_path: Path) -> None:
+    target = tmp_path / "secrets.env"
+    code, out, err = foro("secrets", "generate", "--output", str(target))
+    assert code == 0, err
+    assert mode(target) == 0o600
+    values = read_env(target.read_text())
+    assert list(values) == [v.name for v in LOCAL_VARIABLES]
+    assert all(weakness(value) is None for value in values.values())
+    assert len(set(values.values())) == len(values)
+    # Nothing secret on the terminal: the names only.
+    for value in values.values():
+        assert value not in out + err
+    assert "FORO_API_TOKEN" in err
+
+
+def test_generate_k8s_matches_the_example_secret(tmp_path: Path) -> None:
+    target = tmp_path / "foro-credentials.yaml"
+    code, out, err = foro("secrets", "generate", "--format", "k8s", "-o", str(target))
+    assert code == 0, err
+    assert mode(target) == 0o600
+    document = yaml.safe_load(target.read_text())
+    assert document["kind"] == "Secret" and document["metadata"]["name"] == "foro-credentials"
+    generated = document["stringData"]
+    for value in generated.values():
+        assert value not in out + err
+    # The example's keys, wherever the deploy folder keeps it; provider credentials are not ours.
+    examples = sorted((ROOT / "deploy" / "k8s").rglob("secret.example.yaml"))
+    assert examples, "deploy/k8s has no secret.example.yaml"
+    example_keys = set(yaml.safe_load(examples[0].read_text())["stringData"])
+    provider_keys = {
+        k for k in example_keys if k.startswith(("NOTIFICATION_SMTP", "NOTIFICATION_SMS"))
+    }
+    assert set(generated) == example_keys - provider_keys
+    assert set(generated) == {v.name for v in SERVICE_VARIABLES}
+    tokens = json.loads(generated["REGISTRATION_API_TOKENS"])
+    assert len(tokens) == 1 and weakness(tokens[0]) is None
+    assert generated["FORO_BROKER_URL"].startswith("amqp://foro:")
+
+
+def test_generate_to_standard_output_without_a_file() -> None:
+    code, out, _ = foro("secrets", "generate")
+    assert code == 0
+    assert set(read_env(out)) == {v.name for v in LOCAL_VARIABLES}
+
+
+def test_generate_never_overwrites_without_force(tmp_path: Path) -> None:
+    target = tmp_path / "secrets.env"
+    target.write_text("FORO_API_TOKEN=keep-me\n")
+    code, _, err = foro("secrets", "generate", "-o", str(target))
+    assert code == 1
+    assert "--force" in err
+    assert target.read_text() == "FORO_API_TOKEN=keep-me\n"
+    code, _, _ = foro("secrets", "generate", "-o", str(target), "--force")
+    assert code == 0
+    assert read_env(target.read_text())["FORO_API_TOKEN"] != "keep-me"
+    assert mode(target) == 0o600
+
+
+def launcher_file(path: Path) -> dict[str, str]:
+    """`.foro/secrets.env` as the local launcher writes it: bare values, no header."""
+    values = {
+        "FORO_API_TOKEN": "t" * 8 + "old-launcher-token-0123456789abcd",
+        "FORO_WEBHOOK_SECRET": "w" * 8 + "old-webhook-secret-0123456789abc",
+        "FORO_BADGE_SECRET": "b" * 8 + "old-badge-secret-0123456789abcde",
+        "FORO_FEED_SECRET": "f" * 8 + "old-feed-secret-0123456789abcdef",
+        "FORO_PARTICIPANT_TOKEN_SECRET": "p" * 8 + "old-participant-0123456789abcdef",
+    }
+    path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+    path.chmod(0o600)
+    return values
+
+
+def test_rotate_keeps_the_old_token_until_finish(tmp_path: Path) -> None:
+    target = tmp_path / "secrets.env"
+    old = launcher_file(target)
+    code, out, err = foro("secrets", "rotate", "FORO_API_TOKEN", "--file", str(target))
+    assert code == 0, err
+    tokens = json.loads(read_env(target.read_text())["FORO_API_TOKEN"])
+    assert len(tokens) == 2
+    new = tokens[0]
+    assert tokens == [new, old["FORO_API_TOKEN"]]  # the new value first, the old one still accepted
+    assert weakness(new) is None
+    assert new not in out + err and old["FORO_API_TOKEN"] not in out + err
+    assert mode(target) == 0o600
+    # Other keys untouched.
+    values = read_env(target.read_text())
+    assert {k: values[k] for k in old if k != "FORO_API_TOKEN"} == {
+        k: v for k, v in old.items() if k != "FORO_API_TOKEN"
+    }
+
+    code, _, err = foro("secrets", "rotate", "FORO_API_TOKEN", "--file", str(target), "--finish")
+    assert code == 0, err
+    # Back to the launcher's bare single value: the new one.
+    assert read_env(target.read_text())["FORO_API_TOKEN"] == new
+
+
+def test_rotate_a_service_list_in_a_manifest(tmp_path: Path) -> None:
+    target = tmp_path / "credentials.yaml"
+    assert foro("secrets", "generate", "--format", "k8s", "-o", str(target))[0] == 0
+    before = json.loads(yaml.safe_load(target.read_text())["stringData"]["EXPO_API_TOKENS"])
+    code, _, err = foro("secrets", "rotate", "EXPO_API_TOKENS", "-f", str(target))
+    assert code == 0, err
+    during = json.loads(yaml.safe_load(target.read_text())["stringData"]["EXPO_API_TOKENS"])
+    assert during[1:] == before and len(during) == 2
+    assert foro("secrets", "rotate", "EXPO_API_TOKENS", "-f", str(target), "--finish")[0] == 0
+    after = yaml.safe_load(target.read_text())
+    assert json.loads(after["stringData"]["EXPO_API_TOKENS"]) == during[:1]
+    assert after["kind"] == "Secret"
+    assert mode(target) == 0o600
+
+
+def test_rotating_what_invalidates_issued_links_needs_yes(tmp_path: Path) -> None:
+    target = tmp_path / "secrets.env"
+    old = launcher_file(target)
+    code, _, err = foro("secrets", "rotate", "FORO_PARTICIPANT_TOKEN_SECRET", "-f", str(target))
+    assert code == 1
+    assert "--yes" in err and "personal token" in err
+    assert read_env(target.read_text()) == old
+    code, _, err = foro(
+        "secrets", "rotate", "FORO_PARTICIPANT_TOKEN_SECRET", "-f", str(target), "--yes"
+    )
+    assert code == 0, err
+    rotated = read_env(target.read_text())["FORO_PARTICIPANT_TOKEN_SECRET"]
+    assert rotated != old["FORO_PARTICIPANT_TOKEN_SECRET"] and weakness(rotated) is None
+
+
+def test_rotating_the_badge_secret_keeps_printed_badges_valid(tmp_path: Path) -> None:
+    target = tmp_path / "secrets.env"
+    old = launcher_file(target)
+    assert foro("secrets", "rotate", "FORO_BADGE_SECRET", "-f", str(target))[0] == 0
+    values = read_env(target.read_text())
+    assert values["FORO_BADGE_SECRET"] != old["FORO_BADGE_SECRET"]
+    assert json.loads(values["FORO_BADGE_PREVIOUS_SECRETS"]) == [old["FORO_BADGE_SECRET"]]
+    code, _, err = foro("secrets", "rotate", "FORO_BADGE_SECRET", "-f", str(target), "--finish")
+    assert code == 1 and "--yes" in err
+    assert (
+        foro("secrets", "rotate", "FORO_BADGE_SECRET", "-f", str(target), "--finish", "--yes")[0]
+        == 0
+    )
+    assert "FORO_BADGE_PREVIOUS_SECRETS" not in read_env(target.read_text())
+
+
+def test_rotating_the_broker_url_changes_only_the_password(tmp_path: Path) -> None:
+    target = tmp_path / "credentials.yaml"
+    assert foro("secrets", "generate", "--format", "k8s", "-o", str(target))[0] == 0
+    before = yaml.safe_load(target.read_text())["stringData"]["FORO_BROKER_URL"]
+    assert foro("secrets", "rotate", "FORO_BROKER_URL", "-f", str(target))[0] == 1
+    code, _, err = foro("secrets", "rotate", "FORO_BROKER_URL", "-f", str(target), "--yes")
+    assert code == 0, err
+    assert "rabbitmqctl change_password" in err
+    after = yaml.safe_load(target.read_text())["stringData"]["FORO_BROKER_URL"]
+    assert after != before
+    assert after.startswith("amqp://foro:") and after.endswith("@rabbitmq:5672/")
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("FORO_NOTHING", "not a secret foro knows"),
+        ("NOTIFICATION_SMTP_PASSWORD", "issued by the provider"),
+        ("REGISTRATION_API_TOKENS", "is not in"),
+    ],
+)
+def test_rotate_refuses_what_it_cannot_rotate(tmp_path: Path, name: str, message: str) -> None:
+    target = tmp_path / "secrets.env"
+    launcher_file(target)
+    code, _, err = foro("secrets", "rotate", name, "-f", str(target))
+    assert code == 1
+    assert message in err
+
+
+def test_rotate_needs_the_file(tmp_path: Path) -> None:
+    code, _, err = foro("secrets", "rotate", "FORO_API_TOKEN", "-f", str(tmp_path / "none.env"))
+    assert code == 1
+    assert "does not exist" in err

@@ -2,13 +2,14 @@
 
 Start: broker connection → the sweep's index on every store's collection → start-up hooks
 (database indexes, extra declarations) → topology (exchanges, event log, dead-letter queues) →
-consumers → outbox relay, which covers every `AggregateStore` built with `runtime.stores`. While
+consumers → outbox relay, which covers every `AggregateStore` built with `runtime.stores` → queue
+gauges (`shared.messaging.queue_metrics`, every `FORO_QUEUE_METRICS_SECONDS`). While
 the broker or the database cannot be reached, start-up is retried with backoff (half a second, doubling up to
 `start_retry_max_seconds`), one log line per attempt; every attempt is bounded in time (see
 `shared.messaging.broker` and `shared.persistence.mongo`). Once started, a lost broker connection
 is re-established by the broker client itself, consumers included; readiness says "not ready"
-meanwhile. Stop: consumers stop taking messages and finish the ones in flight (graceful
-timeout) → the relay publishes what they wrote → connections close.
+meanwhile. Stop: queue gauges stop being read → consumers stop taking messages and finish the
+ones in flight (graceful timeout) → the relay publishes what they wrote → connections close.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure
 
 from shared.messaging.broker import close_broker, create_broker
+from shared.messaging.queue_metrics import QueueMetrics, QueueMetricsSettings
 from shared.messaging.topology import Topology
 from shared.persistence.aggregates import StoreRegistry
 from shared.persistence.mongo import create_mongo_client, ping
@@ -57,11 +59,23 @@ class ServiceRuntime:
     relay: OutboxRelay | None = None
     started: bool = False
     start_attempts: int = 0
+    queue_metrics_seconds: float = field(
+        default_factory=lambda: QueueMetricsSettings().queue_metrics_seconds
+    )
     stores: StoreRegistry = field(init=False)
+    queue_metrics: QueueMetrics = field(init=False)
 
     def __post_init__(self) -> None:
         # Repositories build their stores with this registry; the relay sweeps what it holds.
         self.stores = StoreRegistry(on_outbox=self.notify_outbox)
+        # Depth, consumers and dead letters of this service's queues, while it runs.
+        self.queue_metrics = QueueMetrics(
+            self.broker,
+            self.topology,
+            lambda: self.queue_names,
+            interval=self.queue_metrics_seconds,
+            timeout=self.settings.broker_connect_timeout,
+        )
 
     @classmethod
     def create(cls, service: str, settings: ServiceSettings, *, description: str) -> ServiceRuntime:
@@ -133,6 +147,7 @@ class ServiceRuntime:
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.settings.start_retry_max_seconds)
         self.started = True
+        await self.queue_metrics.start()
         log.info("service started", queues=self.queue_names, attempts=self.start_attempts)
 
     async def _start_once(self) -> None:
@@ -167,6 +182,7 @@ class ServiceRuntime:
 
     async def _stop(self) -> None:
         self.started = False
+        await self.queue_metrics.stop()
         grace = self.settings.graceful_timeout
         for subscriber in self.broker.subscribers:
             try:  # takes no more messages; waits for those in flight

@@ -12,6 +12,12 @@ stay, and a sweep comes soon — half a second after the first failure, doubling
 go on, never later than `sweep_seconds` — however busy the fast path is. Publishing twice is
 possible (crash after the confirm, before the mark); consumers are idempotent on `event_id`, so
 it is harmless.
+
+Lag (`foro_outbox_lag_seconds`): the age of the oldest event the relay knows is not published
+yet — since its write was handed over (fast path), or since the entry's `added_at` (what a
+sweep finds) —
+read when Prometheus scrapes; 0 when nothing is pending. It costs no database round trip: the
+fast path knows when it was handed a batch, and the sweep reads the entries it publishes anyway.
 """
 
 from __future__ import annotations
@@ -19,8 +25,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import time
+import weakref
 from collections import Counter as Tally
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -40,6 +49,13 @@ FAILED = Counter(
     "foro_outbox_publish_failures_total", "Outbox publishes that failed and wait for a sweep"
 )
 PENDING = Gauge("foro_outbox_pending_documents", "Documents found holding unpublished events")
+LAG = Gauge(
+    "foro_outbox_lag_seconds",
+    "Age in seconds of the oldest event the outbox has not published yet (0 when none)",
+)
+# The relays running in this process (one per service; tests may run several).
+_RUNNING: weakref.WeakSet[OutboxRelay] = weakref.WeakSet()
+LAG.set_function(lambda: max((relay.lag_seconds() for relay in list(_RUNNING)), default=0.0))
 
 CRASH_BEFORE_PUBLISH = "crash_before_publish"
 
@@ -81,6 +97,16 @@ class OutboxRelay:
         self._retrying = False
         # Confirmed entries waiting to be removed from their documents, written in batches.
         self._marks: dict[str, GroupCommit[tuple[Any, list[str]], None]] = {}
+        # Since when (unix time) each document has held events not yet published; a document
+        # whose publish failed stays until a sweep finds it clean (`_failed`).
+        self._pending_since: dict[Key, float] = {}
+        self._failed: set[Key] = set()
+
+    def lag_seconds(self) -> float:
+        """Age of the oldest event this relay knows is still unpublished; 0 when none."""
+        if not self._pending_since:
+            return 0.0
+        return max(0.0, time.time() - min(self._pending_since.values()))
 
     @property
     def collections(self) -> Mapping[str, AsyncCollection]:
@@ -89,16 +115,20 @@ class OutboxRelay:
 
     def notify(self, collection: str, doc_id: Any, entries: list[dict[str, Any]]) -> None:
         """Called right after a write that stored `entries` in the document's outbox (no I/O)."""
-        self._handling[(collection, doc_id)] += 1
+        key = (collection, doc_id)
+        self._handling[key] += 1
+        self._pending_since.setdefault(key, time.time())
         self._queue.put_nowait((collection, doc_id, entries))
 
     async def start(self) -> None:
         self._next_sweep = 0.0  # the first thing the relay does: publish what a previous run left
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
+        _RUNNING.add(self)
 
     async def stop(self, *, timeout: float | None = None) -> None:
         """Publish what is queued (within `timeout` seconds; 0: not at all), then stop. A graceful
         shutdown leaves nothing for the sweep; whatever could not be published stays in the documents."""
+        _RUNNING.discard(self)
         if self._task is None:
             return
         self._task.cancel()
@@ -138,18 +168,23 @@ class OutboxRelay:
     async def sweep(self) -> int:
         """Hand the relay every document still holding events, except those it is already
         publishing; returns how many documents held some."""
-        found = 0
+        found: set[Key] = set()
         for name, collection in list(self._collections.items()):
             async for document in collection.find({"outbox_pending": True}, {"outbox": 1}):
-                found += 1
                 key = (name, document["_id"])
+                found.add(key)
+                entries = document.get("outbox") or []
+                oldest = _oldest(entries)
+                self._pending_since[key] = min(self._pending_since.get(key, oldest), oldest)
                 if self._handling[key]:
                     continue  # queued or in flight: its own batches finish, or fail and bring a sweep
-                await self._dispatch(
-                    (name, document["_id"], document.get("outbox") or []), swept=True
-                )
-        PENDING.set(found)
-        return found
+                await self._dispatch((name, document["_id"], entries), swept=True)
+        # What no longer holds events (another replica published it) and nothing here handles.
+        for key in [k for k in self._pending_since if k not in found and not self._handling[k]]:
+            del self._pending_since[key]
+            self._failed.discard(key)
+        PENDING.set(len(found))
+        return len(found)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -197,30 +232,44 @@ class OutboxRelay:
             swept
         ):  # counted here, not before waiting for the slot, so a cancelled sweep counts nothing
             self._handling[key] += 1
-        task = asyncio.create_task(self._publish_after(self._tails.get(key), item))
+        task = asyncio.create_task(self._publish_after(self._tails.get(key), item, swept=swept))
         self._tails[key] = task
         task.add_done_callback(
             lambda done: self._tails.pop(key, None) if self._tails.get(key) is done else None
         )
 
-    async def _publish_after(self, previous: asyncio.Task[None] | None, item: Item) -> None:
+    async def _publish_after(
+        self, previous: asyncio.Task[None] | None, item: Item, *, swept: bool = False
+    ) -> None:
         key = (item[0], item[1])
+        published = False
         try:
             if previous is not None:
                 await asyncio.gather(previous, return_exceptions=True)
             await self._publish(*item)
+            published = True
             self._retry_seconds = min(FIRST_RETRY_SECONDS, self._sweep_seconds)
         except Exception as error:
             log.warning(
                 "outbox publish failed; a sweep retries it soon",
                 error=f"{type(error).__name__}: {error}",
             )
+            self._failed.add(key)
             self._sweep_soon()
         finally:
             self._slots.release()
             self._handling[key] -= 1
             if self._handling[key] <= 0:
                 del self._handling[key]
+                self._published(key, published, swept)
+
+    def _published(self, key: Key, published: bool, swept: bool) -> None:
+        """The document's last batch in hand is done: nothing of it is pending any more, unless
+        a batch failed — a sweep (which reads the whole outbox) settles that."""
+        if published and swept:
+            self._failed.discard(key)
+        if published and key not in self._failed:
+            self._pending_since.pop(key, None)
 
     async def _publish(
         self, collection_name: str, doc_id: Any, entries: list[dict[str, Any]]
@@ -273,6 +322,23 @@ class OutboxRelay:
             self._broker, exchange, entry["type"], entry["body"], event_id=entry["id"]
         )
         PUBLISHED.labels(entry["type"]).inc()
+
+
+def _oldest(entries: Iterable[Mapping[str, Any]]) -> float:
+    """When the oldest of `entries` was written (unix time); now if none says."""
+    oldest = now = time.time()
+    for entry in entries:
+        written = entry.get("added_at")
+        if not isinstance(written, datetime):  # an entry from before `added_at`: its event's time
+            body = entry.get("body")
+            occurred = body.get("occurred_at") if isinstance(body, Mapping) else None
+            with contextlib.suppress(TypeError, ValueError):
+                written = datetime.fromisoformat(occurred) if isinstance(occurred, str) else None
+        if isinstance(written, datetime):
+            # The driver returns naive datetimes, in UTC.
+            aware = written if written.tzinfo else written.replace(tzinfo=UTC)
+            oldest = min(oldest, aware.timestamp())
+    return min(oldest, now)
 
 
 def _without(sent: list[str]) -> list[dict[str, Any]]:

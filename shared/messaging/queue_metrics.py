@@ -1,0 +1,129 @@
+"""Gauges of a service's own consumer queues, read from the broker every few seconds.
+
+For each consumer queue: messages waiting (`foro_queue_messages_ready`, the consumer lag),
+consumers attached (`foro_queue_consumers`: 0 means nobody handles it), and messages in its
+dead-letter queue (`foro_dead_letter_messages`, labelled with the consumer queue's name).
+
+Read with passive declares (they only report; nothing is created) on a channel of the service's
+own broker connection, opened for one pass and closed after it: a queue that does not exist
+closes that channel, never the one the consumers use. While the broker is away a pass does
+nothing but say so in the log; the gauges keep their last values and the service runs on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+
+import aio_pika
+import structlog
+from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
+from aiormq.exceptions import ChannelNotFoundEntity
+from faststream.rabbit import RabbitBroker
+from prometheus_client import Gauge
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.messaging.topology import Topology
+from shared.periodic import Periodic
+
+log = structlog.get_logger("foro.queue_metrics")
+
+DEAD_LETTERS = Gauge(
+    "foro_dead_letter_messages",
+    "Messages waiting in a consumer queue's dead-letter queue (<queue>.dlq), by consumer queue",
+    ["queue"],
+)
+READY = Gauge(
+    "foro_queue_messages_ready", "Messages waiting in a consumer queue (consumer lag)", ["queue"]
+)
+CONSUMERS = Gauge("foro_queue_consumers", "Consumers attached to a consumer queue", ["queue"])
+
+
+class QueueMetricsSettings(BaseSettings):
+    """How often every service reads its queues (one variable for the whole platform)."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    queue_metrics_seconds: float = Field(
+        15.0,
+        gt=0,
+        validation_alias="FORO_QUEUE_METRICS_SECONDS",
+        description="Seconds between two readings of a service's queue depths and consumers.",
+    )
+
+
+class QueueMetrics(Periodic):
+    """Refreshes the gauges of `queue_names()` every `interval` seconds, while started."""
+
+    name = "queue-metrics"
+
+    def __init__(
+        self,
+        broker: RabbitBroker,
+        topology: Topology,
+        queue_names: Callable[[], Sequence[str]],
+        *,
+        interval: float,
+        timeout: float,
+    ) -> None:
+        super().__init__(interval)
+        self._broker = broker
+        self._topology = topology
+        self._queue_names = queue_names
+        self._timeout = timeout
+        self._unreachable = False  # logged once per outage, not every pass
+
+    async def tick(self) -> None:
+        # FastStream keeps its connection private (see shared.messaging.broker.close_broker);
+        # asking `broker.connect()` for it would open a new one while the service is stopping.
+        connection: AbstractRobustConnection | None = self._broker._connection
+        if connection is None or connection.is_closed:
+            return
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._refresh(connection)
+        except (OSError, TimeoutError, aio_pika.exceptions.AMQPError) as error:
+            if not self._unreachable:
+                log.warning(
+                    "queue metrics not read: broker unreachable; the gauges keep their last values",
+                    error=f"{type(error).__name__}: {error}"
+                    if str(error)
+                    else type(error).__name__,
+                )
+            self._unreachable = True
+            return
+        if self._unreachable:
+            log.info("queue metrics read again")
+        self._unreachable = False
+
+    async def _refresh(self, connection: AbstractRobustConnection) -> None:
+        channel = await connection.channel(publisher_confirms=False)
+        try:
+            for name in self._queue_names():
+                ready, consumers, channel = await self._inspect(connection, channel, name)
+                if ready is not None:
+                    READY.labels(name).set(ready)
+                    CONSUMERS.labels(name).set(consumers or 0)
+                dead, _, channel = await self._inspect(
+                    connection, channel, self._topology.dead_letter_queue_name(name)
+                )
+                if dead is not None:
+                    DEAD_LETTERS.labels(name).set(dead)
+        finally:
+            if not channel.is_closed:
+                await channel.close()
+
+    @staticmethod
+    async def _inspect(
+        connection: AbstractRobustConnection, channel: AbstractRobustChannel, name: str
+    ) -> tuple[int | None, int | None, AbstractRobustChannel]:
+        """(messages ready, consumers) of queue `name` — (None, None) if it does not exist —
+        and the channel to go on with (a missing queue closed the one given)."""
+        try:
+            queue = await channel.declare_queue(name, passive=True, robust=False)
+        except ChannelNotFoundEntity:
+            log.debug("queue not found", queue=name)
+            return None, None, await connection.channel(publisher_confirms=False)
+        result = queue.declaration_result
+        return result.message_count, result.consumer_count, channel

@@ -33,3 +33,18 @@ PARKED = Counter(
 WAITING = Gauge(
     "foro_notification_parked_waiting", "Parked triggers still waiting for a person's contact"
 )
+FAILOVER_ACTIVE = Gauge(
+    "foro_notification_provider_failover_active",
+    "1 while a channel's first provider is failing and a later one carries its messages, else 0",
+    ["channel"],
+)
+
+
+def record_failover(channel: str, sent_by: int, first_failed: bool) -> None:
+    """After a message was sent by the channel's provider number `sent_by` (0: the first):
+    the first works again (0), or failed and a later one took over (1). A first provider that
+    was only at its rate limit is not failing: nothing changes."""
+    if sent_by == 0:
+        FAILOVER_ACTIVE.labels(channel).set(0)
+    elif first_failed:
+        FAILOVER_ACTIVE.labels(channel).set(1)

@@ -94,10 +94,15 @@ def limiter_wait(limiter: AsyncLimiter) -> float:
 
 def build_providers(settings: NotificationSettings) -> dict[str, list[Provider]]:
     """Providers per channel, in failover order."""
+    from services.notification.metrics import FAILOVER_ACTIVE
     from services.notification.sms import HttpSms
     from services.notification.smtp import SmtpEmail, smtp_providers
 
-    return {
+    providers: dict[str, list[Provider]] = {
         "email": [SmtpEmail(config, settings.email_from) for config in smtp_providers(settings)],
         "sms": [HttpSms(config) for config in settings.sms_providers],
     }
+    for channel, chain in providers.items():
+        if len(chain) > 1:  # exported from the start, so an alert has a series to watch
+            FAILOVER_ACTIVE.labels(channel).set(0)
+    return providers

@@ -28,7 +28,13 @@ from services.notification.delivery import rules
 from services.notification.deps import Notification, on
 from services.notification.documents import MessageDocument
 from services.notification.domain import RETRYING, SENT, stamp
-from services.notification.metrics import ATTEMPTS, MESSAGES, POSSIBLE_DUPLICATES, UNRECORDED
+from services.notification.metrics import (
+    ATTEMPTS,
+    MESSAGES,
+    POSSIBLE_DUPLICATES,
+    UNRECORDED,
+    record_failover,
+)
 from services.notification.providers import Outgoing, ProviderError, limiter_wait
 from shared.contracts.notification import NotificationQueued
 from shared.decisions import Decision
@@ -90,6 +96,7 @@ async def _attempt(deps: Notification, claimed: MessageDocument, *, inline: bool
     assert claimed_at is not None  # a claimed message records when
     outcome = rules.AttemptOutcome()
     providers = deps.providers.get(claimed.channel, [])
+    first_failed = False  # the channel's first provider raised (not merely rate limited)
     async with _lease(deps, mid, claimed_at):
         for index, provider in enumerate(providers):
             limiter = provider.limiter
@@ -110,9 +117,11 @@ async def _attempt(deps: Notification, claimed: MessageDocument, *, inline: bool
                 outcome.provider_message_id = await provider.send(Outgoing.of(claimed))
                 outcome.provider = provider.name
                 ATTEMPTS.labels(provider.name, "sent").inc()
+                record_failover(claimed.channel, index, first_failed)
                 break
             except ProviderError as error:
                 ATTEMPTS.labels(provider.name, "error").inc()
+                first_failed |= index == 0
                 outcome.errors.append((provider.name, error.reason, error.permanent))
                 log.warning(
                     "provider failed",

@@ -1,6 +1,6 @@
-"""`foro rebuild`, the installed command, against the real broker and database: it takes its
-connection from FORO_* variables or options, shows its progress per step, and rebuilds exactly
-what the live fold wrote."""
+"""`foro rebuild` and `foro memoria`, the installed command, against the real broker and database:
+they take their connection from FORO_* variables or options and show their progress per step; the
+rebuild writes exactly what the live fold wrote, the Memoria every document asked for."""
 
 from __future__ import annotations
 
@@ -87,3 +87,33 @@ async def test_foro_rebuild_refuses_a_bad_namespace_naming_the_field() -> None:
     )
     assert status == 2
     assert "namespace" in err and "pattern" in err, out + err
+
+
+async def test_foro_memoria_writes_every_document_from_the_database_with_progress(
+    reporting: RunningReporting,  # noqa: F811
+    reporting_settings: ReportingSettings,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    await reporting.publish(*recorded_history())
+    await reporting.settled()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("FORO_", "REPORTING_"))
+    } | {
+        "FORO_MONGO_URL": reporting_settings.mongo_url.get_secret_value(),
+        "FORO_NAMESPACE": reporting_settings.namespace,
+        "REPORTING_DATABASE": reporting_settings.database,
+        "FORO_LOG_FORMAT": "json",
+    }
+    out_dir = tmp_path / "memoria"
+    status, out, err = await run_foro(
+        "memoria", "--out", str(out_dir), "--lang", "es", "--lang", "en", "--base-document", env=env
+    )
+
+    assert status == 0, out + err
+    written = [Path(line) for line in out.splitlines() if line.strip()]
+    assert sorted(path.suffix for path in written) == [".html"] * 4 + [".pdf"] * 4
+    assert all(path.parent == out_dir and path.exists() for path in written)
+    assert all(path.read_bytes().startswith(b"%PDF") for path in written if path.suffix == ".pdf")
+    assert re.search(r"done\D*4/4", err), err  # one step per document, all four done

@@ -8,6 +8,8 @@
 #   foro_find_python      print the path of a Python >= 3.12 interpreter
 #   foro_venv             create or refresh <root>/.venv and install the project with its test extras
 #   foro_ensure_rabbitmq  make sure the broker in FORO_BROKER_URL (default: local RabbitMQ) answers
+#   foro_ensure_tools     promtool (from Debian's prometheus package, unpacked into .foro/tools) and
+#                         Debian's chromium for the browser tests, when missing
 #
 # Environment it reads:
 #   FORO_PYTHON      an interpreter to use instead of searching (must still be >= 3.12)
@@ -356,4 +358,64 @@ foro_ensure_rabbitmq() {
     fi
     _foro_rabbitmq_help
     return 1
+}
+
+# promtool without a Prometheus server: Debian's `prometheus` package, downloaded and unpacked (not
+# installed) into <root>/.foro/tools, so nothing starts. Prints the path of promtool.
+foro_promtool() {
+    local root tools deb
+    root="$(foro_repo_root)" || return 1
+    tools="${root}/.foro/tools"
+    if command -v promtool >/dev/null 2>&1; then
+        command -v promtool
+        return 0
+    fi
+    if [[ -x "${tools}/usr/bin/promtool" ]]; then
+        printf '%s\n' "${tools}/usr/bin/promtool"
+        return 0
+    fi
+    if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg >/dev/null 2>&1; then
+        foro_error "promtool is missing and this is not a Debian system (apt-get download prometheus)"
+        return 1
+    fi
+    mkdir -p "${tools}/deb" || return 1
+    foro_log "fetching promtool: apt-get download prometheus, unpacked into ${tools}"
+    if ! (cd "${tools}/deb" && apt-get download prometheus >&2 2>/dev/null); then
+        # The package lists may be missing or stale on a fresh machine.
+        if [[ "$(id -u)" == "0" ]]; then
+            apt-get update -qq >&2 || true
+        fi
+        (cd "${tools}/deb" && apt-get download prometheus >&2) \
+            || { foro_error "apt-get download prometheus failed"; return 1; }
+    fi
+    deb="$(ls -t "${tools}"/deb/prometheus_*.deb 2>/dev/null | head -n 1)"
+    [[ -n "${deb}" ]] || { foro_error "no prometheus_*.deb in ${tools}/deb"; return 1; }
+    dpkg -x "${deb}" "${tools}" || { foro_error "dpkg -x ${deb} failed"; return 1; }
+    rm -rf -- "${tools}/deb"
+    [[ -x "${tools}/usr/bin/promtool" ]] || { foro_error "the package held no usr/bin/promtool"; return 1; }
+    printf '%s\n' "${tools}/usr/bin/promtool"
+}
+
+# The tools some tests need beside Python: promtool (deploy/observability checks; exported as
+# FORO_PROMTOOL) and Debian's chromium (browser tests; installed with apt-get when root). A tool
+# that cannot be had is reported, not fatal: the tests that need it say so.
+foro_ensure_tools() {
+    local promtool
+    if promtool="$(foro_promtool)"; then
+        export FORO_PROMTOOL="${promtool}"
+        foro_log "promtool: ${promtool}"
+    fi
+    if ! command -v chromium >/dev/null 2>&1; then
+        if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then
+            foro_log "chromium is not installed; installing it with apt-get"
+            { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >&2 \
+                || foro_error "apt-get install chromium failed"
+        else
+            foro_error "chromium is missing (as root: apt-get install -y chromium)"
+        fi
+    fi
+    if command -v chromium >/dev/null 2>&1; then
+        foro_log "chromium: $(command -v chromium)"
+    fi
+    return 0
 }

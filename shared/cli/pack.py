@@ -9,11 +9,12 @@ and triggers against that pack, as notification does at start-up.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from shared.pack import DEFAULT_PACK, EventPack, PackError, load_pack
+if TYPE_CHECKING:
+    from shared.pack import EventPack
 
 app = typer.Typer(
     help="Check an event pack (fields, cross-references, templates) or summarise it.",
@@ -32,6 +33,8 @@ PackArgument = Annotated[
 
 def load_or_report(path: Path) -> EventPack | None:
     """The pack, or None after printing every problem on stdout."""
+    from shared.pack import PackError, load_pack
+
     try:
         return load_pack(path)
     except PackError as error:
@@ -46,6 +49,8 @@ def templates_folder(path: Path, templates: Path | None) -> Path | None:
     """The override folder to check: the one given, else a `templates/` beside the pack."""
     if templates is not None:
         return templates
+    from shared.pack import DEFAULT_PACK
+
     beside = path.parent / "templates"
     return beside if beside.is_dir() and path.resolve() != DEFAULT_PACK.resolve() else None
 
@@ -70,6 +75,8 @@ def validate(
     ] = True,
 ) -> None:
     """Load PATH as the services would and print every problem with its field path and reason; exit 1 on any."""
+    from shared.pack import DEFAULT_PACK
+
     file = path or DEFAULT_PACK
     typer.echo(f"pack {file}")
     pack = load_or_report(file)
@@ -99,6 +106,8 @@ def validate(
 @app.command()
 def show(path: PackArgument = None) -> None:
     """Summarise a pack: the forum, its dates, venue, languages and what it holds."""
+    from shared.pack import DEFAULT_PACK
+
     file = path or DEFAULT_PACK
     pack = load_or_report(file)
     if pack is None:

@@ -300,8 +300,8 @@ class SecretVariable:
 SERVICES = ("registration", "scheduling", "expo", "notification", "reporting")
 BROKER_URL_TEMPLATE = "amqp://foro:{password}@rabbitmq:5672/"
 MONGO_URL_TEMPLATE = (
-    "mongodb://foro:{password}@mongodb-0.mongodb:27017,mongodb-1.mongodb:27017,"
-    "mongodb-2.mongodb:27017/?replicaSet=rs0&authSource=admin"
+    "mongodb://foro:{password}@mongodb-0.mongodb-svc:27017,mongodb-1.mongodb-svc:27017,"
+    "mongodb-2.mongodb-svc:27017/?replicaSet=mongodb&authSource=admin"
 )
 _PARTICIPANT_BREAKS = (
     "every participant's personal token and link already sent stops working "

@@ -52,14 +52,20 @@ def test_generate_k8s_matches_the_example_secret(tmp_path: Path) -> None:
     generated = document["stringData"]
     for value in generated.values():
         assert value not in out + err
-    # The example's keys, wherever the deploy folder keeps it; provider credentials are not ours.
+    # The example's foro-credentials keys (deploy/k8s keeps notification's relay and gateway
+    # credentials, which their providers issue, in a Secret of their own).
     examples = sorted((ROOT / "deploy" / "k8s").rglob("secret.example.yaml"))
     assert examples, "deploy/k8s has no secret.example.yaml"
-    example_keys = set(yaml.safe_load(examples[0].read_text())["stringData"])
-    provider_keys = {
-        k for k in example_keys if k.startswith(("NOTIFICATION_SMTP", "NOTIFICATION_SMS"))
-    }
-    assert set(generated) == example_keys - provider_keys
+    [example] = [
+        d
+        for d in yaml.safe_load_all(examples[0].read_text())
+        if d["metadata"]["name"] == "foro-credentials"
+    ]
+    assert set(generated) == set(example["stringData"])
+    assert (
+        generated["FORO_MONGO_URL"].split("@")[1]
+        == example["stringData"]["FORO_MONGO_URL"].split("@")[1]
+    )
     assert set(generated) == {v.name for v in SERVICE_VARIABLES}
     tokens = json.loads(generated["REGISTRATION_API_TOKENS"])
     assert len(tokens) == 1 and weakness(tokens[0]) is None

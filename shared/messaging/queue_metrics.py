@@ -8,11 +8,17 @@ Read with passive declares (they only report; nothing is created) on a channel o
 own broker connection, opened for one pass and closed after it: a queue that does not exist
 closes that channel, never the one the consumers use. While the broker is away a pass does
 nothing but say so in the log; the gauges keep their last values and the service runs on.
+
+A pass is never cancelled half-way through an AMQP call (a channel cancelled while it opens or
+closes leaves the connection out of step with the broker, which then closes it — consumers
+included): stopping waits for the pass in flight, and only a pass stuck past its bound (a
+broker that stopped answering) is cancelled.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 
 import aio_pika
@@ -38,6 +44,9 @@ READY = Gauge(
     "foro_queue_messages_ready", "Messages waiting in a consumer queue (consumer lag)", ["queue"]
 )
 CONSUMERS = Gauge("foro_queue_consumers", "Consumers attached to a consumer queue", ["queue"])
+
+PASS_TIMEOUT_SECONDS = 30.0
+"""The longest one pass may take: only a broker that stopped answering makes it that long."""
 
 
 class QueueMetricsSettings(BaseSettings):
@@ -71,31 +80,50 @@ class QueueMetrics(Periodic):
         self._broker = broker
         self._topology = topology
         self._queue_names = queue_names
-        self._timeout = timeout
+        self._timeout = timeout  # how long stopping waits for a pass in flight
         self._unreachable = False  # logged once per outage, not every pass
+        self._pass: asyncio.Future[None] | None = None
+
+    async def stop(self) -> None:
+        await super().stop()
+        if self._pass is not None and not self._pass.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(self._pass), self._timeout)
+            except TimeoutError:
+                self._pass.cancel()
+            with contextlib.suppress(BaseException):
+                await self._pass
+        self._pass = None
 
     async def tick(self) -> None:
+        # Shielded: stopping the loop does not cancel a pass in the middle of an AMQP call.
+        self._pass = asyncio.ensure_future(self._read())
+        await asyncio.shield(self._pass)
+
+    async def _read(self) -> None:
         # FastStream keeps its connection private (see shared.messaging.broker.close_broker);
         # asking `broker.connect()` for it would open a new one while the service is stopping.
         connection: AbstractRobustConnection | None = self._broker._connection
-        if connection is None or connection.is_closed:
+        if connection is None or connection.is_closed or not connection.connected.is_set():
+            self._broker_away(ConnectionError("not connected"))
             return
         try:
-            async with asyncio.timeout(self._timeout):
+            async with asyncio.timeout(PASS_TIMEOUT_SECONDS):
                 await self._refresh(connection)
         except (OSError, TimeoutError, aio_pika.exceptions.AMQPError) as error:
-            if not self._unreachable:
-                log.warning(
-                    "queue metrics not read: broker unreachable; the gauges keep their last values",
-                    error=f"{type(error).__name__}: {error}"
-                    if str(error)
-                    else type(error).__name__,
-                )
-            self._unreachable = True
+            self._broker_away(error)
             return
         if self._unreachable:
             log.info("queue metrics read again")
         self._unreachable = False
+
+    def _broker_away(self, error: BaseException) -> None:
+        if not self._unreachable:
+            log.warning(
+                "queue metrics not read: broker unreachable; the gauges keep their last values",
+                error=f"{type(error).__name__}: {error}" if str(error) else type(error).__name__,
+            )
+        self._unreachable = True
 
     async def _refresh(self, connection: AbstractRobustConnection) -> None:
         channel = await connection.channel(publisher_confirms=False)

@@ -19,7 +19,12 @@ SCHEME = "v1"
 
 
 class SignatureRejected(Exception):
-    """Why a signed request was refused (safe to return to the caller)."""
+    """Why a signed request was refused (safe to return to the caller); `code` says it in a word
+    for metrics: `unsigned`, `timestamp`, `signature` or `not_configured`."""
+
+    def __init__(self, message: str, *, code: str = "signature") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -44,16 +49,22 @@ def verify(
 ) -> None:
     """Raise `SignatureRejected` unless one of `secrets` signed `body` within the tolerance."""
     if not secrets:
-        raise SignatureRejected("webhook secrets are not configured")
+        raise SignatureRejected("webhook secrets are not configured", code="not_configured")
     if not timestamp or not signature:
-        raise SignatureRejected(f"{TIMESTAMP_HEADER} and {SIGNATURE_HEADER} headers are required")
+        raise SignatureRejected(
+            f"{TIMESTAMP_HEADER} and {SIGNATURE_HEADER} headers are required", code="unsigned"
+        )
     try:
         sent_at = int(timestamp)
     except ValueError:
-        raise SignatureRejected(f"{TIMESTAMP_HEADER} must be unix seconds") from None
+        raise SignatureRejected(
+            f"{TIMESTAMP_HEADER} must be unix seconds", code="timestamp"
+        ) from None
     now = time.time() if now is None else now
     if abs(now - sent_at) > tolerance_seconds:
-        raise SignatureRejected(f"timestamp outside the {tolerance_seconds} s tolerance")
+        raise SignatureRejected(
+            f"timestamp outside the {tolerance_seconds} s tolerance", code="timestamp"
+        )
     matched = False
     for secret in secrets:
         expected = sign(secret.get_secret_value(), sent_at, body)

@@ -11,6 +11,7 @@ from services.registration.checkin import api as checkin_api
 from services.registration.delegations import api as delegations_api
 from services.registration.deps import Registration
 from services.registration.intake import api as intake_api
+from services.registration.intake.metrics import IntakeCounter
 from services.registration.privacy import api as privacy_api
 from services.registration.publishers import declare_publishers
 from services.registration.repository import ParticipantRepository
@@ -79,4 +80,6 @@ def create_app(settings: RegistrationSettings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimit, max_bytes=settings.max_intake_bytes, paths=[intake_api.INTAKE_PREFIX + "/"]
     )
+    # Added last, so outside the body limit: its 413s are counted with the webhook's refusals.
+    app.add_middleware(IntakeCounter, paths=[intake_api.INTAKE_PREFIX + "/"])
     return app

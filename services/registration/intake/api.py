@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.registration.deps import Deps, Publish, Settings
+from services.registration.intake.metrics import refused
 from services.registration.repository import ParticipantFilter
 from services.registration.settings import RegistrationSettings
 from shared.contracts.envelope import Event
@@ -90,6 +91,7 @@ async def signed_event(
     request: Request, model: type[Event], settings: RegistrationSettings
 ) -> Event:
     if reason := content_type_reason(request.headers.get("content-type")):
+        refused(request, "content_type")
         raise HTTPException(
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
             detail={
@@ -108,16 +110,19 @@ async def signed_event(
             body,
             tolerance_seconds=settings.webhook_tolerance_seconds,
         )
-    except SignatureRejected as refused:
-        log.warning("webhook refused", reason=str(refused))
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail=str(refused)) from None
+    except SignatureRejected as rejected:
+        log.warning("webhook refused", reason=str(rejected), code=rejected.code)
+        refused(request, rejected.code)
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail=str(rejected)) from None
     try:
         return model.model_validate(json.loads(body))
     except json.JSONDecodeError as error:
+        refused(request, "invalid_body")
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, detail=f"body: not valid JSON ({error.msg})"
         ) from None
     except ValidationError as error:
+        refused(request, "invalid_body")
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, detail=describe_validation_error(error)
         ) from None

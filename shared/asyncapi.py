@@ -28,7 +28,9 @@ VERSION = "0.1.0"
 def documented_settings[S: ServiceSettings](settings_class: type[S]) -> S:
     """Settings fixed for documentation, whatever the environment says."""
     return settings_class(
-        broker_url=SecretStr("amqp://guest:guest@rabbitmq:5672/"), namespace="foro"
+        broker_url=SecretStr("amqp://guest:guest@rabbitmq:5672/"),
+        namespace="foro",
+        environment="development",  # a production shell must not refuse to describe the app
     )
 
 

@@ -27,7 +27,6 @@ import functools
 import importlib.util
 import json
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -41,6 +40,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
+
+from shared.secrets_policy import decode_list, generate_local_secrets, local_service_environment
 
 DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672/"
 
@@ -94,13 +95,7 @@ def load_secrets(path: Path) -> dict[str, str]:
         if path.exists()
         else {}
     )
-    values = {
-        "FORO_API_TOKEN": secrets.token_urlsafe(24),
-        "FORO_WEBHOOK_SECRET": secrets.token_urlsafe(32),
-        "FORO_BADGE_SECRET": secrets.token_urlsafe(32),
-        "FORO_FEED_SECRET": secrets.token_urlsafe(32),
-        "FORO_PARTICIPANT_TOKEN_SECRET": secrets.token_urlsafe(32),
-    }
+    values = generate_local_secrets()  # `foro secrets generate` makes the same keys
     values |= known  # keys made by an earlier run stay; keys added since are generated once
     path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
     path.chmod(0o600)
@@ -487,18 +482,12 @@ class Stack:
             "FORO_NAMESPACE": args.namespace,
             "FORO_LOG_FORMAT": "json",
             "FORO_FORUM_START_DATE": start_date,
-            "FORO_API_TOKENS": json.dumps([keys["FORO_API_TOKEN"]]),
-            "REGISTRATION_API_TOKENS": json.dumps([keys["FORO_API_TOKEN"]]),
-            "REGISTRATION_WEBHOOK_SECRETS": json.dumps([keys["FORO_WEBHOOK_SECRET"]]),
-            "FORO_BADGE_SECRET": keys["FORO_BADGE_SECRET"],
-            "SCHEDULING_FEED_SECRET": keys["FORO_FEED_SECRET"],
-            "FORO_PARTICIPANT_TOKEN_SECRET": keys["FORO_PARTICIPANT_TOKEN_SECRET"],
             "PYTHONUNBUFFERED": "1",
         }
-        for service in SERVICES:
-            env.setdefault(
-                f"{service.name.upper()}_API_TOKENS", json.dumps([keys["FORO_API_TOKEN"]])
-            )
+        # The secrets as each service reads them, a rotation's lists included (`foro secrets
+        # rotate`); a variable already set in the environment wins.
+        for name, value in local_service_environment(keys).items():
+            env.setdefault(name, value)
         if (
             importlib.util.find_spec("services.notification.sink") is not None
             and "NOTIFICATION_SMTP_HOST" not in os.environ
@@ -574,16 +563,15 @@ class Stack:
             f"  body='{json.dumps(sample_signup(forum.id, 'ana@example.org'), ensure_ascii=False)}'"
         )
         log(
-            f"  ts=$(date +%s); sig=$(printf '%s.%s' \"$ts\" \"$body\" | openssl dgst -sha256 -hmac '{keys['FORO_WEBHOOK_SECRET']}' | sed 's/.*= //')"
+            f"  ts=$(date +%s); sig=$(printf '%s.%s' \"$ts\" \"$body\" | openssl dgst -sha256 -hmac '{decode_list(keys['FORO_WEBHOOK_SECRET'])[0]}' | sed 's/.*= //')"
         )
         log(
             f"  curl -sS {registration_url}/intake/registrations -H 'Content-Type: application/json' "
             '-H "X-Foro-Timestamp: $ts" -H "X-Foro-Signature: v1=$sig" -d "$body"'
         )
-        log(f"Secretariat token (FORO_API_TOKEN): {keys['FORO_API_TOKEN']}")
-        log(
-            f"  curl -sS -H 'Authorization: Bearer {keys['FORO_API_TOKEN']}' {registration_url}/participants"
-        )
+        token = decode_list(keys["FORO_API_TOKEN"])[0]  # the newest, during a rotation
+        log(f"Secretariat token (FORO_API_TOKEN): {token}")
+        log(f"  curl -sS -H 'Authorization: Bearer {token}' {registration_url}/participants")
         log(f"Process ids: {self.run_dir}/<name>.pid; a process that dies is restarted")
         if args.sample:
             body = sample_signup(forum.id)
@@ -603,7 +591,7 @@ class Stack:
 
                 for path in fetch_memoria(
                     reporting_url,
-                    keys["FORO_API_TOKEN"],
+                    token,
                     self.data / "memoria",
                     wait_for_participants=1,
                 ):

@@ -13,16 +13,25 @@ findings are only logged, once each, when the service starts (`log_weak_secrets`
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import structlog
-from pydantic import AliasChoices, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, BeforeValidator, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.pack import EventPack, load_pack
-from shared.secrets_policy import InsecureSettingsError, SecretProblem, check_settings
+from shared.secrets_policy import InsecureSettingsError, SecretProblem, check_settings, decode_list
 
 log = structlog.get_logger("foro.settings")
+
+
+def _secret_list(value: Any) -> Any:
+    return decode_list(value) if isinstance(value, str) else value
+
+
+# Secrets accepted side by side (two during a rotation): a JSON list, or one value as it is —
+# `REGISTRATION_API_TOKENS=abc` means ["abc"], so an env file's token passes straight through.
+SecretList = Annotated[list[SecretStr], NoDecode, BeforeValidator(_secret_list)]
 
 
 def _foro(name: str) -> AliasChoices:
@@ -161,7 +170,7 @@ class ServiceSettings(BaseSettings):
         description="HMAC key of participants' own access tokens (shared/participant_tokens.py); "
         "unset closes the participant-facing APIs to everyone but the secretariat.",
     )
-    api_tokens: list[SecretStr] = Field(
+    api_tokens: SecretList = Field(
         default_factory=list,
         description="Bearer tokens accepted by the secretariat API; empty disables it.",
     )

@@ -3,7 +3,7 @@ from __future__ import annotations
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.settings import SecretList, ServiceSettings
 
 
 class ExpoSettings(ServiceSettings):
@@ -31,7 +31,7 @@ class ExpoSettings(ServiceSettings):
         validation_alias=AliasChoices("EXPO_BADGE_SECRET", "FORO_BADGE_SECRET", "badge_secret"),
         description="Registration's badge secret: signed QR tokens are verified with it (see shared/badges.py).",
     )
-    badge_previous_secrets: list[SecretStr] = Field(
+    badge_previous_secrets: SecretList = Field(
         default_factory=list, description="Older badge secrets still accepted during a rotation."
     )
     accept_participant_id_scans: bool = Field(

@@ -3,7 +3,7 @@ from __future__ import annotations
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.settings import SecretList, ServiceSettings
 
 
 class RegistrationSettings(ServiceSettings):
@@ -13,7 +13,7 @@ class RegistrationSettings(ServiceSettings):
 
     database: str = "foro_registration"
     http_port: int = 8001
-    webhook_secrets: list[SecretStr] = Field(
+    webhook_secrets: SecretList = Field(
         default_factory=list,
         description="HMAC secrets accepted on the intake webhook (two during a rotation).",
     )
@@ -26,7 +26,7 @@ class RegistrationSettings(ServiceSettings):
         ),
         description="HMAC secret signing badge QR tokens (expo verifies with the same one); unset disables badges.",
     )
-    badge_previous_secrets: list[SecretStr] = Field(
+    badge_previous_secrets: SecretList = Field(
         default_factory=list,
         description="Older badge secrets still accepted at check-in during a rotation.",
     )

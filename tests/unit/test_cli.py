@@ -27,6 +27,8 @@ PROMISED = (
     "templates",
     "asyncapi",
     "secrets",
+    "check",
+    "backup",
 )
 
 

@@ -333,3 +333,17 @@ def test_a_service_process_refuses_to_start_in_production(tmp_path: Path) -> Non
     assert "SCHEDULING_FEED_SECRET: a known default or placeholder value" in result.stderr
     assert "SCHEDULING_API_TOKENS: missing" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_list_of_secrets_is_a_json_list_or_one_value_as_it_is(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An env file's single token passes straight through (compose, `.foro/secrets.env`), and a
+    rotation's JSON list keeps both values."""
+    from services.registration.settings import RegistrationSettings
+
+    monkeypatch.setenv("REGISTRATION_API_TOKENS", "a-single-token")
+    monkeypatch.setenv("REGISTRATION_WEBHOOK_SECRETS", '["new-secret", "old-secret"]')
+    settings = RegistrationSettings()
+    assert [t.get_secret_value() for t in settings.api_tokens] == ["a-single-token"]
+    assert [s.get_secret_value() for s in settings.webhook_secrets] == ["new-secret", "old-secret"]

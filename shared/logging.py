@@ -65,7 +65,8 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "auto") -> N
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # The access log would repeat every HTTP request line; the API logs what matters itself.
+    # Uvicorn's access log would repeat, with the raw path and query string, every request
+    # `foro.access` (shared/observability.py) logs by route template.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     _CONFIGURED = True
 

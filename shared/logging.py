@@ -65,8 +65,8 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "auto") -> N
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # Uvicorn's access log would repeat, with the raw path and query string, every request
-    # `foro.access` (shared/observability.py) logs by route template.
+    # `foro.access` (shared/observability.py) logs every request by route template; uvicorn's
+    # access log would repeat each one with the raw path and query string (ids, e-mails).
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     _CONFIGURED = True
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.contracts.envelope import Event, FieldProblem, derive_id
+from shared.contracts.envelope import Event, FieldProblem, derive_id, request_correlation_id
 from shared.contracts.expo import Explanation
 
 PRODUCER = "expo"
@@ -26,12 +26,13 @@ def new_event[E: Event](
     cls: type[E], *key: object, correlation_id: str | None = None, **payload: Any
 ) -> E:
     """An event caused by a command (not by another event): its id is derived from `key`, so a
-    retried command that decides the same thing writes the same event."""
+    retried command that decides the same thing writes the same event. Its correlation: the one
+    given, else the HTTP request's being served (`X-Correlation-Id`), else its own id."""
     event_id = derive_id(cls.type_name(), *key)
     return cls(
         event_id=event_id,
         producer=PRODUCER,
-        correlation_id=correlation_id or str(event_id),
+        correlation_id=correlation_id or request_correlation_id() or str(event_id),
         **payload,
     )
 

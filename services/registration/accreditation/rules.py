@@ -67,7 +67,8 @@ def approve(document: ParticipantDocument | None, now: datetime) -> Change | Non
         "status": "approved",
         "decided_at": now,
         "approval_event_id": str(approval_id),
-        "correlation_id": str(approval_id),
+        # The seat steps it causes share its correlation: the request's, when it came over HTTP.
+        "correlation_id": event.correlation_id or str(approval_id),
         "submission_id": submission_ids[-1],
     }
     return Change(

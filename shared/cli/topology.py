@@ -145,7 +145,8 @@ def delete(
         table.add_column("queue", overflow="fold")
         table.add_column("messages", justify="right")
         for name, count in sorted(report.holding.items()):
-            table.add_row(name, str(count))
+            stream = name.endswith(".events.log")  # a stream tells no count; one was read
+            table.add_row(name, f"≥{count} (stream)" if stream else str(count))
         console.print(table)
     if report.refused:
         raise _fail(

@@ -18,6 +18,8 @@ still holds messages unless forced, and the production namespace unless told twi
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -280,6 +282,33 @@ async def queue_depth(connection: aio_pika.abc.AbstractConnection, name: str) ->
     return message_count
 
 
+async def stream_holds_messages(
+    connection: aio_pika.abc.AbstractConnection, name: str, wait: float = 2.0
+) -> bool:
+    """Whether stream `name` holds a message. A stream's declare-ok always counts 0, so this
+    reads from its first offset and waits at most `wait` seconds for a message to arrive."""
+    channel = await connection.channel()
+    found = asyncio.get_running_loop().create_future()
+
+    async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        # Not acked: a stream keeps its messages anyway, and with a prefetch of 1 nothing more
+        # arrives (an ack racing the channel's close would be a connection error).
+        if not found.done():
+            found.set_result(True)
+
+    try:
+        await channel.set_qos(prefetch_count=1)
+        stream = await channel.declare_queue(name, passive=True)
+        await stream.consume(on_message, arguments={"x-stream-offset": "first"})
+        try:
+            return bool(await asyncio.wait_for(found, wait))
+        except TimeoutError:
+            return False
+    finally:
+        with contextlib.suppress(Exception):
+            await channel.close()
+
+
 async def exchange_exists(connection: aio_pika.abc.AbstractConnection, name: str) -> bool:
     channel = await connection.channel()
     try:
@@ -321,6 +350,10 @@ async def delete_namespace(
                 report.absent.append(name)
                 continue
             present.append(name)
+            if name == plan.topology.event_log_name and await stream_holds_messages(
+                connection, name
+            ):
+                depth = max(depth, 1)  # a stream: at least one message, the count unknown
             if depth:
                 report.holding[name] = depth
         # Retry tiers beyond today's settings, left by a run with more attempts: tiers are

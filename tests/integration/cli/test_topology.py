@@ -63,6 +63,9 @@ async def test_declare_then_delete_leaves_nothing(namespace: str, amqp) -> None:
     refused = await foro("topology", "delete", "--namespace", namespace, "--yes")
     assert refused.code == 1
     assert "hold messages" in refused.stderr and "nothing deleted" in refused.stderr
+    # The event log is a stream (its declare-ok counts 0): it is read to know it holds events.
+    assert f"{namespace}.events.log" in refused.stdout
+    assert f"{namespace}.expo.registration-confirmed " in refused.stdout
     assert await _exists(amqp, f"{namespace}.events", "exchange")
     dry = await foro("topology", "delete", "--namespace", namespace, "--dry-run", "--force")
     assert dry.code == 0 and "would delete" in dry.stdout

@@ -45,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.measure import broker_pid, cpu_seconds  # noqa: E402
 from bench.platform_burst import dead_letters, signup  # noqa: E402
+from shared.messaging.namespace import delete_namespace  # noqa: E402
 from tests.support.servers import free_port, mongo_url_for  # noqa: E402
 
 SERVICES = ("registration", "scheduling", "expo", "notification", "reporting")
@@ -125,30 +126,6 @@ def stop_stack(stack: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             stack.kill()
             stack.wait(10)
-
-
-def namespace_queues(namespace: str) -> list[str]:
-    listed = subprocess.run(
-        ["rabbitmqctl", "-q", "list_queues", "name"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    return [name for name in listed.stdout.split() if name.startswith(f"{namespace}.")]
-
-
-async def delete_namespace(namespace: str, names: list[str]) -> None:
-    connection = await aio_pika.connect(BROKER_URL)
-    async with connection:
-        channel = await connection.channel()
-        for name in names:
-            await channel.queue_delete(name)
-        for exchange in ("events", "intake", "dlx", "retry"):
-            try:
-                await channel.exchange_delete(f"{namespace}.{exchange}")
-            except aio_pika.exceptions.ChannelClosed:
-                channel = await connection.channel()
 
 
 # --- raw baseline --------------------------------------------------------------------------------
@@ -367,7 +344,8 @@ def main() -> None:
         )
     finally:
         stop_stack(stack)
-        asyncio.run(delete_namespace(namespace, namespace_queues(namespace)))
+        # Every queue and exchange the stack declared, messages included.
+        asyncio.run(delete_namespace(namespace, BROKER_URL, force=True, actor="bench"))
         if not args.keep:
             shutil.rmtree(scratch, ignore_errors=True)
         else:

@@ -49,7 +49,7 @@ from services.notification.bootstrap import create_app
 from services.notification.settings import NotificationSettings
 from services.notification.sink import SmtpSink
 from shared.logging import configure_logging
-from tests.support.bus import delete_topology
+from shared.messaging.namespace import delete_namespace
 from tests.support.notification import confirmed, participant
 from tests.support.servers import broker_url, embedded_mongo, free_port
 
@@ -139,7 +139,7 @@ async def foro(
                 runs.commands += counter.counts
     finally:
         sink.stop()
-        await delete_topology(amqp, runtime.topology, runtime.queue_names)
+        await delete_namespace(namespace, broker_url(), force=True, actor="bench")
         await channel.close()
         client = AsyncMongoClient(mongo_url)
         await client.drop_database(settings.database)

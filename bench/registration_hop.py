@@ -73,8 +73,8 @@ from services.registration.repository import ParticipantRepository
 from services.registration.settings import RegistrationSettings
 from shared.contracts.envelope import derive_id
 from shared.logging import configure_logging
+from shared.messaging.namespace import delete_namespace
 from shared.pack import load_pack
-from tests.support.bus import delete_topology
 from tests.support.factories import FORUM_ID, signup
 from tests.support.servers import broker_url, embedded_mongo
 
@@ -254,25 +254,27 @@ async def foro_hop(
     await replies.bind(events, "registration.confirmed")
     await replies.bind(events, "registration.waitlisted")
     commands: Counter[str] = Counter()
-    async with runtime.running():
-        intake = await channel.get_exchange(runtime.topology.intake.name)
-        if counter is not None:
-            counter.counts.clear()
-            counter.database = database
-        latencies = await _drive(
-            intake,
-            "registration.submitted",
-            replies,
-            n,
-            serial,
-            lambda: json.dumps(signup()).encode(),
-        )
-        if counter is not None:
-            await asyncio.sleep(0.3)  # the relay's clear of the last outboxes
-            counter.database = None
-            commands = Counter(counter.counts)
-    await channel.close()
-    await delete_topology(amqp, runtime.topology, runtime.queue_names)
+    try:
+        async with runtime.running():
+            intake = await channel.get_exchange(runtime.topology.intake.name)
+            if counter is not None:
+                counter.counts.clear()
+                counter.database = database
+            latencies = await _drive(
+                intake,
+                "registration.submitted",
+                replies,
+                n,
+                serial,
+                lambda: json.dumps(signup()).encode(),
+            )
+            if counter is not None:
+                await asyncio.sleep(0.3)  # the relay's clear of the last outboxes
+                counter.database = None
+                commands = Counter(counter.counts)
+    finally:
+        await channel.close()
+        await delete_namespace(namespace, broker_url(), force=True, actor="bench")
     client = AsyncMongoClient(mongo_url)
     await reset_foro(client[database])
     await client.close()

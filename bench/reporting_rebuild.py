@@ -42,6 +42,7 @@ from pymongo import AsyncMongoClient
 from services.reporting.projections.log import MARKER_HEADER
 from services.reporting.rebuild import rebuild
 from services.reporting.settings import ReportingSettings
+from shared.messaging.namespace import delete_namespace
 from shared.messaging.topology import Topology
 from tests.integration.reporting import events as ev
 
@@ -191,10 +192,7 @@ async def run(amqp_url: str, mongo_url: str, participants: int, runs: int) -> No
         for name in databases:
             await mongo.drop_database(name)
         await mongo.close()
-        connection = await aio_pika.connect_robust(amqp_url)
-        channel = await connection.channel()
-        await channel.queue_delete(stream)
-        await connection.close()
+        await delete_namespace(namespace, amqp_url, force=True, actor="bench")
 
 
 def main() -> None:

@@ -30,7 +30,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure
 
 from shared.messaging.broker import close_broker, create_broker
-from shared.messaging.queue_metrics import QueueMetrics, QueueMetricsSettings
+from shared.messaging.queue_metrics import QueueMetrics
 from shared.messaging.topology import Topology
 from shared.persistence.aggregates import StoreRegistry
 from shared.persistence.mongo import create_mongo_client, ping
@@ -59,9 +59,6 @@ class ServiceRuntime:
     relay: OutboxRelay | None = None
     started: bool = False
     start_attempts: int = 0
-    queue_metrics_seconds: float = field(
-        default_factory=lambda: QueueMetricsSettings().queue_metrics_seconds
-    )
     stores: StoreRegistry = field(init=False)
     queue_metrics: QueueMetrics = field(init=False)
 
@@ -73,7 +70,7 @@ class ServiceRuntime:
             self.broker,
             self.topology,
             lambda: self.queue_names,
-            interval=self.queue_metrics_seconds,
+            interval=self.settings.queue_metrics_seconds,
             timeout=self.settings.broker_connect_timeout,
         )
 

@@ -145,6 +145,13 @@ class ServiceSettings(BaseSettings):
         description="Longest pause between start-up attempts while the broker or database is unreachable "
         "(the pause starts at half a second and doubles).",
     )
+    queue_metrics_seconds: float = Field(
+        15.0,
+        gt=0,
+        validation_alias=_foro("queue_metrics_seconds"),
+        description="Seconds between two readings of a service's queue depths and consumers "
+        "(foro_queue_messages_ready, foro_queue_consumers, foro_dead_letter_messages).",
+    )
     mongo_connect_timeout: float = Field(
         5.0,
         gt=0,

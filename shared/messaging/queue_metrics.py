@@ -27,8 +27,6 @@ from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
 from aiormq.exceptions import ChannelNotFoundEntity
 from faststream.rabbit import RabbitBroker
 from prometheus_client import Gauge
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.messaging.topology import Topology
 from shared.periodic import Periodic
@@ -47,19 +45,6 @@ CONSUMERS = Gauge("foro_queue_consumers", "Consumers attached to a consumer queu
 
 PASS_TIMEOUT_SECONDS = 30.0
 """The longest one pass may take: only a broker that stopped answering makes it that long."""
-
-
-class QueueMetricsSettings(BaseSettings):
-    """How often every service reads its queues (one variable for the whole platform)."""
-
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
-
-    queue_metrics_seconds: float = Field(
-        15.0,
-        gt=0,
-        validation_alias="FORO_QUEUE_METRICS_SECONDS",
-        description="Seconds between two readings of a service's queue depths and consumers.",
-    )
 
 
 class QueueMetrics(Periodic):

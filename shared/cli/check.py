@@ -18,10 +18,12 @@ import asyncio
 import importlib
 import json
 import logging
+import os
 import platform
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from importlib import metadata
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
@@ -29,6 +31,9 @@ from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.console import Console
 from rich.table import Table
+
+from shared.cli.secrets import read_env
+from shared.secrets_policy import local_service_environment
 
 if TYPE_CHECKING:
     from services.notification.settings import NotificationSettings
@@ -400,9 +405,25 @@ def check(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the outcomes as JSON instead of a table.")
     ] = False,
+    secrets_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--secrets-file",
+            help="Also read the secrets the services get from this file: `.foro/secrets.env` "
+            "(what `foro up` passes them) or an env file of service variables; the environment "
+            "wins over it.",
+        ),
+    ] = None,
 ) -> None:
     """Check the broker, the database, SMTP relays, SMS gateways, secret strength and versions,
     with the environment the services read. Exit code 1 when any check fails."""
+    if secrets_file is not None:
+        if not secrets_file.is_file():
+            typer.echo(f"error: --secrets-file: {secrets_file} is not a file", err=True)
+            raise typer.Exit(2)
+        values = read_env(secrets_file.read_text())
+        for name, value in (values | local_service_environment(values)).items():
+            os.environ.setdefault(name, value)
     context, outcomes = load_settings()
     if context is not None:
         context.timeout = timeout

@@ -47,11 +47,11 @@ def declared(amqp_url: str, namespace: str) -> str:
     return namespace
 
 
-def foro_check(**env: str) -> tuple[int, list[dict[str, Any]]]:
+def foro_check(*options: str, **env: str) -> tuple[int, list[dict[str, Any]]]:
     """Run `foro check --json` as an operator would, with exactly this environment."""
     clean = {k: v for k, v in os.environ.items() if not k.upper().startswith(PREFIXES)}
     result = subprocess.run(
-        [sys.executable, "-m", "shared.cli.app", "check", "--json", "--timeout", "3"],
+        [sys.executable, "-m", "shared.cli.app", "check", "--json", "--timeout", "3", *options],
         cwd=ROOT,
         env=clean | env,
         capture_output=True,
@@ -140,3 +140,40 @@ def test_a_wrong_broker_port_fails_naming_the_broker(
     assert checks["database"]["status"] == "ok"
     assert checks["smtp smtp"]["status"] == "fail"
     assert "STARTTLS not offered" in checks["smtp smtp"]["detail"]
+
+
+def test_the_local_secrets_file_is_judged_as_the_services_get_it(
+    amqp_url: str, mongo_url: str, declared: str, smtp_port: int, tmp_path: Path
+) -> None:
+    """`foro up` keeps its secrets in `.foro/secrets.env` under its own keys; `--secrets-file`
+    checks them as the services receive them, so a local run's secrets are found, and strong."""
+    secrets_file = tmp_path / "secrets.env"
+    generated = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "shared.cli.app",
+            "secrets",
+            "generate",
+            "--output",
+            str(secrets_file),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert generated.returncode == 0, generated.stderr
+    env = {
+        "FORO_BROKER_URL": amqp_url,
+        "FORO_MONGO_URL": mongo_url,
+        "FORO_NAMESPACE": declared,
+        "NOTIFICATION_SMTP_HOST": "127.0.0.1",
+        "NOTIFICATION_SMTP_PORT": str(smtp_port),
+    }
+    _, without = foro_check(**env)
+    _, with_file = foro_check("--secrets-file", str(secrets_file), **env)
+    assert by_check(without)["secret REGISTRATION_API_TOKENS"]["status"] == "warn"
+    secret_rows = {k: v for k, v in by_check(with_file).items() if k.startswith("secret ")}
+    # Only the broker's `guest` user is left: the local broker's, not a secret foro makes.
+    assert set(secret_rows) == {"secret FORO_BROKER_URL"}, secret_rows

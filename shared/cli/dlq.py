@@ -251,7 +251,7 @@ def _letters_table(
     table = Table(title=title, show_lines=False, expand=False)
     table.add_column("queue", overflow="fold")
     table.add_column("message id", overflow="fold")
-    table.add_column("event type")
+    table.add_column("event type", overflow="fold")
     table.add_column("age", justify="right")
     table.add_column("attempt", justify="right")
     table.add_column("reason", overflow="fold", max_width=60)

@@ -409,13 +409,28 @@ class DeadLetterQueues:
             for name in self.queue_names:
                 result = await self._pass_over(name, state)
                 outcome.queues.append(result)
-                if state.operation != "browse" and not result.absent:
+                if state.operation != "browse" and result.matched:
                     self._audit(state, result)
         finally:
             if self._publisher is not None and not self._publisher.is_closed:
                 await self._publisher.close()
             self._publisher = None
         outcome.more = state.more
+        if state.operation != "browse":
+            # One line per operation, even when nothing matched: who looked, for what.
+            log.info(
+                f"dead letter {state.operation} done",
+                operation=state.operation,
+                actor=state.actor,
+                dry_run=state.dry_run,
+                selection=state.selection.describe(),
+                queues=[q.queue for q in outcome.queues if not q.absent],
+                scanned=outcome.scanned,
+                matched=len(outcome.matched),
+                replayed=outcome.replayed,
+                purged=outcome.purged,
+                failed=outcome.failed,
+            )
         return outcome
 
     def _audit(self, state: _Pass, result: QueueOutcome) -> None:

@@ -154,7 +154,7 @@ def audit_lines(stderr: str) -> list[dict[str, Any]]:
     return [
         line
         for line in (json.loads(text) for text in stderr.splitlines() if text.startswith("{"))
-        if line.get("logger") == "foro.dlq"
+        if line.get("logger") == "foro.dlq" and not line["event"].endswith(" done")
     ]
 
 
@@ -197,6 +197,12 @@ async def test_a_transient_dead_letter_is_replayed_once_the_cause_is_fixed(
     assert audit["actor"] == "ops-anna"
     assert audit["message_ids"] == [message_id]
     assert (audit["queue"], audit["replayed"], audit["dry_run"]) == (probe.queue, 1, False)
+    [done] = [
+        json.loads(text)
+        for text in replayed.stderr.splitlines()
+        if "dead letter replay done" in text
+    ]
+    assert (done["actor"], done["matched"], done["replayed"]) == ("ops-anna", 1, 1)
 
 
 async def _async(value: bool) -> bool:

@@ -88,6 +88,18 @@ def port_open(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+# What `.foro/foro.env` keeps of the services' environment: `foro --env-file .foro/foro.env …`
+# runs operator commands against this stack.
+OPERATOR_PREFIXES = (
+    "FORO_",
+    "REGISTRATION_",
+    "SCHEDULING_",
+    "EXPO_",
+    "NOTIFICATION_",
+    "REPORTING_",
+)
+
+
 def load_secrets(path: Path) -> dict[str, str]:
     """Secrets generated once per data folder, so restarts keep tokens and signatures valid."""
     known = (
@@ -433,6 +445,21 @@ class Stack:
         remembered.write_text(start.isoformat() + "\n")
         return start.isoformat(), f"today + {FORUM_LEAD_DAYS} days, kept in {remembered}"
 
+    def write_operator_env(self, env: dict[str, str]) -> None:
+        """The services' foro variables, secrets included (mode 0600), for operator commands."""
+        path = self.data / "foro.env"
+        path.touch(mode=0o600)
+        path.chmod(0o600)
+        path.write_text(
+            "# Written by `foro up`: the variables its services get. Operator commands against\n"
+            "# this stack: .venv/bin/foro --env-file .foro/foro.env <command>\n"
+            + "".join(
+                f"{name}={value}\n"
+                for name, value in sorted(env.items())
+                if name.startswith(OPERATOR_PREFIXES) and name != "FORO_LOG_FORMAT"
+            )
+        )
+
     def start(self) -> None:
         args = self.args
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -518,6 +545,7 @@ class Stack:
             self.mail = self.data / "mail"
             log(f"SMTP sink on 127.0.0.1:{sink_port}; e-mails land in {self.mail} (pid {sink.pid})")
 
+        self.write_operator_env(env)
         started: list[tuple[Service, str, Supervised]] = []
         for service in SERVICES:
             if not service.available:
@@ -573,6 +601,8 @@ class Stack:
         log(f"Secretariat token (FORO_API_TOKEN): {token}")
         log(f"  curl -sS -H 'Authorization: Bearer {token}' {registration_url}/participants")
         log(f"Process ids: {self.run_dir}/<name>.pid; a process that dies is restarted")
+        log("Operator commands against this stack (.venv/bin/foro --help):")
+        log(f"  .venv/bin/foro --env-file {self.data / 'foro.env'} check")
         if args.sample:
             body = sample_signup(forum.id)
             asyncio.run(publish_signup(broker_url, args.namespace, body))

@@ -3,8 +3,12 @@ with plain aio-pika, comes back as `registration.confirmed` on the bus."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import aio_pika
@@ -80,5 +84,23 @@ async def test_launcher_runs_the_platform_and_a_vendor_sign_up_is_confirmed(
         confirmed = await tap.wait_for("registration.confirmed", timeout=60)
         assert confirmed[0]["participant"]["email"] == body["email"]
         assert confirmed[0]["correlation_id"] == body["event_id"]
+
+        # The operator's view of this stack: `.foro/foro.env` holds what the services got (their
+        # secrets too, so only its owner reads it), and `foro --env-file` works against it.
+        operator_env = tmp_path / "foro" / "foro.env"
+        assert operator_env.stat().st_mode & 0o777 == 0o600
+        assert f"FORO_NAMESPACE={namespace}\n" in operator_env.read_text()
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("FORO_")}
+        command = [sys.executable, "-m", "shared.cli.app", "--env-file", str(operator_env)]
+        listed = await asyncio.to_thread(
+            subprocess.run,
+            [*command, "dlq", "list", "--json", "--all"],
+            env=clean,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert listed.returncode == 0, listed.stderr
+        assert f"{namespace}.registration.registration-submitted.dlq" in listed.stdout
     finally:
         launcher.stop(60)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -144,3 +145,24 @@ def test_memoria_refuses_an_unknown_language_before_connecting() -> None:
     result = runner.invoke(app, ["memoria", "--lang", "fr"])
     assert result.exit_code == 2
     assert "fr: not es or en" in result.output
+
+
+def test_env_file_gives_commands_the_platforms_variables_and_the_environment_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`foro --env-file .foro/foro.env <command>`: the file's variables, unless already set."""
+    monkeypatch.delenv("FORO_PACK_PATH", raising=False)
+    env_file = tmp_path / "foro.env"
+    env_file.write_text(f"FORO_PACK_PATH={tmp_path / 'elsewhere.yaml'}\n")
+    from_file = runner.invoke(app, ["--env-file", str(env_file), "pack", "validate"])
+    assert from_file.exit_code != 0
+    assert "elsewhere.yaml" in from_file.output
+
+    monkeypatch.setenv("FORO_PACK_PATH", str(DEFAULT_PACK))
+    environment_wins = runner.invoke(app, ["--env-file", str(env_file), "pack", "validate"])
+    assert environment_wins.exit_code == 0, environment_wins.output
+
+    missing = runner.invoke(
+        app, ["--env-file", str(tmp_path / "none.env"), "pack", "show"], env={"COLUMNS": "300"}
+    )
+    assert missing.exit_code == 2 and "is not a file" in missing.output

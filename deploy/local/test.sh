@@ -9,6 +9,8 @@ root="$(foro_repo_root)"
 cd "${root}"
 foro_venv
 foro_ensure_rabbitmq
+# Tools beside Python that tests use: promtool (deploy/observability) and chromium (browser tests).
+foro_ensure_tools
 foro_log "running pytest${*:+ $*}"
 # exec: this script's exit status is pytest's (5 means no test was collected).
 exec "${root}/.venv/bin/python" -m pytest "$@"

@@ -2,7 +2,7 @@
 the dashboard name is one the code defines or the shared contract promises.
 
 promtool comes from Debian's prometheus package, unpacked into .foro/tools by
-deploy/local/lib.sh (foro_ensure_tools, which .ci/run calls); without it the promtool tests are
+deploy/local/lib.sh (foro_ensure_tools, which deploy/local/test.sh calls); without it the promtool tests are
 skipped on a workstation and fail under CI.
 """
 

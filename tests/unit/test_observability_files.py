@@ -1,9 +1,9 @@
 """deploy/observability: the alert rules parse and fire (promtool), and every metric the rules and
-the dashboard name is one the code defines or the shared contract promises.
+the dashboard name is one the code defines.
 
-promtool comes from Debian's prometheus package, unpacked into .foro/tools by
-deploy/local/lib.sh (foro_ensure_tools, which deploy/local/test.sh calls); without it the promtool tests are
-skipped on a workstation and fail under CI.
+promtool comes from Debian's prometheus package, unpacked into .foro/tools by deploy/local/lib.sh
+(foro_ensure_tools, which deploy/local/test.sh calls); without it the promtool tests are skipped
+on a workstation and fail under CI.
 """
 
 from __future__ import annotations

@@ -35,6 +35,16 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
 
+from shared.cli.options import (
+    EXIT_ABORTED,
+    EXIT_BROKER,
+    EXIT_FAILED,
+    EXIT_USAGE,
+    ActorOption,
+    BrokerUrlOption,
+    DryRunOption,
+    NamespaceOption,
+)
 from shared.logging import configure_logging
 from shared.messaging.dead_letters import (
     EXIT_BEFORE_ACK,
@@ -48,11 +58,6 @@ from shared.messaging.dead_letters import (
 from shared.messaging.namespace import DEFAULT_BROKER_URL, build_plan, queue_depth, redacted_url
 from shared.messaging.topology import Topology
 
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_BROKER = 3
-EXIT_ABORTED = 4
-
 app = typer.Typer(
     help="Dead letters: count them, read them, replay them to where they were published, purge them.",
     no_args_is_help=True,
@@ -60,18 +65,6 @@ app = typer.Typer(
 console = Console()
 errors = Console(stderr=True)
 
-NamespaceOption = Annotated[
-    str,
-    typer.Option(
-        "--namespace", envvar="FORO_NAMESPACE", help="Prefix of every exchange and queue."
-    ),
-]
-BrokerUrlOption = Annotated[
-    str,
-    typer.Option(
-        "--broker-url", envvar="FORO_BROKER_URL", help="AMQP URL of RabbitMQ.", show_default=False
-    ),
-]
 QueueOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -95,18 +88,6 @@ NewerThanOption = Annotated[
 ]
 MessageIdOption = Annotated[
     list[str] | None, typer.Option("--message-id", help="Only this message id; repeatable.")
-]
-ActorOption = Annotated[
-    str | None,
-    typer.Option(
-        "--actor",
-        envvar="FORO_ACTOR",
-        help="Who runs this, for the audit log.",
-        show_default="the OS user",
-    ),
-]
-DryRunOption = Annotated[
-    bool, typer.Option("--dry-run", help="Say what would happen; change nothing.")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="JSON on stdout instead of a table.")]
 FaultOption = Annotated[str | None, typer.Option("--fault", envvar="FORO_DLQ_FAULT", hidden=True)]

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from shared import devstack
+from shared.cli.options import BrokerUrlOption, NamespaceOption
 
 
 def up(
@@ -21,14 +22,8 @@ def up(
             help="Where the launcher keeps the database, logs, secrets, mail and pid files."
         ),
     ] = Path(".foro"),
-    namespace: Annotated[
-        str,
-        typer.Option(envvar="FORO_NAMESPACE", help="Prefix of every exchange and queue."),
-    ] = "foro",
-    broker_url: Annotated[
-        str,
-        typer.Option(envvar="FORO_BROKER_URL", help="RabbitMQ's AMQP URL."),
-    ] = devstack.DEFAULT_BROKER_URL,
+    namespace: NamespaceOption = "foro",
+    broker_url: BrokerUrlOption = devstack.DEFAULT_BROKER_URL,
     mongo_url: Annotated[
         str | None,
         typer.Option(
@@ -78,14 +73,8 @@ def up(
 
 
 def send_sample(
-    namespace: Annotated[
-        str,
-        typer.Option(envvar="FORO_NAMESPACE", help="Prefix of every exchange and queue."),
-    ] = "foro",
-    broker_url: Annotated[
-        str,
-        typer.Option(envvar="FORO_BROKER_URL", help="RabbitMQ's AMQP URL."),
-    ] = devstack.DEFAULT_BROKER_URL,
+    namespace: NamespaceOption = "foro",
+    broker_url: BrokerUrlOption = devstack.DEFAULT_BROKER_URL,
     email: Annotated[
         str | None, typer.Option(help="The sample person's e-mail (a new one when unset).")
     ] = None,

@@ -24,7 +24,15 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from shared.cli.dlq import EXIT_ABORTED, EXIT_BROKER, EXIT_USAGE, BrokerUrlOption
+from shared.cli.options import (
+    EXIT_ABORTED,
+    EXIT_BROKER,
+    EXIT_USAGE,
+    ActorOption,
+    BrokerUrlOption,
+    DryRunOption,
+    NamespaceOption,
+)
 from shared.logging import configure_logging
 from shared.messaging.dead_letters import default_actor
 from shared.messaging.namespace import (
@@ -44,13 +52,6 @@ app = typer.Typer(
 console = Console()
 errors = Console(stderr=True)
 
-RequiredNamespace = Annotated[
-    str,
-    typer.Option(
-        "--namespace", envvar="FORO_NAMESPACE", help="Prefix of every exchange and queue."
-    ),
-]
-
 
 def _fail(message: str, code: int) -> typer.Exit:
     errors.print(f"[red]error:[/red] {message}", highlight=False)
@@ -66,7 +67,7 @@ def _broker_error(broker_url: str, error: BaseException) -> typer.Exit:
 
 @app.command()
 def declare(
-    namespace: RequiredNamespace,
+    namespace: NamespaceOption,
     broker_url: BrokerUrlOption = DEFAULT_BROKER_URL,
 ) -> None:
     """Declare every exchange, queue and binding the services of NAMESPACE declare."""
@@ -87,14 +88,12 @@ def declare(
 
 @app.command()
 def delete(
-    namespace: RequiredNamespace,
+    namespace: NamespaceOption,
     broker_url: BrokerUrlOption = DEFAULT_BROKER_URL,
     force: Annotated[
         bool, typer.Option("--force", help="Also delete queues that hold messages.")
     ] = False,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Say what would be deleted; delete nothing.")
-    ] = False,
+    dry_run: DryRunOption = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     i_mean_it: Annotated[
         bool,
@@ -102,9 +101,7 @@ def delete(
             "--i-mean-it", help=f"Needed to delete {', '.join(sorted(PROTECTED_NAMESPACES))}."
         ),
     ] = False,
-    actor: Annotated[
-        str | None, typer.Option("--actor", envvar="FORO_ACTOR", help="Who runs this, for the log.")
-    ] = None,
+    actor: ActorOption = None,
 ) -> None:
     """Delete every exchange and queue of NAMESPACE; refuses queues holding messages."""
     configure_logging("foro-cli", "INFO", "auto")

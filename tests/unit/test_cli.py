@@ -151,7 +151,10 @@ def test_env_file_gives_commands_the_platforms_variables_and_the_environment_win
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`foro --env-file .foro/foro.env <command>`: the file's variables, unless already set."""
-    monkeypatch.delenv("FORO_PACK_PATH", raising=False)
+    # The option writes into this process's environment (as in a real `foro` process): recorded
+    # here first, so monkeypatch puts the variable back as it was after the test.
+    monkeypatch.setenv("FORO_PACK_PATH", "")
+    monkeypatch.delenv("FORO_PACK_PATH")
     env_file = tmp_path / "foro.env"
     env_file.write_text(f"FORO_PACK_PATH={tmp_path / 'elsewhere.yaml'}\n")
     from_file = runner.invoke(app, ["--env-file", str(env_file), "pack", "validate"])

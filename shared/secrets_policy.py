@@ -209,6 +209,8 @@ def _optional(owner: BaseModel, field: str) -> bool:
     gateway that does not use them, and the database's credentials (a URL without any)."""
     if "previous" in field or field == "mongo_url":
         return True
+    if field == "auth_signing_key":
+        return True  # checked as a key, not as a random string (`auth_problems`)
     if field.endswith("password"):
         # A password pairs with the user name beside it: `smtp_password` with `smtp_username`.
         user_field = field.removesuffix("password") + "username"

@@ -16,9 +16,17 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import structlog
-from pydantic import AliasChoices, BeforeValidator, Field, SecretStr, model_validator
+from pydantic import (
+    AliasChoices,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from shared.auth.tokens import parse_public_keys
 from shared.pack import EventPack, load_pack
 from shared.secrets_policy import InsecureSettingsError, SecretProblem, check_settings, decode_list
 
@@ -179,8 +187,26 @@ class ServiceSettings(BaseSettings):
     )
     api_tokens: SecretList = Field(
         default_factory=list,
-        description="Bearer tokens accepted by the secretariat API; empty disables it.",
+        description="Static secretariat tokens: accepted as an admin only with "
+        "FORO_ENVIRONMENT=development (the local stack, the tests); production refuses to start "
+        "with any set. Staff and machines use accounts and API tokens (shared/auth).",
     )
+    auth_public_keys: dict[str, str] = Field(
+        default_factory=dict,
+        validation_alias=_foro("auth_public_keys"),
+        description='Public keys verifying access tokens, JSON {"<key id>": "<base64 of the PEM>"}: '
+        "registration's signing key's, and during a rotation the next one's too.",
+    )
+
+    @field_validator("auth_public_keys")
+    @classmethod
+    def _public_keys_are_ed25519(cls, value: dict[str, str]) -> dict[str, str]:
+        parse_public_keys(value)  # a wrong key is named at start-up, not at the first request
+        return value
+
+    def auth_public_key_pems(self) -> dict[str, bytes]:
+        """`auth_public_keys` as key id → PEM, for `shared.auth.tokens.TokenVerifier`."""
+        return parse_public_keys(self.auth_public_keys)
 
     @model_validator(mode="after")
     def _refuse_weak_secrets_in_production(self) -> ServiceSettings:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from shared.auth.tokens import TokenSigner, decode_pem
 from shared.settings import SecretList, ServiceSettings
 
 
@@ -42,6 +43,41 @@ class RegistrationSettings(ServiceSettings):
         description="Check-in is accepted from this many hours before the forum's first day until this "
         "many after its last (venue time); outside, scans are refused.",
     )
+
+    auth_signing_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices(
+            "FORO_AUTH_SIGNING_KEY", "REGISTRATION_AUTH_SIGNING_KEY", "auth_signing_key"
+        ),
+        description="Ed25519 private key signing access tokens (base64 of the PEM); its public key "
+        "goes into every service's FORO_AUTH_PUBLIC_KEYS. Unset: registration signs no tokens.",
+    )
+    auth_signing_key_id: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9._-]{1,64}$",
+        validation_alias=AliasChoices(
+            "FORO_AUTH_SIGNING_KEY_ID", "REGISTRATION_AUTH_SIGNING_KEY_ID", "auth_signing_key_id"
+        ),
+        description="Key id of the signing key (the `kid` of every token it signs, and its key in "
+        "FORO_AUTH_PUBLIC_KEYS).",
+    )
+
+    def token_signer(self) -> TokenSigner | None:
+        """The signer of access tokens, or None when no signing key is set. A key that is not an
+        Ed25519 private key is refused naming the variable, never echoing the value."""
+        if self.auth_signing_key is None or not self.auth_signing_key.get_secret_value():
+            return None
+        if not self.auth_signing_key_id:
+            raise ValueError("FORO_AUTH_SIGNING_KEY_ID: required with FORO_AUTH_SIGNING_KEY")
+        try:
+            return TokenSigner(
+                decode_pem(self.auth_signing_key.get_secret_value()), self.auth_signing_key_id
+            )
+        except ValueError:
+            raise ValueError(
+                "FORO_AUTH_SIGNING_KEY: not the base64 of an Ed25519 private key in PEM "
+                "(`foro secrets generate` makes one)"
+            ) from None
 
     def badge_verification_secrets(self) -> list[SecretStr]:
         return [

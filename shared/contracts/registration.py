@@ -22,6 +22,7 @@ from shared.contracts.envelope import (
     Language,
     PersonText,
     SingleLineText,
+    Timestamp,
     safe_key,
 )
 
@@ -557,4 +558,30 @@ class ParticipantErased(Event):
     previous_status: ParticipantStatus = Field(
         description="Status before the erasure; an active registration is cancelled by it.",
         examples=["confirmed"],
+    )
+
+
+# --- access ------------------------------------------------------------------------------------
+
+AccessTokenId = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9_\-]{8,64}$",
+        description="Id of an access token (its `jti` claim); no personal data.",
+        examples=["5f2c9a0e4b7d4c1e9a3f6b2d8c0e1a47"],
+    ),
+]
+
+
+class AccessRevoked(Event):
+    """An access token (a staff sign-in or a machine's API token) was revoked before it expired.
+    Every service MUST refuse the token from now on: each keeps the revoked ids in its own
+    `revoked_tokens` collection until `expires_at` (after which the token is refused as expired
+    anyway) and its replicas refresh them in memory within seconds (`shared/auth/revocations.py`).
+    Idempotent by `token_id`."""
+
+    event_type: Literal["access.revoked"] = "access.revoked"
+    token_id: AccessTokenId
+    expires_at: Timestamp = Field(
+        description="When the token would have expired: the revocation may be forgotten then.",
     )

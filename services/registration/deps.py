@@ -11,6 +11,7 @@ from typing import Annotated, Any, cast
 from fastapi import Depends, Request
 
 from services.registration.documents import DelegationDocument, ParticipantDocument
+from services.registration.identity.handlers import Identity
 from services.registration.repository import ParticipantRepository
 from services.registration.seats import rules as domain_seats
 from services.registration.settings import RegistrationSettings
@@ -31,6 +32,8 @@ class Registration:
     pack: EventPack
     repository: ParticipantRepository
     clock: Callable[[], datetime] = utc_now
+    # Staff accounts and API tokens (identity/); None where a use case needs none (unit tests).
+    identity: Identity | None = None
 
 
 def registration(request: Request) -> Registration:

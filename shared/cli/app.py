@@ -18,7 +18,9 @@ from shared.cli import (
     secrets,
     stack,
     templates,
+    tokens,
     topology,
+    users,
 )
 
 app = typer.Typer(
@@ -64,6 +66,8 @@ app.add_typer(asyncapi.app, name="asyncapi")
 app.add_typer(secrets.app, name="secrets")
 check.register(app)  # `foro check`
 app.add_typer(backup.app, name="backup")
+app.add_typer(users.app, name="users")
+app.add_typer(tokens.app, name="tokens")
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""identity: staff accounts, sign-in, API tokens (registration signs every token; see docs/access.md)."""

@@ -23,6 +23,7 @@ from services.expo.publishers import declare_publishers
 from services.expo.repository import ExpoRepository
 from services.expo.settings import ExpoSettings
 from services.expo.subscribers import SERVICE, register_subscribers
+from shared.auth.revocations import install_revocations
 from shared.http import create_http_app
 from shared.runtime import ServiceRuntime
 
@@ -68,6 +69,7 @@ def build_runtime(settings: ExpoSettings | None = None) -> tuple[ServiceRuntime,
     runtime.on_start.append(seed_booths)
     router = RabbitRouter()
     runtime.queue_names = register_subscribers(router, topology, deps)
+    install_revocations(runtime, router, topology)  # every service refuses revoked tokens
     declare_publishers(router, topology)
     broker.include_router(router)
     return runtime, deps

@@ -22,6 +22,7 @@ from services.notification.scheduler import Scheduler
 from services.notification.settings import NotificationSettings
 from services.notification.subscribers import bind_triggers, register_subscribers
 from services.notification.templates import TemplateBook, TemplateError
+from shared.auth.revocations import install_revocations
 from shared.http import create_http_app
 from shared.leases import Lease
 from shared.runtime import ServiceRuntime
@@ -102,6 +103,7 @@ def build_service(
 
     router = RabbitRouter()
     runtime.queue_names = register_subscribers(router, topology, deps)
+    install_revocations(runtime, router, topology)  # every service refuses revoked tokens
     declare_publishers(router, topology)
     broker.include_router(router)
     return runtime, deps, scheduler

@@ -18,6 +18,7 @@ from services.registration.repository import ParticipantRepository
 from services.registration.seats.reconciler import SeatReconciler
 from services.registration.settings import RegistrationSettings
 from services.registration.subscribers import SERVICE, register_subscribers
+from shared.auth.revocations import install_revocations
 from shared.http import create_http_app
 from shared.http_limits import BodyLimit
 from shared.leases import Lease
@@ -61,6 +62,7 @@ def build_runtime(
 
     router = RabbitRouter()
     runtime.queue_names = register_subscribers(router, topology, deps)
+    install_revocations(runtime, router, topology)  # every service refuses revoked tokens
     declare_publishers(router, topology)
     broker.include_router(router)
     return runtime, deps

@@ -21,6 +21,7 @@ from services.reporting.repository import ReportingRepository
 from services.reporting.scheduler import FollowUpScheduler
 from services.reporting.settings import ReportingSettings
 from services.reporting.subscribers import SERVICE, register_subscribers
+from shared.auth.revocations import install_revocations
 from shared.http import create_http_app
 from shared.leases import Lease
 from shared.persistence.aggregates import StoreRegistry
@@ -77,6 +78,7 @@ def build_runtime(
 
     router = RabbitRouter()
     runtime.queue_names = register_subscribers(router, runtime.topology, deps)
+    install_revocations(runtime, router, runtime.topology)  # every service refuses revoked tokens
     declare_publishers(router, runtime.topology)
     runtime.broker.include_router(router)
     return runtime, deps

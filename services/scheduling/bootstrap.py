@@ -19,6 +19,7 @@ from services.scheduling.repository import ScheduleRepository
 from services.scheduling.settings import SchedulingSettings
 from services.scheduling.signups import api as signups_api
 from services.scheduling.subscribers import SERVICE, register_subscribers
+from shared.auth.revocations import install_revocations
 from shared.http import create_http_app
 from shared.runtime import ServiceRuntime
 
@@ -73,6 +74,7 @@ def build_runtime(
 
     router = RabbitRouter()
     runtime.queue_names = register_subscribers(router, topology, deps)
+    install_revocations(runtime, router, topology)  # every service refuses revoked tokens
     declare_publishers(router, topology)
     broker.include_router(router)
     return runtime, deps

@@ -10,6 +10,9 @@ from services.registration.badges import api as badges_api
 from services.registration.checkin import api as checkin_api
 from services.registration.delegations import api as delegations_api
 from services.registration.deps import Registration
+from services.registration.identity import api as identity_api
+from services.registration.identity.handlers import Identity
+from services.registration.identity.repository import IdentityRepository
 from services.registration.intake import api as intake_api
 from services.registration.intake.metrics import IntakeCounter
 from services.registration.privacy import api as privacy_api
@@ -38,6 +41,8 @@ ROUTERS = (
     badges_api.router,
     checkin_api.router,
     privacy_api.router,
+    identity_api.auth,
+    identity_api.accounts,
 )
 
 
@@ -49,7 +54,13 @@ def build_runtime(
     runtime = ServiceRuntime.create(SERVICE, settings, description=DESCRIPTION)
     broker, topology = runtime.broker, runtime.topology
     repository = ParticipantRepository(runtime.database, stores=runtime.stores)
-    deps = Registration(pack=pack, repository=repository)
+    # Staff accounts and API tokens; registration is the only service that signs tokens.
+    identity = IdentityRepository(runtime.database, stores=runtime.stores)
+    deps = Registration(
+        pack=pack,
+        repository=repository,
+        identity=Identity(store=identity, signer=settings.token_signer()),
+    )
     runtime.attach_outbox(fault=settings.fault)
     # Completes seat steps a crash interrupted, every few seconds (seats/reconciler.py).
     reconciler = SeatReconciler(deps)
@@ -57,7 +68,7 @@ def build_runtime(
     reconciler.lease = Lease.for_pass(
         runtime.database, reconciler.name, reconciler.interval, port=settings.http_port
     )
-    runtime.on_start.extend([repository.ensure_indexes, reconciler.start])
+    runtime.on_start.extend([repository.ensure_indexes, identity.ensure_indexes, reconciler.start])
     runtime.on_stop.insert(0, reconciler.stop)
 
     router = RabbitRouter()

@@ -19,12 +19,16 @@ import aio_pika
 import httpx
 import pyotp
 import pytest
+from fastapi import Depends
 from pydantic import SecretStr
 from typer.testing import CliRunner, Result
 
 from services.registration.settings import RegistrationSettings
 from services.scheduling.bootstrap import create_app as create_scheduling
 from services.scheduling.settings import SchedulingSettings
+from shared.auth.dependencies import require
+from shared.auth.permissions import Permission
+from shared.auth.principal import Principal
 from shared.auth.tokens import TokenSigner, encode_pem, generate_key_pair, new_key_id
 from shared.cli.app import app as foro
 from shared.persistence.mongo import create_mongo_client
@@ -36,7 +40,16 @@ PRIVATE, PUBLIC = generate_key_pair()
 KID = new_key_id()
 PUBLIC_KEYS = {KID: encode_pem(PUBLIC)}
 ADMIN_PASSWORD = "the first of many long passphrases"
-DRAFT = "/programme/draft"  # scheduling: programme:read
+# A route of scheduling's app guarded by `require(programme:read)`: the service's own
+# authenticator (public keys, revoked ids refreshed from its `revoked_tokens`) decides, whatever
+# its other routes' state.
+DRAFT = "/identity-probe/programme"
+
+
+async def probe(
+    principal: Principal = Depends(require(Permission.PROGRAMME_READ)),
+) -> dict[str, str]:
+    return {"subject": principal.subject}
 
 
 @pytest.fixture
@@ -67,6 +80,7 @@ async def scheduling(
         outbox_sweep_seconds=0.5,
     )
     app = create_scheduling(settings)
+    app.add_api_route(DRAFT, probe, methods=["GET"])
     runtime: ServiceRuntime = app.state.runtime
     try:
         async with runtime.running():
@@ -163,7 +177,8 @@ async def test_the_first_admin_made_by_the_cli_signs_in_and_another_service_acce
     assert timedelta(hours=11, minutes=59) < expires_at - datetime.now(UTC) <= timedelta(hours=12)
 
     # Scheduling verifies it with the public key alone.
-    assert (await scheduling.get(DRAFT, headers=bearer(body["access_token"]))).status_code == 200
+    accepted = await scheduling.get(DRAFT, headers=bearer(body["access_token"]))
+    assert accepted.status_code == 200 and accepted.json() == {"subject": "account:admin"}
     assert (await scheduling.get(DRAFT)).status_code == 401
 
     # The same username again: refused, nothing changed.

@@ -13,8 +13,9 @@ It reads `Authorization: Bearer <token>`:
 - a principal without the permission → 403 naming the permission.
 
 While the request is served, the principal is `current_principal()` (a contextvar, like the
-request's correlation id), so code deep inside a use case — and the events it builds — knows the
-actor without passing it along.
+request's correlation id), and every event built meanwhile carries it as its `actor`
+(`shared.contracts.envelope.acting_as`): code deep inside a use case knows the actor without
+passing it along.
 
 The verifier is built once per service runtime from its settings (`authenticator_for`), with the
 runtime's revoked token ids (`shared.auth.revocations`), never per request. `permission_of(route)`
@@ -40,6 +41,7 @@ from shared.auth.permissions import Permission, Role, permissions_of
 from shared.auth.principal import Principal
 from shared.auth.revocations import RevocationSet
 from shared.auth.tokens import TokenVerifier
+from shared.contracts.envelope import acting_as
 from shared.settings import ServiceSettings
 
 log = structlog.get_logger("foro.auth")
@@ -173,8 +175,11 @@ def require(permission: Permission) -> Callable[[Request], AsyncIterator[Princip
             raise missing_permission(permission.value)
         token = _PRINCIPAL.set(principal)
         try:
-            with structlog.contextvars.bound_contextvars(
-                actor=principal.subject, token_id=principal.token_id
+            with (
+                acting_as(principal.actor()),
+                structlog.contextvars.bound_contextvars(
+                    actor=principal.subject, token_id=principal.token_id
+                ),
             ):
                 yield principal
         finally:

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 from shared.auth.errors import forbidden
 from shared.auth.permissions import Permission, Role
+from shared.contracts.envelope import Actor
 
 PrincipalKind = Literal["staff", "machine", "static"]
 
@@ -29,6 +30,15 @@ class Principal(BaseModel):
     sessions: frozenset[str] = frozenset()
     delegation: str | None = None
     exhibitor: str | None = None
+
+    def actor(self) -> Actor:
+        """The principal as the envelope of the events it causes names it."""
+        return Actor(
+            subject=self.subject,
+            kind=self.kind,
+            roles=sorted(role.value for role in self.roles),
+            token_id=self.token_id,
+        )
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions

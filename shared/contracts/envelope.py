@@ -128,9 +128,60 @@ class Contract(BaseModel):
     )
 
 
+class Actor(Contract):
+    """Who made a change: the principal of the request that caused it (a staff account, a
+    machine's API token, the development secretariat token) or an operator at the `foro`
+    command. Ids only, no personal data: an audit entry names the account, not the person."""
+
+    subject: SingleLineText = Field(
+        min_length=1,
+        max_length=128,
+        description="`account:<id>`, `token:<id>`, `static:secretariat` or `cli:<operator>`.",
+        examples=["account:ana-lopez"],
+    )
+    kind: Literal["staff", "machine", "static", "operator"] = Field(
+        description="A staff sign-in, a machine's API token, a development secretariat token, "
+        "or an operator's command.",
+        examples=["staff"],
+    )
+    roles: list[Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,39}$")]] = Field(
+        default_factory=list,
+        max_length=20,
+        description="The roles the actor held when acting.",
+        examples=[["registrar"]],
+    )
+    token_id: SingleLineText | None = Field(
+        None,
+        max_length=100,
+        description="The access token used (its `jti`): revocable one by one.",
+        examples=["5f2c9a0e4b7d4c1e9a3f6b2d8c0e1a47"],
+    )
+
+
+# The actor of the HTTP request being served (shared/auth/dependencies.py sets it once the
+# request's principal is admitted): an event built while serving it takes this actor.
+_REQUEST_ACTOR: ContextVar[Actor | None] = ContextVar("foro_request_actor", default=None)
+
+
+def request_actor() -> Actor | None:
+    """The actor of the request being served, if any."""
+    return _REQUEST_ACTOR.get()
+
+
+@contextmanager
+def acting_as(actor: Actor) -> Iterator[None]:
+    """Every event built inside without an actor of its own gets `actor`."""
+    token = _REQUEST_ACTOR.set(actor)
+    try:
+        yield
+    finally:
+        _REQUEST_ACTOR.reset(token)
+
+
 class Cause(Protocol):
     """What an event caused by another needs of it: an event, or a record rebuilt from one
-    (registration's `ApprovalCause`) so that a resumed step derives the very same ids."""
+    (registration's `ApprovalCause`) so that a resumed step derives the very same ids. An
+    `actor` attribute, when the cause has one, passes on to the events it causes."""
 
     @property
     def event_id(self) -> uuid.UUID: ...
@@ -172,6 +223,12 @@ class Event(Contract):
         examples=["7d6b5e2c-0b0c-4cf4-8f1f-3f0ab7c4b6c1"],
         max_length=100,
     )
+    actor: Actor | None = Field(
+        None,
+        description="Who made the change (the account or token of the request that caused it; "
+        "an event caused by another keeps its cause's actor). None for what no one asked for: "
+        "a sign-up from a form, a timer.",
+    )
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -187,7 +244,9 @@ class Event(Contract):
 
     @classmethod
     def caused_by(cls, cause: Cause, *, producer: str, key: object = "", **payload: Any) -> Self:
-        """An event caused by `cause`: same correlation, deterministic id (uuid5 of cause+type+key)."""
+        """An event caused by `cause`: same correlation and actor, deterministic id (uuid5 of
+        cause+type+key)."""
+        payload.setdefault("actor", getattr(cause, "actor", None))
         return cls(
             event_id=derive_id(cause.event_id, cls.type_name(), key),
             producer=producer,
@@ -199,11 +258,15 @@ class Event(Contract):
     @model_validator(mode="before")
     @classmethod
     def _request_correlation(cls, data: Any) -> Any:
-        # The one place an event caused by an HTTP request gets that request's correlation id,
-        # whichever route built it; an explicit correlation (an event's cause's) is kept.
+        # The one place an event caused by an HTTP request gets that request's correlation id
+        # and actor, whichever route built it; an explicit one (an event's cause's) is kept.
         if isinstance(data, dict) and data.get("correlation_id") is None:
             if (correlation := _REQUEST_CORRELATION.get()) is not None:
-                return {**data, "correlation_id": correlation}
+                data = {**data, "correlation_id": correlation}
+        # Likewise its actor: the request's principal, unless the event names one (its cause's).
+        if isinstance(data, dict) and data.get("actor") is None:
+            if (actor := _REQUEST_ACTOR.get()) is not None:
+                data = {**data, "actor": actor}
         return data
 
     @field_validator("correlation_id", "causation_id", mode="before")

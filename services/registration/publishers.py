@@ -5,6 +5,7 @@ from __future__ import annotations
 from faststream.rabbit import RabbitRouter
 
 from shared.contracts.registration import (
+    AccessRevoked,
     AccreditationApproved,
     AccreditationRejected,
     AccreditationRequested,
@@ -50,6 +51,8 @@ PUBLISHED = (
     AttendeeCheckedIn,
     ParticipantConsentChanged,
     ParticipantErased,
+    # identity/: an API token or a staff sign-in revoked before it expired.
+    AccessRevoked,
 )
 
 

@@ -11,6 +11,7 @@ from faststream.rabbit import RabbitRouter
 from pymongo import AsyncMongoClient
 
 from services.reporting.action_plan import api as action_plan
+from services.reporting.audit import api as audit
 from services.reporting.budget import api as budget
 from services.reporting.conclusions import api as conclusions
 from services.reporting.deps import Reporting, utc_now
@@ -38,6 +39,7 @@ ROUTERS = (
     conclusions.router,
     action_plan.router,
     budget.router,
+    audit.router,
 )
 
 

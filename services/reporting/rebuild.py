@@ -5,8 +5,10 @@
    (`projections/log.py`), so the rebuild knows how many messages lie ahead and stops at the
    marker; then reads the log from its first message and folds every event in memory
    (`projections/fold.py`, the live consumer's rules): no database round trip per event.
-3. Writes each document once (`insert`s, a thousand per round trip), then the ledger, then the
-   budget entries events carry (one update per entry; a newer entry replaces an older one).
+3. Writes each document once (`insert`s, a thousand per round trip), then the audit trail's
+   entries (replaced, a thousand per round trip: the trail is not dropped, it keeps the entries of
+   events the bounded log no longer holds), then the ledger, then the budget entries events carry
+   (one update per entry; a newer entry replaces an older one).
 
 Conclusions, the action plan, budget records and generated documents are reporting's own records
 and are kept. Running it while the service consumes is safe: a document the service writes
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 import aio_pika
 import structlog
 
+from services.reporting.audit.handlers import honour_erasures, rebuilt_entries
 from services.reporting.bootstrap import build_deps
 from services.reporting.budget.handlers import apply_entry
 from services.reporting.budget.rules import budget_entry_from
@@ -151,7 +154,8 @@ async def write_all(deps: Reporting, fold: Fold, events: Sequence[EventView], st
         for event in events
     }
     documents = sum(len(writes) for writes in by_collection.values())
-    steps.start("write", documents + len(ledger))
+    audit = await rebuilt_entries(deps, events)
+    steps.start("write", documents + len(ledger) + len(audit))
     lost: set[Key] = set()
     for collection, writes in sorted(by_collection.items()):
         for start in range(0, len(writes), WRITE_CHUNK):
@@ -162,6 +166,13 @@ async def write_all(deps: Reporting, fold: Fold, events: Sequence[EventView], st
             steps.advance("write", len(chunk))
     if lost:  # the service wrote these meanwhile: fold their events again, on what it wrote
         await fold_events(deps, [e for e in events if lost.intersection(keys_of(e))])
+    # The audit trail is rewritten, not dropped: it keeps the entries of events the bounded log
+    # no longer holds.
+    for start in range(0, len(audit), WRITE_CHUNK):
+        written = audit[start : start + WRITE_CHUNK]
+        await repo.audit.rewrite(written)
+        steps.advance("write", len(written))
+    await honour_erasures(deps, events)
     entries = list(ledger.values())
     for start in range(0, len(entries), WRITE_CHUNK * 5):
         recorded = entries[start : start + WRITE_CHUNK * 5]

@@ -13,15 +13,16 @@ documents (SecantusDB reads whole documents twice as fast as projected ones).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from bson import Binary
-from pymongo import ASCENDING, DESCENDING, InsertOne, UpdateOne
+from pymongo import ASCENDING, DESCENDING, InsertOne, ReplaceOne, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from services.reporting.audit.subjects import KINDS
 from services.reporting.projections.fold import ProjectionWrite
 from shared.persistence.aggregates import PROCESSED_KEPT, AggregateStore, StoreRegistry
 from shared.persistence.mongo import drop_indexes
@@ -74,8 +75,10 @@ class ReportingRepository:
         self.conclusions = AggregateStore(database["conclusions"], stores=self.stores)
         self.action_items = AggregateStore(database["action_items"], stores=self.stores)
         self.budget = AggregateStore(database["budget_lines"], stores=self.stores)
+        self.audit = AuditTrail(database)
 
     async def ensure_indexes(self) -> None:
+        await self.audit.ensure_indexes()
         for store in (self.reports, self.conclusions, self.action_items, self.budget):
             await store.ensure_indexes()
         db = self.database
@@ -270,3 +273,77 @@ class ReportingRepository:
         query = {"forum_id": forum_id}
         rows = self.reports.collection.find(query, INTERNAL).sort("generated_at", DESCENDING)
         return await rows.to_list()
+
+
+class AuditTrail:
+    """The audit trail (`audit/`): `audit`, one entry per event keyed by its id, and
+    `audit_erasures`, the erased participants' ids (so an entry they caused that arrives after
+    their erasure is written without them). Not dropped by a rebuild: the event log is bounded,
+    and the trail keeps what it no longer holds.
+
+    Indexes: one sparse single-field index per subject kind (an entry holds a few kinds) and one
+    on the actor's subject — each the index of a filter of `GET /audit`."""
+
+    def __init__(self, database: AsyncDatabase[Document]) -> None:
+        self.entries = database["audit"]
+        self.erasures = database["audit_erasures"]
+
+    async def ensure_indexes(self) -> None:
+        for kind in KINDS:
+            await self.entries.create_index([(kind, ASCENDING)], sparse=True)
+        await self.entries.create_index([("actor.subject", ASCENDING)])
+
+    async def record(self, entries: Sequence[Document]) -> None:
+        """Entries not yet recorded, in one `insert_many`: an entry already there is kept."""
+        await _insert_new(self.entries, entries)
+
+    async def rewrite(self, entries: Sequence[Document]) -> None:
+        """Entries as the rules make them now (a rebuild), in one `bulk_write`."""
+        if entries:
+            operations = [ReplaceOne({"_id": e["_id"]}, e, upsert=True) for e in entries]
+            await self.entries.bulk_write(operations, ordered=False)
+
+    async def record_erasures(self, participant_ids: Iterable[str]) -> None:
+        await _insert_new(self.erasures, [{"_id": p} for p in sorted(set(participant_ids))])
+
+    async def erased_among(self, participant_ids: Iterable[str]) -> set[str]:
+        ids = sorted(set(participant_ids))
+        if not ids:
+            return set()
+        return {row["_id"] async for row in self.erasures.find({"_id": {"$in": ids}})}
+
+    async def erased(self) -> set[str]:
+        """Every erased participant (a rebuild's start: a few per forum)."""
+        return {row["_id"] async for row in self.erasures.find({}, {"_id": 1})}
+
+    async def replace_actors(self, subjects: Iterable[str], actor: Document) -> None:
+        """Every entry caused by one of `subjects` names `actor` instead."""
+        wanted = sorted(set(subjects))
+        if wanted:
+            await self.entries.update_many(
+                {"actor.subject": {"$in": wanted}}, {"$set": {"actor": actor}}
+            )
+
+    async def page(self, field: str, value: str, *, skip: int, limit: int) -> list[Document]:
+        """Entries whose `field` holds `value`, in order (`stamp`), from the `skip`-th on.
+        One field per query: SecantusDB reads the whole collection for a filter with a second
+        field beside the indexed one, so the other filters and the cursor are applied here."""
+        rows = self.entries.find({field: value}).sort("stamp", ASCENDING)
+        return await rows.skip(skip).limit(limit).to_list()
+
+    async def every(self, field: str, value: str) -> AsyncIterator[Document]:
+        """Every entry whose `field` holds `value`, in order, read a batch at a time."""
+        rows = self.entries.find({field: value}, batch_size=1000).sort("stamp", ASCENDING)
+        async for row in rows:
+            yield row
+
+
+async def _insert_new(collection: Any, documents: Sequence[Document]) -> None:
+    """`documents` inserted in one round trip; one whose `_id` exists is left as it is."""
+    if not documents:
+        return
+    try:
+        await collection.insert_many(list(documents), ordered=False)
+    except BulkWriteError as error:
+        if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
+            raise

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Any
 
 from services.reporting.projections.fold import ProjectionWrite
@@ -33,6 +33,7 @@ class FakeReportingRepository:
         self.action_items = FakeStore("action_items")
         self.budget = FakeStore("budget_lines")
         self.calls: Counter[str] = Counter()  # round trips a real database would see, by kind
+        self.audit = FakeAuditTrail(self.calls)
         # Called before each projection write: a test plays another writer there.
         self.before_write: Callable[[str, Sequence[ProjectionWrite]], None] | None = None
 
@@ -181,3 +182,64 @@ class FakeReportingRepository:
             for store in (self.conclusions, self.action_items, self.budget, self.reports)
             for entry in store.published()
         ]
+
+
+class FakeAuditTrail:
+    """`repository.AuditTrail` in memory: entries by event id, erased participants' ids."""
+
+    def __init__(self, calls: Counter[str]) -> None:
+        self.calls = calls
+        self.entries: dict[str, Document] = {}
+        self.erasures: set[str] = set()
+
+    async def record(self, entries: Sequence[Document]) -> None:
+        if entries:
+            self.calls["insert audit"] += 1
+            for entry in entries:
+                self.entries.setdefault(entry["_id"], copy.deepcopy(entry))
+
+    async def rewrite(self, entries: Sequence[Document]) -> None:
+        if entries:
+            self.calls["bulk_write audit"] += 1
+            self.entries.update({e["_id"]: copy.deepcopy(e) for e in entries})
+
+    async def record_erasures(self, participant_ids: Iterable[str]) -> None:
+        self.calls["insert audit_erasures"] += 1
+        self.erasures.update(participant_ids)
+
+    async def erased_among(self, participant_ids: Iterable[str]) -> set[str]:
+        ids = set(participant_ids)
+        if not ids:
+            return set()
+        self.calls["find audit_erasures"] += 1
+        return ids & self.erasures
+
+    async def erased(self) -> set[str]:
+        self.calls["find audit_erasures"] += 1
+        return set(self.erasures)
+
+    async def replace_actors(self, subjects: Iterable[str], actor: Document) -> None:
+        wanted = set(subjects)
+        if wanted:
+            self.calls["update audit"] += 1
+            for entry in self.entries.values():
+                if entry["actor"]["subject"] in wanted:
+                    entry["actor"] = copy.deepcopy(actor)
+
+    async def page(self, field: str, value: str, *, skip: int, limit: int) -> list[Document]:
+        self.calls["find audit"] += 1
+        return self._having(field, value)[skip : skip + limit]
+
+    async def every(self, field: str, value: str) -> AsyncIterator[Document]:
+        self.calls["find audit"] += 1
+        for entry in self._having(field, value):
+            yield entry
+
+    def _having(self, field: str, value: str) -> list[Document]:
+        def has(entry: Document) -> bool:
+            if field == "actor.subject":
+                return bool(entry["actor"]["subject"] == value)
+            return value in (entry.get(field) or ())
+
+        rows = sorted((e for e in self.entries.values() if has(e)), key=lambda e: e["stamp"])
+        return copy.deepcopy(rows)

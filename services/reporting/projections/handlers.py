@@ -3,9 +3,9 @@
 The consumer hands every delivery to `LiveFold.project`; deliveries that arrive while a batch is
 being written wait together and go as the next batch (`shared.persistence.batching.GroupCommit`:
 no timer, so a lone event costs what it did before). A batch costs one `find` per projection it
-targets, one `bulk_write` per projection and one `insert_many` into the ledger, however many
-events it holds; each delivery is acked once the batch holding it is written, and an event the
-rules refuse is dead-lettered alone.
+targets, one `bulk_write` per projection, one `insert_many` into the audit trail and one into
+the ledger, however many events it holds; each delivery is acked once the batch holding it is
+written, and an event the rules refuse is dead-lettered alone.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from services.reporting.audit.handlers import record_entries
 from services.reporting.budget.handlers import apply_entry
 from services.reporting.budget.rules import budget_entry_from
 from services.reporting.common import RuleViolation
@@ -72,6 +73,8 @@ async def fold_events(
                 await apply_entry(deps, entry)
             except RuleViolation as error:
                 refused[index] = InvalidMessage(str(error))
+    folded = [event for index, event in enumerate(events) if refused[index] is None]
+    await record_entries(deps, folded)  # the audit trail: who did what, when
     # Last, so a crash before it leaves the events to be redelivered and counted then.
     await deps.repository.record_events(
         [
@@ -81,8 +84,7 @@ async def fold_events(
                 "occurred_at": event.occurred_at,
                 "forum_id": event.payload.get("forum_id"),
             }
-            for index, event in enumerate(events)
-            if refused[index] is None
+            for event in folded
         ]
     )
     return refused

@@ -64,6 +64,7 @@ def issue(
         lambda identity: handlers.issue_token(
             request, identity, caller=handlers.EVERYTHING, actor=actor_of(actor)
         ),
+        actor=actor_of(actor),
     )
     document = issued.document
     err.print(
@@ -89,6 +90,7 @@ def revoke(
         mongo_url,
         database,
         lambda identity: handlers.revoke_token(token_id, identity, actor=actor_of(actor)),
+        actor=actor_of(actor),
     )
     out.print(f"token {document.id}: revoked")
 

@@ -77,13 +77,19 @@ def registration_settings(**given: Any) -> RegistrationSettings:
 
 
 def run[T](
-    mongo_url: str | None, database: str | None, use: Callable[[Identity], Awaitable[T]]
+    mongo_url: str | None,
+    database: str | None,
+    use: Callable[[Identity], Awaitable[T]],
+    *,
+    actor: str | None = None,
 ) -> T:
-    """Run one use case on registration's database; its refusals become one line and exit 1."""
+    """Run one use case on registration's database; its refusals become one line and exit 1.
+    The events it publishes (revocations) name `actor` as an operator, for the audit trail."""
     import structlog
 
     from services.registration.identity import handlers, rules
     from services.registration.identity.standalone import standalone_identity
+    from shared.contracts.envelope import Actor, acting_as
     from shared.logging import configure_logging
 
     settings = registration_settings(mongo_url=mongo_url, database=database)
@@ -93,7 +99,10 @@ def run[T](
 
     async def session() -> T:
         async with standalone_identity(settings) as identity:
-            return await use(identity)
+            if actor is None:
+                return await use(identity)
+            with acting_as(Actor(subject=actor, kind="operator")):
+                return await use(identity)
 
     try:
         return asyncio.run(session())
@@ -170,6 +179,7 @@ def add(
         lambda identity: handlers.create_account(
             new, identity, caller=handlers.EVERYTHING, actor=actor_of(actor)
         ),
+        actor=actor_of(actor),
     )
     err.print(f"account {created.account.id} created, roles: {', '.join(created.account.roles)}")
     if created.totp_uri:
@@ -206,6 +216,7 @@ def roles(
             caller=handlers.EVERYTHING,
             actor=actor_of(actor),
         ),
+        actor=actor_of(actor),
     )
     out.print(f"{username.lower()}: {', '.join(now_roles)}")
 
@@ -226,6 +237,7 @@ def disable(
         lambda identity: handlers.disable_account(
             username, identity, caller=handlers.EVERYTHING, actor=actor_of(actor)
         ),
+        actor=actor_of(actor),
     )
     out.print(f"{username.lower()}: {'disabled' if changed else 'was disabled already'}")
 

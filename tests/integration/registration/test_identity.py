@@ -310,6 +310,7 @@ async def test_an_api_token_works_until_it_is_revoked(
     assert revoked.status_code == 200 and revoked.json()["status"] == "revoked"
     [event] = await registration.tap.wait_for("access.revoked")
     assert event["token_id"] == token_id
+    assert event["actor"]["subject"] == "account:admin" and event["actor"]["kind"] == "staff"
 
     async def refused() -> bool:
         answer = await scheduling.get(DRAFT, headers=bearer(token))
@@ -356,6 +357,12 @@ async def test_the_cli_issues_a_token_alone_on_stdout_and_its_revocation_is_publ
     # The command runs no relay: the running registration's sweep publishes its event.
     [event] = await registration.tap.wait_for("access.revoked")
     assert event["token_id"] == stored["_id"]
+    assert event["actor"] == {
+        "subject": "cli:test-operator",
+        "kind": "operator",
+        "roles": [],
+        "token_id": None,
+    }
 
     async def refused() -> bool:
         return (await scheduling.get(DRAFT, headers=bearer(token))).status_code == 401

@@ -8,8 +8,11 @@ import csv
 import io
 import json
 import uuid
+from collections.abc import Awaitable
+from datetime import timedelta
 from typing import Any
 
+import pytest
 from pymongo import AsyncMongoClient
 
 from services.reporting.audit.handlers import audit_export, audit_page
@@ -19,11 +22,26 @@ from services.reporting.projections.handlers import LiveFold
 from services.reporting.rebuild import rebuild
 from services.reporting.repository import ReportingRepository
 from services.reporting.settings import ReportingSettings
+from shared.auth.tokens import TokenSigner, encode_pem, generate_key_pair
 from shared.persistence.mongo import create_mongo_client
 from tests.integration.reporting import events as ev
 from tests.integration.reporting.conftest import RunningReporting
+from tests.support.bus import eventually
 from tests.support.factories import FORUM_ID
 from tests.support.wire import FilterRecorder, indexes_used, located_by, scans
+
+PRIVATE, PUBLIC = generate_key_pair()
+SIGNER = TokenSigner(PRIVATE, "audit-test")
+
+
+@pytest.fixture
+def reporting_settings(reporting_settings: ReportingSettings) -> ReportingSettings:
+    """Reporting verifying staff tokens signed with the test key (the development secretariat
+    token still works as an admin)."""
+    return reporting_settings.model_copy(
+        update={"auth_public_keys": {"audit-test": encode_pem(PUBLIC)}}
+    )
+
 
 REGISTRAR: dict[str, Any] = {
     "subject": "account:registrar-1",
@@ -421,3 +439,66 @@ async def test_every_audit_query_is_answered_from_an_index_each_index_used(
         assert set(await database["audit_erasures"].index_information()) == {"_id_"}
     finally:
         await client.close()
+
+
+async def test_a_staff_members_request_is_audited_with_their_account_role_and_token(
+    reporting: RunningReporting,
+) -> None:
+    """End to end: a signed-in admin adds a line of action over HTTP; the event it causes
+    carries the admin as its actor (the request's principal), reporting consumes it, and the
+    audit names the account, its role and the token — readable with `audit:read` only."""
+    admin = SIGNER.sign(
+        subject="account:ana", kind="staff", roles=["admin"], lifetime=timedelta(hours=1)
+    )
+    observer = SIGNER.sign(
+        subject="account:obs", kind="staff", roles=["observer"], lifetime=timedelta(hours=1)
+    )
+    as_admin = {"Authorization": f"Bearer {admin.token}"}
+    async with reporting.http() as http:
+        created = await http.post(
+            "/action-items",
+            headers=as_admin,
+            json={
+                "title": {"es": "Fondo de remesas", "en": "Remittance fund"},
+                "owner": {
+                    "kind": "country",
+                    "code": "SV",
+                    "name": "El Salvador",
+                    "contact_email": "focal@rree.gob.sv",
+                    "language": "es",
+                },
+                "deadline": "2005-06-30",
+            },
+        )
+        assert created.status_code == 201, created.text
+        item = created.json()["id"]
+
+        async def audited() -> list[dict[str, Any]]:
+            page = await http.get("/audit", params={"action_item": item}, headers=as_admin)
+            assert page.status_code == 200, page.text
+            return list(page.json()["entries"])
+
+        await eventually(lambda: _nonempty(audited()), what="the action item's audit entry")
+        [entry] = await audited()
+        assert entry["type"] == "action_item.created"
+        assert entry["actor"] == {
+            "subject": "account:ana",
+            "kind": "staff",
+            "roles": ["admin"],
+            "token_id": admin.jti,
+        }
+        assert "@" not in json.dumps(entry) and "Fondo" not in json.dumps(entry)
+        by_actor = await http.get("/audit", params={"actor": "account:ana"}, headers=as_admin)
+        assert [e["event_id"] for e in by_actor.json()["entries"]] == [entry["event_id"]]
+
+        refused = await http.get(
+            "/audit",
+            params={"action_item": item},
+            headers={"Authorization": f"Bearer {observer.token}"},
+        )
+        assert refused.status_code == 403
+        assert "audit:read" in refused.text
+
+
+async def _nonempty(entries: Awaitable[list[dict[str, Any]]]) -> bool:
+    return bool(await entries)

@@ -8,6 +8,7 @@ from shared.contracts.reporting import (
     ActionItemCreated,
     ActionItemFollowUpDue,
     ActionItemUpdated,
+    BudgetEntryRecorded,
     BudgetThresholdCrossed,
     ConclusionApproved,
     ConclusionDrafted,
@@ -24,6 +25,7 @@ PUBLISHED = (
     ActionItemCreated,
     ActionItemUpdated,
     ActionItemFollowUpDue,
+    BudgetEntryRecorded,
     BudgetThresholdCrossed,
     ReportGenerated,
 )

@@ -231,6 +231,32 @@ class BudgetThresholdCrossed(Event):
     )
 
 
+class BudgetEntryRecorded(Event):
+    """The secretariat recorded a commitment or an expense on a budget line (or, with the same
+    entry id and a later date, replaced one): who changed the line, by how much. The entry's
+    description stays in reporting; entries other services' events cause are not announced again."""
+
+    event_type: Literal["budget.entry_recorded"] = "budget.entry_recorded"
+    forum_id: ForumId
+    line: str = Field(description="Budget line code from the pack.", examples=["panelist_support"])
+    entry_id: str = Field(
+        pattern=r"^[A-Za-z0-9_\-]{1,64}$",
+        description="The entry's id on its line (the request's idempotency key, prefixed).",
+        examples=["manual-hotel-b3"],
+    )
+    kind: Literal["commitment", "expense"] = Field(
+        description="An open commitment or an executed expense.", examples=["expense"]
+    )
+    amount_cents: Cents
+    consumed_cents: Cents = Field(
+        description="The line's consumption (expenses and open commitments) after the entry.",
+        examples=[410_000],
+    )
+    currency: str = Field(
+        "USD", pattern=r"^[A-Z]{3}$", description="ISO 4217 currency.", examples=["USD"]
+    )
+
+
 class ReportFile(Contract):
     format: Literal["html", "pdf"] = Field(description="File format.", examples=["pdf"])
     sha256: str = Field(

@@ -176,6 +176,7 @@ async def test_a_secretariat_entry_with_the_same_id_counts_once(deps: Reporting)
         await record_budget_entry(deps, "consultancies", "expense", 100_000, "Estudio", "inv-1")
     line = next(row for row in await budget_execution(deps) if row["line"] == "consultancies")
     assert line["executed_cents"] == 100_000
+    assert repo(deps).published() == ["budget.entry_recorded"]  # who changed the line: audited
     with pytest.raises(RuleViolation, match="not a budget line"):
         await record_budget_entry(deps, "nope", "expense", 1, "x")
 

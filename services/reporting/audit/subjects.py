@@ -179,6 +179,7 @@ SUBJECTS: Mapping[str, Row] = {
     "action_item.updated": _ACTION_ITEM,
     "action_item.follow_up_due": _ACTION_ITEM,
     "budget.threshold_crossed": {BUDGET_LINE: (at("line"),)},
+    "budget.entry_recorded": {BUDGET_LINE: (at("line"),)},
     "report.generated": {REPORT: (at("report_id"),)},
 }
 

@@ -53,7 +53,7 @@ async def record_budget_entry(
         amount_cents=amount_cents,
         description=description,
         as_of=now_stamp(deps.clock()),
-        source="secretariat",
+        source=rules.SECRETARIAT,
     )
     return await apply_entry(deps, entry, cause_id=f"entry:{key}") or {}
 

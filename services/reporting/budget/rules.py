@@ -17,10 +17,11 @@ from services.reporting.documents import BudgetLine
 from services.reporting.projections.rules import BUDGET_PREFIXES, SESSION_IDS
 from services.reporting.projections.views import EventView, find, participant_id_of, safe
 from shared.contracts.envelope import derive_id
-from shared.contracts.reporting import BudgetThresholdCrossed
+from shared.contracts.reporting import BudgetEntryRecorded, BudgetThresholdCrossed
 from shared.decisions import Change
 
 THRESHOLDS = (80, 100)
+SECRETARIAT = "secretariat"  # the source of an entry the secretariat records (not an event's)
 PANELIST_LINE = "panelist_support"
 _RELEASED = {"cancelled", "withdrawn", "revoked", "rejected", "declined"}
 _PAID = {"paid", "reimbursed", "settled", "disbursed"}
@@ -68,7 +69,25 @@ def record_entry(document: BudgetLine | None, plan: LinePlan, entry: EntryReques
     }
     alerted = list(document.alerted) if document else []
     consumed = sum(e["amount_cents"] for e in entries.values())
-    events = []
+    events: list[BudgetEntryRecorded | BudgetThresholdCrossed] = []
+    if entry.source == SECRETARIAT:  # who changed the line: the audit trail reads it
+        events.append(
+            BudgetEntryRecorded.model_validate(
+                {
+                    "event_id": derive_id(
+                        plan.forum_id, "budget-entry", plan.line, entry.entry_id, entry.as_of
+                    ),
+                    "producer": PRODUCER,
+                    "forum_id": plan.forum_id,
+                    "line": plan.line,
+                    "entry_id": entry.entry_id,
+                    "kind": entry.kind,
+                    "amount_cents": entry.amount_cents,
+                    "consumed_cents": consumed,
+                    "currency": plan.currency,
+                }
+            )
+        )
     for threshold in THRESHOLDS:
         if (
             threshold not in alerted

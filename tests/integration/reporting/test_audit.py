@@ -441,7 +441,7 @@ async def test_every_audit_query_is_answered_from_an_index_each_index_used(
         await client.close()
 
 
-async def test_a_staff_members_request_is_audited_with_their_account_role_and_token(
+async def test_staff_requests_are_audited_with_their_account_role_and_token(
     reporting: RunningReporting,
 ) -> None:
     """End to end: a signed-in admin adds a line of action over HTTP; the event it causes
@@ -490,6 +490,38 @@ async def test_a_staff_members_request_is_audited_with_their_account_role_and_to
         assert "@" not in json.dumps(entry) and "Fondo" not in json.dumps(entry)
         by_actor = await http.get("/audit", params={"actor": "account:ana"}, headers=as_admin)
         assert [e["event_id"] for e in by_actor.json()["entries"]] == [entry["event_id"]]
+
+        # who changed a budget line: the secretariat's entries are events too
+        finance = SIGNER.sign(
+            subject="account:fin", kind="staff", roles=["finance"], lifetime=timedelta(hours=1)
+        )
+        recorded = await http.post(
+            "/budget/entries",
+            headers={"Authorization": f"Bearer {finance.token}"},
+            json={
+                "line": "consultancies",
+                "kind": "expense",
+                "amount": "1250.00",
+                "description": "Estudio de Ana López",
+                "entry_id": "inv-7",
+            },
+        )
+        assert recorded.status_code == 201, recorded.text
+
+        async def line_audited() -> bool:
+            page = await http.get(
+                "/audit", params={"budget_line": "consultancies"}, headers=as_admin
+            )
+            return bool(page.json()["entries"])
+
+        await eventually(line_audited, what="the budget entry's audit entry")
+        page = await http.get("/audit", params={"budget_line": "consultancies"}, headers=as_admin)
+        [change] = page.json()["entries"]
+        assert change["type"] == "budget.entry_recorded"
+        assert change["actor"]["subject"] == "account:fin" and change["actor"]["roles"] == [
+            "finance"
+        ]
+        assert "Ana" not in json.dumps(change)
 
         refused = await http.get(
             "/audit",

@@ -1,4 +1,7 @@
-"""HTTP pieces every service API shares: health, readiness, metrics and secretariat auth."""
+"""HTTP pieces every service API shares: health, readiness, metrics, participant tokens.
+
+Staff and machines are admitted by `shared.auth.dependencies.require(permission)`; what stays
+here is the participant-facing check (a participant's own token, `participant`)."""
 
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from shared.settings import ServiceSettings
 
 log = structlog.get_logger("foro.http")
 
-_bearer = HTTPBearer(auto_error=False, description="Secretariat API token.")
+_bearer = HTTPBearer(auto_error=False, description="A participant's own access token.")
 
 
 def operations_router(runtime: ServiceRuntime) -> APIRouter:
@@ -60,22 +63,6 @@ def _is_secretariat(tokens: Sequence[SecretStr], presented: str) -> bool:
     for token in tokens:  # every token compared, in constant time
         valid |= token_matches(presented, token.get_secret_value())
     return valid
-
-
-def require_token(
-    tokens: Sequence[SecretStr],
-) -> Callable[[HTTPAuthorizationCredentials | None], Awaitable[None]]:
-    """A dependency that admits requests bearing one of the secretariat `tokens`."""
-
-    async def check(credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> None:
-        if credentials is None or not _is_secretariat(tokens, credentials.credentials):
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED,
-                detail="a valid secretariat token is required (Authorization: Bearer …)",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-
-    return check
 
 
 @dataclass(frozen=True)
@@ -121,14 +108,6 @@ def settings_of(request: Request) -> ServiceSettings:
     """The settings of the service serving `request` (`create_http_app` keeps its runtime)."""
     settings: ServiceSettings = request.app.state.runtime.settings
     return settings
-
-
-async def secretariat(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
-) -> None:
-    """`require_token` with the serving service's tokens: for routers declared at module level
-    (`APIRouter(dependencies=[Depends(secretariat)])`)."""
-    await require_token(settings_of(request).api_tokens)(credentials)
 
 
 async def participant(

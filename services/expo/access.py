@@ -1,18 +1,20 @@
 """Who calls expo's HTTP API, as FastAPI dependencies every capability's router shares.
 
 - anyone: apply to exhibit, see the floor plan (SVG), the booths, the stage programme, open jobs;
-- the secretariat (`Authorization: Bearer <secretariat token>`, from settings): approve or reject
-  exhibitors, run / reset the allocation, assign booths by hand, mint participant tokens;
+- staff (`Authorization: Bearer <access token>`, `shared.auth.dependencies.require`): approve or
+  reject exhibitors and rotate their tokens (`expo:manage`), see them (`expo:read`), run / reset
+  the allocation and assign booths by hand (`expo:manage`), mint participant tokens
+  (`participants:write`);
 - an exhibitor (`Bearer <exhibitor token>`, issued once at approval, only its SHA-256 stored;
   the secretariat can rotate it): its booth, launches, badge scans and lead export, job posts,
   the CVs sent to its jobs, interviews;
 - a participant (`Bearer <participant token>`, shared/participant_tokens.py; nothing stored):
   meeting requests and answers, job applications.
 
-Secretariat and participant tokens are checked by `shared.http` (`secretariat`, `participant`):
-one token check for every service (secretariat routers: `APIRouter(dependencies=
-[Depends(shared.http.secretariat)])`). Only the exhibitor's token is expo's own. The routers live at module level in each capability's `api.py`; the service's
-dependencies reach them through `app.state.deps` (`ExpoDeps`).
+Staff tokens are checked by `shared.auth` (each route: `dependencies=[Depends(require(
+Permission.X))]`), participant tokens by `shared.http.participant`: one check for every service.
+Only the exhibitor's token is expo's own. The routers live at module level in each capability's
+`api.py`; the service's dependencies reach them through `app.state.deps` (`ExpoDeps`).
 """
 
 from __future__ import annotations
@@ -50,8 +52,8 @@ def unauthorized(what: str) -> HTTPException:
 
 
 async def _participant_id(request: Request, credentials: Credentials) -> str | None:
-    """The participant a participant token names; None for any other token (the secretariat's
-    too: it acts for nobody here)."""
+    """The participant a participant token names; None for any other token (a static
+    secretariat token too: it acts for nobody here)."""
     try:
         caller = await participant(request, credentials)
     except HTTPException:

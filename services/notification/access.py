@@ -1,6 +1,6 @@
 """How a route reaches the service: its dependencies (`NotificationDeps`, from `app.state`) and
-the runtime, for routers declared at module level (FastAPI's "bigger applications"); the
-secretariat's token check is `shared.http.secretariat`."""
+the runtime, for routers declared at module level (FastAPI's "bigger applications"); each route
+says the permission it needs with `shared.auth.dependencies.require`."""
 
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ def refusal(problem: FieldProblem, code: int = status.HTTP_409_CONFLICT) -> HTTP
 
 def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     described = {
-        401: "A valid secretariat token (or the delegation's focal-point key) is required.",
+        401: "A valid access token (or the delegation's focal-point key) is required.",
         403: "Refused; `detail` says why, in Spanish and English.",
         404: "No such participant or delegation.",
         409: "Refused in the current state; `detail` says why, in Spanish and English.",

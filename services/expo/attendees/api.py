@@ -7,14 +7,17 @@ import uuid
 from fastapi import APIRouter, Depends, HTTPException, status
 
 from services.expo.access import ExpoDeps
-from shared.http import secretariat
+from shared.auth.dependencies import require
+from shared.auth.permissions import Permission
 from shared.participant_tokens import mint
 
-secretariat_router = APIRouter(tags=["secretariat"], dependencies=[Depends(secretariat)])
+secretariat_router = APIRouter(tags=["secretariat"])
 
 
 @secretariat_router.post(
-    "/participants/{participant_id}/token", summary="A participant's expo access token"
+    "/participants/{participant_id}/token",
+    summary="A participant's expo access token",
+    dependencies=[Depends(require(Permission.PARTICIPANTS_WRITE))],
 )
 async def mint_token(participant_id: uuid.UUID, deps: ExpoDeps) -> dict[str, str]:
     secret = deps.settings.participant_token_secret

@@ -11,10 +11,11 @@ from services.expo.access import SAFE_HEADERS, Exhibitor, ExpoDeps
 from services.expo.booths import handlers
 from services.expo.booths.floorplan import render_floor_plan
 from services.expo.schemas import BoothRequest, ManualAssignment, ReleaseBooth
-from shared.http import secretariat
+from shared.auth.dependencies import require
+from shared.auth.permissions import Permission
 
 public = APIRouter(tags=["public"])
-secretariat_router = APIRouter(tags=["secretariat"], dependencies=[Depends(secretariat)])
+secretariat_router = APIRouter(tags=["secretariat"])
 mine = APIRouter(prefix="/me", tags=["exhibitor"])
 
 BOOTH_FIELDS = (
@@ -68,21 +69,27 @@ async def booths(deps: ExpoDeps) -> list[dict[str, Any]]:
 
 
 @secretariat_router.post(
-    "/allocation/run", summary="Allocate booths to every approved exhibitor without one"
+    "/allocation/run",
+    summary="Allocate booths to every approved exhibitor without one",
+    dependencies=[Depends(require(Permission.EXPO_MANAGE))],
 )
 async def run_allocation(deps: ExpoDeps) -> list[dict[str, Any]]:
     return [answer_view(a) for a in await handlers.allocate_floor(deps)]
 
 
 @secretariat_router.post(
-    "/allocation/reset", summary="Free every booth the rules assigned (manual ones stay)"
+    "/allocation/reset",
+    summary="Free every booth the rules assigned (manual ones stay)",
+    dependencies=[Depends(require(Permission.EXPO_MANAGE))],
 )
 async def reset_allocation(body: ReleaseBooth, deps: ExpoDeps) -> dict[str, int]:
     return {"released": await handlers.reset_allocation(deps, body.reason)}
 
 
 @secretariat_router.put(
-    "/booths/{code}/assignment", summary="Assign a booth by hand (overrides the rules)"
+    "/booths/{code}/assignment",
+    summary="Assign a booth by hand (overrides the rules)",
+    dependencies=[Depends(require(Permission.EXPO_MANAGE))],
 )
 async def assign(code: str, body: ManualAssignment, deps: ExpoDeps) -> dict[str, Any]:
     answer = await handlers.assign_manually(
@@ -91,7 +98,11 @@ async def assign(code: str, body: ManualAssignment, deps: ExpoDeps) -> dict[str,
     return answer_view(answer)
 
 
-@secretariat_router.delete("/booths/{code}/assignment", summary="Free a booth")
+@secretariat_router.delete(
+    "/booths/{code}/assignment",
+    summary="Free a booth",
+    dependencies=[Depends(require(Permission.EXPO_MANAGE))],
+)
 async def release(
     code: str, deps: ExpoDeps, reason: str = Query(min_length=3, max_length=500)
 ) -> dict[str, str]:

@@ -10,12 +10,13 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from services.expo.access import Exhibitor, ExpoDeps
 from services.expo.exhibitors import handlers
 from services.expo.schemas import ExhibitorApplication, Rejection
-from shared.http import secretariat
+from shared.auth.dependencies import require
+from shared.auth.permissions import Permission
 
 PRIVATE_FIELDS = ("token_hash", "processed", "outbox", "outbox_pending", "version")
 
 public = APIRouter(tags=["public"])
-secretariat_router = APIRouter(tags=["secretariat"], dependencies=[Depends(secretariat)])
+secretariat_router = APIRouter(tags=["secretariat"])
 mine = APIRouter(prefix="/me", tags=["exhibitor"])
 
 
@@ -34,7 +35,11 @@ async def apply(application: ExhibitorApplication, deps: ExpoDeps) -> dict[str, 
     return {"exhibitor_id": document["_id"], "status": document["status"], "zone": document["zone"]}
 
 
-@secretariat_router.get("/exhibitors", summary="Exhibitors and applications")
+@secretariat_router.get(
+    "/exhibitors",
+    summary="Exhibitors and applications",
+    dependencies=[Depends(require(Permission.EXPO_READ))],
+)
 async def list_exhibitors(
     deps: ExpoDeps,
     status_: Literal["applied", "approved", "rejected"] | None = Query(None, alias="status"),
@@ -43,7 +48,11 @@ async def list_exhibitors(
     return [exhibitor_view(d) for d in found]
 
 
-@secretariat_router.get("/exhibitors/{exhibitor_id}", summary="One exhibitor")
+@secretariat_router.get(
+    "/exhibitors/{exhibitor_id}",
+    summary="One exhibitor",
+    dependencies=[Depends(require(Permission.EXPO_READ))],
+)
 async def get_exhibitor(exhibitor_id: uuid.UUID, deps: ExpoDeps) -> dict[str, Any]:
     document = await deps.repository.exhibitor(str(exhibitor_id))
     if document is None:
@@ -54,13 +63,18 @@ async def get_exhibitor(exhibitor_id: uuid.UUID, deps: ExpoDeps) -> dict[str, An
 @secretariat_router.post(
     "/exhibitors/{exhibitor_id}/approve",
     summary="Approve; returns the exhibitor's access token once",
+    dependencies=[Depends(require(Permission.EXPO_MANAGE))],
 )
 async def approve(exhibitor_id: uuid.UUID, deps: ExpoDeps) -> dict[str, Any]:
     document, token = await handlers.approve_exhibitor(str(exhibitor_id), deps)
     return {"exhibitor": exhibitor_view(document), "access_token": token}
 
 
-@secretariat_router.post("/exhibitors/{exhibitor_id}/reject", summary="Reject with a reason")
+@secretariat_router.post(
+    "/exhibitors/{exhibitor_id}/reject",
+    summary="Reject with a reason",
+    dependencies=[Depends(require(Permission.EXPO_MANAGE))],
+)
 async def reject(exhibitor_id: uuid.UUID, body: Rejection, deps: ExpoDeps) -> dict[str, Any]:
     return exhibitor_view(await handlers.reject_exhibitor(str(exhibitor_id), body.reason, deps))
 
@@ -68,6 +82,7 @@ async def reject(exhibitor_id: uuid.UUID, body: Rejection, deps: ExpoDeps) -> di
 @secretariat_router.post(
     "/exhibitors/{exhibitor_id}/token",
     summary="Issue a new access token (the old one stops working)",
+    dependencies=[Depends(require(Permission.EXPO_MANAGE))],
 )
 async def rotate(exhibitor_id: uuid.UUID, deps: ExpoDeps) -> dict[str, str]:
     return {"access_token": await handlers.rotate_token(str(exhibitor_id), deps)}

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.notification.access import NotificationDeps, Runtime
+from shared.auth.dependencies import require
+from shared.auth.permissions import Permission
 from shared.contracts.notification import CampaignRequested, LocalizedText, Segment
-from shared.http import secretariat
 from shared.messaging.publishers import publish_event
 
-router = APIRouter(tags=["secretariat"], dependencies=[Depends(secretariat)])
+router = APIRouter(tags=["secretariat"])
 
 
 Channel = Literal["email", "sms"]
@@ -45,6 +46,7 @@ class Accepted(BaseModel):
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
     summary="Send an information campaign to a segment",
+    dependencies=[Depends(require(Permission.MESSAGES_SEND))],
 )
 async def request_campaign(
     body: CampaignBody, deps: NotificationDeps, runtime: Runtime
@@ -57,7 +59,11 @@ async def request_campaign(
     return Accepted(event_id=event.event_id)
 
 
-@router.get("/campaigns/{campaign_id}", summary="A campaign's progress")
+@router.get(
+    "/campaigns/{campaign_id}",
+    summary="A campaign's progress",
+    dependencies=[Depends(require(Permission.MESSAGES_READ))],
+)
 async def get_campaign(campaign_id: str, deps: NotificationDeps) -> dict[str, Any]:
     repo = deps.repository
     campaign = await repo.campaign(campaign_id)

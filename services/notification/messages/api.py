@@ -12,9 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.notification.access import NotificationDeps
 from services.notification.delivery.sweep import replay
 from services.notification.repository import MessageFilter
-from shared.http import secretariat
+from shared.auth.dependencies import require
+from shared.auth.permissions import Permission
 
-router = APIRouter(tags=["secretariat"], dependencies=[Depends(secretariat)])
+router = APIRouter(tags=["secretariat"])
 
 Status = Literal["queued", "sending", "retrying", "sent", "failed", "suppressed"]
 
@@ -55,7 +56,12 @@ class MessagePage(BaseModel):
     items: list[MessageView]
 
 
-@router.get("/messages", response_model=MessagePage, summary="Delivery status of messages")
+@router.get(
+    "/messages",
+    response_model=MessagePage,
+    summary="Delivery status of messages",
+    dependencies=[Depends(require(Permission.MESSAGES_READ))],
+)
 async def list_messages(
     deps: NotificationDeps,
     status_: Status | None = Query(None, alias="status"),
@@ -77,7 +83,11 @@ async def list_messages(
     )
 
 
-@router.get("/messages/summary", summary="Messages by status, and triggers parked for a contact")
+@router.get(
+    "/messages/summary",
+    summary="Messages by status, and triggers parked for a contact",
+    dependencies=[Depends(require(Permission.MESSAGES_READ))],
+)
 async def summary(
     deps: NotificationDeps,
     campaign_id: str | None = Query(None, pattern=r"^[A-Za-z0-9_\-]{1,64}$"),
@@ -88,7 +98,12 @@ async def summary(
     return {**await repo.counts(), "parked": await repo.waiting_count()}
 
 
-@router.get("/messages/{message_id}", response_model=MessageView, summary="One message")
+@router.get(
+    "/messages/{message_id}",
+    response_model=MessageView,
+    summary="One message",
+    dependencies=[Depends(require(Permission.MESSAGES_READ))],
+)
 async def get_message(message_id: uuid.UUID, deps: NotificationDeps) -> MessageView:
     document = await deps.repository.view(str(message_id))
     if document is None:
@@ -100,6 +115,7 @@ async def get_message(message_id: uuid.UUID, deps: NotificationDeps) -> MessageV
     "/messages/{message_id}/replay",
     response_model=MessageView,
     summary="Send a failed message again",
+    dependencies=[Depends(require(Permission.MESSAGES_SEND))],
 )
 async def replay_message(message_id: uuid.UUID, deps: NotificationDeps) -> MessageView:
     document = await replay(str(message_id), deps)

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.notification.access import NotificationDeps
-from shared.http import secretariat
+from shared.auth.dependencies import require
+from shared.auth.permissions import Permission
 
-router = APIRouter(tags=["secretariat"], dependencies=[Depends(secretariat)])
+router = APIRouter(tags=["secretariat"])
 
 
 class ParkedView(BaseModel):
@@ -37,6 +38,7 @@ class ParkedPage(BaseModel):
     "/parked-triggers",
     response_model=ParkedPage,
     summary="Triggers waiting for a person's contact (no message yet)",
+    dependencies=[Depends(require(Permission.MESSAGES_READ))],
 )
 async def parked(
     deps: NotificationDeps,

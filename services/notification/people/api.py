@@ -9,9 +9,10 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.notification.access import NotificationDeps
-from shared.http import secretariat
+from shared.auth.dependencies import require
+from shared.auth.permissions import Permission
 
-router = APIRouter(tags=["secretariat"], dependencies=[Depends(secretariat)])
+router = APIRouter(tags=["secretariat"])
 
 
 class PreferencesBody(BaseModel):
@@ -22,7 +23,11 @@ class PreferencesBody(BaseModel):
     opt_out_non_essential: bool | None = None
 
 
-@router.get("/people/{person_id}/preferences", summary="A person's notification preferences")
+@router.get(
+    "/people/{person_id}/preferences",
+    summary="A person's notification preferences",
+    dependencies=[Depends(require(Permission.MESSAGES_READ))],
+)
 async def get_preferences(person_id: uuid.UUID, deps: NotificationDeps) -> dict[str, Any]:
     contact = await deps.repository.contact(str(person_id))
     if contact is None:
@@ -34,7 +39,11 @@ async def get_preferences(person_id: uuid.UUID, deps: NotificationDeps) -> dict[
     }
 
 
-@router.put("/people/{person_id}/preferences", summary="Set language, channels or opt-out")
+@router.put(
+    "/people/{person_id}/preferences",
+    summary="Set language, channels or opt-out",
+    dependencies=[Depends(require(Permission.MESSAGES_SEND))],
+)
 async def set_preferences(
     person_id: uuid.UUID, body: PreferencesBody, deps: NotificationDeps
 ) -> dict[str, Any]:

@@ -11,12 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.registration.accreditation import handlers as accreditation
 from services.registration.deps import Deps
 from services.registration.responses import refusal, responses
+from shared.auth.dependencies import require
+from shared.auth.permissions import Permission
 from shared.contracts.registration import FreeText
-from shared.http import secretariat
 
-router = APIRouter(
-    tags=["accreditation", "badges", "consent", "erasure"], dependencies=[Depends(secretariat)]
-)
+router = APIRouter(tags=["accreditation", "badges", "consent", "erasure"])
 
 
 class RejectBody(BaseModel):
@@ -51,6 +50,7 @@ class DecisionView(BaseModel):
     description="pending_approval → a seat is allocated (confirmed or waitlisted). Publishes "
     "`accreditation.approved` once: approving again changes nothing. Official delegates also take "
     "a seat of their country's delegation; a full delegation is refused (409).",
+    dependencies=[Depends(require(Permission.ACCREDITATION_DECIDE))],
 )
 async def approve(participant_id: uuid.UUID, deps: Deps) -> DecisionView:
     try:
@@ -71,6 +71,7 @@ async def approve(participant_id: uuid.UUID, deps: Deps) -> DecisionView:
     responses=responses(401, 404),
     description="The person reads the reason (give it in both languages, or one: it is used for both). "
     "Publishes `accreditation.rejected` once; a held seat is freed and a badge revoked.",
+    dependencies=[Depends(require(Permission.ACCREDITATION_DECIDE))],
 )
 async def reject(participant_id: uuid.UUID, body: RejectBody, deps: Deps) -> DecisionView:
     if not body.reason_es and not body.reason_en:

@@ -12,11 +12,10 @@ from services.registration.badges import handlers as badges
 from services.registration.deps import Deps, Registration, Settings
 from services.registration.responses import PDF, PNG, refusal, responses, sheet_headers
 from services.registration.settings import RegistrationSettings
-from shared.http import secretariat
+from shared.auth.dependencies import require
+from shared.auth.permissions import Permission
 
-router = APIRouter(
-    tags=["accreditation", "badges", "consent", "erasure"], dependencies=[Depends(secretariat)]
-)
+router = APIRouter(tags=["accreditation", "badges", "consent", "erasure"])
 
 
 def badge_secret(settings: RegistrationSettings) -> SecretStr:
@@ -43,6 +42,7 @@ async def participant_badge(participant_id: uuid.UUID, deps: Registration) -> No
     responses={200: {"content": {PNG: {}}}, **responses(401, 404, 409, 503)},
     description="Only for a confirmed participant who is accredited when the category requires it; "
     "anyone else is refused (409) with the reason.",
+    dependencies=[Depends(require(Permission.BADGES_PRINT))],
 )
 async def badge_png(participant_id: uuid.UUID, deps: Deps, settings: Settings) -> Response:
     secret = badge_secret(settings)
@@ -56,6 +56,7 @@ async def badge_png(participant_id: uuid.UUID, deps: Deps, settings: Settings) -
     summary="A participant's badge (printable PDF)",
     response_class=Response,
     responses={200: {"content": {PDF: {}}}, **responses(401, 404, 409, 503)},
+    dependencies=[Depends(require(Permission.BADGES_PRINT))],
 )
 async def badge_pdf(
     participant_id: uuid.UUID, deps: Deps, settings: Settings, layout: Literal["a6", "a4"] = "a6"
@@ -72,6 +73,7 @@ async def badge_pdf(
     response_class=Response,
     responses={200: {"content": {PDF: {}}}, **responses(401, 503)},
     description="Confirmed participants of a category, or the ids given; sorted by family name.",
+    dependencies=[Depends(require(Permission.BADGES_PRINT))],
 )
 async def badge_sheet(
     deps: Deps,

@@ -12,9 +12,10 @@ from services.registration.badges.api import badge_secret
 from services.registration.checkin import handlers as checkin
 from services.registration.deps import Deps, Settings
 from services.registration.responses import refusal, responses
-from shared.http import secretariat
+from shared.auth.dependencies import require
+from shared.auth.permissions import Permission
 
-router = APIRouter(tags=["check-in"], dependencies=[Depends(secretariat)])
+router = APIRouter(tags=["check-in"])
 
 
 class CheckinBody(BaseModel):
@@ -42,7 +43,11 @@ class CheckinView(BaseModel):
     badge_colour: str
 
 
-@router.get("/checkins/points", summary="Check-in points")
+@router.get(
+    "/checkins/points",
+    summary="Check-in points",
+    dependencies=[Depends(require(Permission.CHECKIN_SCAN))],
+)
 async def checkin_points(deps: Deps, settings: Settings) -> list[str]:
     return checkin.points(deps, settings.checkin_points)
 
@@ -59,6 +64,7 @@ async def checkin_points(deps: Deps, settings: Settings) -> list[str]:
     description="A forged, altered, foreign-forum or revoked badge is refused (403) with the reason; so is "
     "any scan outside the forum's days (venue time, give or take REGISTRATION_CHECKIN_MARGIN_HOURS). "
     "Scanning again at the same point on the same day answers 200 and publishes nothing.",
+    dependencies=[Depends(require(Permission.CHECKIN_SCAN))],
 )
 async def scan(
     body: CheckinBody,

@@ -1,13 +1,17 @@
 """The secretariat's and focal points' HTTP API for delegations: register and change them, their
-focal point's key, their members, accrediting and printing a whole delegation."""
+focal point's key, their members, accrediting and printing a whole delegation.
+
+Staff need a permission (`shared.auth.require`); a delegation's focal point may read it and manage
+its members with the delegation's key (`X-Delegation-Key`) instead (`focal_point_or`)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
-from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.registration.accreditation import handlers as accreditation
@@ -19,6 +23,8 @@ from services.registration.delegations import rules as delegation_rules
 from services.registration.deps import Deps, Registration, Settings
 from services.registration.documents import DelegationDocument
 from services.registration.responses import PDF, refusal, responses, sheet_headers
+from shared.auth.dependencies import PERMISSION_ATTRIBUTE, require
+from shared.auth.permissions import Permission
 from shared.contracts.registration import (
     Consents,
     CountryCode,
@@ -31,9 +37,6 @@ from shared.contracts.registration import (
     Phone,
     SingleLineText,
 )
-from shared.http import _bearer, secretariat
-
-SECRETARIAT = [Depends(secretariat)]
 
 router = APIRouter(prefix="/delegations", tags=["delegations"])
 
@@ -139,22 +142,39 @@ class DelegationAccreditationView(BaseModel):
     refused: list[dict[str, Any]]
 
 
-async def focal_point_or_secretariat(
-    code: DelegationCode,
-    request: Request,
-    deps: Deps,
-    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
-    x_delegation_key: str | None = Header(None, description="The delegation's focal-point key."),
-) -> None:
-    if x_delegation_key is not None:
-        document = DelegationDocument.read(
-            await deps.repository.get_delegation(
-                delegation_rules.delegation_id(deps.pack.forum.id, code)
+def allowed(permission: Permission) -> list[Any]:
+    """A route's `dependencies`: staff holding `permission`."""
+    return [Depends(require(permission))]
+
+
+def focal_point_or(permission: Permission) -> Callable[..., AsyncIterator[None]]:
+    """A dependency admitting the delegation's focal point (its key, `X-Delegation-Key`) or staff
+    holding `permission` (`require`; its permission is the route's, for `permission_of`)."""
+    staff = asynccontextmanager(require(permission))
+
+    async def admitted(
+        code: DelegationCode,
+        request: Request,
+        deps: Deps,
+        x_delegation_key: str | None = Header(
+            None, description="The delegation's focal-point key."
+        ),
+    ) -> AsyncIterator[None]:
+        if x_delegation_key is not None:
+            document = DelegationDocument.read(
+                await deps.repository.get_delegation(
+                    delegation_rules.delegation_id(deps.pack.forum.id, code)
+                )
             )
-        )
-        if document is not None and delegations.focal_key_matches(document, x_delegation_key):
-            return
-    await secretariat(request, credentials)
+            if document is not None and delegations.focal_key_matches(document, x_delegation_key):
+                yield
+                return
+        async with staff(request):
+            yield
+
+    admitted.__name__ = admitted.__qualname__ = f"focal_point_or_{permission.name.lower()}"
+    setattr(admitted, PERMISSION_ATTRIBUTE, permission)
+    return admitted
 
 
 async def a_delegation(code: str, deps: Registration) -> DelegationDocument:
@@ -168,7 +188,7 @@ async def a_delegation(code: str, deps: Registration) -> DelegationDocument:
     "",
     response_model=list[DelegationView],
     summary="List delegations",
-    dependencies=SECRETARIAT,
+    dependencies=allowed(Permission.PARTICIPANTS_READ),
     responses=responses(401),
 )
 async def list_delegations(deps: Deps) -> list[DelegationView]:
@@ -182,7 +202,7 @@ async def list_delegations(deps: Deps) -> list[DelegationView]:
     "/{code}",
     response_model=DelegationView,
     summary="Register or change a delegation",
-    dependencies=SECRETARIAT,
+    dependencies=allowed(Permission.DELEGATIONS_MANAGE),
     responses=responses(401, 409),
     description=(
         "`code` is a member or observer country of the event pack (`SV`: quota and category from the "
@@ -220,7 +240,7 @@ async def put_delegation(
     "/{code}",
     response_model=DelegationView,
     summary="One delegation",
-    dependencies=[Depends(focal_point_or_secretariat)],
+    dependencies=[Depends(focal_point_or(Permission.PARTICIPANTS_READ))],
     responses=responses(401, 404),
 )
 async def get_delegation(code: DelegationCode, deps: Deps) -> DelegationView:
@@ -230,7 +250,7 @@ async def get_delegation(code: DelegationCode, deps: Deps) -> DelegationView:
 @router.post(
     "/{code}/focal-point-key",
     summary="Issue the focal point's access key",
-    dependencies=SECRETARIAT,
+    dependencies=allowed(Permission.DELEGATIONS_MANAGE),
     responses=responses(401, 404),
     description="Returns a new key (shown once; the previous one stops working). The focal point sends it as "
     "`X-Delegation-Key` to manage the delegation's members.",
@@ -247,7 +267,7 @@ async def focal_point_key(code: DelegationCode, deps: Deps) -> dict[str, str]:
     response_model=MemberView,
     status_code=status.HTTP_201_CREATED,
     summary="Nominate a member (focal point)",
-    dependencies=[Depends(focal_point_or_secretariat)],
+    dependencies=[Depends(focal_point_or(Permission.DELEGATIONS_MANAGE))],
     responses=responses(401, 404, 409),
     description=(
         "Takes one of the delegation's seats and registers the person in the delegation's category "
@@ -276,7 +296,7 @@ async def nominate(
     "/{code}/members/{participant_id}/substitute",
     response_model=MemberView,
     summary="Substitute a member (focal point)",
-    dependencies=[Depends(focal_point_or_secretariat)],
+    dependencies=[Depends(focal_point_or(Permission.DELEGATIONS_MANAGE))],
     responses=responses(401, 404, 409),
     description="The substitute takes the member's seat (also at full quota: the delegation does not grow); "
     "the member's registration is cancelled. Publishes `delegation.member_substituted`.",
@@ -300,7 +320,7 @@ async def substitute(
     "/{code}/members/{participant_id}",
     response_model=MemberView,
     summary="Withdraw a member (focal point)",
-    dependencies=[Depends(focal_point_or_secretariat)],
+    dependencies=[Depends(focal_point_or(Permission.DELEGATIONS_MANAGE))],
     responses=responses(401, 404, 409),
     description="Frees the seat and cancels the registration. Publishes `delegation.member_withdrawn`.",
 )
@@ -319,7 +339,7 @@ async def withdraw(code: DelegationCode, participant_id: uuid.UUID, deps: Deps) 
     "/{code}/accreditation",
     response_model=DelegationAccreditationView,
     summary="Accredit every pending member of a delegation",
-    dependencies=SECRETARIAT,
+    dependencies=allowed(Permission.ACCREDITATION_DECIDE),
     responses=responses(401, 404),
     description="Approves each member still pending (one `accreditation.approved` each); members already "
     "decided are left as they are.",
@@ -346,7 +366,7 @@ async def accredit_delegation(code: DelegationCode, deps: Deps) -> DelegationAcc
 @router.get(
     "/{code}/badges.pdf",
     summary="Print the delegation's badges",
-    dependencies=SECRETARIAT,
+    dependencies=allowed(Permission.BADGES_PRINT),
     response_class=Response,
     responses={200: {"content": {PDF: {}}}, **responses(401, 404, 503)},
     description="Badges of the members who may have one (confirmed and accredited), as one PDF. "

@@ -15,6 +15,8 @@ from services.registration.deps import Deps, Publish, Settings
 from services.registration.intake.metrics import refused
 from services.registration.repository import ParticipantFilter
 from services.registration.settings import RegistrationSettings
+from shared.auth.dependencies import require
+from shared.auth.permissions import Permission
 from shared.contracts.envelope import Event
 from shared.contracts.registration import (
     Consents,
@@ -23,7 +25,6 @@ from shared.contracts.registration import (
     RegistrationCancelRequested,
     RegistrationSubmitted,
 )
-from shared.http import secretariat
 from shared.messaging.consumer import content_type_reason, describe_validation_error
 from shared.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureRejected, verify
 
@@ -33,7 +34,7 @@ INTAKE_PREFIX = "/intake"
 """The signed webhook's routes; the bootstrap limits their bodies (`shared.http_limits.BodyLimit`)."""
 
 router = APIRouter(prefix=INTAKE_PREFIX, tags=["intake webhook"])
-participants = APIRouter(tags=["secretariat"], dependencies=[Depends(secretariat)])
+participants = APIRouter(tags=["secretariat"])
 
 
 class Accepted(BaseModel):
@@ -159,7 +160,12 @@ async def request_cancellation(request: Request, settings: Settings, publish: Pu
     return Accepted(event_id=event.event_id)
 
 
-@participants.get("/participants", response_model=ParticipantPage, summary="List participants")
+@participants.get(
+    "/participants",
+    response_model=ParticipantPage,
+    summary="List participants",
+    dependencies=[Depends(require(Permission.PARTICIPANTS_READ))],
+)
 async def list_participants(
     deps: Deps,
     category: str | None = Query(None, max_length=50),
@@ -190,7 +196,10 @@ async def list_participants(
 
 
 @participants.get(
-    "/participants/{participant_id}", response_model=ParticipantView, summary="One participant"
+    "/participants/{participant_id}",
+    response_model=ParticipantView,
+    summary="One participant",
+    dependencies=[Depends(require(Permission.PARTICIPANTS_READ))],
 )
 async def get_participant(participant_id: uuid.UUID, deps: Deps) -> ParticipantView:
     document = await deps.repository.get(str(participant_id))
@@ -204,6 +213,7 @@ async def get_participant(participant_id: uuid.UUID, deps: Deps) -> ParticipantV
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
     summary="Cancel a registration",
+    dependencies=[Depends(require(Permission.PARTICIPANTS_WRITE))],
 )
 async def cancel_participant(
     participant_id: uuid.UUID, deps: Deps, publish: Publish, body: CancelBody | None = None
@@ -220,6 +230,10 @@ async def cancel_participant(
     return Accepted(event_id=event.event_id)
 
 
-@participants.get("/statistics/categories", summary="Participants by category and status")
+@participants.get(
+    "/statistics/categories",
+    summary="Participants by category and status",
+    dependencies=[Depends(require(Permission.STATISTICS_READ))],
+)
 async def category_counts(deps: Deps) -> dict[str, dict[str, int]]:
     return await deps.repository.counts_by_category(deps.pack.forum.id)

@@ -11,12 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.registration.deps import Deps, Publish
 from services.registration.privacy import handlers as consent
 from services.registration.responses import responses
+from shared.auth.dependencies import require
+from shared.auth.permissions import Permission
 from shared.contracts.registration import Consents, ParticipantErasureRequested
-from shared.http import secretariat
 
-router = APIRouter(
-    tags=["accreditation", "badges", "consent", "erasure"], dependencies=[Depends(secretariat)]
-)
+router = APIRouter(tags=["accreditation", "badges", "consent", "erasure"])
 
 
 class ConsentsBody(BaseModel):
@@ -48,6 +47,7 @@ class ErasureAccepted(BaseModel):
     summary="Change consents",
     responses=responses(401, 404),
     description="Publishes `participant.consent_changed` with the new consents when something changed.",
+    dependencies=[Depends(require(Permission.PARTICIPANTS_WRITE))],
 )
 async def change_consents(
     participant_id: uuid.UUID, body: ConsentsBody, deps: Deps
@@ -70,6 +70,7 @@ async def change_consents(
     description="Publishes `participant.erasure_requested`; registration anonymises the participant and "
     "publishes `participant.erased`, which tells every other service to do the same. "
     "Counts by category are kept.",
+    dependencies=[Depends(require(Permission.PRIVACY_ERASE))],
 )
 async def request_erasure(
     participant_id: uuid.UUID, deps: Deps, publish: Publish

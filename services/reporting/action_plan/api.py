@@ -14,10 +14,11 @@ from services.reporting.common import RuleViolation
 from services.reporting.conclusions.api import Lang, public, refused
 from services.reporting.deps import Deps
 from services.reporting.documents import ActionItem
+from shared.auth.dependencies import require
+from shared.auth.permissions import Permission
 from shared.contracts.reporting import ActionItemStatus, ActionOwner
-from shared.http import secretariat
 
-router = APIRouter(tags=["secretariat"], dependencies=[Depends(secretariat)])
+router = APIRouter(tags=["secretariat"])
 
 
 class ActionItemBody(BaseModel):
@@ -49,7 +50,11 @@ class ActionItemPatch(BaseModel):
     conclusion_ids: list[uuid.UUID] | None = None
 
 
-@router.get("/action-items", summary="The action plan, by deadline, overdue flagged")
+@router.get(
+    "/action-items",
+    summary="The action plan, by deadline, overdue flagged",
+    dependencies=[Depends(require(Permission.REPORTS_READ))],
+)
 async def list_action_items(deps: Deps) -> list[dict[str, Any]]:
     today = deps.today()
     return [
@@ -58,7 +63,12 @@ async def list_action_items(deps: Deps) -> list[dict[str, Any]]:
     ]
 
 
-@router.post("/action-items", status_code=status.HTTP_201_CREATED, summary="Add a line of action")
+@router.post(
+    "/action-items",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a line of action",
+    dependencies=[Depends(require(Permission.ACTION_PLAN_WRITE))],
+)
 async def create_action_item(deps: Deps, body: ActionItemBody) -> dict[str, Any]:
     try:
         document = await handlers.create_action_item(
@@ -74,7 +84,9 @@ async def create_action_item(deps: Deps, body: ActionItemBody) -> dict[str, Any]
 
 
 @router.patch(
-    "/action-items/{item_id}", summary="Change status, deadline or owner; add a progress note"
+    "/action-items/{item_id}",
+    summary="Change status, deadline or owner; add a progress note",
+    dependencies=[Depends(require(Permission.ACTION_PLAN_WRITE))],
 )
 async def patch_action_item(
     deps: Deps, item_id: uuid.UUID, body: ActionItemPatch
@@ -96,6 +108,10 @@ async def patch_action_item(
     return public(document)
 
 
-@router.post("/action-items/follow-ups", summary="Run the overdue check now")
+@router.post(
+    "/action-items/follow-ups",
+    summary="Run the overdue check now",
+    dependencies=[Depends(require(Permission.ACTION_PLAN_WRITE))],
+)
 async def run_follow_ups(deps: Deps) -> dict[str, int]:
     return {"reminders": await handlers.check_follow_ups(deps)}

@@ -11,9 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.reporting.budget import handlers
 from services.reporting.common import RuleViolation
 from services.reporting.deps import Deps
-from shared.http import secretariat
+from shared.auth.dependencies import require
+from shared.auth.permissions import Permission
 
-router = APIRouter(tags=["secretariat"], dependencies=[Depends(secretariat)])
+router = APIRouter(tags=["secretariat"])
 
 
 class BudgetEntryBody(BaseModel):
@@ -32,7 +33,11 @@ async def execution(deps: Deps) -> dict[str, Any]:
     return {"currency": deps.pack.budget.currency, "lines": await handlers.budget_execution(deps)}
 
 
-@router.get("/budget", summary="Executed against planned, per line")
+@router.get(
+    "/budget",
+    summary="Executed against planned, per line",
+    dependencies=[Depends(require(Permission.BUDGET_READ))],
+)
 async def get_budget(deps: Deps) -> dict[str, Any]:
     return await execution(deps)
 
@@ -41,6 +46,7 @@ async def get_budget(deps: Deps) -> dict[str, Any]:
     "/budget/entries",
     status_code=status.HTTP_201_CREATED,
     summary="Record a commitment or an expense",
+    dependencies=[Depends(require(Permission.BUDGET_WRITE))],
 )
 async def add_budget_entry(deps: Deps, body: BudgetEntryBody) -> dict[str, Any]:
     try:

@@ -1,9 +1,10 @@
-"""Conclusions: rapporteurs draft, the secretariat submits, approves or returns (secretariat)."""
+"""Conclusions: rapporteurs draft (`conclusions:write`, limited to the sessions their access names),
+the secretariat submits, approves or returns (`conclusions:review`); reading them is `reports:read`."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,12 +13,17 @@ from services.reporting.common import RuleViolation
 from services.reporting.conclusions import handlers
 from services.reporting.deps import Deps
 from services.reporting.documents import STORAGE_FIELDS
+from shared.auth.dependencies import require
+from shared.auth.permissions import Permission
+from shared.auth.principal import Principal
 from shared.contracts.reporting import ConclusionText
-from shared.http import secretariat
 
 Lang = Literal["es", "en"]
 
-router = APIRouter(tags=["secretariat"], dependencies=[Depends(secretariat)])
+router = APIRouter(tags=["conclusions"])
+
+Writer = Annotated[Principal, Depends(require(Permission.CONCLUSIONS_WRITE))]
+Reviewer = Annotated[Principal, Depends(require(Permission.CONCLUSIONS_REVIEW))]
 
 
 class ConclusionBody(BaseModel):
@@ -47,7 +53,11 @@ def refused(error: RuleViolation) -> HTTPException:
     return HTTPException(code, detail=str(error))
 
 
-@router.get("/conclusions", summary="Conclusions, by session")
+@router.get(
+    "/conclusions",
+    summary="Conclusions, by session",
+    dependencies=[Depends(require(Permission.REPORTS_READ))],
+)
 async def list_conclusions(
     deps: Deps,
     status_: Literal["draft", "submitted", "approved"] | None = Query(None, alias="status"),
@@ -58,7 +68,8 @@ async def list_conclusions(
 @router.post(
     "/conclusions", status_code=status.HTTP_201_CREATED, summary="A rapporteur drafts a conclusion"
 )
-async def create_conclusion(deps: Deps, body: ConclusionBody) -> dict[str, Any]:
+async def create_conclusion(deps: Deps, body: ConclusionBody, writer: Writer) -> dict[str, Any]:
+    writer.require_session(body.session_code)
     try:
         document = await handlers.draft_conclusion(
             deps, body.session_code, body.text_dict(), body.rapporteur
@@ -70,10 +81,14 @@ async def create_conclusion(deps: Deps, body: ConclusionBody) -> dict[str, Any]:
 
 @router.put("/conclusions/{conclusion_id}", summary="Edit a draft conclusion")
 async def edit_conclusion(
-    deps: Deps, conclusion_id: uuid.UUID, body: ConclusionBody
+    deps: Deps, conclusion_id: uuid.UUID, body: ConclusionBody, writer: Writer
 ) -> dict[str, Any]:
-    if await deps.repository.get_conclusion(str(conclusion_id)) is None:
+    stored = await deps.repository.get_conclusion(str(conclusion_id))
+    if stored is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="conclusion: not found")
+    # A rapporteur edits their sessions' conclusions only, and cannot move one to another session.
+    writer.require_session(stored["session_code"])
+    writer.require_session(body.session_code)
     try:
         document = await handlers.draft_conclusion(
             deps,
@@ -91,11 +106,14 @@ async def edit_conclusion(
     "/conclusions/{conclusion_id}/{action}", summary="submit, approve or return a conclusion"
 )
 async def move_conclusion(
-    deps: Deps, conclusion_id: uuid.UUID, action: Literal["submit", "approve", "return"]
+    deps: Deps,
+    conclusion_id: uuid.UUID,
+    action: Literal["submit", "approve", "return"],
+    reviewer: Reviewer,
 ) -> dict[str, Any]:
     try:
         document = await handlers.move_conclusion(
-            deps, str(conclusion_id), action, actor="secretariat"
+            deps, str(conclusion_id), action, actor=reviewer.subject
         )
     except RuleViolation as error:
         raise refused(error) from None

@@ -8,11 +8,16 @@ from fastapi import APIRouter, Depends
 
 from services.reporting.deps import Deps
 from services.reporting.projections.handlers import current_statistics
-from shared.http import secretariat
+from shared.auth.dependencies import require
+from shared.auth.permissions import Permission
 
-router = APIRouter(tags=["secretariat"], dependencies=[Depends(secretariat)])
+router = APIRouter(tags=["secretariat"])
 
 
-@router.get("/statistics", summary="Live statistics from every service's events")
+@router.get(
+    "/statistics",
+    summary="Live statistics from every service's events",
+    dependencies=[Depends(require(Permission.STATISTICS_READ))],
+)
 async def get_statistics(deps: Deps) -> dict[str, Any]:
     return await current_statistics(deps)

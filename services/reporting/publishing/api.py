@@ -1,21 +1,34 @@
-"""Documents and exports: generate the Memoria and the base document (secretariat), serve the
-stored versions (public: they carry only consented names), export CSV and XLSX (secretariat)."""
+"""Documents and exports: generate the Memoria and the base document (`reports:build`; a final
+version, which publishes it, `reports:publish` too), serve the stored versions (a final one to
+anyone: it carries only consented names; a draft with `reports:read`), export CSV and XLSX
+(`reports:read`)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import BaseModel
 
 from services.reporting.deps import Deps
 from services.reporting.publishing import exports, handlers
-from shared.http import secretariat
+from shared.auth.dependencies import authenticate, require
+from shared.auth.errors import missing_permission
+from shared.auth.permissions import Permission
+from shared.auth.principal import Principal
 
 Lang = Literal["es", "en"]
 
 public = APIRouter(tags=["documents"])
-router = APIRouter(tags=["secretariat"], dependencies=[Depends(secretariat)])
+router = APIRouter(tags=["secretariat"])
+
+Builder = Annotated[Principal, Depends(require(Permission.REPORTS_BUILD))]
+
+
+def may_publish(builder: Principal, final: bool) -> None:
+    """A final version is the published one: building it needs `reports:publish` as well."""
+    if final and not builder.can(Permission.REPORTS_PUBLISH):
+        raise missing_permission(Permission.REPORTS_PUBLISH.value)
 
 
 class Generated(BaseModel):
@@ -46,7 +59,10 @@ def described(report: dict[str, Any]) -> Generated:
     status_code=status.HTTP_201_CREATED,
     summary="Generate the Memoria (HTML and PDF) in one language",
 )
-async def generate_memoria(deps: Deps, lang: Lang = "es", final: bool = False) -> Generated:
+async def generate_memoria(
+    deps: Deps, builder: Builder, lang: Lang = "es", final: bool = False
+) -> Generated:
+    may_publish(builder, final)
     return described(await handlers.generate_document(deps, "memoria", lang, final=final))
 
 
@@ -56,18 +72,35 @@ async def generate_memoria(deps: Deps, lang: Lang = "es", final: bool = False) -
     status_code=status.HTTP_201_CREATED,
     summary="Generate the base document (HTML and PDF) in one language",
 )
-async def generate_base_document(deps: Deps, lang: Lang = "es") -> Generated:
-    return described(await handlers.generate_document(deps, "base_document", lang))
+async def generate_base_document(
+    deps: Deps, builder: Builder, lang: Lang = "es", final: bool = False
+) -> Generated:
+    may_publish(builder, final)
+    return described(await handlers.generate_document(deps, "base_document", lang, final=final))
 
 
-@router.get("/reports", response_model=list[Generated], summary="Generated versions, newest first")
+@router.get(
+    "/reports",
+    response_model=list[Generated],
+    summary="Generated versions, newest first",
+    dependencies=[Depends(require(Permission.REPORTS_READ))],
+)
 async def list_reports(deps: Deps) -> list[Generated]:
     return [described(r) for r in await deps.repository.list_reports(deps.forum_id)]
 
 
-async def serve(deps: Deps, report_id: str, fmt: str) -> Response:
+DRAFTS = "A final (published) version is public; a draft needs a token with `reports:read`."
+
+
+async def serve(request: Request, deps: Deps, kind: str, report_id: str, fmt: str) -> Response:
+    """A stored version: a final (published) one to anyone, a draft to `reports:read` only."""
     if fmt not in ("pdf", "html"):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="format: pdf or html")
+    report = await deps.repository.get_report(report_id)
+    if report is None or report["kind"] != kind:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="report not found")
+    if not report["final"] and not authenticate(request).can(Permission.REPORTS_READ):
+        raise missing_permission(Permission.REPORTS_READ.value)
     found = await handlers.report_content(deps, report_id, fmt)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="report not found")
@@ -79,17 +112,29 @@ async def serve(deps: Deps, report_id: str, fmt: str) -> Response:
     )
 
 
-@public.get("/memoria/{report_id}.{fmt}", summary="A Memoria version (pdf or html)")
-async def get_memoria(deps: Deps, report_id: str, fmt: str) -> Response:
-    return await serve(deps, report_id, fmt)
+@public.get(
+    "/memoria/{report_id}.{fmt}",
+    summary="A Memoria version (pdf or html)",
+    description=DRAFTS,
+)
+async def get_memoria(request: Request, deps: Deps, report_id: str, fmt: str) -> Response:
+    return await serve(request, deps, "memoria", report_id, fmt)
 
 
-@public.get("/base-document/{report_id}.{fmt}", summary="A base document version (pdf or html)")
-async def get_base_document(deps: Deps, report_id: str, fmt: str) -> Response:
-    return await serve(deps, report_id, fmt)
+@public.get(
+    "/base-document/{report_id}.{fmt}",
+    summary="A base document version (pdf or html)",
+    description=DRAFTS,
+)
+async def get_base_document(request: Request, deps: Deps, report_id: str, fmt: str) -> Response:
+    return await serve(request, deps, "base_document", report_id, fmt)
 
 
-@router.get("/exports/participants.csv", summary="Participants who agreed to be listed (CSV)")
+@router.get(
+    "/exports/participants.csv",
+    summary="Participants who agreed to be listed (CSV)",
+    dependencies=[Depends(require(Permission.REPORTS_READ))],
+)
 async def participants_csv(deps: Deps) -> Response:
     people = await deps.repository.public_participants(deps.forum_id)
     return Response(
@@ -99,7 +144,11 @@ async def participants_csv(deps: Deps) -> Response:
     )
 
 
-@router.get("/exports/participants.xlsx", summary="Participants who agreed to be listed (XLSX)")
+@router.get(
+    "/exports/participants.xlsx",
+    summary="Participants who agreed to be listed (XLSX)",
+    dependencies=[Depends(require(Permission.REPORTS_READ))],
+)
 async def participants_xlsx(deps: Deps) -> Response:
     inputs = {"participants": await deps.repository.public_participants(deps.forum_id)}
     return xlsx(
@@ -108,7 +157,9 @@ async def participants_xlsx(deps: Deps) -> Response:
 
 
 @router.get(
-    "/exports/memoria.xlsx", summary="Statistics, sessions, conclusions, action plan, budget (XLSX)"
+    "/exports/memoria.xlsx",
+    summary="Statistics, sessions, conclusions, action plan, budget (XLSX)",
+    dependencies=[Depends(require(Permission.REPORTS_READ))],
 )
 async def memoria_xlsx(deps: Deps, lang: Lang = "es") -> Response:
     workbook = exports.workbook(deps.pack, lang, await handlers.memoria_inputs(deps))

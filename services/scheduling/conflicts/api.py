@@ -8,12 +8,17 @@ from fastapi import APIRouter, Depends
 
 from services.scheduling.conflicts import handlers
 from services.scheduling.deps import Deps
-from shared.http import secretariat
+from shared.auth.dependencies import require
+from shared.auth.permissions import Permission
 
-router = APIRouter(prefix="/programme", tags=["secretariat"], dependencies=[Depends(secretariat)])
+router = APIRouter(prefix="/programme", tags=["secretariat"])
 
 
-@router.get("/conflicts", summary="Conflicts of the draft, each with its reason")
+@router.get(
+    "/conflicts",
+    summary="Conflicts of the draft, each with its reason",
+    dependencies=[Depends(require(Permission.PROGRAMME_READ))],
+)
 async def list_conflicts(deps: Deps) -> dict[str, Any]:
     found = await handlers.conflicts(deps)
     return {

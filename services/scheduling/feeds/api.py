@@ -10,13 +10,15 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 from services.scheduling.deps import Deps, Refused, Scheduling
 from services.scheduling.documents import ReleaseDocument
 from services.scheduling.feeds import handlers, rules
-from shared.http import secretariat, token_matches
+from shared.auth.dependencies import require
+from shared.auth.permissions import Permission
+from shared.http import token_matches
 
 ICAL = "text/calendar; charset=utf-8"
 LangQuery = Query(None, description="Language of titles: es or en (default: the forum's).")
 
 router = APIRouter(tags=["agenda and feeds"])
-links = APIRouter(prefix="/programme", tags=["secretariat"], dependencies=[Depends(secretariat)])
+links = APIRouter(prefix="/programme", tags=["secretariat"])
 
 
 def language(deps: Scheduling, lang: str | None) -> str:
@@ -118,7 +120,11 @@ async def person_ical(subject: str, deps: Deps, lang: str | None = LangQuery) ->
     )
 
 
-@links.get("/feeds", summary="Where the agenda and the iCal feeds are")
+@links.get(
+    "/feeds",
+    summary="Where the agenda and the iCal feeds are",
+    dependencies=[Depends(require(Permission.PROGRAMME_READ))],
+)
 async def feed_links(
     request: Request, deps: Deps, person: str | None = Query(None, max_length=64)
 ) -> dict[str, Any]:

@@ -13,10 +13,11 @@ from pydantic import Field
 from services.scheduling.deps import Deps, Refused
 from services.scheduling.people import handlers
 from services.scheduling.programme.api import Body
+from shared.auth.dependencies import require
+from shared.auth.permissions import Permission
 from shared.contracts.registration import Email, Phone
-from shared.http import secretariat
 
-router = APIRouter(prefix="/programme", tags=["secretariat"], dependencies=[Depends(secretariat)])
+router = APIRouter(prefix="/programme", tags=["secretariat"])
 
 
 class PersonIn(Body):
@@ -41,7 +42,11 @@ class SupportBody(Body):
     amount: Decimal = Field(gt=0, max_digits=10, decimal_places=2, examples=["850.00"])
 
 
-@router.put("/sessions/{code}/people", summary="Set the people on a session, with their roles")
+@router.put(
+    "/sessions/{code}/people",
+    summary="Set the people on a session, with their roles",
+    dependencies=[Depends(require(Permission.PROGRAMME_EDIT))],
+)
 async def put_people(code: str, people: list[PersonIn], deps: Deps) -> dict[str, Any]:
     entries = [p.model_dump(mode="json") for p in people]
     try:
@@ -51,7 +56,9 @@ async def put_people(code: str, people: list[PersonIn], deps: Deps) -> dict[str,
 
 
 @router.post(
-    "/sessions/{code}/people/{person_id}/invitation", summary="Invite a person on the session"
+    "/sessions/{code}/people/{person_id}/invitation",
+    summary="Invite a person on the session",
+    dependencies=[Depends(require(Permission.PROGRAMME_EDIT))],
 )
 async def invite(
     code: str, person_id: str, deps: Deps, body: InviteBody | None = None
@@ -67,6 +74,7 @@ async def invite(
 @router.post(
     "/sessions/{code}/people/{person_id}/invitation/{answer}",
     summary="Record the invited person's answer (accept or decline)",
+    dependencies=[Depends(require(Permission.PROGRAMME_EDIT))],
 )
 async def answer(
     code: str, person_id: str, answer: Literal["accept", "decline"], deps: Deps
@@ -82,6 +90,7 @@ async def answer(
 @router.post(
     "/sessions/{code}/people/{person_id}/travel-support",
     summary="Commit panelist-support money to an accepted invitation",
+    dependencies=[Depends(require(Permission.PROGRAMME_EDIT))],
 )
 async def travel_support(
     code: str, person_id: str, body: SupportBody, deps: Deps

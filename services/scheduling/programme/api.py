@@ -13,9 +13,10 @@ from services.scheduling.conflicts.handlers import of_draft
 from services.scheduling.deps import Deps, Refused, Scheduling
 from services.scheduling.documents import CANCELLED, SCHEDULED
 from services.scheduling.programme import handlers
-from shared.http import secretariat
+from shared.auth.dependencies import require
+from shared.auth.permissions import Permission
 
-router = APIRouter(prefix="/programme", tags=["secretariat"], dependencies=[Depends(secretariat)])
+router = APIRouter(prefix="/programme", tags=["secretariat"])
 
 CODE = r"^[A-Z][A-Z0-9]*(?:[.-][A-Z0-9]+)*$"
 
@@ -69,13 +70,22 @@ def local(deps: Scheduling, moment: datetime) -> datetime:
     return moment.replace(tzinfo=deps.pack.forum.tz) if moment.tzinfo is None else moment
 
 
-@router.get("/draft", summary="The draft programme with people, seats and conflicts")
+@router.get(
+    "/draft",
+    summary="The draft programme with people, seats and conflicts",
+    dependencies=[Depends(require(Permission.PROGRAMME_READ))],
+)
 async def draft(deps: Deps) -> dict[str, Any]:
     documents = await deps.repository.draft(deps.forum_id)
     return {"sessions": documents, "conflicts": [c.as_dict() for c in of_draft(deps, documents)]}
 
 
-@router.post("/sessions", status_code=status.HTTP_201_CREATED, summary="Add a session to the draft")
+@router.post(
+    "/sessions",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a session to the draft",
+    dependencies=[Depends(require(Permission.PROGRAMME_EDIT))],
+)
 async def add_session(body: SessionNew, deps: Deps) -> dict[str, Any]:
     fields = body.model_dump(exclude_none=True)
     fields.update(
@@ -94,7 +104,11 @@ async def add_session(body: SessionNew, deps: Deps) -> dict[str, Any]:
         raise error.as_http() from None
 
 
-@router.patch("/sessions/{code}", summary="Move, retitle or resize a draft session")
+@router.patch(
+    "/sessions/{code}",
+    summary="Move, retitle or resize a draft session",
+    dependencies=[Depends(require(Permission.PROGRAMME_EDIT))],
+)
 async def patch_session(code: str, body: SessionEdit, deps: Deps) -> dict[str, Any]:
     fields = body.model_dump(exclude_unset=True)
     for name in ("starts_at", "ends_at", "title", "expected_audience"):
@@ -118,7 +132,11 @@ async def patch_session(code: str, body: SessionEdit, deps: Deps) -> dict[str, A
         raise error.as_http() from None
 
 
-@router.post("/sessions/{code}/cancel", summary="Cancel a session in the draft")
+@router.post(
+    "/sessions/{code}/cancel",
+    summary="Cancel a session in the draft",
+    dependencies=[Depends(require(Permission.PROGRAMME_EDIT))],
+)
 async def cancel_session(code: str, deps: Deps, body: CancelBody | None = None) -> dict[str, Any]:
     try:
         return await handlers.edit_session(
@@ -128,7 +146,11 @@ async def cancel_session(code: str, deps: Deps, body: CancelBody | None = None) 
         raise error.as_http() from None
 
 
-@router.post("/sessions/{code}/restore", summary="Undo a cancellation in the draft")
+@router.post(
+    "/sessions/{code}/restore",
+    summary="Undo a cancellation in the draft",
+    dependencies=[Depends(require(Permission.PROGRAMME_EDIT))],
+)
 async def restore_session(code: str, deps: Deps) -> dict[str, Any]:
     try:
         return await handlers.edit_session(deps, code, {"status": SCHEDULED, "cancel_reason": None})

@@ -12,9 +12,10 @@ from pydantic import Field
 from services.scheduling.deps import Deps, Refused
 from services.scheduling.programme.api import Body
 from services.scheduling.releases import handlers
-from shared.http import secretariat
+from shared.auth.dependencies import require
+from shared.auth.permissions import Permission
 
-router = APIRouter(prefix="/programme", tags=["secretariat"], dependencies=[Depends(secretariat)])
+router = APIRouter(prefix="/programme", tags=["secretariat"])
 
 
 class PublishBody(Body):
@@ -22,7 +23,10 @@ class PublishBody(Body):
 
 
 @router.post(
-    "/releases", status_code=status.HTTP_201_CREATED, summary="Publish the draft as a release"
+    "/releases",
+    status_code=status.HTTP_201_CREATED,
+    summary="Publish the draft as a release",
+    dependencies=[Depends(require(Permission.PROGRAMME_PUBLISH))],
 )
 async def publish(request: Request, deps: Deps, body: PublishBody | None = None) -> JSONResponse:
     try:
@@ -40,7 +44,11 @@ async def publish(request: Request, deps: Deps, body: PublishBody | None = None)
     )
 
 
-@router.get("/releases", summary="Published releases with their changelogs")
+@router.get(
+    "/releases",
+    summary="Published releases with their changelogs",
+    dependencies=[Depends(require(Permission.PROGRAMME_READ))],
+)
 async def releases(deps: Deps) -> list[dict[str, Any]]:
     return [
         {k: v for k, v in r.items() if k not in ("version", "_id")}

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from shared.cli.options import ActorOption
 from shared.cli.users import DatabaseOption, MongoUrlOption, actor_of, err, out, run
@@ -102,7 +102,16 @@ def list_tokens(mongo_url: MongoUrlOption = None, database: DatabaseOption = Non
 
     tokens = run(mongo_url, database, handlers.list_tokens)
     now = datetime.now(UTC)
-    table = Table("id", "name", "roles", "scope", "expires", "state", "created by")
+    table = Table(
+        # Whole, never cut: it is what `foro tokens revoke` takes.
+        Column("id", no_wrap=True, min_width=32),
+        "name",
+        "roles",
+        "scope",
+        "expires",
+        "state",
+        "created by",
+    )
     for token in tokens:
         table.add_row(
             token.id,

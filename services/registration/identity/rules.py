@@ -127,7 +127,8 @@ def within_grant(
 
 
 def check_password(password: str, username: str) -> None:
-    """Length is what matters (NIST SP 800-63B): 12 to 256 characters, not the username."""
+    """Length is what matters (NIST SP 800-63B): 12 to 256 characters, and at least 12 of
+    them besides the username (a password that is the username plus a little is refused)."""
     if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         raise refused(
             "password",
@@ -135,12 +136,12 @@ def check_password(password: str, username: str) -> None:
             f"La contraseña debe tener de {PASSWORD_MIN} a {PASSWORD_MAX} caracteres.",
             f"A password is {PASSWORD_MIN} to {PASSWORD_MAX} characters long.",
         )
-    if username in password.lower():
+    if len(password.lower().replace(username, "")) < PASSWORD_MIN:
         raise refused(
             "password",
             "password_has_username",
-            "La contraseña no puede contener el nombre de usuario.",
-            "A password cannot contain the username.",
+            f"Sin contar el nombre de usuario, la contraseña debe tener al menos {PASSWORD_MIN} caracteres.",
+            f"Leaving out the username, a password still needs {PASSWORD_MIN} characters.",
         )
 
 

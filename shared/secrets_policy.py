@@ -209,8 +209,8 @@ def _optional(owner: BaseModel, field: str) -> bool:
     gateway that does not use them, and the database's credentials (a URL without any)."""
     if "previous" in field or field == "mongo_url":
         return True
-    if field == "auth_signing_key":
-        return True  # checked as a key, not as a random string (`auth_problems`)
+    if field in ("api_tokens", "auth_signing_key"):
+        return True  # judged by `auth_problems`: refused when set, or checked as a key
     if field.endswith("password"):
         # A password pairs with the user name beside it: `smtp_password` with `smtp_username`.
         user_field = field.removesuffix("password") + "username"
@@ -278,14 +278,87 @@ def setting_problems(setting: SecretSetting) -> list[SecretProblem]:
     return problems
 
 
+STATIC_TOKENS_REFUSED = (
+    "static secretariat tokens are for development; use accounts and API tokens "
+    "(foro users add, foro tokens issue)"
+)
+
+
+def _signing_key_problems(
+    settings: BaseModel, public_keys: Mapping[str, str]
+) -> list[SecretProblem]:
+    """The signing key must be an Ed25519 private key with an id, whose public key the services
+    hold under that id (or every token it signs would be refused)."""
+    from shared.auth.tokens import decode_pem, public_pem_of
+
+    key = getattr(settings, "auth_signing_key", None)
+    if not isinstance(key, SecretStr) or not key.get_secret_value():
+        return [
+            SecretProblem(
+                "FORO_AUTH_SIGNING_KEY", "missing: registration signs access tokens with it"
+            )
+        ]
+    try:
+        public_pem = public_pem_of(decode_pem(key.get_secret_value()))
+    except ValueError:
+        return [
+            SecretProblem(
+                "FORO_AUTH_SIGNING_KEY", "not the base64 of an Ed25519 private key in PEM"
+            )
+        ]
+    kid = getattr(settings, "auth_signing_key_id", None)
+    if not kid:
+        return [SecretProblem("FORO_AUTH_SIGNING_KEY_ID", "missing: the id of the signing key")]
+    try:
+        published = decode_pem(public_keys[kid]) if kid in public_keys else None
+    except ValueError:
+        published = None
+    if published is None or published.strip() != public_pem.strip():
+        return [
+            SecretProblem(
+                "FORO_AUTH_PUBLIC_KEYS",
+                f"has no public key of FORO_AUTH_SIGNING_KEY under its id {kid!r}: every token "
+                "registration signs would be refused",
+            )
+        ]
+    return []
+
+
+def auth_problems(settings: BaseModel) -> list[SecretProblem]:
+    """What access control needs in production: no static secretariat tokens, the public keys
+    that verify access tokens, and — registration's — a signing key those keys match."""
+    fields = type(settings).model_fields
+    problems: list[SecretProblem] = []
+    if "api_tokens" in fields and any(_secret_values(getattr(settings, "api_tokens", None))):
+        problems.append(
+            SecretProblem(variable_name(type(settings), "api_tokens"), STATIC_TOKENS_REFUSED)
+        )
+    public_keys: Mapping[str, str] = getattr(settings, "auth_public_keys", None) or {}
+    if "auth_public_keys" in fields and not public_keys:
+        problems.append(
+            SecretProblem(
+                "FORO_AUTH_PUBLIC_KEYS",
+                "missing: services verify access tokens with registration's public keys",
+            )
+        )
+    if "auth_signing_key" in fields:
+        problems.extend(_signing_key_problems(settings, public_keys))
+    return problems
+
+
 def check_settings(settings: BaseModel) -> list[SecretProblem]:
     """Every problem with the secrets of `settings`: the variable to fix and why."""
-    return [problem for s in secret_settings(settings) for problem in setting_problems(s)]
+    return [
+        *(problem for s in secret_settings(settings) for problem in setting_problems(s)),
+        *auth_problems(settings),
+    ]
 
 
 # --- the catalog: what `foro secrets generate` writes and `rotate` knows -------------------------
 
-Kind = Literal["list", "single", "url", "provider"]
+Kind = Literal["list", "single", "url", "provider", "signing_key", "derived"]
+"""`signing_key`: the access tokens' key pair (FORO_AUTH_SIGNING_KEY), rotated with its id and
+the public keys; `derived`: those two, never rotated by themselves."""
 
 
 @dataclass(frozen=True)
@@ -319,6 +392,21 @@ _MONGO_BREAKS = (
     "(db.changeUserPassword), then every service restarted"
 )
 
+# Access tokens' keys: the same names in both formats.
+AUTH_VARIABLES: tuple[SecretVariable, ...] = (
+    SecretVariable(
+        "FORO_AUTH_SIGNING_KEY",
+        "signing_key",
+        "signs access tokens (registration): base64 of an Ed25519 private key in PEM",
+    ),
+    SecretVariable("FORO_AUTH_SIGNING_KEY_ID", "derived", "the id (kid) of the signing key"),
+    SecretVariable(
+        "FORO_AUTH_PUBLIC_KEYS",
+        "derived",
+        "verify access tokens (every service): JSON {key id: base64 PEM}",
+    ),
+)
+
 # The keys of a Kubernetes Secret (deploy/k8s/secret.example.yaml): the services' own variables.
 SERVICE_VARIABLES: tuple[SecretVariable, ...] = (
     SecretVariable("FORO_BROKER_URL", "url", "AMQP URL of RabbitMQ", _BROKER_BREAKS),
@@ -326,10 +414,8 @@ SERVICE_VARIABLES: tuple[SecretVariable, ...] = (
     SecretVariable(
         "REGISTRATION_WEBHOOK_SECRETS", "list", "HMAC secrets accepted on the intake webhook"
     ),
-    *(
-        SecretVariable(f"{service.upper()}_API_TOKENS", "list", f"{service}'s secretariat tokens")
-        for service in SERVICES
-    ),
+    # No <SERVICE>_API_TOKENS: production refuses static secretariat tokens (auth_problems).
+    *AUTH_VARIABLES,
     SecretVariable(
         "FORO_BADGE_SECRET",
         "single",
@@ -350,7 +436,10 @@ SERVICE_VARIABLES: tuple[SecretVariable, ...] = (
 # The keys of `.foro/secrets.env`: what the local launcher (`foro up`) and docker compose read.
 # One secretariat token serves all five services; a list value is a JSON list during a rotation.
 LOCAL_VARIABLES: tuple[SecretVariable, ...] = (
-    SecretVariable("FORO_API_TOKEN", "list", "the secretariat token of all five services"),
+    SecretVariable(
+        "FORO_API_TOKEN", "list", "the development secretariat token of all five services"
+    ),
+    *AUTH_VARIABLES,
     SecretVariable("FORO_WEBHOOK_SECRET", "list", "HMAC secret of the intake webhook"),
     SecretVariable(
         "FORO_BADGE_SECRET",
@@ -417,7 +506,11 @@ def generate_service_secrets(
     """A value for every key of the Kubernetes Secret; URL templates take `{password}`."""
     values: dict[str, str] = {}
     for variable in SERVICE_VARIABLES:
-        if variable.name == "FORO_BROKER_URL":
+        if variable.kind == "signing_key":
+            values |= generate_auth_keys()
+        elif variable.kind == "derived":
+            continue  # made with the signing key
+        elif variable.name == "FORO_BROKER_URL":
             values[variable.name] = broker_url.format(password=new_secret())
         elif variable.name == "FORO_MONGO_URL":
             values[variable.name] = mongo_url.format(password=new_secret())
@@ -428,9 +521,30 @@ def generate_service_secrets(
     return values
 
 
+def generate_auth_keys(previous_public_keys: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A new access-token key pair: FORO_AUTH_SIGNING_KEY (base64 PEM), its id, and
+    FORO_AUTH_PUBLIC_KEYS with its public key — beside `previous_public_keys` during a rotation."""
+    from shared.auth.tokens import encode_pem, generate_key_pair, new_key_id
+
+    private_pem, public_pem = generate_key_pair()
+    kid = new_key_id()
+    public_keys = {**(previous_public_keys or {}), kid: encode_pem(public_pem)}
+    return {
+        "FORO_AUTH_SIGNING_KEY": encode_pem(private_pem),
+        "FORO_AUTH_SIGNING_KEY_ID": kid,
+        "FORO_AUTH_PUBLIC_KEYS": json.dumps(public_keys, separators=(",", ":")),
+    }
+
+
 def generate_local_secrets() -> dict[str, str]:
     """A value for every key of `.foro/secrets.env` (the local launcher and docker compose)."""
-    return {variable.name: new_secret() for variable in LOCAL_VARIABLES}
+    values: dict[str, str] = {}
+    for variable in LOCAL_VARIABLES:
+        if variable.kind == "signing_key":
+            values |= generate_auth_keys()
+        elif variable.kind != "derived":
+            values[variable.name] = new_secret()
+    return values
 
 
 def local_service_environment(keys: Mapping[str, str]) -> dict[str, str]:
@@ -454,4 +568,8 @@ def local_service_environment(keys: Mapping[str, str]) -> dict[str, str]:
         env["SCHEDULING_FEED_SECRET"] = keys["FORO_FEED_SECRET"]
     if "FORO_PARTICIPANT_TOKEN_SECRET" in keys:
         env["FORO_PARTICIPANT_TOKEN_SECRET"] = keys["FORO_PARTICIPANT_TOKEN_SECRET"]
+    # Access tokens: registration signs, every service verifies (the same names everywhere).
+    for name in ("FORO_AUTH_SIGNING_KEY", "FORO_AUTH_SIGNING_KEY_ID", "FORO_AUTH_PUBLIC_KEYS"):
+        if name in keys:
+            env[name] = keys[name]
     return env

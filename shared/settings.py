@@ -12,6 +12,7 @@ findings are only logged, once each, when the service starts (`log_weak_secrets`
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -40,6 +41,13 @@ def _secret_list(value: Any) -> Any:
 # Secrets accepted side by side (two during a rotation): a JSON list, or one value as it is —
 # `REGISTRATION_API_TOKENS=abc` means ["abc"], so an env file's token passes straight through.
 SecretList = Annotated[list[SecretStr], NoDecode, BeforeValidator(_secret_list)]
+
+
+def _json_object(value: Any) -> Any:
+    """A JSON object from a variable; empty (compose's `${VAR:-}`) means none."""
+    if isinstance(value, str):
+        return json.loads(value) if value.strip() else {}
+    return value
 
 
 def _foro(name: str) -> AliasChoices:
@@ -191,7 +199,7 @@ class ServiceSettings(BaseSettings):
         "FORO_ENVIRONMENT=development (the local stack, the tests); production refuses to start "
         "with any set. Staff and machines use accounts and API tokens (shared/auth).",
     )
-    auth_public_keys: dict[str, str] = Field(
+    auth_public_keys: Annotated[dict[str, str], NoDecode, BeforeValidator(_json_object)] = Field(
         default_factory=dict,
         validation_alias=_foro("auth_public_keys"),
         description='Public keys verifying access tokens, JSON {"<key id>": "<base64 of the PEM>"}: '

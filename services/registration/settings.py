@@ -1,10 +1,16 @@
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, SecretStr
+from typing import Annotated
+
+from pydantic import AliasChoices, BeforeValidator, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.auth.tokens import TokenSigner, decode_pem
 from shared.settings import SecretList, ServiceSettings
+
+
+def _none_if_empty(value: object) -> object:
+    return None if value == "" else value  # compose's `${VAR:-}` when unset
 
 
 class RegistrationSettings(ServiceSettings):
@@ -52,7 +58,7 @@ class RegistrationSettings(ServiceSettings):
         description="Ed25519 private key signing access tokens (base64 of the PEM); its public key "
         "goes into every service's FORO_AUTH_PUBLIC_KEYS. Unset: registration signs no tokens.",
     )
-    auth_signing_key_id: str | None = Field(
+    auth_signing_key_id: Annotated[str | None, BeforeValidator(_none_if_empty)] = Field(
         None,
         pattern=r"^[A-Za-z0-9._-]{1,64}$",
         validation_alias=AliasChoices(

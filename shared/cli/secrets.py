@@ -14,6 +14,7 @@ until `rotate --finish` drops the old ones.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from enum import StrEnum
@@ -25,6 +26,7 @@ import typer
 import yaml
 from rich.console import Console
 
+from shared.auth.tokens import encode_pem, parse_public_keys
 from shared.secrets_policy import (
     BROKER_URL_TEMPLATE,
     LOCAL_VARIABLES,
@@ -32,6 +34,7 @@ from shared.secrets_policy import (
     SecretVariable,
     decode_list,
     encode_list,
+    generate_auth_keys,
     generate_local_secrets,
     generate_service_secrets,
     known_variable,
@@ -140,7 +143,7 @@ class SecretsFile:
             self.values = read_env(text)
         # The local launcher's keys (FORO_API_TOKEN, …) or the services' own variables.
         self.local = self.document is None and not any(
-            key.endswith("_API_TOKENS") for key in self.values
+            key.endswith(("_API_TOKENS", "_WEBHOOK_SECRETS")) for key in self.values
         )
 
     def save(self) -> None:
@@ -204,7 +207,8 @@ def generate(
     if format is Format.k8s:
         console.print(
             f"next: kubectl apply -f {output}; the RabbitMQ and MongoDB users need the passwords "
-            "inside FORO_BROKER_URL and FORO_MONGO_URL",
+            "inside FORO_BROKER_URL and FORO_MONGO_URL. Static secretariat tokens are not in it "
+            "(production refuses them): create the first admin with `foro users add`",
             highlight=False,
         )
 
@@ -276,6 +280,45 @@ def _rotate_with_previous(
     )
 
 
+def _rotate_signing_key(file: SecretsFile, finish: bool, yes: bool) -> str:
+    """The access tokens' key pair: a new signing key and id, its public key added beside the
+    old ones (tokens already signed keep verifying); --finish drops every public key but the
+    signing key's."""
+    try:
+        public_keys = parse_public_keys(file.values.get("FORO_AUTH_PUBLIC_KEYS") or "{}")
+    except ValueError as error:
+        raise fail(f"FORO_AUTH_PUBLIC_KEYS in {file.path}: {error}") from None
+    encoded = {kid: encode_pem(pem) for kid, pem in public_keys.items()}
+    current = file.values.get("FORO_AUTH_SIGNING_KEY_ID", "")
+    if finish:
+        old = sorted(kid for kid in encoded if kid != current)
+        if not old:
+            return "FORO_AUTH_PUBLIC_KEYS: only the signing key's public key, nothing to finish"
+        if not yes:
+            raise fail(
+                f"finishing drops the public key(s) {', '.join(old)}: every token they signed "
+                "stops working (staff sign in again; API tokens issued before the rotation must "
+                "be issued anew). Re-run with --yes once the oldest of them has expired or been "
+                "reissued"
+            )
+        keep = {kid: value for kid, value in encoded.items() if kid == current}
+        file.values["FORO_AUTH_PUBLIC_KEYS"] = json.dumps(keep, separators=(",", ":"))
+        return (
+            f"FORO_AUTH_PUBLIC_KEYS: {', '.join(old)} dropped, {current} kept; restart every "
+            "service to stop accepting tokens the old key(s) signed"
+        )
+    file.values |= generate_auth_keys(encoded)
+    new = file.values["FORO_AUTH_SIGNING_KEY_ID"]
+    return (
+        f"FORO_AUTH_SIGNING_KEY: new key {new}; FORO_AUTH_PUBLIC_KEYS holds it beside "
+        f"{', '.join(sorted(encoded)) or 'nothing'}, so tokens already signed keep working. "
+        "Restart scheduling, expo, notification and reporting first (they learn the new public "
+        "key), then registration (it signs with the new key). After the longest token lifetime "
+        "(or once API tokens are reissued), `foro secrets rotate FORO_AUTH_SIGNING_KEY --finish "
+        "--yes` drops the old public key(s)"
+    )
+
+
 def _rotate_single(file: SecretsFile, variable: SecretVariable, finish: bool, yes: bool) -> str:
     if finish:
         return f"{variable.name}: a single value has no rotation window, nothing to finish"
@@ -295,7 +338,10 @@ def _rotate_single(file: SecretsFile, variable: SecretVariable, finish: bool, ye
 @app.command()
 def rotate(
     name: Annotated[
-        str, typer.Argument(help="The variable: FORO_API_TOKEN, REGISTRATION_API_TOKENS, …")
+        str,
+        typer.Argument(
+            help="The variable: FORO_API_TOKEN, FORO_AUTH_SIGNING_KEY, FORO_BADGE_SECRET, …"
+        ),
     ],
     file: Annotated[
         Path,
@@ -312,19 +358,24 @@ def rotate(
     ] = False,
 ) -> None:
     """Replace one secret. Lists (API tokens, webhook secrets) keep the old values until --finish;
-    the badge secret keeps its old value for verification; a secret whose replacement invalidates
+    the badge secret keeps its old value for verification; the access tokens' signing key keeps
+    its old public key in FORO_AUTH_PUBLIC_KEYS until --finish --yes; a secret whose replacement invalidates
     what was handed out (participant links, feed links, broker and database passwords) needs --yes.
     """
     secrets_file = SecretsFile(file)
     variable = known_variable(name, local=secrets_file.local)
     if variable is None:
-        known = ", ".join(v.name for v in LOCAL_VARIABLES) + ", <SERVICE>_API_TOKENS, …"
+        known = ", ".join(v.name for v in LOCAL_VARIABLES) + ", FORO_BROKER_URL, …"
         raise fail(f"{name} is not a secret foro knows ({known})")
     if variable.kind == "provider":
         raise fail(f"{name} is issued by the provider: put its new value in the file yourself")
+    if variable.kind == "derived":
+        raise fail(f"{name} changes with its key: `foro secrets rotate FORO_AUTH_SIGNING_KEY`")
     if name not in secrets_file.values:
         raise fail(f"{name} is not in {file}")
-    if variable.kind == "list":
+    if variable.kind == "signing_key":
+        outcome = _rotate_signing_key(secrets_file, finish, yes)
+    elif variable.kind == "list":
         outcome = _rotate_list(secrets_file, variable, finish)
     elif variable.previous:
         outcome = _rotate_with_previous(secrets_file, variable, finish, yes)

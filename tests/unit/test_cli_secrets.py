@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import stat
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import yaml
 from typer.testing import CliRunner
 
+from shared.auth.tokens import TokenSigner, TokenVerifier, decode_pem, parse_public_keys
 from shared.cli.app import app
 from shared.cli.secrets import read_env
 from shared.secrets_policy import LOCAL_VARIABLES, SERVICE_VARIABLES, weakness
@@ -34,7 +36,8 @@ def test_generate_env_writes_every_local_key_privately(tmp_path: Path) -> None:
     assert mode(target) == 0o600
     values = read_env(target.read_text())
     assert list(values) == [v.name for v in LOCAL_VARIABLES]
-    assert all(weakness(value) is None for value in values.values())
+    derived = {v.name for v in LOCAL_VARIABLES if v.kind == "derived"}
+    assert all(weakness(value) is None for key, value in values.items() if key not in derived)
     assert len(set(values.values())) == len(values)
     # Nothing secret on the terminal: the names only.
     for value in values.values():
@@ -67,8 +70,11 @@ def test_generate_k8s_matches_the_example_secret(tmp_path: Path) -> None:
         == example["stringData"]["FORO_MONGO_URL"].split("@")[1]
     )
     assert set(generated) == {v.name for v in SERVICE_VARIABLES}
-    tokens = json.loads(generated["REGISTRATION_API_TOKENS"])
-    assert len(tokens) == 1 and weakness(tokens[0]) is None
+    webhook_secrets = json.loads(generated["REGISTRATION_WEBHOOK_SECRETS"])
+    assert len(webhook_secrets) == 1 and weakness(webhook_secrets[0]) is None
+    assert not any(name.endswith("_API_TOKENS") for name in generated)  # production refuses them
+    public_keys = json.loads(generated["FORO_AUTH_PUBLIC_KEYS"])
+    assert list(public_keys) == [generated["FORO_AUTH_SIGNING_KEY_ID"]]
     assert generated["FORO_BROKER_URL"].startswith("amqp://foro:")
 
 
@@ -131,15 +137,16 @@ def test_rotate_keeps_the_old_token_until_finish(tmp_path: Path) -> None:
 
 def test_rotate_a_service_list_in_a_manifest(tmp_path: Path) -> None:
     target = tmp_path / "credentials.yaml"
+    name = "REGISTRATION_WEBHOOK_SECRETS"
     assert foro("secrets", "generate", "--format", "k8s", "-o", str(target))[0] == 0
-    before = json.loads(yaml.safe_load(target.read_text())["stringData"]["EXPO_API_TOKENS"])
-    code, _, err = foro("secrets", "rotate", "EXPO_API_TOKENS", "-f", str(target))
+    before = json.loads(yaml.safe_load(target.read_text())["stringData"][name])
+    code, _, err = foro("secrets", "rotate", name, "-f", str(target))
     assert code == 0, err
-    during = json.loads(yaml.safe_load(target.read_text())["stringData"]["EXPO_API_TOKENS"])
+    during = json.loads(yaml.safe_load(target.read_text())["stringData"][name])
     assert during[1:] == before and len(during) == 2
-    assert foro("secrets", "rotate", "EXPO_API_TOKENS", "-f", str(target), "--finish")[0] == 0
+    assert foro("secrets", "rotate", name, "-f", str(target), "--finish")[0] == 0
     after = yaml.safe_load(target.read_text())
-    assert json.loads(after["stringData"]["EXPO_API_TOKENS"]) == during[:1]
+    assert json.loads(after["stringData"][name]) == during[:1]
     assert after["kind"] == "Secret"
     assert mode(target) == 0o600
 
@@ -193,7 +200,9 @@ def test_rotating_the_broker_url_changes_only_the_password(tmp_path: Path) -> No
     [
         ("FORO_NOTHING", "not a secret foro knows"),
         ("NOTIFICATION_SMTP_PASSWORD", "issued by the provider"),
-        ("REGISTRATION_API_TOKENS", "is not in"),
+        ("REGISTRATION_API_TOKENS", "not a secret foro knows"),  # production refuses them
+        ("FORO_AUTH_PUBLIC_KEYS", "rotate FORO_AUTH_SIGNING_KEY"),
+        ("FORO_AUTH_SIGNING_KEY_ID", "rotate FORO_AUTH_SIGNING_KEY"),
     ],
 )
 def test_rotate_refuses_what_it_cannot_rotate(tmp_path: Path, name: str, message: str) -> None:
@@ -208,3 +217,52 @@ def test_rotate_needs_the_file(tmp_path: Path) -> None:
     code, _, err = foro("secrets", "rotate", "FORO_API_TOKEN", "-f", str(tmp_path / "none.env"))
     assert code == 1
     assert "does not exist" in err
+
+
+def _signs_and_verifies(values: dict[str, str]) -> set[str]:
+    """The key ids whose tokens the file's public keys verify, after signing with its key."""
+    signer = TokenSigner(
+        decode_pem(values["FORO_AUTH_SIGNING_KEY"]), values["FORO_AUTH_SIGNING_KEY_ID"]
+    )
+    token = signer.sign(
+        subject="account:x", kind="staff", roles=["admin"], lifetime=timedelta(hours=1)
+    ).token
+    verifier = TokenVerifier(parse_public_keys(values["FORO_AUTH_PUBLIC_KEYS"]))
+    assert verifier.verify(token).subject == "account:x"
+    return set(verifier.key_ids)
+
+
+@pytest.mark.parametrize("suffix", [".env", ".yaml"])
+def test_rotating_the_signing_key_keeps_issued_tokens_valid_until_finish(
+    tmp_path: Path, suffix: str
+) -> None:
+    target = tmp_path / f"secrets{suffix}"
+    format_ = "k8s" if suffix == ".yaml" else "env"
+    assert foro("secrets", "generate", "--format", format_, "-o", str(target))[0] == 0
+
+    def values() -> dict[str, str]:
+        if suffix == ".yaml":
+            return dict(yaml.safe_load(target.read_text())["stringData"])
+        return read_env(target.read_text())
+
+    before = values()
+    old_kid = before["FORO_AUTH_SIGNING_KEY_ID"]
+    assert _signs_and_verifies(before) == {old_kid}
+    code, _, err = foro("secrets", "rotate", "FORO_AUTH_SIGNING_KEY", "-f", str(target))
+    assert code == 0, err
+    assert "beside" in err and before["FORO_AUTH_SIGNING_KEY"] not in err
+    during = values()
+    new_kid = during["FORO_AUTH_SIGNING_KEY_ID"]
+    assert new_kid != old_kid and during["FORO_AUTH_SIGNING_KEY"] != before["FORO_AUTH_SIGNING_KEY"]
+    assert _signs_and_verifies(during) == {old_kid, new_kid}  # old tokens still verify
+    assert _signs_and_verifies(before | {"FORO_AUTH_PUBLIC_KEYS": during["FORO_AUTH_PUBLIC_KEYS"]})
+    # Finishing invalidates tokens the old key signed: it needs --yes.
+    code, _, err = foro("secrets", "rotate", "FORO_AUTH_SIGNING_KEY", "-f", str(target), "--finish")
+    assert code == 1 and "--yes" in err and old_kid in err
+    assert values() == during
+    code, _, err = foro(
+        "secrets", "rotate", "FORO_AUTH_SIGNING_KEY", "-f", str(target), "--finish", "--yes"
+    )
+    assert code == 0, err
+    assert _signs_and_verifies(values()) == {new_kid}
+    assert mode(target) == 0o600

@@ -22,7 +22,7 @@ SERVICES = {
     "notification": 8004,
     "reporting": 8005,
 }
-_VARIABLE = re.compile(r"\$\{(?P<name>[A-Z_][A-Z0-9_]*)(?:(?P<op>:-|:\?)(?P<arg>[^}]*))?\}")
+_VARIABLE = re.compile(r"\$\{(?P<name>[A-Z_][A-Z0-9_]*)(?:(?P<op>:-|:\?|-)(?P<arg>[^}]*))?\}")
 
 
 class MissingVariable(Exception):
@@ -41,6 +41,8 @@ def interpolate(value: Any, env: dict[str, str]) -> Any:
         name, op, arg = match.group("name"), match.group("op"), match.group("arg")
         if env.get(name):
             return env[name]
+        if op == "-":  # the default only when unset: set and empty stays empty
+            return env[name] if name in env else arg
         if op == ":-":
             return arg
         if op == ":?":
@@ -109,6 +111,17 @@ def test_the_services_run_their_own_module_port_and_environment(stack: dict[str,
         "mailpit",
         "1025",
     )
+
+
+def test_static_secretariat_tokens_can_be_left_out_for_production() -> None:
+    """Production refuses static secretariat tokens: an empty FORO_API_TOKEN sets none."""
+    env = {"FORO_BROKER_PASSWORD": "x", "FORO_ENVIRONMENT": "production", "FORO_API_TOKEN": ""}
+    for name, service in compose(env)["services"].items():
+        if name in SERVICES:
+            assert service["environment"][f"{name.upper()}_API_TOKENS"] == ""
+    registration = compose({"FORO_BROKER_PASSWORD": "x"})["services"]["registration"]
+    assert registration["environment"]["REGISTRATION_API_TOKENS"]  # a laptop's default
+    assert {"FORO_AUTH_SIGNING_KEY", "FORO_AUTH_PUBLIC_KEYS"} <= set(registration["environment"])
 
 
 def test_mongodb_is_a_single_node_replica_set(stack: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import subprocess
@@ -19,8 +20,10 @@ from services.registration.settings import RegistrationSettings
 from services.reporting.settings import ReportingSettings
 from services.scheduling.settings import SchedulingSettings
 from shared.secrets_policy import (
+    STATIC_TOKENS_REFUSED,
     InsecureSettingsError,
     check_settings,
+    generate_auth_keys,
     generate_local_secrets,
     generate_service_secrets,
     local_service_environment,
@@ -31,6 +34,7 @@ from shared.secrets_policy import (
 from shared.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
+PUBLIC_KEYS = json.loads(generate_auth_keys()["FORO_AUTH_PUBLIC_KEYS"])
 SERVICE_SETTINGS: list[type[ServiceSettings]] = [
     RegistrationSettings,
     SchedulingSettings,
@@ -225,7 +229,7 @@ def test_optional_secrets_may_stay_unset() -> None:
         broker_url=SecretStr(f"amqp://foro:{strong}@rabbitmq:5672/"),
         mongo_url=SecretStr("mongodb://db:27017/"),
         participant_token_secret=SecretStr(strong),
-        api_tokens=[SecretStr(strong)],
+        auth_public_keys=PUBLIC_KEYS,
         # A relay without a user name needs no password; a json gateway no token.
         smtp_providers=[{"name": "smtp-a", "host": "relay"}],
         sms_providers=[
@@ -241,7 +245,7 @@ def test_provider_issued_credentials_follow_a_lighter_rule() -> None:
     base: dict[str, Any] = {
         "broker_url": SecretStr(f"amqp://foro:{strong}@rabbitmq:5672/"),
         "participant_token_secret": SecretStr(strong),
-        "api_tokens": [SecretStr(strong)],
+        "auth_public_keys": PUBLIC_KEYS,
         "smtp_username": "apikey",
     }
     assert (
@@ -295,18 +299,62 @@ def test_generated_secrets_satisfy_production(
 
 def test_the_local_keys_become_the_services_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     """`.foro/secrets.env` (the launcher's keys, a rotation's list included) → service variables
-    strong enough for production."""
+    strong enough for production, but for the static secretariat tokens (development only)."""
     keys = generate_local_secrets()
     keys["FORO_API_TOKEN"] = f'["{secrets.token_urlsafe(32)}","{keys["FORO_API_TOKEN"]}"]'
     env = local_service_environment(keys)
-    monkeypatch.setenv("FORO_ENVIRONMENT", "production")
     monkeypatch.setenv("FORO_BROKER_URL", f"amqp://foro:{keys['FORO_BROKER_PASSWORD']}@h:5672/")
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     for settings_class in SERVICE_SETTINGS:
         settings = settings_class()
         assert len(settings.api_tokens) == 2
-    assert len(RegistrationSettings().webhook_secrets) == 1
+        assert list(settings.auth_public_keys) == [keys["FORO_AUTH_SIGNING_KEY_ID"]]
+        assert [str(p) for p in settings.secret_problems()] == [
+            f"{settings_class.model_config.get('env_prefix')}API_TOKENS: {STATIC_TOKENS_REFUSED}"
+        ]
+    registration = RegistrationSettings()
+    assert len(registration.webhook_secrets) == 1
+    assert registration.token_signer() is not None
+    monkeypatch.setenv("FORO_ENVIRONMENT", "production")
+    with pytest.raises(InsecureSettingsError, match="REGISTRATION_API_TOKENS: static secretariat"):
+        RegistrationSettings()
+    monkeypatch.delenv("REGISTRATION_API_TOKENS")
+    assert RegistrationSettings().secret_problems() == []
+
+
+def test_production_needs_public_keys_and_a_signing_key_they_match() -> None:
+    strong = secrets.token_urlsafe(32)
+    base: dict[str, Any] = {
+        "broker_url": SecretStr(f"amqp://foro:{strong}@rabbitmq:5672/"),
+        "participant_token_secret": SecretStr(strong),
+        "webhook_secrets": [SecretStr(strong)],
+        "badge_secret": SecretStr(secrets.token_urlsafe(32)),
+    }
+
+    def problems(**values: Any) -> dict[str, str]:
+        return {
+            p.variable: p.reason for p in RegistrationSettings(**base, **values).secret_problems()
+        }
+
+    keys = generate_auth_keys()
+    good = {
+        "auth_signing_key": SecretStr(keys["FORO_AUTH_SIGNING_KEY"]),
+        "auth_signing_key_id": keys["FORO_AUTH_SIGNING_KEY_ID"],
+        "auth_public_keys": json.loads(keys["FORO_AUTH_PUBLIC_KEYS"]),
+    }
+    assert problems(**good) == {}
+    assert problems()["FORO_AUTH_PUBLIC_KEYS"].startswith("missing")
+    assert problems()["FORO_AUTH_SIGNING_KEY"].startswith("missing")
+    other = generate_auth_keys()
+    mismatched = problems(**good | {"auth_public_keys": json.loads(other["FORO_AUTH_PUBLIC_KEYS"])})
+    assert "would be refused" in mismatched["FORO_AUTH_PUBLIC_KEYS"]
+    not_a_key = "bm90IGEga2V5IGF0IGFsbCwganVzdCBzb21lIHRleHQ="
+    reported = problems(**good | {"auth_signing_key": SecretStr(not_a_key)})
+    assert reported == {"FORO_AUTH_SIGNING_KEY": "not the base64 of an Ed25519 private key in PEM"}
+    assert problems(**good | {"auth_signing_key_id": None}) == {
+        "FORO_AUTH_SIGNING_KEY_ID": "missing: the id of the signing key"
+    }
 
 
 def test_a_service_process_refuses_to_start_in_production(tmp_path: Path) -> None:
@@ -331,7 +379,7 @@ def test_a_service_process_refuses_to_start_in_production(tmp_path: Path) -> Non
     assert result.returncode != 0
     assert "foro scheduling: FORO_ENVIRONMENT=production refuses to start" in result.stderr
     assert "SCHEDULING_FEED_SECRET: a known default or placeholder value" in result.stderr
-    assert "SCHEDULING_API_TOKENS: missing" in result.stderr
+    assert "FORO_AUTH_PUBLIC_KEYS: missing" in result.stderr
     assert "Traceback" not in result.stderr
 
 

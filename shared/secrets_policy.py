@@ -17,6 +17,11 @@ decided by `_optional`: rotation lists (`*_previous_secrets`), a password whose 
 an SMS token of a gateway kind that needs none, and the database's credentials may stay unset.
 A credential a provider issues (nested relay and gateway models, `smtp_*`/`sms_*` fields) is held to
 a lighter rule (`issued_weakness`): its length is not ours to choose.
+
+Access control has rules of its own (`auth_problems`): a static secretariat token
+(`<SERVICE>_API_TOKENS`) is a problem whenever one is set — development accepts them, production
+refuses to start — every service needs `FORO_AUTH_PUBLIC_KEYS`, and registration a signing key
+that is an Ed25519 private key, with an id, whose public key those hold under that id.
 """
 
 from __future__ import annotations

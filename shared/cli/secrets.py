@@ -9,7 +9,9 @@ Two file formats, told apart by the file name:
 Nothing secret is printed when a file is written; `generate` without `--output` prints the file to
 standard output (to pipe it somewhere). A list-valued secret (API tokens, webhook secrets) is a
 JSON list during a rotation: `rotate` puts a new value first and keeps the old ones, so both work
-until `rotate --finish` drops the old ones.
+until `rotate --finish` drops the old ones. The access tokens' key pair (FORO_AUTH_SIGNING_KEY,
+its id, FORO_AUTH_PUBLIC_KEYS) is made and rotated as one: the new public key beside the old until
+`rotate FORO_AUTH_SIGNING_KEY --finish --yes`.
 """
 
 from __future__ import annotations

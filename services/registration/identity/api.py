@@ -3,7 +3,8 @@
 `POST /auth/login` is the one route without a token: it gives one. Every refusal of a sign-in
 (unknown user, wrong password, disabled account, missing or wrong TOTP code) is the same 401 with
 the same words, after the same password-check work, so the answer tells nobody which usernames
-exist; repeated failures from one address are answered 429 for a while (`throttle.py`).
+exist; repeated failures for one username from one address are answered 429 for a while
+(`throttle.py`).
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def _described(*codes: int) -> dict[int | str, dict[str, Any]]:
         404: "No such account or token.",
         409: "The account exists.",
         422: "Bad input: `detail` names the field and says why, in Spanish and English.",
-        429: "Too many failed sign-ins from this address; `Retry-After` says when to try again.",
+        429: "Too many failed sign-ins for this username from this address; `Retry-After` says when to try again.",
         503: "No signing key is configured.",
     }
     return {code: {"description": described[code]} for code in codes}

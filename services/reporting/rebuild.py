@@ -16,8 +16,8 @@ meanwhile is found by its unique id, read and folded again with the events that 
 an event folded twice changes nothing. A body that is not an event is skipped and counted.
 
 `rebuild(settings, progress=...)` reports as it goes: `progress(step, done, total)` with step
-`read` (messages read from the log; total None while unknown) then `write` (documents and ledger
-entries written).
+`read` (messages read from the log; total None while unknown) then `write` (documents, audit
+entries and ledger entries written).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ ProgressCallback = Callable[[str, int, int | None], None]
 
 STEPS = {
     "read": "reading and folding the event log",
-    "write": "writing documents and the ledger",
+    "write": "writing documents, the audit trail and the ledger",
 }
 
 

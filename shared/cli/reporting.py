@@ -131,9 +131,9 @@ def rebuild(
     pack: PackOption = None,
     quiet: QuietOption = False,
 ) -> None:
-    """Rebuild reporting's projections (participants, entities, the event ledger) from the event log.
+    """Rebuild reporting's projections (participants, entities, the event ledger) and its audit trail from the event log.
 
-    Drops the projections, reads `<namespace>.events.log` from its first message to the end it marks first, folds every event and writes each document once. Conclusions, the action plan, budget records and generated documents are kept. Safe while the service consumes."""
+    Drops the projections, reads `<namespace>.events.log` from its first message to the end it marks first, folds every event and writes each document once. The audit trail is rewritten entry by entry, not dropped: it keeps the entries of events the bounded log no longer holds. Conclusions, the action plan, budget records and generated documents are kept. Safe while the service consumes."""
     from services.reporting.rebuild import STEPS
     from services.reporting.rebuild import rebuild as run_rebuild
     from shared.logging import configure_logging

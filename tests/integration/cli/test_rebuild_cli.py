@@ -17,6 +17,7 @@ from tests.integration.reporting.conftest import (  # noqa: F401  (fixtures used
     reporting,
     reporting_settings,
 )
+from tests.integration.reporting.test_audit import stored_entries
 from tests.integration.reporting.test_projections import recorded_history
 from tests.integration.reporting.test_rebuild import projection_contents
 
@@ -69,16 +70,18 @@ async def test_foro_rebuild_shows_its_progress_and_rebuilds_what_the_live_fold_w
     assert status == 0, out + err
     assert f"rebuilt namespace {reporting_settings.namespace} from {len(history)} events" in out
     # The progress display (its last frame, off a terminal): every message read of a known total,
-    # then every document and ledger entry written.
+    # then every document, audit entry and ledger entry written.
     read = re.search(r"reading and folding the event log\D*?(\d+)/(\d+)", err)
     assert read is not None, err
     assert int(read.group(1)) == int(read.group(2)) >= len(history)
-    written = re.search(r"writing documents and the ledger\D*?(\d+)/(\d+)", err)
+    written = re.search(r"writing documents, the audit trail and the ledger\D*?(\d+)/(\d+)", err)
     assert written is not None, err
     assert int(written.group(1)) == int(written.group(2)) > len(history)
     assert await projection_contents(
         reporting_settings.model_copy(update={"database": rebuilt})
     ) == await projection_contents(reporting_settings)
+    audit = await stored_entries(reporting_settings.model_copy(update={"database": rebuilt}))
+    assert audit and audit == await stored_entries(reporting_settings)  # the audit trail too
 
 
 async def test_foro_rebuild_refuses_a_bad_namespace_naming_the_field() -> None:

@@ -11,6 +11,7 @@ from services.registration.checkin import api as checkin_api
 from services.registration.delegations import api as delegations_api
 from services.registration.deps import Registration
 from services.registration.identity import api as identity_api
+from services.registration.identity import credentials
 from services.registration.identity.handlers import Identity
 from services.registration.identity.repository import IdentityRepository
 from services.registration.intake import api as intake_api
@@ -68,7 +69,9 @@ def build_runtime(
     reconciler.lease = Lease.for_pass(
         runtime.database, reconciler.name, reconciler.interval, port=settings.http_port
     )
-    runtime.on_start.extend([repository.ensure_indexes, identity.ensure_indexes, reconciler.start])
+    runtime.on_start.extend(
+        [repository.ensure_indexes, identity.ensure_indexes, credentials.prepare, reconciler.start]
+    )
     runtime.on_stop.insert(0, reconciler.stop)
 
     router = RabbitRouter()

@@ -77,6 +77,12 @@ def dummy_hash() -> str:
     return hash_password(secrets.token_urlsafe(32))
 
 
+async def prepare() -> None:
+    """Make `dummy_hash` at start-up, so that the first sign-in of an unknown username does not
+    take a hash longer than any other (a service's `on_start` hook)."""
+    await asyncio.to_thread(dummy_hash)
+
+
 async def hash_password_async(password: str) -> str:
     async with _hashing():
         return await asyncio.to_thread(hash_password, password)

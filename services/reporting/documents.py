@@ -13,6 +13,10 @@ Projections (dropped and refilled by a rebuild; no outbox, so not `AggregateStor
   application, session, session sign-up and message — its latest status and a few attributes;
 - `event_ledger`: one `{_id: event id, type, occurred_at, forum_id}` per consumed event.
 
+The audit trail (`audit/`; rewritten by a rebuild, never dropped): `audit`, one entry per
+consumed event — its id, type, time, producer, correlation id, actor and the ids it concerns, ids
+only — and `audit_erasures`, the erased participants' ids.
+
 Reporting's own records (kept by a rebuild; `AggregateStore`s with an outbox):
 - `conclusions`: `Conclusion`; `action_items`: `ActionItem`; `budget_lines`: `BudgetLine`
   with its `BudgetEntry`s; `reports`: `ReportRecord`, each generated version of a document

@@ -5,7 +5,8 @@ one `find` per collection for what a batch of events targets, one `bulk_write` p
 what they changed (`write_projection`), one `insert_many` into the ledger. They hold no outbox,
 so they are plain collections, not `AggregateStore`s. Reporting's own records — `conclusions`,
 `action_items`, `budget_lines`, `reports` — change one document at a time through
-`AggregateStore.apply` with their outbox; `report_files` holds generated files by SHA-256.
+`AggregateStore.apply` with their outbox; `report_files` holds generated files by SHA-256. The
+audit trail — `audit`, `audit_erasures` — is written a batch at a time too (`AuditTrail`).
 
 Every index serves a query of this module or the outbox relay's sweep; the statistics read whole
 documents (SecantusDB reads whole documents twice as fast as projected ones).

@@ -566,7 +566,9 @@ async def test_drafts_need_reports_read_and_published_versions_are_public(
     http, prefix = clients["reporting"], kind.replace("_", "-")
     draft, final = f"/{prefix}/{kind}-es-draft.pdf", f"/{prefix}/{kind}-es-final.pdf"
 
-    assert (await http.get(final)).status_code == 200
+    published = await http.get(final)
+    assert published.status_code == 200
+    assert "no-store" not in published.headers.get("Cache-Control", "")
     anonymous = await http.get(draft)
     assert anonymous.status_code == 401
     door = await http.get(draft, headers=bearer(keys.token(Role.DOOR_STAFF)))
@@ -575,4 +577,5 @@ async def test_drafts_need_reports_read_and_published_versions_are_public(
     observer = await http.get(draft, headers=bearer(keys.token(Role.OBSERVER)))
     assert observer.status_code == 200
     assert observer.content == b"%PDF"
+    assert observer.headers["Cache-Control"] == "private, no-store"
     assert (await http.get(f"/{prefix}/no-such-report.pdf")).status_code == 404

@@ -105,11 +105,10 @@ async def serve(request: Request, deps: Deps, kind: str, report_id: str, fmt: st
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="report not found")
     content, media_type = found
-    return Response(
-        content,
-        media_type=media_type,
-        headers={"Content-Disposition": f'inline; filename="{report_id}.{fmt}"'},
-    )
+    headers = {"Content-Disposition": f'inline; filename="{report_id}.{fmt}"'}
+    if not report["final"]:
+        headers["Cache-Control"] = "private, no-store"  # no shared cache keeps a draft
+    return Response(content, media_type=media_type, headers=headers)
 
 
 @public.get(

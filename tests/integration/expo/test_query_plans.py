@@ -170,6 +170,8 @@ async def test_hot_paths_and_reads_use_indexes_and_every_index_is_used(
         # The outbox relay's sweep over every collection holding an outbox.
         stores = expo.runtime.stores.collections
         issued_filters += [(name, {"outbox_pending": True}) for name in stores]
+        # Every replica's refresh of the revoked access tokens (shared/auth/revocations.py).
+        issued_filters.append(("revoked_tokens", {"expires_at": {"$gt": datetime.now(UTC)}}))
         collections = {name for name, _ in issued_filters}
         assert {"attendees", "leads", "exhibitors", "calendars", "meetings"} <= collections
 

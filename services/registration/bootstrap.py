@@ -11,7 +11,7 @@ from services.registration.checkin import api as checkin_api
 from services.registration.delegations import api as delegations_api
 from services.registration.deps import Registration
 from services.registration.identity import api as identity_api
-from services.registration.identity import credentials
+from services.registration.identity import credentials, oidc, oidc_api
 from services.registration.identity.handlers import Identity
 from services.registration.identity.repository import IdentityRepository
 from services.registration.intake import api as intake_api
@@ -44,6 +44,7 @@ ROUTERS = (
     privacy_api.router,
     identity_api.auth,
     identity_api.accounts,
+    oidc_api.router,
 )
 
 
@@ -98,4 +99,11 @@ def create_app(settings: RegistrationSettings | None = None) -> FastAPI:
     )
     # Added last, so outside the body limit: its 413s are counted with the webhook's refusals.
     app.add_middleware(IntakeCounter, paths=[intake_api.INTAKE_PREFIX + "/"])
+    # OpenID Connect sign-in: its providers' clients, and its state cookie (on /auth/oidc only).
+    app.state.oidc = oidc.OidcClients(settings)
+    app.add_middleware(
+        oidc.OidcStateCookie,
+        secret_key=oidc.cookie_key(settings),
+        https_only=(settings.public_url or "").startswith("https://"),
+    )
     return app

@@ -1,8 +1,18 @@
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from typing import Annotated, Self
 
-from pydantic import AliasChoices, BeforeValidator, Field, SecretStr
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import SettingsConfigDict
 
 from shared.auth.tokens import TokenSigner, decode_pem
@@ -11,6 +21,52 @@ from shared.settings import SecretList, ServiceSettings
 
 def _none_if_empty(value: object) -> object:
     return None if value == "" else value  # compose's `${VAR:-}` when unset
+
+
+_HTTP_URL = re.compile(r"^https?://[^/?#\s]+(/[^?#\s]*)?$")
+
+
+def _base_url(value: str, field: str) -> str:
+    """An http(s) URL without query or fragment, its trailing slash dropped."""
+    if not _HTTP_URL.fullmatch(value):
+        raise ValueError(f"{field}: an http(s) URL without query or fragment is needed")
+    return value.rstrip("/")
+
+
+class OidcSettingsError(RuntimeError):
+    """OpenID Connect settings that do not fit together. Not a ValueError on purpose: raised from
+    a settings validator it propagates as it is, instead of a ValidationError whose text would
+    echo the input, client secrets included."""
+
+
+class OidcProvider(BaseModel):
+    """An organisation's OpenID Connect identity provider (`REGISTRATION_OIDC_PROVIDERS`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9-]{0,39}$",
+        description="In the sign-in URL (/auth/oidc/<name>/login) and in `foro users link --provider`.",
+    )
+    issuer: str = Field(
+        description="The provider's issuer; discovery reads <issuer>/.well-known/openid-configuration."
+    )
+    client_id: str = Field(min_length=1, max_length=256)
+    client_secret: SecretStr = Field(description="The secret the provider issued to foro.")
+    scopes: str = Field("openid email profile", description="Space-separated; `openid` included.")
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer(cls, value: str) -> str:
+        return _base_url(value.strip(), "issuer")
+
+    @field_validator("scopes")
+    @classmethod
+    def _scopes(cls, value: str) -> str:
+        scopes = value.split()
+        if "openid" not in scopes:
+            raise ValueError("scopes: must include `openid`")
+        return " ".join(scopes)
 
 
 class RegistrationSettings(ServiceSettings):
@@ -67,6 +123,41 @@ class RegistrationSettings(ServiceSettings):
         description="Key id of the signing key (the `kid` of every token it signs, and its key in "
         "FORO_AUTH_PUBLIC_KEYS).",
     )
+
+    oidc_providers: list[OidcProvider] = Field(
+        default_factory=list,
+        description="OpenID Connect identity providers staff may sign in with (a JSON list of "
+        "{name, issuer, client_id, client_secret, scopes}); each person's subject is linked to "
+        "an account by `foro users link`.",
+    )
+    public_url: Annotated[str | None, BeforeValidator(_none_if_empty)] = Field(
+        None,
+        description="Registration's public base URL (e.g. https://foro.example.org): OpenID "
+        "Connect redirects to <public_url>/auth/oidc/<provider>/callback.",
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        return None if value is None else _base_url(value.strip(), "REGISTRATION_PUBLIC_URL")
+
+    @model_validator(mode="after")
+    def _oidc_needs(self) -> Self:
+        names = [provider.name for provider in self.oidc_providers]
+        if len(set(names)) != len(names):
+            raise OidcSettingsError("REGISTRATION_OIDC_PROVIDERS: two providers share a name")
+        if self.oidc_providers and not self.public_url:
+            raise OidcSettingsError(
+                "REGISTRATION_PUBLIC_URL: required with REGISTRATION_OIDC_PROVIDERS "
+                "(the providers redirect back to it)"
+            )
+        if (
+            self.oidc_providers
+            and self.environment == "production"
+            and not (self.public_url or "").startswith("https://")
+        ):
+            raise OidcSettingsError("REGISTRATION_PUBLIC_URL: https is required in production")
+        return self
 
     def token_signer(self) -> TokenSigner | None:
         """The signer of access tokens, or None when no signing key is set. A key that is not an

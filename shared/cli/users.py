@@ -1,4 +1,4 @@
-"""`foro users add|roles|disable|list`: staff accounts, on registration's database.
+"""`foro users add|roles|disable|link|list`: staff accounts, on registration's database.
 
 The same use cases as registration's `/accounts` API (services/registration/identity), run by an
 operator who holds the database's credentials: no token is needed, and the command may grant
@@ -28,7 +28,10 @@ if TYPE_CHECKING:
     from services.registration.identity.handlers import Identity
     from services.registration.settings import RegistrationSettings
 
-app = typer.Typer(help="Staff accounts: create, change roles, disable, list.", no_args_is_help=True)
+app = typer.Typer(
+    help="Staff accounts: create, change roles, disable, link to an identity provider, list.",
+    no_args_is_help=True,
+)
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -240,6 +243,51 @@ def disable(
         actor=actor_of(actor),
     )
     out.print(f"{username.lower()}: {'disabled' if changed else 'was disabled already'}")
+
+
+@app.command()
+def link(
+    username: str,
+    provider: Annotated[
+        str,
+        typer.Option(
+            "--provider", help="The identity provider's name in REGISTRATION_OIDC_PROVIDERS."
+        ),
+    ],
+    subject: Annotated[
+        str,
+        typer.Option("--subject", help="The person's `sub` at that provider (its ID tokens')."),
+    ],
+    actor: ActorOption = None,
+    mongo_url: MongoUrlOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Link a person's identity at an OpenID Connect provider to an account: they sign in there
+    (/auth/oidc/PROVIDER/login) and get the account's roles. Nobody gets an account by signing in."""
+    from services.registration.identity import oidc
+
+    configured = [p.name for p in registration_settings().oidc_providers]
+    if provider not in configured:
+        fail(
+            f"--provider: {provider!r} is not in REGISTRATION_OIDC_PROVIDERS "
+            f"(configured: {', '.join(configured) or 'none'})",
+            2,
+        )
+    try:
+        linked = run(
+            mongo_url,
+            database,
+            lambda identity: oidc.link(
+                username, provider, subject, identity, actor=actor_of(actor)
+            ),
+            actor=actor_of(actor),
+        )
+    except oidc.LinkedElsewhere:
+        fail(f"--subject: linked to another account at {provider} already")
+    out.print(
+        f"{username.lower()}: {'linked to' if linked else 'was linked already to'} "
+        f"{provider} subject {subject.strip()}"
+    )
 
 
 @app.command("list")

@@ -54,6 +54,10 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("registration", "POST /intake/registrations"): "signed webhook (HMAC of the form vendor)",
     ("registration", "POST /intake/cancellations"): "signed webhook (HMAC of the form vendor)",
     ("registration", "POST /auth/login"): "sign-in: a password (and TOTP) for a staff token",
+    ("registration", "GET /auth/oidc/{provider}/login"): "sign-in: a redirect to the "
+    "organisation's identity provider (OpenID Connect)",
+    ("registration", "GET /auth/oidc/{provider}/callback"): "sign-in: the identity provider's "
+    "ID token for the staff token of the account linked to it (test_oidc)",
     ("scheduling", "GET /agenda"): "the published programme",
     ("scheduling", "GET /agenda.json"): "the published programme",
     ("scheduling", "GET /agenda.ics"): "the published programme's iCal feed",

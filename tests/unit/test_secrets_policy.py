@@ -157,6 +157,16 @@ def _weak_everywhere(settings_class: type[ServiceSettings]) -> ServiceSettings:
                 "auth_token": "weak",
             }
         ]
+    if settings_class is RegistrationSettings:
+        values["public_url"] = "https://foro.example.org"
+        values["oidc_providers"] = [
+            {
+                "name": "corp",
+                "issuer": "https://idp.example.org",
+                "client_id": "foro",
+                "client_secret": "weak",
+            }
+        ]
     return settings_class(**values)
 
 
@@ -200,6 +210,7 @@ def test_variables_are_the_environment_names_operators_set() -> None:
         "REGISTRATION_API_TOKENS",
         "FORO_BADGE_SECRET",
         "REGISTRATION_BADGE_PREVIOUS_SECRETS",
+        "REGISTRATION_OIDC_PROVIDERS[corp].client_secret",
     }
     assert "SCHEDULING_FEED_SECRET" in {
         s.variable for s in secret_settings(_weak_everywhere(SchedulingSettings))

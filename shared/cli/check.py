@@ -103,6 +103,8 @@ def load_settings() -> tuple[Context | None, list[Outcome]]:
                 for e in error.errors(include_input=False, include_url=False)
             )
             outcomes.append(Outcome(f"settings ({service})", "fail", problems))
+        except RuntimeError as error:  # a refusal worded without the values (OIDC providers, …)
+            outcomes.append(Outcome(f"settings ({service})", "fail", str(error)))
     if not loaded:
         return None, outcomes
     return Context(environment, loaded, 0.0, {}), outcomes

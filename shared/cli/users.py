@@ -77,6 +77,9 @@ def registration_settings(**given: Any) -> RegistrationSettings:
             field = ".".join(str(part) for part in problem["loc"])
             err.print(f"[red]error:[/red] {field}: {problem['msg']}")
         raise typer.Exit(2) from None
+    except RuntimeError as error:  # a refusal worded without the values (OIDC providers, …)
+        err.print(f"[red]error:[/red] {error}", highlight=False)
+        raise typer.Exit(2) from None
 
 
 def run[T](

@@ -6,6 +6,10 @@ from faststream.rabbit import RabbitRouter
 
 from shared.contracts.registration import (
     AccessRevoked,
+    AccessTokenIssued,
+    AccountCreated,
+    AccountDisabled,
+    AccountRolesChanged,
     AccreditationApproved,
     AccreditationRejected,
     AccreditationRequested,
@@ -51,7 +55,12 @@ PUBLISHED = (
     AttendeeCheckedIn,
     ParticipantConsentChanged,
     ParticipantErased,
-    # identity/: an API token or a staff sign-in revoked before it expired.
+    # identity/: staff accounts created, their roles changed, disabled; API tokens issued; an
+    # API token or a staff sign-in revoked before it expired.
+    AccountCreated,
+    AccountRolesChanged,
+    AccountDisabled,
+    AccessTokenIssued,
     AccessRevoked,
 )
 

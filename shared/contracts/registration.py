@@ -585,3 +585,107 @@ class AccessRevoked(Event):
     expires_at: Timestamp = Field(
         description="When the token would have expired: the revocation may be forgotten then.",
     )
+
+
+# --- staff accounts and API tokens (identity) ------------------------------------------------------
+# Who created an account, changed its roles, disabled it or issued an API token is the envelope's
+# `actor` (the signed-in account, or `cli:<operator>` at the `foro` command). These events carry
+# ids, role names and permission names only: no display name, no token name, never a token's text.
+
+Username = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z][a-z0-9._-]{1,63}$",
+        description="A staff account's id: its username, lower-cased (`account:<username>` as a subject).",
+        examples=["ana-lopez"],
+    ),
+]
+RoleName = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z][a-z_]{0,39}$",
+        description="A role (`shared/auth/permissions.py`: `admin`, `registrar`, `door_staff`, …).",
+        examples=["registrar"],
+    ),
+]
+PermissionName = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z][a-z_]{0,39}:[a-z][a-z_]{0,39}$",
+        description="A permission, `resource:action` (`shared/auth/permissions.py`).",
+        examples=["participants:read"],
+    ),
+]
+ScopeId = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,79}$",
+        description="An id a staff account's tokens are narrowed to.",
+    ),
+]
+Roles = Annotated[
+    list[RoleName],
+    Field(min_length=1, max_length=20, description="Role names.", examples=[["registrar"]]),
+]
+
+
+class AccountCreated(Event):
+    """A staff account was created, with its roles and the scope claims its tokens will carry (a
+    rapporteur's sessions, a focal point's delegation, an exhibitor). Its display name and its
+    credentials are not part of it."""
+
+    event_type: Literal["account.created"] = "account.created"
+    username: Username
+    roles: Roles
+    sessions: list[
+        Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$", max_length=40)]
+    ] = Field(
+        default_factory=list,
+        description="Session codes a rapporteur's conclusions are limited to.",
+        examples=[["B1.2"]],
+    )
+    delegation: ScopeId | None = Field(
+        None,
+        description="The delegation a focal point's tokens are limited to.",
+        examples=["crm-foro-sector-privado-migraciones:SV"],
+    )
+    exhibitor: ScopeId | None = Field(
+        None,
+        description="The exhibitor an account's tokens are limited to.",
+        examples=["9a5c3e1e-2b61-5f43-9d5c-0f1c1f0f8a11"],
+    )
+
+
+class AccountRolesChanged(Event):
+    """A staff account's roles changed. A role taken away also revokes the account's live
+    sign-ins (`access.revoked` for each, in the same write)."""
+
+    event_type: Literal["account.roles_changed"] = "account.roles_changed"
+    username: Username
+    previous_roles: Roles = Field(description="The roles before the change.")
+    roles: Roles = Field(description="The roles after the change.")
+
+
+class AccountDisabled(Event):
+    """A staff account was disabled: no sign-in from now on; its live sign-ins are revoked
+    (`access.revoked` for each, in the same write)."""
+
+    event_type: Literal["account.disabled"] = "account.disabled"
+    username: Username
+
+
+class AccessTokenIssued(Event):
+    """An API token (a machine's) was issued: its id, roles, scope and expiry. Not its name (free
+    text) nor its text (shown once to whoever issued it)."""
+
+    event_type: Literal["access.token_issued"] = "access.token_issued"
+    token_id: AccessTokenId
+    roles: Roles
+    scope: list[PermissionName] | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="The permissions it is limited to, within its roles'; absent: all its roles give.",
+        examples=[["participants:read"]],
+    )
+    expires_at: Timestamp = Field(description="When the token expires (at most 366 days on).")

@@ -231,3 +231,45 @@ def test_a_csv_row_has_a_column_per_header() -> None:
     assert row["session"] == body["session_code"]
     assert row["participant"] == body["participant_id"]
     assert row["exhibitor"] == ""
+
+
+def test_identity_changes_are_entries_about_the_account_or_the_token_with_their_actor() -> None:
+    admin = {"subject": "account:admin", "kind": "staff", "roles": ["admin"], "token_id": "j1"}
+    operator: dict[str, Any] = {
+        "subject": "cli:root",
+        "kind": "operator",
+        "roles": [],
+        "token_id": None,
+    }
+    created = sample("account.created", actor=operator)
+    created |= {"username": "rapporteur.one", "roles": ["rapporteur"], "sessions": ["B1.2"]}
+    changed = sample("account.roles_changed", actor=admin)
+    disabled = sample("account.disabled", actor=admin)
+    issued = sample("access.token_issued", actor=admin)
+    revoked = sample("access.revoked", actor=admin)
+    revoked["token_id"] = issued["token_id"]
+    entries = {e["type"]: e for e in entries_of(map(read_event, [created, changed, disabled]))}
+    entries |= {e["type"]: e for e in entries_of(map(read_event, [issued, revoked]))}
+
+    made = entries["account.created"]
+    assert made["account"] == ["rapporteur.one"] and made["session"] == ["B1.2"]
+    assert made["delegation"] == [created["delegation"].rsplit(":", 1)[-1]]
+    assert made["exhibitor"] == [created["exhibitor"]]
+    assert made["actor"] == operator
+    for kind in ("account.roles_changed", "account.disabled"):
+        assert entries[kind]["account"] == [changed["username"]]
+        assert entries[kind]["actor"] == admin
+        assert "roles" not in entries[kind]  # what the roles became is the event's, not the entry's
+    for kind in ("access.token_issued", "access.revoked"):
+        assert entries[kind]["token"] == [issued["token_id"]]
+        assert entries[kind]["actor"]["subject"] == "account:admin"
+        assert "expires_at" not in entries[kind]
+
+    # `?account=` what was done to an account, `?actor=account:…` what it did; usernames are
+    # lower-case
+    assert query_of({"account": "Rapporteur.One"}) == {"account": "rapporteur.one"}
+    assert list(query_of({"actor": "account:admin", "token": "t1", "session": "B1.2"})) == [
+        "token",
+        "session",
+        "actor.subject",
+    ]

@@ -225,6 +225,32 @@ def test_scope_claims() -> None:
     assert bad_delegation.value.problem.field == "delegation"
 
 
+def test_a_new_account_is_announced_with_ids_and_roles_only() -> None:
+    change = rules.new_account(
+        "rapporteur.one",
+        "Relatoría Uno",
+        [Role.RAPPORTEUR],
+        rules.ScopeClaims(("B1.2",)),
+        "$argon2id$…",
+        "TOTPSECRET",
+        NOW,
+        "account:admin",
+    )
+    [created] = change.events
+    assert created.model_dump(
+        include={"event_type", "username", "roles", "sessions", "delegation", "exhibitor"}
+    ) == {
+        "event_type": "account.created",
+        "username": "rapporteur.one",
+        "roles": ["rapporteur"],
+        "sessions": ["B1.2"],
+        "delegation": None,
+        "exhibitor": None,
+    }
+    announced = created.model_dump_json()
+    assert "Relatoría" not in announced and "argon2" not in announced and "TOTP" not in announced
+
+
 def test_taking_a_role_revokes_live_staff_tokens_and_giving_one_does_not() -> None:
     live = {"token_id": "live-token-1", "expires_at": NOW + timedelta(hours=2)}
     expired = {"token_id": "gone-token-1", "expires_at": NOW - timedelta(hours=2)}
@@ -232,13 +258,21 @@ def test_taking_a_role_revokes_live_staff_tokens_and_giving_one_does_not() -> No
 
     given = rules.change_roles(document, [Role.OBSERVER], [], NOW)
     assert given.result == ["registrar", "door_staff", "observer"]
-    assert given.change is not None and not given.change.events
+    assert given.change is not None
+    [announced] = given.change.events  # the change, and no revocation
+    assert announced.model_dump(include={"event_type", "username", "previous_roles", "roles"}) == {
+        "event_type": "account.roles_changed",
+        "username": "ana",
+        "previous_roles": ["door_staff", "registrar"],
+        "roles": ["registrar", "door_staff", "observer"],
+    }
 
     taken = rules.change_roles(document, [], [Role.REGISTRAR], NOW)
     assert taken.result == ["door_staff"]
     assert taken.change is not None and taken.change.set["staff_tokens"] == []
-    assert [(e.event_type, e.token_id) for e in taken.change.events] == [  # type: ignore[attr-defined]
-        ("access.revoked", "live-token-1")
+    assert [(e.event_type, getattr(e, "token_id", None)) for e in taken.change.events] == [
+        ("account.roles_changed", None),
+        ("access.revoked", "live-token-1"),
     ]
 
     assert rules.change_roles(document, [Role.REGISTRAR], [], NOW).change is None
@@ -252,7 +286,11 @@ def test_disabling_revokes_live_staff_tokens_once() -> None:
     decided = rules.disable(account(staff_tokens=[live]), NOW)
     assert decided.result is True and decided.change is not None
     assert decided.change.set["disabled"] is True
-    assert [e.token_id for e in decided.change.events] == ["live-token-1"]  # type: ignore[attr-defined]
+    assert [(e.event_type, getattr(e, "token_id", None)) for e in decided.change.events] == [
+        ("account.disabled", None),
+        ("access.revoked", "live-token-1"),
+    ]
+    assert decided.change.events[0].model_dump()["username"] == "ana"
     again = rules.disable(account(disabled=True), NOW)
     assert again.result is False and again.change is None
 
@@ -268,7 +306,10 @@ def test_api_tokens_expire_within_366_days() -> None:
         assert refused.value.problem.field == "expires_in_days"
 
 
-def test_revoking_publishes_access_revoked_once() -> None:
+ISSUED_FIELDS = {"event_type", "token_id", "roles", "scope", "expires_at"}
+
+
+def test_issuing_announces_the_token_and_revoking_publishes_access_revoked_once() -> None:
     change = rules.new_api_token(
         "  form  vendor ",
         [Role.REGISTRAR],
@@ -276,9 +317,19 @@ def test_revoking_publishes_access_revoked_once() -> None:
         NOW + timedelta(days=90),
         NOW,
         "account:admin",
+        token_id="jti-00000001",
     )
     assert change.set["name"] == "form vendor"
     assert "token" not in change.set  # only what was issued, never its text
+    [issued] = change.events
+    assert issued.model_dump(include=ISSUED_FIELDS) == {
+        "event_type": "access.token_issued",
+        "token_id": "jti-00000001",
+        "roles": ["registrar"],
+        "scope": ["participants:write"],
+        "expires_at": NOW + timedelta(days=90),
+    }
+    assert "form vendor" not in issued.model_dump_json()  # its name is free text: not announced
     document = ApiTokenDocument.model_validate({"_id": "jti-00000001", **change.set})
     assert rules.token_status(document, NOW) == "active"
 

@@ -10,7 +10,7 @@ a password, a TOTP secret or a token's text.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -22,6 +22,8 @@ from services.registration.identity.repository import IdentityRepository
 from services.registration.identity.throttle import SignInThrottle
 from shared.auth.permissions import Permission
 from shared.auth.tokens import TokenSigner
+from shared.contracts.envelope import Event
+from shared.contracts.registration import AccessRevoked
 
 log = structlog.get_logger("foro.registration.identity")
 
@@ -60,6 +62,11 @@ class AccountExists(Exception):
 
 class NotFound(Exception):
     pass
+
+
+def _revoked(events: Sequence[Event]) -> list[str]:
+    """The token ids among a change's events (its `access.revoked`), for the log."""
+    return [event.token_id for event in events if isinstance(event, AccessRevoked)]
 
 
 def _signer(identity: Identity) -> TokenSigner:
@@ -156,7 +163,7 @@ async def change_roles(
             "account roles changed",
             username=current.id,
             roles=applied.result,
-            revoked=[e.token_id for e in applied.events],  # type: ignore[attr-defined]
+            revoked=_revoked(applied.events),
             actor=actor,
         )
     roles: list[str] = applied.result
@@ -179,7 +186,7 @@ async def disable_account(
         log.info(
             "account disabled",
             username=current.id,
-            revoked=[e.token_id for e in applied.events],  # type: ignore[attr-defined]
+            revoked=_revoked(applied.events),
             actor=actor,
         )
     return bool(applied.result)
@@ -278,7 +285,9 @@ async def issue_token(
     now = identity.now()
     expires_at = rules.token_expiry(request.expires_in_days, now)
     token_id = uuid.uuid4().hex
-    change = rules.new_api_token(request.name, roles, scope, expires_at, now, actor)
+    change = rules.new_api_token(
+        request.name, roles, scope, expires_at, now, actor, token_id=token_id
+    )
     # Stored before it is signed: a token that exists is always one that can be revoked.
     if await identity.store.tokens.create(token_id, None, change) is None:
         raise RuntimeError(f"api token {token_id} exists")  # a uuid4 collision: never in practice

@@ -4,6 +4,10 @@ be, and what each does to its document.
 A manager never hands out more than they hold: the roles given to an account, and the
 permissions of a token issued, must be within the caller's own permissions (`within_grant`), so
 `accounts:manage` alone cannot make an admin.
+
+Each change announces itself in the same write (the outbox): `account.created`,
+`account.roles_changed`, `account.disabled`, `access.token_issued`, `access.revoked`; who made
+it is the envelope's actor (the request's principal, or the `foro` command's operator).
 """
 
 from __future__ import annotations
@@ -21,7 +25,13 @@ from services.registration.identity.documents import (
 )
 from shared.auth.permissions import Permission, Role, permissions_of
 from shared.contracts.envelope import FieldProblem
-from shared.contracts.registration import AccessRevoked
+from shared.contracts.registration import (
+    AccessRevoked,
+    AccessTokenIssued,
+    AccountCreated,
+    AccountDisabled,
+    AccountRolesChanged,
+)
 from shared.decisions import Change, Decision
 
 PRODUCER = "registration-identity"
@@ -211,7 +221,17 @@ def new_account(
             "created_by": created_by,
             "updated_at": now,
             "staff_tokens": [],
-        }
+        },
+        events=[
+            AccountCreated(
+                producer=PRODUCER,
+                username=username,
+                roles=[role.value for role in roles],
+                sessions=list(claims.sessions),
+                delegation=claims.delegation,
+                exhibitor=claims.exhibitor,
+            )
+        ],
     )
 
 
@@ -232,8 +252,9 @@ def change_roles(
     remove: list[Role],
     now: datetime,
 ) -> Decision[list[str] | None]:
-    """The account's roles after adding and removing (None: no such account). Taking a role
-    away revokes the account's live staff tokens: they carry the old roles for up to 12 h."""
+    """The account's roles after adding and removing (None: no such account), announced
+    (`account.roles_changed`). Taking a role away revokes the account's live staff tokens: they
+    carry the old roles for up to 12 h."""
     if document is None:
         return Decision(None)
     roles = [r.value for r in Role if (r.value in document.roles or r in add) and r not in remove]
@@ -263,13 +284,22 @@ def change_roles(
                 "updated_at": now,
                 **({"staff_tokens": []} if taken else {}),
             },
-            events=_revocations(revoked),
+            events=[
+                AccountRolesChanged(
+                    producer=PRODUCER,
+                    username=document.id,
+                    previous_roles=list(document.roles),
+                    roles=roles,
+                ),
+                *_revocations(revoked),
+            ],
         ),
     )
 
 
 def disable(document: AccountDocument | None, now: datetime) -> Decision[bool | None]:
-    """Disable the account (no sign-in from now on) and revoke its live staff tokens.
+    """Disable the account (no sign-in from now on, `account.disabled`) and revoke its live
+    staff tokens.
     Result: None for no such account, False when it was disabled already."""
     if document is None:
         return Decision(None)
@@ -279,7 +309,10 @@ def disable(document: AccountDocument | None, now: datetime) -> Decision[bool | 
         True,
         Change(
             set={"disabled": True, "disabled_at": now, "updated_at": now, "staff_tokens": []},
-            events=_revocations(live_tokens(document, now)),
+            events=[
+                AccountDisabled(producer=PRODUCER, username=document.id),
+                *_revocations(live_tokens(document, now)),
+            ],
         ),
     )
 
@@ -362,7 +395,11 @@ def new_api_token(
     expires_at: datetime,
     now: datetime,
     created_by: str,
+    *,
+    token_id: str,
 ) -> Change:
+    """The token's document, announced (`access.token_issued`: its id, roles, scope and expiry;
+    not its name, which is free text)."""
     name = " ".join(name.split())
     if not 1 <= len(name) <= 120:
         raise refused(
@@ -380,7 +417,16 @@ def new_api_token(
             "created_at": now,
             "created_by": created_by,
             "revoked": False,
-        }
+        },
+        events=[
+            AccessTokenIssued(
+                producer=PRODUCER,
+                token_id=token_id,
+                roles=[role.value for role in roles],
+                scope=None if scope is None else [p.value for p in scope],
+                expires_at=expires_at,
+            )
+        ],
     )
 
 

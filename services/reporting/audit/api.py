@@ -1,5 +1,6 @@
 """Who did what, when (secretariat, permission `audit:read`): the audit trail per participant,
-delegation, exhibitor, session, budget line, action item, report or actor; as JSON pages or CSV."""
+delegation, exhibitor, session, budget line, action item, report, staff account, access token or
+actor; as JSON pages or CSV."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ from shared.auth.permissions import Permission
 router = APIRouter(tags=["secretariat"], dependencies=[Depends(require(Permission.AUDIT_READ))])
 
 # Each filter is an id (a participant's, an exhibitor's…), a code (a delegation's, a session's,
-# a budget line's) or an actor's subject (`account:ana`, `token:…`, `system`, `erased`).
+# a budget line's), a staff account's username, an access token's id (its jti) or an actor's
+# subject (`account:ana`, `token:…`, `system`, `erased`): `?account=ana` is what was done to the
+# account, `?actor=account:ana` what it did.
 IdFilter = Annotated[str | None, Query(max_length=128, pattern=ID.pattern)]
 
 
@@ -33,6 +36,8 @@ def filters_of(
     budget_line: IdFilter = None,
     action_item: IdFilter = None,
     report: IdFilter = None,
+    account: IdFilter = None,
+    token: IdFilter = None,
     actor: IdFilter = None,
 ) -> dict[str, str | None]:
     chosen = {
@@ -43,6 +48,8 @@ def filters_of(
         "budget_line": budget_line,
         "action_item": action_item,
         "report": report,
+        "account": account,
+        "token": token,
         "actor": actor,
     }
     if not any(chosen.values()):

@@ -136,6 +136,8 @@ ACTOR_FIELD = "actor.subject"
 # Which filter's index finds the entries when several are given: the one likely to match fewest
 # (a person or an exhibitor has tens of entries; a session, hundreds; an actor, thousands).
 MOST_SELECTIVE_FIRST = (
+    "token",
+    "account",
     "participant",
     "exhibitor",
     "action_item",
@@ -157,6 +159,8 @@ def query_of(filters: Mapping[str, str | None]) -> dict[str, str]:
             continue
         if name == "delegation":  # a delegation's id is `<forum_id>:<code>`; entries keep the code
             value = value.rsplit(":", 1)[-1]
+        if name == "account":  # a username is kept lower-cased
+            value = value.lower()
         query[ACTOR_FIELD if name == "actor" else name] = value
     return {field: query[field] for field in MOST_SELECTIVE_FIRST if field in query}
 

@@ -21,8 +21,20 @@ SESSION = "session"
 BUDGET_LINE = "budget_line"
 ACTION_ITEM = "action_item"
 REPORT = "report"
+ACCOUNT = "account"  # a staff account's username: `account:<username>` as an actor
+TOKEN = "token"  # an access token's id (its jti): `token:<id>` as an actor, for an API token
 
-KINDS = (PARTICIPANT, DELEGATION, EXHIBITOR, SESSION, BUDGET_LINE, ACTION_ITEM, REPORT)
+KINDS = (
+    PARTICIPANT,
+    DELEGATION,
+    EXHIBITOR,
+    SESSION,
+    BUDGET_LINE,
+    ACTION_ITEM,
+    REPORT,
+    ACCOUNT,
+    TOKEN,
+)
 """The subject kinds, each a field of an audit entry (a list of ids, absent when empty)."""
 
 ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
@@ -102,6 +114,8 @@ _SUPPORT: Row = {
 }
 _RECIPIENT: Row = {PARTICIPANT: (at("recipient_id"),)}
 _ACTION_ITEM: Row = {ACTION_ITEM: (at("action_item_id"),)}
+_ACCOUNT: Row = {ACCOUNT: (at("username"),)}
+_TOKEN: Row = {TOKEN: (at("token_id"),)}
 _NONE: Row = {}
 
 SUBJECTS: Mapping[str, Row] = {
@@ -132,7 +146,19 @@ SUBJECTS: Mapping[str, Row] = {
         PARTICIPANT: (at("replaced_participant_id"), at("participant_id")),
     },
     "delegation.nomination_refused": {DELEGATION: (code_at("delegation_id"),)},
-    "access.revoked": _NONE,  # a token id: the actor filter answers for whoever revoked it
+    # identity: who made an account, gave it roles, disabled it, issued or revoked a token is
+    # the entry's actor; an account's scope claims (its sessions, delegation, exhibitor) are
+    # what its creation concerns too
+    "account.created": {
+        ACCOUNT: (at("username"),),
+        SESSION: (at("sessions"),),
+        DELEGATION: (code_at("delegation"),),
+        EXHIBITOR: (at("exhibitor"),),
+    },
+    "account.roles_changed": _ACCOUNT,
+    "account.disabled": _ACCOUNT,
+    "access.token_issued": _TOKEN,
+    "access.revoked": _TOKEN,  # an API token's, or a staff sign-in's
     # scheduling
     "programme.published": {
         SESSION: tuple(

@@ -118,6 +118,14 @@ async def foro_command(
     return await asyncio.to_thread(runner.invoke, foro, list(args), input=input, env=env)
 
 
+OPERATOR: dict[str, Any] = {
+    "subject": "cli:test-operator",
+    "kind": "operator",
+    "roles": [],
+    "token_id": None,
+}
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -168,6 +176,12 @@ async def test_the_first_admin_made_by_the_cli_signs_in_and_another_service_acce
     assert stored["password_hash"].startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     assert stored["created_by"] == "cli:test-operator"
     assert ADMIN_PASSWORD not in str(stored)
+    # Announced for the audit trail, by the running registration's outbox sweep: ids and roles,
+    # its operator as the actor; no display name, no credentials.
+    [created] = await registration.tap.wait_for("account.created")
+    assert (created["username"], created["roles"]) == ("admin", ["admin"])
+    assert created["actor"] == OPERATOR
+    assert "Admin" not in str(created) and "argon2" not in str(created)
 
     signed_in = await sign_in(http, "ADMIN", ADMIN_PASSWORD)
     assert signed_in.status_code == 200, signed_in.text
@@ -214,6 +228,18 @@ async def test_a_wrong_password_and_an_unknown_user_get_the_same_401(
     )
     assert disabled.status_code == 201
     assert (await http.post("/accounts/door2/disable", headers=bearer(admin))).status_code == 200
+    # Each announced, with the signed-in admin as the actor (the first admin: the operator).
+    # (The command's event goes out with the outbox sweep, the API's at once: in either order.)
+    made = {e["username"]: e for e in await registration.tap.wait_for("account.created", 3)}
+    assert {name: e["actor"]["subject"] for name, e in made.items()} == {
+        "admin": "cli:test-operator",
+        "door1": "account:admin",
+        "door2": "account:admin",
+    }
+    by_admin = made["door1"]["actor"]
+    assert by_admin["kind"] == "staff" and by_admin["roles"] == ["admin"] and by_admin["token_id"]
+    [gone] = await registration.tap.wait_for("account.disabled")
+    assert gone["username"] == "door2" and gone["actor"] == by_admin
 
     answers = [
         await sign_in(http, "door1", "not door one's passphrase"),
@@ -289,6 +315,13 @@ async def test_an_api_token_works_until_it_is_revoked(
     assert issued.status_code == 201, issued.text
     token, token_id = issued.json()["token"], issued.json()["token_id"]
     assert (await scheduling.get(DRAFT, headers=bearer(token))).status_code == 200
+    [announced] = await registration.tap.wait_for("access.token_issued")
+    assert announced["token_id"] == token_id and announced["actor"]["subject"] == "account:admin"
+    assert (announced["roles"], announced["scope"]) == (["observer"], ["programme:read"])
+    assert datetime.fromisoformat(announced["expires_at"]) == datetime.fromisoformat(
+        issued.json()["expires_at"]
+    )
+    assert "monitoring" not in str(announced) and token not in str(announced)
 
     # Lists show what was issued, never the token.
     listed = await http.get("/auth/tokens", headers=bearer(admin))
@@ -351,6 +384,8 @@ async def test_the_cli_issues_a_token_alone_on_stdout_and_its_revocation_is_publ
     [stored] = await registration.deps.identity.store.list_tokens()  # type: ignore[union-attr]
     assert stored["created_by"] == "cli:test-operator"
     assert stored["expires_at"] - stored["created_at"] == timedelta(days=90)
+    [announced] = await registration.tap.wait_for("access.token_issued")
+    assert announced["token_id"] == stored["_id"] and announced["actor"] == OPERATOR
 
     revoked = await foro_command(registration_settings, "tokens", "revoke", stored["_id"])
     assert revoked.exit_code == 0, revoked.output
@@ -405,9 +440,23 @@ async def test_disabling_an_account_revokes_its_sign_ins(
     token = (await sign_in(http, "editor", "a programme in twelve sessions")).json()["access_token"]
     assert (await scheduling.get(DRAFT, headers=bearer(token))).status_code == 200
 
+    # Giving a role revokes nothing; the change is announced with its operator.
+    given = await foro_command(
+        registration_settings, "users", "roles", "editor", "--add", "observer"
+    )
+    assert given.exit_code == 0, given.output
+    [changed] = await registration.tap.wait_for("account.roles_changed")
+    assert changed["username"] == "editor" and changed["actor"] == OPERATOR
+    assert (changed["previous_roles"], changed["roles"]) == (
+        ["programme_editor"],
+        ["programme_editor", "observer"],
+    )
+
     disabled = await foro_command(registration_settings, "users", "disable", "editor")
     assert disabled.exit_code == 0 and "disabled" in disabled.stdout
-    await registration.tap.wait_for("access.revoked")
+    [revoked] = await registration.tap.wait_for("access.revoked")
+    [gone] = await registration.tap.wait_for("account.disabled")
+    assert gone["username"] == "editor" and gone["actor"] == revoked["actor"] == OPERATOR
 
     async def refused() -> bool:
         return (await scheduling.get(DRAFT, headers=bearer(token))).status_code == 401

@@ -1,5 +1,6 @@
 """The audit trail: who did what, when — from every event reporting consumes, per participant,
-delegation, exhibitor, session, budget line and actor; as pages and as CSV; one entry per event
+delegation, exhibitor, session, budget line, staff account, access token and actor; as pages and
+as CSV; one entry per event
 however often it is delivered; nothing personal of an erased person left; rebuilt from the log."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import io
 import json
 import uuid
 from collections.abc import Awaitable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -23,6 +24,14 @@ from services.reporting.rebuild import rebuild
 from services.reporting.repository import ReportingRepository
 from services.reporting.settings import ReportingSettings
 from shared.auth.tokens import TokenSigner, encode_pem, generate_key_pair
+from shared.contracts.envelope import Actor, acting_as
+from shared.contracts.registration import (
+    AccessRevoked,
+    AccessTokenIssued,
+    AccountCreated,
+    AccountDisabled,
+    AccountRolesChanged,
+)
 from shared.persistence.mongo import create_mongo_client
 from tests.integration.reporting import events as ev
 from tests.integration.reporting.conftest import RunningReporting
@@ -217,6 +226,63 @@ async def test_every_event_is_an_entry_with_its_actor_found_by_each_subject(
 
 async def stored_entries_of(reporting: RunningReporting) -> dict[str, dict[str, Any]]:
     return {doc["_id"]: doc async for doc in reporting.deps.repository.audit.entries.find({})}
+
+
+async def test_identity_changes_are_found_by_account_and_by_token(
+    reporting: RunningReporting,
+) -> None:
+    """Registration's identity events, as its rules make them: who created an account, changed
+    its roles, disabled it, issued and revoked an API token — the projections fold them (nothing
+    to count) and the trail answers per account and per token, with the actor."""
+    operator = Actor(subject="cli:root", kind="operator")
+    admin = Actor(subject="account:admin", kind="staff", roles=["admin"], token_id="jti-admin-1")
+    expires = datetime(2005, 2, 16, tzinfo=UTC)
+    with acting_as(operator):
+        created = AccountCreated(
+            producer="registration-identity",
+            username="door-1",
+            roles=["door_staff"],
+            delegation=f"{FORUM_ID}:SV",
+        )
+    with acting_as(admin):
+        changed = AccountRolesChanged(
+            producer="registration-identity",
+            username="door-1",
+            previous_roles=["door_staff"],
+            roles=["registrar", "door_staff"],
+        )
+        issued = AccessTokenIssued(
+            producer="registration-identity",
+            token_id="5f2c9a0e4b7d4c1e9a3f6b2d8c0e1a47",
+            roles=["observer"],
+            scope=["statistics:read"],
+            expires_at=expires,
+        )
+        revoked = AccessRevoked(
+            producer="registration-identity", token_id=issued.token_id, expires_at=expires
+        )
+        disabled = AccountDisabled(producer="registration-identity", username="door-1")
+    history = [
+        json.loads(e.model_dump_json()) for e in (created, changed, issued, revoked, disabled)
+    ]
+    await reporting.publish(*history)
+    await reporting.settled()
+
+    about_door = await audit(reporting, account="Door-1")
+    assert [(e["type"], e["actor"]["subject"]) for e in about_door] == [
+        ("account.created", "cli:root"),
+        ("account.roles_changed", "account:admin"),
+        ("account.disabled", "account:admin"),
+    ]
+    assert about_door[0]["delegation"] == ["SV"]  # a focal point's account: the delegation's too
+    assert about_door[1]["actor"] == admin.model_dump()
+    about_token = await audit(reporting, token=issued.token_id)
+    assert [e["type"] for e in about_token] == ["access.token_issued", "access.revoked"]
+    by_admin = await audit(reporting, actor="account:admin")
+    assert [e["event_id"] for e in by_admin] == [history[i]["event_id"] for i in (1, 2, 3, 4)]
+    # what the roles became, the scope, the expiry are the events'; an entry keeps ids
+    stored = json.dumps(list((await stored_entries_of(reporting)).values()), default=str)
+    assert "statistics:read" not in stored and "registrar" not in stored
 
 
 async def test_a_filter_is_required_and_each_is_checked(reporting: RunningReporting) -> None:
@@ -415,6 +481,8 @@ async def test_every_audit_query_is_answered_from_an_index_each_index_used(
             {"budget_line": "panelist_support"},
             {"action_item": str(uuid.uuid4())},
             {"report": "memoria-es-1"},
+            {"account": "door-1"},
+            {"token": "5f2c9a0e4b7d4c1e9a3f6b2d8c0e1a47"},
             {"actor": REGISTRAR["subject"]},
             {"participant": ana["participant_id"], "actor": REGISTRAR["subject"]},
         ):

@@ -36,3 +36,14 @@ ActorOption = Annotated[
 DryRunOption = Annotated[
     bool, typer.Option("--dry-run", help="Say what would happen; change nothing.")
 ]
+
+SECRET_NOTE = " A URL with a password is better set in the variable (arguments show in `ps`)."
+# None: the command's settings decide (FORO_MONGO_URL, else the local default).
+MongoUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        envvar="FORO_MONGO_URL",
+        show_default=False,
+        help="The database server (default: mongodb://127.0.0.1:27017/…)." + SECRET_NOTE,
+    ),
+]

@@ -26,10 +26,11 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from shared.cli.options import SECRET_NOTE, MongoUrlOption
+
 if TYPE_CHECKING:
     from services.reporting.settings import ReportingSettings
 
-SECRET_NOTE = " A URL with a password is better set in the variable (arguments show in `ps`)."
 
 NamespaceOption = Annotated[
     str | None,
@@ -37,14 +38,6 @@ NamespaceOption = Annotated[
         envvar="FORO_NAMESPACE",
         show_default=False,
         help="Prefix of the platform's exchanges and queues (default: foro).",
-    ),
-]
-MongoUrlOption = Annotated[
-    str | None,
-    typer.Option(
-        envvar="FORO_MONGO_URL",
-        show_default=False,
-        help="The database server (default: mongodb://127.0.0.1:27017/…)." + SECRET_NOTE,
     ),
 ]
 BrokerUrlOption = Annotated[

@@ -22,7 +22,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from shared.cli.options import ActorOption
+from shared.cli.options import ActorOption, MongoUrlOption
 
 if TYPE_CHECKING:
     from services.registration.identity.handlers import Identity
@@ -35,15 +35,6 @@ app = typer.Typer(
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-SECRET_NOTE = " A URL with a password is better set in the variable (arguments show in `ps`)."
-MongoUrlOption = Annotated[
-    str | None,
-    typer.Option(
-        envvar="FORO_MONGO_URL",
-        show_default=False,
-        help="The database server (default: mongodb://127.0.0.1:27017/…)." + SECRET_NOTE,
-    ),
-]
 DatabaseOption = Annotated[
     str | None,
     typer.Option(

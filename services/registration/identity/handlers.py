@@ -242,7 +242,21 @@ async def sign_in(
         refusal = outcome.refusal or "credentials"
         log.info("sign-in refused", username=key if document else None, reason=refusal)
         return refusal
-    account = outcome.account
+    signed_in = staff_token(signer, outcome.account, attempt.token_id, now)
+    log.info(
+        "signed in",
+        username=outcome.account.id,
+        token_id=signed_in.token_id,
+        rehashed=rehashed is not None,
+    )
+    return signed_in
+
+
+def staff_token(
+    signer: TokenSigner, account: AccountDocument, token_id: str, now: datetime
+) -> SignedIn:
+    """The 12-h staff token of an accepted sign-in (password or identity provider), under the id
+    the sign-in recorded on the account (so disabling it revokes the token)."""
     signed = signer.sign(
         subject=f"account:{account.id}",
         kind="staff",
@@ -251,10 +265,9 @@ async def sign_in(
         sessions=account.sessions,
         delegation=account.delegation,
         exhibitor=account.exhibitor,
-        token_id=attempt.token_id,
+        token_id=token_id,
         now=now,
     )
-    log.info("signed in", username=account.id, token_id=signed.jti, rehashed=rehashed is not None)
     return SignedIn(signed.token, signed.jti, signed.expires_at, list(account.roles))
 
 

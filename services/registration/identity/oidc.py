@@ -128,20 +128,11 @@ async def sign_in_linked(
         reason: OidcRefusal = "disabled" if outcome.refusal == "disabled" else "not_linked"
         log.info("oidc sign-in refused", provider=provider, reason=reason)
         return reason
-    account = outcome.account
-    signed = signer.sign(
-        subject=f"account:{account.id}",
-        kind="staff",
-        roles=account.roles,
-        lifetime=rules.STAFF_TOKEN_LIFETIME,
-        sessions=account.sessions,
-        delegation=account.delegation,
-        exhibitor=account.exhibitor,
-        token_id=attempt.token_id,
-        now=now,
+    signed_in = handlers.staff_token(signer, outcome.account, attempt.token_id, now)
+    log.info(
+        "signed in", username=outcome.account.id, token_id=signed_in.token_id, provider=provider
     )
-    log.info("signed in", username=account.id, token_id=signed.jti, provider=provider)
-    return handlers.SignedIn(signed.token, signed.jti, signed.expires_at, list(account.roles))
+    return signed_in
 
 
 # --- the providers: authlib's clients -----------------------------------------------------------

@@ -23,7 +23,7 @@ from typing import Any
 
 import structlog
 from aiormq.exceptions import ChannelInvalidStateError
-from faststream.rabbit import RabbitBroker
+from faststream.rabbit import RabbitBroker, RabbitQueue
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -54,6 +54,10 @@ class ServiceRuntime:
     topology: Topology
     mongo: AsyncMongoClient
     queue_names: list[str] = field(default_factory=list)
+    # Routing keys bound to a consumer queue beyond the one its subscriber binds (a FastStream
+    # queue binds one key): (queue, key) pairs on the events exchange, declared at start and read
+    # by `foro topology` (shared/messaging/namespace.py).
+    extra_bindings: list[tuple[RabbitQueue, str]] = field(default_factory=list)
     on_start: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
     on_stop: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
     relay: OutboxRelay | None = None
@@ -156,9 +160,18 @@ class ServiceRuntime:
         for hook in self.on_start:
             await hook()
         await self.topology.declare(self.broker, self.queue_names)
+        await self._bind_extra()
         await self.broker.start()
         if self.relay is not None:
             await self.relay.start()
+
+    async def _bind_extra(self) -> None:
+        if not self.extra_bindings:
+            return
+        exchange = await self.broker.declare_exchange(self.topology.events)
+        for queue, key in self.extra_bindings:
+            declared = await self.broker.declare_queue(queue)
+            await declared.bind(exchange, routing_key=key)
 
     async def _connect_broker(self) -> None:
         """`broker.connect()`, bounded by the connect timeout, and never abandoned half-way:

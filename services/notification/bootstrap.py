@@ -20,7 +20,7 @@ from services.notification.publishers import SERVICE, declare_publishers
 from services.notification.repository import NotificationRepository
 from services.notification.scheduler import Scheduler
 from services.notification.settings import NotificationSettings
-from services.notification.subscribers import bind_triggers, register_subscribers
+from services.notification.subscribers import register_subscribers, trigger_bindings
 from services.notification.templates import TemplateBook, TemplateError
 from shared.auth.revocations import install_revocations
 from shared.http import create_http_app
@@ -87,9 +87,6 @@ def build_service(
         runtime.database, scheduler.name, scheduler.interval, port=settings.http_port
     )
 
-    async def bind() -> None:
-        await bind_triggers(broker, topology, sorted(book.triggers))
-
     async def mark_waiting() -> None:
         await mark_waiting_people(deps)
 
@@ -98,7 +95,8 @@ def build_service(
             for provider in chain:
                 await provider.close()
 
-    runtime.on_start.extend([repository.ensure_indexes, mark_waiting, bind, scheduler.start])
+    runtime.extra_bindings = trigger_bindings(topology, sorted(book.triggers))
+    runtime.on_start.extend([repository.ensure_indexes, mark_waiting, scheduler.start])
     runtime.on_stop[:0] = [scheduler.stop, close_providers]
 
     router = RabbitRouter()

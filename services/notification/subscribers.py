@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from faststream.rabbit import RabbitBroker, RabbitRouter
+from faststream.rabbit import RabbitQueue, RabbitRouter
 
 from services.notification.campaigns.handlers import request_campaign
 from services.notification.delivery.handlers import deliver
@@ -73,10 +73,8 @@ def register_subscribers(router: RabbitRouter, topology: Topology, deps: Notific
     return [triggers.name, deliveries.name, campaigns.name]
 
 
-async def bind_triggers(broker: RabbitBroker, topology: Topology, keys: list[str]) -> None:
-    """A FastStream queue binds one routing key; the triggers queue needs one per trigger."""
-    await broker.connect()
-    exchange = await broker.declare_exchange(topology.events)
-    queue = await broker.declare_queue(topology.queue(SERVICE, "triggers", keys[0]))
-    for key in keys:
-        await queue.bind(exchange, routing_key=key)
+def trigger_bindings(topology: Topology, keys: list[str]) -> list[tuple[RabbitQueue, str]]:
+    """A FastStream queue binds one routing key; the triggers queue needs one per trigger
+    (`runtime.extra_bindings`, declared at start)."""
+    queue = topology.queue(SERVICE, "triggers", keys[0])
+    return [(queue, key) for key in keys]

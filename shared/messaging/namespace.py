@@ -7,8 +7,8 @@ names its consumer queues in `runtime.queue_names`. Building those runtimes conn
 
 - the consumer queues of every service, with their arguments and bindings as FastStream declares
   them when a subscriber starts;
-- the extra bindings a service adds at start-up (notification binds its triggers queue once per
-  trigger in its templates' `triggers.yaml`);
+- the extra bindings a service declares at start-up (`runtime.extra_bindings`: notification binds
+  its triggers queue once per trigger in its templates' `triggers.yaml`);
 - the companions `Topology.declare` adds: exchanges, the event log, `<queue>.dlq`, `<queue>.retry.<n>`.
 
 `declare_namespace` declares all of it, exactly as the services would (so events published before
@@ -149,14 +149,10 @@ class NamespacePlan:
             await plan.runtime.mongo.close()
 
 
-def _extra_bindings(service: str, runtime: ServiceRuntime, deps: Any) -> list[Binding]:
-    """Bindings a service adds at start-up beyond its subscribers' own."""
-    if service != "notification":
-        return []
-    # services/notification/subscribers.py `bind_triggers`: one binding per trigger.
-    queue = runtime.topology.queue_name(service, "triggers")
+def _extra_bindings(runtime: ServiceRuntime) -> list[Binding]:
+    """Bindings a service adds at start-up beyond its subscribers' own (`runtime.extra_bindings`)."""
     exchange = runtime.topology.events.name
-    return [Binding(queue, exchange, key) for key in sorted(deps.book.triggers)]
+    return [Binding(queue.name, exchange, key) for queue, key in runtime.extra_bindings]
 
 
 def build_plan(
@@ -181,14 +177,14 @@ def build_plan(
             namespace=namespace,
             **(settings_overrides or {}),
         )
-        runtime, deps = build_runtime(settings)
+        runtime, _ = build_runtime(settings)
         topology = topology or runtime.topology
         bindings = [
             Binding(sub.queue.name, sub.exchange.name, sub.queue.routing())
             for sub in subscribers(runtime.broker)
             if sub.exchange.name
         ]
-        bindings.extend(_extra_bindings(service, runtime, deps))
+        bindings.extend(_extra_bindings(runtime))
         plans.append(ServicePlan(service, runtime, list(runtime.queue_names), bindings))
     return NamespacePlan(namespace, topology or Topology(namespace), plans)
 

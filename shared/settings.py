@@ -13,6 +13,7 @@ findings are only logged, once each, when the service starts (`log_weak_secrets`
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -27,7 +28,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from shared.auth.tokens import parse_public_keys
+from shared.auth.tokens import LinkSigner, parse_public_keys
 from shared.pack import EventPack, load_pack
 from shared.secrets_policy import InsecureSettingsError, SecretProblem, check_settings, decode_list
 
@@ -187,11 +188,21 @@ class ServiceSettings(BaseSettings):
         description="Seconds one MongoDB reply may take before the connection is deemed lost "
         "(a silent network); longer than any query we run. 0 means no limit.",
     )
-    participant_token_secret: SecretStr | None = Field(
-        None,
+    participant_token_secret: SecretList = Field(
+        default_factory=list,
         validation_alias=_foro("participant_token_secret"),
-        description="HMAC key of participants' own access tokens (shared/participant_tokens.py); "
-        "unset closes the participant-facing APIs to everyone but the secretariat.",
+        description="Link secrets signing parties' own tokens — participants' personal codes and "
+        "agenda feeds, exhibitors' and focal points' access (shared/auth/tokens.py, LinkSigner): "
+        "one value, or a JSON list during a rotation (the first signs, every one verifies). "
+        "Unset: no party links are minted or accepted, only staff tokens.",
+    )
+    party_token_days: int = Field(
+        180,
+        ge=1,
+        le=366,
+        validation_alias=_foro("party_token_days"),
+        description="Days a party's link (personal code, agenda feed, exhibitor or focal-point "
+        "access) stays valid once issued; revoked earlier one party at a time.",
     )
     api_tokens: SecretList = Field(
         default_factory=list,
@@ -211,6 +222,17 @@ class ServiceSettings(BaseSettings):
     def _public_keys_are_ed25519(cls, value: dict[str, str]) -> dict[str, str]:
         parse_public_keys(value)  # a wrong key is named at start-up, not at the first request
         return value
+
+    def link_secrets(self) -> list[str]:
+        """`participant_token_secret`'s values, the signing one first."""
+        return [secret.get_secret_value() for secret in self.participant_token_secret]
+
+    def link_signer(self) -> LinkSigner | None:
+        """What mints parties' own tokens; None without a link secret."""
+        secrets = self.link_secrets()
+        if not secrets:
+            return None
+        return LinkSigner(secrets, timedelta(days=self.party_token_days))
 
     def auth_public_key_pems(self) -> dict[str, bytes]:
         """`auth_public_keys` as key id → PEM, for `shared.auth.tokens.TokenVerifier`."""

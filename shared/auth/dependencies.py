@@ -5,6 +5,9 @@
 
 It reads `Authorization: Bearer <token>`:
 - a valid access token (a JWT registration signed, `shared.auth.tokens`) → its `Principal`;
+- a party's own link (a participant's personal code or agenda feed, an exhibitor's or a focal
+  point's access: a link-signed JWT) → a `Principal` scoped to that party, which the route
+  checks against what it acts on (`principal.require_participant(id)`, `own_exhibitor()`, …);
 - with `FORO_ENVIRONMENT=development` only, one of the serving service's static secretariat
   tokens (`settings.api_tokens`: the local stack and the tests) → an admin `Principal` of kind
   `static`;
@@ -80,6 +83,7 @@ class Authenticator:
         return cls(
             TokenVerifier(
                 settings.auth_public_key_pems(),
+                link_secrets=settings.link_secrets(),
                 revoked=revoked if revoked is not None else RevocationSet(),
             ),
             settings.api_tokens if development else (),
@@ -141,17 +145,21 @@ def authenticator_of(request: Request) -> Authenticator:
     return cast(Authenticator, held)
 
 
-def bearer_token(request: Request) -> str:
-    """The token of `Authorization: Bearer <token>`; 401 `missing` without one."""
+def bearer_token(request: Request, query: str | None = None) -> str:
+    """The token of `Authorization: Bearer <token>` — or, on a route that takes its token in
+    the link (`query`: a calendar app subscribing to a feed sends no header), of `?<query>=`;
+    401 `missing` without one."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise unauthorized("missing")
-    return token.strip()
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    if query is not None and (in_link := request.query_params.get(query, "").strip()):
+        return in_link
+    raise unauthorized("missing")
 
 
-def authenticate(request: Request) -> Principal:
+def authenticate(request: Request, query: str | None = None) -> Principal:
     """The request's principal, whatever it may do; 401 when its token proves nothing."""
-    token = bearer_token(request)
+    token = bearer_token(request, query)
     try:
         return authenticator_of(request).authenticate(token)
     except InvalidToken as refused:
@@ -160,12 +168,15 @@ def authenticate(request: Request) -> Principal:
         raise unauthorized(refused.reason) from None
 
 
-def require(permission: Permission) -> Callable[[Request], AsyncIterator[Principal]]:
-    """A dependency admitting a principal that holds `permission` (see the module's doc)."""
+def require(
+    permission: Permission, *, query: str | None = None
+) -> Callable[[Request], AsyncIterator[Principal]]:
+    """A dependency admitting a principal that holds `permission` (see the module's doc);
+    `query` names the query parameter a link carries its token in, where it may."""
     permission = Permission(permission)
 
     async def admitted(request: Request) -> AsyncIterator[Principal]:
-        principal = authenticate(request)
+        principal = authenticate(request, query)
         if not principal.can(permission):
             log.info(
                 "permission refused",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -10,14 +11,19 @@ from shared.auth.errors import forbidden
 from shared.auth.permissions import Permission, Role
 from shared.contracts.envelope import Actor
 
-PrincipalKind = Literal["staff", "machine", "static"]
+PrincipalKind = Literal["staff", "machine", "static", "participant", "exhibitor", "focal_point"]
+"""Staff sign-ins, machines' API tokens and (development only) static tokens act for the
+secretariat; the others are a party's own links (`shared.auth.tokens.LinkSigner`): a participant,
+an exhibitor or a delegation's focal point, acting for themselves only."""
+PARTY_KINDS: frozenset[str] = frozenset({"participant", "exhibitor", "focal_point"})
 
 
 class Principal(BaseModel):
     """A verified caller. `permissions` are its roles' permissions narrowed to its token's scope.
 
-    `sessions`, `delegation` and `exhibitor` narrow it further where a route acts on one of them:
-    a rapporteur writes the conclusions of the sessions assigned to them only (`require_session`).
+    `sessions`, `delegation`, `exhibitor` and `participant` narrow it further where a route acts
+    on one of them: a rapporteur writes the conclusions of the sessions assigned to them only
+    (`require_session`), a participant signs themselves up only (`require_participant`).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -30,6 +36,8 @@ class Principal(BaseModel):
     sessions: frozenset[str] = frozenset()
     delegation: str | None = None
     exhibitor: str | None = None
+    participant: str | None = None
+    issued_at: datetime | None = None
 
     def actor(self) -> Actor:
         """The principal as the envelope of the events it causes names it."""
@@ -51,6 +59,37 @@ class Principal(BaseModel):
                 f"Su acceso no incluye la sesión «{code}».",
                 f"Your access does not include the session “{code}”.",
             )
+
+    def require_participant(self, participant_id: str) -> None:
+        """403 when the token is a participant's own and `participant_id` is someone else
+        (staff with the route's permission act for anyone)."""
+        if self.kind == "participant" and self.participant != participant_id:
+            raise forbidden(
+                "participant_not_assigned",
+                "Este acceso pertenece a otra persona participante.",
+                "This access belongs to another participant.",
+            )
+
+    def own_participant(self) -> str:
+        """The participant a participant's own token names; 403 for any other token (the
+        route acts as a participant, and staff are not one)."""
+        if self.kind != "participant" or self.participant is None:
+            raise forbidden(
+                "participant_token_required",
+                "Esta acción la realiza la persona participante con su propio acceso.",
+                "A participant takes this action with their own access.",
+            )
+        return self.participant
+
+    def own_exhibitor(self) -> str:
+        """The exhibitor the token is scoped to; 403 for a token scoped to none."""
+        if self.exhibitor is None:
+            raise forbidden(
+                "exhibitor_token_required",
+                "Esta acción la realiza un expositor con su propio acceso.",
+                "An exhibitor takes this action with its own access.",
+            )
+        return self.exhibitor
 
     def require_delegation(self, delegation_id: str) -> None:
         """403 when the token is limited to another delegation."""

@@ -12,29 +12,42 @@ Claims: `iss`/`aud` "foro", `sub` (`account:<id>`, `token:<id>`), `kind` (staff 
 
 Key material in settings is the base64 of the PEM (one line, env-file friendly); `decode_pem`
 takes a PEM as it is too.
+
+A party's own links — a participant's personal code and agenda feed, an exhibitor's access, a
+focal point's access to their delegation — are signed differently (`LinkSigner`): HS256 with the
+platform's link secrets (`FORO_PARTICIPANT_TOKEN_SECRET`, a list: the first signs, every one
+verifies, so a rotation keeps old links working until it finishes), because the services that
+hand them out (notification's e-mails, scheduling's feed links, expo's approvals, registration)
+must mint them and must not hold the staff signing key. A link secret signs party tokens only:
+`TokenVerifier` refuses a link-signed token of any other kind. Party tokens expire
+(`PARTY_LIFETIME` by default) and are revoked one by one, by token id or — since a link sent in
+an e-mail is not stored — every token of their subject issued before a time
+(`shared.auth.revocations`).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import uuid
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, Protocol
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from shared.auth.errors import InvalidToken
-from shared.auth.permissions import Permission, Role, permissions_of
-from shared.auth.principal import Principal
+from shared.auth.permissions import PARTICIPANT_PERMISSIONS, Permission, Role, permissions_of
+from shared.auth.principal import PARTY_KINDS, Principal
 
 ISSUER = "foro"
 AUDIENCE = "foro"
 ALGORITHM = "EdDSA"
+LINK_ALGORITHM = "HS256"
 
 STAFF_LIFETIME = timedelta(hours=12)
 """A staff sign-in lasts a forum day at the door."""
@@ -42,8 +55,22 @@ MAX_LIFETIME = timedelta(days=366)
 """The longest any token may live (machine tokens must say when they expire)."""
 CLOCK_LEEWAY = timedelta(seconds=30)
 """Clock skew tolerated between the signer and a verifier."""
+PARTY_LIFETIME = timedelta(days=180)
+"""How long a party's link lasts by default: from the first e-mail to the Memoria."""
 
-TokenKind = Literal["staff", "machine"]
+TokenKind = Literal["staff", "machine", "participant", "exhibitor", "focal_point"]
+PartyKind = Literal["participant", "exhibitor", "focal_point"]
+
+
+class Revocations(Protocol):
+    """What a verifier asks of the revoked tokens (`shared.auth.revocations.RevocationSet`)."""
+
+    def revokes(self, principal: Principal) -> bool: ...
+
+
+class _NoneRevoked:
+    def revokes(self, principal: Principal) -> bool:
+        return False
 
 
 class SignedToken(NamedTuple):
@@ -132,6 +159,52 @@ def parse_public_keys(value: str | Mapping[str, str]) -> dict[str, bytes]:
     return keys
 
 
+def _claims(
+    *,
+    issuer: str,
+    subject: str,
+    kind: TokenKind,
+    roles: Iterable[Role | str],
+    lifetime: timedelta,
+    scope: Iterable[Permission | str] | None,
+    sessions: Iterable[str],
+    delegation: str | None,
+    exhibitor: str | None,
+    participant: str | None,
+    token_id: str | None,
+    now: datetime | None,
+) -> tuple[dict[str, Any], str, datetime]:
+    if lifetime <= timedelta(0) or lifetime > MAX_LIFETIME:
+        raise ValueError(
+            f"lifetime: must be more than 0 and at most {MAX_LIFETIME.days} days, not {lifetime}"
+        )
+    issued = (now or datetime.now(UTC)).replace(microsecond=0)
+    expires_at = issued + lifetime
+    jti = token_id or uuid.uuid4().hex
+    claims: dict[str, Any] = {
+        "iss": issuer,
+        "aud": AUDIENCE,
+        "sub": subject,
+        "kind": kind,
+        "roles": sorted(Role(r).value for r in roles),
+        "jti": jti,
+        "iat": issued,
+        "exp": expires_at,
+    }
+    if scope is not None:
+        claims["scope"] = sorted(Permission(p).value for p in scope)
+    if sessions := sorted(sessions):
+        claims["sessions"] = sessions
+    for name, value in (
+        ("delegation", delegation),
+        ("exhibitor", exhibitor),
+        ("participant", participant),
+    ):
+        if value is not None:
+            claims[name] = value
+    return claims, jti, expires_at
+
+
 class TokenSigner:
     """Signs access tokens (registration only)."""
 
@@ -157,33 +230,123 @@ class TokenSigner:
         now: datetime | None = None,
     ) -> SignedToken:
         """A token for `subject`, valid for `lifetime` (at most `MAX_LIFETIME`)."""
-        if lifetime <= timedelta(0) or lifetime > MAX_LIFETIME:
-            raise ValueError(
-                f"lifetime: must be more than 0 and at most {MAX_LIFETIME.days} days, not {lifetime}"
-            )
-        issued = (now or datetime.now(UTC)).replace(microsecond=0)
-        expires_at = issued + lifetime
-        jti = token_id or uuid.uuid4().hex
-        claims: dict[str, Any] = {
-            "iss": self.issuer,
-            "aud": AUDIENCE,
-            "sub": subject,
-            "kind": kind,
-            "roles": sorted(Role(r).value for r in roles),
-            "jti": jti,
-            "iat": issued,
-            "exp": expires_at,
-        }
-        if scope is not None:
-            claims["scope"] = sorted(Permission(p).value for p in scope)
-        if sessions := sorted(sessions):
-            claims["sessions"] = sessions
-        if delegation is not None:
-            claims["delegation"] = delegation
-        if exhibitor is not None:
-            claims["exhibitor"] = exhibitor
+        claims, jti, expires_at = _claims(
+            issuer=self.issuer,
+            subject=subject,
+            kind=kind,
+            roles=roles,
+            lifetime=lifetime,
+            scope=scope,
+            sessions=sessions,
+            delegation=delegation,
+            exhibitor=exhibitor,
+            participant=None,
+            token_id=token_id,
+            now=now,
+        )
         token = jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self.kid})
         return SignedToken(token, jti, expires_at)
+
+
+def _link_key(secret: str) -> bytes:
+    """The HMAC key a link secret stands for: 32 bytes whatever the secret's length, and
+    distinct from any other use of the same secret."""
+    return hashlib.sha256(b"foro-link-token:" + secret.encode()).digest()
+
+
+def link_key_id(secret: str) -> str:
+    """The key id of a link secret: a digest prefix, so a verifier picks the secret at once
+    and a log line can name it without holding it."""
+    return "l" + hashlib.sha256(secret.encode()).hexdigest()[:10]
+
+
+def party_subject(kind: PartyKind, party_id: str) -> str:
+    """`participant:<id>`, `exhibitor:<id>`, `focal_point:<delegation code>`."""
+    return f"{kind}:{party_id}"
+
+
+class LinkSigner:
+    """Signs a party's own tokens with the first link secret (see the module's doc)."""
+
+    def __init__(self, secrets: Sequence[str], lifetime: timedelta = PARTY_LIFETIME) -> None:
+        if not secrets or not secrets[0]:
+            raise ValueError("a link signer needs a secret (FORO_PARTICIPANT_TOKEN_SECRET)")
+        self._key = _link_key(secrets[0])
+        self.kid = link_key_id(secrets[0])
+        self.lifetime = lifetime
+
+    def _sign(
+        self,
+        kind: PartyKind,
+        party_id: str,
+        *,
+        roles: Iterable[Role] = (),
+        scope: Iterable[Permission | str] | None = None,
+        lifetime: timedelta | None = None,
+        now: datetime | None = None,
+        **claims: str,
+    ) -> SignedToken:
+        built, jti, expires_at = _claims(
+            issuer=ISSUER,
+            subject=party_subject(kind, party_id),
+            kind=kind,
+            roles=roles,
+            lifetime=lifetime or self.lifetime,
+            scope=scope,
+            sessions=(),
+            delegation=claims.get("delegation"),
+            exhibitor=claims.get("exhibitor"),
+            participant=claims.get("participant"),
+            token_id=None,
+            now=now,
+        )
+        token = jwt.encode(built, self._key, algorithm=LINK_ALGORITHM, headers={"kid": self.kid})
+        return SignedToken(token, jti, expires_at)
+
+    def participant(
+        self,
+        participant_id: str,
+        *,
+        scope: Iterable[Permission | str] | None = None,
+        lifetime: timedelta | None = None,
+        now: datetime | None = None,
+    ) -> SignedToken:
+        """A participant's personal code (`scope` narrows it: an agenda feed's link reads the
+        agenda only)."""
+        return self._sign(
+            "participant",
+            participant_id,
+            scope=scope,
+            lifetime=lifetime,
+            now=now,
+            participant=participant_id,
+        )
+
+    def exhibitor(
+        self, exhibitor_id: str, *, lifetime: timedelta | None = None, now: datetime | None = None
+    ) -> SignedToken:
+        """An exhibitor's own access (role `exhibitor`, scoped to it)."""
+        return self._sign(
+            "exhibitor",
+            exhibitor_id,
+            roles=[Role.EXHIBITOR],
+            lifetime=lifetime,
+            now=now,
+            exhibitor=exhibitor_id,
+        )
+
+    def focal_point(
+        self, delegation: str, *, lifetime: timedelta | None = None, now: datetime | None = None
+    ) -> SignedToken:
+        """A delegation's focal point's access (role `focal_point`, scoped to it)."""
+        return self._sign(
+            "focal_point",
+            delegation,
+            roles=[Role.FOCAL_POINT],
+            lifetime=lifetime,
+            now=now,
+            delegation=delegation,
+        )
 
 
 _EXCEPTIONS: tuple[tuple[type[Exception], Any], ...] = (
@@ -202,20 +365,24 @@ class TokenVerifier:
         self,
         public_keys: Mapping[str, bytes],
         *,
-        revoked: Container[str] = frozenset(),
+        link_secrets: Sequence[str] = (),
+        revoked: Revocations | None = None,
         issuer: str = ISSUER,
         audience: str = AUDIENCE,
         leeway: timedelta = CLOCK_LEEWAY,
     ) -> None:
         self._keys = {kid: _public_key(pem) for kid, pem in public_keys.items()}
-        self.revoked = revoked
+        self._link_keys = {
+            link_key_id(secret): _link_key(secret) for secret in link_secrets if secret
+        }
+        self.revoked: Revocations = revoked if revoked is not None else _NoneRevoked()
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway
 
     @property
     def key_ids(self) -> frozenset[str]:
-        return frozenset(self._keys)
+        return frozenset(self._keys) | frozenset(self._link_keys)
 
     def verify(self, token: str) -> Principal:
         """The principal `token` names; `InvalidToken(reason)` when it proves nothing."""
@@ -223,19 +390,22 @@ class TokenVerifier:
             header = jwt.get_unverified_header(token)
         except jwt.DecodeError as error:
             raise InvalidToken("malformed", str(error)) from None
-        if header.get("alg") != ALGORITHM:
-            raise InvalidToken("malformed", f"algorithm {header.get('alg')!r}")
+        algorithm = header.get("alg")
+        if algorithm not in (ALGORITHM, LINK_ALGORITHM):
+            raise InvalidToken("malformed", f"algorithm {algorithm!r}")
         kid = header.get("kid")
         if not isinstance(kid, str):
             raise InvalidToken("malformed", "no key id")
-        key = self._keys.get(kid)
+        key: Ed25519PublicKey | bytes | None = (
+            self._keys.get(kid) if algorithm == ALGORITHM else self._link_keys.get(kid)
+        )
         if key is None:
             raise InvalidToken("unknown_key", kid)
         try:
             claims = jwt.decode(
                 token,
                 key,
-                algorithms=[ALGORITHM],
+                algorithms=[algorithm],
                 audience=self.audience,
                 issuer=self.issuer,
                 leeway=self.leeway,
@@ -247,7 +417,10 @@ class TokenVerifier:
                     raise InvalidToken(reason, str(error)) from None
             raise InvalidToken("malformed", str(error)) from None
         principal = principal_from_claims(claims)
-        if principal.token_id in self.revoked:
+        if algorithm == LINK_ALGORITHM and principal.kind not in PARTY_KINDS:
+            # A link secret signs a party's own token, never a staff or machine one.
+            raise InvalidToken("malformed", f"kind {principal.kind!r} signed with a link secret")
+        if self.revoked.revokes(principal):
             raise InvalidToken("revoked", principal.token_id)
         return principal
 
@@ -270,7 +443,7 @@ def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
     """The principal of verified claims. Role and permission names this code does not know (a
     newer registration's) grant nothing, rather than refusing the whole token."""
     kind = claims.get("kind")
-    if kind not in ("staff", "machine"):
+    if kind not in ("staff", "machine", *PARTY_KINDS):
         raise InvalidToken("malformed", f"kind: {kind!r}")
     roles = frozenset(Role(r) for r in _strings(claims, "roles") if r in Role)
     scope = (
@@ -278,13 +451,29 @@ def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
         if "scope" not in claims
         else [Permission(p) for p in _strings(claims, "scope") if p in Permission]
     )
+    participant = _optional_string(claims, "participant")
+    if kind == "participant":
+        if participant is None or roles:
+            raise InvalidToken("malformed", "a participant's token names them and holds no role")
+        granted = PARTICIPANT_PERMISSIONS if scope is None else PARTICIPANT_PERMISSIONS & set(scope)
+    else:
+        granted = permissions_of(roles, scope)
+    delegation = _optional_string(claims, "delegation")
+    exhibitor = _optional_string(claims, "exhibitor")
+    if (kind == "exhibitor" and exhibitor is None) or (
+        kind == "focal_point" and delegation is None
+    ):
+        raise InvalidToken("malformed", f"a {kind}'s token names its party")
+    issued = claims.get("iat")
     return Principal(
         subject=claims["sub"],
         kind=kind,
         roles=roles,
-        permissions=permissions_of(roles, scope),
+        permissions=frozenset(granted),
         token_id=claims["jti"],
         sessions=frozenset(_strings(claims, "sessions")),
-        delegation=_optional_string(claims, "delegation"),
-        exhibitor=_optional_string(claims, "exhibitor"),
+        delegation=delegation,
+        exhibitor=exhibitor,
+        participant=participant,
+        issued_at=datetime.fromtimestamp(issued, UTC) if isinstance(issued, int | float) else None,
     )

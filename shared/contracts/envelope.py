@@ -136,12 +136,16 @@ class Actor(Contract):
     subject: SingleLineText = Field(
         min_length=1,
         max_length=128,
-        description="`account:<id>`, `token:<id>`, `static:secretariat` or `cli:<operator>`.",
+        description="`account:<id>`, `token:<id>`, `static:secretariat`, `cli:<operator>`, "
+        "`participant:<id>`, `exhibitor:<id>` or `focal_point:<delegation code>`.",
         examples=["account:ana-lopez"],
     )
-    kind: Literal["staff", "machine", "static", "operator"] = Field(
+    kind: Literal[
+        "staff", "machine", "static", "operator", "participant", "exhibitor", "focal_point"
+    ] = Field(
         description="A staff sign-in, a machine's API token, a development secretariat token, "
-        "or an operator's command.",
+        "an operator's command, or a party acting for themselves with their own link: a "
+        "participant, an exhibitor, a delegation's focal point.",
         examples=["staff"],
     )
     roles: list[Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,39}$")]] = Field(

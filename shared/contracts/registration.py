@@ -587,6 +587,35 @@ class AccessRevoked(Event):
     )
 
 
+PartySubject = Annotated[
+    str,
+    Field(
+        pattern=r"^(participant|exhibitor|focal_point):[A-Za-z0-9][A-Za-z0-9._:-]{0,79}$",
+        description="Whose own links: `participant:<id>`, `exhibitor:<id>` or "
+        "`focal_point:<delegation code>`.",
+        examples=["participant:0b9d3a36-0d4e-4c55-9d59-5d7e4d1d2f10"],
+    ),
+]
+
+
+class AccessSubjectRevoked(Event):
+    """Every access token of one party issued before `issued_before` was revoked: a participant's
+    personal code that leaked, say. Their links are not stored (they went out in e-mails), so
+    they are revoked by whose they are, not one id at a time; links issued afterwards work.
+    Every service MUST refuse them from now on (`shared/auth/revocations.py`). Idempotent: the
+    latest `issued_before` of a subject wins."""
+
+    event_type: Literal["access.subject_revoked"] = "access.subject_revoked"
+    subject: PartySubject
+    issued_before: Timestamp = Field(
+        description="Tokens of the subject issued at or before this time are refused."
+    )
+    expires_at: Timestamp = Field(
+        description="When the last of those tokens would have expired: the revocation may be "
+        "forgotten then.",
+    )
+
+
 # --- staff accounts and API tokens (identity) ------------------------------------------------------
 # Who created an account, changed its roles, disabled it or issued an API token is the envelope's
 # `actor` (the signed-in account, or `cli:<operator>` at the `foro` command). These events carry

@@ -13,9 +13,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from shared.auth.errors import InvalidToken
-from shared.auth.permissions import ROLES, Permission, Role, permissions_of
+from shared.auth.permissions import PARTICIPANT_PERMISSIONS, ROLES, Permission, Role, permissions_of
+from shared.auth.revocations import RevocationSet
 from shared.auth.tokens import (
     MAX_LIFETIME,
+    LinkSigner,
     TokenSigner,
     TokenVerifier,
     decode_pem,
@@ -137,8 +139,9 @@ def test_a_revoked_token_is_refused() -> None:
     signed = TokenSigner(PRIVATE, "k1").sign(
         subject="token:ci", kind="machine", roles=["observer"], lifetime=timedelta(days=30)
     )
-    assert reason(TokenVerifier({"k1": PUBLIC}, revoked={signed.jti}), signed.token) == "revoked"
-    TokenVerifier({"k1": PUBLIC}, revoked={"another"}).verify(signed.token)
+    revoked = RevocationSet({signed.jti})
+    assert reason(TokenVerifier({"k1": PUBLIC}, revoked=revoked), signed.token) == "revoked"
+    TokenVerifier({"k1": PUBLIC}, revoked=RevocationSet({"another"})).verify(signed.token)
 
 
 @pytest.mark.parametrize(
@@ -178,6 +181,9 @@ def test_another_algorithm_is_refused_even_with_a_known_key_id() -> None:
     token = jwt.encode(
         {"sub": "x"}, "secret-secret-secret-secret-32by", algorithm="HS256", headers={"kid": "k1"}
     )
+    # HS256 looks its key up among the link secrets only: a staff key id is none of them.
+    assert reason(TokenVerifier({"k1": PUBLIC}), token) == "unknown_key"
+    token = jwt.encode({"sub": "x"}, "k" * 64, algorithm="HS512", headers={"kid": "k1"})
     assert reason(TokenVerifier({"k1": PUBLIC}), token) == "malformed"
 
 
@@ -217,7 +223,10 @@ def test_roles_grant_what_the_design_says() -> None:
         Permission.PROGRAMME_READ,
         Permission.PROGRAMME_EDIT,
         Permission.PROGRAMME_PUBLISH,
+        Permission.SIGNUPS_WRITE,
+        Permission.AGENDA_READ,
     }
+    assert ROLES[Role.FOCAL_POINT] == {Permission.DELEGATIONS_READ, Permission.DELEGATION_MEMBERS}
     assert set(ROLES) == set(Role)
     assert permissions_of([Role.FINANCE, Role.COMMUNICATIONS]) == {
         Permission.BUDGET_READ,
@@ -229,3 +238,76 @@ def test_roles_grant_what_the_design_says() -> None:
         Permission.BUDGET_READ
     }
     assert permissions_of([]) == frozenset()
+
+
+# --- a party's own links (LinkSigner) --------------------------------------------------------
+
+
+def test_a_participants_link_acts_for_them_only_and_expires() -> None:
+    signer = LinkSigner(["link-secret-a"])
+    signed = signer.participant("p-1")
+    principal = TokenVerifier({}, link_secrets=["link-secret-a"]).verify(signed.token)
+    assert principal.kind == "participant" and principal.participant == "p-1"
+    assert principal.subject == "participant:p-1" and principal.roles == frozenset()
+    assert principal.permissions == PARTICIPANT_PERMISSIONS
+    assert signed.expires_at - datetime.now(UTC) > timedelta(days=179)
+    old = signer.participant("p-1", now=datetime.now(UTC) - timedelta(days=181))
+    assert reason(TokenVerifier({}, link_secrets=["link-secret-a"]), old.token) == "expired"
+
+
+def test_a_scoped_link_holds_its_scope_only() -> None:
+    feed = LinkSigner(["s"]).participant("p-1", scope=[Permission.AGENDA_READ])
+    principal = TokenVerifier({}, link_secrets=["s"]).verify(feed.token)
+    assert principal.permissions == {Permission.AGENDA_READ}
+
+
+def test_exhibitor_and_focal_point_links_hold_their_role_and_party() -> None:
+    verifier = TokenVerifier({}, link_secrets=["s"])
+    exhibitor = verifier.verify(LinkSigner(["s"]).exhibitor("ex-1").token)
+    assert exhibitor.own_exhibitor() == "ex-1" and exhibitor.roles == {Role.EXHIBITOR}
+    focal = verifier.verify(LinkSigner(["s"]).focal_point("MX").token)
+    assert focal.delegation == "MX" and focal.permissions == ROLES[Role.FOCAL_POINT]
+
+
+def test_link_secret_rotation_verifies_old_and_new_links() -> None:
+    old, new = LinkSigner(["old"]).participant("p"), LinkSigner(["new", "old"]).participant("p")
+    during = TokenVerifier({}, link_secrets=["new", "old"])
+    during.verify(old.token)
+    during.verify(new.token)
+    assert reason(TokenVerifier({}, link_secrets=["new"]), old.token) == "unknown_key"
+
+
+def test_a_link_secret_cannot_sign_a_staff_token() -> None:
+    import hashlib
+
+    from shared.auth.tokens import link_key_id
+
+    now = datetime.now(UTC)
+    claims = {
+        "iss": "foro",
+        "aud": "foro",
+        "sub": "account:eve",
+        "kind": "staff",
+        "roles": ["admin"],
+        "jti": "forged-123",
+        "iat": now,
+        "exp": now + timedelta(hours=1),
+    }
+    key = hashlib.sha256(b"foro-link-token:s").digest()
+    forged = jwt.encode(claims, key, algorithm="HS256", headers={"kid": link_key_id("s")})
+    assert reason(TokenVerifier({}, link_secrets=["s"]), forged) == "malformed"
+
+
+def test_a_participants_links_are_revoked_by_subject_up_to_a_time() -> None:
+    signer = LinkSigner(["s"])
+    before = signer.participant("p-1", now=datetime.now(UTC) - timedelta(minutes=5))
+    revoked = RevocationSet()
+    revoked.add_subject("participant:p-1", datetime.now(UTC) - timedelta(minutes=1))
+    verifier = TokenVerifier({}, link_secrets=["s"], revoked=revoked)
+    assert reason(verifier, before.token) == "revoked"
+    verifier.verify(signer.participant("p-1").token)  # a new link works
+    verifier.verify(signer.participant("p-2", now=datetime.now(UTC) - timedelta(minutes=5)).token)
+    one = signer.participant("p-3")
+    revoked.add(one.jti)
+    assert reason(verifier, one.token) == "revoked"
+    verifier.verify(signer.participant("p-3").token)

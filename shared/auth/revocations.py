@@ -197,6 +197,22 @@ async def revoke_subject(
     log.info("party access revoked", subject_kind=event.subject.partition(":")[0])
 
 
+async def revoke_subject_here(
+    runtime: ServiceRuntime, subject: str, issued_before: datetime, expires_at: datetime
+) -> None:
+    """Revoke a party's tokens that only this service accepts (an exhibitor's access at expo,
+    a focal point's at registration) without an event: kept in this service's revoked_tokens,
+    refused by this replica at once and by the others within the refresh. Idempotent. A
+    participant's links, which every service accepts, are revoked by `access.subject_revoked`."""
+    from shared.auth.dependencies import authenticator_for  # it imports this module
+
+    await RevocationStore(runtime.database).record_subject(
+        subject, issued_before, expires_at, event_id="local"
+    )
+    authenticator_for(runtime).revoked.add_subject(subject, issued_before)
+    log.info("party access revoked", subject_kind=subject.partition(":")[0], local=True)
+
+
 def install_revocations(
     runtime: ServiceRuntime, router: RabbitRouter, topology: Topology
 ) -> list[str]:

@@ -460,6 +460,13 @@ def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
         granted = permissions_of(roles, scope)
     delegation = _optional_string(claims, "delegation")
     exhibitor = _optional_string(claims, "exhibitor")
+    # A party's role without the party it is scoped to would reach every delegation or
+    # exhibitor: it grants nothing.
+    unscoped = {Role.FOCAL_POINT} if delegation is None else set()
+    unscoped |= {Role.EXHIBITOR} if exhibitor is None else set()
+    if kind != "participant" and roles & unscoped:
+        roles = roles - unscoped
+        granted = permissions_of(roles, scope)
     if (kind == "exhibitor" and exhibitor is None) or (
         kind == "focal_point" and delegation is None
     ):

@@ -311,3 +311,13 @@ def test_a_participants_links_are_revoked_by_subject_up_to_a_time() -> None:
     revoked.add(one.jti)
     assert reason(verifier, one.token) == "revoked"
     verifier.verify(signer.participant("p-3").token)
+
+
+def test_a_party_role_without_its_party_grants_nothing() -> None:
+    signer = TokenSigner(PRIVATE, "k1")
+    verifier = TokenVerifier({"k1": PUBLIC})
+    unscoped = verifier.verify(staff_token(signer, roles=[Role.FOCAL_POINT, Role.OBSERVER]))
+    assert Permission.DELEGATION_MEMBERS not in unscoped.permissions
+    assert unscoped.roles == {Role.OBSERVER}
+    scoped = verifier.verify(staff_token(signer, roles=[Role.FOCAL_POINT], delegation="MX"))
+    assert Permission.DELEGATION_MEMBERS in scoped.permissions

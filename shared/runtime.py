@@ -29,6 +29,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure
 
+from shared.auth.dependencies import Authenticator
 from shared.messaging.broker import close_broker, create_broker
 from shared.messaging.queue_metrics import QueueMetrics
 from shared.messaging.topology import Topology
@@ -65,10 +66,13 @@ class ServiceRuntime:
     start_attempts: int = 0
     stores: StoreRegistry = field(init=False)
     queue_metrics: QueueMetrics = field(init=False)
+    # Who a request's token names: one verifier and one set of revoked tokens per process.
+    authenticator: Authenticator = field(init=False)
 
     def __post_init__(self) -> None:
         # Repositories build their stores with this registry; the relay sweeps what it holds.
         self.stores = StoreRegistry(on_outbox=self.notify_outbox)
+        self.authenticator = Authenticator.from_settings(self.settings)
         # Depth, consumers and dead letters of this service's queues, while it runs.
         self.queue_metrics = QueueMetrics(
             self.broker,

@@ -20,7 +20,7 @@ request's correlation id), and every event built meanwhile carries it as its `ac
 (`shared.contracts.envelope.acting_as`): code deep inside a use case knows the actor without
 passing it along.
 
-The verifier is built once per service runtime from its settings (`authenticator_for`), with the
+The verifier is built once per service runtime from its settings (`ServiceRuntime.authenticator`), with the
 runtime's revoked token ids (`shared.auth.revocations`), never per request. `permission_of(route)`
 tells which permission a route of `api_routes(app)` requires: the matrix test reads it.
 """
@@ -119,21 +119,14 @@ def static_principal(token: str) -> Principal:
     )
 
 
-class _HasSettings(Protocol):
-    settings: ServiceSettings
+class _HasAuthenticator(Protocol):
+    authenticator: Authenticator
 
 
-_AUTHENTICATOR_KEY = "_foro_authenticator"
-
-
-def authenticator_for(runtime: _HasSettings) -> Authenticator:
-    """The runtime's authenticator, built on first use from its settings and kept on it: one
-    verifier and one revocation set per service process (and per runtime in tests)."""
-    held = vars(runtime).get(_AUTHENTICATOR_KEY)
-    if held is None:
-        held = Authenticator.from_settings(runtime.settings)
-        vars(runtime)[_AUTHENTICATOR_KEY] = held
-    return cast(Authenticator, held)
+def authenticator_for(runtime: _HasAuthenticator) -> Authenticator:
+    """The runtime's authenticator (`ServiceRuntime.authenticator`, built from its settings):
+    one verifier and one revocation set per service process (and per runtime in tests)."""
+    return runtime.authenticator
 
 
 def authenticator_of(request: Request) -> Authenticator:

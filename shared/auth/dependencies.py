@@ -20,9 +20,10 @@ request's correlation id), and every event built meanwhile carries it as its `ac
 (`shared.contracts.envelope.acting_as`): code deep inside a use case knows the actor without
 passing it along.
 
-The verifier is built once per service runtime from its settings (`ServiceRuntime.authenticator`), with the
-runtime's revoked token ids (`shared.auth.revocations`), never per request. `permission_of(route)`
-tells which permission a route of `api_routes(app)` requires: the matrix test reads it.
+The verifier is built once per service runtime from its settings (`ServiceRuntime.authenticator`),
+with the runtime's revoked token ids (`shared.auth.revocations`), never per request.
+`permission_of(route)` tells which permission a route of `api_routes(app)` requires: the matrix
+test reads it.
 """
 
 from __future__ import annotations

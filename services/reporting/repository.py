@@ -199,10 +199,15 @@ class ReportingRepository:
 
     # -- reporting's own records --
 
-    async def list_conclusions(self, forum_id: str, status: str | None = None) -> list[Document]:
+    async def list_conclusions(
+        self, forum_id: str, status: str | None = None, sessions: list[str] | None = None
+    ) -> list[Document]:
+        """The forum's conclusions, of one status and of `sessions` only when given."""
         query: Document = {"forum_id": forum_id}
         if status:
             query["status"] = status
+        if sessions is not None:
+            query["session_code"] = {"$in": sessions}
         rows = await self.conclusions.collection.find(query, INTERNAL).to_list()
         return sorted(
             rows, key=lambda r: (r["session_code"], r.get("created_at") or datetime.min, r["_id"])

@@ -1,5 +1,6 @@
-"""Conclusions: rapporteurs draft (`conclusions:write`, limited to the sessions their access names),
-the secretariat submits, approves or returns (`conclusions:review`); reading them is `reports:read`."""
+"""Conclusions: rapporteurs draft and submit (`conclusions:write`, limited to the sessions their
+access names), the secretariat approves or returns (`conclusions:review`); reading them is
+`conclusions:read` (a rapporteur: their sessions' only)."""
 
 from __future__ import annotations
 
@@ -53,16 +54,16 @@ def refused(error: RuleViolation) -> HTTPException:
     return HTTPException(code, detail=str(error))
 
 
-@router.get(
-    "/conclusions",
-    summary="Conclusions, by session",
-    dependencies=[Depends(require(Permission.REPORTS_READ))],
-)
+@router.get("/conclusions", summary="Conclusions, by session")
 async def list_conclusions(
     deps: Deps,
+    reader: Annotated[Principal, Depends(require(Permission.CONCLUSIONS_READ))],
     status_: Literal["draft", "submitted", "approved"] | None = Query(None, alias="status"),
 ) -> list[dict[str, Any]]:
-    return [public(c) for c in await deps.repository.list_conclusions(deps.forum_id, status_)]
+    # A token limited to sessions (a rapporteur's) reads those sessions' conclusions only.
+    sessions = sorted(reader.sessions) if reader.sessions else None
+    found = await deps.repository.list_conclusions(deps.forum_id, status_, sessions=sessions)
+    return [public(c) for c in found]
 
 
 @router.post(
@@ -103,12 +104,30 @@ async def edit_conclusion(
 
 
 @router.post(
-    "/conclusions/{conclusion_id}/{action}", summary="submit, approve or return a conclusion"
+    "/conclusions/{conclusion_id}/submit", summary="A rapporteur submits a conclusion for review"
 )
-async def move_conclusion(
+async def submit_conclusion(deps: Deps, conclusion_id: uuid.UUID, writer: Writer) -> dict[str, Any]:
+    stored = await deps.repository.get_conclusion(str(conclusion_id))
+    if stored is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="conclusion: not found")
+    writer.require_session(stored["session_code"])  # their own session's only
+    try:
+        document = await handlers.move_conclusion(
+            deps, str(conclusion_id), "submit", actor=writer.subject
+        )
+    except RuleViolation as error:
+        raise refused(error) from None
+    return public(document)
+
+
+@router.post(
+    "/conclusions/{conclusion_id}/{action}",
+    summary="The secretariat approves a submitted conclusion or returns it to its rapporteur",
+)
+async def review_conclusion(
     deps: Deps,
     conclusion_id: uuid.UUID,
-    action: Literal["submit", "approve", "return"],
+    action: Literal["approve", "return"],
     reviewer: Reviewer,
 ) -> dict[str, Any]:
     try:

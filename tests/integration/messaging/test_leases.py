@@ -34,14 +34,22 @@ async def test_one_holder_at_a_time_until_it_lapses_or_gives_the_lease_back(
     try:
         assert await first.hold()
         assert not await second.hold()
-        clock.now += timedelta(seconds=10)
+        renewed = (await collection.find_one({"_id": "reconciler"}) or {})["renewed_at"]
+        clock.now += timedelta(seconds=5)  # within half the ttl: nobody asks the database
+        assert await first.hold()
+        assert not await second.hold()
+        assert (await collection.find_one({"_id": "reconciler"}) or {})["renewed_at"] == renewed
+        clock.now += timedelta(seconds=5)
         assert await first.hold()  # renewed: lasts 15 s from now
         clock.now += timedelta(seconds=14)
-        assert not await second.hold()
-        clock.now += timedelta(seconds=2)  # the holder missed its renewal: the lease lapsed
+        assert not await second.hold()  # it asks (half a ttl since it last did): still held
+        clock.now += timedelta(seconds=2)  # the holder missed its renewal: the lease lapsed...
+        assert not await second.hold()  # ...but the other asks again half a ttl after its last
+        clock.now += timedelta(seconds=6)
         assert await second.hold()
         assert not await first.hold()
-        await second.release()  # a graceful stop: the other takes it at once
+        await second.release()  # a graceful stop: the other takes it when it next asks
+        clock.now += timedelta(seconds=7.5)
         assert await first.hold()
         # Another pass's lease is its own.
         assert await Lease(collection, "scheduler", ttl=15, holder="b", clock=clock).hold()
@@ -87,7 +95,10 @@ async def test_of_two_replicas_only_the_holder_runs_the_pass_and_the_other_takes
     database = client[f"leases_{uuid.uuid4().hex[:8]}"]
     replicas = [Counting(), Counting()]
     for port, replica in zip((8001, 9001), replicas, strict=True):
-        replica.watch(Lease.for_pass(database, replica.name, replica.interval, port=port))
+        # A short grace: the replica refused asks again after half the lease's ttl.
+        replica.watch(
+            Lease.for_pass(database, replica.name, replica.interval, port=port, grace=0.5)
+        )
     try:
         first, second = replicas
         await first.start()

@@ -10,6 +10,8 @@ from shared.contracts.scheduling import (
     PanelistInvited,
     ProgrammePublished,
     SessionCancelled,
+    SessionDraftCreated,
+    SessionDraftEdited,
     SessionRescheduled,
     SessionSignupCancelled,
     SessionSignupConfirmed,
@@ -22,6 +24,8 @@ from shared.messaging.publishers import declare_publishers as declare_event_publ
 from shared.messaging.topology import Topology
 
 PUBLISHED = (
+    SessionDraftCreated,
+    SessionDraftEdited,
     ProgrammePublished,
     SessionRescheduled,
     SessionCancelled,

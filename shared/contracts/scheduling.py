@@ -232,6 +232,59 @@ class SessionCancelled(Event):
     )
 
 
+DraftField = Literal[
+    "starts_at",
+    "ends_at",
+    "room",
+    "title",
+    "description",
+    "expected_audience",
+    "seats",
+    "status",
+    "cancel_reason",
+    "people",
+]
+"""A field of a draft session the secretariat edits (`status`: cancelled or restored)."""
+
+DraftVersion = Annotated[
+    int,
+    Field(
+        ge=1,
+        description="The draft session's version after the change (1 when created; each change "
+        "adds one), so an audit reader orders a session's edits.",
+        examples=[3],
+    ),
+]
+
+
+class SessionDraftCreated(Event):
+    """The secretariat added a session to the draft programme (the agenda changes only when a
+    release publishes it). Who did it is the envelope's `actor`; what the session holds is the
+    draft's, read with `GET /programme/draft`."""
+
+    event_type: Literal["session.draft_created"] = "session.draft_created"
+    forum_id: ForumId
+    session_code: SessionCode
+    draft_version: DraftVersion = Field(examples=[1])
+
+
+class SessionDraftEdited(Event):
+    """The secretariat changed a draft session: moved, retitled, resized, cancelled or restored
+    it, or changed its people. Names of the fields changed only, never their values (a title or
+    a reason is free text): the draft holds them."""
+
+    event_type: Literal["session.draft_edited"] = "session.draft_edited"
+    forum_id: ForumId
+    session_code: SessionCode
+    fields: list[DraftField] = Field(
+        min_length=1,
+        max_length=10,
+        description="The fields the change set, sorted.",
+        examples=[["ends_at", "starts_at"]],
+    )
+    draft_version: DraftVersion
+
+
 class _Signup(Event):
     forum_id: ForumId
     session_code: SessionCode

@@ -1,4 +1,5 @@
-"""The draft programme's use cases: seeding it from the pack, adding and editing sessions."""
+"""The draft programme's use cases: seeding it from the pack, adding and editing sessions (each
+edit announced with the write that makes it)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import structlog
 
 from services.scheduling.deps import Refused, Scheduling, on_session
 from services.scheduling.programme import rules
+from services.scheduling.repository import INTERNAL_FIELDS
 
 log = structlog.get_logger("foro.scheduling")
 
@@ -45,11 +47,18 @@ async def edit_session(deps: Scheduling, code: str, fields: dict[str, Any]) -> d
     )
     if applied.document is None:
         raise Refused(404, "code: no such session")
-    return applied.document
+    return shown(applied.document)
+
+
+def shown(document: dict[str, Any]) -> dict[str, Any]:
+    """A session as the draft shows it: without the store's bookkeeping (`INTERNAL_FIELDS`)."""
+    return {k: v for k, v in document.items() if k not in INTERNAL_FIELDS}
 
 
 async def create_session(deps: Scheduling, fields: dict[str, Any]) -> dict[str, Any]:
-    document = rules.new_session(deps.forum_id, fields, deps.clock())
-    if not await deps.repository.insert_if_absent(deps.session_id(document["code"]), document):
+    """Add a session to the draft, its `session.draft_created` in the same insert."""
+    created = rules.new_session(deps.forum_id, fields, deps.clock())
+    doc_id = deps.session_id(created.set["code"])
+    if await deps.repository.sessions.create(doc_id, None, created) is None:
         raise Refused(409, "code: a session with this code exists")
-    return document
+    return created.set

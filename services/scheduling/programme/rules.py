@@ -1,5 +1,10 @@
 """The draft programme: seeded from the pack, edited by the secretariat. Pure rules over
-`SessionDocument`; a session's document id is `<forum_id>:<code>` (`documents.session_id`)."""
+`SessionDocument`; a session's document id is `<forum_id>:<code>` (`documents.session_id`).
+
+What the secretariat does to the draft is announced in the same write (`session.draft_created`,
+`session.draft_edited`: the session, the names of the fields changed and the draft's version),
+so the audit trail names who changed which session; a pack re-sync at start-up is no one's edit
+and announces nothing."""
 
 from __future__ import annotations
 
@@ -8,7 +13,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.scheduling.documents import SCHEDULED, SessionDocument
+from services.scheduling.documents import PRODUCER, SCHEDULED, SessionDocument
+from shared.contracts.scheduling import SessionDraftCreated, SessionDraftEdited
 from shared.decisions import Change
 from shared.pack import EventPack, ProgrammeItem
 
@@ -52,9 +58,10 @@ def seed_document(pack: EventPack, item: ProgrammeItem, now: datetime) -> dict[s
     }
 
 
-def new_session(forum_id: str, fields: Mapping[str, Any], now: datetime) -> dict[str, Any]:
-    """A session the secretariat adds to the draft: nobody on it, no seats taken yet."""
-    return {
+def new_session(forum_id: str, fields: Mapping[str, Any], now: datetime) -> Change:
+    """A session the secretariat adds to the draft: nobody on it, no seats taken yet; its
+    creation announced."""
+    document = {
         **fields,
         "forum_id": forum_id,
         "status": SCHEDULED,
@@ -66,6 +73,16 @@ def new_session(forum_id: str, fields: Mapping[str, Any], now: datetime) -> dict
         "created_at": now,
         "updated_at": now,
     }
+    created = SessionDraftCreated(
+        producer=PRODUCER, forum_id=forum_id, session_code=document["code"], draft_version=1
+    )
+    return Change(set=document, events=[created])
+
+
+def _version(doc: SessionDocument) -> int:
+    """The store's version of `doc` as read (a seeded document starts at 1)."""
+    version = (doc.model_extra or {}).get("version")
+    return version if isinstance(version, int) else 1
 
 
 def resync_from_pack(
@@ -94,4 +111,14 @@ def edit(doc: SessionDocument | None, fields: Mapping[str, Any], now: datetime) 
     if not changed:
         return None
     edited = sorted(set(doc.edited_fields) | set(changed))
-    return Change(set={**changed, "edited_fields": edited, "updated_at": now})
+    announced = SessionDraftEdited.model_validate(
+        {
+            "producer": PRODUCER,
+            "forum_id": doc.forum_id,
+            "session_code": doc.code,
+            "fields": sorted(changed),
+            # the write adds one to the version it read (and is retried on a newer one)
+            "draft_version": _version(doc) + 1,
+        }
+    )
+    return Change(set={**changed, "edited_fields": edited, "updated_at": now}, events=[announced])

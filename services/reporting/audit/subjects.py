@@ -4,8 +4,10 @@ A row names, per subject kind, where the event's payload holds the ids (a path o
 a list on the way is walked item by item). Only ids are ever taken, and only values shaped like
 one (`ID`): a name, an e-mail or a sentence in an id's place is dropped, never copied.
 
-Every event type of `shared/contracts` has a row (`tests/unit/test_audit_subjects.py` fails on
-a new type without one); an event of a type without a row still gets its entry, with no subjects.
+Every event type of `shared/contracts` is decided here (`tests/unit/test_audit_subjects.py`
+fails on a new type without a decision): filed under at least one subject (`SUBJECTS`), or
+deliberately about no one (`NO_SUBJECT`, with why). An event of a type without a row still gets
+its entry, with no subjects.
 """
 
 from __future__ import annotations
@@ -79,6 +81,18 @@ def code_at(*path: str) -> Getter:
     return get
 
 
+def party_subject(name: str, prefix: str) -> Getter:
+    """The id of a party's subject (`participant:<id>`, `exhibitor:<id>`,
+    `focal_point:<delegation code>`) at `name` when it starts with `prefix:`."""
+
+    def get(payload: Mapping[str, Any]) -> Iterator[str]:
+        found = payload.get(name)
+        if isinstance(found, str) and found.startswith(f"{prefix}:"):
+            yield found.removeprefix(f"{prefix}:")
+
+    return get
+
+
 def party(name: str, kind: str) -> Getter:
     """The id of an expo party (`{kind, id}`) at `name` when it is of `kind`."""
 
@@ -118,9 +132,16 @@ _ACCOUNT: Row = {ACCOUNT: (at("username"),)}
 _TOKEN: Row = {TOKEN: (at("token_id"),)}
 _NONE: Row = {}
 
+NO_SUBJECT: Mapping[str, str] = {
+    "registration.submitted": "a form's sign-up has no participant id yet (registration derives "
+    "it); its registration.confirmed, waitlisted or rejected names the participant",
+    "campaign.requested": "a campaign is sent to a segment, not to people; each message's "
+    "notification.queued names its recipient",
+}
+"""Event types deliberately filed under no subject, with why (an entry still names the actor)."""
+
 SUBJECTS: Mapping[str, Row] = {
     # registration
-    "registration.submitted": _NONE,  # no participant id yet: registration derives it
     "registration.rejected": _PARTICIPANT,
     "registration.confirmed": _SNAPSHOT,
     "registration.waitlisted": _SNAPSHOT,
@@ -146,6 +167,18 @@ SUBJECTS: Mapping[str, Row] = {
         PARTICIPANT: (at("replaced_participant_id"), at("participant_id")),
     },
     "delegation.nomination_refused": {DELEGATION: (code_at("delegation_id"),)},
+    # parties' own access: issued (its token id, never its text) and revoked by whose it is
+    "participant.access_issued": {PARTICIPANT: (at("participant_id"),), TOKEN: (at("token_id"),)},
+    "delegation.focal_point_access_issued": {
+        DELEGATION: (code_at("delegation_id"),),
+        TOKEN: (at("token_id"),),
+    },
+    "exhibitor.access_issued": {EXHIBITOR: (at("exhibitor_id"),), TOKEN: (at("token_id"),)},
+    "access.subject_revoked": {
+        PARTICIPANT: (party_subject("subject", "participant"),),
+        EXHIBITOR: (party_subject("subject", "exhibitor"),),
+        DELEGATION: (party_subject("subject", "focal_point"),),
+    },
     # identity: who made an account, gave it roles, disabled it, issued or revoked a token is
     # the entry's actor; an account's scope claims (its sessions, delegation, exhibitor) are
     # what its creation concerns too
@@ -157,6 +190,7 @@ SUBJECTS: Mapping[str, Row] = {
     },
     "account.roles_changed": _ACCOUNT,
     "account.disabled": _ACCOUNT,
+    "account.linked": _ACCOUNT,  # to an identity provider: named, not the person's subject there
     "access.token_issued": _TOKEN,
     "access.revoked": _TOKEN,  # an API token's, or a staff sign-in's
     # scheduling
@@ -166,6 +200,8 @@ SUBJECTS: Mapping[str, Row] = {
             for name in ("added", "moved", "cancelled", "people_changed", "updated")
         )
     },
+    "session.draft_created": _SESSION,  # the draft: official once a release publishes it
+    "session.draft_edited": _SESSION,
     "session.cancelled": _SESSION,  # the people affected have their own sign-up events
     "session.rescheduled": _SESSION,
     "session.signup_confirmed": _SIGNUP,
@@ -193,7 +229,6 @@ SUBJECTS: Mapping[str, Row] = {
     "job_application.received": _EXHIBITOR_AND_PARTICIPANT,
     "interview.scheduled": _EXHIBITOR_AND_PARTICIPANT,
     # notification
-    "campaign.requested": _NONE,  # a segment, not people
     "notification.queued": _RECIPIENT,
     "notification.sent": _RECIPIENT,
     "notification.failed": _RECIPIENT,

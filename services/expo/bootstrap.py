@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from faststream.rabbit import RabbitRouter
 
-from services.expo.attendees import api as attendees
 from services.expo.booths import api as booths
 from services.expo.common import Refused
 from services.expo.deps import Expo
@@ -23,7 +23,7 @@ from services.expo.publishers import declare_publishers
 from services.expo.repository import ExpoRepository
 from services.expo.settings import ExpoSettings
 from services.expo.subscribers import SERVICE, register_subscribers
-from shared.auth.revocations import install_revocations
+from shared.auth.revocations import install_revocations, revoke_subject_here
 from shared.http import create_http_app
 from shared.runtime import ServiceRuntime
 
@@ -43,7 +43,6 @@ ROUTERS = (
     *leads.ROUTERS,
     *meetings.ROUTERS,
     *jobfair.ROUTERS,
-    *attendees.ROUTERS,
 )
 
 
@@ -58,7 +57,13 @@ def build_runtime(settings: ExpoSettings | None = None) -> tuple[ServiceRuntime,
     runtime = ServiceRuntime.create(SERVICE, settings, description=DESCRIPTION)
     broker, topology = runtime.broker, runtime.topology
     repository = ExpoRepository(runtime.database, stores=runtime.stores)
-    deps = Expo(pack=pack, repository=repository, settings=settings)
+    deps = Expo(
+        pack=pack,
+        repository=repository,
+        settings=settings,
+        # Only expo accepts exhibitors' tokens: a rotation revokes them in expo's own store.
+        revoke_subject=partial(revoke_subject_here, runtime),
+    )
     runtime.attach_outbox(fault=settings.fault)
     runtime.on_start.append(repository.ensure_indexes)
 

@@ -4,7 +4,7 @@ takes (registration's `on_participant`, for any of expo's documents)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +19,16 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+RevokeSubject = Callable[[str, datetime, datetime], Awaitable[None]]
+"""Revokes every token of a party issued up to a time, kept until a time (bootstrap binds
+`shared.auth.revocations.revoke_subject_here` to the runtime: only expo accepts exhibitors'
+tokens, so no event is needed)."""
+
+
+async def _not_wired(subject: str, issued_before: datetime, expires_at: datetime) -> None:
+    raise RuntimeError("expo's bootstrap wires revoke_subject; this Expo was built without it")
+
+
 @dataclass
 class Expo:
     """Everything expo's handlers depend on; built by `bootstrap`."""
@@ -27,6 +37,7 @@ class Expo:
     repository: ExpoRepository
     settings: ExpoSettings
     clock: Callable[[], datetime] = utc_now
+    revoke_subject: RevokeSubject = _not_wired
 
 
 def on[D: Document, R](

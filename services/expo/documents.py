@@ -57,8 +57,20 @@ class StaffEntry(Entry):
     language: Language = "es"
 
 
+class ExhibitorAccess(Entry):
+    """The exhibitor's current access token, by id: its text is shown once and never stored
+    (a link-signed JWT, `shared.auth.tokens.LinkSigner.exhibitor`)."""
+
+    token_id: str
+    issued_at: datetime
+    expires_at: datetime
+
+
 class ExhibitorDocument(Document):
-    """An exhibitor (`exhibitors`): (new) ─► applied ─► approved ─► (booth) / rejected."""
+    """An exhibitor (`exhibitors`): (new) ─► applied ─► approved ─► (booth) / rejected.
+
+    Documents approved before access tokens were signed may still hold a `token_hash`: nothing
+    reads it (it passes through as an extra field), and the old key it hashes is refused."""
 
     forum_id: str
     application_id: str | None = None
@@ -78,7 +90,7 @@ class ExhibitorDocument(Document):
     approved_at: datetime | None = None
     updated_at: datetime | None = None
     rejection_reason: str | None = None
-    token_hash: str | None = None
+    access: ExhibitorAccess | None = None
     booth: str | None = None
     booth_explanation: Explanation | None = None
     booth_manual: bool = False

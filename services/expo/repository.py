@@ -61,7 +61,6 @@ class ExpoRepository:
             await store.ensure_indexes()
         exhibitors = self.exhibitors.collection
         await exhibitors.create_index([("forum_id", ASCENDING), ("status", ASCENDING)])
-        await exhibitors.create_index("token_hash", sparse=True)
         await self.booths.create_index("exhibitor_id")
         await self.attendees.collection.create_index("tokens")
         await self.leads.collection.create_index(
@@ -166,18 +165,13 @@ class ExpoRepository:
     async def exhibitor(self, exhibitor_id: str) -> dict[str, Any] | None:
         return await self.exhibitors.collection.find_one({"_id": exhibitor_id}, INTERNAL)
 
-    async def exhibitor_by_token(self, token_hash: str) -> dict[str, Any] | None:
-        """The approved exhibitor holding this token. Queried by the token alone, the exact
-        shape of its index (SecantusDB plans an extra predicate as a scan)."""
-        found = await self.exhibitors.collection.find_one({"token_hash": token_hash}, INTERNAL)
-        return found if found is not None and found.get("status") == "approved" else None
-
     async def list_exhibitors(
         self, forum_id: str, status: str | None = None
     ) -> list[dict[str, Any]]:
         query: dict[str, Any] = {"forum_id": forum_id}
         if status:
             query["status"] = status
+        # `token_hash`: older documents' hashed key, never shown.
         return await self.exhibitors.collection.find(
             query, {**INTERNAL, "token_hash": 0}, sort=[("applied_at", ASCENDING)]
         ).to_list()

@@ -119,12 +119,6 @@ class FakeExpoRepository:
     async def exhibitor(self, exhibitor_id: str) -> dict[str, Any] | None:
         return _public(self.exhibitors.documents.get(exhibitor_id))
 
-    async def exhibitor_by_token(self, token_hash: str) -> dict[str, Any] | None:
-        for document in self.exhibitors.documents.values():
-            if document.get("token_hash") == token_hash and document["status"] == "approved":
-                return _public(document)
-        return None
-
     async def list_exhibitors(
         self, forum_id: str, status: str | None = None
     ) -> list[dict[str, Any]]:

@@ -48,6 +48,7 @@ TOKEN = "tok-0001-badge-qr"
 
 
 def deps(**settings: Any) -> Expo:
+    settings.setdefault("participant_token_secret", "unit-test-link-secret")  # signs access
     return Expo(
         pack=PACK,
         repository=FakeExpoRepository(PACK),  # type: ignore[arg-type]

@@ -12,7 +12,9 @@ from services.expo.exhibitors import handlers
 from services.expo.schemas import ExhibitorApplication, Rejection
 from shared.auth.dependencies import require
 from shared.auth.permissions import Permission
+from shared.auth.tokens import SignedToken
 
+# `token_hash`: the hashed key of exhibitors approved before their access was signed (unused).
 PRIVATE_FIELDS = ("token_hash", "processed", "outbox", "outbox_pending", "version")
 
 public = APIRouter(tags=["public"])
@@ -25,6 +27,15 @@ def exhibitor_view(document: dict[str, Any]) -> dict[str, Any]:
         key: value for key, value in document.items() if key not in PRIVATE_FIELDS and key != "_id"
     }
     return {"exhibitor_id": document["_id"], **view}
+
+
+def access_view(signed: SignedToken) -> dict[str, Any]:
+    """An access token as it is handed out, once: the text, its id (revocation, audit), expiry."""
+    return {
+        "access_token": signed.token,
+        "token_id": signed.jti,
+        "expires_at": signed.expires_at,
+    }
 
 
 @public.post(
@@ -66,8 +77,8 @@ async def get_exhibitor(exhibitor_id: uuid.UUID, deps: ExpoDeps) -> dict[str, An
     dependencies=[Depends(require(Permission.EXPO_MANAGE))],
 )
 async def approve(exhibitor_id: uuid.UUID, deps: ExpoDeps) -> dict[str, Any]:
-    document, token = await handlers.approve_exhibitor(str(exhibitor_id), deps)
-    return {"exhibitor": exhibitor_view(document), "access_token": token}
+    document, signed = await handlers.approve_exhibitor(str(exhibitor_id), deps)
+    return {"exhibitor": exhibitor_view(document), **access_view(signed)}
 
 
 @secretariat_router.post(
@@ -81,14 +92,14 @@ async def reject(exhibitor_id: uuid.UUID, body: Rejection, deps: ExpoDeps) -> di
 
 @secretariat_router.post(
     "/exhibitors/{exhibitor_id}/token",
-    summary="Issue a new access token (the old one stops working)",
+    summary="Issue a new access token, shown once (every earlier one is revoked)",
     dependencies=[Depends(require(Permission.EXPO_MANAGE))],
 )
-async def rotate(exhibitor_id: uuid.UUID, deps: ExpoDeps) -> dict[str, str]:
-    return {"access_token": await handlers.rotate_token(str(exhibitor_id), deps)}
+async def rotate(exhibitor_id: uuid.UUID, deps: ExpoDeps) -> dict[str, Any]:
+    return access_view(await handlers.rotate_access(str(exhibitor_id), deps))
 
 
-@mine.get("", summary="The exhibitor this token belongs to")
+@mine.get("", summary="The exhibitor this token is scoped to")
 async def me(exhibitor: Exhibitor) -> dict[str, Any]:
     return exhibitor_view(exhibitor)
 

@@ -1,5 +1,5 @@
 """Exhibitors' rules: where an exhibitor belongs, what makes an application valid, and what an
-application, an approval and a rejection change. Pure: no I/O.
+application, an approval, a rejection and a new access token change. Pure: no I/O.
 
     (new) ─► applied ─► approved ─► (booth assigned, see booths)
                     └─► rejected
@@ -7,13 +7,12 @@ application, an approval and a rejection change. Pure: no I/O.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from services.expo.common import Refused, new_event, not_found_exhibitor, problem, refused
-from services.expo.documents import ExhibitorDocument
+from services.expo.documents import ExhibitorAccess, ExhibitorDocument
 from shared.contracts.envelope import Event, FieldProblem, derive_id
 from shared.contracts.expo import ExhibitorApplied, ExhibitorApproved, ExhibitorRejected
 from shared.contracts.registration import Consents, RegistrationSubmitted
@@ -25,11 +24,6 @@ STAFF_CATEGORY = "exhibitor_staff"
 
 def exhibitor_id_for(forum_id: str, application_id: str) -> str:
     return str(derive_id(forum_id, "exhibitor", application_id))
-
-
-def hash_token(token: str) -> str:
-    """An exhibitor's access token is stored as its SHA-256 only."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def exhibitor_zone(pack: EventPack, exhibitor_type: str, sector: str | None) -> str:
@@ -172,10 +166,10 @@ def record_application(
 
 
 def approve(
-    document: ExhibitorDocument | None, token_hash: str, with_staff: bool, now: datetime
+    document: ExhibitorDocument | None, access: ExhibitorAccess, with_staff: bool, now: datetime
 ) -> Change:
-    """Approved, with `exhibitor.approved` and (`with_staff`) one sign-up per staff member for
-    registration, in the same write."""
+    """Approved with its first access token (`access`, by id), with `exhibitor.approved` and
+    (`with_staff`) one sign-up per staff member for registration, in the same write."""
     if document is None:
         raise not_found_exhibitor()
     if document.status != "applied":
@@ -192,7 +186,12 @@ def approve(
     if with_staff:
         events += staff_signups(document)
     return Change(
-        set={"status": "approved", "approved_at": now, "token_hash": token_hash, "updated_at": now},
+        set={
+            "status": "approved",
+            "approved_at": now,
+            "access": access.model_dump(),
+            "updated_at": now,
+        },
         events=events,
     )
 
@@ -244,7 +243,7 @@ def reject(document: ExhibitorDocument | None, reason: str, now: datetime) -> Ch
     )
 
 
-def rotate_token(document: ExhibitorDocument | None, token_hash: str) -> Change:
+def _approved(document: ExhibitorDocument | None) -> ExhibitorDocument:
     if document is None or document.status != "approved":
         raise refused(
             404,
@@ -252,4 +251,53 @@ def rotate_token(document: ExhibitorDocument | None, token_hash: str) -> Change:
             "No hay expositor aprobado con ese id.",
             "No approved exhibitor has that id.",
         )
-    return Change(set={"token_hash": token_hash})
+    return document
+
+
+class Rotation(NamedTuple):
+    """How a new access token replaces an exhibitor's others (`plan_rotation`)."""
+
+    revoke_before: datetime  # every token of the exhibitor issued up to this time is revoked
+    keep_until: datetime  # … and the revocation is kept until they have all expired
+    issue_at: datetime  # the new token's issue time, after the cut
+    replacing: str | None  # the current token's id, which the write expects to find
+
+
+def plan_rotation(
+    document: ExhibitorDocument | None, now: datetime, lifetime: timedelta
+) -> Rotation:
+    """A new access token for an approved exhibitor (404 otherwise). Tokens carry whole seconds,
+    so the new one is issued the second after the cut — after the current token's issue time,
+    should that be later (two rotations in one second) — and no older token passes for it."""
+    current = _approved(document).access
+    cut = now.replace(microsecond=0)
+    keep_until = cut + lifetime
+    if current is not None:
+        cut = max(cut, current.issued_at)
+        keep_until = max(keep_until, current.expires_at)
+    return Rotation(
+        revoke_before=cut,
+        keep_until=keep_until,
+        issue_at=cut + timedelta(seconds=1),
+        replacing=current.token_id if current is not None else None,
+    )
+
+
+def replace_access(
+    document: ExhibitorDocument | None,
+    access: ExhibitorAccess,
+    replacing: str | None,
+    now: datetime,
+) -> Change:
+    """The exhibitor's new access token (by id), in place of `replacing` (the token id read
+    before the older ones were revoked); 409 when another rotation replaced it meanwhile, so
+    the token that lost the race is never handed out."""
+    current = _approved(document).access
+    if (current.token_id if current is not None else None) != replacing:
+        raise refused(
+            409,
+            "access_rotated_meanwhile",
+            "Otra persona acaba de emitir un nuevo acceso para este expositor; inténtelo de nuevo.",
+            "Someone else has just issued a new access for this exhibitor; try again.",
+        )
+    return Change(set={"access": access.model_dump(), "updated_at": now})

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Response, UploadFile, status
 
-from services.expo.access import SAFE_HEADERS, Exhibitor, ExpoDeps, Participant
+from services.expo.access import SAFE_HEADERS, Applicant, Exhibitor, ExpoDeps
 from services.expo.documents import ExhibitorDocument
 from services.expo.jobfair import handlers
 from services.expo.schemas import JobPost
@@ -92,7 +92,7 @@ async def interview(
 )
 async def apply_job(
     job_id: uuid.UUID,
-    participant_id: Participant,
+    participant_id: Applicant,
     deps: ExpoDeps,
     cv: UploadFile = File(...),
     note: str | None = Form(None, max_length=1000),

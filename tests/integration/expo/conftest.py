@@ -24,6 +24,7 @@ from pydantic import SecretStr
 from services.expo.bootstrap import create_app
 from services.expo.deps import Expo
 from services.expo.settings import ExpoSettings
+from shared.auth.tokens import LinkSigner
 from shared.contracts.envelope import Event
 from shared.contracts.registration import Consents, Participant, RegistrationConfirmed
 from shared.pack import DEFAULT_PACK
@@ -35,6 +36,8 @@ from tests.support.factories import FORUM_ID
 API_TOKEN = "expo-secretariat-test-token"
 BADGE_SECRET = "badge-secret-shared-with-registration"
 PARTICIPANT_SECRET = "expo-participant-token-secret-for-tests"
+"""The link secret (`FORO_PARTICIPANT_TOKEN_SECRET`): exhibitors' access and, as registration
+would mint them, participants' personal codes."""
 SECRETARIAT = {"Authorization": f"Bearer {API_TOKEN}"}
 
 
@@ -113,9 +116,8 @@ class RunningExpo:
         return found
 
     async def participant_token(self, participant_id: str) -> str:
-        async with self.http() as http:
-            minted = await http.post(f"/participants/{participant_id}/token", headers=SECRETARIAT)
-        return minted.json()["access_token"]
+        """A participant's personal code, as registration mints it."""
+        return LinkSigner([PARTICIPANT_SECRET]).participant(participant_id).token
 
 
 def application(**overrides: Any) -> dict[str, Any]:
@@ -201,7 +203,7 @@ async def running_expo(
         pack_path=pack_path,
         **{
             "badge_secret": SecretStr(BADGE_SECRET),
-            "participant_token_secret": SecretStr(PARTICIPANT_SECRET),
+            "participant_token_secret": [SecretStr(PARTICIPANT_SECRET)],
             "accept_participant_id_scans": True,  # manual entry, tested too
             **settings,
         },

@@ -6,10 +6,23 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from services.expo.common import Refused
+from services.expo.deps import Expo
+from services.expo.exhibitors import handlers
+from shared.auth.tokens import LinkSigner
 from shared.contracts.envelope import derive_id
 from shared.pack import load_pack
-from tests.integration.expo.conftest import SECRETARIAT, RunningExpo, application, bearer
+from tests.integration.expo.conftest import (
+    PARTICIPANT_SECRET,
+    SECRETARIAT,
+    RunningExpo,
+    application,
+    bearer,
+)
 from tests.support.bus import eventually
 
 PACK = load_pack()
@@ -94,6 +107,7 @@ async def test_approval_registers_each_staff_member_once_through_registration_in
         and "token_hash" not in me.json()
     )
     assert forged.status_code == 401
+    assert forged.json()["detail"]["code"] == "token_malformed"
 
     async def both_signed_up() -> bool:
         await expo.intake.drain()
@@ -152,6 +166,109 @@ async def test_staff_without_privacy_consent_is_refused_and_rejection_carries_th
         "exhibitor.rejected", 1, lambda e: e["exhibitor_id"] == exhibitor_id
     )
     assert events[0]["reason"] == "Fuera del ámbito del foro"
+
+
+async def test_an_exhibitor_token_reaches_its_own_routes_until_a_new_one_revokes_it(
+    expo: RunningExpo,
+) -> None:
+    exhibitor_id, approval_token, _ = await expo.approved_exhibitor()
+    other_id, other_token, _ = await expo.approved_exhibitor()
+    participant_token = await expo.participant_token(await expo.confirmed_participant())
+    async with expo.http() as http:
+        applied = await http.post("/exhibitors/applications", json=application())
+        pending_id = applied.json()["exhibitor_id"]
+        approved = await http.post(f"/exhibitors/{exhibitor_id}/approve", headers=SECRETARIAT)
+        first = await http.post(f"/exhibitors/{exhibitor_id}/token", headers=SECRETARIAT)
+        with_first = await http.get("/me", headers=bearer(first.json()["access_token"]))
+        # Two rotations in the same second: each revokes every token before it.
+        second = await http.post(f"/exhibitors/{exhibitor_id}/token", headers=SECRETARIAT)
+        third = await http.post(f"/exhibitors/{exhibitor_id}/token", headers=SECRETARIAT)
+        old = {
+            name: await http.get("/me", headers=bearer(token))
+            for name, token in (
+                ("approval", approval_token),
+                ("first", first.json()["access_token"]),
+                ("second", second.json()["access_token"]),
+            )
+        }
+        new = bearer(third.json()["access_token"])
+        me, leads = await http.get("/me", headers=new), await http.get("/me/leads.csv", headers=new)
+        other = await http.get("/me", headers=bearer(other_token))
+        by_participant = await http.get("/me", headers=bearer(participant_token))
+        by_staff = await http.get("/me", headers=SECRETARIAT)
+        by_exhibitor = await http.post(f"/exhibitors/{other_id}/token", headers=new)
+        unapproved = await http.post(f"/exhibitors/{pending_id}/token", headers=SECRETARIAT)
+        anonymous = await http.post(f"/exhibitors/{exhibitor_id}/token")
+
+    assert approved.status_code == 409  # approved once, by the builder
+    assert first.status_code == 200 and with_first.status_code == 200, first.text
+    assert set(first.json()) == {"access_token", "token_id", "expires_at"}
+    lifetime = datetime.fromisoformat(first.json()["expires_at"]) - datetime.now(UTC)
+    assert timedelta(days=179) < lifetime <= timedelta(days=180, seconds=2)
+    for name, refused in old.items():
+        assert refused.status_code == 401, name
+        assert refused.json()["detail"]["code"] == "token_revoked", name
+    assert me.status_code == 200 and me.json()["exhibitor_id"] == exhibitor_id
+    assert me.json()["access"]["token_id"] == third.json()["token_id"]
+    assert leads.status_code == 200
+    assert other.status_code == 200 and other.json()["exhibitor_id"] == other_id
+    assert by_participant.status_code == 403
+    assert by_participant.json()["detail"]["permission"] == "exhibitor:self"
+    assert by_staff.status_code == 403
+    assert by_staff.json()["detail"]["code"] == "exhibitor_token_required"
+    assert by_exhibitor.status_code == 403
+    assert by_exhibitor.json()["detail"]["permission"] == "expo:manage"
+    assert unapproved.status_code == 404 and unapproved.json()["detail"]["code"] == "not_found"
+    assert anonymous.status_code == 401
+    kept = await expo.runtime.database["revoked_tokens"].find_one(
+        {"_id": f"subject:exhibitor:{exhibitor_id}"}
+    )
+    assert kept is not None and kept["expires_at"] > datetime.now(UTC) + timedelta(days=179)
+
+
+async def test_an_expired_or_foreign_exhibitor_token_is_refused_with_its_reason(
+    expo: RunningExpo,
+) -> None:
+    exhibitor_id, _, _ = await expo.approved_exhibitor()
+    signer = LinkSigner([PARTICIPANT_SECRET])
+    expired = signer.exhibitor(
+        exhibitor_id, lifetime=timedelta(hours=1), now=datetime.now(UTC) - timedelta(days=1)
+    )
+    unknown = signer.exhibitor(str(uuid.uuid4()))
+    foreign = LinkSigner(["another-platform's-link-secret"]).exhibitor(exhibitor_id)
+    async with expo.http() as http:
+        answers = {
+            name: await http.get("/me", headers=bearer(token.token))
+            for name, token in (("expired", expired), ("unknown", unknown), ("foreign", foreign))
+        }
+
+    assert answers["expired"].status_code == 401
+    assert answers["expired"].json()["detail"]["code"] == "token_expired"
+    assert answers["foreign"].status_code == 401
+    assert answers["foreign"].json()["detail"]["code"] == "token_unknown_key"
+    assert answers["unknown"].status_code == 404
+    assert answers["unknown"].json()["detail"]["code"] == "exhibitor_unknown"
+
+
+async def test_without_a_link_secret_nothing_is_approved_and_the_reason_says_which_setting(
+    expo: RunningExpo,
+) -> None:
+    async with expo.http() as http:
+        applied = await http.post("/exhibitors/applications", json=application())
+    exhibitor_id = applied.json()["exhibitor_id"]
+    unset = expo.deps.settings.model_copy(update={"participant_token_secret": []})
+    deps = Expo(pack=expo.deps.pack, repository=expo.deps.repository, settings=unset)
+
+    with pytest.raises(Refused) as refused:
+        await handlers.approve_exhibitor(exhibitor_id, deps)
+
+    assert refused.value.status == 503
+    detail = refused.value.detail()
+    assert detail["code"] == "link_secret_missing"
+    assert "FORO_PARTICIPANT_TOKEN_SECRET" in detail["es"]
+    assert "FORO_PARTICIPANT_TOKEN_SECRET" in detail["en"]
+    stored = await expo.deps.repository.exhibitor(exhibitor_id)
+    assert stored is not None and stored["status"] == "applied"
 
 
 async def test_launch_slots_on_the_stage_never_overlap_even_when_requested_together(

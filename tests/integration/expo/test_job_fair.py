@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import zipfile
 
-from tests.integration.expo.conftest import RunningExpo, bearer
+from tests.integration.expo.conftest import SECRETARIAT, RunningExpo, bearer
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -107,6 +107,14 @@ async def test_cv_too_large_or_of_a_forbidden_type_is_refused_and_an_accepted_on
         interview = await http.post(
             f"/me/applications/{application_id}/interview", headers=bearer(employer_token)
         )
+        by_employer = await http.post(
+            url,
+            headers=bearer(employer_token),
+            files={"cv": ("cv.pdf", PDF, "application/pdf")},
+        )
+        by_staff = await http.post(
+            url, headers=SECRETARIAT, files={"cv": ("cv.pdf", PDF, "application/pdf")}
+        )
 
     assert too_large.status_code == 413 and too_large.json()["detail"]["code"] == "cv_too_large"
     assert huge.status_code == 413 and huge.json()["detail"]["code"] == "cv_too_large"
@@ -130,7 +138,12 @@ async def test_cv_too_large_or_of_a_forbidden_type_is_refused_and_an_accepted_on
     assert download.headers["content-disposition"] == 'attachment; filename="micv.pdf"'
     assert download.headers["x-content-type-options"] == "nosniff"
     assert "sandbox" in download.headers["content-security-policy"]
-    assert by_rival.status_code == 404 and by_applicant.status_code == 401
+    assert by_rival.status_code == 404 and by_applicant.status_code == 403
+    assert by_applicant.json()["detail"]["permission"] == "exhibitor:self"
+    assert by_employer.status_code == 403
+    assert by_employer.json()["detail"]["permission"] == "jobs:apply"
+    assert by_staff.status_code == 403
+    assert by_staff.json()["detail"]["code"] == "participant_token_required"
 
     assert interview.status_code == 200 and interview.json()["interview"]["starts_at"]
     received = await expo.wait_events(

@@ -11,7 +11,7 @@ from typing import Any
 
 from shared.contracts.scheduling import LocalizedText, SessionSignupConfirmed, Slot
 from shared.pack import load_pack
-from tests.integration.expo.conftest import RunningExpo, bearer
+from tests.integration.expo.conftest import SECRETARIAT, RunningExpo, bearer
 from tests.support.bus import eventually
 
 PACK = load_pack()
@@ -112,9 +112,16 @@ async def test_a_meeting_is_never_placed_on_a_session_or_another_meeting(expo: R
         wrong_side = await http.post(
             f"/meetings/{requests[0].json()['meeting_id']}/accept", headers=bearer(ana_token)
         )
+        by_staff = await http.post(
+            f"/meetings/{requests[0].json()['meeting_id']}/decline", headers=SECRETARIAT
+        )
+        staff_meetings = await http.get("/meetings", headers=SECRETARIAT)
 
     assert [a.json()["status"] for a in accepted] == ["confirmed"] * 4
     assert wrong_side.status_code == 403
+    for refused in (by_staff, staff_meetings):  # staff act for nobody in a meeting
+        assert refused.status_code == 403
+        assert refused.json()["detail"]["code"] == "meeting_party_required"
     ana_holds = await calendar(expo, "participant", ana)
     assert len(ana_holds) == 6 and overlapping(ana_holds) == []
     assert overlapping(await calendar(expo, "participant", beto)) == []

@@ -16,7 +16,6 @@ from pymongo import AsyncMongoClient
 
 from services.expo.attendees.handlers import project_participant, record_badge
 from services.expo.deps import Expo
-from services.expo.exhibitors.rules import hash_token
 from services.expo.leads.handlers import scan_badge
 from services.expo.repository import ExpoRepository
 from shared.contracts.registration import BadgeIssued, RegistrationUpdated
@@ -45,7 +44,7 @@ async def test_a_new_attendee_its_badge_and_a_scan_cost_one_write_each(
     try:
         repository = ExpoRepository(client[expo.deps.settings.database])
         deps = Expo(pack=expo.deps.pack, repository=repository, settings=expo.deps.settings)
-        exhibitor_id, token, _ = await expo.approved_exhibitor()
+        exhibitor_id, _, _ = await expo.approved_exhibitor()
         await client.admin.command("ping")
         participant_id = str(uuid.uuid4())
         confirmed = confirmation(participant_id)
@@ -75,9 +74,9 @@ async def test_a_new_attendee_its_badge_and_a_scan_cost_one_write_each(
         await project_participant(updated, deps)
         assert commands.take() == [("find", "attendees"), ("update", "attendees")]
 
-        # A scan at the booth: the exhibitor's token (the route's check), the badge's token, the
-        # new lead's insert. Scanned again: the insert finds it, one atomic merge.
-        assert await repository.exhibitor_by_token(hash_token(token)) is not None
+        # A scan at the booth: the exhibitor the token names (the route's check), the badge's
+        # token, the new lead's insert. Scanned again: the insert finds it, one atomic merge.
+        assert await repository.exhibitor(exhibitor_id) is not None
         first = await scan_badge(deps, exhibitor_id, issued.token_id, "primera visita")
         assert first.stored and not first.merged
         assert commands.take() == [

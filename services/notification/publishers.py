@@ -12,11 +12,16 @@ from __future__ import annotations
 
 from faststream.rabbit import RabbitRouter
 
-from shared.contracts.notification import NotificationFailed, NotificationQueued, NotificationSent
+from shared.contracts.notification import (
+    ContactPreferencesChanged,
+    NotificationFailed,
+    NotificationQueued,
+    NotificationSent,
+)
 from shared.messaging.publishers import declare_publishers as declare_event_publishers
 from shared.messaging.topology import Topology
 
-PUBLISHED = (NotificationQueued, NotificationSent, NotificationFailed)
+PUBLISHED = (NotificationQueued, NotificationSent, NotificationFailed, ContactPreferencesChanged)
 SERVICE = "notification"
 
 

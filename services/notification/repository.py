@@ -27,7 +27,15 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from services.notification import domain
-from shared.persistence.aggregates import UNREAD, AggregateStore, Applied, Decide, StoreRegistry
+from shared.contracts.envelope import Event
+from shared.persistence.aggregates import (
+    UNREAD,
+    AggregateStore,
+    Applied,
+    Decide,
+    StoreRegistry,
+    outbox_entry,
+)
 
 HIDDEN = {"outbox": 0, "outbox_pending": 0, "processed": 0, "version": 0}
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
@@ -60,6 +68,9 @@ class NotificationRepository:
         self.collection = database["messages"]
         self.messages = AggregateStore(self.collection, stores=self.stores)
         self.contacts = database["contacts"]
+        # Registered for the relay only: a preference change writes its event into the contact's
+        # outbox (`set_preferences`); snapshots and marks write the contact without one.
+        self.contact_store = AggregateStore(self.contacts, stores=self.stores)
         self.reminders = database["reminders"]
         self.campaigns = database["campaigns"]
         self.parked = database["parked"]
@@ -170,20 +181,28 @@ class NotificationRepository:
         return await self.contacts.find_one({"_id": person_id})
 
     async def set_preferences(
-        self, person_id: str, preferences: Mapping[str, Any]
+        self, person_id: str, preferences: Mapping[str, Any], announced: Event
     ) -> dict[str, Any]:
+        """Set the preferences and put `announced` in the contact's outbox, in one write."""
+        entries = [outbox_entry(announced)]
         try:
             await self.contacts.update_one(
                 {"_id": person_id},
                 {
-                    "$set": {f"preferences.{name}": value for name, value in preferences.items()},
+                    "$set": {
+                        **{f"preferences.{name}": value for name, value in preferences.items()},
+                        "outbox_pending": True,
+                    },
+                    "$push": {"outbox": {"$each": entries}},
                     "$setOnInsert": {"snapshot_at": NEVER},
                 },
                 upsert=True,
             )
         except DuplicateKeyError:
-            return await self.set_preferences(person_id, preferences)  # created meanwhile
-        return await self.contact(person_id) or {"_id": person_id}
+            # created meanwhile
+            return await self.set_preferences(person_id, preferences, announced)
+        self.stores.notify(self.contacts.name, person_id, entries)
+        return await self.contacts.find_one({"_id": person_id}, HIDDEN) or {"_id": person_id}
 
     async def segment(
         self, segment: Mapping[str, Any], after: str | None, limit: int

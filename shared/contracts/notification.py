@@ -1,8 +1,8 @@
 """Events published or consumed by the notification service.
 
 `CampaignRequested` is a secretariat command (intake exchange, routing key `campaign.requested`,
-or `POST /campaigns`). `NotificationQueued`, `NotificationSent` and `NotificationFailed` are
-published by notification on the domain-events exchange. None of them carries personal data:
+or `POST /campaigns`). `NotificationQueued`, `NotificationSent`, `NotificationFailed` and
+`ContactPreferencesChanged` are published by notification on the domain-events exchange. None of them carries personal data:
 recipients are named by foro's participant id, never by address or phone number.
 """
 
@@ -107,6 +107,33 @@ class NotificationFailed(Event):
         examples=["sms-primary: HTTP 500; sms-backup: HTTP 503"],
     )
     attempts: int = Field(ge=1, description="Delivery attempts made.", examples=[5])
+
+
+PreferenceName = Literal["language", "channels", "opt_out_non_essential"]
+
+
+class ContactPreferencesChanged(Event):
+    """The secretariat set a person's notification preferences (`PUT
+    /people/{person_id}/preferences`): the language they read, the channels they are reached on,
+    whether they opted out of non-essential messages. Who did it is the envelope's `actor`."""
+
+    event_type: Literal["contact.preferences_changed"] = "contact.preferences_changed"
+    person_id: RecipientId
+    fields: list[PreferenceName] = Field(
+        min_length=1,
+        max_length=3,
+        description="The preferences set, sorted.",
+        examples=[["channels"]],
+    )
+    language: Language | None = Field(
+        None, description="The language set, when it was.", examples=["en"]
+    )
+    channels: list[Channel] | None = Field(
+        None, max_length=2, description="The channels set, when they were.", examples=[["sms"]]
+    )
+    opt_out_non_essential: bool | None = Field(
+        None, description="The opt-out set, when it was.", examples=[True]
+    )
 
 
 class Segment(Contract):

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.notification.access import NotificationDeps
+from services.notification.people.handlers import set_preferences_of
 from shared.auth.dependencies import require
 from shared.auth.permissions import Permission
 
@@ -50,5 +51,5 @@ async def set_preferences(
     changes = body.model_dump(exclude_none=True)
     if not changes:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="body: nothing to change")
-    contact = await deps.repository.set_preferences(str(person_id), changes)
+    contact = await set_preferences_of(deps, str(person_id), changes)
     return {"person_id": str(person_id), **(contact.get("preferences") or {})}

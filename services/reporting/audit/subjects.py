@@ -232,6 +232,7 @@ SUBJECTS: Mapping[str, Row] = {
     "notification.queued": _RECIPIENT,
     "notification.sent": _RECIPIENT,
     "notification.failed": _RECIPIENT,
+    "contact.preferences_changed": {PARTICIPANT: (at("person_id"),)},
     # reporting
     "conclusion.drafted": _SESSION,
     "conclusion.submitted": _SESSION,

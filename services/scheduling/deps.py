@@ -7,12 +7,11 @@ declared at module level, get it with `Depends(scheduling)` (the `Deps` annotati
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request
 
@@ -27,6 +26,7 @@ from services.scheduling.documents import (
 )
 from services.scheduling.repository import ScheduleRepository
 from services.scheduling.settings import SchedulingSettings
+from shared.auth.permissions import Permission
 from shared.pack import EventPack
 
 Stored = dict[str, Any] | None
@@ -80,18 +80,15 @@ class Scheduling:
     def attendance_id(self, participant_id: str) -> str:
         return f"{self.forum_id}:{participant_id}"
 
-    def feed_token(self, subject: str) -> str | None:
-        secret = self.settings.feed_secret
-        if secret is None:
-            return None
-        return hmac.new(
-            secret.get_secret_value().encode(), subject.encode(), hashlib.sha256
-        ).hexdigest()[:24]
-
     def personal_feed_url(self, base: str, subject: str) -> str:
-        """The link to a person's agenda feed, with its token when feeds are signed."""
-        token = self.feed_token(subject)
-        return f"{base}/people/{subject}/agenda.ics" + (f"?token={token}" if token else "")
+        """The link to a person's agenda feed, with its token: a party link for `subject` that
+        reads the agenda only (`agenda:read`), expiring and revocable like their personal code.
+        Without a link secret the URL has no token, and the feed then wants a staff token."""
+        signer = self.settings.link_signer()
+        url = f"{base}/people/{quote(subject, safe='')}/agenda.ics"
+        if signer is None:
+            return url
+        return f"{url}?token={signer.participant(subject, scope=[Permission.AGENDA_READ]).token}"
 
     def public_base(self, request: Request) -> str:
         """Links point where the caller reached us, unless a public URL is configured."""

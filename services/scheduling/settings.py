@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import time
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -30,10 +30,6 @@ class SchedulingSettings(ServiceSettings):
         None,
         description="Base URL of this service in feed links (what calendars subscribe to); "
         "default: the URL each request came in on.",
-    )
-    feed_secret: SecretStr | None = Field(
-        None,
-        description="Signs personal iCal feed links (?token=); unset: personal feeds need no token.",
     )
     fault: str | None = Field(None, description="Fault injection for tests: crash_before_publish.")
 

@@ -48,17 +48,17 @@ SERVICES: dict[str, tuple[Callable[..., FastAPI], type, dict[str, Any]]] = {
     "scheduling": (
         create_scheduling,
         SchedulingSettings,
-        {"feed_secret": SECRET, "participant_token_secret": SECRET},
+        {"participant_token_secret": [SECRET]},
     ),
     "expo": (
         create_expo,
         ExpoSettings,
-        {"badge_secret": SECRET, "participant_token_secret": SECRET},
+        {"badge_secret": SECRET, "participant_token_secret": [SECRET]},
     ),
     "notification": (
         create_notification,
         NotificationSettings,
-        {"participant_token_secret": SECRET},
+        {"participant_token_secret": [SECRET]},
     ),
     "reporting": (create_reporting, ReportingSettings, {"final_memoria": False}),
 }

@@ -1,4 +1,5 @@
-"""Session sign-up for participants (their own token, or the secretariat acting for them)."""
+"""Session sign-up for participants: a participant with their own personal code signs
+themselves up only; staff holding `signups:write` act for anyone."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from fastapi import APIRouter, Depends, Request, status
 from services.scheduling.deps import Deps, Refused
 from services.scheduling.programme.api import Body
 from services.scheduling.signups import handlers
-from shared.http import Caller, participant
+from shared.auth.dependencies import require
+from shared.auth.permissions import Permission
+from shared.auth.principal import Principal
 
 router = APIRouter(tags=["session sign-up"])
 
@@ -29,10 +32,10 @@ async def sign_up(
     body: SignupBody,
     request: Request,
     deps: Deps,
-    caller: Caller = Depends(participant),
+    principal: Principal = Depends(require(Permission.SIGNUPS_WRITE)),
 ) -> dict[str, Any]:
     participant_id = str(body.participant_id)
-    caller.require(participant_id)
+    principal.require_participant(participant_id)
     try:
         outcome = await handlers.sign_up(deps, code, participant_id)
     except Refused as error:
@@ -50,9 +53,12 @@ async def sign_up(
     "/sessions/{code}/signups/{participant_id}", summary="Give up a seat or waitlist place"
 )
 async def give_up(
-    code: str, participant_id: uuid.UUID, deps: Deps, caller: Caller = Depends(participant)
+    code: str,
+    participant_id: uuid.UUID,
+    deps: Deps,
+    principal: Principal = Depends(require(Permission.SIGNUPS_WRITE)),
 ) -> dict[str, Any]:
-    caller.require(str(participant_id))
+    principal.require_participant(str(participant_id))
     try:
         promoted = await handlers.cancel_signup(deps, code, str(participant_id))
     except Refused as error:

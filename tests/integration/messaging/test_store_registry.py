@@ -50,19 +50,19 @@ SERVICES: dict[str, tuple[Callable[..., FastAPI], type, dict[str, Any], set[str]
     "scheduling": (
         create_scheduling,
         SchedulingSettings,
-        {"feed_secret": SECRET, "participant_token_secret": SECRET},
+        {"participant_token_secret": [SECRET]},
         {"sessions", "releases", "ledgers"},
     ),
     "expo": (
         create_expo,
         ExpoSettings,
-        {"badge_secret": SECRET, "participant_token_secret": SECRET},
+        {"badge_secret": SECRET, "participant_token_secret": [SECRET]},
         {"exhibitors", "stage", "leads", "meetings", "jobs", "applications"},
     ),
     "notification": (
         create_notification,
         NotificationSettings,
-        {"participant_token_secret": SECRET},
+        {"participant_token_secret": [SECRET]},
         {"messages"},
     ),
     "reporting": (

@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from services.scheduling.bootstrap import create_app
 from services.scheduling.deps import Scheduling
 from services.scheduling.settings import SchedulingSettings
-from shared import participant_tokens
+from shared.auth.tokens import LinkSigner
 from shared.contracts.registration import (
     Participant,
     RegistrationCancelled,
@@ -28,6 +28,7 @@ from tests.support.factories import FORUM_ID
 
 API_TOKEN = "secretariat-test-token"
 PARTICIPANT_SECRET = "participant-token-secret-for-tests"
+LINKS = LinkSigner([PARTICIPANT_SECRET])
 # Generous bound for bulk waits: other suites share this 2-core machine. `eventually` returns as
 # soon as the condition holds, so a larger bound costs nothing when things are fast.
 SLOW = 60.0
@@ -49,10 +50,8 @@ class RunningScheduling:
 
     @staticmethod
     def as_participant(participant_id: object) -> dict[str, str]:
-        """The participant's own token, as registration's confirmation hands it out."""
-        return {
-            "Authorization": f"Bearer {participant_tokens.mint(PARTICIPANT_SECRET, str(participant_id))}"
-        }
+        """The participant's personal code, as notification's confirmation e-mail hands it out."""
+        return {"Authorization": f"Bearer {LINKS.participant(str(participant_id)).token}"}
 
     async def publish_event(self, event: Any) -> None:
         """Publish a domain event as its producer's outbox relay would."""
@@ -150,8 +149,7 @@ def scheduling_settings(namespace: str, mongo_url: str, amqp_url: str) -> Schedu
         outbox_sweep_seconds=0.5,
         delivery_limit=3,
         public_url=PUBLIC_URL,
-        feed_secret=SecretStr("feed-secret-for-tests"),
-        participant_token_secret=SecretStr(PARTICIPANT_SECRET),
+        participant_token_secret=[SecretStr(PARTICIPANT_SECRET)],
     )
 
 

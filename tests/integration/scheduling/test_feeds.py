@@ -86,7 +86,7 @@ async def test_room_and_person_feeds(scheduling: RunningScheduling) -> None:
     # The participant's link (from the sign-up answer) carries its token; without it: refused.
     link = signed.json()["agenda_ics"]
     assert "token=" in link
-    assert (await http.get(f"/people/{participant}/agenda.ics")).status_code == 403
+    assert (await http.get(f"/people/{participant}/agenda.ics")).status_code == 401
     mine = await http.get(link.removeprefix("http://scheduling.test"))
     assert set(by_uid_icalendar(mine.content)) == {"B2.2"}
     v_event = by_uid_vobject(mine.content)["B2.2"]

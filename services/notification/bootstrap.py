@@ -74,11 +74,7 @@ def build_service(
         longest_hop=longest_hop,
         campaign_batch=settings.campaign_batch,
         clock=clock,
-        participant_token_secret=(
-            settings.participant_token_secret.get_secret_value()
-            if settings.participant_token_secret
-            else ""
-        ),
+        link_signer=settings.link_signer(),
     )
     runtime.attach_outbox()
     scheduler = Scheduler(deps, settings.scheduler_tick_seconds, settings.sweep_seconds)

@@ -15,6 +15,7 @@ from services.notification.documents import Document
 from services.notification.providers import Provider
 from services.notification.repository import NotificationRepository
 from services.notification.templates import TemplateBook
+from shared.auth.tokens import LinkSigner
 from shared.pack import EventPack
 
 
@@ -40,7 +41,7 @@ class Notification:
     campaign_batch: int = 50
     clock: Callable[[], datetime] = utc_now  # business time: reminders, campaigns
     wall_clock: Callable[[], datetime] = utc_now  # delivery timing, matched to the broker's TTLs
-    participant_token_secret: str = ""  # mints the personal token a confirmation hands out
+    link_signer: LinkSigner | None = None  # mints the personal code a confirmation hands out
 
 
 def on[D: Document, R](

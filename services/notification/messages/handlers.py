@@ -10,6 +10,7 @@ queue's work item in its outbox.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,7 +22,7 @@ from services.notification.documents import ContactDocument, MessageDocument
 from services.notification.domain import SUPPRESSED, Cause, message_id, stamp
 from services.notification.messages.rules import language_of, new_message, plan_channels
 from services.notification.metrics import MESSAGES
-from shared import participant_tokens
+from shared.auth.tokens import LinkSigner
 
 
 @dataclass
@@ -39,13 +40,18 @@ class Created:
         return self
 
 
-def _access_token(secret: str, person_id: str) -> str | None:
-    """The participant's own token for participant-facing APIs (session sign-up, meetings); minted
-    here, where it is sent, so no token ever travels on the bus."""
-    if not secret:
+def _access_token(signer: LinkSigner | None, person_id: str) -> str | None:
+    """The participant's personal code for participant-facing APIs (session sign-up, meetings,
+    job applications): a party link that expires and is revoked like any other
+    (`shared.auth.tokens.LinkSigner`). Minted here, where it is sent, so no token ever travels on
+    the bus. Only a registration participant id (a UUID) gets one, not a programme person id."""
+    if signer is None:
         return None
-    token = participant_tokens.mint(secret, person_id)
-    return token if participant_tokens.verify(secret, token) else None  # only for participant ids
+    try:
+        uuid.UUID(person_id)
+    except ValueError:
+        return None
+    return signer.participant(person_id).token
 
 
 async def create_messages(
@@ -69,7 +75,7 @@ async def create_messages(
     )  # none configured: not offered
     lang = book.language_for(message_type, language_of(contact, deps.pack.forum.default_language))
     values = {**context, "person": contact.person(), "event": event}
-    if token := _access_token(deps.participant_token_secret, person_id):
+    if token := _access_token(deps.link_signer, person_id):
         values["access_token"] = token
     plans = plan_channels(
         channels, contact, essential=essential, sms_template=book.has_sms(message_type, lang)

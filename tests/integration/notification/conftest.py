@@ -236,7 +236,7 @@ def notification_settings(
         "mongo_url": SecretStr(mongo_url),
         "broker_url": SecretStr(amqp_url),
         "api_tokens": [SecretStr(API_TOKEN)],
-        "participant_token_secret": SecretStr(PARTICIPANT_SECRET),
+        "participant_token_secret": [SecretStr(PARTICIPANT_SECRET)],
         "outbox_sweep_seconds": 0.5,
         "delivery_limit": 5,
         "smtp_host": "127.0.0.1",

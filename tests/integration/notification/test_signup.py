@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from shared import participant_tokens
+from shared.auth.permissions import PARTICIPANT_PERMISSIONS
+from shared.auth.tokens import TokenVerifier
 from tests.integration.notification.conftest import PARTICIPANT_SECRET, RunningNotification
 from tests.support.bus import publish_json
 from tests.support.factories import signup
@@ -69,12 +70,13 @@ async def test_a_signup_gets_one_confirmation_email_in_its_language_with_text_an
     assert found["text/plain"].startswith(greeting)
     assert html_phrase in found["text/html"] and f'<html lang="{language}">' in found["text/html"]
     assert "BEGIN:VEVENT" in found["text/calendar"]  # the forum, for the person's calendar
-    # The personal code for participant-facing APIs: minted when sent, valid for this person only.
-    token = participant_tokens.mint(PARTICIPANT_SECRET, person_id)
-    assert (
-        token in found["text/plain"]
-        and participant_tokens.verify(PARTICIPANT_SECRET, token) == person_id
-    )
+    # The personal code for participant-facing APIs: minted when sent, for this person only.
+    [code_line] = [line for line in found["text/plain"].splitlines() if "personal" in line]
+    token = code_line.rsplit(": ", 1)[1].strip()
+    principal = TokenVerifier({}, link_secrets=[PARTICIPANT_SECRET]).verify(token)
+    assert (principal.kind, principal.participant) == ("participant", person_id)
+    assert principal.subject == f"participant:{person_id}"
+    assert principal.permissions == PARTICIPANT_PERMISSIONS
 
 
 async def test_html_is_autoescaped_but_text_is_not(notification: RunningNotification) -> None:

@@ -373,6 +373,8 @@ class SecretVariable:
     about: str
     # What replacing a single value breaks; rotation then needs --yes.
     rotating_breaks: str | None = None
+    # What finishing a list's rotation breaks (dropping the old values); --finish then needs --yes.
+    finishing_breaks: str | None = None
     # Where the old value goes during a rotation so it keeps working (badge secrets).
     previous: tuple[str, ...] = ()
 
@@ -383,11 +385,16 @@ MONGO_URL_TEMPLATE = (
     "mongodb://foro:{password}@mongodb-0.mongodb-svc:27017,mongodb-1.mongodb-svc:27017,"
     "mongodb-2.mongodb-svc:27017/?replicaSet=mongodb&authSource=admin"
 )
-_PARTICIPANT_BREAKS = (
-    "every participant's personal token and link already sent stops working "
-    "(sign-ups, meetings, job applications); participants must be sent new links"
+_LINKS_ABOUT = (
+    "signs parties' own links: participants' personal codes and agenda feeds, exhibitors' and "
+    "focal points' access"
 )
-_FEED_BREAKS = "every personal calendar feed link already subscribed to stops updating"
+_LINKS_FINISH_BREAKS = (
+    "every link the older value(s) signed stops working: participants' personal codes and "
+    "subscribed agenda feeds, exhibitors' and focal points' access sent before the rotation; "
+    "those parties must be sent new links (or their links must have expired, "
+    "FORO_PARTY_TOKEN_DAYS)"
+)
 _BROKER_BREAKS = (
     "the broker user's password must be changed to the same value at the same time "
     "(rabbitmqctl change_password USER), then every service restarted"
@@ -429,12 +436,9 @@ SERVICE_VARIABLES: tuple[SecretVariable, ...] = (
     ),
     SecretVariable(
         "FORO_PARTICIPANT_TOKEN_SECRET",
-        "single",
-        "signs participants' own access tokens",
-        _PARTICIPANT_BREAKS,
-    ),
-    SecretVariable(
-        "SCHEDULING_FEED_SECRET", "single", "signs personal iCal feed links", _FEED_BREAKS
+        "list",
+        _LINKS_ABOUT,
+        finishing_breaks=_LINKS_FINISH_BREAKS,
     ),
 )
 
@@ -452,12 +456,11 @@ LOCAL_VARIABLES: tuple[SecretVariable, ...] = (
         "signs and verifies badge QR codes",
         previous=("FORO_BADGE_PREVIOUS_SECRETS",),
     ),
-    SecretVariable("FORO_FEED_SECRET", "single", "signs personal iCal feed links", _FEED_BREAKS),
     SecretVariable(
         "FORO_PARTICIPANT_TOKEN_SECRET",
-        "single",
-        "signs participants' own access tokens",
-        _PARTICIPANT_BREAKS,
+        "list",
+        _LINKS_ABOUT,
+        finishing_breaks=_LINKS_FINISH_BREAKS,
     ),
     SecretVariable(
         "FORO_BROKER_PASSWORD", "single", "docker compose's RabbitMQ user password", _BROKER_BREAKS
@@ -569,8 +572,6 @@ def local_service_environment(keys: Mapping[str, str]) -> dict[str, str]:
             "REGISTRATION_BADGE_PREVIOUS_SECRETS": encoded,
             "EXPO_BADGE_PREVIOUS_SECRETS": encoded,
         }
-    if "FORO_FEED_SECRET" in keys:
-        env["SCHEDULING_FEED_SECRET"] = keys["FORO_FEED_SECRET"]
     if "FORO_PARTICIPANT_TOKEN_SECRET" in keys:
         env["FORO_PARTICIPANT_TOKEN_SECRET"] = keys["FORO_PARTICIPANT_TOKEN_SECRET"]
     # Access tokens: registration signs, every service verifies (the same names everywhere).

@@ -234,7 +234,7 @@ def _with_password(url: str, password: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def _rotate_list(file: SecretsFile, variable: SecretVariable, finish: bool) -> str:
+def _rotate_list(file: SecretsFile, variable: SecretVariable, finish: bool, yes: bool) -> str:
     try:
         values = decode_list(file.values[variable.name])
     except ValueError as error:
@@ -244,16 +244,32 @@ def _rotate_list(file: SecretsFile, variable: SecretVariable, finish: bool) -> s
     if finish:
         if len(values) <= 1:
             return f"{variable.name}: one value only, nothing to finish"
+        if variable.finishing_breaks and not yes:
+            raise fail(
+                f"finishing the rotation of {variable.name} ({variable.about}) means: "
+                f"{variable.finishing_breaks}. Re-run with --yes to do it"
+            )
         file.values[variable.name] = _as_written(values[:1], variable)
         return (
             f"{variable.name}: the newest value kept, {len(values) - 1} older one(s) dropped; "
             "restart the services to stop accepting them"
         )
     file.values[variable.name] = _as_written([new_secret(), *values], variable)
+    if variable.finishing_breaks:
+        # A signing secret: nothing to hand out, the services sign with the new value.
+        then = (
+            "Restart the services: they sign with the new value and still accept what the older "
+            f"one(s) signed. Once those are no longer needed, `foro secrets rotate {variable.name} "
+            f"--finish --yes --file {file.path}` drops them"
+        )
+    else:
+        then = (
+            f"Restart the services, hand the new value out (it is in {file.path}), then "
+            f"`foro secrets rotate {variable.name} --finish --file {file.path}` drops the old ones"
+        )
     return (
         f"{variable.name}: a new value added first, {len(values)} older one(s) still accepted. "
-        f"Restart the services, hand the new value out (it is in {file.path}), then "
-        f"`foro secrets rotate {variable.name} --finish --file {file.path}` drops the old ones"
+        + then
     )
 
 
@@ -359,10 +375,11 @@ def rotate(
         bool, typer.Option("--yes", help="Confirm a rotation that invalidates what was issued.")
     ] = False,
 ) -> None:
-    """Replace one secret. Lists (API tokens, webhook secrets) keep the old values until --finish;
-    the badge secret keeps its old value for verification; the access tokens' signing key keeps
-    its old public key in FORO_AUTH_PUBLIC_KEYS until --finish --yes; a secret whose replacement invalidates
-    what was handed out (participant links, feed links, broker and database passwords) needs --yes.
+    """Replace one secret. Lists (API tokens, webhook secrets, the link secret) keep the old values
+    until --finish (the link secret's --finish, which invalidates the links they signed, needs
+    --yes); the badge secret keeps its old value for verification; the access tokens' signing key
+    keeps its old public key in FORO_AUTH_PUBLIC_KEYS until --finish --yes; a secret whose
+    replacement breaks what uses it (broker and database passwords) needs --yes.
     """
     secrets_file = SecretsFile(file)
     variable = known_variable(name, local=secrets_file.local)
@@ -378,7 +395,7 @@ def rotate(
     if variable.kind == "signing_key":
         outcome = _rotate_signing_key(secrets_file, finish, yes)
     elif variable.kind == "list":
-        outcome = _rotate_list(secrets_file, variable, finish)
+        outcome = _rotate_list(secrets_file, variable, finish, yes)
     elif variable.previous:
         outcome = _rotate_with_previous(secrets_file, variable, finish, yes)
     else:

@@ -705,7 +705,6 @@ class Platform:
             "FORO_API_TOKENS": json.dumps([token]),
             f"{service.upper()}_API_TOKENS": json.dumps([token]),
             "FORO_BADGE_SECRET": "fault-suite-badge-secret-0123456789abcdef",
-            "SCHEDULING_FEED_SECRET": "fault-suite-feed-secret-0123456789abcdef",
             "FORO_PARTICIPANT_TOKEN_SECRET": "fault-suite-participant-secret-0123456789",
             "NOTIFICATION_SMTP_HOST": "127.0.0.1",
             "NOTIFICATION_SMTP_PORT": str(self.sink.port),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import stat
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,10 +12,17 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from shared.auth.tokens import TokenSigner, TokenVerifier, decode_pem, parse_public_keys
+from shared.auth.errors import InvalidToken
+from shared.auth.tokens import (
+    LinkSigner,
+    TokenSigner,
+    TokenVerifier,
+    decode_pem,
+    parse_public_keys,
+)
 from shared.cli.app import app
 from shared.cli.secrets import read_env
-from shared.secrets_policy import LOCAL_VARIABLES, SERVICE_VARIABLES, weakness
+from shared.secrets_policy import LOCAL_VARIABLES, SERVICE_VARIABLES, decode_list, weakness
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -103,7 +111,6 @@ def launcher_file(path: Path) -> dict[str, str]:
         "FORO_API_TOKEN": "t" * 8 + "old-launcher-token-0123456789abcd",
         "FORO_WEBHOOK_SECRET": "w" * 8 + "old-webhook-secret-0123456789abc",
         "FORO_BADGE_SECRET": "b" * 8 + "old-badge-secret-0123456789abcde",
-        "FORO_FEED_SECRET": "f" * 8 + "old-feed-secret-0123456789abcdef",
         "FORO_PARTICIPANT_TOKEN_SECRET": "p" * 8 + "old-participant-0123456789abcdef",
     }
     path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
@@ -151,19 +158,68 @@ def test_rotate_a_service_list_in_a_manifest(tmp_path: Path) -> None:
     assert mode(target) == 0o600
 
 
-def test_rotating_what_invalidates_issued_links_needs_yes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("suffix", [".env", ".yaml"])
+def test_rotating_the_link_secret_keeps_sent_links_valid_until_finish(
+    tmp_path: Path, suffix: str
+) -> None:
+    """FORO_PARTICIPANT_TOKEN_SECRET is a list: a rotation signs with a new value and still
+    accepts the links the old one signed; only --finish --yes drops them."""
+    name = "FORO_PARTICIPANT_TOKEN_SECRET"
+    target = tmp_path / f"secrets{suffix}"
+    if suffix == ".yaml":
+        assert foro("secrets", "generate", "--format", "k8s", "-o", str(target))[0] == 0
+    else:
+        launcher_file(target)
+
+    def secrets_in_file() -> list[str]:
+        if suffix == ".yaml":
+            return decode_list(yaml.safe_load(target.read_text())["stringData"][name])
+        return decode_list(read_env(target.read_text())[name])
+
+    [old] = secrets_in_file()
+    sent = LinkSigner([old]).participant(str(uuid.uuid4()))
+    code, out, err = foro("secrets", "rotate", name, "-f", str(target))
+    assert code == 0, err
+    during = secrets_in_file()
+    assert during[1:] == [old] and weakness(during[0]) is None
+    assert old not in out + err and during[0] not in out + err
+    # What the services do with the list: sign with the new value, accept both.
+    verifier = TokenVerifier({}, link_secrets=during)
+    assert verifier.verify(sent.token).token_id == sent.jti
+    fresh = LinkSigner(during).participant(str(uuid.uuid4()))
+    assert fresh.token != sent.token and verifier.verify(fresh.token).token_id == fresh.jti
+
+    # Finishing invalidates every link the old value signed: it needs --yes, and says so.
+    code, _, err = foro("secrets", "rotate", name, "-f", str(target), "--finish")
+    assert code == 1 and "--yes" in err and "personal codes" in err
+    assert secrets_in_file() == during
+    code, _, err = foro("secrets", "rotate", name, "-f", str(target), "--finish", "--yes")
+    assert code == 0, err
+    assert secrets_in_file() == during[:1]
+    with pytest.raises(InvalidToken) as refused:
+        TokenVerifier({}, link_secrets=secrets_in_file()).verify(sent.token)
+    assert refused.value.reason == "unknown_key"
+    if suffix == ".env":  # the launcher's file holds a bare value again outside a rotation
+        assert read_env(target.read_text())[name] == during[0]
+    assert mode(target) == 0o600
+
+
+def test_rotating_what_breaks_its_users_needs_yes(tmp_path: Path) -> None:
     target = tmp_path / "secrets.env"
     old = launcher_file(target)
-    code, _, err = foro("secrets", "rotate", "FORO_PARTICIPANT_TOKEN_SECRET", "-f", str(target))
-    assert code == 1
-    assert "--yes" in err and "personal token" in err
-    assert read_env(target.read_text()) == old
-    code, _, err = foro(
-        "secrets", "rotate", "FORO_PARTICIPANT_TOKEN_SECRET", "-f", str(target), "--yes"
+    target.write_text(
+        target.read_text() + "FORO_BROKER_PASSWORD=" + "r" * 8 + "old-broker-0123456789abcdef\n"
     )
+    before = read_env(target.read_text())
+    code, _, err = foro("secrets", "rotate", "FORO_BROKER_PASSWORD", "-f", str(target))
+    assert code == 1
+    assert "--yes" in err and "rabbitmqctl change_password" in err
+    assert read_env(target.read_text()) == before
+    code, _, err = foro("secrets", "rotate", "FORO_BROKER_PASSWORD", "-f", str(target), "--yes")
     assert code == 0, err
-    rotated = read_env(target.read_text())["FORO_PARTICIPANT_TOKEN_SECRET"]
-    assert rotated != old["FORO_PARTICIPANT_TOKEN_SECRET"] and weakness(rotated) is None
+    rotated = read_env(target.read_text())["FORO_BROKER_PASSWORD"]
+    assert rotated != before["FORO_BROKER_PASSWORD"] and weakness(rotated) is None
+    assert {k: v for k, v in read_env(target.read_text()).items() if k in old} == old
 
 
 def test_rotating_the_badge_secret_keeps_printed_badges_valid(tmp_path: Path) -> None:

@@ -212,7 +212,7 @@ def test_variables_are_the_environment_names_operators_set() -> None:
         "REGISTRATION_BADGE_PREVIOUS_SECRETS",
         "REGISTRATION_OIDC_PROVIDERS[corp].client_secret",
     }
-    assert "SCHEDULING_FEED_SECRET" in {
+    assert "FORO_PARTICIPANT_TOKEN_SECRET" in {
         s.variable for s in secret_settings(_weak_everywhere(SchedulingSettings))
     }
 
@@ -239,7 +239,7 @@ def test_optional_secrets_may_stay_unset() -> None:
     settings = NotificationSettings(
         broker_url=SecretStr(f"amqp://foro:{strong}@rabbitmq:5672/"),
         mongo_url=SecretStr("mongodb://db:27017/"),
-        participant_token_secret=SecretStr(strong),
+        participant_token_secret=[SecretStr(strong)],
         auth_public_keys=PUBLIC_KEYS,
         # A relay without a user name needs no password; a json gateway no token.
         smtp_providers=[{"name": "smtp-a", "host": "relay"}],
@@ -255,7 +255,7 @@ def test_provider_issued_credentials_follow_a_lighter_rule() -> None:
     strong = secrets.token_urlsafe(32)
     base: dict[str, Any] = {
         "broker_url": SecretStr(f"amqp://foro:{strong}@rabbitmq:5672/"),
-        "participant_token_secret": SecretStr(strong),
+        "participant_token_secret": [SecretStr(strong)],
         "auth_public_keys": PUBLIC_KEYS,
         "smtp_username": "apikey",
     }
@@ -338,7 +338,7 @@ def test_production_needs_public_keys_and_a_signing_key_they_match() -> None:
     strong = secrets.token_urlsafe(32)
     base: dict[str, Any] = {
         "broker_url": SecretStr(f"amqp://foro:{strong}@rabbitmq:5672/"),
-        "participant_token_secret": SecretStr(strong),
+        "participant_token_secret": [SecretStr(strong)],
         "webhook_secrets": [SecretStr(strong)],
         "badge_secret": SecretStr(secrets.token_urlsafe(32)),
     }
@@ -377,7 +377,10 @@ def test_a_service_process_refuses_to_start_in_production(tmp_path: Path) -> Non
     }
     env |= {
         "FORO_ENVIRONMENT": "production",
-        "SCHEDULING_FEED_SECRET": "local-feed-secret-change-me",
+        # During a rotation: the new value strong, the old one compose's placeholder.
+        "FORO_PARTICIPANT_TOKEN_SECRET": json.dumps(
+            [secrets.token_urlsafe(32), "local-participant-secret-change-me"]
+        ),
     }
     result = subprocess.run(
         [sys.executable, "-m", "services.scheduling.main"],
@@ -389,7 +392,10 @@ def test_a_service_process_refuses_to_start_in_production(tmp_path: Path) -> Non
     )
     assert result.returncode != 0
     assert "foro scheduling: FORO_ENVIRONMENT=production refuses to start" in result.stderr
-    assert "SCHEDULING_FEED_SECRET: a known default or placeholder value" in result.stderr
+    assert (
+        "FORO_PARTICIPANT_TOKEN_SECRET: a known default or placeholder value (value 2 of 2)"
+        in result.stderr
+    )
     assert "FORO_AUTH_PUBLIC_KEYS: missing" in result.stderr
     assert "Traceback" not in result.stderr
 

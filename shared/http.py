@@ -1,34 +1,29 @@
-"""HTTP pieces every service API shares: health, readiness, metrics, participant tokens.
+"""HTTP pieces every service API shares: the app (`create_http_app`), health, readiness and
+metrics, the background start-up, and the answer to a broker that cannot take a command.
 
-Staff and machines are admitted by `shared.auth.dependencies.require(permission)`; what stays
-here is the participant-facing check (a participant's own token, `participant`)."""
+Who may call a route is `shared.auth.dependencies.require(permission)`, for everyone: staff,
+machines and parties' own links (a participant's personal code, an exhibitor's or a focal
+point's access), which the route then checks against what it acts on
+(`principal.require_participant(id)`, …)."""
 
 from __future__ import annotations
 
 import asyncio
-import hmac
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
 
 import structlog
 from aio_pika.exceptions import AMQPError, ChannelInvalidStateError
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response, status
+from fastapi import APIRouter, FastAPI, Request, Response, status
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import SecretStr
 
-from shared import participant_tokens
 from shared.docs_ui import install_docs
 from shared.messaging.broker import PublishTimeout
 from shared.observability import install_observability
 from shared.runtime import ServiceRuntime
-from shared.settings import ServiceSettings
 
 log = structlog.get_logger("foro.http")
-
-_bearer = HTTPBearer(auto_error=False, description="A participant's own access token.")
 
 
 def operations_router(runtime: ServiceRuntime) -> APIRouter:
@@ -50,72 +45,6 @@ def operations_router(runtime: ServiceRuntime) -> APIRouter:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router
-
-
-def token_matches(presented: str | None, expected: str) -> bool:
-    """Whether a presented token is the expected one, compared in constant time (the one
-    comparison every token check here uses: secretariat tokens, signed feed links)."""
-    return hmac.compare_digest((presented or "").encode(), expected.encode())
-
-
-def _is_secretariat(tokens: Sequence[SecretStr], presented: str) -> bool:
-    valid = False
-    for token in tokens:  # every token compared, in constant time
-        valid |= token_matches(presented, token.get_secret_value())
-    return valid
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who calls a participant-facing route: a participant (their own token) or the secretariat."""
-
-    participant_id: str | None = None  # None: the secretariat, acting for anyone
-
-    def require(self, participant_id: str) -> None:
-        if self.participant_id not in (None, participant_id):
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN, detail="this token belongs to another participant"
-            )
-
-
-def participant_or_secretariat(
-    settings: ServiceSettings,
-) -> Callable[[HTTPAuthorizationCredentials | None], Awaitable[Caller]]:
-    """A dependency admitting a participant's own token (shared/participant_tokens.py) or a
-    secretariat token; the route then checks `caller.require(participant_id)`."""
-    secret = (
-        settings.participant_token_secret.get_secret_value()
-        if settings.participant_token_secret
-        else ""
-    )
-
-    async def check(credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Caller:
-        if credentials is not None:
-            if _is_secretariat(settings.api_tokens, credentials.credentials):
-                return Caller()
-            if participant_id := participant_tokens.verify(secret, credentials.credentials):
-                return Caller(participant_id)
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            detail="a participant token or a secretariat token is required (Authorization: Bearer …)",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-
-    return check
-
-
-def settings_of(request: Request) -> ServiceSettings:
-    """The settings of the service serving `request` (`create_http_app` keeps its runtime)."""
-    settings: ServiceSettings = request.app.state.runtime.settings
-    return settings
-
-
-async def participant(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
-) -> Caller:
-    """`participant_or_secretariat` with the serving service's settings, for module-level
-    routers: `caller: Caller = Depends(participant)`, then `caller.require(participant_id)`."""
-    return await participant_or_secretariat(settings_of(request))(credentials)
 
 
 def started_in_background(

@@ -9,6 +9,7 @@ from shared.contracts.expo import (
     BoothAssigned,
     BoothReleased,
     BoothRequestRefused,
+    ExhibitorAccessIssued,
     ExhibitorApplied,
     ExhibitorApproved,
     ExhibitorRejected,
@@ -28,6 +29,7 @@ from shared.messaging.topology import Topology
 PUBLISHED = (
     ExhibitorApplied,
     ExhibitorApproved,
+    ExhibitorAccessIssued,
     ExhibitorRejected,
     BoothAssigned,
     BoothReleased,

@@ -127,6 +127,26 @@ class ExhibitorApproved(_ExhibitorEvent):
     staff_count: int = Field(ge=0, description="Staff sign-ups sent to registration.", examples=[3])
 
 
+class ExhibitorAccessIssued(Event):
+    """An exhibitor was given a new access token (at approval, or when the secretariat issued a
+    new one): every earlier one is refused from now on. Ids and times only, never the token."""
+
+    event_type: Literal["exhibitor.access_issued"] = "exhibitor.access_issued"
+    forum_id: ForumId
+    exhibitor_id: ExhibitorId
+    token_id: str = Field(
+        pattern=r"^[A-Za-z0-9_\-]{8,64}$",
+        description="The new token's id (its `jti`).",
+        examples=["5f2c9a0e4b7d4c1e9a3f6b2d8c0e1a47"],
+    )
+    replaced_token_id: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_\-]{8,64}$",
+        description="The token it replaces (revoked with every older one); none at approval.",
+    )
+    expires_at: Timestamp = Field(description="When the new token expires.")
+
+
 class ExhibitorRejected(_ExhibitorEvent):
     """The secretariat rejected the application, with a reason for the applicant."""
 

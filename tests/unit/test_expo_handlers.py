@@ -130,6 +130,7 @@ async def test_an_approval_writes_the_staff_sign_ups_with_it_once() -> None:
     assert fake(expo).event_types() == [
         "exhibitor.applied",
         "exhibitor.approved",
+        "exhibitor.access_issued",
         "registration.submitted",
     ]
     with pytest.raises(Refused) as again:

@@ -14,7 +14,12 @@ from typing import Any, NamedTuple
 from services.expo.common import Refused, new_event, not_found_exhibitor, problem, refused
 from services.expo.documents import ExhibitorAccess, ExhibitorDocument
 from shared.contracts.envelope import Event, FieldProblem, derive_id
-from shared.contracts.expo import ExhibitorApplied, ExhibitorApproved, ExhibitorRejected
+from shared.contracts.expo import (
+    ExhibitorAccessIssued,
+    ExhibitorApplied,
+    ExhibitorApproved,
+    ExhibitorRejected,
+)
 from shared.contracts.registration import Consents, RegistrationSubmitted
 from shared.decisions import Change
 from shared.pack import EventPack
@@ -183,6 +188,7 @@ def approve(
             staff_count=len(document.staff),
         )
     ]
+    events.append(access_issued(document, access, replacing=None))
     if with_staff:
         events += staff_signups(document)
     return Change(
@@ -300,4 +306,24 @@ def replace_access(
             "Otra persona acaba de emitir un nuevo acceso para este expositor; inténtelo de nuevo.",
             "Someone else has just issued a new access for this exhibitor; try again.",
         )
-    return Change(set={"access": access.model_dump(), "updated_at": now})
+    return Change(
+        set={"access": access.model_dump(), "updated_at": now},
+        events=[access_issued(_approved(document), access, replacing=replacing)],
+    )
+
+
+def access_issued(
+    document: ExhibitorDocument, access: ExhibitorAccess, replacing: str | None
+) -> ExhibitorAccessIssued:
+    """`exhibitor.access_issued` for the audit trail: whose access, which token, which one it
+    replaces (its id derived from the new token's, so a retried write publishes it once)."""
+    return new_event(
+        ExhibitorAccessIssued,
+        document.id,
+        access.token_id,
+        forum_id=document.forum_id,
+        exhibitor_id=document.id,
+        token_id=access.token_id,
+        replaced_token_id=replacing,
+        expires_at=access.expires_at,
+    )

@@ -224,6 +224,17 @@ async def test_an_exhibitor_token_reaches_its_own_routes_until_a_new_one_revokes
         {"_id": f"subject:exhibitor:{exhibitor_id}"}
     )
     assert kept is not None and kept["expires_at"] > datetime.now(UTC) + timedelta(days=179)
+    # Each access issued is in the audit trail: whose, which token, which one it replaced.
+    issued = await expo.wait_events(
+        "exhibitor.access_issued", 4, lambda e: e["exhibitor_id"] == exhibitor_id
+    )
+    replaced = {e["replaced_token_id"]: e["token_id"] for e in issued}
+    chain, token = [], replaced[None]  # from the approval's, each the one it replaced
+    while token in replaced:
+        token = replaced[token]
+        chain.append(token)
+    assert chain == [t.json()["token_id"] for t in (first, second, third)]
+    assert all(e["actor"]["kind"] == "static" for e in issued if e["replaced_token_id"])
 
 
 async def test_an_expired_or_foreign_exhibitor_token_is_refused_with_its_reason(

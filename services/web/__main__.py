@@ -1,0 +1,5 @@
+"""`python -m services.web`."""
+
+from services.web.main import main
+
+main()

@@ -1,0 +1,233 @@
+"""The secretariat console: the dashboard, the accreditation queue, a participant, a badge.
+
+Every call carries the signed-in person's token; the services decide what their roles allow.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from services.web.backends import BackendError, Backends, SignInRequired
+from services.web.i18n import N_
+from services.web.pages.auth import FORM_EXPIRED, Who, check_csrf
+from services.web.rendering import Visitor, is_htmx, render
+from services.web.session import CSRF_FIELD, StaffSession
+from shared.pack import EventPack
+
+router = APIRouter(prefix="/console")
+
+PAGE_SIZE = 25
+REASON_NEEDED = N_("Give the reason, in Spanish or English (at least 3 characters).")
+
+# Participant statuses as the secretariat reads them.
+STATUS_NAMES = {
+    "pending_approval": N_("Pending approval"),
+    "allocating": N_("Allocating a seat"),
+    "confirmed": N_("Confirmed"),
+    "waitlisted": N_("Waitlisted"),
+    "rejected": N_("Rejected"),
+    "cancelled": N_("Cancelled"),
+}
+
+
+def staff(who: Who) -> StaffSession:
+    """The signed-in person; a page of the console without one sends to the sign-in page."""
+    if who.session is None:
+        raise SignInRequired("web", 401)
+    return who.session
+
+
+Staff = Annotated[StaffSession, Depends(staff)]
+
+
+def backends_of(request: Request) -> Backends:
+    found: Backends = request.app.state.backends
+    return found
+
+
+def names(pack: EventPack, lang: str) -> dict[str, dict[str, str]]:
+    """Category and country names from the pack, for the tables."""
+    return {
+        "categories": {c.code: c.name.get(lang) for c in pack.categories},
+        "countries": {c.code: c.name.get(lang) for c in pack.countries},
+    }
+
+
+@router.get("", response_class=HTMLResponse)
+async def dashboard(request: Request, who: Who, session: Staff) -> HTMLResponse:
+    backends = backends_of(request)
+    statistics = await backends.get_json("reporting", "/statistics", token=session.token)
+    participants = statistics.get("participants", {})
+    check_in = participants.get("check_in", {})
+    today = datetime.now(request.app.state.pack.forum.tz).date().isoformat()
+    return render(
+        request,
+        "dashboard.html",
+        {
+            "statistics": statistics,
+            "participants": participants,
+            "checked_in_today": check_in.get("by_day", {}).get(today, {}).get("checked_in", 0),
+            "status_labels": {
+                code: who_lang(request, label) for code, label in STATUS_NAMES.items()
+            },
+            **names(request.app.state.pack, who.lang),
+        },
+    )
+
+
+@router.get("/accreditation", response_class=HTMLResponse)
+async def accreditation_queue(
+    request: Request,
+    who: Who,
+    session: Staff,
+    category: Annotated[str | None, Query(max_length=50)] = None,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> HTMLResponse:
+    page = await backends_of(request).get_json(
+        "registration",
+        "/participants",
+        token=session.token,
+        params={
+            "status": "pending_approval",
+            "category": category,
+            "offset": offset,
+            "limit": PAGE_SIZE,
+        },
+    )
+    pack: EventPack = request.app.state.pack
+    return render(
+        request,
+        "accreditation.html",
+        {
+            "page": page,
+            "category": category or "",
+            "approval_categories": [c for c in pack.categories if c.requires_approval],
+            "previous_offset": max(offset - PAGE_SIZE, 0) if offset else None,
+            "next_offset": offset + PAGE_SIZE if offset + PAGE_SIZE < page["total"] else None,
+            "status_names": STATUS_NAMES,
+            **names(pack, who.lang),
+        },
+    )
+
+
+async def _decided(
+    request: Request,
+    who: Visitor,
+    participant_id: uuid.UUID,
+    outcome: dict[str, Any] | None,
+    error: str | None = None,
+) -> Response:
+    """After approve or reject: the queue's row, redrawn (htmx), or the queue again."""
+    if not is_htmx(request):
+        return RedirectResponse("/console/accreditation", status_code=303)
+    return render(
+        request,
+        "_decision.html",
+        {
+            "participant_id": str(participant_id),
+            "outcome": outcome,
+            "error": error,
+            "status_names": STATUS_NAMES,
+        },
+        status_code=200,
+    )
+
+
+@router.post("/participants/{participant_id}/approve")
+async def approve(
+    request: Request,
+    who: Who,
+    session: Staff,
+    participant_id: uuid.UUID,
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD, max_length=100)] = "",
+) -> Response:
+    if not check_csrf(request, who, csrf_token):
+        return await _decided(request, who, participant_id, None, who_lang(request, FORM_EXPIRED))
+    try:
+        outcome = await backends_of(request).post_json(
+            "registration",
+            f"/participants/{participant_id}/accreditation/approve",
+            token=session.token,
+        )
+    except BackendError as refused:
+        if refused.status in (401, 403) or refused.status >= 500:
+            raise
+        return await _decided(request, who, participant_id, None, refused.message(who.lang))
+    return await _decided(request, who, participant_id, outcome)
+
+
+@router.post("/participants/{participant_id}/reject")
+async def reject(
+    request: Request,
+    who: Who,
+    session: Staff,
+    participant_id: uuid.UUID,
+    reason_es: Annotated[str, Form(max_length=1000)] = "",
+    reason_en: Annotated[str, Form(max_length=1000)] = "",
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD, max_length=100)] = "",
+) -> Response:
+    if not check_csrf(request, who, csrf_token):
+        return await _decided(request, who, participant_id, None, who_lang(request, FORM_EXPIRED))
+    reasons = {"reason_es": reason_es.strip() or None, "reason_en": reason_en.strip() or None}
+    if not any(r and len(r) >= 3 for r in reasons.values()):
+        return await _decided(request, who, participant_id, None, who_lang(request, REASON_NEEDED))
+    try:
+        outcome = await backends_of(request).post_json(
+            "registration",
+            f"/participants/{participant_id}/accreditation/reject",
+            token=session.token,
+            json=reasons,
+        )
+    except BackendError as refused:
+        if refused.status in (401, 403) or refused.status >= 500:
+            raise
+        return await _decided(request, who, participant_id, None, refused.message(who.lang))
+    return await _decided(request, who, participant_id, outcome)
+
+
+@router.get("/participants/{participant_id}", response_class=HTMLResponse)
+async def participant(
+    request: Request, who: Who, session: Staff, participant_id: uuid.UUID
+) -> HTMLResponse:
+    found = await backends_of(request).get_json(
+        "registration", f"/participants/{participant_id}", token=session.token
+    )
+    return render(
+        request,
+        "participant.html",
+        {
+            "p": found,
+            "status_names": STATUS_NAMES,
+            **names(request.app.state.pack, who.lang),
+        },
+    )
+
+
+@router.get("/participants/{participant_id}/badge.pdf")
+async def badge_pdf(request: Request, session: Staff, participant_id: uuid.UUID) -> Response:
+    badge = await backends_of(request).get_raw(
+        "registration",
+        f"/participants/{participant_id}/badge.pdf",
+        token=session.token,
+        params={"layout": "a6"},
+    )
+    return Response(
+        badge.content,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="badge-{participant_id}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def who_lang(request: Request, message: str) -> str:
+    """One of this module's messages in the visitor's language."""
+    visitor: Visitor = request.state.visitor
+    translated: str = request.app.state.translations.gettext(visitor.lang, message)
+    return translated

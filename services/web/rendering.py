@@ -1,0 +1,87 @@
+"""What every page shares: who is asking (language, sign-in, CSRF token) and how a page is drawn."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from services.web.i18n import Translations
+from services.web.session import StaffSession
+from shared.pack import EventPack
+
+# Each language named in itself: the switch is read by someone who may not read the page's language.
+LANGUAGE_NAMES = {"es": "Español", "en": "English"}
+
+
+@dataclass
+class Visitor:
+    lang: str
+    session: StaffSession | None
+    csrf: str
+    rotate_csrf: bool = False  # set at sign-in: the middleware then sets a new CSRF cookie
+
+
+def visitor(request: Request) -> Visitor:
+    found: Visitor = request.state.visitor
+    return found
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def localized(value: Any, lang: str) -> str:
+    """A bilingual value from a service or the pack (`{"es": …, "en": …}`) in `lang`."""
+    if isinstance(value, dict):
+        return str(value.get(lang) or value.get("es") or value.get("en") or "")
+    if hasattr(value, "get") and callable(value.get):  # the pack's Localized
+        return str(value.get(lang))
+    return "" if value is None else str(value)
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    app = request.app
+    templates: Jinja2Templates = app.state.templates
+    translations: Translations = app.state.translations
+    pack: EventPack = app.state.pack
+    who = visitor(request)
+    lang = who.lang
+
+    def _(message: str, **values: object) -> str:
+        return translations.gettext(lang, message, **values)
+
+    switch = []
+    for other in translations.languages:
+        url = request.url.include_query_params(lang=other)
+        switch.append(
+            {
+                "lang": other,
+                "name": LANGUAGE_NAMES.get(other, other),
+                "url": url.path + (f"?{url.query}" if url.query else ""),
+                "current": other == lang,
+            }
+        )
+    return templates.TemplateResponse(
+        request,
+        template,
+        {
+            "_": _,
+            "lang": lang,
+            "languages": switch,
+            "user": who.session,
+            "csrf": who.csrf,
+            "forum": pack.forum,
+            "t": lambda value: localized(value, lang),
+            **(context or {}),
+        },
+        status_code=status_code,
+    )

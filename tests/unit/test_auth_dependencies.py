@@ -24,6 +24,7 @@ from shared.auth.dependencies import (
 from shared.auth.permissions import Permission, Role
 from shared.auth.principal import Principal
 from shared.auth.tokens import TokenSigner, encode_pem, generate_key_pair
+from shared.runtime import ServiceRuntime
 from shared.settings import ServiceSettings
 
 PRIVATE, PUBLIC = generate_key_pair()
@@ -70,7 +71,9 @@ async def open_route() -> dict[str, str]:
 def make_app(service_settings: ServiceSettings) -> FastAPI:
     app = FastAPI()
     app.include_router(router)
-    app.state.runtime = SimpleNamespace(settings=service_settings)
+    app.state.runtime = SimpleNamespace(
+        settings=service_settings, authenticator=Authenticator.from_settings(service_settings)
+    )
     return app
 
 
@@ -212,7 +215,8 @@ async def test_a_test_may_give_the_app_its_own_authenticator() -> None:
 
 
 def test_the_authenticator_is_built_once_per_runtime() -> None:
-    runtime = SimpleNamespace(settings=settings())
+    runtime = ServiceRuntime.create("registration", settings(), description="test")
+    assert authenticator_for(runtime) is runtime.authenticator
     assert authenticator_for(runtime) is authenticator_for(runtime)
 
 

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import httpx
 from fastapi import Depends, FastAPI
 
-from shared.auth.dependencies import require
+from shared.auth.dependencies import Authenticator, require
 from shared.auth.permissions import Permission, Role
 from shared.auth.tokens import TokenSigner, encode_pem, generate_key_pair
 from shared.contracts.envelope import Actor, acting_as, request_actor
@@ -87,8 +87,9 @@ def test_the_actor_survives_the_wire() -> None:
 async def test_a_route_behind_require_builds_events_with_its_principal_as_actor() -> None:
     built: list[AccessRevoked] = []
     app = FastAPI()
+    service_settings = ServiceSettings(database="test", auth_public_keys={"k1": encode_pem(PUBLIC)})
     app.state.runtime = SimpleNamespace(
-        settings=ServiceSettings(database="test", auth_public_keys={"k1": encode_pem(PUBLIC)})
+        settings=service_settings, authenticator=Authenticator.from_settings(service_settings)
     )
 
     @app.post("/revoke", dependencies=[Depends(require(Permission.TOKENS_MANAGE))])

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 from faststream.rabbit import RabbitRouter
 
+from services.registration.access import api as access_api
 from services.registration.accreditation import api as accreditation_api
 from services.registration.badges import api as badges_api
 from services.registration.checkin import api as checkin_api
@@ -42,6 +45,7 @@ ROUTERS = (
     badges_api.router,
     checkin_api.router,
     privacy_api.router,
+    access_api.router,
     identity_api.auth,
     identity_api.accounts,
     oidc_api.router,
@@ -62,6 +66,7 @@ def build_runtime(
         pack=pack,
         repository=repository,
         identity=Identity(store=identity, signer=settings.token_signer()),
+        party_lifetime=timedelta(days=settings.party_token_days),
     )
     runtime.attach_outbox(fault=settings.fault)
     # Completes seat steps a crash interrupted, every few seconds (seats/reconciler.py).

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, cast
 
 from fastapi import Depends, Request
@@ -15,6 +15,7 @@ from services.registration.identity.handlers import Identity
 from services.registration.repository import ParticipantRepository
 from services.registration.seats import rules as domain_seats
 from services.registration.settings import RegistrationSettings
+from shared.auth.tokens import PARTY_LIFETIME
 from shared.contracts.envelope import Event
 from shared.errors import InvalidMessage
 from shared.messaging.publishers import publish_event
@@ -34,6 +35,8 @@ class Registration:
     clock: Callable[[], datetime] = utc_now
     # Staff accounts and API tokens (identity/); None where a use case needs none (unit tests).
     identity: Identity | None = None
+    # How long a party's link lives (FORO_PARTY_TOKEN_DAYS): how long its revocation is kept.
+    party_lifetime: timedelta = PARTY_LIFETIME
 
 
 def registration(request: Request) -> Registration:

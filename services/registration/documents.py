@@ -116,6 +116,10 @@ class ParticipantDocument(StoredDocument):
     revoked_tokens: list[str] = Field(default_factory=list)
     checkins: list[Checkin] = Field(default_factory=list)
     erased_at: datetime | None = None
+    # The person's own links (`access/`): when a personal code was last issued here, and the
+    # time before which every link of theirs is revoked.
+    access_issued_at: datetime | None = None
+    access_revoked_before: datetime | None = None
     parked_cancellation: dict[str, Any] | None = None
 
     def detail(self, name: str) -> Any:
@@ -207,8 +211,9 @@ class DelegationDocument(StoredDocument):
 
     `members` hold its `quota` seats; `nominations` maps a nominated member to the id of the
     sign-up the nomination made (a retried call completes that very sign-up), `substitutions` a
-    substitute to whom they replaced (a replayed substitution is recognised). The focal point's
-    access key is kept as its SHA-256 only.
+    substitute to whom they replaced (a replayed substitution is recognised). Of the focal
+    point's access (a link token, shown once) only when the latest was issued and expires is
+    kept: every earlier one is revoked.
     """
 
     id: str = Field(alias="_id")  # `<forum_id>:<code>`
@@ -226,7 +231,8 @@ class DelegationDocument(StoredDocument):
     # As the secretariat sent it (name, email, phone, language): compared with and replaced by
     # what it sends next, so kept as that mapping.
     focal_point: dict[str, Any] | None = None
-    focal_key_sha256: str | None = None
+    focal_point_access_issued_at: datetime | None = None
+    focal_point_access_expires_at: datetime | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
 

@@ -6,9 +6,11 @@ from faststream.rabbit import RabbitRouter
 
 from shared.contracts.registration import (
     AccessRevoked,
+    AccessSubjectRevoked,
     AccessTokenIssued,
     AccountCreated,
     AccountDisabled,
+    AccountLinked,
     AccountRolesChanged,
     AccreditationApproved,
     AccreditationRejected,
@@ -16,12 +18,14 @@ from shared.contracts.registration import (
     AttendeeCheckedIn,
     BadgeIssued,
     BadgeRevoked,
+    DelegationFocalPointAccessIssued,
     DelegationMemberNominated,
     DelegationMemberSubstituted,
     DelegationMemberWithdrawn,
     DelegationNominationRefused,
     DelegationRegistered,
     DelegationUpdated,
+    ParticipantAccessIssued,
     ParticipantConsentChanged,
     ParticipantErased,
     RegistrationCancelled,
@@ -50,16 +54,22 @@ PUBLISHED = (
     DelegationMemberSubstituted,
     DelegationMemberWithdrawn,
     DelegationNominationRefused,
+    DelegationFocalPointAccessIssued,
     BadgeIssued,
     BadgeRevoked,
     AttendeeCheckedIn,
     ParticipantConsentChanged,
     ParticipantErased,
-    # identity/: staff accounts created, their roles changed, disabled; API tokens issued; an
-    # API token or a staff sign-in revoked before it expired.
+    # access/: a participant's personal code issued; every link of a participant revoked (also
+    # by their erasure).
+    ParticipantAccessIssued,
+    AccessSubjectRevoked,
+    # identity/: staff accounts created, their roles changed, disabled, linked to an identity
+    # provider; API tokens issued; an API token or a staff sign-in revoked before it expired.
     AccountCreated,
     AccountRolesChanged,
     AccountDisabled,
+    AccountLinked,
     AccessTokenIssued,
     AccessRevoked,
 )

@@ -32,11 +32,12 @@ def refusal(problem: FieldProblem, code: int = status.HTTP_409_CONFLICT) -> HTTP
 
 def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     described = {
-        401: "A valid access token (or the delegation's focal-point key) is required.",
+        401: "A valid access token is required; `detail` says why, in Spanish and English.",
         403: "Refused; `detail` says why, in Spanish and English.",
         404: "No such participant or delegation.",
         409: "Refused in the current state; `detail` says why, in Spanish and English.",
-        503: "Badges are not configured (REGISTRATION_BADGE_SECRET is unset).",
+        503: "Not configured: badges (REGISTRATION_BADGE_SECRET) or parties' links "
+        "(FORO_PARTICIPANT_TOKEN_SECRET), as the route says.",
     }
     return {
         code: {

@@ -1,24 +1,39 @@
-"""`foro tokens issue|revoke|list`: API tokens for machines (form vendors, CI, monitoring).
+"""`foro tokens issue|revoke|list`: API tokens for machines (form vendors, CI, monitoring), and
+revoking a participant's own links (`revoke --participant`).
 
 The same use cases as registration's `/auth/tokens` API, on registration's database, with the
 signing key from the environment (FORO_AUTH_SIGNING_KEY, FORO_AUTH_SIGNING_KEY_ID; `foro
 --env-file .foro/foro.env` reads them from a file). `issue` prints the token once, alone on
 stdout (`foro tokens issue … > token.txt`); what is stored is its id, name, roles, scope and
-expiry. `revoke` writes `access.revoked` to registration's outbox: the running registration
-publishes it, and every service refuses the token within seconds.
+expiry. `revoke` writes `access.revoked` (or, with `--participant`, `access.subject_revoked`) to
+registration's outbox: the running registration publishes it, and every service refuses the
+token (the participant's links) within seconds.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
-from typing import Annotated
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Column, Table
 
 from shared.cli.options import ActorOption
-from shared.cli.users import DatabaseOption, MongoUrlOption, actor_of, err, out, run
+from shared.cli.users import (
+    DatabaseOption,
+    MongoUrlOption,
+    actor_of,
+    err,
+    fail,
+    out,
+    registration_settings,
+    run,
+)
+
+if TYPE_CHECKING:
+    from services.registration.identity.handlers import Identity
 
 app = typer.Typer(help="API tokens: issue (shown once), revoke, list.", no_args_is_help=True)
 
@@ -77,15 +92,36 @@ def issue(
 
 @app.command()
 def revoke(
-    token_id: Annotated[str, typer.Argument(help="The token's id (`foro tokens list`).")],
+    token_id: Annotated[
+        str | None,
+        typer.Argument(help="The token's id (`foro tokens list`).", show_default=False),
+    ] = None,
+    participant: Annotated[
+        str | None,
+        typer.Option(
+            "--participant",
+            help="Instead of one token: every link of this participant issued so far "
+            "(personal codes, agenda feeds, e-mailed ones included).",
+            show_default=False,
+        ),
+    ] = None,
     actor: ActorOption = None,
     mongo_url: MongoUrlOption = None,
     database: DatabaseOption = None,
 ) -> None:
-    """Revoke an API token: every service refuses it within seconds of the running registration
-    publishing `access.revoked`. Revoking it again changes nothing."""
+    """Revoke an API token (`access.revoked`) or, with --participant, a participant's links
+    (`access.subject_revoked`): every service refuses them within seconds of the running
+    registration publishing the event. Revoking a token again changes nothing."""
+    if (token_id is None) == (participant is None):
+        raise typer.BadParameter(
+            "give a token id or --participant PARTICIPANT_ID, not both", param_hint="TOKEN_ID"
+        )
+    if participant is not None:
+        revoke_participant(participant, actor, mongo_url, database)
+        return
     from services.registration.identity import handlers
 
+    assert token_id is not None
     document = run(
         mongo_url,
         database,
@@ -93,6 +129,36 @@ def revoke(
         actor=actor_of(actor),
     )
     out.print(f"token {document.id}: revoked")
+
+
+def revoke_participant(
+    participant: str, actor: str | None, mongo_url: str | None, database: str | None
+) -> None:
+    """`revoke --participant`: the same use case as `POST /participants/{id}/access/revoke`,
+    written with its event to the participant's outbox (the running registration publishes it)."""
+    from services.registration.access import handlers as access
+    from shared.persistence.aggregates import AggregateStore
+
+    try:
+        participant_id = str(uuid.UUID(participant.strip()))
+    except ValueError:
+        raise typer.BadParameter("a participant id (a UUID)", param_hint="--participant") from None
+    settings = registration_settings(mongo_url=mongo_url, database=database)
+    lifetime = timedelta(days=settings.party_token_days)
+
+    async def use(identity: Identity) -> datetime:
+        participants = AggregateStore(identity.store.accounts.collection.database["participants"])
+        return await access.revoke_participant_access(
+            participant_id, participants, identity.clock, lifetime
+        )
+
+    try:
+        before = run(mongo_url, database, use, actor=actor_of(actor))
+    except access.ParticipantUnknown:
+        fail(f"--participant: no participant {participant_id}")
+    out.print(
+        f"participant {participant_id}: links issued up to {before:%Y-%m-%d %H:%M:%S}Z revoked"
+    )
 
 
 @app.command("list")

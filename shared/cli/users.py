@@ -142,10 +142,15 @@ def add(
         typer.Option("--session", help="A rapporteur's session code; repeat for several."),
     ] = None,
     delegation: Annotated[
-        str | None, typer.Option(help="A focal point's delegation id.", show_default=False)
+        str | None,
+        typer.Option(
+            help="A focal point's delegation code (SV, oim); required with --role focal_point.",
+            show_default=False,
+        ),
     ] = None,
     exhibitor: Annotated[
-        str | None, typer.Option(help="An exhibitor's id.", show_default=False)
+        str | None,
+        typer.Option(help="An exhibitor's id; required with --role exhibitor.", show_default=False),
     ] = None,
     password_stdin: Annotated[
         bool,

@@ -616,6 +616,36 @@ class AccessSubjectRevoked(Event):
     )
 
 
+class DelegationFocalPointAccessIssued(Event):
+    """The secretariat issued the access of a delegation's focal point (a link token scoped to the
+    delegation, shown once to whoever issued it): every earlier one of the delegation stops working.
+    Carries the token's id and expiry, never its text."""
+
+    event_type: Literal["delegation.focal_point_access_issued"] = (
+        "delegation.focal_point_access_issued"
+    )
+    delegation_id: DelegationId
+    forum_id: ForumId
+    token_id: AccessTokenId
+    issued_at: Timestamp = Field(
+        description="When it was signed: the delegation's earlier focal-point tokens are revoked."
+    )
+    expires_at: Timestamp = Field(description="When the focal point's access expires.")
+
+
+class ParticipantAccessIssued(Event):
+    """The secretariat issued a participant's personal code (a link token for themselves only:
+    session sign-ups, their agenda, B2B meetings, job-fair applications), shown once to whoever
+    issued it. Carries its id and expiry, never its text. Links e-mailed by notification or
+    scheduling are not announced one by one."""
+
+    event_type: Literal["participant.access_issued"] = "participant.access_issued"
+    forum_id: ForumId
+    participant_id: ParticipantId
+    token_id: AccessTokenId
+    expires_at: Timestamp = Field(description="When the personal code expires.")
+
+
 # --- staff accounts and API tokens (identity) ------------------------------------------------------
 # Who created an account, changed its roles, disabled it or issued an API token is the envelope's
 # `actor` (the signed-in account, or `cli:<operator>` at the `foro` command). These events carry
@@ -701,6 +731,20 @@ class AccountDisabled(Event):
 
     event_type: Literal["account.disabled"] = "account.disabled"
     username: Username
+
+
+class AccountLinked(Event):
+    """A staff account was linked to a person's identity at an organisation's OpenID Connect
+    provider (`foro users link`): they sign in there and get the account's roles. Names the
+    provider, not the person's subject at it."""
+
+    event_type: Literal["account.linked"] = "account.linked"
+    username: Username
+    provider: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9-]{0,39}$",
+        description="The identity provider's name in REGISTRATION_OIDC_PROVIDERS.",
+        examples=["cancilleria"],
+    )
 
 
 class AccessTokenIssued(Event):

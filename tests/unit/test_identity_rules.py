@@ -225,6 +225,52 @@ def test_scope_claims() -> None:
     assert bad_delegation.value.problem.field == "delegation"
 
 
+def test_a_focal_point_names_its_delegation_and_an_exhibitor_its_exhibitor() -> None:
+    assert rules.ScopeClaims(delegation="SV").checked([Role.FOCAL_POINT]).delegation == "SV"
+    assert rules.ScopeClaims(exhibitor="ex-1").checked([Role.EXHIBITOR]).exhibitor == "ex-1"
+    for roles, field, code in (
+        ([Role.FOCAL_POINT], "delegation", "focal_point_without_delegation"),
+        ([Role.EXHIBITOR], "exhibitor", "exhibitor_without_exhibitor"),
+    ):
+        with pytest.raises(rules.IdentityRefused) as missing:
+            rules.ScopeClaims().checked(roles)
+        problem = missing.value.problem
+        assert (problem.field, problem.code) == (field, code)
+        assert field in problem.message_es and field in problem.message_en
+    # The code a delegation route's path holds, not the delegation's id.
+    with pytest.raises(rules.IdentityRefused) as an_id:
+        rules.ScopeClaims(delegation="crm-2026:SV").checked([Role.FOCAL_POINT])
+    assert (an_id.value.problem.field, an_id.value.problem.code) == (
+        "delegation",
+        "invalid_delegation",
+    )
+    # Given to an account without the claim: refused, naming the role given.
+    plain = account(roles=["observer"])
+    with pytest.raises(rules.IdentityRefused) as given:
+        rules.change_roles(plain, [Role.FOCAL_POINT], [], NOW)
+    assert (given.value.problem.field, given.value.problem.code) == (
+        "add",
+        "focal_point_without_delegation",
+    )
+    scoped = account(roles=["observer"], delegation="SV")
+    assert rules.change_roles(scoped, [Role.FOCAL_POINT], [], NOW).result == [
+        "observer",
+        "focal_point",
+    ]
+
+
+def test_linking_an_identity_provider_is_announced_without_the_subject() -> None:
+    change = rules.new_link("ana", "cancilleria", "248289761001", NOW, "cli:root")
+    assert change.set["account"] == "ana" and change.set["subject"] == "248289761001"
+    [linked] = change.events
+    assert linked.model_dump(include={"event_type", "username", "provider"}) == {
+        "event_type": "account.linked",
+        "username": "ana",
+        "provider": "cancilleria",
+    }
+    assert "248289761001" not in linked.model_dump_json()
+
+
 def test_a_new_account_is_announced_with_ids_and_roles_only() -> None:
     change = rules.new_account(
         "rapporteur.one",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -95,10 +95,32 @@ def test_withdrawal_frees_the_seat_and_the_head_must_be_a_member() -> None:
 
 def test_a_focal_point_sent_again_changes_nothing_and_erasure_forgets_it() -> None:
     focal = {"name": "Marta Rivas", "email": "marta@example.org", "phone": None, "language": "es"}
-    document = delegation(members=[A], focal_point=focal, focal_key_sha256="k")
+    document = delegation(members=[A], focal_point=focal, focal_point_access_issued_at=NOW)
     again = rules.DelegationSpec(code="SV", focal_point=dict(focal))
     assert rules.register(document, "f:SV", "f", again, PACK, NOW) is None
     forgotten = rules.forget_contact(document, "marta@example.org", NOW)
     assert forgotten.set == {"focal_point": None, "updated_at": NOW}
     assert forgotten.events[0].delegation.members == [uuid.UUID(A)]
-    assert document.updated(forgotten.set).focal_key_sha256 == "k"  # kept by a read and a write
+    # Kept by a read and a write.
+    assert document.updated(forgotten.set).focal_point_access_issued_at == NOW
+
+
+def test_a_focal_points_new_access_is_signed_after_the_previous_one_and_announced() -> None:
+    document = delegation()
+    assert rules.focal_point_access_time(document, NOW.replace(microsecond=5)) == NOW
+    first = rules.issue_focal_point_access(document, NOW, "token-one-1234", NOW + timedelta(180))
+    assert first.result is True and first.change is not None
+    [issued] = first.change.events
+    assert issued.model_dump(include={"event_type", "delegation_id", "token_id"}) == {
+        "event_type": "delegation.focal_point_access_issued",
+        "delegation_id": "f:SV",
+        "token_id": "token-one-1234",
+    }
+    assert "token" not in issued.model_dump()  # its id and expiry, never its text
+    after = document.updated(first.change.set)
+    # Re-issued in the same second: signed a second later, so revoking every earlier one
+    # (issued up to a second before it) never catches it.
+    assert rules.focal_point_access_time(after, NOW) == NOW + timedelta(seconds=1)
+    # Another issued at that time or later meanwhile: nothing written, the caller signs again.
+    late = rules.issue_focal_point_access(after, NOW, "token-two-1234", NOW + timedelta(180))
+    assert late.result is False and late.change is None

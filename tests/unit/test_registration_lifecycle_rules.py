@@ -183,7 +183,15 @@ def test_erasure_overwrites_every_personal_field_and_keeps_what_statistics_count
         assert getattr(erased, field) != getattr(document, field)
     assert erased.email.endswith("@erased.invalid") and erased.category == "media"
     assert erased.status == "cancelled" and erased.previous_status == "confirmed"
-    assert [e.event_type for e in change.events] == ["participant.erased", "badge.revoked"]
+    assert [e.event_type for e in change.events] == [
+        "participant.erased",
+        "badge.revoked",
+        "access.subject_revoked",  # every link of theirs: personal codes, agenda feeds
+    ]
+    links = change.events[2]
+    assert links.subject == f"participant:{document.id}"
+    assert links.issued_before == NOW.replace(microsecond=0) == erased.access_revoked_before
+    assert links.causation_id == str(request.event_id)
     assert domain_privacy.erase(erased, request, NOW) is None
 
 

@@ -1,19 +1,22 @@
 """The secretariat's and focal points' HTTP API for delegations: register and change them, their
-focal point's key, their members, accrediting and printing a whole delegation.
+focal point's access, their members, accrediting and printing a whole delegation.
 
-Staff need a permission (`shared.auth.require`); a delegation's focal point may read it and manage
-its members with the delegation's key (`X-Delegation-Key`) instead (`focal_point_or`)."""
+Every route requires a permission (`shared.auth.require`). A delegation's focal point acts with
+the access the secretariat issued (`POST /delegations/{code}/focal-point-key`: a link token of
+role `focal_point`, scoped to the delegation): it reads its own delegation and manages its
+members (`delegations:read`, `delegations:members`), and any other delegation answers 403
+(`Principal.require_delegation`)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from typing import Any, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.registration.access.api import AccessTokenView, link_signer
 from services.registration.accreditation import handlers as accreditation
 from services.registration.accreditation.api import DecisionView
 from services.registration.badges import handlers as badges
@@ -23,8 +26,10 @@ from services.registration.delegations import rules as delegation_rules
 from services.registration.deps import Deps, Registration, Settings
 from services.registration.documents import DelegationDocument
 from services.registration.responses import PDF, refusal, responses, sheet_headers
-from shared.auth.dependencies import PERMISSION_ATTRIBUTE, require
+from shared.auth.dependencies import require
 from shared.auth.permissions import Permission
+from shared.auth.principal import Principal
+from shared.auth.revocations import revoke_subject_here
 from shared.contracts.registration import (
     Consents,
     CountryCode,
@@ -87,7 +92,12 @@ class DelegationView(BaseModel):
     members: list[str]
     head_of_delegation_id: str | None
     focal_point: FocalPoint | None
-    has_focal_point_key: bool
+    focal_point_access_issued_at: datetime | None = Field(
+        description="When the focal point's current access was issued; null: never."
+    )
+    focal_point_access_expires_at: datetime | None = Field(
+        description="When the focal point's current access expires."
+    )
 
     @classmethod
     def of(cls, document: DelegationDocument) -> DelegationView:
@@ -103,7 +113,8 @@ class DelegationView(BaseModel):
             members=list(document.members),
             head_of_delegation_id=document.head_of_delegation_id,
             focal_point=document.focal_point,
-            has_focal_point_key=bool(document.focal_key_sha256),
+            focal_point_access_issued_at=document.focal_point_access_issued_at,
+            focal_point_access_expires_at=document.focal_point_access_expires_at,
         )
 
 
@@ -147,34 +158,8 @@ def allowed(permission: Permission) -> list[Any]:
     return [Depends(require(permission))]
 
 
-def focal_point_or(permission: Permission) -> Callable[..., AsyncIterator[None]]:
-    """A dependency admitting the delegation's focal point (its key, `X-Delegation-Key`) or staff
-    holding `permission` (`require`; its permission is the route's, for `permission_of`)."""
-    staff = asynccontextmanager(require(permission))
-
-    async def admitted(
-        code: DelegationCode,
-        request: Request,
-        deps: Deps,
-        x_delegation_key: str | None = Header(
-            None, description="The delegation's focal-point key."
-        ),
-    ) -> AsyncIterator[None]:
-        if x_delegation_key is not None:
-            document = DelegationDocument.read(
-                await deps.repository.get_delegation(
-                    delegation_rules.delegation_id(deps.pack.forum.id, code)
-                )
-            )
-            if document is not None and delegations.focal_key_matches(document, x_delegation_key):
-                yield
-                return
-        async with staff(request):
-            yield
-
-    admitted.__name__ = admitted.__qualname__ = f"focal_point_or_{permission.name.lower()}"
-    setattr(admitted, PERMISSION_ATTRIBUTE, permission)
-    return admitted
+Reader = Annotated[Principal, Depends(require(Permission.DELEGATIONS_READ))]
+MembersManager = Annotated[Principal, Depends(require(Permission.DELEGATION_MEMBERS))]
 
 
 async def a_delegation(code: str, deps: Registration) -> DelegationDocument:
@@ -188,13 +173,18 @@ async def a_delegation(code: str, deps: Registration) -> DelegationDocument:
     "",
     response_model=list[DelegationView],
     summary="List delegations",
-    dependencies=allowed(Permission.PARTICIPANTS_READ),
-    responses=responses(401),
+    responses=responses(401, 403),
+    description="Every delegation; a focal point sees their own only.",
 )
-async def list_delegations(deps: Deps) -> list[DelegationView]:
-    return [
-        DelegationView.of(DelegationDocument.model_validate(d))
+async def list_delegations(deps: Deps, principal: Reader) -> list[DelegationView]:
+    documents = [
+        DelegationDocument.model_validate(d)
         for d in await deps.repository.list_delegations(deps.pack.forum.id)
+    ]
+    return [
+        DelegationView.of(document)
+        for document in documents
+        if principal.delegation is None or document.code == principal.delegation
     ]
 
 
@@ -240,26 +230,44 @@ async def put_delegation(
     "/{code}",
     response_model=DelegationView,
     summary="One delegation",
-    dependencies=[Depends(focal_point_or(Permission.PARTICIPANTS_READ))],
-    responses=responses(401, 404),
+    responses=responses(401, 403, 404),
+    description="A focal point reads their own delegation only (another: 403).",
 )
-async def get_delegation(code: DelegationCode, deps: Deps) -> DelegationView:
+async def get_delegation(code: DelegationCode, deps: Deps, principal: Reader) -> DelegationView:
+    principal.require_delegation(code)
     return DelegationView.of(await a_delegation(code, deps))
 
 
 @router.post(
     "/{code}/focal-point-key",
-    summary="Issue the focal point's access key",
+    response_model=AccessTokenView,
+    summary="Issue the focal point's access",
     dependencies=allowed(Permission.DELEGATIONS_MANAGE),
-    responses=responses(401, 404),
-    description="Returns a new key (shown once; the previous one stops working). The focal point sends it as "
-    "`X-Delegation-Key` to manage the delegation's members.",
+    responses=responses(401, 403, 404, 503),
+    description="Returns the focal point's new access token (shown once; every earlier one of "
+    "the delegation stops working at once). The focal point sends it as `Authorization: Bearer "
+    "…` to read the delegation and manage its members, and nothing else, until it expires "
+    "(FORO_PARTY_TOKEN_DAYS). Publishes `delegation.focal_point_access_issued` (its id and "
+    "expiry, never the token). 503 while no link secret is configured "
+    "(FORO_PARTICIPANT_TOKEN_SECRET).",
 )
-async def focal_point_key(code: DelegationCode, deps: Deps) -> dict[str, str]:
+async def focal_point_key(
+    code: DelegationCode, request: Request, deps: Deps, settings: Settings
+) -> AccessTokenView:
+    signer = link_signer(settings)
+    runtime = request.app.state.runtime
+
+    async def revoke_here(subject: str, before: datetime, expires_at: datetime) -> None:
+        # Only registration accepts a focal point's token: its own store is the one to tell.
+        await revoke_subject_here(runtime, subject, before, expires_at)
+
     try:
-        return {"key": await delegations.issue_focal_point_key(code, deps)}
+        issued = await delegations.issue_focal_point_access(code, deps, signer, revoke_here)
     except delegations.DelegationNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="delegation not found") from None
+    return AccessTokenView(
+        access_token=issued.token, token_id=issued.token_id, expires_at=issued.expires_at
+    )
 
 
 @router.post(
@@ -267,8 +275,7 @@ async def focal_point_key(code: DelegationCode, deps: Deps) -> dict[str, str]:
     response_model=MemberView,
     status_code=status.HTTP_201_CREATED,
     summary="Nominate a member (focal point)",
-    dependencies=[Depends(focal_point_or(Permission.DELEGATIONS_MANAGE))],
-    responses=responses(401, 404, 409),
+    responses=responses(401, 403, 404, 409),
     description=(
         "Takes one of the delegation's seats and registers the person in the delegation's category "
         "(pending accreditation when the category requires it). Over quota: 409 with the reason, and a "
@@ -276,8 +283,13 @@ async def focal_point_key(code: DelegationCode, deps: Deps) -> dict[str, str]:
     ),
 )
 async def nominate(
-    code: DelegationCode, body: NomineeBody, response: Response, deps: Deps
+    code: DelegationCode,
+    body: NomineeBody,
+    response: Response,
+    deps: Deps,
+    principal: MembersManager,
 ) -> MemberView:
+    principal.require_delegation(code)
     await a_delegation(code, deps)
     try:
         result = await delegations.nominate_member(code, body.nominee(), deps)
@@ -296,14 +308,18 @@ async def nominate(
     "/{code}/members/{participant_id}/substitute",
     response_model=MemberView,
     summary="Substitute a member (focal point)",
-    dependencies=[Depends(focal_point_or(Permission.DELEGATIONS_MANAGE))],
-    responses=responses(401, 404, 409),
+    responses=responses(401, 403, 404, 409),
     description="The substitute takes the member's seat (also at full quota: the delegation does not grow); "
     "the member's registration is cancelled. Publishes `delegation.member_substituted`.",
 )
 async def substitute(
-    code: DelegationCode, participant_id: uuid.UUID, body: NomineeBody, deps: Deps
+    code: DelegationCode,
+    participant_id: uuid.UUID,
+    body: NomineeBody,
+    deps: Deps,
+    principal: MembersManager,
 ) -> MemberView:
+    principal.require_delegation(code)
     await a_delegation(code, deps)
     try:
         result = await delegations.substitute_member(
@@ -320,11 +336,13 @@ async def substitute(
     "/{code}/members/{participant_id}",
     response_model=MemberView,
     summary="Withdraw a member (focal point)",
-    dependencies=[Depends(focal_point_or(Permission.DELEGATIONS_MANAGE))],
-    responses=responses(401, 404, 409),
+    responses=responses(401, 403, 404, 409),
     description="Frees the seat and cancels the registration. Publishes `delegation.member_withdrawn`.",
 )
-async def withdraw(code: DelegationCode, participant_id: uuid.UUID, deps: Deps) -> MemberView:
+async def withdraw(
+    code: DelegationCode, participant_id: uuid.UUID, deps: Deps, principal: MembersManager
+) -> MemberView:
+    principal.require_delegation(code)
     await a_delegation(code, deps)
     try:
         result = await delegations.withdraw_member(code, str(participant_id), deps)

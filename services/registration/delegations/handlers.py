@@ -1,4 +1,5 @@
-"""Delegation use cases: register a delegation; the focal point nominates, substitutes, withdraws.
+"""Delegation use cases: register a delegation, issue its focal point's access; the focal point
+nominates, substitutes, withdraws.
 
 Each command is a short sequence of single-document writes, each idempotent on its own:
 the delegation write (the seat) comes first, then the participant's registration goes through
@@ -8,30 +9,36 @@ retried after a failure finds the seat already taken and completes what is left.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import structlog
 
+from services.registration.access.handlers import IssuedAccess
+from services.registration.access.rules import ONE_SECOND
 from services.registration.delegations import rules
 from services.registration.deps import Registration, on_delegation
 from services.registration.documents import DelegationDocument
 from services.registration.intake.handlers import cancel_registration, register_submission
 from services.registration.intake.rules import ACTIVE
+from shared.auth.tokens import LinkSigner, party_subject
 from shared.contracts.envelope import FieldProblem, Language, derive_id
 from shared.contracts.registration import (
     Consents,
     RegistrationCancelRequested,
     RegistrationSubmitted,
 )
-from shared.decisions import Change, Decision
+from shared.decisions import Decision
 from shared.messaging.consumer import InvalidMessage
+from shared.persistence.aggregates import ConcurrencyConflict
 
 log = structlog.get_logger("foro.registration.delegations")
 
 PRODUCER = "registration-delegations"
+ISSUE_ATTEMPTS = 5
+"""Signings of a focal point's access that concurrent issues may send back."""
 
 
 @dataclass(frozen=True)
@@ -97,22 +104,56 @@ async def delegation(code: str, deps: Registration) -> DelegationDocument:
     return found
 
 
-async def issue_focal_point_key(code: str, deps: Registration) -> str:
-    """A new access key for the focal point (shown once; only its SHA-256 is stored)."""
-    await delegation(code, deps)
-    key = secrets.token_urlsafe(24)
-    digest = hashlib.sha256(key.encode()).hexdigest()
-    await deps.repository.delegations.apply(
-        _id(deps, code), None, lambda doc: Change(set={"focal_key_sha256": digest})
+RevokeHere = Callable[[str, datetime, datetime], Awaitable[None]]
+"""Revokes a party's tokens only registration accepts (`revoke_subject_here` on its runtime):
+subject, issued before, expires at."""
+
+
+async def issue_focal_point_access(
+    code: str, deps: Registration, signer: LinkSigner, revoke_here: RevokeHere
+) -> IssuedAccess:
+    """The focal point's new access (a link token scoped to the delegation, shown once); every
+    earlier one stops working. The earlier ones are revoked before the new one is recorded and
+    announced, so a crash between the two leaves none of them working, never two."""
+    for _ in range(ISSUE_ATTEMPTS):
+        issued = await _issue_focal_point_access_once(code, deps, signer, revoke_here)
+        if issued is not None:
+            log.info(
+                "focal point access issued",
+                delegation_id=_id(deps, code),
+                token_id=issued.token_id,
+                expires_at=issued.expires_at.isoformat(),
+            )
+            return issued
+        # Another was issued meanwhile: this one is signed again, after it.
+    raise ConcurrencyConflict(f"delegations/{_id(deps, code)}: focal point access issued at once")
+
+
+async def _issue_focal_point_access_once(
+    code: str, deps: Registration, signer: LinkSigner, revoke_here: RevokeHere
+) -> IssuedAccess | None:
+    doc_id = _id(deps, code)
+    stored = await deps.repository.delegations.get(doc_id)
+    document = DelegationDocument.read(stored)
+    if document is None:
+        raise DelegationNotFound(code)
+    issued_at = rules.focal_point_access_time(document, deps.clock())
+    signed = signer.focal_point(code, now=issued_at)
+    before = issued_at - ONE_SECOND
+    await revoke_here(party_subject("focal_point", code), before, before + signer.lifetime)
+    applied = await deps.repository.delegations.apply(
+        doc_id,
+        None,
+        on_delegation(
+            lambda doc: rules.issue_focal_point_access(
+                _existing(doc), issued_at, signed.jti, signed.expires_at
+            )
+        ),
+        current=stored,
     )
-    return key
-
-
-def focal_key_matches(document: DelegationDocument, key: str | None) -> bool:
-    stored = document.focal_key_sha256
-    if not stored or not key:
-        return False
-    return secrets.compare_digest(stored, hashlib.sha256(key.encode()).hexdigest())
+    if not applied.result:
+        return None
+    return IssuedAccess(signed.token, signed.jti, signed.expires_at)
 
 
 async def _participant_id(deps: Registration, email: str) -> str:

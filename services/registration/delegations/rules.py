@@ -5,6 +5,8 @@ of its `quota` seats, so "is there a seat?" and "take it" are one single-documen
     nominate   adds a member while seats are free; refuses with a reason when the quota is used
     substitute replaces a member by another person in the same seat (the delegation never grows)
     withdraw   frees the member's seat
+The focal point acts with a link token scoped to the delegation (`issue_focal_point_access`);
+issuing a new one revokes every earlier one.
 Membership makes every step idempotent: nominating a member again, or replaying a substitution
 already made, changes nothing.
 """
@@ -16,9 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from services.registration.access.rules import issue_time
 from services.registration.documents import DelegationDocument
 from services.registration.intake.rules import PRODUCER, problem
 from shared.contracts.registration import (
+    DelegationFocalPointAccessIssued,
     DelegationMemberNominated,
     DelegationMemberSubstituted,
     DelegationMemberWithdrawn,
@@ -26,7 +30,7 @@ from shared.contracts.registration import (
     DelegationRegistered,
     DelegationUpdated,
 )
-from shared.decisions import Change
+from shared.decisions import Change, Decision
 from shared.pack import EventPack
 
 # What the secretariat may set on a delegation; everything else is derived or kept by foro.
@@ -322,6 +326,42 @@ def withdraw(document: DelegationDocument, participant_id: str, now: datetime) -
                 quota=document.quota,
             )
         ],
+    )
+
+
+def focal_point_access_time(document: DelegationDocument, now: datetime) -> datetime:
+    """When the focal point's new access may be signed: now, and a second after the previous
+    one (`access.rules.issue_time`), so revoking every earlier one never catches it."""
+    return issue_time(now, document.focal_point_access_issued_at)
+
+
+def issue_focal_point_access(
+    document: DelegationDocument, issued_at: datetime, token_id: str, expires_at: datetime
+) -> Decision[bool]:
+    """Record the focal point's new access, signed at `issued_at`, announced
+    (`delegation.focal_point_access_issued`: its id and expiry). False, writing nothing, when
+    another was issued at that time or later meanwhile (the caller signs again)."""
+    previous = document.focal_point_access_issued_at
+    if previous is not None and previous >= issued_at:
+        return Decision(False)
+    return Decision(
+        True,
+        Change(
+            set={
+                "focal_point_access_issued_at": issued_at,
+                "focal_point_access_expires_at": expires_at,
+            },
+            events=[
+                DelegationFocalPointAccessIssued(
+                    producer=PRODUCER,
+                    delegation_id=document.id,
+                    forum_id=document.forum_id,
+                    token_id=token_id,
+                    issued_at=issued_at,
+                    expires_at=expires_at,
+                )
+            ],
+        ),
     )
 
 

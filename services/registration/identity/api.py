@@ -252,8 +252,15 @@ class AccountBody(BaseModel):
     sessions: list[str] = Field(
         default_factory=list, description="A rapporteur's session codes.", examples=[["S1"]]
     )
-    delegation: str | None = Field(None, description="A focal point's delegation id.")
-    exhibitor: str | None = Field(None, description="An exhibitor's id.")
+    delegation: str | None = Field(
+        None,
+        description="A focal point's delegation code (`SV`, `oim`); required with the role "
+        "`focal_point`.",
+        examples=["SV"],
+    )
+    exhibitor: str | None = Field(
+        None, description="An exhibitor's id; required with the role `exhibitor`."
+    )
     password: SecretStr = Field(description="The initial password: 12 to 256 characters.")
     totp: bool = Field(False, description="Set up TOTP: the answer holds its URI, this once.")
 

@@ -27,7 +27,6 @@ from authlib.integrations.starlette_client import OAuth, StarletteOAuth2App
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -50,7 +49,7 @@ COOKIE_SECONDS = 600
 def links_of(identity: Identity) -> AsyncCollection[dict[str, Any]]:
     """`oidc_links` in registration's database: `_id` is `<provider>:<subject>` (a provider's
     name holds no colon), so a subject links to one account at most."""
-    return identity.store.accounts.collection.database["oidc_links"]
+    return identity.store.links.collection
 
 
 def link_id(provider: str, subject: str) -> str:
@@ -64,7 +63,8 @@ class LinkedElsewhere(Exception):
 async def link(
     username: str, provider: str, subject: str, identity: Identity, *, actor: str
 ) -> bool:
-    """Link the provider's `subject` to the account; False when it was linked to it already."""
+    """Link the provider's `subject` to the account, announced (`account.linked`, in the same
+    write); False when it was linked to it already."""
     subject = subject.strip()
     if not subject or len(subject) > 255:
         raise rules.refused(
@@ -74,21 +74,13 @@ async def link(
             "A subject (sub) is 1 to 255 characters.",
         )
     account = await handlers.account(username, identity)  # NotFound when there is none
-    document = {
-        "_id": link_id(provider, subject),
-        "provider": provider,
-        "subject": subject,
-        "account": account.id,
-        "linked_at": identity.now(),
-        "linked_by": actor,
-    }
-    try:
-        await links_of(identity).insert_one(document)
-    except DuplicateKeyError:
-        existing = await links_of(identity).find_one({"_id": document["_id"]})
+    key = link_id(provider, subject)
+    change = rules.new_link(account.id, provider, subject, identity.now(), actor)
+    if await identity.store.links.create(key, None, change) is None:
+        existing = await links_of(identity).find_one({"_id": key})
         if existing is not None and existing.get("account") == account.id:
             return False
-        raise LinkedElsewhere(provider) from None
+        raise LinkedElsewhere(provider)
     # The subject is the provider's id of a person: logged, as an account id is.
     log.info("oidc subject linked", username=account.id, provider=provider, actor=actor)
     return True

@@ -1,7 +1,7 @@
 """Identity's collections in registration's database: `accounts` (one per staff account, `_id`
-the lower-cased username: unique by construction) and `api_tokens` (one per machine token,
-`_id` its jti). Both are `AggregateStore`s, so a revocation is written with its
-`access.revoked` event in one update and published by registration's outbox relay — also when
+the lower-cased username: unique by construction), `api_tokens` (one per machine token, `_id`
+its jti) and `oidc_links` (an identity provider's subject linked to an account). All are
+`AggregateStore`s, so a revocation is written with its `access.revoked` event in one update and published by registration's outbox relay — also when
 the write came from the `foro` command, which runs no relay: the running service's sweep
 publishes it.
 """
@@ -24,10 +24,13 @@ class IdentityRepository:
     ) -> None:
         self.accounts = AggregateStore(database["accounts"], stores=stores)
         self.tokens = AggregateStore(database["api_tokens"], stores=stores)
+        # An identity provider's subject → account (`oidc.py`); `_id` `<provider>:<subject>`.
+        self.links = AggregateStore(database["oidc_links"], stores=stores)
 
     async def ensure_indexes(self) -> None:
         await self.accounts.ensure_indexes()
         await self.tokens.ensure_indexes()
+        await self.links.ensure_indexes()
         # `GET /auth/tokens`, `foro tokens list`: newest first.
         await self.tokens.collection.create_index([("created_at", DESCENDING)])
 

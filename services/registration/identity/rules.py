@@ -6,8 +6,9 @@ permissions of a token issued, must be within the caller's own permissions (`wit
 `accounts:manage` alone cannot make an admin.
 
 Each change announces itself in the same write (the outbox): `account.created`,
-`account.roles_changed`, `account.disabled`, `access.token_issued`, `access.revoked`; who made
-it is the envelope's actor (the request's principal, or the `foro` command's operator).
+`account.roles_changed`, `account.disabled`, `account.linked`, `access.token_issued`,
+`access.revoked`; who made it is the envelope's actor (the request's principal, or the `foro`
+command's operator).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from shared.contracts.registration import (
     AccessTokenIssued,
     AccountCreated,
     AccountDisabled,
+    AccountLinked,
     AccountRolesChanged,
 )
 from shared.decisions import Change, Decision
@@ -45,6 +47,9 @@ LIVE_STAFF_TOKENS_KEPT = 50
 USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
 SESSION_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 SCOPE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,79}$")
+DELEGATION_CODE = re.compile(r"^(?:[A-Z]{2}|[a-z][a-z0-9-]{1,39})$")
+"""A delegation's code (`shared.contracts.registration.DelegationCode`): what a focal point's
+token is scoped to, compared with the code in a delegation route's path."""
 PASSWORD_MIN = 12
 PASSWORD_MAX = 256
 
@@ -185,7 +190,44 @@ class ScopeClaims:
                 raise refused(
                     field, f"invalid_{field}", f"{field}: valor no válido.", f"{field}: not an id."
                 )
+        if self.delegation is not None and not DELEGATION_CODE.fullmatch(self.delegation):
+            raise refused(
+                "delegation",
+                "invalid_delegation",
+                "Indique el código de la delegación: el de un país (SV) o el de una "
+                f"organización (oim), no {self.delegation!r}.",
+                "Give the delegation's code: a country's (SV) or an organisation's (oim), "
+                f"not {self.delegation!r}.",
+            )
+        require_party_claims(roles, self.delegation, self.exhibitor, field=None)
         return ScopeClaims(tuple(dict.fromkeys(self.sessions)), self.delegation, self.exhibitor)
+
+
+def require_party_claims(
+    roles: Iterable[Role], delegation: str | None, exhibitor: str | None, *, field: str | None
+) -> None:
+    """A focal point's account names its delegation, an exhibitor's its exhibitor: without it,
+    the role would mean nothing (or everything). `field` names the input refused (the roles
+    given to an existing account); None: the missing claim itself."""
+    held = set(roles)
+    if Role.FOCAL_POINT in held and delegation is None:
+        raise refused(
+            field or "delegation",
+            "focal_point_without_delegation",
+            "Una cuenta con el rol focal_point necesita su delegación (delegation: el código de "
+            "la delegación, p. ej. SV).",
+            "An account with the focal_point role needs its delegation (delegation: the "
+            "delegation's code, e.g. SV).",
+        )
+    if Role.EXHIBITOR in held and exhibitor is None:
+        raise refused(
+            field or "exhibitor",
+            "exhibitor_without_exhibitor",
+            "Una cuenta con el rol exhibitor necesita su expositor (exhibitor: el id del "
+            "expositor).",
+            "An account with the exhibitor role needs its exhibitor (exhibitor: the exhibitor's "
+            "id).",
+        )
 
 
 # --- accounts -----------------------------------------------------------------------------------
@@ -274,6 +316,7 @@ def change_roles(
             "La cuenta tiene sesiones asignadas: no puede perder el rol rapporteur.",
             "The account has sessions assigned: it cannot lose the rapporteur role.",
         )
+    require_party_claims(add, document.delegation, document.exhibitor, field="add")
     taken = set(document.roles) - set(roles)
     revoked = live_tokens(document, now) if taken else []
     return Decision(
@@ -314,6 +357,21 @@ def disable(document: AccountDocument | None, now: datetime) -> Decision[bool | 
                 *_revocations(live_tokens(document, now)),
             ],
         ),
+    )
+
+
+def new_link(username: str, provider: str, subject: str, now: datetime, linked_by: str) -> Change:
+    """An identity provider's `subject` linked to the account, announced (`account.linked`:
+    the account and the provider; not the subject, the provider's id of a person)."""
+    return Change(
+        set={
+            "provider": provider,
+            "subject": subject,
+            "account": username,
+            "linked_at": now,
+            "linked_by": linked_by,
+        },
+        events=[AccountLinked(producer=PRODUCER, username=username, provider=provider)],
     )
 
 

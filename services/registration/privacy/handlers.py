@@ -57,7 +57,7 @@ async def erase_participant(request: ParticipantErasureRequested, deps: Registra
     applied = await repo.participants.apply(
         participant_id,
         str(request.event_id),
-        on_participant(lambda doc: domain_privacy.erase(doc, request, now)),
+        on_participant(lambda doc: domain_privacy.erase(doc, request, now, deps.party_lifetime)),
     )
     # The place the erasure ends is counted out once per ticket: a redelivery frees nothing
     # twice, and completes a release a crash interrupted.

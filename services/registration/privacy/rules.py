@@ -2,18 +2,21 @@
 
 Erasure anonymises the participant document in place: every personal field is overwritten, the
 facts statistics need (category, country, status history, check-ins) stay, so counts by category
-do not change. An active registration ends with it (cancelled, its seat freed, its badge revoked).
+do not change. An active registration ends with it (cancelled, its seat freed, its badge revoked),
+and so does every link of the person's own (personal codes, agenda feeds).
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from services.registration.access import rules as access
 from services.registration.badges.rules import revocation
 from services.registration.documents import ParticipantDocument
 from services.registration.intake.rules import ACTIVE, ALLOCATING, PRODUCER
+from shared.auth.tokens import PARTY_LIFETIME
 from shared.contracts.envelope import Event
 from shared.contracts.registration import (
     Consents,
@@ -65,9 +68,13 @@ def change_consents(
 
 
 def erase(
-    document: ParticipantDocument | None, request: ParticipantErasureRequested, now: datetime
+    document: ParticipantDocument | None,
+    request: ParticipantErasureRequested,
+    now: datetime,
+    party_lifetime: timedelta = PARTY_LIFETIME,
 ) -> Change | None:
-    """Anonymise the participant; None when there is nobody (left) to erase."""
+    """Anonymise the participant and revoke every link of theirs (`access.subject_revoked`);
+    None when there is nobody (left) to erase."""
     if document is None or document.erased:
         return None
     status = document.status
@@ -111,4 +118,8 @@ def erase(
     if revoked is not None:
         fields |= revoked.set
         events.extend(revoked.events)
+    _, links_revoked = access.revocation(document, now, party_lifetime, request)
+    if links_revoked is not None:
+        fields |= links_revoked.set
+        events.extend(links_revoked.events)
     return Change(set=fields, events=events)

@@ -20,6 +20,8 @@ from tests.support.bus import EventTap, delete_topology, publish_json
 WEBHOOK_SECRET = "new-secret-for-tests"
 OLD_WEBHOOK_SECRET = "old-secret-being-rotated-out"
 API_TOKEN = "secretariat-test-token"
+LINK_SECRET = "link-secret-for-tests"
+"""Signs parties' own tokens: focal points' access, participants' personal codes."""
 
 
 @dataclass
@@ -92,6 +94,7 @@ def registration_settings(
         broker_url=SecretStr(amqp_url),
         webhook_secrets=[SecretStr(WEBHOOK_SECRET), SecretStr(OLD_WEBHOOK_SECRET)],
         api_tokens=[SecretStr(API_TOKEN)],
+        participant_token_secret=[SecretStr(LINK_SECRET)],
         outbox_sweep_seconds=0.5,
         delivery_limit=3,
         pack_overrides=pack_overrides,

@@ -93,7 +93,7 @@ async def test_the_nomination_over_quota_is_refused_and_a_substitution_at_full_q
     assert len(registration.tap.of_type("registration.cancelled")) == 1
 
 
-async def test_focal_point_manages_members_with_the_delegation_key_and_the_secretariat_accredits(
+async def test_focal_point_manages_members_with_their_access_and_the_secretariat_accredits(
     registration: RunningRegistration, secretariat
 ) -> None:
     await secretariat.put(
@@ -106,11 +106,11 @@ async def test_focal_point_manages_members_with_the_delegation_key_and_the_secre
             "focal_point": {"name": "Punto Focal", "email": "focal@oim.example", "language": "en"},
         },
     )
-    key = (await secretariat.post("/delegations/oim/focal-point-key")).json()["key"]
-    focal = {"X-Delegation-Key": key, "Authorization": ""}
+    access = (await secretariat.post("/delegations/oim/focal-point-key")).json()
+    focal = {"Authorization": f"Bearer {access['access_token']}"}
 
     wrong = await secretariat.post(
-        "/delegations/oim/members", json=nominee(), headers={**focal, "X-Delegation-Key": "nope"}
+        "/delegations/oim/members", json=nominee(), headers={"Authorization": "Bearer nope"}
     )
     first = await secretariat.post("/delegations/oim/members", json=nominee(), headers=focal)
     second = await secretariat.post("/delegations/oim/members", json=nominee(), headers=focal)
@@ -229,3 +229,84 @@ async def test_concurrent_nominations_never_exceed_the_quota(
     await registration.tap.wait_for("accreditation.requested", 2)
     await registration.tap.wait_for("delegation.nomination_refused", 2)
     await outbox_published(registration)
+
+
+async def test_a_focal_points_access_is_limited_to_its_delegation_and_reissuing_it_revokes_the_old(
+    registration: RunningRegistration, secretariat
+) -> None:
+    await secretariat.put("/delegations/CR", json={"quota": 2})
+    await secretariat.put("/delegations/HN", json={"quota": 2})
+    issued = await secretariat.post("/delegations/CR/focal-point-key")
+    assert issued.status_code == 200, issued.text
+    access = issued.json()
+    assert set(access) == {"access_token", "token_id", "expires_at"}
+    focal = {"Authorization": f"Bearer {access['access_token']}"}
+
+    # Its own delegation: read it, and manage its members.
+    own = await secretariat.get("/delegations/CR", headers=focal)
+    assert own.status_code == 200 and own.json()["focal_point_access_issued_at"] is not None
+    listed = await secretariat.get("/delegations", headers=focal)
+    assert [d["code"] for d in listed.json()] == ["CR"]
+    member = await secretariat.post("/delegations/CR/members", json=nominee(), headers=focal)
+    assert member.status_code == 201, member.text
+    member_id = member.json()["participant_id"]
+    swapped = await secretariat.post(
+        f"/delegations/CR/members/{member_id}/substitute", json=nominee(), headers=focal
+    )
+    assert swapped.status_code == 200, swapped.text
+    withdrawn = await secretariat.delete(
+        f"/delegations/CR/members/{swapped.json()['participant_id']}", headers=focal
+    )
+    assert withdrawn.status_code == 200 and withdrawn.json()["outcome"] == "withdrawn"
+
+    # Another delegation, the participant list, the secretariat's own commands: 403.
+    other = await secretariat.get("/delegations/HN", headers=focal)
+    assert other.status_code == 403 and other.json()["detail"]["code"] == "delegation_not_assigned"
+    assert other.json()["detail"]["message_es"] and other.json()["detail"]["message_en"]
+    nominated_elsewhere = await secretariat.post(
+        "/delegations/HN/members", json=nominee(), headers=focal
+    )
+    assert nominated_elsewhere.status_code == 403
+    assert (await secretariat.get("/participants", headers=focal)).status_code == 403
+    assert (
+        await secretariat.put("/delegations/CR", json={"quota": 9}, headers=focal)
+    ).status_code == 403
+    assert (
+        await secretariat.post("/delegations/CR/focal-point-key", headers=focal)
+    ).status_code == 403
+    assert (await secretariat.get("/delegations/HN")).json()["seats_used"] == 0
+
+    # Issued again (at once, within the same second too): the old one is refused as revoked,
+    # the new one works.
+    renewed = (await secretariat.post("/delegations/CR/focal-point-key")).json()
+    assert renewed["token_id"] != access["token_id"]
+    old = await secretariat.get("/delegations/CR", headers=focal)
+    assert old.status_code == 401 and old.json()["detail"]["code"] == "token_revoked"
+    new_focal = {"Authorization": f"Bearer {renewed['access_token']}"}
+    assert (await secretariat.get("/delegations/CR", headers=new_focal)).status_code == 200
+    again = await secretariat.post("/delegations/CR/members", json=nominee(), headers=new_focal)
+    assert again.status_code == 201, again.text
+
+    # In the audit trail: issued twice, by the secretariat, with ids and expiries, never the token.
+    announced = await registration.tap.wait_for("delegation.focal_point_access_issued", 2)
+    assert [e["token_id"] for e in announced] == [access["token_id"], renewed["token_id"]]
+    assert (
+        announced[0]["delegation_id"].endswith(":CR") and announced[0]["actor"]["kind"] == "static"
+    )
+    assert all(access["access_token"] not in json.dumps(e) for e in announced)
+    await outbox_published(registration)
+
+
+async def test_a_focal_points_access_needs_a_link_secret(
+    registration: RunningRegistration, secretariat
+) -> None:
+    await secretariat.put("/delegations/GT", json={"quota": 1})
+    registration.runtime.settings.participant_token_secret = []
+    refused = await secretariat.post("/delegations/GT/focal-point-key")
+    assert refused.status_code == 503
+    detail = refused.json()["detail"]
+    assert (
+        detail["code"] == "links_unavailable"
+        and "FORO_PARTICIPANT_TOKEN_SECRET" in detail["message_en"]
+    )
+    assert "FORO_PARTICIPANT_TOKEN_SECRET" in detail["message_es"]

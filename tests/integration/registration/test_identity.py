@@ -463,3 +463,60 @@ async def test_disabling_an_account_revokes_its_sign_ins(
 
     await eventually(refused, 15.0, what="scheduling refuses the disabled account's token")
     assert (await sign_in(http, "editor", "a programme in twelve sessions")).status_code == 401
+
+
+async def test_a_focal_points_account_names_its_delegation_and_reads_only_that_one(
+    registration: RunningRegistration,
+    registration_settings: RegistrationSettings,
+    http: httpx.AsyncClient,
+) -> None:
+    admin = await first_admin(registration_settings, http)
+    password = "a focal point's passphrase"
+    missing = await http.post(
+        "/accounts",
+        headers=bearer(admin),
+        json={"username": "focal.sv", "roles": ["focal_point"], "password": password},
+    )
+    assert missing.status_code == 422, missing.text
+    detail = missing.json()["detail"]
+    assert (detail["field"], detail["code"]) == ("delegation", "focal_point_without_delegation")
+    assert "delegation" in detail["message_es"] and "delegation" in detail["message_en"]
+    no_exhibitor = await http.post(
+        "/accounts",
+        headers=bearer(admin),
+        json={"username": "stand.one", "roles": ["exhibitor"], "password": password},
+    )
+    assert no_exhibitor.status_code == 422 and no_exhibitor.json()["detail"]["field"] == "exhibitor"
+    by_cli = await foro_command(
+        registration_settings,
+        "users",
+        "add",
+        "focal.cli",
+        "--role",
+        "focal_point",
+        "--password-stdin",
+        input=password + "\n",
+    )
+    assert by_cli.exit_code == 1 and "delegation:" in by_cli.output
+
+    made = await http.post(
+        "/accounts",
+        headers=bearer(admin),
+        json={
+            "username": "focal.sv",
+            "roles": ["focal_point"],
+            "delegation": "SV",
+            "password": password,
+        },
+    )
+    assert made.status_code == 201, made.text
+    for code in ("SV", "HN"):
+        registered = await http.put(f"/delegations/{code}", headers=bearer(admin), json={})
+        assert registered.status_code == 201, registered.text
+    focal = (await sign_in(http, "focal.sv", password)).json()["access_token"]
+    assert (await http.get("/delegations/SV", headers=bearer(focal))).status_code == 200
+    assert [d["code"] for d in (await http.get("/delegations", headers=bearer(focal))).json()] == [
+        "SV"
+    ]
+    assert (await http.get("/delegations/HN", headers=bearer(focal))).status_code == 403
+    assert (await http.get("/participants", headers=bearer(focal))).status_code == 403

@@ -34,7 +34,7 @@ from shared.auth.permissions import Permission
 from shared.auth.principal import Principal
 from shared.auth.tokens import encode_pem, generate_key_pair, new_key_id
 from shared.cli.app import app as foro
-from tests.integration.registration.conftest import RunningRegistration
+from tests.integration.registration.conftest import RunningRegistration, outbox_published
 
 PRIVATE, PUBLIC = generate_key_pair()
 KID = new_key_id()
@@ -295,3 +295,22 @@ async def test_an_unknown_provider_and_a_link_to_one_are_refused(
         "ana@corp",
     )
     assert taken.exit_code == 1 and "another account" in taken.output
+    again = await foro_command(
+        registration_settings,
+        issuer,
+        "users",
+        "link",
+        "ana",
+        "--provider",
+        PROVIDER,
+        "--subject",
+        "ana@corp",
+    )
+    assert again.exit_code == 0 and "was linked already" in again.output
+    # In the audit trail once, by its operator: the account and the provider, not the subject.
+    await outbox_published(registration)
+    await registration.tap.drain()
+    [linked] = registration.tap.of_type("account.linked")
+    assert (linked["username"], linked["provider"]) == ("ana", PROVIDER)
+    assert linked["actor"]["subject"] == "cli:test-operator"
+    assert "ana@corp" not in json.dumps(linked)

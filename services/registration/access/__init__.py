@@ -1,0 +1,1 @@
+"""A partys own access: participants personal codes, issued and revoked one by one."""

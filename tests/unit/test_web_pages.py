@@ -320,11 +320,15 @@ async def test_a_services_401_sends_to_sign_in_and_a_403_says_the_role_cannot(
 ) -> None:
     assert (await web.get("/console")).headers["location"] == "/signin?next=%2Fconsole"
     await sign_in(web)
-    services.refuse["/statistics"] = 403
-    forbidden = await web.get("/console?lang=es")
+    services.refuse["/participants"] = 403
+    forbidden = await web.get("/console/accreditation?lang=es")
     assert forbidden.status_code == 403
     assert "Su rol no permite hacer esto" in forbidden.text
     assert "Su rol no tiene el permiso statistics:read." in forbidden.text
+    services.refuse["/statistics"] = 403  # the landing page: the way on, not a refusal
+    landing = await web.get("/console")
+    assert landing.status_code == 200
+    assert "Su rol no incluye las estadísticas del foro." in landing.text
     services.refuse["/statistics"] = 401
     expired = await web.get("/console")
     assert expired.status_code == 303

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.web.backends import BackendError, Backends, SignInRequired
+from services.web.backends import BackendError, Backends, Forbidden, SignInRequired
 from services.web.i18n import N_
 from services.web.pages.auth import FORM_EXPIRED, Who, check_csrf
 from services.web.rendering import Visitor, is_htmx, render
@@ -61,7 +61,12 @@ def names(pack: EventPack, lang: str) -> dict[str, dict[str, str]]:
 @router.get("", response_class=HTMLResponse)
 async def dashboard(request: Request, who: Who, session: Staff) -> HTMLResponse:
     backends = backends_of(request)
-    statistics = await backends.get_json("reporting", "/statistics", token=session.token)
+    try:
+        statistics = await backends.get_json("reporting", "/statistics", token=session.token)
+    except Forbidden:
+        # The landing page after sign-in: a role without statistics (a registrar, the door
+        # staff) gets the way to its own pages instead of a refusal.
+        return render(request, "dashboard.html", {"statistics": None})
     participants = statistics.get("participants", {})
     check_in = participants.get("check_in", {})
     today = datetime.now(request.app.state.pack.forum.tz).date().isoformat()

@@ -56,7 +56,11 @@ def example(schema: dict[str, Any], defs: dict[str, Any]) -> Any:
         if schema.get(key) is not None:
             return schema[key][0] if key in ("examples", "enum") else schema[key]
     if "anyOf" in schema:
-        return example(next(o for o in schema["anyOf"] if o.get("type") != "null"), defs)
+        option = next(o for o in schema["anyOf"] if o.get("type") != "null")
+        described = ("examples", "const", "enum", "$ref", "properties", "items")
+        if "default" in schema and not any(key in option for key in described):
+            return None  # an optional field without an example: left out
+        return example(option, defs)
     if "properties" in schema:
         return {name: example(field, defs) for name, field in schema["properties"].items()}
     if schema.get("type") == "array":

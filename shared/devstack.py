@@ -75,6 +75,16 @@ SERVICES = (
     Service("expo", 8003, ("floor plan: {url}/floor-plan.svg",)),
     Service("notification", 8004, ("delivery status: {url}/messages (secretariat token)",)),
     Service("reporting", 8005, ("statistics: {url}/statistics (secretariat token)",)),
+    # The pages (services/web): a backend-for-frontend calling the five above; last, so every
+    # service it links to is started before it.
+    Service(
+        "web",
+        8006,
+        (
+            "secretariat console: {url}/console (an account: .venv/bin/foro users add NAME --role registrar)",
+            "public programme: {url}/programme (English: {url}/programme?lang=en)",
+        ),
+    ),
 )
 
 
@@ -546,6 +556,13 @@ class Stack:
             log(f"SMTP sink on 127.0.0.1:{sink_port}; e-mails land in {self.mail} (pid {sink.pid})")
 
         self.write_operator_env(env)
+        # Where the web pages find the services, on this run's ports.
+        for service in SERVICES:
+            if service.name != "web":
+                env.setdefault(
+                    f"WEB_{service.name.upper()}_URL",
+                    f"http://127.0.0.1:{args.port_base + (service.port - 8000)}",
+                )
         started: list[tuple[Service, str, Supervised]] = []
         for service in SERVICES:
             if not service.available:

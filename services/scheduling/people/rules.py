@@ -19,6 +19,7 @@ from services.scheduling.documents import (
     SupportLedger,
     dump_all,
 )
+from services.scheduling.programme.rules import draft_edited
 from shared.contracts.envelope import Event, derive_id
 from shared.contracts.scheduling import PanelistAccepted, PanelistDeclined, PanelistInvited
 from shared.decisions import Change, Decision
@@ -51,7 +52,10 @@ def set_people(
                 "participant_id": person.get("participant_id") or (old and old.participant_id),
             }
         )
-    return Change(set={"people": merged, "updated_at": now})
+    if merged == dump_all(doc.people):
+        return None
+    # Who is on a session is the secretariat's decision: in the audit trail, names not included.
+    return Change(set={"people": merged, "updated_at": now}, events=[draft_edited(doc, ["people"])])
 
 
 def link_people(doc: SessionDocument | None, participant_id: str, email: str) -> Change | None:

@@ -8,7 +8,7 @@ and announces nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -111,14 +111,19 @@ def edit(doc: SessionDocument | None, fields: Mapping[str, Any], now: datetime) 
     if not changed:
         return None
     edited = sorted(set(doc.edited_fields) | set(changed))
-    announced = SessionDraftEdited.model_validate(
+    announced = draft_edited(doc, changed)
+    return Change(set={**changed, "edited_fields": edited, "updated_at": now}, events=[announced])
+
+
+def draft_edited(doc: SessionDocument, fields: Iterable[str]) -> SessionDraftEdited:
+    """`session.draft_edited` for a change of `fields` to `doc` (names only, never values)."""
+    return SessionDraftEdited.model_validate(
         {
             "producer": PRODUCER,
             "forum_id": doc.forum_id,
             "session_code": doc.code,
-            "fields": sorted(changed),
+            "fields": sorted(fields),
             # the write adds one to the version it read (and is retried on a newer one)
             "draft_version": _version(doc) + 1,
         }
     )
-    return Change(set={**changed, "edited_fields": edited, "updated_at": now}, events=[announced])

@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 
 from services.web.backends import BackendError, Backends, Forbidden, SignInRequired, Unavailable
 from services.web.i18n import LANG_COOKIE, Translations
-from services.web.pages import auth, console, programme
+from services.web.pages import areas, navigation
 from services.web.rendering import Visitor, is_htmx, render
 from services.web.session import CSRF_COOKIE, SESSION_COOKIE, SessionSealer, new_csrf_token
 from services.web.settings import WebSettings
@@ -71,9 +71,10 @@ def create_app(
     app.state.sealer = sealer
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.include_router(auth.router)
-    app.include_router(console.router)
-    app.include_router(programme.router)
+    pages = areas()
+    for area in pages:
+        app.include_router(area.router)
+    app.state.nav = navigation(pages)
 
     @app.get("/health/live", include_in_schema=False)
     async def live() -> dict[str, str]:

@@ -1,8 +1,9 @@
 """Every page in Spanish and English from one source.
 
 Templates and code hold the English text (`{{ _("Sign in") }}`, `N_("…")` in Python); the
-Spanish is `locale/es.po`, read at start-up with Babel (`read_po`): no compile step, no `.mo`
-file to forget. A placeholder is written `{name}` and filled after translation
+Spanish is `locale/es.po` and one file per area of pages, `locale/es/<area>.po` (the door, the
+public pages, …), read at start-up with Babel (`read_po`): no compile step, no `.mo` file to
+forget. A placeholder is written `{name}` and filled after translation
 (`_("Approve {name}", name=…)`), so a translation may move it.
 
 The language of a request: `?lang=` (remembered in a cookie), then that cookie, then the
@@ -39,6 +40,20 @@ def read_catalog(path: Path) -> dict[str, str]:
     }
 
 
+def catalog_files(lang: str) -> list[Path]:
+    """`locale/<lang>.po` and every `locale/<lang>/<area>.po`."""
+    main = LOCALE_DIR / f"{lang}.po"
+    return ([main] if main.exists() else []) + sorted((LOCALE_DIR / lang).glob("*.po"))
+
+
+def read_catalogs(lang: str) -> dict[str, str]:
+    """Every catalog of `lang` together (an area's file may repeat a shared message)."""
+    merged: dict[str, str] = {}
+    for path in catalog_files(lang):
+        merged.update(read_catalog(path))
+    return merged
+
+
 @dataclass
 class Translations:
     """The catalogs of every language besides the source; `strict` makes a missing entry an
@@ -51,11 +66,7 @@ class Translations:
 
     @classmethod
     def load(cls, default: str, languages: Iterable[str], *, strict: bool = False) -> Translations:
-        catalogs = {
-            lang: read_catalog(LOCALE_DIR / f"{lang}.po")
-            for lang in languages
-            if lang != SOURCE_LANGUAGE
-        }
+        catalogs = {lang: read_catalogs(lang) for lang in languages if lang != SOURCE_LANGUAGE}
         return cls(catalogs, default, strict)
 
     @property
@@ -70,7 +81,7 @@ class Translations:
             if found is None:
                 self.missing.add((lang, message))
                 if self.strict:
-                    raise KeyError(f"no {lang} translation of {message!r} in locale/{lang}.po")
+                    raise KeyError(f"no {lang} translation of {message!r} in locale/{lang}*.po")
             text = found or message
         return text.format(**values) if values else text
 
@@ -125,10 +136,11 @@ def source_messages() -> dict[str, list[str]]:
         if isinstance(message, str) and message:
             found.setdefault(message, []).append(where)
 
-    for template in sorted((HERE / "templates").glob("*.html")):
+    for template in sorted((HERE / "templates").rglob("*.html")):
+        name = template.relative_to(HERE / "templates")
         with template.open("rb") as handle:
             for line, _function, message, _comments in babel_extract(handle, ("_",), [], {}):
-                add(message, f"templates/{template.name}:{line}")
+                add(message, f"templates/{name}:{line}")
     for module in sorted(HERE.rglob("*.py")):
         with module.open("rb") as handle:
             for number, _marker, text, _notes in extract_python(handle, {"N_": None}, [], {}):
@@ -137,8 +149,8 @@ def source_messages() -> dict[str, list[str]]:
 
 
 def missing_entries(lang: str) -> str:
-    """The .po entries `locale/<lang>.po` lacks, to paste in and translate."""
-    catalog = read_catalog(LOCALE_DIR / f"{lang}.po")
+    """The .po entries `lang`'s catalogs lack, to paste in and translate."""
+    catalog = read_catalogs(lang)
     lines = []
     for message, places in sorted(source_messages().items()):
         if message not in catalog:

@@ -80,6 +80,13 @@ def render(
             "user": who.session,
             "csrf": who.csrf,
             "forum": pack.forum,
+            "nav": [
+                item
+                for item in app.state.nav
+                if item.audience == "public"
+                or (item.audience == "staff" and who.session is not None)
+                or (item.audience == "party" and getattr(who, "party", None) is not None)
+            ],
             "t": lambda value: localized(value, lang),
             **(context or {}),
         },

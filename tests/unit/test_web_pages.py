@@ -20,7 +20,7 @@ import pytest
 from pydantic import SecretStr
 
 from services.web.bootstrap import create_app
-from services.web.i18n import LOCALE_DIR, Translations, accepted, read_catalog, source_messages
+from services.web.i18n import Translations, accepted, read_catalogs, source_messages
 from services.web.settings import WebSettings
 from shared.secrets_policy import InsecureSettingsError
 
@@ -236,11 +236,11 @@ async def test_every_page_renders_in_both_languages_without_untranslated_strings
 
 def test_the_catalog_translates_every_source_string_and_nothing_else() -> None:
     messages = source_messages()
-    catalog = read_catalog(LOCALE_DIR / "es.po")
+    catalog = read_catalogs("es")
     untranslated = sorted(set(messages) - set(catalog))
-    assert untranslated == [], f"add to services/web/locale/es.po: {untranslated}"
+    assert untranslated == [], f"add to services/web/locale/es[/<area>].po: {untranslated}"
     unused = sorted(set(catalog) - set(messages))
-    assert unused == [], f"no longer used, remove from services/web/locale/es.po: {unused}"
+    assert unused == [], f"no longer used, remove from services/web/locale/es*: {unused}"
     for message, translation in catalog.items():
         assert set(re.findall(r"{\w+}", message)) == set(re.findall(r"{\w+}", translation)), (
             f"placeholders differ: {message!r} → {translation!r}"

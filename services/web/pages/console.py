@@ -14,11 +14,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.web.backends import BackendError, Backends, Forbidden, SignInRequired
 from services.web.i18n import N_
+from services.web.pages import NavItem
 from services.web.pages.auth import FORM_EXPIRED, Who, check_csrf
 from services.web.rendering import Visitor, is_htmx, render
 from services.web.session import CSRF_FIELD, StaffSession
 from shared.pack import EventPack
 
+NAV = (
+    NavItem(N_("Dashboard"), "/console", "staff", order=20),
+    NavItem(N_("Accreditation"), "/console/accreditation", "staff", order=30),
+)
 router = APIRouter(prefix="/console")
 
 PAGE_SIZE = 25

@@ -12,9 +12,12 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from services.web.backends import BackendError, Backends
+from services.web.i18n import N_
+from services.web.pages import NavItem
 from services.web.pages.auth import Who
 from services.web.rendering import render
 
+NAV = (NavItem(N_("Programme"), "/programme", "public", order=10),)
 router = APIRouter()
 
 ICAL = "text/calendar; charset=utf-8"

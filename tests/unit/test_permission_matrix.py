@@ -159,6 +159,7 @@ PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("reporting", "GET /conclusions"): P.CONCLUSIONS_READ,
     ("reporting", "POST /conclusions"): P.CONCLUSIONS_WRITE,  # + the token's sessions
     ("reporting", "PUT /conclusions/{conclusion_id}"): P.CONCLUSIONS_WRITE,  # + its sessions
+    ("reporting", "POST /conclusions/{conclusion_id}/submit"): P.CONCLUSIONS_WRITE,  # + its session
     ("reporting", "POST /conclusions/{conclusion_id}/{action}"): P.CONCLUSIONS_REVIEW,
     ("reporting", "GET /action-items"): P.REPORTS_READ,
     ("reporting", "POST /action-items"): P.ACTION_PLAN_WRITE,

@@ -5,12 +5,15 @@ signature and forum are checked next (`shared/badges.py`), then the issuer's sta
 a revoked token, or a participant no longer confirmed, is refused with a reason the door staff can
 read. The first scan per participant, point and local day records the check-in and publishes
 `attendee.checked_in`; later scans that day answer "already checked in" and publish nothing.
+
+A scan queued by an offline scanner comes with its own time (`scanned_at`, at most a day old and
+not ahead of registration's clock beyond a minute): the window and the day are then the scan's.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -35,6 +38,9 @@ class CheckinResult:
     point: str
     day: str
     participant: dict[str, Any]
+    at: datetime
+    replayed: bool = False
+    delegation: dict[str, str] | None = None  # {"code", "name"} of the person's delegation
 
 
 class CheckinRefused(Exception):
@@ -56,6 +62,8 @@ async def check_in(
     secrets: list[SecretStr],
     named_points: list[str],
     margin: timedelta = timedelta(hours=12),
+    scanned_at: datetime | None = None,
+    scan_id: str | None = None,
 ) -> CheckinResult:
     if point not in points(deps, named_points):
         raise CheckinRefused(
@@ -64,7 +72,13 @@ async def check_in(
             ),
             422,
         )
-    if outside := rules.checkin_window_refusal(deps.pack.forum, deps.clock(), margin):
+    now = deps.clock()
+    if scanned_at is not None:
+        if late := rules.scan_time_refusal(scanned_at, now):
+            log.info("check-in refused", point=point, reason=late.code)
+            raise CheckinRefused(late, 422)
+        now = scanned_at.astimezone(UTC)  # the scan's own time decides the window and the day
+    if outside := rules.checkin_window_refusal(deps.pack.forum, now, margin):
         log.info("check-in refused", point=point, reason=outside.code)
         raise CheckinRefused(outside)
     try:
@@ -88,7 +102,6 @@ async def check_in(
         )
         raise CheckinRefused(refused_problem)
     assert document is not None and participant is not None
-    now = deps.clock()
     day = now.astimezone(deps.pack.forum.tz).date()
 
     def decide(
@@ -98,12 +111,35 @@ async def check_in(
             doc, verified.token_id, needs_accreditation(deps, doc)
         ):
             return None  # revoked between the lookup and the write: the next scan says why
-        change, result = rules.check_in(doc, point, day, now)
+        change, result = rules.check_in(doc, point, day, now, scan_id)
         return Decision(result, change)
 
     applied = await deps.repository.participants.apply(participant.id, None, on_participant(decide))
     result: rules.CheckinOutcome | None = applied.result
     if result is None:
         raise CheckinRefused(rules.checkin_refusal(None, verified.token_id, False))  # type: ignore[arg-type]
-    log.info("badge scanned", participant_id=participant.id, point=point, first=result.first)
-    return CheckinResult(result.first, result.checkin_id, point, day.isoformat(), document)
+    log.info(
+        "badge scanned",
+        participant_id=participant.id,
+        point=point,
+        first=result.first,
+        replayed=result.replayed,
+    )
+    return CheckinResult(
+        result.first,
+        result.checkin_id,
+        point,
+        day.isoformat(),
+        document,
+        now,
+        result.replayed,
+        await delegation_of(deps, participant.id),
+    )
+
+
+async def delegation_of(deps: Registration, participant_id: str) -> dict[str, str] | None:
+    """The delegation the person is a member of (code and name), shown at the door; None if none."""
+    found = await deps.repository.delegations.collection.find_one(
+        {"members": participant_id}, {"code": 1, "name": 1}
+    )
+    return {"code": found["code"], "name": found["name"]} if found else None

@@ -3,6 +3,11 @@
 A check-in is recorded on the participant document under `checkins`, keyed by an id derived from
 (participant, point, local date): scanning the same badge at the same point on the same day again
 finds the key and changes nothing, so `attendee.checked_in` is published once.
+
+A scan may carry when it was made (`scanned_at`, a door scanner that queued it while offline) and
+the scanner's own id for it (`scan_id`): the day is the scan's, not the sync's, so a scan queued
+before midnight counts for its own day; and the replay of the very scan that checked the person in
+is recognised by its id (answered as that first scan was, nothing recorded again).
 """
 
 from __future__ import annotations
@@ -19,11 +24,45 @@ from shared.contracts.registration import AttendeeCheckedIn
 from shared.decisions import Change
 from shared.pack import Forum
 
+SCAN_CLOCK_SKEW = timedelta(minutes=1)
+"""How far ahead of registration's clock a scanner's clock may be."""
+SCAN_MAX_AGE = timedelta(hours=24)
+"""The oldest queued scan accepted: a scanner offline longer brings its scans to the desk."""
+
 
 @dataclass(frozen=True)
 class CheckinOutcome:
     checkin_id: str
     first: bool
+    replayed: bool = False  # the same scan (`scan_id`) sent again: answered as it was first
+
+
+def scan_time_refusal(scanned_at: datetime, now: datetime) -> FieldProblem | None:
+    """Why a scan's own time is not accepted: no time zone, in the future beyond the clocks' skew,
+    or older than a day; None when it is."""
+    if scanned_at.tzinfo is None or scanned_at.utcoffset() is None:
+        return problem(
+            "scanned_at",
+            "scanned_at_without_offset",
+            "La hora del escaneo debe indicar su zona horaria (p. ej. 2025-05-12T09:30:00Z).",
+            "The scan's time must carry its time zone offset (e.g. 2025-05-12T09:30:00Z).",
+        )
+    if scanned_at > now + SCAN_CLOCK_SKEW:
+        return problem(
+            "scanned_at",
+            "scanned_at_in_future",
+            "La hora del escaneo está en el futuro: revise el reloj del dispositivo.",
+            "The scan's time is in the future: check the scanning device's clock.",
+        )
+    if scanned_at < now - SCAN_MAX_AGE:
+        hours = int(SCAN_MAX_AGE.total_seconds() // 3600)
+        return problem(
+            "scanned_at",
+            "scanned_at_too_old",
+            f"El escaneo tiene más de {hours} horas: registre la asistencia en el mostrador.",
+            f"The scan is more than {hours} hours old: record the attendance at the desk.",
+        )
+    return None
 
 
 def checkin_window_refusal(forum: Forum, now: datetime, margin: timedelta) -> FieldProblem | None:
@@ -53,15 +92,25 @@ def checkin_id(participant_id: str, point: str, day: date) -> str:
 
 
 def check_in(
-    document: ParticipantDocument, point: str, day: date, now: datetime
+    document: ParticipantDocument,
+    point: str,
+    day: date,
+    now: datetime,
+    scan_id: str | None = None,
 ) -> tuple[Change | None, CheckinOutcome]:
-    """Record the first check-in of the day at `point`; a repeat scan changes nothing."""
+    """Record the first check-in of the day at `point` (made at `now`, the scan's time); a repeat
+    scan changes nothing. The replay of the scan that checked in (same `scan_id`) says so."""
     key = checkin_id(document.id, point, day)
-    if any(entry.id == key for entry in document.checkins):
-        return None, CheckinOutcome(key, first=False)
+    for entry in document.checkins:
+        if entry.id == key:
+            replayed = scan_id is not None and (entry.model_extra or {}).get("scan_id") == scan_id
+            return None, CheckinOutcome(key, first=replayed, replayed=replayed)
     # The whole list is written: the earlier entries exactly as stored, then this one.
     checkins = [entry.model_dump() for entry in document.checkins]
-    checkins.append({"id": key, "point": point, "day": day.isoformat(), "at": now})
+    recorded: dict[str, object] = {"id": key, "point": point, "day": day.isoformat(), "at": now}
+    if scan_id is not None:
+        recorded["scan_id"] = scan_id
+    checkins.append(recorded)
     # A badge holder is a registered participant: these were given at sign-up.
     assert document.forum_id is not None and document.category is not None
     assert document.country is not None

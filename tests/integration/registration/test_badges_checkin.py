@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import uuid
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from PIL import Image
@@ -137,3 +139,92 @@ async def test_forged_foreign_and_revoked_tokens_are_refused_and_repeated_scans_
     assert sorted(e["point"] for e in checked_in) == ["entrance", "expo"]
     assert all(e["participant_id"] == participant_id for e in checked_in)
     assert "given_name" not in checked_in[0] and "email" not in checked_in[0]
+
+
+async def test_a_queued_scan_counts_for_its_own_day_and_its_replay_is_recognised(
+    registration: RunningRegistration, secretariat
+) -> None:
+    """A door scanner offline over midnight syncs a scan made the evening before: `scanned_at`
+    makes it count for that day; sending it again (same `scan_id`) records nothing new."""
+    _, participant_id, token = await confirmed_with_badge(
+        registration, organisation="Fundación Tierra"
+    )
+    forum = registration.deps.pack.forum
+    first_day, second_day = forum.dates[0], forum.dates[1]
+    midnight = datetime.combine(second_day, time(0, 0), forum.tz)
+    registration.deps.clock = lambda: midnight + timedelta(minutes=10)  # synced after midnight
+    scanned_at = (midnight - timedelta(minutes=5)).astimezone(UTC)  # scanned before it
+    scan_id = str(uuid.uuid4())
+
+    async def scan(**extra: object):
+        body = {"token": token, "point": "entrance", **extra}
+        return await secretariat.post("/checkins", json=body)
+
+    queued = await scan(scanned_at=scanned_at.isoformat(), scan_id=scan_id)
+    assert queued.status_code == 201, queued.text
+    assert queued.json()["day"] == first_day.isoformat()
+    assert queued.json()["first_today"] is True and queued.json()["replayed"] is False
+    assert queued.json()["organisation"] == "Fundación Tierra"
+    assert queued.json()["delegation"] is None
+    assert datetime.fromisoformat(queued.json()["scanned_at"]) == scanned_at
+
+    replays = await asyncio.gather(
+        *(scan(scanned_at=scanned_at.isoformat(), scan_id=scan_id) for _ in range(3))
+    )
+    assert [r.status_code for r in replays] == [200, 200, 200]
+    assert all(r.json()["replayed"] and r.json()["first_today"] for r in replays)
+    assert {r.json()["checkin_id"] for r in replays} == {queued.json()["checkin_id"]}
+    another = await scan(scanned_at=scanned_at.isoformat(), scan_id=str(uuid.uuid4()))
+    assert another.status_code == 200
+    assert (another.json()["first_today"], another.json()["replayed"]) == (False, False)
+
+    now = await scan()  # scanned now, after midnight: the second day's first check-in
+    assert now.status_code == 201 and now.json()["day"] == second_day.isoformat()
+
+    await registration.tap.wait_for("attendee.checked_in", 2)
+    await outbox_published(registration)
+    await registration.tap.drain()
+    checked_in = [
+        e
+        for e in registration.tap.of_type("attendee.checked_in")
+        if e["participant_id"] == participant_id
+    ]
+    assert sorted(e["day"] for e in checked_in) == [first_day.isoformat(), second_day.isoformat()]
+    stored = await registration.participants(_id=participant_id)
+    assert [c.get("scan_id") for c in stored[0]["checkins"]] == [scan_id, None]
+
+
+@pytest.mark.parametrize(
+    ("scanned_at", "code"),
+    [
+        (timedelta(minutes=2), "scanned_at_in_future"),
+        (timedelta(hours=-25), "scanned_at_too_old"),
+        (None, "scanned_at_without_offset"),
+    ],
+)
+async def test_a_scan_time_in_the_future_too_old_or_without_offset_is_refused_naming_the_field(
+    registration: RunningRegistration, secretariat, scanned_at: timedelta | None, code: str
+) -> None:
+    _, participant_id, token = await confirmed_with_badge(registration)
+    forum = registration.deps.pack.forum
+    now = forum.starts_at + timedelta(hours=30)
+    registration.deps.clock = lambda: now
+    when = (now + scanned_at).isoformat() if scanned_at else "2025-05-12T09:30:00"
+    refused = await secretariat.post(
+        "/checkins", json={"token": token, "point": "entrance", "scanned_at": when}
+    )
+    assert refused.status_code == 422, refused.text
+    detail = refused.json()["detail"]
+    assert (detail["field"], detail["code"]) == ("scanned_at", code)
+    assert detail["message_es"] and detail["message_en"]
+    a_minute_ahead = await secretariat.post(
+        "/checkins",
+        json={
+            "token": token,
+            "point": "entrance",
+            "scanned_at": (now + timedelta(seconds=50)).isoformat(),
+        },
+    )
+    assert a_minute_ahead.status_code == 201, a_minute_ahead.text
+    stored = await registration.participants(_id=participant_id)
+    assert len(stored[0]["checkins"]) == 1

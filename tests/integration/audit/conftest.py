@@ -9,6 +9,12 @@ from tests.integration.notification.conftest import (  # noqa: F401
     notification_settings,
     sink,
 )
+from tests.integration.registration.conftest import (  # noqa: F401
+    forum_start_date,
+    pack_overrides,
+    registration,
+    registration_settings,
+)
 from tests.integration.reporting.conftest import (  # noqa: F401
     databases,
     reporting,

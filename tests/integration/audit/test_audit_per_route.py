@@ -33,6 +33,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from services.notification.settings import NotificationSettings
+from services.registration.settings import RegistrationSettings
 from services.reporting.audit.rules import entry_of
 from services.reporting.audit.subjects import KINDS
 from services.reporting.projections.views import read_event
@@ -41,12 +42,19 @@ from services.scheduling.settings import SchedulingSettings
 from shared.auth.dependencies import api_routes, permission_of
 from shared.auth.permissions import Role
 from shared.auth.tokens import LinkSigner, TokenSigner, encode_pem, generate_key_pair
+from shared.badges import sign_badge_token
 from shared.messaging.topology import Topology
 from shared.settings import ServiceSettings
 from tests.integration.notification.conftest import RunningNotification
+from tests.integration.registration.conftest import (
+    BADGE_SECRET,
+    RunningRegistration,
+    participant_id_of,
+)
 from tests.integration.reporting.conftest import RunningReporting
 from tests.integration.scheduling.conftest import PARTICIPANT_SECRET, RunningScheduling
 from tests.support.bus import eventually
+from tests.support.factories import FORUM_ID, signup
 from tests.support.notification import confirmed, participant
 
 SERVICES = ("registration", "scheduling", "reporting", "notification", "expo")
@@ -59,6 +67,26 @@ type Key = tuple[str, str]
 
 EXERCISED: frozenset[Key] = frozenset(
     {
+        # registration
+        ("registration", "POST /participants/{participant_id}/cancel"),
+        ("registration", "PUT /delegations/{code}"),
+        ("registration", "POST /delegations/{code}/focal-point-key"),
+        ("registration", "POST /delegations/{code}/members"),
+        ("registration", "POST /delegations/{code}/members/{participant_id}/substitute"),
+        ("registration", "DELETE /delegations/{code}/members/{participant_id}"),
+        ("registration", "POST /delegations/{code}/accreditation"),
+        ("registration", "POST /participants/{participant_id}/accreditation/approve"),
+        ("registration", "POST /participants/{participant_id}/accreditation/reject"),
+        ("registration", "POST /checkins"),
+        ("registration", "PATCH /participants/{participant_id}/consents"),
+        ("registration", "POST /participants/{participant_id}/erasure"),
+        ("registration", "POST /participants/{participant_id}/access-token"),
+        ("registration", "POST /participants/{participant_id}/access/revoke"),
+        ("registration", "POST /auth/tokens"),
+        ("registration", "POST /auth/tokens/{token_id}/revoke"),
+        ("registration", "POST /accounts"),
+        ("registration", "PUT /accounts/{username}/roles"),
+        ("registration", "POST /accounts/{username}/disable"),
         # scheduling
         ("scheduling", "POST /programme/sessions"),
         ("scheduling", "PATCH /programme/sessions/{code}"),
@@ -120,36 +148,10 @@ PUBLIC: dict[Key, str] = {
 
 NO_EVENT: dict[Key, str] = {}
 
-_REGISTRATION_PENDING = "registration's access, delegation and focal-point routes are being "
-"reworked (helper C): exercised here once committed"
 _EXPO_PENDING = "expo's exhibitor tokens, /me routes and meetings are being reworked (helper B): "
 "exercised here once committed"
 
 PENDING: dict[Key, str] = {
-    **{
-        ("registration", route): _REGISTRATION_PENDING
-        for route in (
-            "POST /participants/{participant_id}/cancel",
-            "PUT /delegations/{code}",
-            "POST /delegations/{code}/focal-point-key",
-            "POST /delegations/{code}/members",
-            "POST /delegations/{code}/members/{participant_id}/substitute",
-            "DELETE /delegations/{code}/members/{participant_id}",
-            "POST /delegations/{code}/accreditation",
-            "POST /participants/{participant_id}/accreditation/approve",
-            "POST /participants/{participant_id}/accreditation/reject",
-            "POST /checkins",
-            "PATCH /participants/{participant_id}/consents",
-            "POST /participants/{participant_id}/erasure",
-            "POST /participants/{participant_id}/access-token",
-            "POST /participants/{participant_id}/access/revoke",
-            "POST /auth/tokens",
-            "POST /auth/tokens/{token_id}/revoke",
-            "POST /accounts",
-            "PUT /accounts/{username}/roles",
-            "POST /accounts/{username}/disable",
-        )
-    },
     **{
         ("expo", route): _EXPO_PENDING
         for route in (
@@ -649,6 +651,204 @@ async def test_every_notification_route_is_an_audit_entry_naming_its_caller(
             "/messages/{message_id}/replay",
             f"/messages/{message['_id']}/replay",
             staff(Role.COMMUNICATIONS),
+        )
+        await run.verify()
+    finally:
+        await close()
+
+
+# ---------------------------------------------------------------------------------------------
+# registration
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def registration_settings(registration_settings: RegistrationSettings) -> RegistrationSettings:
+    """Registration signs staff tokens with the test key, badges with the tests' secret, and
+    parties' links with the audit's link secret."""
+    return with_test_key(registration_settings).model_copy(
+        update={
+            "auth_signing_key": SecretStr(encode_pem(PRIVATE)),
+            "auth_signing_key_id": KEY_ID,
+            "badge_secret": SecretStr(BADGE_SECRET),
+            "participant_token_secret": [SecretStr(PARTICIPANT_SECRET)],
+        }
+    )
+
+
+def focal_point_caller(code: str) -> Caller:
+    """A delegation's focal point's access."""
+    signed = LINKS.focal_point(code)
+    return Caller(f"focal_point:{code}", signed.jti, signed.token)
+
+
+def nominee() -> dict[str, Any]:
+    token = uuid.uuid4().hex[:8]
+    return {
+        "given_name": "Delegada",
+        "family_name": f"Número {token}",
+        "email": f"delegada.{token}@cancilleria.example",
+        "consents": {"privacy_policy": True},
+    }
+
+
+async def test_every_registration_route_is_an_audit_entry_naming_its_caller(
+    registration: RunningRegistration, amqp: aio_pika.abc.AbstractRobustConnection
+) -> None:
+    run, close = await scenario_for("registration", registration.app, amqp, "http://registration")
+
+    async def signed_up(**overrides: Any) -> str:
+        body = signup(**overrides)
+        await registration.send(json.dumps(body).encode())
+        return await participant_id_of(registration, body["email"])
+
+    async def badge_of(participant_id: str) -> str:
+        async def issued() -> bool:
+            return any(
+                body["participant_id"] == participant_id
+                for body in await run.tap.of_type("badge.issued")
+            )
+
+        await eventually(issued, 20, what=f"badge.issued for {participant_id}")
+        [badge] = [
+            b
+            for b in await run.tap.of_type("badge.issued")
+            if b["participant_id"] == participant_id
+        ]
+        return sign_badge_token(BADGE_SECRET, FORUM_ID, badge["token_id"])
+
+    try:
+        # delegations: the secretariat registers one and issues its focal point's access; the
+        # focal point nominates, substitutes and withdraws; the secretariat accredits the rest
+        code = "BZ"
+        await run.call(
+            "PUT", "/delegations/{code}", f"/delegations/{code}", staff(Role.REGISTRAR), json={}
+        )
+        await run.call(
+            "POST", "/delegations/{code}/focal-point-key", f"/delegations/{code}/focal-point-key"
+        )
+        members = "/delegations/{code}/members"
+        nominated = []
+        for route in (members, None, None):
+            response = (
+                await run.call(
+                    "POST",
+                    route,
+                    f"/delegations/{code}/members",
+                    focal_point_caller(code),
+                    json=nominee(),
+                )
+                if route
+                else await run.setup("POST", f"/delegations/{code}/members", json=nominee())
+            )
+            nominated.append(response.json()["participant_id"])
+        await run.call(
+            "POST",
+            f"{members}/{{participant_id}}/substitute",
+            f"/delegations/{code}/members/{nominated[0]}/substitute",
+            focal_point_caller(code),
+            json=nominee(),
+        )
+        await run.call(
+            "DELETE",
+            f"{members}/{{participant_id}}",
+            f"/delegations/{code}/members/{nominated[1]}",
+            focal_point_caller(code),
+        )
+        accredited = await run.call(
+            "POST",
+            "/delegations/{code}/accreditation",
+            f"/delegations/{code}/accreditation",
+            staff(Role.REGISTRAR),
+        )
+        assert accredited.json()["approved"], accredited.text
+
+        # accreditation of a journalist, and its refusal to another
+        approved, rejected = await signed_up(category="media"), await signed_up(category="media")
+        decision = "/participants/{participant_id}/accreditation"
+        await run.call(
+            "POST",
+            f"{decision}/approve",
+            f"/participants/{approved}/accreditation/approve",
+            staff(Role.REGISTRAR),
+        )
+        await run.call(
+            "POST",
+            f"{decision}/reject",
+            f"/participants/{rejected}/accreditation/reject",
+            staff(Role.REGISTRAR),
+            json={"reason_es": "Falta la carta del medio.", "reason_en": "The letter is missing."},
+        )
+
+        # a confirmed participant: checked in, consents, personal code, its revocation,
+        # cancellation; another one erased
+        attendee = await signed_up()
+        await run.call(
+            "POST",
+            "/checkins",
+            "/checkins",
+            staff(Role.DOOR_STAFF),
+            json={"token": await badge_of(attendee), "point": "entrance"},
+        )
+        person = "/participants/{participant_id}"
+        await run.call(
+            "PATCH",
+            f"{person}/consents",
+            f"/participants/{attendee}/consents",
+            staff(Role.REGISTRAR),
+            json={"photos": True},
+        )
+        await run.call(
+            "POST",
+            f"{person}/access-token",
+            f"/participants/{attendee}/access-token",
+            staff(Role.REGISTRAR),
+        )
+        await run.call(
+            "POST",
+            f"{person}/access/revoke",
+            f"/participants/{attendee}/access/revoke",
+            staff(Role.REGISTRAR),
+        )
+        await run.call(
+            "POST",
+            f"{person}/cancel",
+            f"/participants/{attendee}/cancel",
+            staff(Role.REGISTRAR),
+            json={"reason": "No viaja"},
+        )
+        erased = await signed_up()
+        await run.call("POST", f"{person}/erasure", f"/participants/{erased}/erasure")
+
+        # accounts and API tokens
+        username = f"audit.{uuid.uuid4().hex[:8]}"
+        await run.call(
+            "POST",
+            "/accounts",
+            "/accounts",
+            json={
+                "username": username,
+                "roles": ["door_staff"],
+                "password": "a long enough passphrase",
+            },
+        )
+        await run.call(
+            "PUT",
+            "/accounts/{username}/roles",
+            f"/accounts/{username}/roles",
+            json={"roles": ["door_staff", "registrar"]},
+        )
+        await run.call("POST", "/accounts/{username}/disable", f"/accounts/{username}/disable")
+        issued = await run.call(
+            "POST",
+            "/auth/tokens",
+            "/auth/tokens",
+            json={"name": "relay", "roles": ["registrar"], "expires_in_days": 30},
+        )
+        await run.call(
+            "POST",
+            "/auth/tokens/{token_id}/revoke",
+            f"/auth/tokens/{issued.json()['token_id']}/revoke",
         )
         await run.verify()
     finally:

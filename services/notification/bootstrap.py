@@ -15,6 +15,7 @@ from services.notification.messages import api as messages_api
 from services.notification.parked import api as parked_api
 from services.notification.parked.handlers import mark_waiting_people
 from services.notification.people import api as people_api
+from services.notification.previews import api as previews_api
 from services.notification.providers import Provider, build_providers
 from services.notification.publishers import SERVICE, declare_publishers
 from services.notification.repository import NotificationRepository
@@ -33,7 +34,13 @@ DESCRIPTION = (
     "backoff, provider failover and delivery status."
 )
 
-ROUTERS = (messages_api.router, parked_api.router, people_api.router, campaigns_api.router)
+ROUTERS = (
+    messages_api.router,
+    parked_api.router,
+    people_api.router,
+    campaigns_api.router,
+    previews_api.router,
+)
 
 
 def build_service(

@@ -43,6 +43,25 @@ NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 any snapshot is newer."""
 
 
+def segment_query(segment: Mapping[str, Any]) -> dict[str, Any]:
+    """The contacts a campaign's segment reaches: with an e-mail address, every set filter
+    matching (`campaigns.rules.in_segment` is the same rule for one contact)."""
+    query: dict[str, Any] = {"email": {"$ne": None}}
+    if segment.get("categories"):
+        query["category"] = {"$in": list(segment["categories"])}
+    if segment.get("countries"):
+        query["country"] = {"$in": list(segment["countries"])}
+    if segment.get("statuses"):
+        query["status"] = {"$in": list(segment["statuses"])}
+    if segment.get("languages"):
+        languages = list(segment["languages"])
+        query["$or"] = [
+            {"preferences.language": {"$in": languages}},
+            {"preferences.language": None, "language": {"$in": languages}},
+        ]
+    return query
+
+
 @dataclass(frozen=True)
 class MessageFilter:
     status: str | None = None
@@ -208,22 +227,21 @@ class NotificationRepository:
         self, segment: Mapping[str, Any], after: str | None, limit: int
     ) -> list[dict[str, Any]]:
         """Contacts in a campaign's segment, in id order from `after` (the campaign's cursor)."""
-        query: dict[str, Any] = {"email": {"$ne": None}}
-        if segment.get("categories"):
-            query["category"] = {"$in": list(segment["categories"])}
-        if segment.get("countries"):
-            query["country"] = {"$in": list(segment["countries"])}
-        if segment.get("statuses"):
-            query["status"] = {"$in": list(segment["statuses"])}
-        if segment.get("languages"):
-            languages = list(segment["languages"])
-            query["$or"] = [
-                {"preferences.language": {"$in": languages}},
-                {"preferences.language": None, "language": {"$in": languages}},
-            ]
+        query = segment_query(segment)
         if after is not None:
             query["_id"] = {"$gt": after}
         return await self.contacts.find(query, sort=[("_id", ASCENDING)], limit=limit).to_list()
+
+    async def segment_size(self, segment: Mapping[str, Any]) -> tuple[int, int]:
+        """How many contacts a campaign to `segment` would reach now, and how many of them opted
+        out of non-essential messages (the count the secretariat sees before sending). A rare,
+        deliberate read: counted, not listed."""
+        query = segment_query(segment)
+        total = await self.contacts.count_documents(query)
+        opted_out = await self.contacts.count_documents(
+            {**query, "preferences.opt_out_non_essential": True}
+        )
+        return total, opted_out
 
     # -- messages --
 

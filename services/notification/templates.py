@@ -25,6 +25,7 @@ from jinja2 import BaseLoader, ChainableUndefined, Environment, TemplateNotFound
 from markupsafe import Markup, escape
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from services.notification.domain import dig_any
 from shared.pack import DEFAULT_PACK, EventPack
 
 DEFAULT_TEMPLATES = DEFAULT_PACK.parent / "templates"
@@ -383,3 +384,15 @@ def first_trigger_for(book: TemplateBook, message_type: str) -> Trigger | None:
         ):
             return trigger
     return None
+
+
+def sample_for(book: TemplateBook, message_type: str, lang: str) -> dict[str, Any]:
+    """The sample a preview renders `message_type` with in `lang`: its trigger's sample event,
+    a sample person and campaign, and for a reminder the moment it reminds of."""
+    context = sample_context(book, first_trigger_for(book, message_type), lang)
+    if message_type.endswith("_reminder"):
+        anchor = dig_any(context["event"], "slot.starts_at|current.starts_at") or str(
+            book.pack.forum.dates[0]
+        )
+        context["reminder"] = {"anchor": anchor}
+    return context

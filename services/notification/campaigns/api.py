@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, status
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.notification.access import NotificationDeps, Runtime
 from shared.auth.dependencies import require
@@ -57,6 +57,51 @@ async def request_campaign(
     )
     await publish_event(runtime.broker, runtime.topology, event)
     return Accepted(event_id=event.event_id)
+
+
+class Audience(BaseModel):
+    """Who a campaign to `segment` would reach if it were sent now."""
+
+    segment: Segment
+    contacts: int = Field(description="People in the segment with an e-mail address.")
+    opted_out: int = Field(
+        description="Of them, people who opted out of non-essential messages: a non-essential "
+        "campaign records a suppressed message for them and sends nothing."
+    )
+    reached: int = Field(description="People a non-essential campaign would send to.")
+
+
+@router.get(
+    "/campaigns/audience",
+    response_model=Audience,
+    summary="Count a segment before sending a campaign to it (sends nothing)",
+    dependencies=[Depends(require(Permission.MESSAGES_READ))],
+)
+async def campaign_audience(
+    deps: NotificationDeps,
+    categories: list[str] = Query(default_factory=list, max_length=50),
+    countries: list[str] = Query(default_factory=list, max_length=100),
+    languages: list[str] = Query(default_factory=list, max_length=2),
+    statuses: list[str] = Query(default_factory=list, max_length=3),
+) -> Audience:
+    values: dict[str, Any] = {"categories": categories, "countries": countries}
+    values["languages"] = languages
+    if statuses:  # none given: the campaign's default (confirmed only)
+        values["statuses"] = statuses
+    try:
+        segment = Segment.model_validate(values)
+    except ValidationError as error:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail=[
+                {"loc": ["query", *e["loc"]], "msg": e["msg"], "type": e["type"]}
+                for e in error.errors(include_url=False)
+            ],
+        ) from None
+    contacts, opted_out = await deps.repository.segment_size(segment.model_dump())
+    return Audience(
+        segment=segment, contacts=contacts, opted_out=opted_out, reached=contacts - opted_out
+    )
 
 
 @router.get(

@@ -556,6 +556,8 @@ class Stack:
             log(f"SMTP sink on 127.0.0.1:{sink_port}; e-mails land in {self.mail} (pid {sink.pid})")
 
         self.write_operator_env(env)
+        # The web pages (on 127.0.0.1) tell registration the browser's address (sign-in throttle).
+        env.setdefault("REGISTRATION_TRUSTED_PROXIES", "127.0.0.1")
         # Where the web pages find the services, on this run's ports.
         for service in SERVICES:
             if service.name != "web":

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import ipaddress
+import json
 import re
 from typing import Annotated, Self
 
@@ -13,7 +15,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from shared.auth.tokens import TokenSigner, decode_pem
 from shared.settings import SecretList, ServiceSettings
@@ -21,6 +23,21 @@ from shared.settings import SecretList, ServiceSettings
 
 def _none_if_empty(value: object) -> object:
     return None if value == "" else value  # compose's `${VAR:-}` when unset
+
+
+def _network_list(value: object) -> object:
+    """A JSON list, or addresses and networks separated by commas or spaces; empty: none."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [part for part in re.split(r"[,\s]+", text) if part]
+    return value
+
+
+Networks = Annotated[
+    list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode, BeforeValidator(_network_list)
+]
 
 
 _HTTP_URL = re.compile(r"^https?://[^/?#\s]+(/[^?#\s]*)?$")
@@ -122,6 +139,14 @@ class RegistrationSettings(ServiceSettings):
         ),
         description="Key id of the signing key (the `kid` of every token it signs, and its key in "
         "FORO_AUTH_PUBLIC_KEYS).",
+    )
+
+    trusted_proxies: Networks = Field(
+        default_factory=list,
+        description="Addresses or networks (CIDR) of the proxies in front of registration whose "
+        "X-Forwarded-For is believed: the web pages' address, an ingress's. Sign-in failures are "
+        "throttled per username and client address; behind a proxy every sign-in would have the "
+        "proxy's address. Comma-separated or a JSON list; none by default (the peer counts).",
     )
 
     oidc_providers: list[OidcProvider] = Field(

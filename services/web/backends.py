@@ -3,10 +3,16 @@
 The services decide every permission; this module only turns their answers into what a page
 shows: 401 → sign in again, 403 → "your role cannot …" with the service's own words, a service
 that does not answer → a page saying which one.
+
+Every call carries `X-Forwarded-For` with the browser's address (`browser_address`, set by the
+app's middleware for the request being served): registration throttles failed sign-ins per
+username and address, and behind the web every sign-in would otherwise come from the web's
+address. Registration believes the header only from its REGISTRATION_TRUSTED_PROXIES.
 """
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +22,9 @@ import structlog
 log = structlog.get_logger("foro.web.backends")
 
 Service = str  # registration | scheduling | expo | notification | reporting
+
+browser_address: ContextVar[str | None] = ContextVar("browser_address", default=None)
+"""The address of the browser whose request is being served (None outside a request)."""
 
 
 class BackendError(Exception):
@@ -96,6 +105,8 @@ class Backends:
             headers["Authorization"] = f"Bearer {token}"
         if correlation_id:
             headers["X-Correlation-Id"] = correlation_id
+        if address := browser_address.get():
+            headers["X-Forwarded-For"] = address
         clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
         try:
             response = await self.client.request(

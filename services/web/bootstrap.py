@@ -14,7 +14,14 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from services.web.backends import BackendError, Backends, Forbidden, SignInRequired, Unavailable
+from services.web.backends import (
+    BackendError,
+    Backends,
+    Forbidden,
+    SignInRequired,
+    Unavailable,
+    browser_address,
+)
 from services.web.i18n import LANG_COOKIE, Translations
 from services.web.pages import areas, navigation
 from services.web.rendering import Visitor, is_htmx, render
@@ -101,6 +108,7 @@ def create_app(
         csrf = request.cookies.get(CSRF_COOKIE)
         visitor = Visitor(lang, session, csrf or new_csrf_token(), rotate_csrf=csrf is None)
         request.state.visitor = visitor
+        browser_address.set(request.client.host if request.client else None)  # X-Forwarded-For
         response = await call_next(request)
         secure = request.url.scheme == "https"
         if chosen:

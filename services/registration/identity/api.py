@@ -4,7 +4,7 @@
 (unknown user, wrong password, disabled account, missing or wrong TOTP code) is the same 401 with
 the same words, after the same password-check work, so the answer tells nobody which usernames
 exist; repeated failures for one username from one address are answered 429 for a while
-(`throttle.py`).
+(`throttle.py`; the address is X-Forwarded-For's only from REGISTRATION_TRUSTED_PROXIES).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from services.registration.identity import handlers, rules
 from services.registration.identity.documents import AccountDocument, ApiTokenDocument
 from services.registration.identity.handlers import Identity
+from services.registration.identity.throttle import client_address
 from shared.auth.dependencies import require
 from shared.auth.permissions import Permission, Role
 from shared.auth.principal import Principal
@@ -113,7 +114,9 @@ class LoginView(BaseModel):
 )
 async def login(body: LoginBody, request: Request, identity: IdentityDeps) -> LoginView:
     username = body.username.strip().lower()
-    address = request.client.host if request.client else "unknown"
+    peer = request.client.host if request.client else "unknown"
+    proxies = getattr(request.app.state.runtime.settings, "trusted_proxies", [])
+    address = client_address(peer, request.headers.get("x-forwarded-for"), proxies)
     if identity.throttle.refuses(username, address):
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS, detail=TOO_MANY, headers={"Retry-After": "60"}

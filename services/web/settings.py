@@ -1,4 +1,5 @@
-"""The web component's settings: where the five services are, and the cookie secret.
+"""The web component's settings: where the five services are, the cookie secret, and what the
+public sign-up form needs (the intake webhook's secret, its rate limit and spam gates).
 
 It owns no data, so it has no broker or database settings; `FORO_ENVIRONMENT=production` refuses
 a missing or weak cookie secret exactly as the services refuse theirs (shared/secrets_policy.py
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import structlog
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.pack import EventPack, load_pack
@@ -66,6 +67,40 @@ class WebSettings(BaseSettings):
         description="Seconds one call to a service may take before the page says it "
         "is not answering.",
     )
+    webhook_secret: SecretStr | None = Field(
+        None,
+        description="HMAC secret the public sign-up form signs registration's intake webhook "
+        "with, as a form vendor does: one of REGISTRATION_WEBHOOK_SECRETS. Unset: the form says "
+        "sign-ups are not taken on this site (production allows that, but refuses a weak one).",
+    )
+    signup_webhook_url: str | None = Field(
+        None,
+        description="The intake webhook the form posts to; default: WEB_REGISTRATION_URL + "
+        "/intake/registrations.",
+    )
+    signup_producer: str = Field(
+        "foro-web",
+        pattern=r"^[a-z][a-z0-9_-]{0,79}$",
+        description="The form's producer name in the `registration.submitted` events it sends.",
+    )
+    signup_rate_limit: int = Field(
+        5,
+        ge=1,
+        le=10_000,
+        description="Sign-up submissions one client address may send per window.",
+    )
+    signup_rate_window_seconds: float = Field(
+        600.0, gt=0, description="The rate limit's window (a token bucket refilling over it)."
+    )
+    signup_min_seconds: float = Field(
+        3.0,
+        ge=0,
+        le=600,
+        description="A form sent sooner than this after it was drawn is a robot's: quietly dropped.",
+    )
+    signup_form_hours: float = Field(
+        12.0, gt=0, le=168, description="A sign-up form older than this is drawn again (expired)."
+    )
     http_host: str = "127.0.0.1"
     http_port: int = 8006
     graceful_timeout: float = Field(10.0, gt=0)
@@ -83,6 +118,11 @@ class WebSettings(BaseSettings):
     def _urls(cls, value: str) -> str:
         return _base_url(value)
 
+    @field_validator("signup_webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        return _base_url(value) if value else None
+
     @model_validator(mode="after")
     def _refuse_weak_secrets_in_production(self) -> WebSettings:
         if self.environment == "production" and (problems := self.secret_problems()):
@@ -90,7 +130,12 @@ class WebSettings(BaseSettings):
         return self
 
     def secret_problems(self) -> list[SecretProblem]:
-        return check_settings(self)
+        # The webhook secret may stay unset (a site without the public form); a weak one may not.
+        return [
+            problem
+            for problem in check_settings(self)
+            if not (problem.variable == "WEB_WEBHOOK_SECRET" and problem.reason == "missing")
+        ]
 
     def log_weak_secrets(self) -> None:
         for problem in self.secret_problems():
@@ -114,6 +159,10 @@ class WebSettings(BaseSettings):
             "notification": self.notification_url,
             "reporting": self.reporting_url,
         }
+
+    def intake_url(self) -> str:
+        """Where the public sign-up form posts its signed `registration.submitted` events."""
+        return self.signup_webhook_url or f"{self.registration_url}/intake/registrations"
 
     def load_pack(self) -> EventPack:
         overrides: dict[str, Any] = {}

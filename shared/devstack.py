@@ -83,6 +83,7 @@ SERVICES = (
         (
             "secretariat console: {url}/console (an account: .venv/bin/foro users add NAME --role registrar)",
             "public programme: {url}/programme (English: {url}/programme?lang=en)",
+            "public sign-up form: {url}/signup · expo floor plan: {url}/expo",
         ),
     ),
 )
@@ -565,6 +566,10 @@ class Stack:
                     f"WEB_{service.name.upper()}_URL",
                     f"http://127.0.0.1:{args.port_base + (service.port - 8000)}",
                 )
+        # The public sign-up form is a form vendor: it signs the intake webhook with the newest
+        # of the vendors' secrets (registration accepts every one during a rotation).
+        if webhook_secrets := decode_list(keys.get("FORO_WEBHOOK_SECRET", "")):
+            env.setdefault("WEB_WEBHOOK_SECRET", webhook_secrets[0])
         started: list[tuple[Service, str, Supervised]] = []
         for service in SERVICES:
             if not service.available:

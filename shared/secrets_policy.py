@@ -363,7 +363,8 @@ def check_settings(settings: BaseModel) -> list[SecretProblem]:
 
 Kind = Literal["list", "single", "url", "provider", "signing_key", "derived"]
 """`signing_key`: the access tokens' key pair (FORO_AUTH_SIGNING_KEY), rotated with its id and
-the public keys; `derived`: those two, never rotated by themselves."""
+the public keys; `derived`: a value made from another (`follows`; those two by default), never
+rotated by itself."""
 
 
 @dataclass(frozen=True)
@@ -377,6 +378,8 @@ class SecretVariable:
     finishing_breaks: str | None = None
     # Where the old value goes during a rotation so it keeps working (badge secrets).
     previous: tuple[str, ...] = ()
+    # A derived value's source: it is the newest value of that list (the web's webhook secret).
+    follows: str | None = None
 
 
 SERVICES = ("registration", "scheduling", "expo", "notification", "reporting")
@@ -394,6 +397,13 @@ _LINKS_FINISH_BREAKS = (
     "subscribed agenda feeds, exhibitors' and focal points' access sent before the rotation; "
     "those parties must be sent new links (or their links must have expired, "
     "FORO_PARTY_TOKEN_DAYS)"
+)
+_COOKIE_ABOUT = (
+    "seals the web pages' sign-in cookie (the staff token inside): the first value seals, every "
+    "one opens"
+)
+_COOKIE_FINISH_BREAKS = (
+    "everyone signed in to the web pages with a cookie the older value(s) sealed must sign in again"
 )
 _BROKER_BREAKS = (
     "the broker user's password must be changed to the same value at the same time "
@@ -426,6 +436,16 @@ SERVICE_VARIABLES: tuple[SecretVariable, ...] = (
     SecretVariable(
         "REGISTRATION_WEBHOOK_SECRETS", "list", "HMAC secrets accepted on the intake webhook"
     ),
+    SecretVariable(
+        "WEB_WEBHOOK_SECRET",
+        "derived",
+        "the web's public sign-up form signs the intake webhook with it: the newest of "
+        "REGISTRATION_WEBHOOK_SECRETS",
+        follows="REGISTRATION_WEBHOOK_SECRETS",
+    ),
+    SecretVariable(
+        "WEB_COOKIE_SECRET", "list", _COOKIE_ABOUT, finishing_breaks=_COOKIE_FINISH_BREAKS
+    ),
     # No <SERVICE>_API_TOKENS: production refuses static secretariat tokens (auth_problems).
     *AUTH_VARIABLES,
     SecretVariable(
@@ -450,6 +470,9 @@ LOCAL_VARIABLES: tuple[SecretVariable, ...] = (
     ),
     *AUTH_VARIABLES,
     SecretVariable("FORO_WEBHOOK_SECRET", "list", "HMAC secret of the intake webhook"),
+    SecretVariable(
+        "WEB_COOKIE_SECRET", "list", _COOKIE_ABOUT, finishing_breaks=_COOKIE_FINISH_BREAKS
+    ),
     SecretVariable(
         "FORO_BADGE_SECRET",
         "single",
@@ -517,7 +540,7 @@ def generate_service_secrets(
         if variable.kind == "signing_key":
             values |= generate_auth_keys()
         elif variable.kind == "derived":
-            continue  # made with the signing key
+            continue  # made with the signing key, or from the list it follows (below)
         elif variable.name == "FORO_BROKER_URL":
             values[variable.name] = broker_url.format(password=new_secret())
         elif variable.name == "FORO_MONGO_URL":
@@ -526,7 +549,15 @@ def generate_service_secrets(
             values[variable.name] = encode_list([new_secret()])
         else:
             values[variable.name] = new_secret()
+    for variable in SERVICE_VARIABLES:
+        if variable.follows:
+            values[variable.name] = decode_list(values[variable.follows])[0]
     return values
+
+
+def followers(name: str, variables: tuple[SecretVariable, ...]) -> list[SecretVariable]:
+    """The derived variables that are the newest value of the list `name`."""
+    return [variable for variable in variables if variable.follows == name]
 
 
 def generate_auth_keys(previous_public_keys: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -563,7 +594,12 @@ def local_service_environment(keys: Mapping[str, str]) -> dict[str, str]:
         tokens = encode_list(decode_list(keys["FORO_API_TOKEN"]))
         env |= {f"{service.upper()}_API_TOKENS": tokens for service in SERVICES}
     if "FORO_WEBHOOK_SECRET" in keys:
-        env["REGISTRATION_WEBHOOK_SECRETS"] = encode_list(decode_list(keys["FORO_WEBHOOK_SECRET"]))
+        webhook = decode_list(keys["FORO_WEBHOOK_SECRET"])
+        env["REGISTRATION_WEBHOOK_SECRETS"] = encode_list(webhook)
+        if webhook:  # the web's sign-up form signs with the newest
+            env["WEB_WEBHOOK_SECRET"] = webhook[0]
+    if "WEB_COOKIE_SECRET" in keys:
+        env["WEB_COOKIE_SECRET"] = encode_list(decode_list(keys["WEB_COOKIE_SECRET"]))
     if "FORO_BADGE_SECRET" in keys:
         env["FORO_BADGE_SECRET"] = keys["FORO_BADGE_SECRET"]
     if previous := keys.get("FORO_BADGE_PREVIOUS_SECRETS"):

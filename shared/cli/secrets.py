@@ -33,9 +33,11 @@ from shared.secrets_policy import (
     BROKER_URL_TEMPLATE,
     LOCAL_VARIABLES,
     MONGO_URL_TEMPLATE,
+    SERVICE_VARIABLES,
     SecretVariable,
     decode_list,
     encode_list,
+    followers,
     generate_auth_keys,
     generate_local_secrets,
     generate_service_secrets,
@@ -250,9 +252,15 @@ def _rotate_list(file: SecretsFile, variable: SecretVariable, finish: bool, yes:
                 f"{variable.finishing_breaks}. Re-run with --yes to do it"
             )
         file.values[variable.name] = _as_written(values[:1], variable)
+        moved = [
+            f.name for f in followers(variable.name, SERVICE_VARIABLES) if f.name in file.values
+        ]
+        for name in moved:  # what signed with an older value signs with the newest now
+            file.values[name] = values[0]
         return (
-            f"{variable.name}: the newest value kept, {len(values) - 1} older one(s) dropped; "
-            "restart the services to stop accepting them"
+            f"{variable.name}: the newest value kept, {len(values) - 1} older one(s) dropped"
+            + (f" ({', '.join(moved)} set to it)" if moved else "")
+            + "; restart the services to stop accepting them"
         )
     file.values[variable.name] = _as_written([new_secret(), *values], variable)
     if variable.finishing_breaks:
@@ -389,7 +397,8 @@ def rotate(
     if variable.kind == "provider":
         raise fail(f"{name} is issued by the provider: put its new value in the file yourself")
     if variable.kind == "derived":
-        raise fail(f"{name} changes with its key: `foro secrets rotate FORO_AUTH_SIGNING_KEY`")
+        source = variable.follows or "FORO_AUTH_SIGNING_KEY"
+        raise fail(f"{name} changes with {source}: `foro secrets rotate {source}`")
     if name not in secrets_file.values:
         raise fail(f"{name} is not in {file}")
     if variable.kind == "signing_key":

@@ -158,6 +158,50 @@ def test_rotate_a_service_list_in_a_manifest(tmp_path: Path) -> None:
     assert mode(target) == 0o600
 
 
+def test_finishing_the_webhook_rotation_moves_the_web_form_to_the_newest_secret(
+    tmp_path: Path,
+) -> None:
+    """WEB_WEBHOOK_SECRET (the public sign-up form's) follows REGISTRATION_WEBHOOK_SECRETS: during
+    a rotation it keeps signing with the old value (still accepted), at --finish it takes the
+    newest; it cannot be rotated by itself."""
+    target = tmp_path / "credentials.yaml"
+    assert foro("secrets", "generate", "--format", "k8s", "-o", str(target))[0] == 0
+
+    def data() -> dict[str, str]:
+        loaded: dict[str, str] = yaml.safe_load(target.read_text())["stringData"]
+        return loaded
+
+    old = data()["WEB_WEBHOOK_SECRET"]
+    assert json.loads(data()["REGISTRATION_WEBHOOK_SECRETS"]) == [old]
+    assert foro("secrets", "rotate", "REGISTRATION_WEBHOOK_SECRETS", "-f", str(target))[0] == 0
+    new, kept = json.loads(data()["REGISTRATION_WEBHOOK_SECRETS"])
+    assert (kept, data()["WEB_WEBHOOK_SECRET"]) == (old, old)
+    code, _, err = foro(
+        "secrets", "rotate", "REGISTRATION_WEBHOOK_SECRETS", "-f", str(target), "--finish"
+    )
+    assert code == 0, err
+    assert "WEB_WEBHOOK_SECRET" in err
+    assert data()["WEB_WEBHOOK_SECRET"] == new
+    code, _, err = foro("secrets", "rotate", "WEB_WEBHOOK_SECRET", "-f", str(target))
+    assert code == 1 and "REGISTRATION_WEBHOOK_SECRETS" in err
+
+
+def test_rotating_the_cookie_secret_signs_everyone_out_only_at_finish(tmp_path: Path) -> None:
+    target = tmp_path / "secrets.env"
+    assert foro("secrets", "generate", "-o", str(target))[0] == 0
+    old = read_env(target.read_text())["WEB_COOKIE_SECRET"]
+    assert foro("secrets", "rotate", "WEB_COOKIE_SECRET", "-f", str(target))[0] == 0
+    new, kept = json.loads(read_env(target.read_text())["WEB_COOKIE_SECRET"])
+    assert kept == old
+    code, _, err = foro("secrets", "rotate", "WEB_COOKIE_SECRET", "-f", str(target), "--finish")
+    assert code == 1 and "sign in again" in err  # it signs people out: --yes
+    code, _, err = foro(
+        "secrets", "rotate", "WEB_COOKIE_SECRET", "-f", str(target), "--finish", "--yes"
+    )
+    assert code == 0, err
+    assert read_env(target.read_text())["WEB_COOKIE_SECRET"] == new
+
+
 @pytest.mark.parametrize("suffix", [".env", ".yaml"])
 def test_rotating_the_link_secret_keeps_sent_links_valid_until_finish(
     tmp_path: Path, suffix: str

@@ -19,6 +19,7 @@ from services.notification.settings import NotificationSettings
 from services.registration.settings import RegistrationSettings
 from services.reporting.settings import ReportingSettings
 from services.scheduling.settings import SchedulingSettings
+from services.web.settings import WebSettings
 from shared.secrets_policy import (
     STATIC_TOKENS_REFUSED,
     InsecureSettingsError,
@@ -47,7 +48,11 @@ SERVICE_SETTINGS: list[type[ServiceSettings]] = [
 @pytest.fixture(autouse=True)
 def _no_ambient_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """The machine's own FORO_*/service variables must not decide these tests."""
-    prefixes = ("FORO_", *(f"{c.model_config.get('env_prefix')}" for c in SERVICE_SETTINGS))
+    prefixes = (
+        "FORO_",
+        "WEB_",
+        *(f"{c.model_config.get('env_prefix')}" for c in SERVICE_SETTINGS),
+    )
     for key in list(os.environ):
         if key.upper().startswith(prefixes):
             monkeypatch.delenv(key)
@@ -412,3 +417,41 @@ def test_a_list_of_secrets_is_a_json_list_or_one_value_as_it_is(
     settings = RegistrationSettings()
     assert [t.get_secret_value() for t in settings.api_tokens] == ["a-single-token"]
     assert [s.get_secret_value() for s in settings.webhook_secrets] == ["new-secret", "old-secret"]
+
+
+def test_the_web_pages_secrets_are_generated_and_refused_weak_in_production(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """WEB_COOKIE_SECRET seals the web's sign-in cookie: `foro secrets generate --format k8s`
+    makes it (production refuses the web without it), and WEB_WEBHOOK_SECRET, which the public
+    sign-up form signs the intake webhook with, is the newest of REGISTRATION_WEBHOOK_SECRETS."""
+    generated = generate_service_secrets()
+    assert (
+        generated["WEB_WEBHOOK_SECRET"] == json.loads(generated["REGISTRATION_WEBHOOK_SECRETS"])[0]
+    )
+    assert weakness(json.loads(generated["WEB_COOKIE_SECRET"])[0]) is None
+    monkeypatch.setenv("FORO_ENVIRONMENT", "production")
+    with pytest.raises(InsecureSettingsError, match="WEB_COOKIE_SECRET: missing"):
+        WebSettings()
+    for key, value in generated.items():
+        monkeypatch.setenv(key, value)
+    settings = WebSettings()
+    assert settings.secret_problems() == []
+    assert len(settings.cookie_keys()) == 1
+    registration = RegistrationSettings()
+    webhook = getattr(settings, "webhook_secret", None)  # the public form's (when it is built)
+    if webhook is not None:
+        assert webhook.get_secret_value() in {
+            s.get_secret_value() for s in registration.webhook_secrets
+        }
+
+
+def test_the_local_keys_give_the_web_its_cookie_and_webhook_secrets() -> None:
+    keys = generate_local_secrets()
+    env = local_service_environment(keys)
+    assert json.loads(env["WEB_COOKIE_SECRET"]) == [keys["WEB_COOKIE_SECRET"]]
+    assert env["WEB_WEBHOOK_SECRET"] == keys["FORO_WEBHOOK_SECRET"]
+    # During a rotation of the webhook secret the form signs with the newest.
+    keys["FORO_WEBHOOK_SECRET"] = f'["new-{keys["FORO_WEBHOOK_SECRET"]}", "old"]'
+    env = local_service_environment(keys)
+    assert env["WEB_WEBHOOK_SECRET"] == json.loads(env["REGISTRATION_WEBHOOK_SECRETS"])[0]

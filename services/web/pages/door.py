@@ -128,7 +128,8 @@ async def check_in(
     request: Request, token: str, body: dict[str, Any]
 ) -> tuple[int, dict[str, Any]]:
     """Registration's `POST /checkins`, its answer as the door shows it, with a status saying
-    whether the browser keeps the scan (401, 403 of a role, 5xx: it is sent again) or not."""
+    whether the browser keeps the scan (401, 403 of a role, 5xx: it is sent again) or not (200:
+    checked in, already today, or refused: a refusal is an answer the door expects, not an error)."""
     try:
         answer = await _backends(request).post_json(
             "registration", "/checkins", token=token, json=body
@@ -138,13 +139,13 @@ async def check_in(
     except Forbidden as error:
         if error.permission:  # the role lacks checkin:scan, not a refusal of the badge
             return 403, {"outcome": "forbidden", "detail": _tr(request, ROLE_CANNOT)}
-        return 422, refused(request, error)
+        return 200, refused(request, error)
     except Unavailable:
         return 503, {"outcome": "unavailable", "detail": _tr(request, NOT_ANSWERING)}
     except BackendError as error:
         if error.status == 429:
             return 503, {"outcome": "unavailable", "detail": _tr(request, NOT_ANSWERING)}
-        return 422, refused(request, error)
+        return 200, refused(request, error)
     return 200, shown(request, answer)
 
 
@@ -250,7 +251,7 @@ async def _scan_form(
         raise {401: SignInRequired, 403: Forbidden, 503: Unavailable}[status](
             "registration", status
         )
-    return _page(request, points, point, content, 200 if status == 200 else 422)
+    return _page(request, points, point, content)
 
 
 @router.get("/door-sw.js", include_in_schema=False)

@@ -219,6 +219,13 @@ async def test_door_staff_check_in_from_badge_images_and_an_offline_scan_syncs_o
             checked_in = sorted(e["participant_id"] for e in tap.of_type("attendee.checked_in"))
             assert checked_in == sorted([rigoberta["_id"], oscar["_id"]])
 
+            # A typed code that is no badge: refused, and why.
+            await page.get_by_label("Or type the badge's code").fill("not-a-badge.at-all")
+            await page.get_by_role("button", name="Check in").click()
+            await result.get_by_text("Refused").wait_for()
+            assert await result.get_attribute("data-outcome") == "refused"
+            assert "badge" in (await result.locator("#result-detail").inner_text()).lower()
+
             # The page in Spanish (tests/unit/test_web_pages.py checks the catalog is complete).
             await page.goto(f"{web}/door?lang=es")
             await page.get_by_label("Punto de control").wait_for()
@@ -228,3 +235,140 @@ async def test_door_staff_check_in_from_badge_images_and_an_offline_scan_syncs_o
     finally:
         await tap.channel.close()
         await mongo.close()
+
+
+# --- POST /door/scans against a fake registration: what the page is answered -----------------
+
+DOOR_COOKIE_SECRET = SecretStr("Yv3qT9xKp2LmN8rB4wZc7HjD1fGs6AeQ0uVtRyXo")
+
+
+def fake_registration(request: httpx.Request) -> httpx.Response:
+    if request.url.path == "/auth/login":
+        expires = "2999-01-01T00:00:00+00:00"
+        body = {"access_token": "door-jwt", "expires_at": expires, "roles": ["door_staff"]}
+        return httpx.Response(200, json=body)
+    if request.headers.get("authorization") != "Bearer door-jwt":
+        return httpx.Response(401, json={"detail": {"code": "token_expired"}})
+    if request.url.path == "/checkins/points":
+        return httpx.Response(200, json=["entrance", "expo", "plenary"])
+    if request.url.path == "/checkins":
+        body = json.loads(request.content)
+        if body["token"] == "refused-token-xyz":
+            detail = {
+                "field": "token",
+                "code": "revoked_token",
+                "message_es": "Esta credencial fue revocada.",
+                "message_en": "This badge has been revoked.",
+            }
+            return httpx.Response(403, json={"detail": detail})
+        answer = {
+            "checked_in": True,
+            "first_today": body.get("scan_id") is None,
+            "replayed": False,
+            "checkin_id": str(uuid.uuid4()),
+            "point": body["point"],
+            "day": "2004-11-18",
+            "participant_id": str(uuid.uuid4()),
+            "given_name": "Rigoberta",
+            "family_name": "Menchú",
+            "organisation": None,
+            "delegation": {"code": "SV", "name": "El Salvador"},
+            "category": "civil_society",
+            "badge_colour": "#6A1B9A",
+            "scanned_at": "2004-11-18T15:00:00Z",
+        }
+        return httpx.Response(201 if answer["first_today"] else 200, json=answer)
+    return httpx.Response(404, json={"detail": "not found"})
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def door_web() -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(
+        WebSettings(cookie_secret=[DOOR_COOKIE_SECRET]),
+        transport=httpx.MockTransport(fake_registration),
+    )
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://web") as web,
+    ):
+        form = await web.get("/signin")
+        csrf = form.text.split('name="csrf_token" value="')[1].split('"')[0]
+        signed_in = await web.post(
+            "/signin",
+            data={"username": "door", "password": "pw", "csrf_token": csrf, "next": "/door"},
+        )
+        assert signed_in.status_code == 303
+        yield web
+
+
+async def test_scans_are_answered_as_the_door_shows_them(door_web: httpx.AsyncClient) -> None:
+    page = await door_web.get("/door?lang=es")
+    assert page.status_code == 200 and "Punto de control" in page.text
+    assert '<option value="plenary"' in page.text and "Salón plenario" in page.text
+    csrf = door_web.cookies["foro_csrf"]
+    headers = {"X-CSRF-Token": csrf}
+
+    def scan(token: str, **extra: object) -> Any:
+        body = {"token": token, "point": "entrance", **extra}
+        return door_web.post("/door/scans?lang=en", json=body, headers=headers)
+
+    first = await scan("a-good-badge-token")
+    assert first.status_code == 200
+    assert first.json() | {"server_time": None} == first.json() | {
+        "outcome": "checked_in",
+        "headline": "First check-in today",
+        "name": "Rigoberta Menchú",
+        "category": "Civil society and think tanks",
+        "badge_colour": "#6A1B9A",
+        "delegation": "El Salvador",
+        "server_time": None,
+    }
+    queued = await scan(
+        "a-good-badge-token", scan_id=str(uuid.uuid4()), scanned_at="2004-11-18T15:00:00Z"
+    )
+    assert (queued.json()["outcome"], queued.json()["headline"]) == (
+        "already",
+        "Already checked in today",
+    )
+    refused = await scan("refused-token-xyz")
+    assert refused.status_code == 200  # an answer: the browser does not send it again
+    assert refused.json()["outcome"] == "refused"
+    assert refused.json()["detail"] == "This badge has been revoked."
+    assert refused.json()["code"] == "revoked_token"
+
+    no_csrf = await door_web.post(
+        "/door/scans", json={"token": "a-good-badge-token", "point": "entrance"}
+    )
+    assert no_csrf.status_code == 403 and no_csrf.json()["outcome"] == "expired"
+    bad_point = await scan("a-good-badge-token", point="Not A Point")
+    assert bad_point.status_code == 422 and bad_point.json()["field"] == "point"
+
+    # Without JavaScript: the typed code posts as a form and the page shows the answer.
+    plain = await door_web.post(
+        "/door/scans?lang=es",
+        data={"token": "refused-token-xyz", "point": "expo", "csrf_token": csrf},
+    )
+    assert plain.status_code == 200
+    assert 'data-outcome="refused"' in plain.text
+    assert "Esta credencial fue revocada." in plain.text and "Rechazado" in plain.text
+    plain = await door_web.post(
+        "/door/scans?lang=es",
+        data={"token": "a-good-badge-token", "point": "expo", "csrf_token": csrf},
+    )
+    assert plain.status_code == 200 and "Primera entrada de hoy" in plain.text
+    assert 'fill="#6A1B9A"' in plain.text and "El Salvador" in plain.text
+
+    worker = await door_web.get("/door-sw.js")
+    assert worker.headers["content-type"].startswith("text/javascript")
+
+
+async def test_without_a_sign_in_the_door_asks_for_one(door_web: httpx.AsyncClient) -> None:
+    door_web.cookies.delete("foro_session")
+    page = await door_web.get("/door")
+    assert page.status_code == 303 and page.headers["location"].startswith("/signin")
+    scan = await door_web.post(
+        "/door/scans",
+        json={"token": "a-good-badge-token", "point": "entrance"},
+        headers={"X-CSRF-Token": door_web.cookies["foro_csrf"]},
+    )
+    assert scan.status_code == 401 and scan.json()["outcome"] == "sign_in"

@@ -5,20 +5,26 @@ Every call carries the signed-in person's token; the services decide what their 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
+import structlog
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from prometheus_client.parser import text_string_to_metric_families
 
-from services.web.backends import BackendError, Backends, Forbidden, SignInRequired
+from services.web.backends import BackendError, Backends, Forbidden, SignInRequired, Unavailable
 from services.web.i18n import N_
 from services.web.pages import NavItem
 from services.web.pages.auth import FORM_EXPIRED, Who, check_csrf
 from services.web.rendering import Visitor, is_htmx, render
 from services.web.session import CSRF_FIELD, StaffSession
 from shared.pack import EventPack
+
+log = structlog.get_logger("foro.web.console")
 
 NAV = (
     NavItem(N_("Dashboard"), "/console", "staff", order=20),
@@ -63,6 +69,108 @@ def names(pack: EventPack, lang: str) -> dict[str, dict[str, str]]:
     }
 
 
+# --- the dashboard's alerts ------------------------------------------------------------------
+
+SERVICES = ("registration", "scheduling", "expo", "notification", "reporting")
+DEAD_LETTERS = "foro_dead_letter_messages"
+ALERT_SECONDS = 3.0  # an alert that takes longer is left out: the dashboard must not wait on it
+
+
+@dataclass(frozen=True)
+class Alert:
+    """Something on the dashboard that needs the secretariat: `kind` is dead_letters, budget,
+    failed or unread (a source that could not be read: the page says so rather than "all is
+    well")."""
+
+    kind: str
+    count: int = 0
+    service: str = ""
+    queue: str = ""
+    line: str = ""
+    percent: float = 0.0
+
+
+def dead_letters_in(metrics: str) -> dict[str, int]:
+    """Dead-lettered messages by consumer queue, from a service's Prometheus text (`/metrics`)."""
+    found: dict[str, int] = {}
+    for family in text_string_to_metric_families(metrics):
+        if family.name != DEAD_LETTERS:
+            continue
+        for sample in family.samples:
+            queue = sample.labels.get("queue", "")
+            if sample.value > 0 and queue:
+                found[queue] = int(sample.value)
+    return found
+
+
+async def _bounded(call: Any) -> Any:
+    return await asyncio.wait_for(call, ALERT_SECONDS)
+
+
+async def dead_letter_alerts(backends: Backends) -> list[Alert]:
+    """Every service's dead-letter queues that hold messages, from its public `/metrics` (the
+    gauges it refreshes from the broker; no JSON of them exists)."""
+
+    async def one(service: str) -> list[Alert]:
+        try:
+            metrics = await _bounded(backends.get_raw(service, "/metrics"))
+            found = dead_letters_in(metrics.content.decode("utf-8", "replace"))
+        except (BackendError, TimeoutError, ValueError) as error:
+            log.info("dead letters not read", service=service, error=type(error).__name__)
+            return [Alert("unread", service=service)]
+        return [
+            Alert("dead_letters", count=n, service=service, queue=queue)
+            for queue, n in sorted(found.items())
+        ]
+
+    results = await asyncio.gather(*(one(service) for service in SERVICES))
+    return [alert for alerts in results for alert in alerts]
+
+
+async def budget_alerts(backends: Backends, token: str, pack: EventPack, lang: str) -> list[Alert]:
+    """Budget lines at or over plan (a role without `budget:read` sees none)."""
+    try:
+        budget = await _bounded(backends.get_json("reporting", "/budget", token=token))
+    except Unavailable:
+        return [Alert("unread", service="reporting")]
+    except (BackendError, TimeoutError):
+        return []
+    names_ = {line.code: line.name.get(lang) for line in pack.budget.lines}
+    return [
+        Alert("budget", line=names_.get(line["line"], line["line"]), percent=line["percent"])
+        for line in budget.get("lines", [])
+        if line.get("percent", 0) >= 100
+    ]
+
+
+async def failed_message_alerts(backends: Backends, token: str) -> list[Alert]:
+    """Messages that failed for good (a role without `messages:read` sees none)."""
+    try:
+        summary = await _bounded(
+            backends.get_json("notification", "/messages/summary", token=token)
+        )
+    except Unavailable:
+        return [Alert("unread", service="notification")]
+    except (BackendError, TimeoutError):
+        return []
+    failed = int(summary.get("failed", 0))
+    return [Alert("failed", count=failed)] if failed else []
+
+
+async def alerts(request: Request, session: StaffSession, lang: str) -> list[Alert]:
+    backends = backends_of(request)
+    found = await asyncio.gather(
+        dead_letter_alerts(backends),
+        budget_alerts(backends, session.token, request.app.state.pack, lang),
+        failed_message_alerts(backends, session.token),
+    )
+    everything = [alert for group in found for alert in group]
+    unread = sorted({a.service for a in everything if a.kind == "unread"})
+    return [a for a in everything if a.kind != "unread"] + [
+        Alert("unread", service=s) for s in unread
+    ]
+
+
 @router.get("", response_class=HTMLResponse)
 async def dashboard(request: Request, who: Who, session: Staff) -> HTMLResponse:
     backends = backends_of(request)
@@ -71,7 +179,7 @@ async def dashboard(request: Request, who: Who, session: Staff) -> HTMLResponse:
     except Forbidden:
         # The landing page after sign-in: a role without statistics (a registrar, the door
         # staff) gets the way to its own pages instead of a refusal.
-        return render(request, "dashboard.html", {"statistics": None})
+        return render(request, "dashboard.html", {"statistics": None, "alerts": []})
     participants = statistics.get("participants", {})
     check_in = participants.get("check_in", {})
     today = datetime.now(request.app.state.pack.forum.tz).date().isoformat()
@@ -79,6 +187,7 @@ async def dashboard(request: Request, who: Who, session: Staff) -> HTMLResponse:
         request,
         "dashboard.html",
         {
+            "alerts": await alerts(request, session, who.lang),
             "statistics": statistics,
             "participants": participants,
             "checked_in_today": check_in.get("by_day", {}).get(today, {}).get("checked_in", 0),

@@ -181,6 +181,7 @@ async def test_door_staff_check_in_from_badge_images_and_an_offline_scan_syncs_o
             await page.get_by_text("Pending: 1").wait_for()
             assert await result.get_attribute("data-outcome") == "pending"
             stored = await participants.find_one({"_id": oscar["_id"]})
+            assert stored is not None
             assert not stored.get("checkins"), "nothing reaches registration while offline"
 
             # The same scan held twice (another tab kept a copy): it must still count once.
@@ -207,10 +208,11 @@ async def test_door_staff_check_in_from_badge_images_and_an_offline_scan_syncs_o
 
             async def published() -> bool:
                 document = await participants.find_one({"_id": oscar["_id"]})
-                return not document.get("outbox_pending")
+                return document is not None and not document.get("outbox_pending")
 
             await eventually(published, 30, "the check-in's event published")
             stored = await participants.find_one({"_id": oscar["_id"]})
+            assert stored is not None
             assert len(stored["checkins"]) == 1, stored["checkins"]
             assert stored["checkins"][0]["point"] == "entrance"
             assert stored["checkins"][0]["scan_id"]

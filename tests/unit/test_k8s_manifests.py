@@ -1,6 +1,7 @@
 """deploy/k8s: every kustomization renders, every object is valid against its schema, and the
 deployment keeps its promises (read-only root, non-root, resources, PDBs, metrics, network
-policies, mail in production, the pack where FORO_PACK_PATH points, the rules of alerts.yml).
+policies, mail in production, the pack where FORO_PACK_PATH points, the rules of alerts.yml, the
+web pages reaching the services and reached through the ingress).
 
 Built-in kinds are validated with kubernetes-validate in strict mode (unknown fields fail).
 ServiceMonitor, PrometheusRule, ScaledObject and TriggerAuthentication are validated with the
@@ -27,9 +28,13 @@ import yaml
 from cloudcoil.models.keda.v1alpha1 import ScaledObject, TriggerAuthentication
 from cloudcoil.models.prometheus_operator.v1 import PrometheusRule, ServiceMonitor
 
+from services.registration.settings import RegistrationSettings
+
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
 SERVICES = ("registration", "scheduling", "expo", "notification", "reporting")
+PORTS = {"registration": 8001, "scheduling": 8002, "expo": 8003, "notification": 8004}
+PORTS |= {"reporting": 8005, "web": 8006}
 KUSTOMIZATIONS = ("base", "overlays/local", "overlays/production", "examples")
 K8S_VERSION = kubernetes_validate.latest_version()
 
@@ -106,9 +111,11 @@ def test_every_kustomization_renders_with_the_builtin_renderer(
 ) -> None:
     for name, objects in rendered.items():
         assert objects, name
-    assert {
-        d["metadata"]["name"] for d in _of(rendered["overlays/production"], "Deployment")
-    } == set(SERVICES)
+    for name in ("overlays/local", "overlays/production"):
+        assert {d["metadata"]["name"] for d in _of(rendered[name], "Deployment")} - {"mailpit"} == {
+            *SERVICES,
+            "web",
+        }
 
 
 def test_the_builtin_renderer_gives_what_kustomize_gives(
@@ -396,7 +403,7 @@ def test_the_pack_is_mounted_where_foro_pack_path_points(
     for name in ("overlays/local", "overlays/production"):
         objects = rendered[name]
         pack_map = _config_map(objects, "foro-pack")
-        for deployment in _foro_deployments(objects):
+        for deployment in [*_foro_deployments(objects), _named(objects, "Deployment", "web")]:
             pod = deployment["spec"]["template"]["spec"]
             pack_path = Path(_environment(objects, deployment)["FORO_PACK_PATH"])
             (mount,) = [
@@ -481,3 +488,90 @@ def test_ingress_routes_every_api_and_never_metrics(rendered: dict[str, list[Obj
     ]:
         (match,) = [p for p in public_paths if _routed([p], path)]
         assert match["backend"]["service"]["name"] == service
+
+
+# -- the web pages --------------------------------------------------------------------------
+
+
+def _port_named(objects: list[Object], service: str, name: str) -> int:
+    (port,) = [p for p in _named(objects, "Service", service)["spec"]["ports"] if p["name"] == name]
+    return int(port["port"])
+
+
+def _policies_for(objects: list[Object], labels: dict[str, str]) -> list[Object]:
+    return [
+        p
+        for p in _of(objects, "NetworkPolicy")
+        if _selects(p["spec"]["podSelector"].get("matchLabels", {}), labels)
+    ]
+
+
+def test_the_web_pages_run_beside_the_services_and_reach_them(
+    rendered: dict[str, list[Object]],
+) -> None:
+    for name in ("overlays/local", "overlays/production"):
+        objects = rendered[name]
+        web = _named(objects, "Deployment", "web")
+        container = web["spec"]["template"]["spec"]["containers"][0]
+        assert container["command"] == ["python", "-m", "services.web"]
+        assert (
+            container["image"]
+            == _named(objects, "Deployment", "registration")["spec"]["template"]["spec"][
+                "containers"
+            ][0]["image"]
+        )
+        env = _environment(objects, web)
+        assert env["WEB_HTTP_PORT"] == str(PORTS["web"]) == str(_port_named(objects, "web", "http"))
+        for service in SERVICES:  # each URL names the service's Service and its port
+            url = f"http://{service}:{_port_named(objects, service, 'http')}"
+            assert env[f"WEB_{service.upper()}_URL"] == url, (name, service)
+        # The cookie secret (and the sign-up form's webhook secret) from foro-credentials.
+        assert {"name": "foro-credentials", "optional": True} in [
+            s.get("secretRef") for s in container["envFrom"]
+        ]
+        assert "FORO_BROKER_URL" not in {e["name"] for e in container["env"]}  # owns no data
+        # Network: the web may call every service's HTTP port, and each service lets it in.
+        labels = web["spec"]["template"]["metadata"]["labels"]
+        assert any(
+            rule["ports"] == [{"protocol": "TCP", "port": "http"}]
+            and any(
+                _selects(peer["podSelector"]["matchLabels"], {"app.kubernetes.io/part-of": "foro"})
+                for peer in rule["to"]
+            )
+            for p in _policies_for(objects, labels)
+            for rule in p["spec"].get("egress", [])
+        ), f"{name}: the web cannot call the services"
+        for service in SERVICES:
+            pod = _named(objects, "Deployment", service)["spec"]["template"]["metadata"]["labels"]
+            assert any(
+                any(_selects(peer["podSelector"]["matchLabels"], labels) for peer in rule["from"])
+                for p in _policies_for(objects, pod)
+                for rule in p["spec"].get("ingress", [])
+                if all("podSelector" in peer for peer in rule["from"])
+            ), f"{name}: {service} does not let the web in"
+        # No /metrics on the web: its Service is not scraped.
+        (monitor,) = _of(objects, "ServiceMonitor")
+        web_service = _named(objects, "Service", "web")["metadata"]["labels"]
+        excluded = monitor["spec"]["selector"]["matchExpressions"]
+        assert {"key": "app.kubernetes.io/name", "operator": "NotIn", "values": ["web"]} in excluded
+        assert web_service["app.kubernetes.io/name"] == "web"
+
+
+def test_the_web_pages_are_on_the_public_host_and_registration_trusts_the_pods(
+    rendered: dict[str, list[Object]],
+) -> None:
+    objects = rendered["overlays/production"]
+    web = _named(objects, "Ingress", "foro-web")
+    public = _named(objects, "Ingress", "foro-public")
+    assert [r["host"] for r in web["spec"]["rules"]] == [r["host"] for r in public["spec"]["rules"]]
+    assert web["spec"]["tls"] == public["spec"]["tls"]
+    (path,) = web["spec"]["rules"][0]["http"]["paths"]
+    assert (path["path"], path["pathType"], path["backend"]["service"]["name"]) == (
+        "/",
+        "Prefix",
+        "web",
+    )
+    assert web["metadata"]["annotations"] == public["metadata"]["annotations"]
+    env = _environment(objects, _named(objects, "Deployment", "registration"))
+    trusted = RegistrationSettings(trusted_proxies=env["REGISTRATION_TRUSTED_PROXIES"])
+    assert trusted.trusted_proxies, "registration trusts no proxy: every sign-in has one address"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
@@ -10,19 +9,27 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from services.web.i18n import Translations
-from services.web.session import StaffSession
+from services.web.session import PartySession, SignedIn, StaffSession
 from shared.pack import EventPack
 
 # Each language named in itself: the switch is read by someone who may not read the page's language.
 LANGUAGE_NAMES = {"es": "Español", "en": "English"}
 
 
-@dataclass
 class Visitor:
-    lang: str
-    session: StaffSession | None
-    csrf: str
-    rotate_csrf: bool = False  # set at sign-in: the middleware then sets a new CSRF cookie
+    """Who is asking: their language, their CSRF token, and who is signed in — a member of staff
+    (`session`) or a party acting for themselves (`party`), never both (the cookie holds one)."""
+
+    def __init__(
+        self, lang: str, signed_in: SignedIn | None, csrf: str, rotate_csrf: bool = False
+    ) -> None:
+        self.lang = lang
+        self.session: StaffSession | None = (
+            signed_in if isinstance(signed_in, StaffSession) else None
+        )
+        self.party: PartySession | None = signed_in if isinstance(signed_in, PartySession) else None
+        self.csrf = csrf
+        self.rotate_csrf = rotate_csrf  # set at sign-in: the middleware then sets a new CSRF cookie
 
 
 def visitor(request: Request) -> Visitor:
@@ -77,7 +84,9 @@ def render(
             "_": _,
             "lang": lang,
             "languages": switch,
-            "user": who.session,
+            # The header's "signed in as … / sign out": staff or a party alike.
+            "user": who.session or who.party,
+            "party": who.party,
             "csrf": who.csrf,
             "forum": pack.forum,
             "nav": [

@@ -1,4 +1,9 @@
-"""The signed-in person's staff token, kept in their browser and nowhere else.
+"""The signed-in person's token, kept in their browser and nowhere else.
+
+Staff sign in with a password (`StaffSession`: registration's staff token); parties — a
+delegation's focal point, an exhibitor, a participant — with their own link token
+(`PartySession`, see pages/party.py). One cookie holds either, never both: signing in as one
+replaces the other, and signing out forgets whichever it was.
 
 The web component holds no sessions: the token registration's `POST /auth/login` gave is sealed
 (encrypted and authenticated, Fernet with a key derived from `WEB_COOKIE_SECRET`) into an
@@ -18,6 +23,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
@@ -40,6 +46,41 @@ class StaffSession:
         return datetime.now(UTC) >= self.expires_at
 
 
+PartyKind = Literal["participant", "exhibitor", "focal_point"]
+PARTY_KINDS: tuple[PartyKind, ...] = ("participant", "exhibitor", "focal_point")
+
+
+@dataclass(frozen=True)
+class PartySession:
+    """A party acting for themselves with their own link token. `kind` and `party_id` (the
+    participant id, the exhibitor id, the delegation code) only route the pages: every call
+    carries `token`, and the services decide what it may do. `label` is what the header shows
+    (the delegation's or exhibitor's name). `feed` is a participant's read-only agenda-feed token,
+    once scheduling handed one out (a sign-up answers with it)."""
+
+    kind: PartyKind
+    party_id: str
+    label: str
+    token: str
+    expires_at: datetime
+    feed: str | None = None
+
+    @property
+    def expired(self) -> bool:
+        return datetime.now(UTC) >= self.expires_at
+
+    @property
+    def username(self) -> str:  # the header's name of who is signed in
+        return self.label
+
+    @property
+    def roles(self) -> tuple[str, ...]:  # a party holds no staff role
+        return ()
+
+
+SignedIn = StaffSession | PartySession
+
+
 def _fernet_key(secret: str) -> bytes:
     derived = HKDF(
         algorithm=hashes.SHA256(), length=32, salt=None, info=b"foro web session cookie"
@@ -56,27 +97,53 @@ class SessionSealer:
         self._fernet = MultiFernet([Fernet(_fernet_key(key)) for key in keys])
         self.max_age = max_age_seconds
 
-    def seal(self, session: StaffSession) -> str:
-        payload = {
-            "u": session.username,
-            "r": list(session.roles),
-            "t": session.token,
-            "x": session.expires_at.isoformat(),
-        }
+    def seal(self, session: SignedIn) -> str:
+        payload: dict[str, object]
+        if isinstance(session, PartySession):
+            payload = {
+                "p": session.kind,
+                "i": session.party_id,
+                "l": session.label,
+                "t": session.token,
+                "x": session.expires_at.isoformat(),
+                "f": session.feed,
+            }
+        else:
+            payload = {
+                "u": session.username,
+                "r": list(session.roles),
+                "t": session.token,
+                "x": session.expires_at.isoformat(),
+            }
         return self._fernet.encrypt(json.dumps(payload).encode()).decode()
 
-    def open(self, cookie: str | None) -> StaffSession | None:
-        """The session in the cookie; None when absent, tampered with, too old or expired."""
+    def open(self, cookie: str | None) -> SignedIn | None:
+        """The session in the cookie (staff or party); None when absent, tampered with, too old
+        or expired."""
         if not cookie:
             return None
+        session: SignedIn
         try:
             payload = json.loads(self._fernet.decrypt(cookie.encode(), ttl=self.max_age))
-            session = StaffSession(
-                username=str(payload["u"]),
-                roles=tuple(str(r) for r in payload["r"]),
-                token=str(payload["t"]),
-                expires_at=datetime.fromisoformat(payload["x"]),
-            )
+            if "p" in payload:
+                kind = str(payload["p"])
+                if kind not in PARTY_KINDS:
+                    return None
+                session = PartySession(
+                    kind=kind,  # one of PARTY_KINDS: checked just above
+                    party_id=str(payload["i"]),
+                    label=str(payload["l"]),
+                    token=str(payload["t"]),
+                    expires_at=datetime.fromisoformat(payload["x"]),
+                    feed=str(payload["f"]) if payload.get("f") else None,
+                )
+            else:
+                session = StaffSession(
+                    username=str(payload["u"]),
+                    roles=tuple(str(r) for r in payload["r"]),
+                    token=str(payload["t"]),
+                    expires_at=datetime.fromisoformat(payload["x"]),
+                )
         except (InvalidToken, ValueError, KeyError, TypeError):
             return None
         return None if session.expired else session

@@ -1,9 +1,13 @@
-"""Sign-in and sign-out: registration's `POST /auth/login` gives a staff token, sealed into a cookie."""
+"""Sign-in and sign-out: registration's `POST /auth/login` gives a staff token, sealed into a cookie.
+
+Parties (a focal point, an exhibitor, a participant) sign in at `/access` with their own link
+token instead (pages/party.py); signing out forgets either."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -29,6 +33,16 @@ SIGN_IN_UNAVAILABLE = N_("Sign-in is not available right now. Try again in a mom
 Who = Annotated[Visitor, Depends(visitor)]
 
 
+PARTY_PAGES = ("/delegation", "/exhibitor", "/me")
+"""Where parties act for themselves: a page of theirs that needs a sign-in goes to `/access`."""
+
+
+def is_party_page(target: str) -> bool:
+    return any(
+        target == page or target.startswith((f"{page}/", f"{page}?")) for page in PARTY_PAGES
+    )
+
+
 def safe_next(target: str | None) -> str:
     """Where to go after signing in: a path of this site only (no `//host`, no scheme)."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
@@ -49,6 +63,8 @@ async def home(request: Request) -> HTMLResponse:
 async def signin_form(request: Request, who: Who, next: str | None = None) -> Response:
     if who.session is not None:
         return RedirectResponse(safe_next(next), status_code=303)
+    if next and is_party_page(safe_next(next)):  # a party's link, not staff: their own sign-in
+        return RedirectResponse(f"/access?next={quote(safe_next(next), safe='')}", status_code=303)
     return render(request, "signin.html", {"next": safe_next(next)})
 
 

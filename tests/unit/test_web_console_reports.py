@@ -44,7 +44,7 @@ ACTION_ITEM = {
     "deadline": "2005-06-30",
     "conclusion_ids": [],
     "status": "planned",
-    "notes": [{"note": "Primera reunión", "at": "2005-01-10T10:00:00Z"}],
+    "notes": [{"text": "Primera reunión", "at": "2005-01-10T10:00:00Z", "evidence_url": None}],
     "overdue": True,
 }
 BUDGET = {
@@ -138,6 +138,7 @@ async def test_every_reports_page_renders_in_both_languages(
         )
         plan = await web.get("/console/reports/action-plan")
         assert ("Fondo de remesas" if lang == "es" else "Remittance fund") in plan.text
+        assert "2005-01-10 Primera reunión" in plan.text  # its progress notes
         memoria = await web.get("/console/reports/memoria")
         assert 'href="/console/reports/memoria/memoria-es-1.pdf"' in memoria.text
         assert "base-1" not in memoria.text  # the base document is not a Memoria version

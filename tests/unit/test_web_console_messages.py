@@ -16,7 +16,7 @@ from tests.support.web_console import FakeConsoleServices, assert_page, console,
 
 MID = str(uuid.uuid4())
 MESSAGE: dict[str, Any] = {
-    "message_id": MID,
+    "_id": MID,  # as notification's MessageView serialises it (by alias)
     "message_type": "registration_confirmed",
     "channel": "email",
     "person_id": "p-1",

@@ -32,7 +32,7 @@ from services.web.pages.console_shared import (
 from services.web.rendering import render
 from services.web.session import CSRF_FIELD
 
-NAV = (NavItem(N_("Expo"), "/console/expo", "staff", order=50),)
+NAV = (NavItem(N_("Exhibitors"), "/console/expo", "staff", order=50),)
 router = APIRouter(prefix="/console/expo")
 
 CSRF = Annotated[str, Form(alias=CSRF_FIELD, max_length=100)]

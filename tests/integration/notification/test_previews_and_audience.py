@@ -4,11 +4,16 @@ campaign then reaches, the opted-out ones suppressed."""
 
 from __future__ import annotations
 
+import re
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import httpx
+from pydantic import SecretStr
 
-from tests.integration.notification.conftest import RunningNotification
+from services.web.bootstrap import create_app as create_web
+from services.web.settings import WebSettings
+from tests.integration.notification.conftest import API_TOKEN, RunningNotification
 from tests.support.bus import eventually
 from tests.support.notification import confirmed, participant
 
@@ -47,6 +52,7 @@ async def test_templates_are_listed_and_previewed_in_both_languages_without_send
         wrong = await api.get("/templates/registration_confirmed/preview?lang=fr")
         assert wrong.status_code == 422 and "lang" in wrong.text
 
+    assert notification.app is not None
     anonymous = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=notification.app), base_url="http://notification"
     )
@@ -106,3 +112,64 @@ async def test_a_campaigns_audience_is_counted_before_sending_and_the_send_reach
         await eventually(expanded, what="the campaign expanded")
         created = (await api.get(f"/campaigns/{campaign_id}")).json()["created"]
     assert created == {"queued": audience["reached"], "suppressed": audience["opted_out"]}
+
+
+async def test_the_consoles_messages_pages_read_the_real_service(
+    notification: RunningNotification,
+) -> None:
+    """The web console against this notification app (its answers as they really are), signed
+    in with the secretariat's token; registration's sign-in is the only thing stood in for."""
+    person = participant(language="en")
+    await notification.publish(confirmed(person))
+    await notification.wait_emails(person["email"])
+    assert notification.app is not None
+    real = httpx.ASGITransport(app=notification.app)
+
+    class Stack(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            if request.url.path == "/auth/login":
+                expires = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+                return httpx.Response(
+                    200, json={"access_token": API_TOKEN, "expires_at": expires, "roles": []}
+                )
+            if request.url.port == 8004:
+                return await real.handle_async_request(request)
+            return httpx.Response(503)
+
+    web_app = create_web(
+        WebSettings(cookie_secret=[SecretStr("Yv3qT9xKp2LmN8rB4wZc7HjD1fGs6AeQ0uVtRyXo")]),
+        transport=Stack(),
+    )
+    async with (
+        web_app.router.lifespan_context(web_app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=web_app), base_url="http://web") as web,
+    ):
+        form = await web.get("/signin?lang=en")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert csrf
+        await web.post(
+            "/signin", data={"username": "comms", "password": "x", "csrf_token": csrf.group(1)}
+        )
+        delivery = await web.get("/console/messages?status=sent")
+        assert delivery.status_code == 200, delivery.text[:500]
+        assert person["email"] in delivery.text and "registration_confirmed" in delivery.text
+        preview = await web.get("/console/messages/templates/registration_confirmed?language=en")
+        assert preview.status_code == 200 and "Registration confirmed" in preview.text
+        html = await web.get(
+            "/console/messages/templates/registration_confirmed/email.html?language=en"
+        )
+        assert html.text.lstrip().lower().startswith("<!doctype html")
+        counted = await web.post(
+            "/console/messages/campaigns",
+            data={
+                "step": "count",
+                "countries": ["SV"],
+                "subject_es": "Horario",
+                "subject_en": "Hours",
+                "body_es": "Abre a las 9:00.",
+                "body_en": "Opens at 9:00.",
+                "csrf_token": web.cookies["foro_csrf"],
+            },
+        )
+        assert counted.status_code == 200, counted.text[:800]
+        assert "Send to 1 people" in counted.text

@@ -21,6 +21,7 @@ That affects these contexts only; the other browser tests keep the CSP and fail 
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -206,3 +207,20 @@ async def test_the_check_finds_what_it_looks_for(open_page: PageOpener) -> None:
     )
     rules = {finding.rule for finding in await axe(page, "a bad page")}
     assert {"label", "image-alt"} <= rules, rules
+
+
+async def test_the_screenshot_script_draws_the_main_pages(
+    tmp_path: Path,
+    chromium_path: str,  # noqa: F811  (skips without Chromium, fails so under CI)
+) -> None:
+    """`python -m tests.e2e.web.screenshots` (README's pictures) keeps working: PNGs of every
+    page it lists, at both widths."""
+    from tests.e2e.web import screenshots
+
+    args = argparse.Namespace(
+        url=None, username="admin", password_file=None, lang="es", output=tmp_path
+    )
+    written = await screenshots.run(args)
+    assert len(written) == len(screenshots.PAGES) * len(screenshots.WIDTHS)
+    for path in written:
+        assert path.read_bytes().startswith(b"\x89PNG"), path

@@ -235,10 +235,10 @@
 
   var canvas = document.createElement("canvas");
   var context = canvas.getContext("2d", { willReadFrequently: true });
-  var hints = new Map();
 
-  function decode(source, width, height, maxSide) {
-    var scale = Math.min(1, maxSide / Math.max(width, height));
+  /* The QR code's text in `source` drawn with its longer side `side` pixels, or null. */
+  function decode(source, width, height, side, pure) {
+    var scale = side / Math.max(width, height);
     var w = Math.max(1, Math.round(width * scale));
     var h = Math.max(1, Math.round(height * scale));
     canvas.width = w;
@@ -252,22 +252,27 @@
     var bitmap = new ZXing.BinaryBitmap(
       new ZXing.HybridBinarizer(new ZXing.RGBLuminanceSource(luminance, w, h))
     );
+    var hints = new Map();
+    hints.set(pure ? ZXing.DecodeHintType.PURE_BARCODE : ZXing.DecodeHintType.TRY_HARDER, true);
     try {
       return new ZXing.QRCodeReader().decode(bitmap, hints).getText();
     } catch (e) {
-      return null; // no QR code in this frame
+      return null; // no QR code found at this size
     }
   }
 
+  /* A photo: ZXing's finder misses some codes at one size and finds them at another (it depends
+   * on the pixels per module), so it is tried at a few sizes, then as a bare QR code image. */
   function decodeImage(source, width, height) {
-    // A photo may be large and the code small in it (a whole badge): try more than one size.
-    var sizes = [1600, 1000, 700];
-    for (var i = 0; i < sizes.length; i++) {
-      hints.set(ZXing.DecodeHintType.TRY_HARDER, true);
-      var found = decode(source, width, height, sizes[i]);
+    var natural = Math.min(Math.max(width, height), 1600);
+    var sides = [natural, 1000, 700, 480, 320].filter(function (side, index, all) {
+      return all.indexOf(side) === index && (index === 0 || side !== natural);
+    });
+    for (var i = 0; i < sides.length; i++) {
+      var found = decode(source, width, height, sides[i], false);
       if (found) return found;
     }
-    return null;
+    return decode(source, width, height, natural, true);
   }
 
   photoInput.addEventListener("change", function () {
@@ -326,10 +331,10 @@
         return video.play();
       })
       .then(function () {
-        hints.delete(ZXing.DecodeHintType.TRY_HARDER); // frames come fast: a quick look each
         frameTimer = setInterval(function () {
           if (!video.videoWidth) return;
-          var found = decode(video, video.videoWidth, video.videoHeight, 800);
+          var side = Math.min(800, Math.max(video.videoWidth, video.videoHeight));
+          var found = decode(video, video.videoWidth, video.videoHeight, side, false);
           if (found) scan(found);
         }, 250);
       })

@@ -176,6 +176,9 @@ PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("notification", "GET /people/{person_id}/preferences"): P.MESSAGES_READ,
     ("notification", "PUT /people/{person_id}/preferences"): P.MESSAGES_SEND,
     ("notification", "POST /campaigns"): P.MESSAGES_SEND,
+    ("notification", "GET /campaigns/audience"): P.MESSAGES_READ,
+    ("notification", "GET /templates"): P.MESSAGES_READ,
+    ("notification", "GET /templates/{message_type}/preview"): P.MESSAGES_READ,
     ("notification", "GET /campaigns/{campaign_id}"): P.MESSAGES_READ,
     # expo
     ("expo", "GET /exhibitors"): P.EXPO_READ,

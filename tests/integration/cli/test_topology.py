@@ -31,8 +31,8 @@ async def test_declare_then_delete_leaves_nothing(namespace: str, amqp) -> None:
     plan = build_plan(namespace)
     await plan.close()
     queues, exchanges = plan.queue_names, plan.exchange_names
-    # every service's consumer queues, one access-revoked queue per service among them
-    assert len(plan.consumer_queues) == 31
+    # every service's consumer queues, among them two revocation queues per service
+    assert len(plan.consumer_queues) == 36
 
     declared = await foro("topology", "declare", "--namespace", namespace)
     assert declared.code == 0, declared.stderr

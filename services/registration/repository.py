@@ -32,6 +32,22 @@ RETIRED_INDEXES = ("created_at_-1", "forum_id_1_status_1_category_1")
 
 INTERNAL_FIELDS = {"processed": 0, "outbox": 0, "outbox_pending": 0, "version": 0}
 # What seat bookkeeping reads of a participant.
+# What a focal point reads of their delegation's members (`GET /delegations/{code}/members`):
+# no contact details, consents or answers.
+MEMBER_FIELDS = {
+    field: 1
+    for field in (
+        "status",
+        "category",
+        "given_name",
+        "family_name",
+        "job_title",
+        "rejection_reasons",
+        "badge.issued_at",
+        "checkins.day",
+        "erased",
+    )
+}
 SEAT_FIELDS = {
     field: 1
     for field in (
@@ -246,6 +262,11 @@ class ParticipantRepository:
             ) is not None:
                 return found
         return None
+
+    async def members(self, participant_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Delegation members as their focal point sees them, by id: one read for them all."""
+        cursor = self.collection.find({"_id": {"$in": participant_ids}}, MEMBER_FIELDS)
+        return {document["_id"]: document async for document in cursor}
 
     async def get_delegation(self, delegation_id: str) -> dict[str, Any] | None:
         return await self.delegations.collection.find_one({"_id": delegation_id}, INTERNAL_FIELDS)

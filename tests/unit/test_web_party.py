@@ -138,6 +138,29 @@ MY_FEED = (
 )
 
 
+MEMBERS = [
+    {
+        "participant_id": MEMBER,
+        "given_name": "Rosa",
+        "family_name": "Márquez",
+        "job_title": "Viceministra",
+        "category": "official_delegate",
+        "status": "rejected",
+        "head_of_delegation": True,
+        "badge_issued": False,
+        "checked_in_days": ["2026-11-18"],
+        "rejection_reasons": [
+            {
+                "field": "accreditation",
+                "code": "accreditation_rejected",
+                "message_es": "Falta la nota verbal.",
+                "message_en": "The note verbale is missing.",
+            }
+        ],
+    }
+]
+
+
 def forbidden(permission: str) -> httpx.Response:
     return httpx.Response(
         403,
@@ -154,7 +177,7 @@ def forbidden(permission: str) -> httpx.Response:
 
 class FakeServices:
     """Registration, expo and scheduling as each party's token reaches them; `refuse` maps a
-    path to a status answered there instead, `answers` a path to a response."""
+    path to a status answered there instead, `answers` a path (or "METHOD path") to a response."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, Any]] = []
@@ -166,6 +189,8 @@ class FakeServices:
         body: Any = json.loads(request.content) if request.content else None
         self.calls.append((method, path, body))
         bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
+        if f"{method} {path}" in self.answers:
+            return self.answers[f"{method} {path}"]
         if path in self.answers:
             return self.answers[path]
         if path in self.refuse:
@@ -182,6 +207,8 @@ class FakeServices:
         if port == 8001 and bearer == FOCAL:  # registration
             if path == "/delegations/SV" and method == "GET":
                 return httpx.Response(200, json=DELEGATION)
+            if path == "/delegations/SV/members" and method == "GET":
+                return httpx.Response(200, json=MEMBERS)
             if path == "/delegations/SV/members" and method == "POST":
                 return httpx.Response(
                     201,
@@ -362,6 +389,11 @@ async def test_a_focal_point_signs_in_and_manages_members(
     page = await web.get("/delegation")
     assert page.status_code == 200 and f'<html lang="{lang}">' in page.text
     assert "Delegación de El Salvador" in page.text and MEMBER in page.text
+    # Each member's name, status and refusal reason in the page's language, and check-ins.
+    assert "Rosa Márquez" in page.text and "Viceministra" in page.text
+    assert ("Rechazado" if lang == "es" else "Rejected") in page.text
+    assert ("Falta la nota verbal." if lang == "es" else "The note verbale is missing.") in page.text
+    assert ("18 nov" if lang == "es" else "18 Nov") in page.text
     assert ("Mi página" if lang == "es" else "My page") in page.text  # the party's navigation
 
     nominee = {
@@ -374,7 +406,11 @@ async def test_a_focal_point_signs_in_and_manages_members(
     }
     nominated = await web.post("/delegation/members", data=nominee)
     assert nominated.status_code == 303
-    sent = next(body for method, path, body in services.calls if path == "/delegations/SV/members")
+    sent = next(
+        body
+        for method, path, body in services.calls
+        if (method, path) == ("POST", "/delegations/SV/members")
+    )
     assert sent["consents"] == {
         "privacy_policy": True,
         "listed_publicly": False,
@@ -405,7 +441,7 @@ async def test_the_apis_field_errors_are_shown_under_their_fields_in_the_pages_l
 ) -> None:
     await access(web, FOCAL, "es")
     page = await web.get("/delegation")
-    services.answers["/delegations/SV/members"] = httpx.Response(
+    services.answers["POST /delegations/SV/members"] = httpx.Response(
         422,
         json={
             "detail": [
@@ -427,7 +463,7 @@ async def test_the_apis_field_errors_are_shown_under_their_fields_in_the_pages_l
     assert 'id="email-error">Escriba una dirección de correo electrónico' in refused.text
     assert 'id="given_name-error">Este campo es obligatorio.' in refused.text
     assert 'value="López"' in refused.text  # what was typed is kept
-    services.answers["/delegations/SV/members"] = httpx.Response(
+    services.answers["POST /delegations/SV/members"] = httpx.Response(
         409,
         json={
             "detail": {

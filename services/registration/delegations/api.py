@@ -30,6 +30,7 @@ from shared.auth.dependencies import require
 from shared.auth.permissions import Permission
 from shared.auth.principal import Principal
 from shared.auth.revocations import revoke_subject_here
+from shared.contracts.envelope import FieldProblem
 from shared.contracts.registration import (
     Consents,
     CountryCode,
@@ -148,6 +149,26 @@ class MemberView(BaseModel):
     )
 
 
+class DelegationMemberView(BaseModel):
+    """A member as their focal point sees them: who, and where their registration stands."""
+
+    participant_id: str
+    given_name: str | None = Field(description="Null once the person's data is erased.")
+    family_name: str | None
+    job_title: str | None
+    category: str | None
+    status: str | None = Field(
+        description="Registration status (`pending_approval`, `confirmed`, `rejected`, "
+        "`cancelled`, …); null when the member's record is gone."
+    )
+    head_of_delegation: bool
+    badge_issued: bool
+    checked_in_days: list[str] = Field(description="Venue-local dates (ISO 8601) checked in.")
+    rejection_reasons: list[FieldProblem] = Field(
+        description="Why the accreditation or sign-up was refused, in Spanish and English."
+    )
+
+
 class DelegationAccreditationView(BaseModel):
     approved: list[DecisionView]
     refused: list[dict[str, Any]]
@@ -236,6 +257,42 @@ async def put_delegation(
 async def get_delegation(code: DelegationCode, deps: Deps, principal: Reader) -> DelegationView:
     principal.require_delegation(code)
     return DelegationView.of(await a_delegation(code, deps))
+
+
+@router.get(
+    "/{code}/members",
+    response_model=list[DelegationMemberView],
+    summary="The delegation's members and their status",
+    responses=responses(401, 403, 404),
+    description="Each member in the delegation's order: name, job title, registration status, "
+    "whether a badge is issued, the days checked in and any refusal's reasons. No contact "
+    "details. A focal point reads their own delegation only (another: 403).",
+)
+async def delegation_members(
+    code: DelegationCode, deps: Deps, principal: Reader
+) -> list[DelegationMemberView]:
+    principal.require_delegation(code)
+    document = await a_delegation(code, deps)
+    found = await deps.repository.members(list(document.members)) if document.members else {}
+    members = []
+    for participant_id in document.members:
+        member = found.get(participant_id, {})
+        erased = bool(member.get("erased"))
+        members.append(
+            DelegationMemberView(
+                participant_id=participant_id,
+                given_name=None if erased else member.get("given_name"),
+                family_name=None if erased else member.get("family_name"),
+                job_title=None if erased else member.get("job_title"),
+                category=member.get("category"),
+                status=member.get("status"),
+                head_of_delegation=participant_id == document.head_of_delegation_id,
+                badge_issued=bool((member.get("badge") or {}).get("issued_at")),
+                checked_in_days=sorted({c["day"] for c in member.get("checkins") or []}),
+                rejection_reasons=member.get("rejection_reasons") or [],
+            )
+        )
+    return members
 
 
 @router.post(

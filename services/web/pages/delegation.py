@@ -5,9 +5,11 @@ routes; registration limits the token to this delegation)."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
+from babel.dates import format_date
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -16,7 +18,7 @@ from services.web.i18n import N_
 from services.web.pages.auth import FORM_EXPIRED, Who, check_csrf
 from services.web.pages.console import STATUS_NAMES
 from services.web.pages.party import backends_of, field_errors, party_of, translate
-from services.web.rendering import render
+from services.web.rendering import render, visitor
 from services.web.session import CSRF_FIELD, PartySession
 
 router = APIRouter(prefix="/delegation")
@@ -82,6 +84,28 @@ def _done(outcome: str, member: str | None, status: str | None, name: str = "") 
     return "/delegation?" + urlencode({k: v for k, v in query.items() if v})
 
 
+async def _members(request: Request, party: PartySession) -> list[dict[str, Any]]:
+    """Each member as registration shows them to their focal point, their days and refusal
+    reasons put in the visitor's language."""
+    found: list[dict[str, Any]] = await backends_of(request).get_json(
+        "registration", _path(party.party_id) + "/members", token=party.token
+    )
+    lang = visitor(request).lang
+    for member in found:
+        member["days"] = [
+            format_date(date.fromisoformat(day), "d MMM", locale=lang)
+            for day in member.get("checked_in_days", [])
+        ]
+        member["reasons"] = [
+            reason.get(f"message_{lang}") or reason.get("message_es", "")
+            for reason in member.get("rejection_reasons", [])
+        ]
+        member["name"] = " ".join(
+            part for part in (member.get("given_name"), member.get("family_name")) if part
+        )
+    return found
+
+
 async def _page(
     request: Request,
     party: PartySession,
@@ -96,6 +120,7 @@ async def _page(
     name: str | None = None,
 ) -> HTMLResponse:
     delegation = await _delegation(request, party)
+    members = await _members(request, party)
     notice = None
     if done in OUTCOMES:
         notice = translate(request, OUTCOMES[done], name=name or "")
@@ -104,6 +129,7 @@ async def _page(
         "party/delegation.html",
         {
             "delegation": delegation,
+            "members": members,
             "form": form or {"language": "es"},
             "errors": errors or {},
             "error": error,

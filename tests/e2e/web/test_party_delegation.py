@@ -120,7 +120,8 @@ async def test_a_focal_point_signs_in_with_their_access_and_nominates_a_member(
         row = page.locator(f"#member-{member}")
         await row.wait_for()
         listed = await row.inner_text()
-        assert "Ana López" in listed and any(status in listed for status in STATUSES), listed
+        assert "Ana López" in listed and "Viceministra" in listed, listed
+        assert any(status in listed for status in STATUSES), listed
 
         # Registration holds the nomination: the delegation's own read lists the member.
         async with httpx.AsyncClient(base_url=registration.url, timeout=10) as http:

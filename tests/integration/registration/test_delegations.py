@@ -144,6 +144,15 @@ async def test_focal_point_manages_members_with_their_access_and_the_secretariat
     assert stored["status"] != "cancelled" and stored["category"] == "civil_society"
     head = await secretariat.put("/delegations/oim", json={"head_of_delegation_id": first_id})
     assert head.json()["head_of_delegation_id"] == first_id and head.json()["seats_used"] == 1
+
+    # The focal point sees each member's name and status; no contact details.
+    members = await secretariat.get("/delegations/oim/members", headers=focal)
+    assert members.status_code == 200, members.text
+    (member,) = members.json()
+    assert member["participant_id"] == first_id and member["status"] == "confirmed"
+    assert member["given_name"] == "Delegada" and member["head_of_delegation"] is True
+    assert member["job_title"] == "Directora de Migración" and "email" not in member
+    assert member["checked_in_days"] == [] and member["rejection_reasons"] == []
     await registration.tap.wait_for("delegation.member_withdrawn")
     updated = await registration.tap.wait_for("delegation.updated")
     assert updated[-1]["changed_fields"] == ["head_of_delegation_id"]
@@ -260,6 +269,8 @@ async def test_a_focal_points_access_is_limited_to_its_delegation_and_reissuing_
     assert withdrawn.status_code == 200 and withdrawn.json()["outcome"] == "withdrawn"
 
     # Another delegation, the participant list, the secretariat's own commands: 403.
+    others = await secretariat.get("/delegations/HN/members", headers=focal)
+    assert others.status_code == 403
     other = await secretariat.get("/delegations/HN", headers=focal)
     assert other.status_code == 403 and other.json()["detail"]["code"] == "delegation_not_assigned"
     assert other.json()["detail"]["message_es"] and other.json()["detail"]["message_en"]

@@ -131,14 +131,18 @@ def create_app(
         return response
 
     @app.exception_handler(SignInRequired)
-    async def sign_in_again(request: Request, _: Exception) -> Response:
+    async def sign_in_again(request: Request, error: Exception) -> Response:
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         target = f"/signin?next={quote(here, safe='')}"
         if is_htmx(request):  # htmx follows this with a full page load
             response: Response = Response(status_code=204, headers={"HX-Redirect": target})
         else:
             response = RedirectResponse(target, status_code=303)
-        response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict")
+        # A service refused the token (expired, revoked): it is forgotten. A page wanting
+        # another kind of sign-in ("web": a party's page asked by staff, or the reverse) keeps
+        # the sign-in there is: following a link must not sign anybody out.
+        if getattr(error, "service", None) != "web":
+            response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict")
         return response
 
     @app.exception_handler(Forbidden)

@@ -77,27 +77,31 @@ def render(
                 "current": other == lang,
             }
         )
+    layout = {
+        "_": _,
+        "lang": lang,
+        "languages": switch,
+        # The header's "signed in as … / sign out": staff or a party alike.
+        "user": who.session or who.party,
+        "party": who.party,
+        "csrf": who.csrf,
+        "forum": pack.forum,
+        "nav": [
+            item
+            for item in app.state.nav
+            if item.audience == "public"
+            or (
+                item.audience == "staff"
+                and who.session is not None
+                and item.shown_to(who.session.roles)
+            )
+            or (item.audience == "party" and getattr(who, "party", None) is not None)
+        ],
+        "t": lambda value: localized(value, lang),
+    }
+    if clash := layout.keys() & (context or {}).keys():
+        # A page's value would replace the layout's (the header's language switch, …).
+        raise ValueError(f"{template}: the layout's names cannot be set by a page: {sorted(clash)}")
     return templates.TemplateResponse(
-        request,
-        template,
-        {
-            "_": _,
-            "lang": lang,
-            "languages": switch,
-            # The header's "signed in as … / sign out": staff or a party alike.
-            "user": who.session or who.party,
-            "party": who.party,
-            "csrf": who.csrf,
-            "forum": pack.forum,
-            "nav": [
-                item
-                for item in app.state.nav
-                if item.audience == "public"
-                or (item.audience == "staff" and who.session is not None)
-                or (item.audience == "party" and getattr(who, "party", None) is not None)
-            ],
-            "t": lambda value: localized(value, lang),
-            **(context or {}),
-        },
-        status_code=status_code,
+        request, template, {**layout, **(context or {})}, status_code=status_code
     )

@@ -74,8 +74,8 @@ def sms_or_email(request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, json={**PREVIEW, "language": language})
 
 
-@pytest.fixture
-def services() -> FakeConsoleServices:
+def fake_services() -> FakeConsoleServices:
+    """The services as these pages need them (also behind the browser tests' whole site)."""
     fake = FakeConsoleServices()
     fake.on(
         "notification",
@@ -165,6 +165,11 @@ def services() -> FakeConsoleServices:
     )
     fake.on("registration", "GET", "/metrics", httpx.Response(200, text=METRICS))
     return fake
+
+
+@pytest.fixture
+def services() -> FakeConsoleServices:
+    return fake_services()
 
 
 PAGES = [

@@ -76,8 +76,8 @@ VERSIONS = [
 ]
 
 
-@pytest.fixture
-def services() -> FakeConsoleServices:
+def fake_services() -> FakeConsoleServices:
+    """The services as these pages need them (also behind the browser tests' whole site)."""
     fake = FakeConsoleServices(token=staff_token(sessions=["B2.1", "B3.2"]))
     fake.on("reporting", "GET", "/conclusions", [SUBMITTED, DRAFT])
     fake.on("reporting", "POST", f"/conclusions/{CID}/approve", {**SUBMITTED, "status": "approved"})
@@ -107,6 +107,11 @@ def services() -> FakeConsoleServices:
         ),
     )
     return fake
+
+
+@pytest.fixture
+def services() -> FakeConsoleServices:
+    return fake_services()
 
 
 PAGES = [

@@ -99,6 +99,7 @@ class FakeServices:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, str | None]] = []
         self.refuse: dict[str, int] = {}
+        self.roles = ["registrar"]  # what the sign-in answers
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path, method = request.url.path, request.method
@@ -125,7 +126,7 @@ class FakeServices:
             expires = (datetime.now(UTC) + timedelta(hours=12)).isoformat()
             return httpx.Response(
                 200,
-                json={"access_token": "staff-jwt", "expires_at": expires, "roles": ["registrar"]},
+                json={"access_token": "staff-jwt", "expires_at": expires, "roles": self.roles},
             )
         if request.headers.get("authorization") != "Bearer staff-jwt" and not path.startswith(
             ("/agenda", "/rooms/")
@@ -305,6 +306,45 @@ async def test_the_session_cookie_is_sealed_http_only_and_strict(
     web.cookies.set("foro_session", web.cookies["foro_session"][:-4] + "AAAA", domain="web.test")
     tampered = await web.get("/console")
     assert tampered.status_code == 303 and tampered.headers["location"].startswith("/signin")
+
+
+async def test_a_party_page_opened_by_staff_asks_for_a_party_sign_in_and_keeps_theirs(
+    web: httpx.AsyncClient,
+) -> None:
+    await sign_in(web)
+    party_page = await web.get("/delegation")
+    assert party_page.status_code == 303 and party_page.headers["location"].startswith("/signin")
+    assert not [c for c in party_page.headers.get_list("set-cookie") if "foro_session=" in c]
+    assert (await web.get("/console")).status_code == 200  # still signed in
+
+
+@pytest.mark.parametrize(
+    ("roles", "shown", "hidden"),
+    [
+        (["door_staff"], {"/door", "/console"}, {"/console/people", "/console/accreditation"}),
+        (
+            ["registrar"],
+            {"/console/accreditation", "/door", "/console/badges"},
+            {"/console/reports"},
+        ),
+        (["finance"], {"/console/reports"}, {"/door", "/console/people", "/console/messages"}),
+        (["admin"], {"/door", "/console/people", "/console/reports", "/console/expo"}, set()),
+    ],
+)
+async def test_the_navigation_shows_what_the_roles_can_open(
+    web: httpx.AsyncClient,
+    services: FakeServices,
+    roles: list[str],
+    shown: set[str],
+    hidden: set[str],
+) -> None:
+    services.roles = roles
+    await sign_in(web)
+    page = await web.get("/console")
+    nav = re.search(r'<nav aria-label="[^"]+">(.*?)</nav>', page.text, re.DOTALL)
+    assert nav, page.text[:2000]
+    links = set(re.findall(r'href="([^"]+)"', nav.group(1)))
+    assert shown <= links and not hidden & links, links
 
 
 async def test_signing_out_forgets_the_token(web: httpx.AsyncClient) -> None:

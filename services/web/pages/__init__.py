@@ -17,6 +17,8 @@ from typing import Literal
 
 from fastapi import APIRouter
 
+from shared.auth.permissions import Permission, Role, permissions_of
+
 Audience = Literal["public", "staff", "party"]
 
 
@@ -24,12 +26,21 @@ Audience = Literal["public", "staff", "party"]
 class NavItem:
     """A link of the site's navigation: `label` is English (`N_`), translated when drawn; shown to
     everyone (`public`), to signed-in staff, or to a signed-in party (a focal point, an
-    exhibitor, a participant with their personal code). Lower `order` first."""
+    exhibitor, a participant with their personal code). Lower `order` first. A staff link with
+    `permissions` is shown only to roles holding one of them (the page would say the role
+    cannot); without, to every member of staff."""
 
     label: str
     href: str
     audience: Audience = "public"
     order: int = 100
+    permissions: tuple[Permission, ...] = ()
+
+    def shown_to(self, roles: tuple[str, ...]) -> bool:
+        if not self.permissions:
+            return True
+        known = [role for role in roles if role in Role.__members__.values()]
+        return bool(permissions_of(known) & set(self.permissions))
 
 
 def areas() -> list[ModuleType]:

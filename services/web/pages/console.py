@@ -22,13 +22,20 @@ from services.web.pages import NavItem
 from services.web.pages.auth import FORM_EXPIRED, Who, check_csrf
 from services.web.rendering import Visitor, is_htmx, render
 from services.web.session import CSRF_FIELD, StaffSession
+from shared.auth.permissions import Permission
 from shared.pack import EventPack
 
 log = structlog.get_logger("foro.web.console")
 
 NAV = (
     NavItem(N_("Dashboard"), "/console", "staff", order=20),
-    NavItem(N_("Accreditation"), "/console/accreditation", "staff", order=30),
+    NavItem(
+        N_("Accreditation"),
+        "/console/accreditation",
+        "staff",
+        order=30,
+        permissions=(Permission.ACCREDITATION_DECIDE,),
+    ),
 )
 router = APIRouter(prefix="/console")
 

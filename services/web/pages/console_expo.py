@@ -31,8 +31,13 @@ from services.web.pages.console_shared import (
 )
 from services.web.rendering import render
 from services.web.session import CSRF_FIELD
+from shared.auth.permissions import Permission
 
-NAV = (NavItem(N_("Exhibitors"), "/console/expo", "staff", order=50),)
+NAV = (
+    NavItem(
+        N_("Exhibitors"), "/console/expo", "staff", order=50, permissions=(Permission.EXPO_READ,)
+    ),
+)
 router = APIRouter(prefix="/console/expo")
 
 CSRF = Annotated[str, Form(alias=CSRF_FIELD, max_length=100)]

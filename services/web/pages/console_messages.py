@@ -19,9 +19,18 @@ from services.web.pages.auth import FORM_EXPIRED, Who, check_csrf
 from services.web.pages.console import Staff, backends_of, who_lang
 from services.web.rendering import is_htmx, render
 from services.web.session import CSRF_FIELD
+from shared.auth.permissions import Permission
 from shared.pack import EventPack
 
-NAV = (NavItem(N_("Messages"), "/console/messages", "staff", order=60),)
+NAV = (
+    NavItem(
+        N_("Messages"),
+        "/console/messages",
+        "staff",
+        order=60,
+        permissions=(Permission.MESSAGES_READ,),
+    ),
+)
 router = APIRouter(prefix="/console/messages")
 
 PAGE_SIZE = 50
@@ -182,7 +191,7 @@ async def template_preview(
             "language": language,
             "email": email,
             "sms": sms,
-            "languages": [("es", "Español"), ("en", "English")],
+            "message_languages": [("es", "Español"), ("en", "English")],
         },
     )
 

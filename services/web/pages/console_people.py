@@ -33,11 +33,26 @@ from services.web.pages.console_shared import (
 )
 from services.web.rendering import render
 from services.web.session import CSRF_FIELD
+from shared.auth.permissions import Permission
 
 NAV = (
-    NavItem(N_("Participants"), "/console/people", "staff", order=25),
-    NavItem(N_("Delegations"), "/console/delegations", "staff", order=35),
-    NavItem(N_("Badges"), "/console/badges", "staff", order=36),
+    NavItem(
+        N_("Participants"),
+        "/console/people",
+        "staff",
+        order=25,
+        permissions=(Permission.PARTICIPANTS_READ,),
+    ),
+    NavItem(
+        N_("Delegations"),
+        "/console/delegations",
+        "staff",
+        order=35,
+        permissions=(Permission.DELEGATIONS_READ,),
+    ),
+    NavItem(
+        N_("Badges"), "/console/badges", "staff", order=36, permissions=(Permission.BADGES_PRINT,)
+    ),
 )
 router = APIRouter(prefix="/console")
 

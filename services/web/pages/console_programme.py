@@ -30,8 +30,17 @@ from services.web.pages.console_shared import (
 )
 from services.web.rendering import render
 from services.web.session import CSRF_FIELD
+from shared.auth.permissions import Permission
 
-NAV = (NavItem(N_("Programme editor"), "/console/programme", "staff", order=40),)
+NAV = (
+    NavItem(
+        N_("Programme editor"),
+        "/console/programme",
+        "staff",
+        order=40,
+        permissions=(Permission.PROGRAMME_EDIT,),
+    ),
+)
 router = APIRouter(prefix="/console/programme")
 
 SessionCode = Annotated[str, Path(pattern=r"^[A-Z][A-Z0-9]*(?:[.-][A-Z0-9]+)*$", max_length=50)]

@@ -21,11 +21,29 @@ from services.web.pages.auth import FORM_EXPIRED, Who, check_csrf
 from services.web.pages.console import Staff, backends_of, who_lang
 from services.web.rendering import render
 from services.web.session import CSRF_FIELD
+from shared.auth.permissions import Permission
 from shared.pack import EventPack
 
 NAV = (
-    NavItem(N_("Reports"), "/console/reports", "staff", order=70),
-    NavItem(N_("My conclusions"), "/console/rapporteur", "staff", order=75),
+    NavItem(
+        N_("Reports"),
+        "/console/reports",
+        "staff",
+        order=70,
+        permissions=(
+            Permission.REPORTS_READ,
+            Permission.BUDGET_READ,
+            Permission.CONCLUSIONS_REVIEW,
+            Permission.ACTION_PLAN_WRITE,
+        ),
+    ),
+    NavItem(
+        N_("My conclusions"),
+        "/console/rapporteur",
+        "staff",
+        order=75,
+        permissions=(Permission.CONCLUSIONS_WRITE,),
+    ),
 )
 router = APIRouter(prefix="/console")
 

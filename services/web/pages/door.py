@@ -31,9 +31,10 @@ from services.web.pages.auth import FORM_EXPIRED, Who, check_csrf
 from services.web.pages.console import Staff
 from services.web.rendering import Visitor, render
 from services.web.session import CSRF_FIELD
+from shared.auth.permissions import Permission
 from shared.pack import EventPack
 
-NAV = (NavItem(N_("Door"), "/door", "staff", order=60),)
+NAV = (NavItem(N_("Door"), "/door", "staff", order=60, permissions=(Permission.CHECKIN_SCAN,)),)
 router = APIRouter()
 
 CSRF_HEADER = "X-CSRF-Token"

@@ -4,11 +4,13 @@
     python -m tests.e2e.web.screenshots --url http://127.0.0.1:8006 \\
         --username admin --password-file pw.txt         # a running stack (`foro up`)
 
-Without `--url` the web app runs in this process against the fake services of the unit tests
-(tests/unit/test_web_pages.py: a pending media accreditation, a two-day programme, statistics),
-so the pictures are the same on every machine. With `--url` it signs in to a running web
-component instead (a real stack shows real data; pages of roles the account lacks show the
-"your role cannot" page). Chromium is Debian's (`apt-get install -y chromium`, or
+Without `--url` the web app runs in this process against the fake services of the web unit
+tests (tests/e2e/web/site_fakes.py: a pending media accreditation, a two-day programme,
+statistics, a delegation, an exhibitor, messages, the budget), so the pictures are the same on
+every machine; the parties' pages are drawn signed in with the fakes' access links. With `--url`
+it signs in to a running web component instead, as a member of staff (a real stack shows real
+data; pages of roles the account lacks show the "your role cannot" page), and leaves out the
+parties' pages (their access links are personal). Chromium is Debian's (`apt-get install -y chromium`, or
 FORO_TEST_CHROMIUM), driven by Playwright like the browser tests; every request off this machine
 is refused.
 """
@@ -23,13 +25,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
-from playwright.async_api import Browser, Route, ViewportSize, async_playwright
+from playwright.async_api import Browser, Page, Route, ViewportSize, async_playwright
 from pydantic import SecretStr
 
 from services.web.bootstrap import create_app
 from services.web.settings import WebSettings
+from tests.e2e.web import site_fakes
 from tests.support.browser import find_chromium, is_loopback, serve_app
-from tests.unit.test_web_pages import PID, FakeServices
 
 ROOT = Path(__file__).resolve().parents[3]
 OUTPUT = ROOT / "docs" / "screenshots"
@@ -39,48 +41,60 @@ WIDTHS: dict[str, ViewportSize] = {
 }
 FAKE_PASSWORD = "the right passphrase"  # what the fakes accept
 
-# (file name, path, signed in?)
-PAGES: list[tuple[str, str, bool]] = [
-    ("programme", "/programme", False),
-    ("signin", "/signin", False),
-    ("console", "/console", True),
-    ("accreditation", "/console/accreditation", True),
-    ("participant", f"/console/participants/{PID}", True),
+# (file name, path, who: "public", "staff" or a party of site_fakes.PARTIES)
+PAGES: list[tuple[str, str, str]] = [
+    ("programme", "/programme", "public"),
+    ("signup", "/signup", "public"),
+    ("expo", "/expo", "public"),
+    ("signin", "/signin", "public"),
+    ("console", "/console", "staff"),
+    ("accreditation", "/console/accreditation", "staff"),
+    ("participant", f"/console/people/{site_fakes.PARTICIPANT_ID}", "staff"),
+    ("programme-editor", "/console/programme", "staff"),
+    ("expo-console", "/console/expo/booths", "staff"),
+    ("messages", "/console/messages/templates/registration_confirmed", "staff"),
+    ("budget", "/console/reports/budget", "staff"),
+    ("door", "/door", "staff"),
+    ("focal-point", "/delegation", "focal_point"),
+    ("exhibitor", "/exhibitor", "exhibitor"),
+    ("my-agenda", "/me", "participant"),
 ]
-
-
-class ScreenshotServices(FakeServices):
-    """The unit tests' fakes, plus the dashboard's alert sources: the services' /metrics (one
-    dead-lettered message at notification) and a message that failed for good."""
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/metrics":
-            queue = "foro.notification.registration-confirmed"
-            count = 1 if request.url.port == 8004 else 0
-            text = (
-                "# TYPE foro_dead_letter_messages gauge\n"
-                f'foro_dead_letter_messages{{queue="{queue}"}} {count}\n'
-            )
-            return httpx.Response(200, text=text, headers={"content-type": "text/plain"})
-        if request.url.path == "/messages/summary":
-            return httpx.Response(200, json={"failed": 2})
-        if request.url.path == "/budget":
-            return httpx.Response(200, json={"lines": []})
-        return super().__call__(request)
 
 
 @asynccontextmanager
 async def fake_stack() -> AsyncIterator[str]:
     app = create_app(
         WebSettings(cookie_secret=[SecretStr("the-screenshots-cookie-secret-Hk4Lm7Np2Qr5St8Vw")]),
-        transport=httpx.MockTransport(ScreenshotServices()),
+        transport=httpx.MockTransport(site_fakes.SiteFakes()),
     )
     async with serve_app(app) as url:
         yield url
 
 
+async def sign_in(page: Page, web: str, who: str, username: str, password: str) -> None:
+    if who in site_fakes.PARTIES:
+        token, first_page = site_fakes.PARTIES[who]
+        await page.goto(f"{web}/access#{token}")
+        await page.wait_for_url(f"{web}{first_page}*")
+        return
+    await page.goto(f"{web}/signin")
+    await page.fill("#username", username)
+    await page.fill("#password", password)
+    async with page.expect_navigation():
+        await page.click("form[action='/signin'] button[type=submit]")
+    if "/signin" in page.url:
+        raise SystemExit(f"signing in as {username} was refused at {web}")
+
+
 async def shoot(
-    browser: Browser, web: str, output: Path, lang: str, username: str, password: str
+    browser: Browser,
+    web: str,
+    output: Path,
+    lang: str,
+    username: str,
+    password: str,
+    *,
+    fakes: bool,
 ) -> list[Path]:
     written: list[Path] = []
     for width, viewport in WIDTHS.items():
@@ -96,17 +110,13 @@ async def shoot(
         page = await context.new_page()
         page.set_default_timeout(20_000)
         await page.goto(f"{web}/?lang={lang}")
-        signed_in = False
-        for name, path, needs_sign_in in PAGES:
-            if needs_sign_in and not signed_in:
-                await page.goto(f"{web}/signin")
-                await page.fill("#username", username)
-                await page.fill("#password", password)
-                async with page.expect_navigation():
-                    await page.click("form[action='/signin'] button[type=submit]")
-                if "/signin" in page.url:
-                    raise SystemExit(f"signing in as {username} was refused at {web}")
-                signed_in = True
+        signed_in: str | None = None
+        for name, path, who in PAGES:
+            if who in site_fakes.PARTIES and not fakes:
+                continue  # a party's access link is personal: only the fakes have one
+            if who != "public" and who != signed_in:
+                await sign_in(page, web, who, username, password)
+                signed_in = who
             await page.goto(f"{web}{path}")
             await page.wait_for_load_state("networkidle")
             target = output / f"{name}-{width}.png"
@@ -129,10 +139,18 @@ async def run(args: argparse.Namespace) -> list[Path]:
         try:
             if args.url:
                 return await shoot(
-                    browser, args.url.rstrip("/"), args.output, args.lang, args.username, password
+                    browser,
+                    args.url.rstrip("/"),
+                    args.output,
+                    args.lang,
+                    args.username,
+                    password,
+                    fakes=False,
                 )
             async with fake_stack() as web:
-                return await shoot(browser, web, args.output, args.lang, args.username, password)
+                return await shoot(
+                    browser, web, args.output, args.lang, args.username, password, fakes=True
+                )
         finally:
             await browser.close()
 

@@ -1,16 +1,18 @@
 """Accessibility: axe-core on every page of the web component, in a real browser.
 
 Every GET page without path parameters is found in the app's own routes (`app.routes`: a page
-another area adds is checked without editing this file), plus a sample of pages with parameters
-(`SAMPLES`). Each is opened signed out and signed in as an admin, in Spanish and English, at
-phone (375 px) and desktop (1280 px) width, and axe-core runs on it; any violation of impact
-"serious" or "critical" fails the test, listed with its rule, its targets and the page.
+another area adds is checked without editing this file), plus every page with parameters, filled
+from the fakes' ids (`site_fakes`); a page with parameters that is neither sampled nor named in
+`NOT_PAGES` fails the test. Each page is opened by each kind of visitor — signed out, a member of
+staff (admin: every console page), and each party with their access (focal point, exhibitor,
+participant: their own pages) — in Spanish and English, at phone (375 px) and desktop (1280 px)
+width, and axe-core runs on it; any violation of impact "serious" or "critical" fails the test,
+listed with its rule, its targets and the page. Every page must draw: a 4xx/5xx (other than the
+404 page itself) or a page saying a service answered an error fails the test too.
 
-The services behind the pages are fakes (the app's `transport`, the fakes of
-tests/unit/test_web_pages.py): this test is about the pages' markup, for breadth; the flows
-through real services are the other e2e tests. A route whose page the fakes cannot draw (5xx),
-or that answers something other than HTML, is listed in the output and not checked, except the
-core pages (`MUST_DRAW`), which must draw.
+The services behind the pages are fakes (`site_fakes`: the web unit tests' fakes behind one
+transport), so every page draws with data in it: this test is about the pages' markup, for
+breadth; the flows through real services are the other browser tests.
 
 axe-core is a TEST asset, vendored from npm under tests/support/vendor/ (see its README there),
 never served by the app. It is injected with `page.add_script_tag(path=…)`, which inserts the
@@ -22,11 +24,11 @@ That affects these contexts only; the other browser tests keep the CSP and fail 
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -37,6 +39,7 @@ from starlette.routing import BaseRoute, Route
 
 from services.web.bootstrap import create_app
 from services.web.settings import WebSettings
+from tests.e2e.web import site_fakes
 from tests.support.browser import (  # noqa: F401  (the fixtures are found by their names)
     PageOpener,
     browser,
@@ -44,7 +47,6 @@ from tests.support.browser import (  # noqa: F401  (the fixtures are found by th
     open_page,
     serve_app,
 )
-from tests.unit.test_web_pages import PID, FakeServices
 
 pytestmark = pytest.mark.e2e
 
@@ -57,14 +59,26 @@ TIMEOUT_MS = 20_000
 
 # Never pages: probes, files, feeds and downloads.
 EXCLUDED = re.compile(r"^/(health|static)(/|$)|\.(ics|pdf|svg|json|js|webmanifest|txt|csv)$")
-# Pages with parameters, and pages with a query worth drawing too.
-SAMPLES = (
-    "/programme?day=0&room=plenary",
-    f"/console/participants/{PID}",
-    "/no/such/page",  # the 404 page
+# Routes with parameters that are not pages (files, downloads, a preview drawn inside a frame).
+NOT_PAGES = {
+    "/console/participants/{participant_id}/badge.pdf",
+    "/console/delegations/{code}/badges.pdf",
+    "/console/messages/templates/{message_type}/email.html",
+    "/console/reports/memoria/{report_id}.{fmt}",
+    "/exhibitor/applications/{application_id}/cv",
+    "/me/calendar/{participant_id}.ics",
+    "/programme/rooms/{room}.ics",
+}
+# The parties' own pages and the sign-in pages: a member of staff opening one is asked to sign in.
+PARTIES_OWN = ("/access", "/party", "/delegation", "/exhibitor", "/me", "/signin")
+# Signed out: the public pages with a query worth drawing, and the 404 page.
+PUBLIC_SAMPLES = ["/programme?day=0&room=plenary", "/no/such/page"]
+# What a page says when a service behind it answered an error (the error page, a panel).
+# (English: every page is drawn in English too.)
+SERVICE_TROUBLE = re.compile(
+    r"no fake for|not found|not answering|cannot see this part|refused this|HTTP 5\d\d",
+    re.IGNORECASE,
 )
-# Pages the fakes serve fully: they must draw (not 5xx) and be checked.
-MUST_DRAW = ("/", "/programme", "/signin", "/console", "/console/accreditation")
 
 
 def get_routes(routes: Sequence[BaseRoute], prefix: str = "") -> Iterator[str]:
@@ -79,31 +93,27 @@ def get_routes(routes: Sequence[BaseRoute], prefix: str = "") -> Iterator[str]:
             yield prefix + route.path
 
 
-def page_paths() -> tuple[list[str], dict[str, str]]:
-    """Every GET page of the app without path parameters, and the routes left out with why."""
+def page_paths() -> list[str]:
+    """Every GET page of the app without path parameters; every page with parameters is in
+    `site_fakes`' samples or in NOT_PAGES (else this fails: a new page must be checked)."""
     app = create_app(WebSettings(cookie_secret=[COOKIE_SECRET]))
     paths: list[str] = []
-    skipped: dict[str, str] = {}
+    sampled = site_fakes.CONSOLE_SAMPLES + [p for ps in site_fakes.PARTY_PAGES.values() for p in ps]
+    unchecked = []
     for path in get_routes(app.routes):
-        if EXCLUDED.search(path):
+        if EXCLUDED.search(path) and "{" not in path:
             continue
         if "{" in path:
-            skipped[path] = "has path parameters (a sample is in SAMPLES)"
+            pattern = re.compile(
+                "^" + re.sub(r"\\{[^}]+\\}", "[^/?]+", re.escape(path)) + "(\\?|$)"
+            )
+            if path not in NOT_PAGES and not any(pattern.match(s) for s in sampled):
+                unchecked.append(path)
             continue
         paths.append(path)
     assert {"/", "/signin", "/programme"} <= set(paths), f"routes not found: {paths}"
-    return sorted(set(paths)) + list(SAMPLES), skipped
-
-
-class AdminServices(FakeServices):
-    """The fakes of the unit tests, signing in as an admin (every console link shown)."""
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        response = super().__call__(request)
-        if request.url.path == "/auth/login" and response.status_code == 200:
-            body = json.loads(response.content)
-            return httpx.Response(200, json={**body, "roles": ["admin"]})
-        return response
+    assert unchecked == [], f"pages with parameters neither sampled nor in NOT_PAGES: {unchecked}"
+    return sorted(set(paths))
 
 
 @dataclass
@@ -122,19 +132,36 @@ class Finding:
 async def web() -> AsyncIterator[str]:
     app = create_app(
         WebSettings(cookie_secret=[COOKIE_SECRET]),
-        transport=httpx.MockTransport(AdminServices()),
+        transport=httpx.MockTransport(site_fakes.SiteFakes()),
     )
     async with serve_app(app) as url:
         yield url
 
 
-async def sign_in(page: Page, web: str) -> None:
-    await page.goto(f"{web}/signin")
-    await page.fill("#username", "admin")
-    await page.fill("#password", "the right passphrase")
-    async with page.expect_navigation():
-        await page.click("form[action='/signin'] button[type=submit]")
-    assert "/signin" not in page.url, "the fake sign-in was refused"
+async def sign_in(page: Page, web: str, visitor: str) -> None:
+    """Sign `visitor` in: staff with the sign-in form, a party with the link they are sent."""
+    if visitor == "signed out":
+        return
+    if visitor == "admin":
+        await page.goto(f"{web}/signin")
+        await page.fill("#username", "admin")
+        await page.fill("#password", "the right passphrase")
+        async with page.expect_navigation():
+            await page.click("form[action='/signin'] button[type=submit]")
+        assert "/signin" not in page.url, "the fake sign-in was refused"
+        return
+    token, first_page = site_fakes.PARTIES[visitor]
+    await page.goto(f"{web}/access#{token}")
+    await page.wait_for_url(f"{web}{first_page}*")
+
+
+def visitors_pages(paths: list[str]) -> dict[str, list[str]]:
+    """What each visitor opens: signed out and admin every page; a party its own pages."""
+    return {
+        "signed out": paths + PUBLIC_SAMPLES,
+        "admin": [p for p in paths if not p.startswith(PARTIES_OWN)] + site_fakes.CONSOLE_SAMPLES,
+        **site_fakes.PARTY_PAGES,
+    }
 
 
 async def axe(page: Page, where: str) -> list[Finding]:
@@ -159,39 +186,46 @@ async def test_every_page_has_no_serious_accessibility_violations(
     web: str,
     open_page: PageOpener,  # noqa: F811
 ) -> None:
-    paths, skipped = page_paths()
     findings: list[Finding] = []
-    not_drawn: dict[str, str] = {}
+    not_drawn: list[str] = []
     checked = 0
-    for signed_in in (False, True):
+    for visitor, paths in visitors_pages(page_paths()).items():
         for lang in LANGUAGES:
             for width, viewport in WIDTHS.items():
                 recorded = await open_page(bypass_csp=True, viewport=viewport)
                 page = recorded.page
                 page.set_default_timeout(TIMEOUT_MS)
                 await page.goto(f"{web}/?lang={lang}")  # the language cookie
-                if signed_in:
-                    await sign_in(page, web)
-                state = f"{'admin' if signed_in else 'signed out'}, {lang}, {width}"
+                await sign_in(page, web, visitor)
+                state = f"{visitor}, {lang}, {width}"
                 for path in paths:
                     response = await page.goto(f"{web}{path}")
                     assert response is not None, path
                     kind = response.headers.get("content-type", "")
-                    if response.status >= 500 or "text/html" not in kind:
-                        not_drawn[path] = f"{response.status} {kind or 'no content type'}"
+                    expected = 404 if path == "/no/such/page" else 200
+                    trouble = (
+                        SERVICE_TROUBLE.search(await page.inner_text("main"))
+                        if expected == 200
+                        else None
+                    )
+                    if visitor != "signed out" and urlsplit(page.url).path in (
+                        "/signin",
+                        "/access",
+                    ):
+                        trouble = re.search("signed out", "signed out")  # the session was lost
+                    if response.status != expected or "text/html" not in kind or trouble:
+                        not_drawn.append(
+                            f"{path} [{state}]: {response.status} {kind}"
+                            + (f", says {trouble.group(0)!r}" if trouble else "")
+                        )
                         continue
                     findings += await axe(page, f"{path} [{state}; at {page.url}]")
                     checked += 1
                 assert recorded.page_errors == [], recorded.report()
                 await page.context.close()
 
-    report = "\n".join(
-        [f"checked {checked} page views; {len(paths)} pages"]
-        + [f"  not a page here: {path} ({why})" for path, why in sorted(skipped.items())]
-        + [f"  not drawn with fake services: {path} ({why})" for path, why in not_drawn.items()]
-    )
-    print(report)
-    assert not [p for p in MUST_DRAW if p in not_drawn], report
+    print(f"checked {checked} page views")
+    assert not_drawn == [], "pages that did not draw:\n" + "\n".join(not_drawn)
     assert findings == [], "serious or critical axe violations:\n" + "\n".join(map(str, findings))
 
 

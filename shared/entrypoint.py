@@ -31,6 +31,9 @@ def serve[S: ServiceSettings](
         host=settings.http_host,
         port=settings.http_port,
         log_config=None,
+        # X-Forwarded-For is read by foro's own code, from the proxies a service names
+        # (REGISTRATION_TRUSTED_PROXIES), never by uvicorn for every caller on 127.0.0.1.
+        proxy_headers=False,
         timeout_graceful_shutdown=int(settings.graceful_timeout),
     )
 

@@ -211,6 +211,12 @@ class Forum(PackModel):
     background: Localized = Field(
         description="Background summary; the opening of the base document."
     )
+    privacy_notice: tuple[Localized, ...] = Field(
+        (),
+        description="The privacy notice every sign-up form shows, foro's own and the form "
+        "vendors' (paragraphs): who processes the details, what for, who sees them, how to "
+        "change or erase them. Empty: foro's pages show a generic notice.",
+    )
     default_language: Language = Field("es", description="Language used when none is known.")
     languages: tuple[Language, ...] = Field(
         ("es", "en"), min_length=1, description="Languages the forum communicates in."

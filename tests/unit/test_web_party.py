@@ -392,7 +392,9 @@ async def test_a_focal_point_signs_in_and_manages_members(
     # Each member's name, status and refusal reason in the page's language, and check-ins.
     assert "Rosa Márquez" in page.text and "Viceministra" in page.text
     assert ("Rechazado" if lang == "es" else "Rejected") in page.text
-    assert ("Falta la nota verbal." if lang == "es" else "The note verbale is missing.") in page.text
+    assert (
+        "Falta la nota verbal." if lang == "es" else "The note verbale is missing."
+    ) in page.text
     assert ("18 nov" if lang == "es" else "18 Nov") in page.text
     assert ("Mi página" if lang == "es" else "My page") in page.text  # the party's navigation
 

@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import date, timedelta
+from html import unescape as html_unescape
 from typing import Any
 
 import httpx
@@ -150,6 +151,9 @@ async def test_the_form_shows_the_packs_choices_and_privacy_notice_in_both_langu
         assert 'value="official_delegate"' not in html
         assert 'value="SV"' in html and 'value="PE"' in html
         assert ("Aviso de privacidad" if lang == "es" else "Privacy notice") in html
+        # The pack's own notice, in the page's language (one source for every form).
+        notice = load_pack().forum.privacy_notice
+        assert notice and all(p.get(lang) in html_unescape(html) for p in notice)
         assert 'name="privacy_policy"' in html and 'name="share_with_exhibitors"' in html
         assert 'class="hp" aria-hidden="true"' in html  # the honeypot, hidden from people
         assert 'href="/static/public.css' in html

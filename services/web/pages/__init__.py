@@ -39,7 +39,7 @@ class NavItem:
     def shown_to(self, roles: tuple[str, ...]) -> bool:
         if not self.permissions:
             return True
-        known = [role for role in roles if role in Role.__members__.values()]
+        known = [Role(role) for role in roles if role in Role.__members__.values()]
         return bool(permissions_of(known) & set(self.permissions))
 
 

@@ -42,6 +42,7 @@ from types import FrameType
 from typing import IO, Any
 
 from shared.secrets_policy import decode_list, generate_local_secrets, local_service_environment
+from shared.webhooks import secret_key
 
 DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672/"
 
@@ -614,12 +615,17 @@ class Stack:
         log(
             f"  body='{json.dumps(sample_signup(forum.id, 'ana@example.org'), ensure_ascii=False)}'"
         )
+        # Standard Webhooks, with curl and openssl (docs/vendors.md): the key in hex.
+        key = secret_key(decode_list(keys["FORO_WEBHOOK_SECRET"])[0]).hex()
+        log('  id="msg_$(date +%s%N)"; ts=$(date +%s)')
         log(
-            f"  ts=$(date +%s); sig=$(printf '%s.%s' \"$ts\" \"$body\" | openssl dgst -sha256 -hmac '{decode_list(keys['FORO_WEBHOOK_SECRET'])[0]}' | sed 's/.*= //')"
+            '  sig=$(printf \'%s.%s.%s\' "$id" "$ts" "$body" | openssl dgst -sha256 -mac HMAC '
+            f"-macopt hexkey:{key} -binary | openssl base64 -A)"
         )
         log(
             f"  curl -sS {registration_url}/intake/registrations -H 'Content-Type: application/json' "
-            '-H "X-Foro-Timestamp: $ts" -H "X-Foro-Signature: v1=$sig" -d "$body"'
+            '-H "webhook-id: $id" -H "webhook-timestamp: $ts" -H "webhook-signature: v1,$sig" '
+            '-d "$body"'
         )
         token = decode_list(keys["FORO_API_TOKEN"])[0]  # the newest, during a rotation
         log(f"Secretariat token (FORO_API_TOKEN): {token}")

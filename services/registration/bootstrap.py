@@ -98,6 +98,7 @@ def create_app(settings: RegistrationSettings | None = None) -> FastAPI:
         routers=ROUTERS,
         deps=deps,
     )
+    intake_api.install_webhook_schemas(app)
     # Only the webhook takes bodies from outside; the secretariat's routes are behind a token.
     app.add_middleware(
         BodyLimit, max_bytes=settings.max_intake_bytes, paths=[intake_api.INTAKE_PREFIX + "/"]

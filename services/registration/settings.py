@@ -3,6 +3,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+from datetime import date
 from typing import Annotated, Self
 
 from pydantic import (
@@ -95,9 +96,21 @@ class RegistrationSettings(ServiceSettings):
     http_port: int = 8001
     webhook_secrets: SecretList = Field(
         default_factory=list,
-        description="HMAC secrets accepted on the intake webhook (two during a rotation).",
+        description="Secrets accepted on the intake webhook (two during a rotation): "
+        "`whsec_<base64>` or any text (see shared/webhooks.py).",
     )
     webhook_tolerance_seconds: int = Field(300, ge=1, le=3600)
+    webhook_legacy_until: date | None = Field(
+        date(2027, 6, 30),
+        description="Last day the first signature scheme (X-Foro-Timestamp, X-Foro-Signature) "
+        "is accepted beside Standard Webhooks; empty: refused already.",
+    )
+
+    @field_validator("webhook_legacy_until", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
     fault: str | None = Field(None, description="Fault injection for tests: crash_before_publish.")
     badge_secret: SecretStr | None = Field(
         None,

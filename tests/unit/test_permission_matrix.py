@@ -53,8 +53,9 @@ EVERY_SERVICE_PUBLIC = {
 }
 
 PUBLIC: dict[tuple[str, str], str] = {
-    ("registration", "POST /intake/registrations"): "signed webhook (HMAC of the form vendor)",
-    ("registration", "POST /intake/cancellations"): "signed webhook (HMAC of the form vendor)",
+    ("registration", "POST /intake/registrations"): "signed webhook (Standard Webhooks)",
+    ("registration", "POST /intake/cancellations"): "signed webhook (Standard Webhooks)",
+    ("registration", "GET /intake/privacy-notice"): "the pack's privacy notice every form shows",
     ("registration", "POST /auth/login"): "sign-in: a password (and TOTP) for a staff token",
     ("registration", "GET /auth/oidc/{provider}/login"): "sign-in: a redirect to the "
     "organisation's identity provider (OpenID Connect)",

@@ -28,7 +28,7 @@ from services.web.settings import WebSettings
 from shared.contracts.registration import RegistrationSubmitted
 from shared.pack import load_pack
 from shared.secrets_policy import InsecureSettingsError
-from shared.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from shared.webhooks import verify_standard
 
 COOKIE_SECRET = SecretStr("Yv3qT9xKp2LmN8rB4wZc7HjD1fGs6AeQ0uVtRyXo")
 WEBHOOK_SECRET = "the-public-form-webhook-secret-Hq7Zt2Wm9Kc4"
@@ -53,12 +53,8 @@ class FakeServices:
         path = request.url.path
         if path == "/intake/registrations":
             assert request.headers["content-type"] == "application/json"
-            verify(
-                [SecretStr(WEBHOOK_SECRET)],
-                request.headers.get(TIMESTAMP_HEADER),
-                request.headers.get(SIGNATURE_HEADER),
-                request.content,
-            )
+            # Signed as a form vendor signs: Standard Webhooks.
+            verify_standard([SecretStr(WEBHOOK_SECRET)], request.headers, request.content)
             if self.answer is not None:
                 status, detail = self.answer
                 return httpx.Response(status, json={"detail": detail})

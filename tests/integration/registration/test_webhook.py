@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from shared.webhooks import signed_headers
+from shared.webhooks import legacy_signed_headers, signed_headers
 from tests.integration.registration.conftest import (
     OLD_WEBHOOK_SECRET,
     WEBHOOK_SECRET,
@@ -45,7 +45,11 @@ async def test_bad_and_stale_signatures_are_refused_and_nothing_is_published(
         )
 
     assert [r.status_code for r in (forged, stale, unsigned, tampered)] == [401, 401, 401, 401]
-    assert "tolerance" in stale.json()["detail"]
+    assert "tolerance" in stale.json()["detail"]["message_en"]
+    assert stale.json()["detail"]["field"] == "webhook-timestamp"
+    assert forged.json()["detail"]["code"] == "signature_signature"
+    assert unsigned.json()["detail"]["code"] == "signature_unsigned"
+    assert all(r.json()["detail"]["message_es"] for r in (forged, stale, unsigned, tampered))
     # Every publish is confirmed before a 202, so anything published would be in the tap by now.
     assert await intake.drain() == []
 
@@ -121,3 +125,48 @@ async def test_secretariat_api_lists_and_filters_participants(
         assert one.status_code == 200 and one.json()["language"] == "en"
         injected = await http.get("/participants", params={"q": ".*"}, headers=auth)
         assert injected.json()["total"] == 0  # searched literally, not as a pattern
+
+
+async def test_the_first_scheme_works_until_its_end_date_and_says_it_is_deprecated(
+    registration: RunningRegistration,
+) -> None:
+    body = json.dumps(signup()).encode()
+    settings = registration.app.state.runtime.settings
+    async with client(registration) as http:
+        legacy = await http.post(
+            "/intake/registrations",
+            content=body,
+            headers=legacy_signed_headers(WEBHOOK_SECRET, body),
+        )
+        assert legacy.status_code == 202, legacy.text
+        assert legacy.headers["Deprecation"] == "true"
+        assert legacy.headers["Sunset"] == "Wed, 30 Jun 2027 23:59:59 GMT"
+        assert "Standard Webhooks" in legacy.headers["Warning"]
+        standard = await http.post(
+            "/intake/registrations", content=body, headers=signed_headers(WEBHOOK_SECRET, body)
+        )
+        assert standard.status_code == 202 and "Deprecation" not in standard.headers
+
+        saved = settings.webhook_legacy_until
+        settings.webhook_legacy_until = None  # the window has ended
+        try:
+            ended = await http.post(
+                "/intake/registrations",
+                content=body,
+                headers=legacy_signed_headers(WEBHOOK_SECRET, body),
+            )
+        finally:
+            settings.webhook_legacy_until = saved
+    assert ended.status_code == 401
+    assert ended.json()["detail"]["code"] == "signature_legacy_ended"
+    assert ended.json()["detail"]["field"] == "X-Foro-Signature"
+
+
+async def test_the_privacy_notice_every_form_shows_is_public(
+    registration: RunningRegistration,
+) -> None:
+    async with client(registration) as http:
+        notice = await http.get("/intake/privacy-notice")
+    assert notice.status_code == 200
+    paragraphs = notice.json()["paragraphs"]
+    assert paragraphs and all(p["es"] and p["en"] for p in paragraphs)

@@ -74,6 +74,12 @@ class Raw:
     headers: dict[str, str]
 
 
+def passes_on(error: BackendError) -> bool:
+    """Whether a refusal is the app's to draw (sign in again, your role cannot, not answering)
+    rather than the page's to show next to its form."""
+    return error.status in (401, 403) or error.status >= 500
+
+
 class Backends:
     """One HTTP client for every service (a test passes its own transport)."""
 

@@ -8,6 +8,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from services.web.backends import Backends
 from services.web.i18n import Translations
 from services.web.session import PartySession, SignedIn, StaffSession
 from shared.pack import EventPack
@@ -35,6 +36,24 @@ class Visitor:
 def visitor(request: Request) -> Visitor:
     found: Visitor = request.state.visitor
     return found
+
+
+def backends_of(request: Request) -> Backends:
+    """The clients of the services behind the pages."""
+    found: Backends = request.app.state.backends
+    return found
+
+
+def pack_of(request: Request) -> EventPack:
+    found: EventPack = request.app.state.pack
+    return found
+
+
+def translate(request: Request, message: str, **values: object) -> str:
+    """`message` (English, marked with `N_`) in the visitor's language, its `{placeholders}`
+    filled with `values`."""
+    translations: Translations = request.app.state.translations
+    return translations.gettext(visitor(request).lang, message, **values)
 
 
 def is_htmx(request: Request) -> bool:

@@ -19,6 +19,7 @@ from services.web.session import (
     CSRF_FIELD,
     SESSION_COOKIE,
     SessionSealer,
+    SignedIn,
     StaffSession,
     csrf_matches,
 )
@@ -48,6 +49,19 @@ def safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return "/console"
+
+
+def signed_in(request: Request, response: Response, session: SignedIn) -> None:
+    """Seal a member of staff's or a party's sign-in into the session cookie of `response`."""
+    sealer: SessionSealer = request.app.state.sealer
+    response.set_cookie(
+        SESSION_COOKIE,
+        sealer.seal(session),
+        max_age=sealer.max_age,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
 
 
 def check_csrf(request: Request, who: Visitor, submitted: str | None) -> bool:
@@ -109,16 +123,8 @@ async def signin(
         token=answer["access_token"],
         expires_at=datetime.fromisoformat(answer["expires_at"]),
     )
-    sealer: SessionSealer = request.app.state.sealer
     response = RedirectResponse(safe_next(next), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        sealer.seal(session),
-        max_age=sealer.max_age,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-    )
+    signed_in(request, response, session)
     who.rotate_csrf = True  # a new CSRF token for the signed-in pages
     return response
 

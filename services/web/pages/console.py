@@ -16,11 +16,18 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from prometheus_client.parser import text_string_to_metric_families
 
-from services.web.backends import BackendError, Backends, Forbidden, SignInRequired, Unavailable
+from services.web.backends import (
+    BackendError,
+    Backends,
+    Forbidden,
+    SignInRequired,
+    Unavailable,
+    passes_on,
+)
 from services.web.i18n import N_
 from services.web.pages import NavItem
 from services.web.pages.auth import FORM_EXPIRED, Who, check_csrf
-from services.web.rendering import Visitor, is_htmx, render
+from services.web.rendering import Visitor, backends_of, is_htmx, render, translate
 from services.web.session import CSRF_FIELD, StaffSession
 from shared.auth.permissions import Permission
 from shared.pack import EventPack
@@ -61,11 +68,6 @@ def staff(who: Who) -> StaffSession:
 
 
 Staff = Annotated[StaffSession, Depends(staff)]
-
-
-def backends_of(request: Request) -> Backends:
-    found: Backends = request.app.state.backends
-    return found
 
 
 def names(pack: EventPack, lang: str) -> dict[str, dict[str, str]]:
@@ -199,7 +201,7 @@ async def dashboard(request: Request, who: Who, session: Staff) -> HTMLResponse:
             "participants": participants,
             "checked_in_today": check_in.get("by_day", {}).get(today, {}).get("checked_in", 0),
             "status_labels": {
-                code: who_lang(request, label) for code, label in STATUS_NAMES.items()
+                code: translate(request, label) for code, label in STATUS_NAMES.items()
             },
             **names(request.app.state.pack, who.lang),
         },
@@ -273,7 +275,7 @@ async def approve(
     csrf_token: Annotated[str, Form(alias=CSRF_FIELD, max_length=100)] = "",
 ) -> Response:
     if not check_csrf(request, who, csrf_token):
-        return await _decided(request, who, participant_id, None, who_lang(request, FORM_EXPIRED))
+        return await _decided(request, who, participant_id, None, translate(request, FORM_EXPIRED))
     try:
         outcome = await backends_of(request).post_json(
             "registration",
@@ -281,7 +283,7 @@ async def approve(
             token=session.token,
         )
     except BackendError as refused:
-        if refused.status in (401, 403) or refused.status >= 500:
+        if passes_on(refused):
             raise
         return await _decided(request, who, participant_id, None, refused.message(who.lang))
     return await _decided(request, who, participant_id, outcome)
@@ -298,10 +300,10 @@ async def reject(
     csrf_token: Annotated[str, Form(alias=CSRF_FIELD, max_length=100)] = "",
 ) -> Response:
     if not check_csrf(request, who, csrf_token):
-        return await _decided(request, who, participant_id, None, who_lang(request, FORM_EXPIRED))
+        return await _decided(request, who, participant_id, None, translate(request, FORM_EXPIRED))
     reasons = {"reason_es": reason_es.strip() or None, "reason_en": reason_en.strip() or None}
     if not any(r and len(r) >= 3 for r in reasons.values()):
-        return await _decided(request, who, participant_id, None, who_lang(request, REASON_NEEDED))
+        return await _decided(request, who, participant_id, None, translate(request, REASON_NEEDED))
     try:
         outcome = await backends_of(request).post_json(
             "registration",
@@ -310,7 +312,7 @@ async def reject(
             json=reasons,
         )
     except BackendError as refused:
-        if refused.status in (401, 403) or refused.status >= 500:
+        if passes_on(refused):
             raise
         return await _decided(request, who, participant_id, None, refused.message(who.lang))
     return await _decided(request, who, participant_id, outcome)
@@ -350,10 +352,3 @@ async def badge_pdf(request: Request, session: Staff, participant_id: uuid.UUID)
             "Cache-Control": "no-store",
         },
     )
-
-
-def who_lang(request: Request, message: str) -> str:
-    """One of this module's messages in the visitor's language."""
-    visitor: Visitor = request.state.visitor
-    translated: str = request.app.state.translations.gettext(visitor.lang, message)
-    return translated

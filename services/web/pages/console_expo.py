@@ -15,21 +15,16 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.web.backends import BackendError, Forbidden, Unavailable
 from services.web.i18n import N_
 from services.web.pages import NavItem
 from services.web.pages.auth import Who
 from services.web.pages.console import Staff, names
 from services.web.pages.console_shared import (
-    backends,
-    form_expired,
-    pack_of,
-    passes_on,
-    refusal_text,
+    part_of_page,
+    send_form,
     shown_time,
-    tr,
 )
-from services.web.rendering import render
+from services.web.rendering import backends_of, pack_of, render, translate
 from services.web.session import CSRF_FIELD
 from shared.auth.permissions import Permission
 
@@ -55,8 +50,6 @@ ALLOCATED = N_("The rules ran: {count} answers.")
 RESET = N_("{count} booths freed.")
 ASSIGNED = N_("Booth {booth} assigned.")
 FREED = N_("Booth {booth} freed.")
-ROLE_LACKS = N_("Your role cannot see this part ({permission}).")
-NOT_ANSWERING = N_("The {service} service is not answering; this part is missing for now.")
 
 
 def _redirect(path: str, **notice: str) -> RedirectResponse:
@@ -74,7 +67,7 @@ async def _exhibitors_page(
     extra: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    found = await backends(request).get_json(
+    found = await backends_of(request).get_json(
         "expo", "/exhibitors", token=session.token, params={"status": status or None}
     )
     pack = pack_of(request)
@@ -105,22 +98,42 @@ async def exhibitors(
     return await _exhibitors_page(request, who, session, status, {"notice": notice or None})
 
 
+async def _exhibitor_decision(
+    request: Request,
+    who: Who,
+    session: Staff,
+    csrf_token: str,
+    path: str,
+    problem: str | None = None,
+    **options: Any,
+) -> tuple[Any, HTMLResponse | None]:
+    async def redraw(error: str, status_code: int) -> HTMLResponse:
+        return await _exhibitors_page(request, who, session, "", {"error": error}, status_code)
+
+    return await send_form(
+        request,
+        who,
+        session.token,
+        csrf_token,
+        redraw,
+        "expo",
+        "POST",
+        path,
+        back="/console/expo",
+        problem=problem,
+        **options,
+    )
+
+
 @router.post("/exhibitors/{exhibitor_id}/approve", response_class=HTMLResponse)
 async def approve(
     request: Request, who: Who, session: Staff, exhibitor_id: uuid.UUID, csrf_token: CSRF = ""
 ) -> HTMLResponse:
-    if expired := form_expired(request, who, csrf_token, "/console/expo"):
-        return expired
-    try:
-        answer = await backends(request).post_json(
-            "expo", f"/exhibitors/{exhibitor_id}/approve", token=session.token
-        )
-    except BackendError as refused:
-        if passes_on(refused):
-            raise
-        return await _exhibitors_page(
-            request, who, session, "", {"error": refusal_text(request, refused)}, 409
-        )
+    answer, instead = await _exhibitor_decision(
+        request, who, session, csrf_token, f"/exhibitors/{exhibitor_id}/approve"
+    )
+    if instead is not None:
+        return instead
     response = render(
         request,
         "console/exhibitor_access.html",
@@ -143,27 +156,20 @@ async def reject(
     reason: Annotated[str, Form(max_length=1000)] = "",
     csrf_token: CSRF = "",
 ) -> Response:
-    if expired := form_expired(request, who, csrf_token, "/console/expo"):
-        return expired
-    if len(reason.strip()) < 3:
-        field = tr(request, N_("Reason"))
-        return await _exhibitors_page(
-            request, who, session, "", {"error": tr(request, REASON_NEEDED, field=field)}, 422
-        )
-    try:
-        answer = await backends(request).post_json(
-            "expo",
-            f"/exhibitors/{exhibitor_id}/reject",
-            token=session.token,
-            json={"reason": reason.strip()},
-        )
-    except BackendError as refused:
-        if passes_on(refused):
-            raise
-        return await _exhibitors_page(
-            request, who, session, "", {"error": refusal_text(request, refused)}, 409
-        )
-    return _redirect("/console/expo", notice=tr(request, REJECTED, name=answer.get("name", "")))
+    answer, instead = await _exhibitor_decision(
+        request,
+        who,
+        session,
+        csrf_token,
+        f"/exhibitors/{exhibitor_id}/reject",
+        problem=_reason_missing(request, reason),
+        json={"reason": reason.strip()},
+    )
+    if instead is not None:
+        return instead
+    return _redirect(
+        "/console/expo", notice=translate(request, REJECTED, name=answer.get("name", ""))
+    )
 
 
 # --- booths --------------------------------------------------------------------------------------
@@ -176,7 +182,7 @@ async def _booths_page(
     extra: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    services = backends(request)
+    services = backends_of(request)
     booths = await services.get_json("expo", "/booths", token=session.token)
     approved = await services.get_json(
         "expo", "/exhibitors", token=session.token, params={"status": "approved"}
@@ -209,7 +215,7 @@ async def booths(
 @router.get("/floor-plan.svg")
 async def floor_plan(request: Request, who: Who, session: Staff) -> Response:
     """Expo's floor plan from this origin (the page's CSP allows images from here only)."""
-    svg = await backends(request).get_raw(
+    svg = await backends_of(request).get_raw(
         "expo", "/floor-plan.svg", token=session.token, params={"lang": who.lang}
     )
     return Response(
@@ -227,26 +233,39 @@ async def _booth_action(
     request: Request,
     who: Who,
     session: Staff,
+    csrf_token: str,
     method: str,
     path: str,
     notice: str,
+    *,
+    reason: str | None = None,
     **options: Any,
 ) -> Response:
-    try:
-        answer = await backends(request).request(
-            "expo", method, path, token=session.token, **options
-        )
-    except BackendError as refused:
-        if passes_on(refused):
-            raise
-        return await _booths_page(
-            request, who, session, {"error": refusal_text(request, refused)}, 409
-        )
-    body = answer.json()
+    """A change to the booths (its form's CSRF token checked, and its `reason` when it needs
+    one), then the booths page with `notice` — or with expo's refusal."""
+
+    async def redraw(error: str, status_code: int) -> HTMLResponse:
+        return await _booths_page(request, who, session, {"error": error}, status_code)
+
+    body, instead = await send_form(
+        request,
+        who,
+        session.token,
+        csrf_token,
+        redraw,
+        "expo",
+        method,
+        path,
+        back="/console/expo/booths",
+        problem=None if reason is None else _reason_missing(request, reason),
+        **options,
+    )
+    if instead is not None:
+        return instead
     count = len(body) if isinstance(body, list) else body.get("released", 0)
     explanation = (body.get("explanation") or {}) if isinstance(body, dict) else {}
     booth = body.get("booth", "") if isinstance(body, dict) else ""
-    text = tr(request, notice, count=count, booth=booth or "")
+    text = translate(request, notice, count=count, booth=booth or "")
     if explanation.get(who.lang):
         text = f"{text} {explanation[who.lang]}"
     return _redirect("/console/expo/booths", notice=text)
@@ -255,16 +274,16 @@ async def _booth_action(
 def _reason_missing(request: Request, reason: str) -> str | None:
     if len(reason.strip()) >= 3:
         return None
-    return tr(request, REASON_NEEDED, field=tr(request, N_("Reason")))
+    return translate(request, REASON_NEEDED, field=translate(request, N_("Reason")))
 
 
 @router.post("/allocation/run")
 async def run_allocation(
     request: Request, who: Who, session: Staff, csrf_token: CSRF = ""
 ) -> Response:
-    if expired := form_expired(request, who, csrf_token, "/console/expo/booths"):
-        return expired
-    return await _booth_action(request, who, session, "POST", "/allocation/run", ALLOCATED)
+    return await _booth_action(
+        request, who, session, csrf_token, "POST", "/allocation/run", ALLOCATED
+    )
 
 
 @router.post("/allocation/reset")
@@ -275,17 +294,15 @@ async def reset_allocation(
     reason: Annotated[str, Form(max_length=500)] = "",
     csrf_token: CSRF = "",
 ) -> Response:
-    if expired := form_expired(request, who, csrf_token, "/console/expo/booths"):
-        return expired
-    if missing := _reason_missing(request, reason):
-        return await _booths_page(request, who, session, {"error": missing}, 422)
     return await _booth_action(
         request,
         who,
         session,
+        csrf_token,
         "POST",
         "/allocation/reset",
         RESET,
+        reason=reason,
         json={"reason": reason.strip()},
     )
 
@@ -301,17 +318,15 @@ async def assign(
     displace: Annotated[bool, Form()] = False,
     csrf_token: CSRF = "",
 ) -> Response:
-    if expired := form_expired(request, who, csrf_token, "/console/expo/booths"):
-        return expired
-    if missing := _reason_missing(request, reason):
-        return await _booths_page(request, who, session, {"error": missing}, 422)
     return await _booth_action(
         request,
         who,
         session,
+        csrf_token,
         "PUT",
         f"/booths/{_booth(booth)}/assignment",
         ASSIGNED,
+        reason=reason,
         json={"exhibitor_id": exhibitor_id, "reason": reason.strip(), "displace": displace},
     )
 
@@ -325,17 +340,15 @@ async def free(
     reason: Annotated[str, Form(max_length=500)] = "",
     csrf_token: CSRF = "",
 ) -> Response:
-    if expired := form_expired(request, who, csrf_token, "/console/expo/booths"):
-        return expired
-    if missing := _reason_missing(request, reason):
-        return await _booths_page(request, who, session, {"error": missing}, 422)
     return await _booth_action(
         request,
         who,
         session,
+        csrf_token,
         "DELETE",
         f"/booths/{code}/assignment",
         FREED,
+        reason=reason,
         params={"reason": reason.strip()},
     )
 
@@ -350,15 +363,12 @@ def _booth(code: str) -> str:
 
 @router.get("/b2b", response_class=HTMLResponse)
 async def b2b(request: Request, who: Who, session: Staff) -> HTMLResponse:
-    services = backends(request)
-    statistics: dict[str, Any] | None = None
-    missing: str | None = None
-    try:
-        statistics = await services.get_json("reporting", "/statistics", token=session.token)
-    except Forbidden as refused:
-        missing = tr(request, ROLE_LACKS, permission=refused.permission or "statistics:read")
-    except Unavailable as down:
-        missing = tr(request, NOT_ANSWERING, service=down.service)
+    services = backends_of(request)
+    statistics, missing = await part_of_page(
+        request,
+        services.get_json("reporting", "/statistics", token=session.token),
+        needed="statistics:read",
+    )
     jobs = await services.get_json("expo", "/jobs", token=session.token)
     return render(
         request,

@@ -12,12 +12,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.web.backends import BackendError
+from services.web.backends import BackendError, passes_on
 from services.web.i18n import N_
 from services.web.pages import NavItem
 from services.web.pages.auth import FORM_EXPIRED, Who, check_csrf
-from services.web.pages.console import Staff, backends_of, who_lang
-from services.web.rendering import is_htmx, render
+from services.web.pages.console import Staff
+from services.web.pages.console_shared import DELIVERY_STATUSES
+from services.web.rendering import backends_of, is_htmx, render, translate
 from services.web.session import CSRF_FIELD
 from shared.auth.permissions import Permission
 from shared.pack import EventPack
@@ -38,14 +39,6 @@ MESSAGE_TYPE = r"^[a-z][a-z0-9_]{0,49}$"
 CAMPAIGN_ID = r"^[A-Za-z0-9_\-]{1,64}$"
 
 DeliveryStatus = Literal["queued", "sending", "retrying", "sent", "failed", "suppressed"]
-DELIVERY_STATUSES = {
-    "queued": N_("Queued"),
-    "sending": N_("Sending"),
-    "retrying": N_("Retrying"),
-    "sent": N_("Sent"),
-    "failed": N_("Failed"),
-    "suppressed": N_("Not sent (suppressed)"),
-}
 CHANNELS = {"email": N_("E-mail"), "sms": N_("SMS")}
 SEGMENT_STATUSES = {
     "confirmed": N_("Confirmed"),
@@ -132,14 +125,14 @@ async def replay(
     error: str | None = None
     message: dict[str, Any] | None = None
     if not check_csrf(request, who, csrf_token):
-        error = who_lang(request, FORM_EXPIRED)
+        error = translate(request, FORM_EXPIRED)
     else:
         try:
             message = await backends_of(request).post_json(
                 "notification", f"/messages/{message_id}/replay", token=session.token
             )
         except BackendError as refused:
-            if refused.status in (401, 403) or refused.status >= 500:
+            if passes_on(refused):
                 raise
             error = refused.message(who.lang)
     if not is_htmx(request):
@@ -285,10 +278,12 @@ async def campaign(
         )
 
     if not check_csrf(request, who, csrf_token):
-        return again(who_lang(request, FORM_EXPIRED), status_code=400)
-    missing = [who_lang(request, label) for name, label in CAMPAIGN_TEXTS.items() if not form[name]]
+        return again(translate(request, FORM_EXPIRED), status_code=400)
+    missing = [
+        translate(request, label) for name, label in CAMPAIGN_TEXTS.items() if not form[name]
+    ]
     if missing:
-        text = who_lang(request, TEXTS_NEEDED).replace("{fields}", ", ".join(missing))
+        text = translate(request, TEXTS_NEEDED).replace("{fields}", ", ".join(missing))
         return again(text, status_code=422)
     segment = {
         "categories": categories,
@@ -317,7 +312,7 @@ async def campaign(
             },
         )
     except BackendError as refused:
-        if refused.status in (401, 403) or refused.status >= 500:
+        if passes_on(refused):
             raise
         return again(refused.message(who.lang), status_code=422)
     return RedirectResponse(f"/console/messages/campaigns/{campaign_id}", status_code=303)

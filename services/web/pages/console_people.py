@@ -17,21 +17,18 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from services.web.backends import BackendError, Forbidden, Unavailable
+from services.web.backends import BackendError, passes_on
 from services.web.i18n import N_
 from services.web.pages import NavItem
 from services.web.pages.auth import Who
 from services.web.pages.console import STATUS_NAMES, Staff, names
 from services.web.pages.console_shared import (
-    backends,
-    form_expired,
-    pack_of,
-    passes_on,
-    refusal_text,
+    DELIVERY_STATUSES,
+    part_of_page,
+    send_form,
     shown_time,
-    tr,
 )
-from services.web.rendering import render
+from services.web.rendering import backends_of, pack_of, render, translate
 from services.web.session import CSRF_FIELD
 from shared.auth.permissions import Permission
 
@@ -62,18 +59,8 @@ MEMBERS_SHOWN = 200
 TRAIL_SHOWN = 100
 MESSAGES_SHOWN = 50
 
-ROLE_LACKS = N_("Your role cannot see this part ({permission}).")
-NOT_ANSWERING = N_("The {service} service is not answering; this part is missing for now.")
 NOTHING_CHOSEN = N_("Choose at least one participant, or a category.")
 
-MESSAGE_STATUS_NAMES = {
-    "queued": N_("Queued"),
-    "sending": N_("Sending"),
-    "retrying": N_("Retrying"),
-    "sent": N_("Sent"),
-    "failed": N_("Failed"),
-    "suppressed": N_("Not sent (suppressed)"),
-}
 
 Status = Literal["pending_approval", "confirmed", "waitlisted", "rejected", "cancelled"]
 CSRF = Annotated[str, Form(alias=CSRF_FIELD, max_length=100)]
@@ -112,7 +99,7 @@ async def search(
 ) -> HTMLResponse:
     query = q.strip()
     too_short = len(query) == 1  # registration looks for two characters or more
-    page = await backends(request).get_json(
+    page = await backends_of(request).get_json(
         "registration",
         "/participants",
         token=session.token,
@@ -141,26 +128,15 @@ async def search(
     )
 
 
-async def _part(request: Request, call: Any) -> tuple[Any, str | None]:
-    """A part of a page from another service: its answer, or None and why it is missing."""
-    try:
-        return await call, None
-    except Forbidden as refused:
-        permission = refused.permission or refused.service
-        return None, tr(request, ROLE_LACKS, permission=permission)
-    except Unavailable as down:
-        return None, tr(request, NOT_ANSWERING, service=down.service)
-
-
 @router.get("/people/{participant_id}", response_class=HTMLResponse)
 async def person(
     request: Request, who: Who, session: Staff, participant_id: uuid.UUID
 ) -> HTMLResponse:
     pid = str(participant_id)
-    services = backends(request)
+    services = backends_of(request)
     found = await services.get_json("registration", f"/participants/{pid}", token=session.token)
     (trail, trail_missing), (messages, messages_missing) = await asyncio.gather(
-        _part(
+        part_of_page(
             request,
             services.get_json(
                 "reporting",
@@ -169,7 +145,7 @@ async def person(
                 params={"participant": pid, "limit": TRAIL_SHOWN},
             ),
         ),
-        _part(
+        part_of_page(
             request,
             services.get_json(
                 "notification",
@@ -199,7 +175,7 @@ async def person(
             "messages": sent,
             "messages_total": (messages or {}).get("total", 0),
             "messages_missing": messages_missing,
-            "message_status_names": MESSAGE_STATUS_NAMES,
+            "message_status_names": DELIVERY_STATUSES,
             "status_names": STATUS_NAMES,
             **names(pack_of(request), who.lang),
         },
@@ -211,7 +187,7 @@ async def person(
 
 @router.get("/delegations", response_class=HTMLResponse)
 async def delegations(request: Request, who: Who, session: Staff) -> HTMLResponse:
-    found = await backends(request).get_json("registration", "/delegations", token=session.token)
+    found = await backends_of(request).get_json("registration", "/delegations", token=session.token)
     return render(
         request,
         "console/delegations.html",
@@ -230,7 +206,7 @@ async def _delegation_page(
     extra: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    services = backends(request)
+    services = backends_of(request)
     found = await services.get_json("registration", f"/delegations/{code}", token=session.token)
 
     async def member(pid: str) -> dict[str, Any]:
@@ -270,22 +246,36 @@ async def delegation(
     return await _delegation_page(request, who, session, code)
 
 
+async def _delegation_action(
+    request: Request, who: Who, session: Staff, code: str, csrf_token: str, action: str
+) -> tuple[Any, HTMLResponse | None]:
+    """POST `/delegations/{code}/{action}` to registration from the delegation's page."""
+
+    async def redraw(error: str, status_code: int) -> HTMLResponse:
+        return await _delegation_page(request, who, session, code, {"error": error}, status_code)
+
+    return await send_form(
+        request,
+        who,
+        session.token,
+        csrf_token,
+        redraw,
+        "registration",
+        "POST",
+        f"/delegations/{code}/{action}",
+        back=f"/console/delegations/{code}",
+    )
+
+
 @router.post("/delegations/{code}/focal-point-key", response_class=HTMLResponse)
 async def focal_point_key(
     request: Request, who: Who, session: Staff, code: DelegationCode, csrf_token: CSRF = ""
 ) -> HTMLResponse:
-    if expired := form_expired(request, who, csrf_token, f"/console/delegations/{code}"):
-        return expired
-    try:
-        issued = await backends(request).post_json(
-            "registration", f"/delegations/{code}/focal-point-key", token=session.token
-        )
-    except BackendError as refused:
-        if passes_on(refused):
-            raise
-        return await _delegation_page(
-            request, who, session, code, {"error": refusal_text(request, refused)}, 409
-        )
+    issued, instead = await _delegation_action(
+        request, who, session, code, csrf_token, "focal-point-key"
+    )
+    if instead is not None:
+        return instead
     response = await _delegation_page(
         request,
         who,
@@ -301,24 +291,17 @@ async def focal_point_key(
 async def accredit_delegation(
     request: Request, who: Who, session: Staff, code: DelegationCode, csrf_token: CSRF = ""
 ) -> HTMLResponse:
-    if expired := form_expired(request, who, csrf_token, f"/console/delegations/{code}"):
-        return expired
-    try:
-        outcome = await backends(request).post_json(
-            "registration", f"/delegations/{code}/accreditation", token=session.token
-        )
-    except BackendError as refused:
-        if passes_on(refused):
-            raise
-        return await _delegation_page(
-            request, who, session, code, {"error": refusal_text(request, refused)}, 409
-        )
+    outcome, instead = await _delegation_action(
+        request, who, session, code, csrf_token, "accreditation"
+    )
+    if instead is not None:
+        return instead
     return await _delegation_page(request, who, session, code, {"accredited": outcome})
 
 
 @router.get("/delegations/{code}/badges.pdf")
 async def delegation_badges(request: Request, session: Staff, code: DelegationCode) -> Response:
-    sheet = await backends(request).get_raw(
+    sheet = await backends_of(request).get_raw(
         "registration", f"/delegations/{code}/badges.pdf", token=session.token
     )
     return _pdf(sheet.content, f"badges-{code}.pdf")
@@ -338,7 +321,7 @@ async def badges(
     error: Annotated[bool, Query()] = False,
 ) -> HTMLResponse:
     query = q.strip()
-    page = await backends(request).get_json(
+    page = await backends_of(request).get_json(
         "registration",
         "/participants",
         token=session.token,
@@ -358,7 +341,7 @@ async def badges(
             "page": page,
             "chosen": chosen,
             "query_string": urlencode({k: v for k, v in chosen.items() if v}),
-            "error": tr(request, NOTHING_CHOSEN) if error else None,
+            "error": translate(request, NOTHING_CHOSEN) if error else None,
             **_pages(offset, page["total"]),
             **_filters(request),
             **names(pack_of(request), who.lang),
@@ -378,7 +361,7 @@ async def badge_sheet(
     """The chosen participants' badges (or a whole category's) as one PDF to print."""
     if not participant_id and not category:
         return await badges(request, request.state.visitor, session, error=True)
-    sheet = await backends(request).get_raw(
+    sheet = await backends_of(request).get_raw(
         "registration",
         "/badges/sheet.pdf",
         token=session.token,

@@ -13,22 +13,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.web.backends import BackendError, Forbidden
+from services.web.backends import BackendError, Forbidden, passes_on
 from services.web.i18n import N_
 from services.web.pages import NavItem
 from services.web.pages.auth import Who
 from services.web.pages.console import Staff
 from services.web.pages.console_shared import (
-    backends,
     form_expired,
-    pack_of,
-    passes_on,
     refusal_text,
     shown_time,
-    tr,
     venue_time,
 )
-from services.web.rendering import render
+from services.web.rendering import backends_of, pack_of, render, translate
 from services.web.session import CSRF_FIELD
 from shared.auth.permissions import Permission
 
@@ -65,7 +61,7 @@ RESTORED = N_("Session {code} restored in the draft.")
 
 
 async def _draft(request: Request, token: str) -> dict[str, Any]:
-    found: dict[str, Any] = await backends(request).get_json(
+    found: dict[str, Any] = await backends_of(request).get_json(
         "scheduling", "/programme/draft", token=token
     )
     return found
@@ -96,7 +92,7 @@ async def editor(
     done: Annotated[str, Query(max_length=50, pattern=r"^(saved|cancelled|restored)?$")] = "",
     code: Annotated[str, Query(max_length=50)] = "",
 ) -> HTMLResponse:
-    services = backends(request)
+    services = backends_of(request)
     draft = await _draft(request, session.token)
     conflicts = await services.get_json("scheduling", "/programme/conflicts", token=session.token)
     try:
@@ -113,7 +109,7 @@ async def editor(
             "releases": sorted(releases, key=lambda r: -int(r.get("number", 0)))[:5],
             "rooms": {r.code: r.name for r in pack_of(request).programme.rooms},
             "kind_names": KIND_NAMES,
-            "notice": tr(request, notices[done], code=code) if done and code else None,
+            "notice": translate(request, notices[done], code=code) if done and code else None,
             "shown_time": lambda value: shown_time(request, value),
         },
     )
@@ -164,7 +160,7 @@ def _clock(value: str, field: str, request: Request) -> time:
     try:
         return time.fromisoformat(value.strip())
     except ValueError:
-        raise ValueError(tr(request, BAD_TIME, field=field)) from None
+        raise ValueError(translate(request, BAD_TIME, field=field)) from None
 
 
 def _changes(
@@ -181,10 +177,10 @@ def _changes(
     """The PATCH body: only what differs from the draft. ValueError names a field and why."""
     current = _edit_context(request, found)["values"]
     if day not in _days(request, date.fromisoformat(current["day"]) if current["day"] else None):
-        raise ValueError(tr(request, BAD_DATE, field=tr(request, N_("Day"))))
+        raise ValueError(translate(request, BAD_DATE, field=translate(request, N_("Day"))))
     on = date.fromisoformat(day)
-    start_at = datetime.combine(on, _clock(starts, tr(request, N_("Starts")), request))
-    end_at = datetime.combine(on, _clock(ends, tr(request, N_("Ends")), request))
+    start_at = datetime.combine(on, _clock(starts, translate(request, N_("Starts")), request))
+    end_at = datetime.combine(on, _clock(ends, translate(request, N_("Ends")), request))
     body: dict[str, Any] = {}
     if (day, start_at.strftime("%H:%M"), end_at.strftime("%H:%M")) != (
         current["day"],
@@ -197,13 +193,13 @@ def _changes(
         body["room"] = room or None
     es, en = title_es.strip(), title_en.strip()
     if not es or not en:
-        raise ValueError(tr(request, TITLE_NEEDED, field=tr(request, N_("Title"))))
+        raise ValueError(translate(request, TITLE_NEEDED, field=translate(request, N_("Title"))))
     if (es, en) != (current["title_es"], current["title_en"]):
         body["title"] = {"es": es, "en": en}
     seats = seats.strip()
     if seats != current["seats"]:
         if seats and not (seats.isdigit() and int(seats) <= 100_000):
-            raise ValueError(tr(request, BAD_NUMBER, field=tr(request, N_("Seats"))))
+            raise ValueError(translate(request, BAD_NUMBER, field=translate(request, N_("Seats"))))
         body["seats"] = int(seats) if seats else None
     return body
 
@@ -247,9 +243,9 @@ async def save(
     except ValueError as wrong:
         return again(str(wrong), 422)
     if not body:
-        return again(tr(request, NOTHING_CHANGED), 200)
+        return again(translate(request, NOTHING_CHANGED), 200)
     try:
-        await backends(request).request(
+        await backends_of(request).request(
             "scheduling", "PATCH", f"/programme/sessions/{code}", token=session.token, json=body
         )
     except BackendError as refused:
@@ -287,7 +283,7 @@ async def restore(
 async def _status_change(
     request: Request, token: str, code: str, action: str, body: dict[str, Any] | None
 ) -> None:
-    await backends(request).post_json(
+    await backends_of(request).post_json(
         "scheduling", f"/programme/sessions/{code}/{action}", token=token, json=body
     )
 
@@ -303,7 +299,7 @@ async def publish(
     if expired := form_expired(request, who, csrf_token, "/console/programme"):
         return expired
     try:
-        release = await backends(request).post_json(
+        release = await backends_of(request).post_json(
             "scheduling",
             "/programme/releases",
             token=session.token,

@@ -9,17 +9,19 @@ import base64
 import binascii
 import json
 import uuid
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.web.backends import BackendError
+from services.web.backends import BackendError, passes_on
 from services.web.i18n import N_
 from services.web.pages import NavItem
 from services.web.pages.auth import FORM_EXPIRED, Who, check_csrf
-from services.web.pages.console import Staff, backends_of, who_lang
-from services.web.rendering import render
+from services.web.pages.console import Staff
+from services.web.rendering import backends_of, render, translate
 from services.web.session import CSRF_FIELD
 from shared.auth.permissions import Permission
 from shared.pack import EventPack
@@ -97,14 +99,54 @@ DOCUMENT_POLICY = (
 
 
 def done_message(request: Request, done: str | None) -> str | None:
-    return who_lang(request, DONE[done]) if done in DONE else None
+    return translate(request, DONE[done]) if done in DONE else None
+
+
+def _draw(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    *,
+    done: str | None,
+    error: str | None,
+    status_code: int,
+) -> HTMLResponse:
+    """A reports page with the notice of what was `done` and the `error`, if any."""
+    page = {**context, "done": done_message(request, done), "error": error}
+    return render(request, template, page, status_code=status_code)
 
 
 def refusal(refused: BackendError, lang: str) -> str:
     """A service's 4xx explained on the page (401, 403 and 5xx go to their own pages)."""
-    if refused.status in (401, 403) or refused.status >= 500:
+    if passes_on(refused):
         raise refused
     return refused.message(lang) or str(refused)
+
+
+async def _send(
+    request: Request,
+    who: Who,
+    session: Staff,
+    csrf_token: str,
+    page: Callable[..., Awaitable[HTMLResponse]],
+    method: str,
+    path: str,
+    *,
+    refused_status: int,
+    **options: Any,
+) -> HTMLResponse | None:
+    """A form sent on to reporting: None when it is done, else the `page` drawn again (given
+    `error=` and `status_code=`): the form had expired (400), or reporting refused it
+    (`refused_status`, with its reason)."""
+    if not check_csrf(request, who, csrf_token):
+        return await page(error=translate(request, FORM_EXPIRED), status_code=400)
+    try:
+        await backends_of(request).request(
+            "reporting", method, path, token=session.token, **options
+        )
+    except BackendError as refused:
+        return await page(error=refusal(refused, who.lang), status_code=refused_status)
+    return None
 
 
 # --- the reports' landing page ------------------------------------------------------------------
@@ -130,7 +172,7 @@ async def _conclusions_page(
     found = await backends_of(request).get_json(
         "reporting", "/conclusions", token=session.token, params={"status": status}
     )
-    return render(
+    return _draw(
         request,
         "console_reports/conclusions.html",
         {
@@ -138,9 +180,9 @@ async def _conclusions_page(
             "status": status or "",
             "statuses": CONCLUSION_STATUSES,
             "headings": HEADINGS,
-            "done": done_message(request, done),
-            "error": error,
         },
+        done=done,
+        error=error,
         status_code=status_code,
     )
 
@@ -164,18 +206,12 @@ async def review(
     action: Literal["approve", "return"],
     csrf_token: Csrf = "",
 ) -> Response:
-    if not check_csrf(request, who, csrf_token):
-        return await _conclusions_page(
-            request, session, "submitted", error=who_lang(request, FORM_EXPIRED), status_code=400
-        )
-    try:
-        await backends_of(request).post_json(
-            "reporting", f"/conclusions/{conclusion_id}/{action}", token=session.token
-        )
-    except BackendError as refused:
-        return await _conclusions_page(
-            request, session, "submitted", error=refusal(refused, who.lang), status_code=409
-        )
+    page = partial(_conclusions_page, request, session, "submitted")
+    path = f"/conclusions/{conclusion_id}/{action}"
+    if instead := await _send(
+        request, who, session, csrf_token, page, "POST", path, refused_status=409
+    ):
+        return instead
     done = "approved" if action == "approve" else "returned"
     return RedirectResponse(f"/console/reports/conclusions?status=submitted&done={done}", 303)
 
@@ -193,17 +229,17 @@ async def _action_plan_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     items = await backends_of(request).get_json("reporting", "/action-items", token=session.token)
-    return render(
+    return _draw(
         request,
         "console_reports/action_plan.html",
         {
             "items": items,
             "statuses": ACTION_STATUSES,
             "owner_kinds": OWNER_KINDS,
-            "done": done_message(request, done),
-            "error": error,
             "form": form or {},
         },
+        done=done,
+        error=error,
         status_code=status_code,
     )
 
@@ -245,7 +281,7 @@ async def add_action_item(
         problem = DEADLINE_NEEDED
     if problem:
         return await _action_plan_page(
-            request, session, error=who_lang(request, problem), form=form, status_code=422
+            request, session, error=translate(request, problem), form=form, status_code=422
         )
     body = {
         "title": {lang: form[f"title_{lang}"] for lang in LANGS if form[f"title_{lang}"]},
@@ -275,24 +311,20 @@ async def update_action_item(
     evidence_url: Annotated[str, Form(max_length=1000)] = "",
     csrf_token: Csrf = "",
 ) -> Response:
-    if not check_csrf(request, who, csrf_token):
-        return await _action_plan_page(
-            request, session, error=who_lang(request, FORM_EXPIRED), status_code=400
-        )
     patch: dict[str, Any] = {"status": status, "deadline": deadline.strip() or None}
     patch |= {"note": note.strip() or None, "evidence_url": evidence_url.strip() or None}
-    try:
-        await backends_of(request).request(
-            "reporting",
-            "PATCH",
-            f"/action-items/{item_id}",
-            token=session.token,
-            json={k: v for k, v in patch.items() if v is not None},
-        )
-    except BackendError as refused:
-        return await _action_plan_page(
-            request, session, error=refusal(refused, who.lang), status_code=422
-        )
+    if instead := await _send(
+        request,
+        who,
+        session,
+        csrf_token,
+        partial(_action_plan_page, request, session),
+        "PATCH",
+        f"/action-items/{item_id}",
+        refused_status=422,
+        json={k: v for k, v in patch.items() if v is not None},
+    ):
+        return instead
     return RedirectResponse("/console/reports/action-plan?done=updated", 303)
 
 
@@ -330,7 +362,7 @@ async def _budget_page(
 ) -> HTMLResponse:
     budget = await backends_of(request).get_json("reporting", "/budget", token=session.token)
     rows = budget_rows(request.app.state.pack, budget, who_lang_code)
-    return render(
+    return _draw(
         request,
         "console_reports/budget.html",
         {
@@ -343,10 +375,10 @@ async def _budget_page(
             "money": money,
             "kinds": ENTRY_KINDS,
             "entry_id": uuid.uuid4().hex,
-            "done": done_message(request, done),
-            "error": error,
             "form": form or {},
         },
+        done=done,
+        error=error,
         status_code=status_code,
     )
 
@@ -384,7 +416,12 @@ async def add_budget_entry(
             problem = AMOUNT_INVALID
     if problem:
         return await _budget_page(
-            request, who.lang, session, error=who_lang(request, problem), form=form, status_code=422
+            request,
+            who.lang,
+            session,
+            error=translate(request, problem),
+            form=form,
+            status_code=422,
         )
     body = {
         "line": line,
@@ -422,14 +459,14 @@ async def _memoria_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     versions = await backends_of(request).get_json("reporting", "/reports", token=session.token)
-    return render(
+    return _draw(
         request,
         "console_reports/memoria.html",
         {
             "versions": [v for v in versions if v["kind"] == "memoria"],
-            "done": done_message(request, done),
-            "error": error,
         },
+        done=done,
+        error=error,
         status_code=status_code,
     )
 
@@ -450,21 +487,18 @@ async def build_memoria(
 ) -> Response:
     """A draft to preview (`reports:build`), or the final version, which publishes it
     (`reports:publish` as well; reporting refuses a role without it)."""
-    if not check_csrf(request, who, csrf_token):
-        return await _memoria_page(
-            request, session, error=who_lang(request, FORM_EXPIRED), status_code=400
-        )
-    try:
-        await backends_of(request).post_json(
-            "reporting",
-            "/memoria",
-            token=session.token,
-            params={"lang": language, "final": "true" if final else "false"},
-        )
-    except BackendError as refused:
-        return await _memoria_page(
-            request, session, error=refusal(refused, who.lang), status_code=422
-        )
+    if instead := await _send(
+        request,
+        who,
+        session,
+        csrf_token,
+        partial(_memoria_page, request, session),
+        "POST",
+        "/memoria",
+        refused_status=422,
+        params={"lang": language, "final": "true" if final else "false"},
+    ):
+        return instead
     return RedirectResponse(
         f"/console/reports/memoria?done={'published' if final else 'built'}", 303
     )
@@ -527,7 +561,7 @@ async def _rapporteur_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     found = await backends_of(request).get_json("reporting", "/conclusions", token=session.token)
-    return render(
+    return _draw(
         request,
         "console_reports/rapporteur.html",
         {
@@ -536,9 +570,9 @@ async def _rapporteur_page(
             "statuses": CONCLUSION_STATUSES,
             "headings": HEADINGS,
             "editing": editing,
-            "done": done_message(request, done),
-            "error": error,
         },
+        done=done,
+        error=error,
         status_code=status_code,
     )
 
@@ -602,7 +636,7 @@ async def save_conclusion(
         problem = TITLE_NEEDED
     if problem:
         return await _rapporteur_page(
-            request, session, editing=editing, error=who_lang(request, problem), status_code=422
+            request, session, editing=editing, error=translate(request, problem), status_code=422
         )
     body = {
         "session_code": editing["session_code"],
@@ -636,16 +670,10 @@ async def save_conclusion(
 async def submit_conclusion(
     request: Request, who: Who, session: Staff, conclusion_id: uuid.UUID, csrf_token: Csrf = ""
 ) -> Response:
-    if not check_csrf(request, who, csrf_token):
-        return await _rapporteur_page(
-            request, session, error=who_lang(request, FORM_EXPIRED), status_code=400
-        )
-    try:
-        await backends_of(request).post_json(
-            "reporting", f"/conclusions/{conclusion_id}/submit", token=session.token
-        )
-    except BackendError as refused:
-        return await _rapporteur_page(
-            request, session, error=refusal(refused, who.lang), status_code=409
-        )
+    page = partial(_rapporteur_page, request, session)
+    path = f"/conclusions/{conclusion_id}/submit"
+    if instead := await _send(
+        request, who, session, csrf_token, page, "POST", path, refused_status=409
+    ):
+        return instead
     return RedirectResponse("/console/rapporteur?done=submitted", 303)

@@ -1,48 +1,37 @@
-"""What the console's areas (people, programme, expo) share: the signed-in staff member, the
-services, the CSRF check of a form, a service's refusal in the reader's words, venue time.
+"""What the console's areas (people, programme, expo, …) share: the CSRF check of a form, a
+service's refusal in the reader's words, a part of a page that another service may withhold,
+venue time.
 
 Not a page area (no `router`): `areas()` passes it by.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from services.web.backends import BackendError, Backends
+from services.web.backends import BackendError, Forbidden, Service, Unavailable, passes_on
 from services.web.i18n import N_
 from services.web.pages.auth import FORM_EXPIRED, check_csrf
-from services.web.rendering import Visitor, render
-from shared.pack import EventPack
+from services.web.rendering import Visitor, backends_of, pack_of, render, translate
 
 CONSOLE_CSS = "/static/console.css?v=1"
 REFUSED = N_("The service refused this.")
-
-
-def backends(request: Request) -> Backends:
-    found: Backends = request.app.state.backends
-    return found
-
-
-def pack_of(request: Request) -> EventPack:
-    found: EventPack = request.app.state.pack
-    return found
-
-
-def tr(request: Request, message: str, **values: object) -> str:
-    """`message` (English, marked with `N_`) in the reader's language."""
-    visitor: Visitor = request.state.visitor
-    text: str = request.app.state.translations.gettext(visitor.lang, message, **values)
-    return text
-
-
-def passes_on(error: BackendError) -> bool:
-    """Whether a refusal is the app's to draw (sign in again, your role cannot, not answering)
-    rather than the form's to show next to its fields."""
-    return error.status in (401, 403) or error.status >= 500
+ROLE_LACKS = N_("Your role cannot see this part ({permission}).")
+NOT_ANSWERING = N_("The {service} service is not answering; this part is missing for now.")
+# A message's delivery as notification reports it.
+DELIVERY_STATUSES = {
+    "queued": N_("Queued"),
+    "sending": N_("Sending"),
+    "retrying": N_("Retrying"),
+    "sent": N_("Sent"),
+    "failed": N_("Failed"),
+    "suppressed": N_("Not sent (suppressed)"),
+}
 
 
 def refusal_text(request: Request, error: BackendError) -> str:
@@ -58,7 +47,22 @@ def refusal_text(request: Request, error: BackendError) -> str:
                 if text:
                     parts.append(str(text))
         return " · ".join(parts)
-    return error.message(lang) or tr(request, REFUSED)
+    return error.message(lang) or translate(request, REFUSED)
+
+
+async def part_of_page[T](
+    request: Request, call: Awaitable[T], needed: str | None = None
+) -> tuple[T | None, str | None]:
+    """A part of a page from another service: its answer and None, or None and why the part is
+    missing — the role lacks the permission the refusal names (else `needed`, else the
+    service), or the service is not answering. Any other refusal is raised."""
+    try:
+        return await call, None
+    except Forbidden as refused:
+        permission = refused.permission or needed or refused.service
+        return None, translate(request, ROLE_LACKS, permission=permission)
+    except Unavailable as down:
+        return None, translate(request, NOT_ANSWERING, service=down.service)
 
 
 def form_expired(request: Request, who: Visitor, submitted: str, back: str) -> HTMLResponse | None:
@@ -70,9 +74,44 @@ def form_expired(request: Request, who: Visitor, submitted: str, back: str) -> H
     return render(
         request,
         "console/notice.html",
-        {"heading": tr(request, FORM_EXPIRED), "back": back},
+        {"heading": translate(request, FORM_EXPIRED), "back": back},
         status_code=400,
     )
+
+
+Redraw = Callable[[str, int], Awaitable[HTMLResponse]]
+"""A page drawn again with an error (in the reader's words) and its status code."""
+
+
+async def send_form(
+    request: Request,
+    who: Visitor,
+    token: str,
+    csrf_token: str,
+    redraw: Redraw,
+    service: Service,
+    method: str,
+    path: str,
+    *,
+    back: str,
+    problem: str | None = None,
+    **options: Any,
+) -> tuple[Any, HTMLResponse | None]:
+    """A console form sent on to a service: the service's answer and None — or None and the page
+    to show instead: the form had expired (with the way `back` to it), the form's `problem`
+    found before sending (`redraw`n, 422), or the service's refusal (`redraw`n, 409). 401, 403
+    and 5xx are raised, for the app to draw."""
+    if expired := form_expired(request, who, csrf_token, back):
+        return None, expired
+    if problem:
+        return None, await redraw(problem, 422)
+    try:
+        answer = await backends_of(request).request(service, method, path, token=token, **options)
+    except BackendError as refused:
+        if passes_on(refused):
+            raise
+        return None, await redraw(refusal_text(request, refused), 409)
+    return answer.json(), None
 
 
 def venue_time(request: Request, value: Any) -> datetime | None:

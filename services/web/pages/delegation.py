@@ -13,12 +13,12 @@ from babel.dates import format_date
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.web.backends import BackendError
+from services.web.backends import BackendError, passes_on
 from services.web.i18n import N_
-from services.web.pages.auth import FORM_EXPIRED, Who, check_csrf
+from services.web.pages.auth import Who
 from services.web.pages.console import STATUS_NAMES
-from services.web.pages.party import backends_of, field_errors, party_of, translate
-from services.web.rendering import render, visitor
+from services.web.pages.party import field_errors, party_of, send_party_form
+from services.web.rendering import backends_of, render, translate, visitor
 from services.web.session import CSRF_FIELD, PartySession
 
 router = APIRouter(prefix="/delegation")
@@ -164,7 +164,7 @@ async def _refused_form(
     form: dict[str, str],
     template_context: dict[str, Any] | None = None,
 ) -> HTMLResponse:
-    if refused.status in (401, 403) or refused.status >= 500:
+    if passes_on(refused):
         raise refused
     errors, general = field_errors(request, refused, NOMINEE_FIELDS)
     status_code = 422 if refused.status == 422 else 409
@@ -189,20 +189,27 @@ async def nominate(
     request: Request, who: Who, party: PartySession = party_of("focal_point")
 ) -> Response:
     form = await _form_of(request)
-    if not check_csrf(request, who, form.get(CSRF_FIELD)):
-        who.rotate_csrf = True
-        return await _page(
-            request, party, form=form, error=translate(request, FORM_EXPIRED), status_code=400
-        )
-    try:
-        answer = await backends_of(request).post_json(
-            "registration",
-            f"{_path(party.party_id)}/members",
-            token=party.token,
-            json=_nominee(form),
-        )
-    except BackendError as refused:
-        return await _refused_form(request, party, refused, form)
+
+    async def redraw(error: str | None, status_code: int) -> HTMLResponse:
+        return await _page(request, party, form=form, error=error, status_code=status_code)
+
+    async def refused(error: BackendError) -> HTMLResponse:
+        return await _refused_form(request, party, error, form)
+
+    answer, instead = await send_party_form(
+        request,
+        who,
+        party,
+        form.get(CSRF_FIELD),
+        redraw,
+        "registration",
+        "POST",
+        f"{_path(party.party_id)}/members",
+        refused=refused,
+        json=_nominee(form),
+    )
+    if instead is not None:
+        return instead
     outcome = str(answer.get("outcome", "nominated"))
     target = _done(outcome, answer.get("participant_id"), answer.get("status"), _name(form))
     return RedirectResponse(target, status_code=303)
@@ -243,23 +250,28 @@ async def substitute(
     form = await _form_of(request)
     delegation = await _delegation(request, party)
     context = _substitute_context(delegation, participant_id)
-    if not check_csrf(request, who, form.get(CSRF_FIELD)):
-        who.rotate_csrf = True
-        return render(
-            request,
-            "party/substitute.html",
-            {**context, "form": form, "error": translate(request, FORM_EXPIRED)},
-            status_code=400,
-        )
-    try:
-        answer = await backends_of(request).post_json(
-            "registration",
-            f"{_path(party.party_id)}/members/{participant_id}/substitute",
-            token=party.token,
-            json=_nominee(form),
-        )
-    except BackendError as refused:
-        return await _refused_form(request, party, refused, form, context)
+
+    async def redraw(error: str | None, status_code: int) -> HTMLResponse:
+        page = {**context, "form": form, "error": error}
+        return render(request, "party/substitute.html", page, status_code=status_code)
+
+    async def refused(error: BackendError) -> HTMLResponse:
+        return await _refused_form(request, party, error, form, context)
+
+    answer, instead = await send_party_form(
+        request,
+        who,
+        party,
+        form.get(CSRF_FIELD),
+        redraw,
+        "registration",
+        "POST",
+        f"{_path(party.party_id)}/members/{participant_id}/substitute",
+        refused=refused,
+        json=_nominee(form),
+    )
+    if instead is not None:
+        return instead
     target = _done("substituted", answer.get("participant_id"), answer.get("status"), _name(form))
     return RedirectResponse(target, status_code=303)
 
@@ -272,22 +284,20 @@ async def withdraw(
     party: PartySession = party_of("focal_point"),
     csrf_token: Annotated[str, Form(alias=CSRF_FIELD, max_length=100)] = "",
 ) -> Response:
-    if not check_csrf(request, who, csrf_token):
-        who.rotate_csrf = True
-        return await _page(request, party, error=translate(request, FORM_EXPIRED), status_code=400)
-    try:
-        answer = (
-            await backends_of(request).request(
-                "registration",
-                "DELETE",
-                f"{_path(party.party_id)}/members/{participant_id}",
-                token=party.token,
-            )
-        ).json()
-    except BackendError as refused:
-        if refused.status in (401, 403) or refused.status >= 500:
-            raise
-        _, general = field_errors(request, refused, ())
-        return await _page(request, party, error=general, status_code=409)
+    async def redraw(error: str | None, status_code: int) -> HTMLResponse:
+        return await _page(request, party, error=error, status_code=status_code)
+
+    answer, instead = await send_party_form(
+        request,
+        who,
+        party,
+        csrf_token,
+        redraw,
+        "registration",
+        "DELETE",
+        f"{_path(party.party_id)}/members/{participant_id}",
+    )
+    if instead is not None:
+        return instead
     target = _done("withdrawn", answer.get("participant_id"), answer.get("status"))
     return RedirectResponse(target, status_code=303)

@@ -24,12 +24,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from services.web.backends import BackendError, Backends, Forbidden, SignInRequired, Unavailable
+from services.web.backends import BackendError, Forbidden, SignInRequired, Unavailable
 from services.web.i18n import N_
 from services.web.pages import NavItem
 from services.web.pages.auth import FORM_EXPIRED, Who, check_csrf
 from services.web.pages.console import Staff
-from services.web.rendering import Visitor, render
+from services.web.rendering import Visitor, backends_of, render, translate
 from services.web.session import CSRF_FIELD
 from shared.auth.permissions import Permission
 from shared.pack import EventPack
@@ -67,24 +67,15 @@ class ScanBody(BaseModel):
     scanned_at: datetime | None = None
 
 
-def _backends(request: Request) -> Backends:
-    found: Backends = request.app.state.backends
-    return found
-
-
-def _tr(request: Request, message: str, **values: object) -> str:
-    visitor: Visitor = request.state.visitor
-    text: str = request.app.state.translations.gettext(visitor.lang, message, **values)
-    return text
-
-
 def point_names(request: Request, points: list[str]) -> dict[str, str]:
     """Each point's name: the entrance and the exhibition by name, a room by the pack's name."""
     pack: EventPack = request.app.state.pack
     visitor: Visitor = request.state.visitor
     rooms = {room.code: room.name.get(visitor.lang) for room in pack.programme.rooms}
     return {
-        code: _tr(request, POINT_NAMES[code]) if code in POINT_NAMES else rooms.get(code, code)
+        code: translate(request, POINT_NAMES[code])
+        if code in POINT_NAMES
+        else rooms.get(code, code)
         for code in points
     }
 
@@ -101,7 +92,7 @@ def shown(request: Request, answer: dict[str, Any]) -> dict[str, Any]:
         "outcome": "checked_in" if first else "already",
         "first_today": first,
         "replayed": bool(answer.get("replayed")),
-        "headline": _tr(request, FIRST_TODAY if first else ALREADY_TODAY),
+        "headline": translate(request, FIRST_TODAY if first else ALREADY_TODAY),
         "name": f"{answer.get('given_name', '')} {answer.get('family_name', '')}".strip(),
         "category": category.name.get(visitor.lang) if category else answer.get("category"),
         "badge_colour": colour if COLOUR.match(colour) else "#37474F",
@@ -118,7 +109,7 @@ def refused(request: Request, error: BackendError) -> dict[str, Any]:
     detail = error.detail if isinstance(error.detail, dict) else {}
     return {
         "outcome": "refused",
-        "headline": _tr(request, REFUSED),
+        "headline": translate(request, REFUSED),
         "code": detail.get("code"),
         "field": detail.get("field"),
         "detail": error.message(visitor.lang) or "",
@@ -132,26 +123,26 @@ async def check_in(
     whether the browser keeps the scan (401, 403 of a role, 5xx: it is sent again) or not (200:
     checked in, already today, or refused: a refusal is an answer the door expects, not an error)."""
     try:
-        answer = await _backends(request).post_json(
+        answer = await backends_of(request).post_json(
             "registration", "/checkins", token=token, json=body
         )
     except SignInRequired:
-        return 401, {"outcome": "sign_in", "detail": _tr(request, SIGN_IN_AGAIN)}
+        return 401, {"outcome": "sign_in", "detail": translate(request, SIGN_IN_AGAIN)}
     except Forbidden as error:
         if error.permission:  # the role lacks checkin:scan, not a refusal of the badge
-            return 403, {"outcome": "forbidden", "detail": _tr(request, ROLE_CANNOT)}
+            return 403, {"outcome": "forbidden", "detail": translate(request, ROLE_CANNOT)}
         return 200, refused(request, error)
     except Unavailable:
-        return 503, {"outcome": "unavailable", "detail": _tr(request, NOT_ANSWERING)}
+        return 503, {"outcome": "unavailable", "detail": translate(request, NOT_ANSWERING)}
     except BackendError as error:
         if error.status == 429:
-            return 503, {"outcome": "unavailable", "detail": _tr(request, NOT_ANSWERING)}
+            return 503, {"outcome": "unavailable", "detail": translate(request, NOT_ANSWERING)}
         return 200, refused(request, error)
     return 200, shown(request, answer)
 
 
 async def _points(request: Request, token: str) -> list[str]:
-    points: list[str] = await _backends(request).get_json(
+    points: list[str] = await backends_of(request).get_json(
         "registration", "/checkins/points", token=token
     )
     return points
@@ -210,16 +201,16 @@ async def _scan_json(request: Request, who: Visitor) -> JSONResponse:
         return JSONResponse(content, status_code=status, headers={"Cache-Control": "no-store"})
 
     if who.session is None:
-        return answer(401, {"outcome": "sign_in", "detail": _tr(request, SIGN_IN_AGAIN)})
+        return answer(401, {"outcome": "sign_in", "detail": translate(request, SIGN_IN_AGAIN)})
     if not check_csrf(request, who, request.headers.get(CSRF_HEADER)):
-        return answer(403, {"outcome": "expired", "detail": _tr(request, FORM_EXPIRED)})
+        return answer(403, {"outcome": "expired", "detail": translate(request, FORM_EXPIRED)})
     try:
         body = ScanBody.model_validate(await request.json())
     except (ValidationError, ValueError) as error:
         problems = error.errors() if isinstance(error, ValidationError) else []
         fields = ", ".join(str(p["loc"][0]) for p in problems if p.get("loc")) or "body"
         return answer(
-            422, {"outcome": "invalid", "field": fields, "detail": _tr(request, CODE_NEEDED)}
+            422, {"outcome": "invalid", "field": fields, "detail": translate(request, CODE_NEEDED)}
         )
     forwarded: dict[str, Any] = {"token": body.token.strip(), "point": body.point}
     if body.scan_id is not None:
@@ -239,13 +230,13 @@ async def _scan_form(
     points = await _points(request, session.token)
     if not check_csrf(request, who, csrf_token):
         who.rotate_csrf = True
-        error = {"outcome": "refused", "headline": "", "detail": _tr(request, FORM_EXPIRED)}
+        error = {"outcome": "refused", "headline": "", "detail": translate(request, FORM_EXPIRED)}
         return _page(request, points, point, error, 400)
     if point not in points:
-        error = {"outcome": "refused", "headline": "", "detail": _tr(request, POINT_NEEDED)}
+        error = {"outcome": "refused", "headline": "", "detail": translate(request, POINT_NEEDED)}
         return _page(request, points, point, error, 422)
     if len(token) < 10:
-        error = {"outcome": "refused", "headline": "", "detail": _tr(request, CODE_NEEDED)}
+        error = {"outcome": "refused", "headline": "", "detail": translate(request, CODE_NEEDED)}
         return _page(request, points, point, error, 422)
     status, content = await check_in(request, session.token, {"token": token, "point": point})
     if status in (401, 403, 503):

@@ -10,11 +10,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.web.backends import BackendError
+from services.web.backends import BackendError, passes_on
 from services.web.i18n import N_
 from services.web.pages.auth import FORM_EXPIRED, Who, check_csrf
-from services.web.pages.party import backends_of, field_errors, party_of, translate
-from services.web.rendering import render
+from services.web.pages.party import field_errors, party_of, send_party_form
+from services.web.rendering import backends_of, render, translate
 from services.web.session import CSRF_FIELD, PartySession
 
 router = APIRouter(prefix="/exhibitor")
@@ -110,7 +110,7 @@ async def scan(
             "expo", "/me/leads/scans", token=party.token, json=body
         )
     except BackendError as refused:
-        if refused.status in (401, 403) or refused.status >= 500:
+        if passes_on(refused):
             raise
         errors, general = field_errors(request, refused, ("code", "note"))
         return await _page(
@@ -158,20 +158,21 @@ async def _meeting(
     decision: str,
     csrf_token: str,
 ) -> Response:
-    if not check_csrf(request, who, csrf_token):
-        who.rotate_csrf = True
-        return await _page(
-            request, party, meeting_error=translate(request, FORM_EXPIRED), status_code=400
-        )
-    try:
-        await backends_of(request).post_json(
-            "expo", f"/meetings/{meeting_id}/{decision}", token=party.token
-        )
-    except BackendError as refused:
-        if refused.status in (401, 403) or refused.status >= 500:
-            raise
-        _, general = field_errors(request, refused, ())
-        return await _page(request, party, meeting_error=general, status_code=409)
+    async def redraw(error: str | None, status_code: int) -> HTMLResponse:
+        return await _page(request, party, meeting_error=error, status_code=status_code)
+
+    _, instead = await send_party_form(
+        request,
+        who,
+        party,
+        csrf_token,
+        redraw,
+        "expo",
+        "POST",
+        f"/meetings/{meeting_id}/{decision}",
+    )
+    if instead is not None:
+        return instead
     done = "accepted" if decision == "accept" else "declined"
     return RedirectResponse(f"/exhibitor?done={done}#meetings", status_code=303)
 
@@ -226,7 +227,7 @@ async def post_job(
     try:
         await backends_of(request).post_json("expo", "/me/jobs", token=party.token, json=body)
     except BackendError as refused:
-        if refused.status in (401, 403) or refused.status >= 500:
+        if passes_on(refused):
             raise
         errors, general = field_errors(request, refused, JOB_FIELDS)
         return await _page(
@@ -303,18 +304,13 @@ async def interview(
     job_id: Annotated[uuid.UUID, Form()],
     csrf_token: Annotated[str, Form(alias=CSRF_FIELD, max_length=100)] = "",
 ) -> Response:
-    if not check_csrf(request, who, csrf_token):
-        who.rotate_csrf = True
-        return await _applications(
-            request, party, job_id, error=translate(request, FORM_EXPIRED), status_code=400
-        )
-    try:
-        await backends_of(request).post_json(
-            "expo", f"/me/applications/{application_id}/interview", token=party.token
-        )
-    except BackendError as refused:
-        if refused.status in (401, 403) or refused.status >= 500:
-            raise
-        _, general = field_errors(request, refused, ())
-        return await _applications(request, party, job_id, error=general, status_code=409)
+    async def redraw(error: str | None, status_code: int) -> HTMLResponse:
+        return await _applications(request, party, job_id, error=error, status_code=status_code)
+
+    path = f"/me/applications/{application_id}/interview"
+    _, instead = await send_party_form(
+        request, who, party, csrf_token, redraw, "expo", "POST", path
+    )
+    if instead is not None:
+        return instead
     return RedirectResponse(f"/exhibitor/jobs/{job_id}?done=interview", status_code=303)

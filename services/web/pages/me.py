@@ -12,9 +12,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.web.backends import BackendError
 from services.web.i18n import N_
-from services.web.pages.auth import FORM_EXPIRED, Who, check_csrf
-from services.web.pages.party import backends_of, field_errors, party_of, signed_in, translate
-from services.web.rendering import render
+from services.web.pages.auth import Who, signed_in
+from services.web.pages.party import field_errors, party_of, send_party_form
+from services.web.rendering import backends_of, render, translate
 from services.web.session import CSRF_FIELD, PartySession
 
 router = APIRouter()
@@ -128,20 +128,17 @@ async def sign_up(
     title: Annotated[str, Form(max_length=300)] = "",
     csrf_token: Annotated[str, Form(alias=CSRF_FIELD, max_length=100)] = "",
 ) -> Response:
-    if not check_csrf(request, who, csrf_token):
-        who.rotate_csrf = True
-        return await _page(request, party, error=translate(request, FORM_EXPIRED), status_code=400)
-    try:
-        answer = await backends_of(request).post_json(
-            "scheduling",
-            f"/sessions/{quote(code, safe='')}/signups",
-            token=party.token,
-            json={"participant_id": party.party_id},
-        )
-    except BackendError as refused:
-        if refused.status in (401, 403) or refused.status >= 500:
-            raise
-        return await _refused(request, party, refused)
+    answer, instead = await _send(
+        request,
+        who,
+        party,
+        csrf_token,
+        "POST",
+        f"/sessions/{quote(code, safe='')}/signups",
+        json={"participant_id": party.party_id},
+    )
+    if instead is not None:
+        return instead
     status = "waitlisted" if answer.get("status") == "waitlisted" else "confirmed"
     query = f"done={status}&title={quote(title or code)}"
     if answer.get("position"):
@@ -168,32 +165,55 @@ async def cancel(
     title: Annotated[str, Form(max_length=300)] = "",
     csrf_token: Annotated[str, Form(alias=CSRF_FIELD, max_length=100)] = "",
 ) -> Response:
-    if not check_csrf(request, who, csrf_token):
-        who.rotate_csrf = True
-        return await _page(request, party, error=translate(request, FORM_EXPIRED), status_code=400)
-    try:
-        await backends_of(request).request(
-            "scheduling",
-            "DELETE",
-            f"/sessions/{quote(code, safe='')}/signups/{quote(party.party_id, safe='')}",
-            token=party.token,
-        )
-    except BackendError as refused:
-        if refused.status in (401, 403) or refused.status >= 500:
-            raise
-        return await _refused(request, party, refused)
+    _, instead = await _send(
+        request,
+        who,
+        party,
+        csrf_token,
+        "DELETE",
+        f"/sessions/{quote(code, safe='')}/signups/{quote(party.party_id, safe='')}",
+    )
+    if instead is not None:
+        return instead
     return RedirectResponse(
         f"/me?done=cancelled&title={quote(title or code)}#mine", status_code=303
     )
 
 
-async def _refused(request: Request, party: PartySession, refused: BackendError) -> HTMLResponse:
-    """A sign-up or cancellation scheduling refused: its reason (`detail.reason`, English)."""
-    _, general = field_errors(request, refused, ())
-    detail = refused.detail
-    if isinstance(detail, dict) and isinstance(detail.get("reason"), str):
-        general = detail["reason"]
-    return await _page(request, party, error=general, status_code=409)
+async def _send(
+    request: Request,
+    who: Who,
+    party: PartySession,
+    csrf_token: str,
+    method: str,
+    path: str,
+    **options: Any,
+) -> tuple[Any, HTMLResponse | None]:
+    """A sign-up or cancellation sent to scheduling; a refusal is told with its reason
+    (`detail.reason`, English)."""
+
+    async def redraw(error: str | None, status_code: int) -> HTMLResponse:
+        return await _page(request, party, error=error, status_code=status_code)
+
+    async def refused(error: BackendError) -> HTMLResponse:
+        _, general = field_errors(request, error, ())
+        detail = error.detail
+        if isinstance(detail, dict) and isinstance(detail.get("reason"), str):
+            general = detail["reason"]
+        return await redraw(general, 409)
+
+    return await send_party_form(
+        request,
+        who,
+        party,
+        csrf_token,
+        redraw,
+        "scheduling",
+        method,
+        path,
+        refused=refused,
+        **options,
+    )
 
 
 @router.get("/me/agenda.ics")

@@ -20,6 +20,7 @@ by the service, as for staff.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qs, quote, urlsplit
@@ -28,18 +29,16 @@ import jwt
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.web.backends import BackendError, Backends, SignInRequired, Unavailable
+from services.web.backends import BackendError, Service, SignInRequired, Unavailable, passes_on
 from services.web.i18n import N_
 from services.web.pages import NavItem
-from services.web.pages.auth import FORM_EXPIRED, Who, check_csrf, is_party_page
-from services.web.rendering import Visitor, render
+from services.web.pages.auth import FORM_EXPIRED, Who, check_csrf, is_party_page, signed_in
+from services.web.rendering import Visitor, backends_of, render, translate
 from services.web.session import (
     CSRF_FIELD,
     PARTY_KINDS,
-    SESSION_COOKIE,
     PartyKind,
     PartySession,
-    SessionSealer,
 )
 
 NAV = (NavItem(N_("My page"), "/party", "party", order=25),)
@@ -63,23 +62,6 @@ NOT_ACCEPTED = N_(
 CHECK_UNAVAILABLE = N_("Your access cannot be checked right now. Try again in a moment.")
 
 TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
-
-
-def backends_of(request: Request) -> Backends:
-    found: Backends = request.app.state.backends
-    return found
-
-
-def sealer_of(request: Request) -> SessionSealer:
-    found: SessionSealer = request.app.state.sealer
-    return found
-
-
-def translate(request: Request, message: str, **values: object) -> str:
-    """One of the parties' messages in the visitor's language."""
-    who: Visitor = request.state.visitor
-    translated: str = request.app.state.translations.gettext(who.lang, message, **values)
-    return translated
 
 
 def extract_token(pasted: str) -> str | None:
@@ -131,18 +113,6 @@ async def who_holds(request: Request, kind: PartyKind, party_id: str, token: str
         if refused.status != 404 or isinstance(refused, Unavailable):  # 404: nothing published
             raise
     return ""
-
-
-def signed_in(request: Request, response: Response, party: PartySession) -> None:
-    sealer = sealer_of(request)
-    response.set_cookie(
-        SESSION_COOKIE,
-        sealer.seal(party),
-        max_age=sealer.max_age,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-    )
 
 
 def own_next(kind: PartyKind, target: str | None) -> str:
@@ -240,6 +210,45 @@ FIELD_HINTS = {
     "phone": N_("Write the phone number in international form, such as +50370001234."),
     "privacy_policy": N_("The person must accept the privacy policy."),
 }
+
+
+PartyRedraw = Callable[[str | None, int], Awaitable[HTMLResponse]]
+"""A party's page drawn again with an error for the whole form (in the reader's words) and its
+status code."""
+
+
+async def send_party_form(
+    request: Request,
+    who: Visitor,
+    party: PartySession,
+    csrf_token: str | None,
+    redraw: PartyRedraw,
+    service: Service,
+    method: str,
+    path: str,
+    *,
+    refused: Callable[[BackendError], Awaitable[HTMLResponse]] | None = None,
+    **options: Any,
+) -> tuple[Any, HTMLResponse | None]:
+    """A party's form sent on to their service with their token: the answer (None without a
+    body) and None — or None and the page to show instead: the form had expired (`redraw`n,
+    400, with a new CSRF token), or the service refused it (`refused`, else `redraw`n with the
+    refusal's reason, 409). 401, 403 and 5xx are raised, for the app to draw."""
+    if not check_csrf(request, who, csrf_token):
+        who.rotate_csrf = True
+        return None, await redraw(translate(request, FORM_EXPIRED), 400)
+    try:
+        answer = await backends_of(request).request(
+            service, method, path, token=party.token, **options
+        )
+    except BackendError as error:
+        if passes_on(error):
+            raise
+        if refused is not None:
+            return None, await refused(error)
+        _, general = field_errors(request, error, ())
+        return None, await redraw(general, 409)
+    return (answer.json() if answer.content else None), None
 
 
 def field_errors(

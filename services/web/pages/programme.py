@@ -11,21 +11,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from services.web.backends import BackendError, Backends
+from services.web.backends import BackendError
 from services.web.i18n import N_
 from services.web.pages import NavItem
 from services.web.pages.auth import Who
-from services.web.rendering import render
+from services.web.rendering import backends_of, render
 
 NAV = (NavItem(N_("Programme"), "/programme", "public", order=10),)
 router = APIRouter()
 
 ICAL = "text/calendar; charset=utf-8"
-
-
-def _backends(request: Request) -> Backends:
-    found: Backends = request.app.state.backends
-    return found
 
 
 @router.get("/programme", response_class=HTMLResponse)
@@ -36,7 +31,7 @@ async def programme(
     room: Annotated[str | None, Query(max_length=50)] = None,
 ) -> HTMLResponse:
     try:
-        agenda = await _backends(request).get_json("scheduling", "/agenda.json")
+        agenda = await backends_of(request).get_json("scheduling", "/agenda.json")
     except BackendError as refused:
         if refused.status != 404:
             raise
@@ -65,7 +60,7 @@ async def programme(
 
 
 async def _ical(request: Request, path: str, lang: str) -> Response:
-    feed = await _backends(request).get_raw("scheduling", path, params={"lang": lang})
+    feed = await backends_of(request).get_raw("scheduling", path, params={"lang": lang})
     filename = path.rsplit("/", 2)[-2] + ".ics" if path.startswith("/rooms/") else "programme.ics"
     return Response(
         feed.content,

@@ -1,5 +1,7 @@
-"""Fake services for the console's pages (tests/unit/test_web_console_*.py): each answers from a
-table of (method, path) → response, records what the page sent, and checks the staff token."""
+"""The web app against fake services, for the pages' tests (tests/unit/test_web_*.py): `web_app`
+serves it to a client, `sign_in_staff` signs in through the form; and fake services for the
+console's pages (tests/unit/test_web_console_*.py), each answering from a table of
+(method, path) → response, recording what the page sent and checking the staff token."""
 
 from __future__ import annotations
 
@@ -86,10 +88,13 @@ class FakeConsoleServices:
 
 
 @asynccontextmanager
-async def console(services: FakeConsoleServices, lang: str) -> AsyncIterator[httpx.AsyncClient]:
-    """The web app against `services`, signed in, in `lang`, with strict translations."""
+async def web_app(
+    services: Callable[[httpx.Request], httpx.Response], settings: WebSettings | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The web app with `services` answering for every service behind it (httpx.MockTransport)
+    and missing translations made errors, and a client talking to it; nobody signed in."""
     app = create_app(
-        WebSettings(cookie_secret=[COOKIE_SECRET]),
+        settings or WebSettings(cookie_secret=[COOKIE_SECRET]),
         transport=httpx.MockTransport(services),
         strict_translations=True,
     )
@@ -99,13 +104,36 @@ async def console(services: FakeConsoleServices, lang: str) -> AsyncIterator[htt
             transport=httpx.ASGITransport(app=app), base_url="http://web.test"
         ) as client,
     ):
-        form = await client.get(f"/signin?lang={lang}")
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-        assert csrf
-        signed_in = await client.post(
-            "/signin",
-            data={"username": "someone", "password": PASSWORD, "csrf_token": csrf.group(1)},
-        )
+        yield client
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF field in the page"
+    return found.group(1)
+
+
+async def sign_in_staff(
+    client: httpx.AsyncClient,
+    username: str = "someone",
+    password: str = PASSWORD,
+    lang: str | None = None,
+    **fields: str,
+) -> httpx.Response:
+    """A member of staff signs in through the form (in `lang`, when given; `next` and the like
+    in `fields`)."""
+    form = await client.get(f"/signin?lang={lang}" if lang else "/signin")
+    data = {"username": username, "password": password, "csrf_token": csrf_of(form.text)}
+    return await client.post("/signin", data=data | fields)
+
+
+@asynccontextmanager
+async def console(
+    services: Callable[[httpx.Request], httpx.Response], lang: str | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The web app against `services`, signed in (in `lang`, when given)."""
+    async with web_app(services) as client:
+        signed_in = await sign_in_staff(client, lang=lang)
         assert signed_in.status_code == 303, signed_in.text
         yield client
 

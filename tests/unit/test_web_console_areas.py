@@ -19,12 +19,9 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
-from services.web.bootstrap import create_app
-from services.web.settings import WebSettings
+from tests.support.web_console import console
 
-COOKIE_SECRET = SecretStr("Yv3qT9xKp2LmN8rB4wZc7HjD1fGs6AeQ0uVtRyXo")
 SERVICES = {8001: "registration", 8002: "scheduling", 8003: "expo"}
 SERVICES |= {8004: "notification", 8005: "reporting"}
 PID = str(uuid.uuid4())
@@ -299,25 +296,7 @@ def services() -> FakeServices:
 
 @pytest.fixture
 async def web(services: FakeServices) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(
-        WebSettings(cookie_secret=[COOKIE_SECRET]),
-        transport=httpx.MockTransport(services),
-        strict_translations=True,
-    )
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://web.test"
-        ) as client,
-    ):
-        form = await client.get("/signin")
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-        assert csrf
-        signed_in = await client.post(
-            "/signin",
-            data={"username": "ana", "password": "x", "csrf_token": csrf.group(1)},
-        )
-        assert signed_in.status_code == 303
+    async with console(services) as client:
         yield client
 
 

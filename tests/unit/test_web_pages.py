@@ -19,13 +19,12 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from services.web.bootstrap import create_app
 from services.web.i18n import Translations, accepted, read_catalogs, source_messages
 from services.web.settings import WebSettings
 from shared.secrets_policy import InsecureSettingsError
+from tests.support.web_console import COOKIE_SECRET, PASSWORD, csrf_of, sign_in_staff, web_app
 
 PID = str(uuid.uuid4())
-COOKIE_SECRET = SecretStr("Yv3qT9xKp2LmN8rB4wZc7HjD1fGs6AeQ0uVtRyXo")
 PARTICIPANT: dict[str, Any] = {
     "participant_id": PID,
     "forum_id": "crm-2004",
@@ -121,7 +120,7 @@ class FakeServices:
             return httpx.Response(status, json={"detail": detail})
         if path == "/auth/login":
             body = json.loads(request.content)
-            if body["password"] != "the right passphrase":
+            if body["password"] != PASSWORD:
                 return httpx.Response(401, json={"detail": {"code": "sign_in_failed"}})
             expires = (datetime.now(UTC) + timedelta(hours=12)).isoformat()
             return httpx.Response(
@@ -166,37 +165,12 @@ def services() -> FakeServices:
 
 @pytest.fixture
 async def web(services: FakeServices) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(
-        WebSettings(cookie_secret=[COOKIE_SECRET]),
-        transport=httpx.MockTransport(services),
-        strict_translations=True,
-    )
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://web.test"
-        ) as client,
-    ):
+    async with web_app(services) as client:
         yield client
 
 
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, "no CSRF field in the page"
-    return found.group(1)
-
-
-async def sign_in(web: httpx.AsyncClient, password: str = "the right passphrase") -> httpx.Response:
-    form = await web.get("/signin")
-    return await web.post(
-        "/signin",
-        data={
-            "username": "Registrar",
-            "password": password,
-            "csrf_token": csrf_of(form.text),
-            "next": "/console/accreditation",
-        },
-    )
+async def sign_in(web: httpx.AsyncClient, password: str = PASSWORD) -> httpx.Response:
+    return await sign_in_staff(web, "Registrar", password, next="/console/accreditation")
 
 
 PAGES = [
@@ -285,7 +259,7 @@ async def test_a_form_without_its_csrf_token_is_refused(
 ) -> None:
     await web.get("/signin")
     forged = await web.post(
-        "/signin", data={"username": "a", "password": "the right passphrase", "csrf_token": "x"}
+        "/signin", data={"username": "a", "password": PASSWORD, "csrf_token": "x"}
     )
     assert forged.status_code == 400
     assert not any(path.endswith("/auth/login") for _, path, _ in services.calls)

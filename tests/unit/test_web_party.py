@@ -19,10 +19,10 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from services.web.bootstrap import create_app
 from services.web.pages.party import extract_token, routing_claims
 from services.web.settings import WebSettings
 from shared.auth.tokens import LinkSigner
+from tests.support.web_console import csrf_of, web_app
 
 SIGNER = LinkSigner(["a-link-secret-for-the-party-pages-tests-0123456789"])
 PID = str(uuid.uuid4())
@@ -341,24 +341,8 @@ def services() -> FakeServices:
 
 @pytest.fixture
 async def web(services: FakeServices) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(
-        WebSettings(cookie_secret=[COOKIE_SECRET]),
-        transport=httpx.MockTransport(services),
-        strict_translations=True,
-    )
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://web.test"
-        ) as client,
-    ):
+    async with web_app(services, WebSettings(cookie_secret=[COOKIE_SECRET])) as client:
         yield client
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, "no CSRF field in the page"
-    return found.group(1)
 
 
 async def access(web: httpx.AsyncClient, code: str, lang: str = "en") -> httpx.Response:

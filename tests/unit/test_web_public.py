@@ -22,15 +22,14 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from services.web.bootstrap import create_app
 from services.web.pages.public import AddressLimiter, new_form_token, webhook_problems
 from services.web.settings import WebSettings
 from shared.contracts.registration import RegistrationSubmitted
 from shared.pack import load_pack
 from shared.secrets_policy import InsecureSettingsError
 from shared.webhooks import verify_standard
+from tests.support.web_console import COOKIE_SECRET, web_app
 
-COOKIE_SECRET = SecretStr("Yv3qT9xKp2LmN8rB4wZc7HjD1fGs6AeQ0uVtRyXo")
 WEBHOOK_SECRET = "the-public-form-webhook-secret-Hq7Zt2Wm9Kc4"
 BOOTHS = [
     {"code": "G01", "zone": "government", "size_m2": "9", "exhibitor_name": "Gobierno de Belice"},
@@ -89,17 +88,7 @@ def web(services: FakeServices) -> Web:
             "forum_start_date": OPEN_FORUM,
             **overrides,
         }
-        app = create_app(
-            WebSettings(**values),
-            transport=httpx.MockTransport(services),
-            strict_translations=True,
-        )
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://web.test"
-            ) as client,
-        ):
+        async with web_app(services, WebSettings(**values)) as client:
             yield client
 
     return started

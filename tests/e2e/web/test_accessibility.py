@@ -40,13 +40,7 @@ from starlette.routing import BaseRoute, Route
 from services.web.bootstrap import create_app
 from services.web.settings import WebSettings
 from tests.e2e.web import site_fakes
-from tests.support.browser import (  # noqa: F401  (the fixtures are found by their names)
-    PageOpener,
-    browser,
-    chromium_path,
-    open_page,
-    serve_app,
-)
+from tests.support.browser import PageOpener, serve_app
 
 pytestmark = pytest.mark.e2e
 
@@ -184,7 +178,7 @@ async def axe(page: Page, where: str) -> list[Finding]:
 
 async def test_every_page_has_no_serious_accessibility_violations(
     web: str,
-    open_page: PageOpener,  # noqa: F811
+    open_page: PageOpener,
 ) -> None:
     findings: list[Finding] = []
     not_drawn: list[str] = []
@@ -229,7 +223,7 @@ async def test_every_page_has_no_serious_accessibility_violations(
     assert findings == [], "serious or critical axe violations:\n" + "\n".join(map(str, findings))
 
 
-async def test_the_check_finds_what_it_looks_for(open_page: PageOpener) -> None:  # noqa: F811
+async def test_the_check_finds_what_it_looks_for(open_page: PageOpener) -> None:
     """axe-core, injected as above, reports a form field without a label and an image without a
     text alternative (both critical): the check above cannot pass by checking nothing."""
     recorded = await open_page(bypass_csp=True)
@@ -245,7 +239,7 @@ async def test_the_check_finds_what_it_looks_for(open_page: PageOpener) -> None:
 
 async def test_the_screenshot_script_draws_the_main_pages(
     tmp_path: Path,
-    chromium_path: str,  # noqa: F811  (skips without Chromium, fails so under CI)
+    chromium_path: str,
 ) -> None:
     """`python -m tests.e2e.web.screenshots` (README's pictures) keeps working: PNGs of every
     page it lists, at both widths."""

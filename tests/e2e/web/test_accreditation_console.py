@@ -21,92 +21,46 @@ import httpx
 import pytest
 import pytest_asyncio
 from pydantic import SecretStr
-from pymongo import AsyncMongoClient
 from pypdf import PdfReader
 
 from services.web.bootstrap import create_app
 from services.web.settings import WebSettings
-from shared.auth.tokens import encode_pem, generate_key_pair, new_key_id
 from shared.messaging.topology import Topology
-from tests.integration.registration.conftest import process_env
-from tests.support.browser import (  # noqa: F401  (the fixtures are found by their names)
-    PageOpener,
-    browser,
-    chromium_path,
-    open_page,
-    serve_app,
+from tests.e2e.web.stack import (
+    PASSWORD,
+    PHONE,
+    TIMEOUT_MS,
+    add_account,
+    assert_clean,
+    registration_process,
+    signed_in_headers,
 )
+from tests.support.browser import PageOpener, serve_app
 from tests.support.bus import eventually, publish_json
 from tests.support.factories import signup
-from tests.support.processes import FORO, ServiceProcess
+from tests.support.processes import ServiceProcess
 
 pytestmark = pytest.mark.e2e
-
-PRIVATE, PUBLIC = generate_key_pair()
-KID = new_key_id()
-PASSWORD = "a registrar's long passphrase"
-TIMEOUT_MS = 20_000
-
-
-def auth_env(mongo_url: str, namespace: str) -> dict[str, str]:
-    return {
-        "FORO_MONGO_URL": mongo_url,
-        "REGISTRATION_DATABASE": f"registration_{namespace}",
-        "FORO_AUTH_SIGNING_KEY": encode_pem(PRIVATE),
-        "FORO_AUTH_SIGNING_KEY_ID": KID,
-        "FORO_AUTH_PUBLIC_KEYS": json.dumps({KID: encode_pem(PUBLIC)}),
-    }
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def registration(
     namespace: str, mongo_url: str, amqp_url: str, tmp_path: Path
 ) -> AsyncIterator[ServiceProcess]:
-    env = process_env(
+    async with registration_process(
         namespace,
         mongo_url,
         amqp_url,
+        tmp_path,
         REGISTRATION_BADGE_SECRET="a-badge-secret-for-the-web-e2e-test-0123456789",
-        **auth_env(mongo_url, namespace),
-    )
-    process = ServiceProcess("registration", env, tmp_path / "registration.log")
-    try:
-        await process.start().ready()
+    ) as process:
         yield process
-    finally:
-        process.stop()
-        mongo: AsyncMongoClient = AsyncMongoClient(mongo_url)
-        await mongo.drop_database(f"registration_{namespace}")
-        await mongo.close()
-
-
-async def add_registrar(username: str, mongo_url: str, namespace: str) -> None:
-    """`foro users add NAME --role registrar`, as an operator runs it."""
-    command = await asyncio.create_subprocess_exec(
-        FORO,
-        "users",
-        "add",
-        username,
-        "--role",
-        "registrar",
-        "--password-stdin",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env={**auth_env(mongo_url, namespace), "FORO_ACTOR": "web-e2e", "PATH": "/usr/bin:/bin"},
-    )
-    output, _ = await asyncio.wait_for(command.communicate(f"{PASSWORD}\n".encode()), 60)
-    assert command.returncode == 0, output.decode()
 
 
 async def pending(registration: ServiceProcess, username: str, email: str) -> str:
     """Wait until registration holds the sign-up as pending approval; its participant id."""
     async with httpx.AsyncClient(base_url=registration.url, timeout=10) as http:
-        signed_in = await http.post(
-            "/auth/login", json={"username": username, "password": PASSWORD}
-        )
-        assert signed_in.status_code == 200, signed_in.text
-        headers = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+        headers = await signed_in_headers(http, username)
         found: list[str] = []
 
         async def stored() -> bool:
@@ -127,10 +81,10 @@ async def test_a_registrar_approves_a_pending_media_accreditation_and_downloads_
     namespace: str,
     mongo_url: str,
     amqp: aio_pika.abc.AbstractRobustConnection,
-    open_page: PageOpener,  # noqa: F811
+    open_page: PageOpener,
 ) -> None:
     username = f"registrar-{uuid.uuid4().hex[:6]}"
-    await add_registrar(username, mongo_url, namespace)
+    await add_account(username, "registrar", mongo_url, namespace)
     body = signup(
         category="media",
         given_name="Lucía",
@@ -151,7 +105,7 @@ async def test_a_registrar_approves_a_pending_media_accreditation_and_downloads_
         cookie_secret=[SecretStr("the-web-e2e-cookie-secret-Zq8Xv2Lk9Tm4Rb7Nc1Hd")],
     )
     async with serve_app(create_app(settings)) as web:
-        recorded = await open_page(viewport={"width": 375, "height": 812})  # a phone
+        recorded = await open_page(viewport=PHONE)
         page = recorded.page
         page.set_default_timeout(TIMEOUT_MS)
 
@@ -187,6 +141,4 @@ async def test_a_registrar_approves_a_pending_media_accreditation_and_downloads_
         text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
         assert "Periodista" in text, text
 
-        assert recorded.left_loopback == [], recorded.report()
-        assert recorded.page_errors == [], recorded.report()
-        assert recorded.console_errors == [], recorded.report()
+        assert_clean(recorded)

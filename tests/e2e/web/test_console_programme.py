@@ -11,7 +11,6 @@ published agenda then carries the new time as release 2.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,73 +19,48 @@ import httpx
 import pytest
 import pytest_asyncio
 from pydantic import SecretStr
-from pymongo import AsyncMongoClient
 
 from services.web.bootstrap import create_app
 from services.web.session import SESSION_COOKIE, SessionSealer, StaffSession
 from services.web.settings import WebSettings
 from shared.auth.permissions import Role
-from shared.auth.tokens import TokenSigner, encode_pem, generate_key_pair, new_key_id
-from tests.integration.registration.conftest import today_at_venue
-from tests.support.browser import (  # noqa: F401  (the fixtures are found by their names)
-    PageOpener,
-    browser,
-    chromium_path,
-    open_page,
-    serve_app,
+from tests.e2e.web.stack import (
+    PHONE,
+    TIMEOUT_MS,
+    assert_clean,
+    programme_editor_token,
+    scheduling_process,
 )
+from tests.integration.registration.conftest import today_at_venue
+from tests.support.browser import PageOpener, serve_app
 from tests.support.processes import ServiceProcess
 
 pytestmark = pytest.mark.e2e
 
-PRIVATE, PUBLIC = generate_key_pair()
-KID = new_key_id()
 SESSION = "CLOSE"  # the pack's closing session, 16:30–17:30 in the plenary on the last day
-TIMEOUT_MS = 20_000
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def scheduling(
     namespace: str, mongo_url: str, amqp_url: str, tmp_path: Path
 ) -> AsyncIterator[ServiceProcess]:
-    env = {
-        "FORO_NAMESPACE": namespace,
-        "FORO_MONGO_URL": mongo_url,
-        "FORO_BROKER_URL": amqp_url,
-        "FORO_FORUM_START_DATE": today_at_venue().isoformat(),
-        "FORO_AUTH_PUBLIC_KEYS": json.dumps({KID: encode_pem(PUBLIC)}),
-        "SCHEDULING_DATABASE": f"scheduling_{namespace}",
-    }
-    process = ServiceProcess("scheduling", env, tmp_path / "scheduling.log")
-    try:
-        await process.start().ready()
+    async with scheduling_process(namespace, mongo_url, amqp_url, tmp_path) as process:
         yield process
-    finally:
-        process.stop()
-        mongo: AsyncMongoClient = AsyncMongoClient(mongo_url)
-        await mongo.drop_database(f"scheduling_{namespace}")
-        await mongo.close()
 
 
 def editor_session() -> StaffSession:
     lifetime = timedelta(minutes=10)
-    signed = TokenSigner(PRIVATE, KID).sign(
-        subject="account:editor-e2e",
-        kind="staff",
-        roles=[Role.PROGRAMME_EDITOR],
-        lifetime=lifetime,
-    )
     return StaffSession(
         username="editor-e2e",
         roles=(Role.PROGRAMME_EDITOR.value,),
-        token=signed.token,
+        token=programme_editor_token(lifetime),
         expires_at=datetime.now(UTC) + lifetime,
     )
 
 
 async def test_a_programme_editor_moves_a_session_and_publishes_a_release(
     scheduling: ServiceProcess,
-    open_page: PageOpener,  # noqa: F811
+    open_page: PageOpener,
 ) -> None:
     settings = WebSettings(
         scheduling_url=scheduling.url,
@@ -96,7 +70,7 @@ async def test_a_programme_editor_moves_a_session_and_publishes_a_release(
     app = create_app(settings)
     sealer: SessionSealer = app.state.sealer
     async with serve_app(app) as web:
-        recorded = await open_page(viewport={"width": 375, "height": 812})  # a phone
+        recorded = await open_page(viewport=PHONE)
         page = recorded.page
         page.set_default_timeout(TIMEOUT_MS)
         await page.context.add_cookies(
@@ -133,6 +107,4 @@ async def test_a_programme_editor_moves_a_session_and_publishes_a_release(
 
             assert await published_time() == "2 17:00"
 
-        assert recorded.left_loopback == [], recorded.report()
-        assert recorded.page_errors == [], recorded.report()
-        assert recorded.console_errors == [], recorded.report()
+        assert_clean(recorded)

@@ -10,7 +10,6 @@ vendored ZXing. The web app runs in process and Chromium at phone width.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import uuid
@@ -30,64 +29,33 @@ from services.web.bootstrap import create_app
 from services.web.settings import WebSettings
 from shared.badges import sign_badge_token
 from shared.messaging.topology import Topology
-from tests.e2e.web.test_accreditation_console import PASSWORD, auth_env
-from tests.integration.registration.conftest import process_env
-from tests.support.browser import (  # noqa: F401  (the fixtures are found by their names)
-    PageOpener,
-    browser,
-    chromium_path,
-    open_page,
-    serve_app,
+from tests.e2e.web.stack import (
+    PASSWORD,
+    PHONE,
+    TIMEOUT_MS,
+    add_account,
+    assert_clean,
+    registration_process,
+    signed_in_headers,
 )
+from tests.support.browser import PageOpener, serve_app
 from tests.support.bus import EventTap, eventually, publish_json
 from tests.support.factories import FORUM_ID, signup
-from tests.support.processes import FORO, ServiceProcess
+from tests.support.processes import ServiceProcess
 
 pytestmark = pytest.mark.e2e
 
 BADGE_SECRET = "a-badge-secret-for-the-door-e2e-test-0123456789"
-TIMEOUT_MS = 20_000
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def registration(
     namespace: str, mongo_url: str, amqp_url: str, tmp_path: Path
 ) -> AsyncIterator[ServiceProcess]:
-    env = process_env(
-        namespace,
-        mongo_url,
-        amqp_url,
-        REGISTRATION_BADGE_SECRET=BADGE_SECRET,
-        **auth_env(mongo_url, namespace),
-    )
-    process = ServiceProcess("registration", env, tmp_path / "registration.log")
-    try:
-        await process.start().ready()
+    async with registration_process(
+        namespace, mongo_url, amqp_url, tmp_path, REGISTRATION_BADGE_SECRET=BADGE_SECRET
+    ) as process:
         yield process
-    finally:
-        process.stop()
-        mongo: AsyncMongoClient = AsyncMongoClient(mongo_url)
-        await mongo.drop_database(f"registration_{namespace}")
-        await mongo.close()
-
-
-async def add_account(username: str, role: str, mongo_url: str, namespace: str) -> None:
-    """`foro users add NAME --role ROLE`, as an operator runs it."""
-    command = await asyncio.create_subprocess_exec(
-        FORO,
-        "users",
-        "add",
-        username,
-        "--role",
-        role,
-        "--password-stdin",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env={**auth_env(mongo_url, namespace), "FORO_ACTOR": "door-e2e", "PATH": "/usr/bin:/bin"},
-    )
-    output, _ = await asyncio.wait_for(command.communicate(f"{PASSWORD}\n".encode()), 60)
-    assert command.returncode == 0, output.decode()
 
 
 async def with_badge(participants: Any, email: str) -> dict[str, Any]:
@@ -116,11 +84,11 @@ async def test_door_staff_check_in_from_badge_images_and_an_offline_scan_syncs_o
     namespace: str,
     mongo_url: str,
     amqp: aio_pika.abc.AbstractRobustConnection,
-    open_page: PageOpener,  # noqa: F811
+    open_page: PageOpener,
 ) -> None:
     door_staff, registrar = f"door-{uuid.uuid4().hex[:6]}", f"reg-{uuid.uuid4().hex[:6]}"
-    await add_account(door_staff, "door_staff", mongo_url, namespace)
-    await add_account(registrar, "registrar", mongo_url, namespace)
+    await add_account(door_staff, "door_staff", mongo_url, namespace, actor="door-e2e")
+    await add_account(registrar, "registrar", mongo_url, namespace, actor="door-e2e")
     topology = Topology(namespace)
     tap = await EventTap.open(amqp, topology, "attendee.checked_in")
     first = signup(given_name="Rigoberta", family_name="Menchú", organisation="Fundación Tierra")
@@ -135,12 +103,9 @@ async def test_door_staff_check_in_from_badge_images_and_an_offline_scan_syncs_o
         rigoberta = await with_badge(participants, first["email"])
         oscar = await with_badge(participants, second["email"])
         async with httpx.AsyncClient(base_url=registration.url, timeout=10) as http:
-            signed_in = await http.post(
-                "/auth/login", json={"username": registrar, "password": PASSWORD}
-            )
             badge = await http.get(
                 f"/participants/{rigoberta['_id']}/badge.png",
-                headers={"Authorization": f"Bearer {signed_in.json()['access_token']}"},
+                headers=await signed_in_headers(http, registrar),
             )
             assert badge.status_code == 200, badge.text
         oscar_qr = qr_png(sign_badge_token(BADGE_SECRET, FORUM_ID, oscar["badge"]["token_id"]))
@@ -150,7 +115,7 @@ async def test_door_staff_check_in_from_badge_images_and_an_offline_scan_syncs_o
             cookie_secret=[SecretStr("the-door-e2e-cookie-secret-Wq7Lp3Nx8Rv2Kt5Zm9Hc")],
         )
         async with serve_app(create_app(settings)) as web:
-            recorded = await open_page(viewport={"width": 375, "height": 812})  # a phone
+            recorded = await open_page(viewport=PHONE)
             page = recorded.page
             page.set_default_timeout(TIMEOUT_MS)
 
@@ -231,9 +196,7 @@ async def test_door_staff_check_in_from_badge_images_and_an_offline_scan_syncs_o
             # The page in Spanish (tests/unit/test_web_pages.py checks the catalog is complete).
             await page.goto(f"{web}/door?lang=es")
             await page.get_by_label("Punto de control").wait_for()
-            assert recorded.left_loopback == [], recorded.report()
-            assert recorded.page_errors == [], recorded.report()
-            assert recorded.console_errors == [], recorded.report()
+            assert_clean(recorded)
     finally:
         await tap.channel.close()
         await mongo.close()

@@ -19,24 +19,22 @@ import httpx
 import pytest
 import pytest_asyncio
 from pydantic import SecretStr
-from pymongo import AsyncMongoClient
 
 from services.web.bootstrap import create_app
 from services.web.settings import WebSettings
-from tests.e2e.web.test_accreditation_console import PASSWORD, add_registrar, auth_env
-from tests.integration.registration.conftest import process_env
-from tests.support.browser import (  # noqa: F401  (the fixtures are found by their names)
-    PageOpener,
-    browser,
-    chromium_path,
-    open_page,
-    serve_app,
+from tests.e2e.web.stack import (
+    PHONE,
+    TIMEOUT_MS,
+    add_account,
+    assert_clean,
+    registration_process,
+    signed_in_headers,
 )
+from tests.support.browser import PageOpener, serve_app
 from tests.support.processes import ServiceProcess
 
 pytestmark = pytest.mark.e2e
 
-TIMEOUT_MS = 20_000
 LINK_SECRET = "a-link-secret-for-the-party-web-e2e-test-0123456789"
 STATUSES = ("Pending approval", "Allocating a seat", "Confirmed", "Waitlisted")
 
@@ -45,32 +43,16 @@ STATUSES = ("Pending approval", "Allocating a seat", "Confirmed", "Waitlisted")
 async def registration(
     namespace: str, mongo_url: str, amqp_url: str, tmp_path: Path
 ) -> AsyncIterator[ServiceProcess]:
-    env = process_env(
-        namespace,
-        mongo_url,
-        amqp_url,
-        FORO_PARTICIPANT_TOKEN_SECRET=LINK_SECRET,
-        **auth_env(mongo_url, namespace),
-    )
-    process = ServiceProcess("registration", env, tmp_path / "registration.log")
-    try:
-        await process.start().ready()
+    async with registration_process(
+        namespace, mongo_url, amqp_url, tmp_path, FORO_PARTICIPANT_TOKEN_SECRET=LINK_SECRET
+    ) as process:
         yield process
-    finally:
-        process.stop()
-        mongo: AsyncMongoClient = AsyncMongoClient(mongo_url)
-        await mongo.drop_database(f"registration_{namespace}")
-        await mongo.close()
 
 
 async def focal_point_access(registration: ServiceProcess, username: str, code: str) -> str:
     """The secretariat registers the delegation and issues its focal point's access."""
     async with httpx.AsyncClient(base_url=registration.url, timeout=10) as http:
-        signed_in = await http.post(
-            "/auth/login", json={"username": username, "password": PASSWORD}
-        )
-        assert signed_in.status_code == 200, signed_in.text
-        headers = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+        headers = await signed_in_headers(http, username)
         registered = await http.put(f"/delegations/{code}", json={}, headers=headers)
         assert registered.status_code in (200, 201), registered.text
         issued = await http.post(f"/delegations/{code}/focal-point-key", headers=headers)
@@ -83,10 +65,10 @@ async def test_a_focal_point_signs_in_with_their_access_and_nominates_a_member(
     registration: ServiceProcess,
     namespace: str,
     mongo_url: str,
-    open_page: PageOpener,  # noqa: F811
+    open_page: PageOpener,
 ) -> None:
     username = f"registrar-{uuid.uuid4().hex[:6]}"
-    await add_registrar(username, mongo_url, namespace)
+    await add_account(username, "registrar", mongo_url, namespace)
     token = await focal_point_access(registration, username, "SV")
 
     settings = WebSettings(
@@ -94,7 +76,7 @@ async def test_a_focal_point_signs_in_with_their_access_and_nominates_a_member(
         cookie_secret=[SecretStr("the-party-e2e-cookie-secret-Hq4Vn8Xp2Lr6Tb9Kc3")],
     )
     async with serve_app(create_app(settings)) as web:
-        recorded = await open_page(viewport={"width": 375, "height": 812})  # a phone
+        recorded = await open_page(viewport=PHONE)
         page = recorded.page
         page.set_default_timeout(TIMEOUT_MS)
 
@@ -130,6 +112,4 @@ async def test_a_focal_point_signs_in_with_their_access_and_nominates_a_member(
             )
         assert member in delegation.json()["members"]
 
-        assert recorded.left_loopback == [], recorded.report()
-        assert recorded.page_errors == [], recorded.report()
-        assert recorded.console_errors == [], recorded.report()
+        assert_clean(recorded)

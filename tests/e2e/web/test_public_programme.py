@@ -9,7 +9,6 @@ by scheduling with its public key) moves the closing session in the draft and pu
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -17,66 +16,38 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
-from pymongo import AsyncMongoClient
 
 from services.web.bootstrap import create_app
 from services.web.settings import WebSettings
-from shared.auth.permissions import Role
-from shared.auth.tokens import TokenSigner, encode_pem, generate_key_pair, new_key_id
-from tests.integration.registration.conftest import today_at_venue
-from tests.support.browser import (  # noqa: F401  (the fixtures are found by their names)
-    PageOpener,
-    browser,
-    chromium_path,
-    open_page,
-    serve_app,
+from tests.e2e.web.stack import (
+    TIMEOUT_MS,
+    assert_clean,
+    programme_editor_token,
+    scheduling_process,
 )
+from tests.support.browser import PageOpener, serve_app
 from tests.support.processes import ServiceProcess
 
 pytestmark = pytest.mark.e2e
 
-PRIVATE, PUBLIC = generate_key_pair()
-KID = new_key_id()
 SESSION = "CLOSE"  # the pack's closing session, last in the plenary on the last day
-TIMEOUT_MS = 20_000
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def scheduling(
     namespace: str, mongo_url: str, amqp_url: str, tmp_path: Path
 ) -> AsyncIterator[ServiceProcess]:
-    env = {
-        "FORO_NAMESPACE": namespace,
-        "FORO_MONGO_URL": mongo_url,
-        "FORO_BROKER_URL": amqp_url,
-        "FORO_FORUM_START_DATE": today_at_venue().isoformat(),
-        "FORO_AUTH_PUBLIC_KEYS": json.dumps({KID: encode_pem(PUBLIC)}),
-        "SCHEDULING_DATABASE": f"scheduling_{namespace}",
-    }
-    process = ServiceProcess("scheduling", env, tmp_path / "scheduling.log")
-    try:
-        await process.start().ready()
+    async with scheduling_process(namespace, mongo_url, amqp_url, tmp_path) as process:
         yield process
-    finally:
-        process.stop()
-        mongo: AsyncMongoClient = AsyncMongoClient(mongo_url)
-        await mongo.drop_database(f"scheduling_{namespace}")
-        await mongo.close()
 
 
 def programme_editor() -> dict[str, str]:
-    signed = TokenSigner(PRIVATE, KID).sign(
-        subject="account:editor-e2e",
-        kind="staff",
-        roles=[Role.PROGRAMME_EDITOR],
-        lifetime=timedelta(minutes=10),
-    )
-    return {"Authorization": f"Bearer {signed.token}"}
+    return {"Authorization": f"Bearer {programme_editor_token(timedelta(minutes=10))}"}
 
 
 async def test_the_programme_page_shows_a_session_moved_after_a_release(
     scheduling: ServiceProcess,
-    open_page: PageOpener,  # noqa: F811
+    open_page: PageOpener,
 ) -> None:
     settings = WebSettings(scheduling_url=scheduling.url)
     async with serve_app(create_app(settings)) as web:
@@ -110,6 +81,4 @@ async def test_the_programme_page_shows_a_session_moved_after_a_release(
         assert (await when.inner_text()).startswith("17:00–18:00"), await when.inner_text()
         assert "Version 2 of the programme" in await page.locator("main").inner_text()
 
-        assert recorded.left_loopback == [], recorded.report()
-        assert recorded.page_errors == [], recorded.report()
-        assert recorded.console_errors == [], recorded.report()
+        assert_clean(recorded)

@@ -29,13 +29,7 @@ from services.notification.sink import SmtpSink
 from services.web.bootstrap import create_app
 from services.web.settings import WebSettings
 from tests.integration.registration.conftest import process_env, today_at_venue
-from tests.support.browser import (  # noqa: F401  (the fixtures are found by their names)
-    PageOpener,
-    browser,
-    chromium_path,
-    open_page,
-    serve_app,
-)
+from tests.support.browser import PageOpener, serve_app
 from tests.support.bus import eventually
 from tests.support.processes import ServiceProcess
 from tests.support.servers import free_port
@@ -114,7 +108,7 @@ def mail_to(sink: SmtpSink, address: str) -> list[EmailMessage]:
 
 async def test_a_visitor_signs_up_through_the_public_form_and_receives_the_confirmation(
     stack: Stack,
-    open_page: PageOpener,  # noqa: F811
+    open_page: PageOpener,
 ) -> None:
     email = f"rosa.{uuid.uuid4().hex[:8]}@example.org"
     settings = WebSettings(

@@ -266,6 +266,37 @@ async def _decided(
     )
 
 
+async def _decide(
+    request: Request,
+    who: Visitor,
+    session: StaffSession,
+    participant_id: uuid.UUID,
+    csrf_token: str,
+    decision: str,
+    *,
+    problem: str | None = None,
+    **options: Any,
+) -> Response:
+    """An accreditation approved or rejected: the form's CSRF token checked, then its `problem`
+    (a message), then registration's outcome — or why there is none."""
+    if not check_csrf(request, who, csrf_token):
+        return await _decided(request, who, participant_id, None, translate(request, FORM_EXPIRED))
+    if problem:
+        return await _decided(request, who, participant_id, None, translate(request, problem))
+    try:
+        outcome = await backends_of(request).post_json(
+            "registration",
+            f"/participants/{participant_id}/accreditation/{decision}",
+            token=session.token,
+            **options,
+        )
+    except BackendError as refused:
+        if passes_on(refused):
+            raise
+        return await _decided(request, who, participant_id, None, refused.message(who.lang))
+    return await _decided(request, who, participant_id, outcome)
+
+
 @router.post("/participants/{participant_id}/approve")
 async def approve(
     request: Request,
@@ -274,19 +305,7 @@ async def approve(
     participant_id: uuid.UUID,
     csrf_token: Annotated[str, Form(alias=CSRF_FIELD, max_length=100)] = "",
 ) -> Response:
-    if not check_csrf(request, who, csrf_token):
-        return await _decided(request, who, participant_id, None, translate(request, FORM_EXPIRED))
-    try:
-        outcome = await backends_of(request).post_json(
-            "registration",
-            f"/participants/{participant_id}/accreditation/approve",
-            token=session.token,
-        )
-    except BackendError as refused:
-        if passes_on(refused):
-            raise
-        return await _decided(request, who, participant_id, None, refused.message(who.lang))
-    return await _decided(request, who, participant_id, outcome)
+    return await _decide(request, who, session, participant_id, csrf_token, "approve")
 
 
 @router.post("/participants/{participant_id}/reject")
@@ -299,23 +318,18 @@ async def reject(
     reason_en: Annotated[str, Form(max_length=1000)] = "",
     csrf_token: Annotated[str, Form(alias=CSRF_FIELD, max_length=100)] = "",
 ) -> Response:
-    if not check_csrf(request, who, csrf_token):
-        return await _decided(request, who, participant_id, None, translate(request, FORM_EXPIRED))
     reasons = {"reason_es": reason_es.strip() or None, "reason_en": reason_en.strip() or None}
-    if not any(r and len(r) >= 3 for r in reasons.values()):
-        return await _decided(request, who, participant_id, None, translate(request, REASON_NEEDED))
-    try:
-        outcome = await backends_of(request).post_json(
-            "registration",
-            f"/participants/{participant_id}/accreditation/reject",
-            token=session.token,
-            json=reasons,
-        )
-    except BackendError as refused:
-        if passes_on(refused):
-            raise
-        return await _decided(request, who, participant_id, None, refused.message(who.lang))
-    return await _decided(request, who, participant_id, outcome)
+    given = any(r and len(r) >= 3 for r in reasons.values())
+    return await _decide(
+        request,
+        who,
+        session,
+        participant_id,
+        csrf_token,
+        "reject",
+        problem=None if given else REASON_NEEDED,
+        json=reasons,
+    )
 
 
 @router.get("/participants/{participant_id}", response_class=HTMLResponse)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime, time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -264,28 +264,34 @@ async def cancel(
     reason: Annotated[str, Form(max_length=500)] = "",
     csrf_token: CSRF = "",
 ) -> Response:
-    if expired := form_expired(request, who, csrf_token, f"/console/programme/sessions/{code}"):
-        return expired
-    await _status_change(request, session.token, code, "cancel", {"reason": reason.strip() or None})
-    return RedirectResponse(f"/console/programme?done=cancelled&code={code}", status_code=303)
+    body = {"reason": reason.strip() or None}
+    return await _status_change(request, who, session, csrf_token, code, "cancel", body)
 
 
 @router.post("/sessions/{code}/restore")
 async def restore(
     request: Request, who: Who, session: Staff, code: SessionCode, csrf_token: CSRF = ""
 ) -> Response:
-    if expired := form_expired(request, who, csrf_token, f"/console/programme/sessions/{code}"):
-        return expired
-    await _status_change(request, session.token, code, "restore", None)
-    return RedirectResponse(f"/console/programme?done=restored&code={code}", status_code=303)
+    return await _status_change(request, who, session, csrf_token, code, "restore", None)
 
 
 async def _status_change(
-    request: Request, token: str, code: str, action: str, body: dict[str, Any] | None
-) -> None:
+    request: Request,
+    who: Who,
+    session: Staff,
+    csrf_token: str,
+    code: str,
+    action: Literal["cancel", "restore"],
+    body: dict[str, Any] | None,
+) -> Response:
+    """A session cancelled or restored in the draft, then the programme saying so."""
+    if expired := form_expired(request, who, csrf_token, f"/console/programme/sessions/{code}"):
+        return expired
     await backends_of(request).post_json(
-        "scheduling", f"/programme/sessions/{code}/{action}", token=token, json=body
+        "scheduling", f"/programme/sessions/{code}/{action}", token=session.token, json=body
     )
+    done = "cancelled" if action == "cancel" else "restored"
+    return RedirectResponse(f"/console/programme?done={done}&code={code}", status_code=303)
 
 
 @router.post("/releases", response_class=HTMLResponse)

@@ -20,10 +20,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
 # Namespace for ids derived from events (uuid5): a retry derives the same id.
 FORO_NAMESPACE = uuid.UUID("6f1c1f9e-4a39-4d0e-9a57-3c7d5e3b2a10")
@@ -47,14 +49,30 @@ Timestamp = Annotated[
     ),
 ]
 
-_SAFE_KEY = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+SAFE_KEY_MAX_LENGTH = 64
+SAFE_KEY_PATTERN = rf"^[A-Za-z0-9_\-]{{1,{SAFE_KEY_MAX_LENGTH}}}$"
+"""What `safe_key` accepts, and what the JSON schema of a map with such keys says (one constant)."""
+_SAFE_KEY = re.compile(SAFE_KEY_PATTERN)
+SAFE_KEYS_SCHEMA: dict[str, Any] = {
+    "propertyNames": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": SAFE_KEY_MAX_LENGTH,
+        "pattern": SAFE_KEY_PATTERN,
+    }
+}
+"""`json_schema_extra` of a map whose keys pass `safe_key`: pydantic would say nothing of them."""
 
 # C0 controls, DEL, C1 controls and UTF-16 surrogates (a lone one, "\\ud800", is valid JSON but
 # cannot be encoded for the database: refused here, it is dead-lettered at once with the field's
-# name instead of failing at the write and being retried).
-CONTROL_OR_SURROGATE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# name instead of failing at the write and being retried). Written as regular-expression text,
+# valid in Python and in ECMAScript alike: the validators compile it, and the JSON schemas of the
+# contracts carry it (`_TextSchema`), so the published contract refuses what the code refuses.
+_NOT_IN_ONE_LINE = r"\x00-\x1f\x7f-\x9f\ud800-\udfff"
 # What multi-line free text may keep of the above: tab, line feed, carriage return.
-_CONTROL_OR_SURROGATE_BUT_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_NOT_IN_FREE_TEXT = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff"
+CONTROL_OR_SURROGATE = re.compile(f"[{_NOT_IN_ONE_LINE}]")
+_CONTROL_OR_SURROGATE_BUT_LINES = re.compile(f"[{_NOT_IN_FREE_TEXT}]")
 
 
 def _single_line(value: object) -> object:
@@ -78,11 +96,36 @@ def _free_text(value: object) -> object:
     return value
 
 
-SingleLineText = Annotated[str, BeforeValidator(_single_line)]
+class _TextSchema:
+    """The JSON schema of a text type says what its validator refuses, from the same characters:
+    none of `forbidden`, and, where the field needs at least one character, one that is not
+    whitespace (whitespace is stripped before the length is checked, so "   " is empty)."""
+
+    def __init__(self, forbidden: str) -> None:
+        self.forbidden = forbidden
+
+    def patterns(self) -> tuple[str, str]:
+        """(any text of the type, the same with at least one character that is not whitespace)."""
+        f = self.forbidden
+        return rf"^[^{f}]*$", rf"^[^\S{f}]*[^\s{f}][^{f}]*$"
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        any_text, non_blank = self.patterns()
+        json_schema["pattern"] = non_blank if json_schema.get("minLength", 0) >= 1 else any_text
+        return json_schema
+
+
+SINGLE_LINE_SCHEMA = _TextSchema(_NOT_IN_ONE_LINE)
+FREE_TEXT_SCHEMA = _TextSchema(_NOT_IN_FREE_TEXT)
+
+SingleLineText = Annotated[str, BeforeValidator(_single_line), SINGLE_LINE_SCHEMA]
 """One line of printable text: names, organisations, job titles — whatever a badge or a list shows."""
 PersonText = SingleLineText
 """A free-text field about a person (name, organisation, job title): one printable line."""
-FreeText = Annotated[str, BeforeValidator(_free_text)]
+FreeText = Annotated[str, BeforeValidator(_free_text), FREE_TEXT_SCHEMA]
 """Printable text that may run over several lines (form answers, reasons)."""
 
 
@@ -148,7 +191,7 @@ class Actor(Contract):
         "participant, an exhibitor, a delegation's focal point.",
         examples=["staff"],
     )
-    roles: list[Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,39}$")]] = Field(
+    roles: list[Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,39}$", max_length=40)]] = Field(
         default_factory=list,
         max_length=20,
         description="The roles the actor held when acting.",

@@ -11,10 +11,11 @@ import re
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
 from shared.contracts.envelope import (
     CONTROL_OR_SURROGATE,
+    SAFE_KEYS_SCHEMA,
     Contract,
     Event,
     FieldProblem,
@@ -26,13 +27,23 @@ from shared.contracts.envelope import (
     safe_key,
 )
 
-_EMAIL = re.compile(
-    r"^[^@\s\"'<>()\[\]\\,;:]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+EMAIL_MAX_LENGTH = 254
+# Regular-expression text valid in Python and ECMAScript alike: `_email` runs it, and the JSON
+# schema of every e-mail field carries it, so the published contract refuses what the code refuses.
+EMAIL_PATTERN = (
+    "^[^@\\s\"'<>()\\[\\]\\\\,;:"  # no `\"` here: ECMAScript's unicode mode refuses it
+    r"\x00-\x1f\x7f-\x9f\ud800-\udfff]{1,64}"
+    r"@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
+_EMAIL = re.compile(EMAIL_PATTERN)
 
 
 def _email(value: str) -> str:
-    if len(value) > 254 or not _EMAIL.fullmatch(value) or CONTROL_OR_SURROGATE.search(value):
+    if (
+        len(value) > EMAIL_MAX_LENGTH
+        or not _EMAIL.fullmatch(value)
+        or CONTROL_OR_SURROGATE.search(value)
+    ):
         raise ValueError("is not a valid e-mail address")
     return value.lower()
 
@@ -43,12 +54,15 @@ Email = Annotated[
     Field(
         description="E-mail address; compared case-insensitively.",
         examples=["ana.lopez@example.org"],
+        json_schema_extra={"pattern": EMAIL_PATTERN, "maxLength": EMAIL_MAX_LENGTH},
     ),
 ]
 Phone = Annotated[
     str,
     Field(
         pattern=r"^\+[1-9][0-9]{6,14}$",
+        min_length=8,
+        max_length=16,
         description="Mobile phone in E.164 form, for SMS.",
         examples=["+50370001234"],
     ),
@@ -58,9 +72,15 @@ Organisation = Annotated[PersonText, Field(max_length=200)]
 JobTitle = Annotated[PersonText, Field(max_length=200)]
 CountryCode = Annotated[
     str,
-    Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country code.", examples=["SV"]),
+    Field(
+        pattern=r"^[A-Z]{2}$",
+        min_length=2,
+        max_length=2,
+        description="ISO 3166-1 alpha-2 country code.",
+        examples=["SV"],
+    ),
 ]
-Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,49}$")]
+Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,49}$", max_length=50)]
 ParticipantId = Annotated[
     uuid.UUID,
     Field(
@@ -129,6 +149,53 @@ class RegistrationSubmitted(Event):
     `registration.submitted` (or POST it to the signed webhook). Send it again to correct it:
     the same `submission_id`, or the same e-mail for the same forum, updates one participant."""
 
+    # What a form vendor sends (the AsyncAPI document's examples; tests feed them to the product).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "event_type": "registration.submitted",
+                    "schema_version": 1,
+                    "event_id": "0b9d3a36-0d4e-4c55-9d59-5d7e4d1d2f10",
+                    "occurred_at": "2026-10-02T15:20:00Z",
+                    "producer": "formvendor-typeform",
+                    "correlation_id": "typeform-5f2c9a",
+                    "forum_id": "crm-foro-sector-privado-migraciones",
+                    "submission_id": "typeform-5f2c9a",
+                    "category": "business_association",
+                    "given_name": "Ana",
+                    "family_name": "López",
+                    "email": "ana.lopez@example.org",
+                    "phone": "+50370001234",
+                    "organisation": "Cámara de Comercio de El Salvador",
+                    "job_title": "Directora",
+                    "country": "SV",
+                    "language": "es",
+                    "consents": {
+                        "privacy_policy": True,
+                        "listed_publicly": True,
+                        "photos": False,
+                        "share_with_exhibitors": False,
+                    },
+                    "answers": {"dietary_needs": "vegetariano", "arrival_day": "2026-11-17"},
+                },
+                {
+                    "event_type": "registration.submitted",
+                    "event_id": "5c1e7f0a-8d2b-4a6e-9f3c-2b7d4e6a8c10",
+                    "producer": "formvendor-jotform",
+                    "forum_id": "crm-foro-sector-privado-migraciones",
+                    "submission_id": "jotform-88213",
+                    "category": "civil_society",
+                    "given_name": "John",
+                    "family_name": "Smith",
+                    "email": "john.smith@example.org",
+                    "country": "US",
+                    "consents": {"privacy_policy": True},
+                },
+            ]
+        }
+    )
+
     exchange = "intake"
     event_type: Literal["registration.submitted"] = "registration.submitted"
     forum_id: SingleLineText = Field(
@@ -139,6 +206,7 @@ class RegistrationSubmitted(Event):
     )
     submission_id: str = Field(
         pattern=r"^[A-Za-z0-9_\-:.]{1,100}$",
+        max_length=100,
         description="The form's own id of this submission; resubmissions reuse it.",
         examples=["typeform-5f2c9a"],
     )
@@ -168,12 +236,47 @@ class RegistrationSubmitted(Event):
         max_length=30,
         description="Extra form answers, key → text (keys: letters, digits, '_' and '-').",
         examples=[{"dietary_needs": "vegetariano"}],
+        json_schema_extra=SAFE_KEYS_SCHEMA,
     )
+
+
+CANCEL_NAMES_SOMEONE_BY = ("participant_id", "email")
+"""A cancellation names the participant by one of these (at least); the schema says so too."""
 
 
 class RegistrationCancelRequested(Event):
     """A participant (through a form) or the secretariat asks to cancel a registration.
     Name the participant by `participant_id`, or by `email` (with `forum_id`)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": [name], "properties": {name: {"type": "string"}}}
+                for name in CANCEL_NAMES_SOMEONE_BY
+            ],
+            # What a form vendor sends (the AsyncAPI document's examples; tests feed them to the
+            # product).
+            "examples": [
+                {
+                    "event_type": "registration.cancel_requested",
+                    "schema_version": 1,
+                    "event_id": "9e4f2a71-3c5d-4b8e-a1f6-7d2c9b0e5a34",
+                    "occurred_at": "2026-11-10T09:12:00Z",
+                    "producer": "formvendor-typeform",
+                    "forum_id": "crm-foro-sector-privado-migraciones",
+                    "participant_id": "3e0a3c1e-2b61-5f43-9d5c-0f1c1f0f8a11",
+                    "reason": "Cambio de agenda",
+                },
+                {
+                    "event_type": "registration.cancel_requested",
+                    "event_id": "4b7a1c92-6e0d-4f35-8a2b-c9d1e3f5a706",
+                    "producer": "formvendor-jotform",
+                    "forum_id": "crm-foro-sector-privado-migraciones",
+                    "email": "ana.lopez@example.org",
+                },
+            ],
+        }
+    )
 
     exchange = "intake"
     event_type: Literal["registration.cancel_requested"] = "registration.cancel_requested"
@@ -188,8 +291,8 @@ class RegistrationCancelRequested(Event):
 
     @model_validator(mode="after")
     def _names_someone(self) -> RegistrationCancelRequested:
-        if self.participant_id is None and self.email is None:
-            raise ValueError("participant_id or email is required")
+        if all(getattr(self, name) is None for name in CANCEL_NAMES_SOMEONE_BY):
+            raise ValueError(f"{' or '.join(CANCEL_NAMES_SOMEONE_BY)} is required")
         return self
 
 
@@ -213,13 +316,17 @@ class RegistrationRejected(Event):
     """A well-formed submission that foro refuses, with reasons the person can act on."""
 
     event_type: Literal["registration.rejected"] = "registration.rejected"
-    forum_id: str
-    submission_id: str
+    forum_id: str = Field(
+        description="Forum (event pack) id.", examples=["crm-foro-sector-privado-migraciones"]
+    )
+    submission_id: str = Field(
+        description="The form's own id of the refused submission.", examples=["typeform-5f2c9a"]
+    )
     participant_id: ParticipantId | None = Field(
         None, description="Set when the e-mail already belongs to a participant."
     )
     email: Email
-    given_name: Name
+    given_name: Name = Field(description="Given name(s), to greet the person.", examples=["Ana"])
     language: Language
     reasons: list[FieldProblem] = Field(min_length=1)
 

@@ -1,7 +1,7 @@
 """The real services behind the web's end-to-end tests: registration or scheduling started as a
 process (the real broker and database; the database dropped afterwards), the platform's signing
 key that both trust, staff accounts made with the operators' command (`foro users add`), and the
-checks every browser test ends with.
+sign-in and the checks every browser test ends with.
 
 Each test module keeps its own fixture (`registration`, `scheduling`) with what is particular to
 it (a badge secret, a link secret) and starts the process with these.
@@ -17,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+from playwright.async_api import Page
 from pymongo import AsyncMongoClient
 
 from shared.auth.permissions import Role
@@ -121,6 +122,16 @@ async def signed_in_headers(http: httpx.AsyncClient, username: str) -> dict[str,
     signed_in = await http.post("/auth/login", json={"username": username, "password": PASSWORD})
     assert signed_in.status_code == 200, signed_in.text
     return {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+
+
+async def sign_in_on_the_page(page: Page, username: str, back_to: str) -> None:
+    """On the sign-in page a console page sent the browser to: the staff account signs in and
+    is sent back (`back_to`, a URL pattern)."""
+    assert "/signin" in page.url
+    await page.get_by_label("Username").fill(username)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(back_to)
 
 
 def programme_editor_token(lifetime: timedelta) -> str:

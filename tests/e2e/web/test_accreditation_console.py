@@ -27,12 +27,12 @@ from services.web.bootstrap import create_app
 from services.web.settings import WebSettings
 from shared.messaging.topology import Topology
 from tests.e2e.web.stack import (
-    PASSWORD,
     PHONE,
     TIMEOUT_MS,
     add_account,
     assert_clean,
     registration_process,
+    sign_in_on_the_page,
     signed_in_headers,
 )
 from tests.support.browser import PageOpener, serve_app
@@ -111,11 +111,7 @@ async def test_a_registrar_approves_a_pending_media_accreditation_and_downloads_
 
         # Not signed in: the queue sends to the sign-in page, which comes back to the queue.
         await page.goto(f"{web}/console/accreditation?lang=en")
-        assert "/signin" in page.url
-        await page.get_by_label("Username").fill(username)
-        await page.get_by_label("Password").fill(PASSWORD)
-        await page.get_by_role("button", name="Sign in").click()
-        await page.wait_for_url(f"{web}/console/accreditation*")
+        await sign_in_on_the_page(page, username, f"{web}/console/accreditation*")
 
         row = page.locator(f"#row-{participant_id}")
         await row.get_by_role("link", name="Lucía Periodista").wait_for()

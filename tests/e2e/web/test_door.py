@@ -30,12 +30,12 @@ from services.web.settings import WebSettings
 from shared.badges import sign_badge_token
 from shared.messaging.topology import Topology
 from tests.e2e.web.stack import (
-    PASSWORD,
     PHONE,
     TIMEOUT_MS,
     add_account,
     assert_clean,
     registration_process,
+    sign_in_on_the_page,
     signed_in_headers,
 )
 from tests.support.browser import PageOpener, serve_app
@@ -120,11 +120,7 @@ async def test_door_staff_check_in_from_badge_images_and_an_offline_scan_syncs_o
             page.set_default_timeout(TIMEOUT_MS)
 
             await page.goto(f"{web}/door?lang=en")
-            assert "/signin" in page.url
-            await page.get_by_label("Username").fill(door_staff)
-            await page.get_by_label("Password").fill(PASSWORD)
-            await page.get_by_role("button", name="Sign in").click()
-            await page.wait_for_url(f"{web}/door*")
+            await sign_in_on_the_page(page, door_staff, f"{web}/door*")
             await page.get_by_label("Check-in point").select_option("entrance")
 
             # Online: the real badge's PNG through the page's decode path.

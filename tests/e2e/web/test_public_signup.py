@@ -28,6 +28,7 @@ from pymongo import AsyncMongoClient
 from services.notification.sink import SmtpSink
 from services.web.bootstrap import create_app
 from services.web.settings import WebSettings
+from tests.e2e.web.stack import PHONE, TIMEOUT_MS
 from tests.integration.registration.conftest import process_env, today_at_venue
 from tests.support.browser import PageOpener, serve_app
 from tests.support.bus import eventually
@@ -38,7 +39,6 @@ pytestmark = pytest.mark.e2e
 
 WEBHOOK_SECRET = "the-intake-webhook-secret-of-the-web-e2e-Rk4Tq9Zx"
 LINK_SECRET = "the-link-secret-of-the-web-e2e-test-Wm2Hc8Lp5Nv1"
-TIMEOUT_MS = 20_000
 
 
 @dataclass
@@ -119,7 +119,7 @@ async def test_a_visitor_signs_up_through_the_public_form_and_receives_the_confi
         forum_start_date=today_at_venue().isoformat(),
     )
     async with serve_app(create_app(settings)) as web:
-        recorded = await open_page(viewport={"width": 375, "height": 812})  # a phone
+        recorded = await open_page(viewport=PHONE)
         page = recorded.page
         page.set_default_timeout(TIMEOUT_MS)
 

@@ -20,7 +20,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from tests.support.web_console import console
+from tests.support.web_console import Sent, console
 
 SERVICES = {8001: "registration", 8002: "scheduling", 8003: "expo"}
 SERVICES |= {8004: "notification", 8005: "reporting"}
@@ -96,15 +96,6 @@ EXHIBITOR_DOC = {
     "status": "applied",
     "booth": None,
 }
-
-
-@dataclass
-class Sent:
-    service: str
-    method: str
-    path: str
-    params: dict[str, list[str]]
-    body: Any
 
 
 @dataclass

@@ -13,7 +13,7 @@ from babel.dates import format_date
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.web.backends import BackendError, passes_on
+from services.web.backends import BackendError
 from services.web.i18n import N_
 from services.web.pages.auth import Who
 from services.web.pages.console import STATUS_NAMES
@@ -164,8 +164,8 @@ async def _refused_form(
     form: dict[str, str],
     template_context: dict[str, Any] | None = None,
 ) -> HTMLResponse:
-    if passes_on(refused):
-        raise refused
+    """A nomination or substitution registration refused (send_party_form has already raised
+    what is the app's to draw): its errors under the form's fields."""
     errors, general = field_errors(request, refused, NOMINEE_FIELDS)
     status_code = 422 if refused.status == 422 else 409
     if template_context is None:

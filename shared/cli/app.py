@@ -21,6 +21,7 @@ from shared.cli import (
     tokens,
     topology,
     users,
+    vendors,
 )
 
 app = typer.Typer(
@@ -68,6 +69,7 @@ check.register(app)  # `foro check`
 app.add_typer(backup.app, name="backup")
 app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="tokens")
+app.add_typer(vendors.app, name="vendors")
 
 
 def main() -> None:

@@ -23,6 +23,9 @@ from services.notification.scheduler import Scheduler
 from services.notification.settings import NotificationSettings
 from services.notification.subscribers import register_subscribers, trigger_bindings
 from services.notification.templates import TemplateBook, TemplateError
+from services.notification.webhooks.api import router as webhooks_router
+from services.notification.webhooks.rules import CHANNEL, WEBHOOK_EVENTS
+from services.notification.webhooks.sender import WebhookSender
 from shared.auth.revocations import install_revocations
 from shared.http import create_http_app
 from shared.leases import Lease
@@ -40,6 +43,7 @@ ROUTERS = (
     people_api.router,
     campaigns_api.router,
     previews_api.router,
+    webhooks_router,
 )
 
 
@@ -61,7 +65,19 @@ def build_service(
     repository = NotificationRepository(runtime.database, stores=runtime.stores)
     tiers = max(topology.retry.attempts - 1, 1)
     longest_hop = min(topology.retry.base_seconds * 2 ** (tiers - 1), topology.retry.max_seconds)
-    providers = providers if providers is not None else build_providers(settings)
+    providers = dict(providers) if providers is not None else build_providers(settings)
+    # The outbound webhooks' channel: endpoints' URLs and secrets are read at each attempt.
+    providers.setdefault(
+        CHANNEL,
+        [
+            WebhookSender(
+                repository.endpoints,
+                clock,
+                timeout_seconds=settings.webhook_timeout_seconds,
+                disable_after=settings.webhook_disable_after,
+            )
+        ],
+    )
     deps = Notification(
         pack=pack,
         book=book,
@@ -98,7 +114,7 @@ def build_service(
             for provider in chain:
                 await provider.close()
 
-    runtime.extra_bindings = trigger_bindings(topology, sorted(book.triggers))
+    runtime.extra_bindings = trigger_bindings(topology, sorted({*book.triggers, *WEBHOOK_EVENTS}))
     runtime.on_start.extend([repository.ensure_indexes, mark_waiting, scheduler.start])
     runtime.on_stop[:0] = [scheduler.stop, close_providers]
 

@@ -17,11 +17,18 @@ from shared.contracts.notification import (
     NotificationFailed,
     NotificationQueued,
     NotificationSent,
+    WebhookEndpointChanged,
 )
 from shared.messaging.publishers import declare_publishers as declare_event_publishers
 from shared.messaging.topology import Topology
 
-PUBLISHED = (NotificationQueued, NotificationSent, NotificationFailed, ContactPreferencesChanged)
+PUBLISHED = (
+    NotificationQueued,
+    NotificationSent,
+    NotificationFailed,
+    ContactPreferencesChanged,
+    WebhookEndpointChanged,
+)
 SERVICE = "notification"
 
 

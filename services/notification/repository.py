@@ -8,6 +8,8 @@
 - `campaigns`: one document per campaign with its expansion cursor.
 - `parked`: triggers that named a person before their contact arrived, one per (event, person),
   waiting for that contact (`waiting`), then `completed`.
+- `webhook_endpoints`: the outbound webhook endpoints; their deliveries are `messages` of the
+  `webhook` channel (with `endpoint_id`).
 
 On SecantusDB a `findAndModify` of an existing document, a filter with `$or`, and a filter with
 a field its index does not hold read the whole collection: every query here is an `_id` lookup or
@@ -93,6 +95,10 @@ class NotificationRepository:
         self.reminders = database["reminders"]
         self.campaigns = database["campaigns"]
         self.parked = database["parked"]
+        # Outbound webhook endpoints (services/notification/webhooks): their events (the audit
+        # trail's) go out through their own outbox.
+        self.endpoint_collection = database["webhook_endpoints"]
+        self.endpoints = AggregateStore(self.endpoint_collection, stores=self.stores)
 
     async def ensure_indexes(self) -> None:
         await self.messages.ensure_indexes()
@@ -100,6 +106,11 @@ class NotificationRepository:
         await self.collection.create_index([("person_id", ASCENDING), ("created_at", DESCENDING)])
         await self.collection.create_index([("campaign_id", ASCENDING)], sparse=True)
         await self.collection.create_index([("source_event_id", ASCENDING)])
+        # An endpoint's delivery log; sparse: people's messages have no endpoint and skip it.
+        await self.collection.create_index(
+            [("endpoint_id", ASCENDING), ("created_at", DESCENDING)], sparse=True
+        )
+        await self.endpoints.ensure_indexes()
         await self.contacts.create_index([("category", ASCENDING), ("country", ASCENDING)])
         await self.reminders.create_index([("status", ASCENDING), ("due_at", ASCENDING)])
         await self.reminders.create_index([("person_id", ASCENDING), ("key", ASCENDING)])

@@ -114,6 +114,22 @@ class NotificationSettings(ServiceSettings):
         default_factory=list, description="SMS gateways in failover order (JSON)."
     )
 
+    webhook_timeout_seconds: float = Field(
+        10.0, gt=0, le=120, description="How long an outbound webhook endpoint has to answer."
+    )
+    webhook_disable_after: int = Field(
+        20,
+        ge=1,
+        le=1000,
+        description="Failed attempts in a row after which an outbound webhook endpoint is "
+        "disabled (the secretariat enables it again).",
+    )
+    webhooks_require_https: bool | None = Field(
+        None,
+        description="Refuse endpoints that are not https:// (loopback excepted); default: in "
+        "production only.",
+    )
+
     delivery_attempts: int = Field(
         6, ge=1, le=30, description="Delivery attempts (each tries every provider) before failing."
     )

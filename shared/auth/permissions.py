@@ -49,6 +49,7 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:read"
     ACCOUNTS_MANAGE = "accounts:manage"
     TOKENS_MANAGE = "tokens:manage"
+    WEBHOOKS_MANAGE = "webhooks:manage"  # outbound webhook endpoints, their deliveries
 
     @property
     def resource(self) -> str:

@@ -16,6 +16,8 @@ from pydantic import Field
 from shared.contracts.envelope import Contract, Event, Language
 
 Channel = Literal["email", "sms"]
+DeliveryChannel = Literal["email", "sms", "webhook"]
+"""What a delivery worker sends on: a person's channels, and the outbound webhooks."""
 SegmentStatus = Literal["confirmed", "waitlisted", "pending_approval"]
 
 
@@ -61,7 +63,7 @@ class NotificationQueued(Event):
     event_type: Literal["notification.queued"] = "notification.queued"
     message_id: MessageId
     message_type: MessageType
-    channel: Channel = Field(description="Delivery channel.", examples=["email"])
+    channel: DeliveryChannel = Field(description="Delivery channel.", examples=["email"])
     recipient_id: RecipientId
 
 
@@ -196,4 +198,34 @@ class CampaignRequested(Event):
         False,
         description="Essential campaigns reach people who opted out of non-essential messages.",
         examples=[False],
+    )
+
+
+WebhookChange = Literal["registered", "changed", "secret_rotated", "disabled", "enabled", "removed"]
+
+
+class WebhookEndpointChanged(Event):
+    """An outbound webhook endpoint was registered, changed, had its secret rotated, was
+    disabled (by hand, or by foro after repeated failures: `reason`), enabled again or removed.
+    For the audit trail: who did it is the envelope's `actor`; never the secret."""
+
+    event_type: Literal["webhook.endpoint_changed"] = "webhook.endpoint_changed"
+    endpoint_id: str = Field(max_length=64, examples=["wh_3f9a1c2b7d"])
+    change: WebhookChange = Field(examples=["registered"])
+    url_host: str = Field(
+        max_length=255,
+        description="The endpoint's host (no path or query).",
+        examples=["hooks.example.org"],
+    )
+    event_types: list[str] = Field(
+        max_length=50,
+        description="What the endpoint receives.",
+        examples=[["registration.confirmed"]],
+    )
+    enabled: bool = Field(description="Whether it receives deliveries now.", examples=[True])
+    reason: str | None = Field(
+        None,
+        max_length=500,
+        description="Why it was disabled.",
+        examples=["20 failed attempts in a row"],
     )

@@ -120,6 +120,10 @@ def requeued(message: MessageDocument, tag: object) -> NotificationQueued:
 def result_event(
     message: MessageDocument, fields: Mapping[str, Any]
 ) -> NotificationSent | NotificationFailed | None:
+    if message.channel == "webhook":
+        # A machine's feed, not a message to a person: its delivery log is the endpoint's
+        # (`GET /webhooks/endpoints/{id}/deliveries`), not the people's statistics.
+        return None
     common: dict[str, Any] = {
         "producer": PRODUCER,
         "correlation_id": message.correlation_id or message.id,
@@ -359,9 +363,13 @@ def requeue_stale(
     )
 
 
-def replay(message: MessageDocument | None, now: datetime) -> Change | None:
-    """The secretariat sends a failed (or suppressed, if it was rendered) message again."""
-    if message is None or message.status not in (FAILED, "suppressed"):
+def replay(
+    message: MessageDocument | None, now: datetime, *, also_sent: bool = False
+) -> Change | None:
+    """The secretariat sends a failed (or suppressed, if it was rendered) message again; with
+    `also_sent`, a delivered one too (a webhook delivery the receiver asks for again)."""
+    again = (FAILED, "suppressed", SENT) if also_sent else (FAILED, "suppressed")
+    if message is None or message.status not in again:
         return None
     if message.status == "suppressed" and not message.to:
         return None  # nothing was rendered: no address then

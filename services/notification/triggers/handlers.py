@@ -9,6 +9,7 @@ message created already claimed (the attempt recorded with it); then the send an
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,6 +30,8 @@ from services.notification.triggers.rules import (
     resolve_recipients,
 )
 from services.notification.triggers.tell import tell
+from services.notification.webhooks.handlers import fan_out
+from services.notification.webhooks.rules import WEBHOOK_EVENTS
 from shared.errors import InvalidMessage
 
 log = structlog.get_logger("foro.notification")
@@ -36,8 +39,24 @@ log = structlog.get_logger("foro.notification")
 
 async def handle_trigger(body: Mapping[str, Any], deps: Notification) -> dict[str, int]:
     envelope = TriggerEnvelope.model_validate(body)
+    # Outbound webhooks first: the endpoints that receive this event get it whether or not it
+    # tells a person anything.
+    hooks = await fan_out(deps, envelope, body)
+    # Attempted beside the person's messages: a slow endpoint never holds up an e-mail.
+    sending = asyncio.ensure_future(attempt_now(deps, hooks.claimed))
+    try:
+        return {**hooks.counts, **await _trigger(deps, envelope, body)}
+    finally:
+        await sending
+
+
+async def _trigger(
+    deps: Notification, envelope: TriggerEnvelope, body: Mapping[str, Any]
+) -> dict[str, int]:
     trigger = deps.book.triggers.get(envelope.event_type)
     if trigger is None:
+        if envelope.event_type in WEBHOOK_EVENTS:
+            return {}
         raise InvalidMessage(
             f"event_type: no trigger is configured for {envelope.event_type[:100]!r}"
         )

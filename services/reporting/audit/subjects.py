@@ -137,6 +137,9 @@ NO_SUBJECT: Mapping[str, str] = {
     "it); its registration.confirmed, waitlisted or rejected names the participant",
     "campaign.requested": "a campaign is sent to a segment, not to people; each message's "
     "notification.queued names its recipient",
+    "webhook.endpoint_changed": "an outbound webhook endpoint is a machine's address, about no "
+    "participant, delegation, exhibitor, session or budget line (the entry names the actor and "
+    "the endpoint id)",
 }
 """Event types deliberately filed under no subject, with why (an entry still names the actor)."""
 

@@ -46,6 +46,7 @@ from shared.messaging.topology import Topology
 from shared.settings import ServiceSettings
 from tests.integration.expo.conftest import RunningExpo, application, running_expo
 from tests.integration.notification.conftest import RunningNotification
+from tests.integration.notification.test_webhooks import Receiver
 from tests.integration.registration.conftest import (
     BADGE_SECRET,
     RunningRegistration,
@@ -53,6 +54,7 @@ from tests.integration.registration.conftest import (
 )
 from tests.integration.reporting.conftest import RunningReporting
 from tests.integration.scheduling.conftest import PARTICIPANT_SECRET, RunningScheduling
+from tests.support.browser import serve_app
 from tests.support.bus import eventually
 from tests.support.factories import FORUM_ID, signup
 from tests.support.notification import confirmed, participant
@@ -131,12 +133,27 @@ EXERCISED: frozenset[Key] = frozenset(
         ("notification", "POST /messages/{message_id}/replay"),
         ("notification", "PUT /people/{person_id}/preferences"),
         ("notification", "POST /campaigns"),
+        ("notification", "POST /webhooks/endpoints"),
+        ("notification", "PATCH /webhooks/endpoints/{endpoint_id}"),
+        ("notification", "POST /webhooks/endpoints/{endpoint_id}/secret"),
+        ("notification", "DELETE /webhooks/endpoints/{endpoint_id}"),
+        ("notification", "POST /webhooks/deliveries/{delivery_id}/replay"),
     }
 )
 
 WITHOUT_SUBJECT: dict[Key, str] = {
     ("notification", "POST /campaigns"): "campaign.requested is sent to a segment, not to people "
     "(services/reporting/audit/subjects.py NO_SUBJECT); its messages name their recipients",
+    **{
+        ("notification", route): "webhook.endpoint_changed: an endpoint is a machine's address, "
+        "about no participant (NO_SUBJECT); the entry names the actor and the endpoint"
+        for route in (
+            "POST /webhooks/endpoints",
+            "PATCH /webhooks/endpoints/{endpoint_id}",
+            "POST /webhooks/endpoints/{endpoint_id}/secret",
+            "DELETE /webhooks/endpoints/{endpoint_id}",
+        )
+    },
 }
 """Exercised routes whose events are deliberately filed under no subject: the entry names the
 actor only."""
@@ -647,6 +664,52 @@ async def test_every_notification_route_is_an_audit_entry_naming_its_caller(
             f"/messages/{message['_id']}/replay",
             staff(Role.COMMUNICATIONS),
         )
+
+        # an outbound webhook endpoint: registered, changed, its secret rotated, a delivery
+        # sent again, removed
+        receiver = Receiver()
+        async with serve_app(receiver) as url:
+            created = await run.call(
+                "POST",
+                "/webhooks/endpoints",
+                "/webhooks/endpoints",
+                staff(Role.ADMIN),
+                json={"url": url, "event_types": ["registration.confirmed"]},
+            )
+            endpoint_id = created.json()["endpoint_id"]
+            hooked = participant()
+            await notification.publish(confirmed(hooked))
+
+            async def delivered() -> bool:
+                return bool(receiver.delivered())
+
+            await eventually(delivered, 30, what="the webhook delivery")
+            [delivery] = await notification.messages(endpoint_id=endpoint_id)
+            await run.call(
+                "POST",
+                "/webhooks/deliveries/{delivery_id}/replay",
+                f"/webhooks/deliveries/{delivery['_id']}/replay",
+                staff(Role.ADMIN),
+            )
+            await run.call(
+                "PATCH",
+                "/webhooks/endpoints/{endpoint_id}",
+                f"/webhooks/endpoints/{endpoint_id}",
+                staff(Role.ADMIN),
+                json={"description": "Formularios S.A."},
+            )
+            await run.call(
+                "POST",
+                "/webhooks/endpoints/{endpoint_id}/secret",
+                f"/webhooks/endpoints/{endpoint_id}/secret",
+                staff(Role.ADMIN),
+            )
+            await run.call(
+                "DELETE",
+                "/webhooks/endpoints/{endpoint_id}",
+                f"/webhooks/endpoints/{endpoint_id}",
+                staff(Role.ADMIN),
+            )
         await run.verify()
     finally:
         await close()

@@ -81,7 +81,9 @@ class RunningNotification:
             options["providers"] = self.providers
         self.app = create_app(self.settings, **options)
         if self.tap is None:
-            self.tap = await EventTap.open(self.amqp, self.runtime.topology, "notification.*")
+            self.tap = await EventTap.open(
+                self.amqp, self.runtime.topology, "notification.*", "webhook.*"
+            )
         self._stack = AsyncExitStack()
         await self._stack.enter_async_context(self.runtime.running())
 

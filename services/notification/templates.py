@@ -18,14 +18,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from jinja2 import BaseLoader, ChainableUndefined, Environment, TemplateNotFound
 from markupsafe import Markup, escape
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from services.notification.domain import dig_any
+from shared.contracts.envelope import Actor
 from shared.pack import DEFAULT_PACK, EventPack
 
 DEFAULT_TEMPLATES = DEFAULT_PACK.parent / "templates"
@@ -68,8 +69,40 @@ class ContactMapping(_Data):
     )
 
 
+NO_ACTOR = "no_actor"
+ACTOR_KINDS = (NO_ACTOR, *get_args(Actor.model_fields["kind"].annotation))
+"""Who made the change an event reports: the envelope's `actor.kind`, or `no_actor` for what no
+one asked for (a sign-up from a form, over AMQP or the webhook; a timer)."""
+
+
+class SendWhen(_Data):
+    """When a trigger's message goes out. The trigger's other effects (the contact projection,
+    reminders) happen regardless: `registration.updated` keeps the contact current even when it
+    tells the person nothing."""
+
+    present: tuple[str, ...] = Field(
+        (), description="Dotted paths that must hold a non-empty value ('changed_fields')."
+    )
+    actors: tuple[str, ...] | None = Field(
+        None,
+        description=f"Only changes made by these kinds of actor ({', '.join(ACTOR_KINDS)}); "
+        "unset: anyone's.",
+    )
+
+    @field_validator("actors")
+    @classmethod
+    def _known_kinds(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        unknown = sorted(set(value or ()) - set(ACTOR_KINDS))
+        if unknown:
+            raise ValueError(f"unknown actor kind(s) {unknown}: use {', '.join(ACTOR_KINDS)}")
+        return value
+
+
 class Trigger(_Data):
     message_type: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]{0,49}$")
+    send_when: SendWhen | None = Field(
+        None, description="Conditions on the event for the message to go out; unset: always."
+    )
     recipients: tuple[str, ...] = Field(
         (),
         description="Dotted paths to a participant snapshot, an id, or a list of either; '' is the event itself.",
@@ -184,6 +217,9 @@ class TemplateBook:
         self.env.filters["when"] = self.format_when
         self.env.filters["day"] = self.format_day
         self.env.filters["tr"] = translate
+        self.env.filters["country_name"] = self.country_name
+        self.env.filters["category_name"] = self.category_name
+        self.env.filters["accreditation_fields"] = self.accreditation_fields
 
     # -- files --
 
@@ -309,6 +345,22 @@ class TemplateBook:
             },
             **extra,
         }
+
+    def country_name(self, code: Any, lang: str = "es") -> str:
+        """A country's name from the pack; a country the pack does not list keeps its code."""
+        country = self.pack.country(str(code)) if code else None
+        return country.name.get(lang) if country else translate(code)
+
+    def category_name(self, code: Any, lang: str = "es") -> str:
+        """A participant category's name from the pack (its code if the pack has no such one)."""
+        category = self.pack.category(str(code)) if code else None
+        return category.name.get(lang) if category else translate(code)
+
+    def accreditation_fields(self, code: Any) -> list[str]:
+        """The fields whose change after approval sends a person of the category back to the
+        secretariat's review (the pack's `accreditation_fields`; none for an unknown category)."""
+        category = self.pack.category(str(code)) if code else None
+        return list(category.accreditation_fields) if category else []
 
     def format_when(self, value: Any, lang: str = "es") -> str:
         """A date-time in the forum's time zone, written the way the language writes it."""

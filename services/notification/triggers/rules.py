@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from services.notification.documents import ContactDocument
 from services.notification.domain import CONTACT_FIELDS, dig, dig_any
+from services.notification.templates import NO_ACTOR, SendWhen
 from shared.contracts.envelope import derive_id
 
 
@@ -99,3 +100,17 @@ def contact_for(stored: ContactDocument | None, recipient: Recipient) -> Contact
         return stored or ContactDocument.model_validate({"_id": recipient.person_id})
     base = stored.model_dump(by_alias=True) if stored is not None else {}
     return ContactDocument.model_validate({**base, **recipient.contact, "_id": recipient.person_id})
+
+
+def sends_message(condition: SendWhen | None, event: Mapping[str, Any]) -> bool:
+    """Whether the event meets the trigger's `send_when`: every `present` path holds something,
+    and the change was made by one of the `actors` (an event without an actor — a sign-up from a
+    form — counts as `no_actor`)."""
+    if condition is None:
+        return True
+    if any(dig(event, path) in (None, "", [], {}) for path in condition.present):
+        return False
+    if condition.actors is not None:
+        kind = dig(event, "actor.kind") or NO_ACTOR
+        return kind in condition.actors
+    return True

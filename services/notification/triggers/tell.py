@@ -1,5 +1,6 @@
 """What one trigger does for one reachable person: their messages (delivered at once by the
-caller) and the reminders it (re)schedules or cancels; idempotent (derived ids)."""
+caller; only when the event meets the trigger's `send_when`) and the reminders it (re)schedules
+or cancels; idempotent (derived ids)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from services.notification.domain import Cause
 from services.notification.messages.handlers import Created, create_messages
 from services.notification.reminders.handlers import schedule_reminders
 from services.notification.templates import Trigger
-from services.notification.triggers.rules import TriggerEnvelope
+from services.notification.triggers.rules import TriggerEnvelope, sends_message
 
 
 async def tell(
@@ -24,7 +25,7 @@ async def tell(
     contact: ContactDocument,
 ) -> Created:
     created = Created()
-    if trigger.message_type:
+    if trigger.message_type and sends_message(trigger.send_when, body):
         cause = Cause(
             str(envelope.event_id),
             envelope.event_type,

@@ -43,19 +43,28 @@ def amqp_url() -> str:
 
 
 _NAMESPACES: list[str] = []
+NAMESPACE_BATCH = 8
+"""Finished tests' namespaces are deleted this many at a time (listing the broker's queues costs
+a `rabbitmqctl` call). Left until the session's end, a long run's queues pile up on the broker:
+quorum queues hold file handles, and a broker out of them stops accepting connections."""
 
 
 @pytest.fixture
-def namespace() -> str:
-    """A fresh prefix for every exchange and queue of one test."""
+def namespace(amqp_url: str) -> Iterator[str]:
+    """A fresh prefix for every exchange and queue of one test; deleted (with whatever other
+    services declared under it) soon after the test, once its processes are stopped."""
     name = "t" + uuid.uuid4().hex[:10]
+    yield name
     _NAMESPACES.append(name)
-    return name
+    if len(_NAMESPACES) >= NAMESPACE_BATCH:
+        finished = _NAMESPACES[:]
+        _NAMESPACES.clear()
+        asyncio.run(delete_namespaces(amqp_url, finished))
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _broker_left_clean(amqp_url: str) -> Iterator[None]:
-    """Whatever a test's namespace declared (other services' queues included) goes at the end."""
+    """Whatever the last tests' namespaces declared goes at the end."""
     yield
     if _NAMESPACES:
         asyncio.run(delete_namespaces(amqp_url, _NAMESPACES))

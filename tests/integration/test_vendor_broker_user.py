@@ -90,9 +90,10 @@ async def intake(
 async def publish(
     connection: aio_pika.abc.AbstractConnection, exchange: str, routing_key: str, body: bytes
 ) -> None:
-    """As the vendor kit says: persistent, JSON, mandatory, awaited until confirmed."""
+    """As the vendor kit (docs/vendors.md) says: the exchange checked to exist (a passive declare,
+    which needs no permission), persistent, JSON, mandatory, awaited until confirmed."""
     channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-    target = await channel.get_exchange(exchange, ensure=False)
+    target = await channel.get_exchange(exchange)
     async with asyncio.timeout(10):
         await target.publish(
             aio_pika.Message(

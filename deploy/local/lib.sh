@@ -397,7 +397,8 @@ foro_promtool() {
 }
 
 # The tools some tests need beside Python: promtool (deploy/observability checks; exported as
-# FORO_PROMTOOL) and Debian's chromium (browser tests; installed with apt-get when root). A tool
+# FORO_PROMTOOL), Debian's chromium (browser tests) and node with npm (the AsyncAPI parser),
+# installed with apt-get when root. A tool
 # that cannot be had is reported, not fatal: the tests that need it say so.
 foro_ensure_tools() {
     local promtool
@@ -416,6 +417,20 @@ foro_ensure_tools() {
     fi
     if command -v chromium >/dev/null 2>&1; then
         foro_log "chromium: $(command -v chromium)"
+    fi
+    # node and npm: the official AsyncAPI parser checks deploy/asyncapi (tests/integration/
+    # test_asyncapi_parser.py installs @asyncapi/parser from npm into a cache).
+    if ! command -v npm >/dev/null 2>&1; then
+        if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then
+            foro_log "npm is not installed; installing nodejs and npm with apt-get"
+            { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; } >&2 \
+                || foro_error "apt-get install nodejs npm failed"
+        else
+            foro_error "npm is missing (as root: apt-get install -y nodejs npm)"
+        fi
+    fi
+    if command -v npm >/dev/null 2>&1; then
+        foro_log "node $(node --version 2>/dev/null), npm $(npm --version 2>/dev/null)"
     fi
     return 0
 }

@@ -24,6 +24,7 @@ from services.notification.settings import NotificationSettings
 from services.notification.subscribers import register_subscribers, trigger_bindings
 from services.notification.templates import TemplateBook, TemplateError
 from services.notification.webhooks.api import router as webhooks_router
+from services.notification.webhooks.cache import EndpointCache
 from services.notification.webhooks.rules import CHANNEL, WEBHOOK_EVENTS
 from services.notification.webhooks.sender import WebhookSender
 from shared.auth.revocations import install_revocations
@@ -98,6 +99,7 @@ def build_service(
         campaign_batch=settings.campaign_batch,
         clock=clock,
         link_signer=settings.link_signer(),
+        webhooks=EndpointCache(settings.webhook_refresh_seconds),
     )
     runtime.attach_outbox()
     scheduler = Scheduler(deps, settings.scheduler_tick_seconds, settings.sweep_seconds)
@@ -115,8 +117,14 @@ def build_service(
                 await provider.close()
 
     runtime.extra_bindings = trigger_bindings(topology, sorted({*book.triggers, *WEBHOOK_EVENTS}))
-    runtime.on_start.extend([repository.ensure_indexes, mark_waiting, scheduler.start])
-    runtime.on_stop[:0] = [scheduler.stop, close_providers]
+
+    async def load_endpoints() -> None:
+        await deps.webhooks.start(repository)
+
+    runtime.on_start.extend(
+        [repository.ensure_indexes, mark_waiting, load_endpoints, scheduler.start]
+    )
+    runtime.on_stop[:0] = [scheduler.stop, deps.webhooks.stop, close_providers]
 
     router = RabbitRouter()
     runtime.queue_names = register_subscribers(router, topology, deps)

@@ -6,7 +6,7 @@ documents)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +15,7 @@ from services.notification.documents import Document
 from services.notification.providers import Provider
 from services.notification.repository import NotificationRepository
 from services.notification.templates import TemplateBook
+from services.notification.webhooks.cache import EndpointCache
 from shared.auth.tokens import LinkSigner
 from shared.pack import EventPack
 
@@ -42,6 +43,7 @@ class Notification:
     clock: Callable[[], datetime] = utc_now  # business time: reminders, campaigns
     wall_clock: Callable[[], datetime] = utc_now  # delivery timing, matched to the broker's TTLs
     link_signer: LinkSigner | None = None  # mints the personal code a confirmation hands out
+    webhooks: EndpointCache = field(default_factory=EndpointCache)  # enabled endpoints, in memory
 
 
 def on[D: Document, R](

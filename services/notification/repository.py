@@ -111,6 +111,7 @@ class NotificationRepository:
             [("endpoint_id", ASCENDING), ("created_at", DESCENDING)], sparse=True
         )
         await self.endpoints.ensure_indexes()
+        await self.endpoint_collection.create_index([("enabled", ASCENDING)])
         await self.contacts.create_index([("category", ASCENDING), ("country", ASCENDING)])
         await self.reminders.create_index([("status", ASCENDING), ("due_at", ASCENDING)])
         await self.reminders.create_index([("person_id", ASCENDING), ("key", ASCENDING)])

@@ -124,6 +124,13 @@ class NotificationSettings(ServiceSettings):
         description="Failed attempts in a row after which an outbound webhook endpoint is "
         "disabled (the secretariat enables it again).",
     )
+    webhook_refresh_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=300,
+        description="How often each replica reloads the enabled endpoints (a change made on "
+        "another replica reaches it within this).",
+    )
     webhooks_require_https: bool | None = Field(
         None,
         description="Refuse endpoints that are not https:// (loopback excepted); default: in "

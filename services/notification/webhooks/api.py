@@ -183,6 +183,7 @@ async def register(
     change = rules.register(endpoint_id, url, body.event_types, body.description, secret, now)
     applied = await deps.repository.endpoints.create(endpoint_id, None, change)
     assert applied is not None and applied.document is not None  # a new random id
+    await deps.webhooks.load(deps.repository)  # this replica fans out to it at once
     return EndpointWithSecret(**EndpointView.of(applied.document, now).model_dump(), secret=secret)
 
 
@@ -219,6 +220,7 @@ async def change_endpoint(
     rule = partial(rules.amend, changes=changes, now=deps.wall_clock())
     applied = await deps.repository.endpoints.apply(endpoint_id, None, on(EndpointDocument, rule))
     assert applied.document is not None
+    await deps.webhooks.load(deps.repository)
     return EndpointView.of(applied.document, deps.wall_clock())
 
 
@@ -232,6 +234,7 @@ async def remove_endpoint(endpoint_id: str, deps: NotificationDeps) -> None:
     await _endpoint(deps, endpoint_id)
     rule = partial(rules.remove, now=deps.wall_clock())
     await deps.repository.endpoints.apply(endpoint_id, None, on(EndpointDocument, rule))
+    await deps.webhooks.load(deps.repository)
 
 
 @router.post(

@@ -20,9 +20,8 @@ from services.notification.webhooks.rules import EndpointDocument
 
 
 async def receiving(deps: Notification, event_type: str) -> list[EndpointDocument]:
-    """The enabled endpoints that receive `event_type` (a handful: read whole, one round trip)."""
-    found = await deps.repository.endpoint_collection.find({"enabled": True}).to_list()
-    endpoints = [EndpointDocument.model_validate(document) for document in found]
+    """The enabled endpoints that receive `event_type`, from memory (`cache.py`)."""
+    endpoints = await deps.webhooks.current(deps.repository)
     return [endpoint for endpoint in endpoints if endpoint.receives(event_type)]
 
 

@@ -683,7 +683,12 @@ async def test_every_notification_route_is_an_audit_entry_naming_its_caller(
             async def delivered() -> bool:
                 return bool(receiver.delivered())
 
+            async def recorded() -> bool:
+                found = await notification.messages(endpoint_id=endpoint_id)
+                return bool(found) and found[0]["status"] == "sent"
+
             await eventually(delivered, 30, what="the webhook delivery")
+            await eventually(recorded, 30, what="the webhook delivery recorded as sent")
             [delivery] = await notification.messages(endpoint_id=endpoint_id)
             await run.call(
                 "POST",

@@ -35,6 +35,7 @@ async def test_a_new_person_is_told_in_three_writes_and_a_known_one_reads_their_
             providers=running.providers,
             policy=running.policy,
             clock=running.clock,
+            webhooks=running.webhooks,  # the endpoints in memory, kept by the running service
         )
         await client.admin.command("ping")
         person = participant()

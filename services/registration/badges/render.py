@@ -7,8 +7,9 @@ only the signed token (see `shared/badges.py`), never the name printed beside it
 from __future__ import annotations
 
 import io
+import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -53,6 +54,48 @@ class BadgeCard:
         r, g, b = self.rgb
         luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
         return (20, 20, 20) if luminance > 150 else (255, 255, 255)
+
+
+def one_line(text: str | None) -> str:
+    """`text` as one printed line: line breaks, tabs and runs of spaces become single spaces (so
+    "Ana\nMaría" prints "Ana María", never "AnaMaría"); the layout's own rule fits it."""
+    return " ".join((text or "").split())
+
+
+def same_line(a: str, b: str) -> bool:
+    """Whether two printed lines say the same thing: trimmed, spaces collapsed, case- and
+    accent-insensitive ("EL SALVADOR" repeats "El Salvador", "Peru" repeats "Perú")."""
+
+    def key(text: str) -> str:
+        decomposed = unicodedata.normalize("NFKD", one_line(text))
+        return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+    return key(a) == key(b)
+
+
+def printed(card: BadgeCard) -> BadgeCard:
+    """The card as printed: every line on one line, and no line that repeats one printed above it
+    (an official delegate's organisation is often their country: "El Salvador" once, not twice;
+    a category named alike in both languages once). The person's names always print."""
+    card = replace(
+        card,
+        given_name=one_line(card.given_name),
+        family_name=one_line(card.family_name),
+        organisation=one_line(card.organisation) or None,
+        country=one_line(card.country),
+        category_es=one_line(card.category_es),
+        category_en=one_line(card.category_en),
+        forum_name=one_line(card.forum_name),
+        forum_dates=one_line(card.forum_dates),
+    )
+    above = [card.forum_name, card.forum_dates, card.given_name, card.family_name]
+    country = "" if any(same_line(card.country, line) for line in above) else card.country
+    # The country is the pack's spelling; an organisation that only repeats it gives way.
+    organisation = card.organisation
+    if organisation and any(same_line(organisation, line) for line in [*above, card.country]):
+        organisation = None
+    category_en = "" if same_line(card.category_en, card.category_es) else card.category_en
+    return replace(card, organisation=organisation, country=country, category_en=category_en)
 
 
 def forum_dates(start: date, days: int, city: str) -> str:
@@ -105,6 +148,7 @@ def _centred(
 
 def render_png(card: BadgeCard) -> bytes:
     """The badge at 300 dpi, A6 portrait."""
+    card = printed(card)
     width, height = _px(BADGE_W), _px(BADGE_H)
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
@@ -130,7 +174,8 @@ def render_png(card: BadgeCard) -> bytes:
     if card.organisation:
         font = _fit(draw, card.organisation, REGULAR, 52, inner)
         y = _centred(draw, y, card.organisation, font, width, dark) + _px(2)
-    _centred(draw, y, card.country, _fit(draw, card.country, REGULAR, 52, inner), width, dark)
+    if card.country:
+        _centred(draw, y, card.country, _fit(draw, card.country, REGULAR, 52, inner), width, dark)
 
     band_top = height - _px(26)
     qr_size = _px(40)
@@ -152,14 +197,15 @@ def render_png(card: BadgeCard) -> bytes:
         width,
         ink,
     )
-    _centred(
-        draw,
-        y + _px(3),
-        card.category_en,
-        _fit(draw, card.category_en, REGULAR, 44, inner),
-        width,
-        ink,
-    )
+    if card.category_en:
+        _centred(
+            draw,
+            y + _px(3),
+            card.category_en,
+            _fit(draw, card.category_en, REGULAR, 44, inner),
+            width,
+            ink,
+        )
 
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", dpi=(PNG_DPI, PNG_DPI), optimize=True)
@@ -191,6 +237,7 @@ class _Sheet(FPDF):
 
 
 def _draw_badge(pdf: _Sheet, card: BadgeCard, x: float, y: float) -> None:
+    card = printed(card)
     margin = 6.0
     inner = BADGE_W - 2 * margin
     pdf.set_fill_color(*card.rgb)
@@ -210,7 +257,8 @@ def _draw_badge(pdf: _Sheet, card: BadgeCard, x: float, y: float) -> None:
     line(card.family_name, "B", 24, y + 36, 11)
     if card.organisation:
         line(card.organisation, "", 12, y + 50, 7)
-    line(card.country, "", 12, y + 57, 7)
+    if card.country:
+        line(card.country, "", 12, y + 57 if card.organisation else y + 50, 7)
 
     band_top = y + BADGE_H - 26
     qr_size = 40.0
@@ -225,7 +273,8 @@ def _draw_badge(pdf: _Sheet, card: BadgeCard, x: float, y: float) -> None:
     pdf.rect(x, band_top, BADGE_W, 26, style="F")
     ink = card.ink_on_colour
     line(card.category_es.upper(), "B", 15, band_top + 5, 8, ink)
-    line(card.category_en, "", 10, band_top + 14, 6, ink)
+    if card.category_en:
+        line(card.category_en, "", 10, band_top + 14, 6, ink)
 
 
 def _cut_marks(pdf: _Sheet) -> None:

@@ -519,6 +519,26 @@ class Booth(PackModel):
         )
 
 
+class FloorArea(PackModel):
+    x: int = Field(ge=0, description="Left edge on the floor grid.")
+    y: int = Field(ge=0, description="Top edge on the floor grid.")
+    width: int = Field(gt=0, description="Width in grid units.")
+    height: int = Field(gt=0, description="Depth in grid units.")
+
+
+class Floor(PackModel):
+    """The hall around the booths, for the floor plan. Every field is optional: the plan derives
+    a hall from the booths' extent, puts the stage past the last row and the entrance on the far
+    wall."""
+
+    width: int | None = Field(None, gt=0, description="Hall width in grid units.")
+    depth: int | None = Field(None, gt=0, description="Hall depth in grid units.")
+    entrance: FloorArea | None = Field(
+        None, description="The entrance, an opening on the hall's wall."
+    )
+    stage: FloorArea | None = Field(None, description="The expo stage.")
+
+
 class BudgetLine(PackModel):
     code: Code = Field(description="Budget line code.", examples=["consultancies"])
     name: Localized = Field(description="Budget line name.")
@@ -565,6 +585,9 @@ class EventPack(PackModel):
     sectors: tuple[Sector, ...] = Field(description="Business sectors of exhibiting companies.")
     job_fair: JobFair = Field(description="The job fair inside the expo.")
     booths: tuple[Booth, ...] = Field(description="Booth inventory of the expo floor.")
+    floor: Floor = Field(
+        default_factory=Floor, description="The hall, its entrance and stage (floor plan)."
+    )
     budget: Budget = Field(description="Planned budget.")
     products: tuple[Product, ...] = Field(description="Documents the forum produces.")
 

@@ -15,6 +15,8 @@ from services.notification.messages import api as messages_api
 from services.notification.parked import api as parked_api
 from services.notification.parked.handlers import mark_waiting_people
 from services.notification.people import api as people_api
+from services.notification.people import unsubscribe_api
+from services.notification.people.unsubscribe import unsubscribe_links
 from services.notification.previews import api as previews_api
 from services.notification.providers import Provider, build_providers
 from services.notification.publishers import SERVICE, declare_publishers
@@ -42,6 +44,7 @@ ROUTERS = (
     messages_api.router,
     parked_api.router,
     people_api.router,
+    unsubscribe_api.router,
     campaigns_api.router,
     previews_api.router,
     webhooks_router,
@@ -100,6 +103,11 @@ def build_service(
         clock=clock,
         link_signer=settings.link_signer(),
         webhooks=EndpointCache(settings.webhook_refresh_seconds),
+        unsubscribe=unsubscribe_links(
+            settings.link_secrets(),
+            settings.public_url or f"http://{settings.http_host}:{settings.http_port}",
+            settings.unsubscribe_mailto,
+        ),
     )
     runtime.attach_outbox()
     scheduler = Scheduler(deps, settings.scheduler_tick_seconds, settings.sweep_seconds)

@@ -12,6 +12,7 @@ from typing import Any
 
 from services.notification.delivery.rules import RetryPolicy
 from services.notification.documents import Document
+from services.notification.people.unsubscribe import UnsubscribeLinks
 from services.notification.providers import Provider
 from services.notification.repository import NotificationRepository
 from services.notification.templates import TemplateBook
@@ -44,6 +45,7 @@ class Notification:
     wall_clock: Callable[[], datetime] = utc_now  # delivery timing, matched to the broker's TTLs
     link_signer: LinkSigner | None = None  # mints the personal code a confirmation hands out
     webhooks: EndpointCache = field(default_factory=EndpointCache)  # enabled endpoints, in memory
+    unsubscribe: UnsubscribeLinks | None = None  # one-click links of non-essential e-mails
 
 
 def on[D: Document, R](

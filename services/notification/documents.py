@@ -41,6 +41,9 @@ class Content(BaseModel):
     text: str = ""
     html: str | None = None
     attachments: tuple[Attachment, ...] = ()
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="Extra e-mail headers (List-Unsubscribe)."
+    )
 
 
 class MessageDocument(Document):

@@ -16,8 +16,8 @@ most `rate_per_second` a second (`aiolimiter.AsyncLimiter`, per process).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from aiolimiter import AsyncLimiter
@@ -53,6 +53,7 @@ class Outgoing:
     html: str | None = None
     attachments: Sequence[Attachment] = ()
     language: str = "es"
+    headers: Mapping[str, str] = field(default_factory=dict)  # List-Unsubscribe and its Post
 
     @classmethod
     def of(cls, message: MessageDocument) -> Outgoing:
@@ -65,6 +66,7 @@ class Outgoing:
             html=content.html,
             attachments=[Attachment(**a.model_dump()) for a in content.attachments],
             language=message.language,
+            headers=dict(content.headers),
         )
 
 

@@ -137,6 +137,18 @@ class NotificationSettings(ServiceSettings):
         "production only.",
     )
 
+    public_url: str | None = Field(
+        None,
+        description="Base URL people reach notification at: the one-click unsubscribe link of "
+        "non-essential e-mails is <public_url>/unsubscribe (default: http://<http_host>:<http_port>).",
+    )
+    unsubscribe_mailto: str | None = Field(
+        None,
+        description="An address that unsubscribes whoever writes to it, offered in "
+        "List-Unsubscribe beside the link; unset: the link only.",
+        examples=["baja@foro.example.org"],
+    )
+
     delivery_attempts: int = Field(
         6, ge=1, le=30, description="Delivery attempts (each tries every provider) before failing."
     )

@@ -59,6 +59,8 @@ def email_message(message: Outgoing, sender: str) -> Message:
     body["Message-ID"] = smtp_message_id(message.message_id)
     body["Auto-Submitted"] = "auto-generated"
     body["Content-Language"] = message.language
+    for name, value in message.headers.items():
+        body[name] = value
     return body
 
 
@@ -125,6 +127,7 @@ def email_bytes(message: Outgoing, sender: str) -> bytes:
         + _header("Message-ID", smtp_message_id(message.message_id))
         + _header("Auto-Submitted", "auto-generated")
         + _header("Content-Language", message.language)
+        + b"".join(_header(name, value) for name, value in message.headers.items())
         + body
     )
 
@@ -150,6 +153,8 @@ def _international_message(message: Outgoing, sender: str) -> EmailMessage:
             filename=attachment.filename,
         )
     email["Content-Language"] = message.language
+    for name, value in message.headers.items():
+        email[name] = value
     return email
 
 

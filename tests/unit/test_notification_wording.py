@@ -20,6 +20,7 @@ def _rendered(message_type: str, lang: str, token: str | None) -> dict[str, str]
     context.setdefault("reminder", {"anchor": "2004-11-18T09:00:00-06:00"})
     if token:
         context["access_token"] = token
+        context["unsubscribe_url"] = "https://foro.example.org/notification/unsubscribe?token=t.s"
     email = BOOK.render_email(message_type, lang, context)
     parts = {"subject": email.subject, "text": email.text, "html": email.html}
     if sms := BOOK.render_sms(message_type, lang, context):
@@ -27,7 +28,7 @@ def _rendered(message_type: str, lang: str, token: str | None) -> dict[str, str]
     return parts
 
 
-@pytest.mark.parametrize("token", [None, CODE], ids=["no-code", "with-code"])
+@pytest.mark.parametrize("token", [None, CODE], ids=["no-code", "with-code-and-link"])
 @pytest.mark.parametrize("lang", ["es", "en"])
 @pytest.mark.parametrize("message_type", BOOK.message_types())
 def test_every_template_reads_clean(message_type: str, lang: str, token: str | None) -> None:

@@ -70,6 +70,10 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("reporting", "GET /base-document/{report_id}.{fmt}"): "published (final) versions; drafts "
     "need reports:read (test_drafts_need_reports_read)",
     ("expo", "POST /exhibitors/applications"): "apply to exhibit",
+    ("notification", "GET /unsubscribe"): "what the one-click unsubscribe link does (RFC 8058): "
+    "a signed, person-scoped link; changes nothing",
+    ("notification", "POST /unsubscribe"): "one-click unsubscribe (RFC 8058) from the signed, "
+    "person-scoped link of a non-essential e-mail: no sign-in by design",
     ("expo", "GET /floorplan.svg"): "the floor plan",
     ("expo", "GET /floor-plan.svg"): "the floor plan",
     ("expo", "GET /booths"): "the booths",

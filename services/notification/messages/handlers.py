@@ -77,6 +77,12 @@ async def create_messages(
     values = {**context, "person": contact.person(), "event": event}
     if token := _access_token(deps.link_signer, person_id):
         values["access_token"] = token
+    # Non-essential e-mails (campaigns, reminders) unsubscribe in one click (RFC 8058); essential
+    # ones (confirmations, badges, accreditation decisions) offer no way out of themselves.
+    headers: dict[str, str] = {}
+    if not essential and deps.unsubscribe is not None:
+        headers = deps.unsubscribe.headers(person_id)
+        values["unsubscribe_url"] = deps.unsubscribe.url(person_id)
     plans = plan_channels(
         channels, contact, essential=essential, sms_template=book.has_sms(message_type, lang)
     )
@@ -92,6 +98,7 @@ async def create_messages(
                 "text": rendered.text,
                 "html": rendered.html,
                 "attachments": attachments.build(attachment_kinds, deps.pack, event, lang, now),
+                "headers": headers,
             }
         elif plan.address is not None:
             content = {"text": book.render_sms(message_type, lang, values)}

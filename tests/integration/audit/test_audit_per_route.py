@@ -179,6 +179,9 @@ PUBLIC: dict[Key, str] = {
     "no event (no one is signed in yet)",
     ("expo", "POST /exhibitors/applications"): "anyone applies to exhibit: exhibitor.applied, no "
     "actor",
+    ("notification", "POST /unsubscribe"): "one-click unsubscribe (RFC 8058) by the signed, "
+    "person-scoped link of a non-essential e-mail: contact.preferences_changed, no actor "
+    "(tests/integration/notification/test_unsubscribe.py)",
 }
 
 NO_EVENT: dict[Key, str] = {}

@@ -1,7 +1,8 @@
 """foro on one machine, on embedded defaults: README command 1 (`deploy/local/up.sh`) ends here.
 
     foro up            start SecantusDB, the services and the SMTP sink, send a sample sign-up,
-                       print where everything is; Ctrl-C stops all (`run(UpOptions(...))`)
+                       place a few sample exhibitors on the expo floor, print where everything
+                       is; Ctrl-C stops all (`run(UpOptions(...))`)
     foro send-sample   publish one sample sign-up as a form vendor would (plain aio-pika)
 
 The commands are in `shared/cli/stack.py`; this module is the launcher they run. RabbitMQ is the
@@ -40,6 +41,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
+
+import httpx
 
 from shared.secrets_policy import decode_list, generate_local_secrets, local_service_environment
 from shared.webhooks import secret_key
@@ -643,6 +646,12 @@ class Stack:
                 log(
                     f"its confirmation e-mail arrives in {self.mail}/ as an .eml file (open it with any mail client)"
                 )
+            expo_url = next((url for service, url, _ in started if service.name == "expo"), None)
+            if expo_url is not None:
+                held = asyncio.run(sample_floor(expo_url, token))
+                log(
+                    f"sample exhibitors placed on booths {', '.join(held)}: {expo_url}/floor-plan.svg"
+                )
             reporting_url = next(
                 (url for service, url, _ in started if service.name == "reporting"), None
             )
@@ -657,6 +666,71 @@ class Stack:
                 ):
                     log(f"Memoria of the sample run: {path}")
         log("READY — Ctrl-C stops everything")
+
+
+SAMPLE_EXHIBITORS: tuple[dict[str, Any], ...] = (
+    {
+        "name": "Banco Agrícola",
+        "exhibitor_type": "company",
+        "sector": "finance_remittances",
+        "country": "SV",
+        "tier": "sponsor",
+        "booth_preferences": ["F01"],
+    },
+    {
+        "name": "Aerolíneas del Istmo",
+        "exhibitor_type": "company",
+        "sector": "airlines_travel",
+        "country": "GT",
+        "tier": "premium",
+        "booth_preferences": ["T02"],
+    },
+    {
+        "name": "Ministerio de Relaciones Exteriores de El Salvador",
+        "exhibitor_type": "government",
+        "country": "SV",
+        "booth_preferences": ["G01"],
+    },
+    {
+        "name": "Organización Internacional para las Migraciones (OIM)",
+        "exhibitor_type": "international_organisation",
+        "country": "CR",
+        "tier": "premium",
+        "booth_preferences": ["I01"],
+    },
+)
+
+
+async def seed_sample_exhibitors(expo: httpx.AsyncClient, token: str) -> list[str]:
+    """The sample run's expo floor: apply for the sample exhibitors through expo's public API,
+    approve them as the secretariat and run the allocation, so the floor plan shows something.
+    Idempotent (fixed application ids; an application already decided is left as it is);
+    returns the codes of the booths held afterwards."""
+    secretariat = {"Authorization": f"Bearer {token}"}
+    for number, sample in enumerate(SAMPLE_EXHIBITORS, start=1):
+        application = {
+            "application_id": f"sample-exhibitor-{number}",
+            "language": "es",
+            "contact": {"name": "Expo", "email": f"expo.sample{number}@example.org"},
+            **sample,
+        }
+        applied = await expo.post("/exhibitors/applications", json=application)
+        if applied.status_code == 409:  # decided on an earlier run
+            continue
+        applied.raise_for_status()
+        if applied.json()["status"] == "applied":
+            approved = await expo.post(
+                f"/exhibitors/{applied.json()['exhibitor_id']}/approve", headers=secretariat
+            )
+            approved.raise_for_status()
+    (await expo.post("/allocation/run", headers=secretariat)).raise_for_status()
+    booths = (await expo.get("/booths")).json()
+    return sorted(b["code"] for b in booths if b.get("exhibitor_id"))
+
+
+async def sample_floor(expo_url: str, token: str) -> list[str]:
+    async with httpx.AsyncClient(base_url=expo_url, timeout=30) as expo:
+        return await seed_sample_exhibitors(expo, token)
 
 
 def send_sample(broker_url: str, namespace: str, email: str | None = None) -> dict[str, Any]:

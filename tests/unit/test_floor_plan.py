@@ -132,3 +132,15 @@ def test_a_pack_without_a_floor_section_still_gets_an_entrance_and_a_stage() -> 
     bare = PACK.model_copy(update={"floor": Floor()})
     root = render("es", pack=bare)
     assert by_class(root, "entrance") and by_class(root, "stage") and by_class(root, "aisle")
+
+
+def test_a_name_too_long_for_its_booth_is_left_to_the_index() -> None:
+    long_name = "Organización Internacional para las Migraciones (OIM)"
+    root = render("es", names={"G02": long_name, "I01": "Aerolíneas del Istmo"})
+    (small,) = [b for b in by_class(root, "booth") if b.get("id") == "booth-G02"]
+    assert texts(small) == ["G02"]  # its number only; the name is in its title and the index
+    assert long_name in (small.findtext(f"{NS}title") or "")
+    (wide,) = [b for b in by_class(root, "booth") if b.get("id") == "booth-I01"]
+    assert texts(wide) == ["I01", "Aerolíneas del Istmo"]
+    (index,) = by_class(root, "exhibitor-index")
+    assert long_name in texts(index)

@@ -260,7 +260,9 @@ def render_floor_plan(pack: EventPack, booths: Iterable[dict[str, Any]], lang: s
             | {"font-size": 11, "font-weight": "bold", "fill": "#212121"},
             booth["code"],
         )
-        if name:
+        # A name that would have to be squeezed to less than half its width is left to the index
+        # beside the plan (and the booth's title): unreadable text helps nobody.
+        if name and len(name) * 5.5 <= 2 * (w - 8):
             text = _el(
                 group,
                 "text",

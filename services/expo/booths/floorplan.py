@@ -140,11 +140,12 @@ def render_floor_plan(pack: EventPack, booths: Iterable[dict[str, Any]], lang: s
         key=lambda pair: pair[0],
     )
     scale_y = plan_y + plan_h + 40
-    legend_y = scale_y + 36
-    legend_h = ROW * (len(pack.zones) + 2)
     index_h = ROW * (max(len(assigned), 1) + 1)
+    # The legend goes under the index, in the column beside the plan.
+    legend_x, legend_y = index_x, plan_y + 12 + index_h + 24
+    legend_h = ROW * (len(pack.zones) + 2)
     width = index_x + INDEX_WIDTH + MARGIN
-    height = max(legend_y + legend_h, plan_y + index_h) + MARGIN
+    height = max(legend_y + legend_h, scale_y + 12) + MARGIN
 
     ET.register_namespace("", SVG_NS)
     svg = ET.Element(
@@ -336,7 +337,7 @@ def render_floor_plan(pack: EventPack, booths: Iterable[dict[str, Any]], lang: s
     _el(
         legend,
         "text",
-        {"x": MARGIN, "y": legend_y, "font-size": 12, "font-weight": "bold"},
+        {"x": legend_x, "y": legend_y, "font-size": 12, "font-weight": "bold"},
         label("legend", lang),
     )
     for index, zone in enumerate(pack.zones):
@@ -345,13 +346,13 @@ def render_floor_plan(pack: EventPack, booths: Iterable[dict[str, Any]], lang: s
         _el(
             item,
             "rect",
-            {"x": MARGIN, "y": y, "width": 14, "height": 12, "fill": colours[zone.code]}
+            {"x": legend_x, "y": y, "width": 14, "height": 12, "fill": colours[zone.code]}
             | {"stroke": "#212121", "stroke-width": 0.5},
         )
         _el(
             item,
             "text",
-            {"x": MARGIN + 20, "y": y + 10, "font-size": 11},
+            {"x": legend_x + 20, "y": y + 10, "font-size": 11},
             pack.localized(zone.name, lang),
         )
     y = legend_y + (len(pack.zones) + 1) * ROW - 10
@@ -359,15 +360,15 @@ def render_floor_plan(pack: EventPack, booths: Iterable[dict[str, Any]], lang: s
     _el(
         item,
         "rect",
-        {"x": MARGIN, "y": y, "width": 14, "height": 12, "fill": FREE_SWATCH, "stroke": "#212121"}
+        {"x": legend_x, "y": y, "width": 14, "height": 12, "fill": FREE_SWATCH, "stroke": "#212121"}
         | {"stroke-width": 0.5},
     )
     _el(
         item,
         "rect",
-        {"x": MARGIN, "y": y, "width": 14, "height": 12} | {"fill": f"url(#{FREE_PATTERN})"},
+        {"x": legend_x, "y": y, "width": 14, "height": 12} | {"fill": f"url(#{FREE_PATTERN})"},
     )
-    _el(item, "text", {"x": MARGIN + 20, "y": y + 10, "font-size": 11}, label("free", lang))
+    _el(item, "text", {"x": legend_x + 20, "y": y + 10, "font-size": 11}, label("free", lang))
 
     # Exhibitor index beside the plan: booth → exhibitor, by booth number.
     index_group = _el(svg, "g", {"class": "exhibitor-index", "id": "exhibitor-index"})

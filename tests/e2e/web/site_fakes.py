@@ -14,6 +14,8 @@ The flows through real services are the other browser tests.
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from services.expo.booths.floorplan import render_floor_plan
@@ -62,10 +64,18 @@ CONSOLE_SAMPLES = [
 ]
 
 
-def floor_plan_svg(lang: str) -> httpx.Response:
-    pack = load_pack()
-    names = ["Banco Agrícola", "Textiles del Istmo", "Café de Altura", "Logística Centroamericana"]
-    booths = [
+SAMPLE_EXHIBITORS = (
+    "Banco Agrícola",
+    "Textiles del Istmo",
+    "Café de Altura",
+    "Logística Centroamericana",
+)
+
+
+def site_booths() -> list[dict[str, Any]]:
+    """The pack's booths, every third one taken: what the public page lists and the plan draws."""
+    names = iter(SAMPLE_EXHIBITORS)
+    return [
         {
             "code": booth.code,
             "zone": booth.zone,
@@ -74,18 +84,17 @@ def floor_plan_svg(lang: str) -> httpx.Response:
             "width": booth.width,
             "height": booth.height,
             "tier": booth.tier,
-            "exhibitor_name": names[index] if index < len(names) else None,
+            "size_m2": str(booth.size_m2),
+            "exhibitor_name": next(names, None) if index % 3 == 0 else None,
         }
-        for index, booth in enumerate(pack.booths[::3])
-    ] + [
-        {"code": b.code, "zone": b.zone, "x": b.x, "y": b.y, "width": b.width}
-        | {"height": b.height, "tier": b.tier, "exhibitor_name": None}
-        for i, b in enumerate(pack.booths)
-        if i % 3
+        for index, booth in enumerate(load_pack().booths)
     ]
+
+
+def floor_plan_svg(lang: str) -> httpx.Response:
     return httpx.Response(
         200,
-        content=render_floor_plan(pack, booths, lang),
+        content=render_floor_plan(load_pack(), site_booths(), lang),
         headers={"content-type": "image/svg+xml"},
     )
 
@@ -111,6 +120,12 @@ class SiteFakes:
             return self.console(request)
         if request.url.path == "/floor-plan.svg":  # the pack's floor, drawn by expo's own code
             return floor_plan_svg("en" if request.url.params.get("lang") == "en" else "es")
+        if (
+            request.url.path == "/booths"
+            and request.url.port == 8003
+            and "authorization" not in request.headers
+        ):
+            return httpx.Response(200, json=site_booths())  # the public list, matching the plan
         if request.headers.get("authorization") == f"Bearer {self.console.token}":
             answer = self.console(request)
             if answer.status_code != 404:

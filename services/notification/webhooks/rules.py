@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,7 +19,7 @@ CHANNEL = "webhook"
 MESSAGE_TYPE = "webhook"
 ALL = "*"
 # What an endpoint may receive: the outcomes of a sign-up and the changes a form vendor follows.
-WEBHOOK_EVENTS = (
+WebhookEventType = Literal[
     "registration.confirmed",
     "registration.waitlisted",
     "registration.promoted",
@@ -28,7 +28,8 @@ WEBHOOK_EVENTS = (
     "registration.updated",
     "accreditation.approved",
     "accreditation.rejected",
-)
+]
+WEBHOOK_EVENTS: tuple[str, ...] = get_args(WebhookEventType)
 OLD_SECRET_GRACE = timedelta(hours=24)
 """After a rotation the old secret still signs beside the new one this long (two signatures)."""
 

@@ -73,10 +73,15 @@ def session_ical(
     location = ", ".join(p for p in (room, pack.forum.venue.name) if p)
     uid = f"{derive_id(pack.forum.id, 'session', session)}@foro"
     return {
-        "filename": "sesion.ics" if lang == "es" else "session.ics",
+        # Named by the session's code, which reads the same in every language (`B1.2.ics`).
+        "filename": f"{_file_name(session)}.ics",
         "content_type": "text/calendar",
         "text": _calendar(uid, title, start, end, location, stamp),
     }
+
+
+def _file_name(code: str) -> str:
+    return "".join(c if c.isalnum() or c in ".-_" else "-" for c in code) or "session"
 
 
 def build(

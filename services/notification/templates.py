@@ -26,6 +26,7 @@ from markupsafe import Markup, escape
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from services.notification.domain import dig_any
+from shared import i18n
 from shared.contracts.envelope import Actor
 from shared.pack import DEFAULT_PACK, EventPack
 
@@ -139,57 +140,6 @@ class Rendered:
     html: str
 
 
-MONTHS = {
-    "es": (
-        "enero",
-        "febrero",
-        "marzo",
-        "abril",
-        "mayo",
-        "junio",
-        "julio",
-        "agosto",
-        "septiembre",
-        "octubre",
-        "noviembre",
-        "diciembre",
-    ),
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-}
-
-
-def _as_datetime(value: Any) -> datetime | date | None:
-    if isinstance(value, (datetime, date)):
-        return value
-    if isinstance(value, str):
-        if len(value) == 10:
-            try:
-                return date.fromisoformat(value)
-            except ValueError:
-                return None
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            try:
-                return date.fromisoformat(value)
-            except ValueError:
-                return None
-    return None
-
-
 def translate(value: Any, lang: str = "es") -> str:
     """Text that other services send either plain or as {es, en}."""
     if isinstance(value, Mapping):
@@ -216,6 +166,14 @@ class TemplateBook:
         self.env.loader = _BookLoader(self)
         self.env.filters["when"] = self.format_when
         self.env.filters["day"] = self.format_day
+        self.env.filters["days"] = self.format_days
+        self.env.filters["number"] = lambda value, lang="es", digits=None: i18n.number(
+            value, lang, digits
+        )
+        self.env.filters["money"] = lambda amount, lang="es": i18n.money(amount, lang)
+        self.env.filters["count"] = lambda value, one, other, lang="es": i18n.count(
+            value, one, other, lang
+        )
         self.env.filters["tr"] = translate
         self.env.filters["country_name"] = self.country_name
         self.env.filters["category_name"] = self.category_name
@@ -363,23 +321,30 @@ class TemplateBook:
         return list(category.accreditation_fields) if category else []
 
     def format_when(self, value: Any, lang: str = "es") -> str:
-        """A date-time in the forum's time zone, written the way the language writes it."""
-        moment = _as_datetime(value)
-        if moment is None:
-            return str(value or "")
-        if not isinstance(moment, datetime):
-            return self.format_day(moment, lang)
-        local = moment.astimezone(self.pack.forum.tz) if moment.tzinfo else moment
-        return f"{self.format_day(local.date(), lang)}, {local:%H:%M}"
+        """A date-time in the forum's time zone, written the way the language writes it
+        (`18 de noviembre de 2026, 09:00`); a bare day is written as a day."""
+        if _is_day(value):
+            return self.format_day(value, lang)
+        return i18n.datetime_text(value, lang, self.pack.forum.tz)
 
     def format_day(self, value: Any, lang: str = "es") -> str:
-        moment = _as_datetime(value)
-        if moment is None:
-            return str(value or "")
-        months = MONTHS["en" if lang == "en" else "es"]
-        if lang == "en":
-            return f"{moment.day} {months[moment.month - 1]} {moment.year}"
-        return f"{moment.day} de {months[moment.month - 1]} de {moment.year}"
+        """A day as the language writes it: `18 de noviembre de 2026`, `November 18, 2026`."""
+        return (
+            ""
+            if value is None or isinstance(value, ChainableUndefined)
+            else i18n.date_text(value, lang)
+        )
+
+    def format_days(self, first: Any, last: Any, lang: str = "es") -> str:
+        """Two days as one span: `18–19 de noviembre de 2026`."""
+        return i18n.date_range(first, last, lang)
+
+
+def _is_day(value: Any) -> bool:
+    """A day without a time of day (a date, or an ISO `2026-11-18`)."""
+    if isinstance(value, str):
+        return len(value) == 10
+    return isinstance(value, date) and not isinstance(value, datetime)
 
 
 class _BookLoader(BaseLoader):

@@ -129,7 +129,7 @@ def test_the_cli_renders_a_template_for_review() -> None:
         "Session B1.2 “Remittances and financial services” has a new time or room."
         in rendered.stdout
     )
-    assert "Now: 18 November 2004, 15:00, Plenary hall" in rendered.stdout
+    assert "Now: November 18, 2004, 15:00, Plenary hall" in rendered.stdout
     checked = runner.invoke(foro, ["templates", "check"])
     assert checked.exit_code == 0, checked.output
     assert checked.stdout.strip().endswith("ok")

@@ -95,7 +95,7 @@ def card(
         category_en=category.name.en if category else document["category"],
         colour=category.badge_colour if category else "#37474F",
         forum_name=forum.short_name.get(language),
-        forum_dates=forum_dates(forum.start_date, forum.days, forum.venue.city),
+        forum_dates=forum_dates(forum.start_date, forum.days, forum.venue.city, language),
         token=sign_badge_token(secret, forum.id, document["badge"]["token_id"]),
     )
 

@@ -18,6 +18,7 @@ import segno
 from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 
+from shared import i18n
 from shared.fonts import BOLD, REGULAR
 
 Layout = Literal["a6", "a4"]
@@ -98,14 +99,11 @@ def printed(card: BadgeCard) -> BadgeCard:
     return replace(card, organisation=organisation, country=country, category_en=category_en)
 
 
-def forum_dates(start: date, days: int, city: str) -> str:
+def forum_dates(start: date, days: int, city: str, lang: str = "es") -> str:
+    """The city and the forum's days as the badge's language writes a short span:
+    `San Salvador · 18–19 nov 2004`, `San Salvador · Nov 18 – 19, 2004`."""
     end = date.fromordinal(start.toordinal() + days - 1)
-    span = (
-        f"{start:%d}–{end:%d.%m.%Y}"
-        if start.month == end.month
-        else f"{start:%d.%m}–{end:%d.%m.%Y}"
-    )
-    return f"{city} · {span}"
+    return f"{city} · {i18n.date_range(start, end, lang, 'yMMMd')}"
 
 
 def qr_png(token: str, scale: int = 10) -> bytes:

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from services.scheduling.documents import SCHEDULED, SessionDocument
+from shared import i18n
 from shared.pack import EventPack
 
 Severity = Literal["error", "warning"]
@@ -120,7 +121,7 @@ def overlapping_pairs(
 
 
 def _hhmm(moment: datetime, tz: ZoneInfo) -> str:
-    return moment.astimezone(tz).strftime("%H:%M")
+    return i18n.time_text(moment.astimezone(tz), "es")
 
 
 def find_conflicts(sessions: Sequence[Scheduled], venue: VenueRules) -> list[Conflict]:
@@ -168,8 +169,9 @@ def find_conflicts(sessions: Sequence[Scheduled], venue: VenueRules) -> list[Con
                     "outside_venue_hours",
                     "error",
                     (s.code,),
-                    f"{s.code} cae fuera de los días del foro ({first:%d/%m/%Y}-{last:%d/%m/%Y}).",
-                    f"{s.code} falls outside the forum's days ({first:%Y-%m-%d} to {last:%Y-%m-%d}).",
+                    f"{s.code} cae fuera de los días del foro "
+                    f"({i18n.date_range(first, last, 'es')}).",
+                    f"{s.code} falls outside the forum's days ({i18n.date_range(first, last, 'en')}).",
                     room=s.room,
                 )
             )
@@ -179,10 +181,10 @@ def find_conflicts(sessions: Sequence[Scheduled], venue: VenueRules) -> list[Con
                     "outside_venue_hours",
                     "error",
                     (s.code,),
-                    f"{s.code} ({local_start:%H:%M}-{local_end:%H:%M}) cae fuera del horario de la sede "
-                    f"({venue.opens:%H:%M}-{venue.closes:%H:%M}).",
-                    f"{s.code} ({local_start:%H:%M}-{local_end:%H:%M}) falls outside the venue's hours "
-                    f"({venue.opens:%H:%M}-{venue.closes:%H:%M}).",
+                    f"{s.code} ({_hhmm(s.start, tz)}-{_hhmm(s.end, tz)}) cae fuera del horario de la sede "
+                    f"({i18n.time_text(venue.opens, 'es')}-{i18n.time_text(venue.closes, 'es')}).",
+                    f"{s.code} ({_hhmm(s.start, tz)}-{_hhmm(s.end, tz)}) falls outside the venue's hours "
+                    f"({i18n.time_text(venue.opens, 'en')}-{i18n.time_text(venue.closes, 'en')}).",
                     room=s.room,
                 )
             )
@@ -206,8 +208,10 @@ def find_conflicts(sessions: Sequence[Scheduled], venue: VenueRules) -> list[Con
                         "over_capacity",
                         "error",
                         (s.code,),
-                        f"{s.code} espera {s.expected_audience} personas; la sala «{s.room}» tiene {capacity} plazas.",
-                        f"{s.code} expects {s.expected_audience} people; room '{s.room}' seats {capacity}.",
+                        f"{s.code} espera {i18n.count(s.expected_audience, 'persona', 'personas', 'es')}; "
+                        f"la sala «{s.room}» tiene {i18n.count(capacity, 'plaza', 'plazas', 'es')}.",
+                        f"{s.code} expects {i18n.count(s.expected_audience, 'person', 'people', 'en')}; "
+                        f"room '{s.room}' seats {i18n.number(capacity, 'en')}.",
                         room=s.room,
                     )
                 )

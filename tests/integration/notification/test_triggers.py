@@ -78,8 +78,8 @@ async def test_a_rescheduled_session_tells_everyone_affected_and_moves_their_rem
     assert to_attendee["Subject"] == "Schedule change: Remittances and financial services"
     text = to_attendee.get_body(("plain",)).get_content()
     assert (
-        "Now: 19 November 2004, 15:00, Plenary hall" in text
-        and "Before: 18 November 2004, 10:00" in text
+        "Now: November 19, 2004, 15:00, Plenary hall" in text
+        and "Before: November 18, 2004, 10:00" in text
     )
     assert any(p.get_content_type() == "text/calendar" for p in to_attendee.walk())
     (to_speaker,) = await notification.wait_emails(speaker_email)

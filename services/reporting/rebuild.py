@@ -1,6 +1,7 @@
 """Rebuild the projections from the whole event history (`foro rebuild`, shared/cli/reporting.py).
 
-1. Drops `participants`, `entities` and `event_ledger`.
+1. Empties `participants`, `entities` and `event_ledger` (emptied, not dropped: see
+   `Repository.empty_projections`).
 2. Finds where the event log ends: a marker appended to `<ns>.events.log`, its offset read back
    (`projections/log.py`), so the rebuild knows how many messages lie ahead and stops at the
    marker; then reads the log from its first message and folds every event in memory
@@ -103,10 +104,10 @@ async def rebuild(
         if not await event_log.exists():
             log.warning("no event log to rebuild from", namespace=settings.namespace)
             return result
-        # Dropped before the end is marked: an event the service folds before the drop was
+        # Emptied before the end is marked: an event the service folds before that was
         # published before the marker, so the rebuild folds it again; one it folds after lands
-        # in the new collections, where the rebuild finds it.
-        await deps.repository.drop_projections()
+        # in the emptied collections, where the rebuild finds it.
+        await deps.repository.empty_projections()
         await deps.repository.ensure_indexes()
         end = await event_log.mark_end()
 

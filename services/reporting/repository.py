@@ -98,9 +98,14 @@ class ReportingRepository:
         for name, retired in RETIRED_INDEXES.items():
             await drop_indexes(db[name], retired)
 
-    async def drop_projections(self) -> None:
+    async def empty_projections(self) -> None:
+        """Empty the projections and the ledger. Emptied, not dropped: the live consumer may be
+        inserting into them meanwhile, and an insert racing a `drop` can land in a collection
+        recreated without its unique `_id` index (SecantusDB; seen as one event counted twice).
+        A `delete_many` keeps the collection and its indexes; an insert it races is kept or
+        deleted whole, and the rebuild folds that event again either way."""
         for name in PROJECTIONS:
-            await self.database.drop_collection(name)
+            await self.database[name].delete_many({})
 
     # -- projections: many documents per round trip --
 

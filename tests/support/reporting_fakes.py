@@ -40,7 +40,7 @@ class FakeReportingRepository:
     async def ensure_indexes(self) -> None:
         pass
 
-    async def drop_projections(self) -> None:
+    async def empty_projections(self) -> None:
         for documents in self.projections.values():
             documents.clear()
         self.ledger.clear()

@@ -158,6 +158,21 @@ def plural(count: float | int, forms: Mapping[str, str], lang: str | None) -> st
     return forms.get(plural_form(count, lang)) or forms["other"]
 
 
+# CLDR's plural categories in CLDR's order: a gettext catalogue's msgstr[0], msgstr[1], … follow
+# the categories a language has, in this order.
+PLURAL_CATEGORIES = ("zero", "one", "two", "few", "many", "other")
+
+
+def plural_index(count: float | int, lang: str | None, forms: int) -> int:
+    """Which of a gettext entry's `forms` translations (msgstr[0], msgstr[1], …) `count` takes:
+    the position of its CLDR category among the language's categories. A catalogue with fewer
+    forms than the language has categories (Spanish's `many`, for a million) gives the rest
+    its last form, which is `other`'s."""
+    rule = locale_of(lang).plural_form
+    categories = [c for c in PLURAL_CATEGORIES if c in rule.tags or c == "other"]
+    return min(categories.index(plural_form(count, lang)), max(forms, 1) - 1)
+
+
 def count(value: float | int, one: str, other: str, lang: str | None) -> str:
     """`1 mensaje`, `2 mensajes`, `1.200 mensajes`: the number and the word that agrees with it."""
     return f"{number(value, lang)} {plural(value, {'one': one, 'other': other}, lang)}"

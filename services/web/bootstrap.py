@@ -24,7 +24,7 @@ from services.web.backends import (
 )
 from services.web.i18n import LANG_COOKIE, Translations
 from services.web.pages import areas, navigation
-from services.web.rendering import Visitor, is_htmx, render
+from services.web.rendering import Visitor, install_filters, is_htmx, render
 from services.web.session import CSRF_COOKIE, SESSION_COOKIE, SessionSealer, new_csrf_token
 from services.web.settings import WebSettings
 
@@ -77,6 +77,7 @@ def create_app(
     app.state.backends = backends
     app.state.sealer = sealer
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
+    install_filters(app.state.templates.env, pack.forum.tz)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     pages = areas()
     for area in pages:

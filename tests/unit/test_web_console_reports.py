@@ -137,13 +137,13 @@ async def test_every_reports_page_renders_in_both_languages(
         assert f'action="/console/reports/conclusions/{CID}/approve"' in review.text
         assert f"/conclusions/{DRAFT_ID}/approve" not in review.text  # a draft is not reviewed
         budget = await web.get("/console/reports/budget")
-        assert (
-            "5,500.00" in budget.text
-            and ("supera lo previsto" if lang == "es" else "over plan") in budget.text
-        )
+        assert ("5.500,00" if lang == "es" else "5,500.00") in budget.text and (
+            "supera lo previsto" if lang == "es" else "over plan"
+        ) in budget.text
         plan = await web.get("/console/reports/action-plan")
         assert ("Fondo de remesas" if lang == "es" else "Remittance fund") in plan.text
-        assert "2005-01-10 Primera reunión" in plan.text  # its progress notes
+        noted = "10 ene 2005" if lang == "es" else "Jan 10, 2005"
+        assert f"{noted} Primera reunión" in plan.text  # its progress notes, dated in the language
         memoria = await web.get("/console/reports/memoria")
         assert 'href="/console/reports/memoria/memoria-es-1.pdf"' in memoria.text
         assert "base-1" not in memoria.text  # the base document is not a Memoria version

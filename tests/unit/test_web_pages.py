@@ -19,7 +19,14 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from services.web.i18n import Translations, accepted, read_catalogs, source_messages
+from services.web.i18n import (
+    Translations,
+    accepted,
+    read_catalogs,
+    read_plural_catalogs,
+    source_messages,
+    source_plurals,
+)
 from services.web.settings import WebSettings
 from shared.secrets_policy import InsecureSettingsError
 from tests.support.web_console import COOKIE_SECRET, PASSWORD, csrf_of, sign_in_staff, web_app
@@ -211,15 +218,41 @@ async def test_every_page_renders_in_both_languages_without_untranslated_strings
 
 def test_the_catalog_translates_every_source_string_and_nothing_else() -> None:
     messages = source_messages()
-    catalog = read_catalogs("es")
-    untranslated = sorted(set(messages) - set(catalog))
+    catalog, plurals = read_catalogs("es"), read_plural_catalogs("es")
+    untranslated = sorted(set(messages) - set(catalog) - set(plurals))
     assert untranslated == [], f"add to services/web/locale/es[/<area>].po: {untranslated}"
-    unused = sorted(set(catalog) - set(messages))
+    unused = sorted((set(catalog) | set(plurals)) - set(messages))
     assert unused == [], f"no longer used, remove from services/web/locale/es*: {unused}"
     for message, translation in catalog.items():
         assert set(re.findall(r"{\w+}", message)) == set(re.findall(r"{\w+}", translation)), (
             f"placeholders differ: {message!r} → {translation!r}"
         )
+    # A counted sentence is a plural entry in the catalog and a plural call in the source, and
+    # each of its forms uses only the placeholders of the English plural (a singular may leave
+    # out `{count}`: "Accredit the pending member").
+    counted = source_plurals()
+    assert sorted(counted) == sorted(plurals), "a counted sentence is _n/Nn_ and msgid_plural"
+    assert not set(counted) & set(catalog), "a counted sentence has no singular-only entry"
+    for message, forms in plurals.items():
+        allowed = set(re.findall(r"{\w+}", counted[message]))
+        assert len(forms) == 2, f"{message!r}: Spanish has two forms (one, other)"
+        assert all(set(re.findall(r"{\w+}", form)) <= allowed for form in forms), (
+            f"placeholders differ: {counted[message]!r} → {forms!r}"
+        )
+        assert "{count}" in forms[-1], f"{message!r}: the plural form shows the count"
+
+
+def test_a_counted_sentence_agrees_with_its_count_in_each_language() -> None:
+    translations = Translations.load("es", ["es", "en"], strict=True)
+    for lang, one, many in (
+        ("es", "1 mensaje", "1.200 mensajes"),
+        ("en", "1 message", "1,200 messages"),
+    ):
+        assert translations.ngettext(lang, "{count} message", "{count} messages", 1) == one
+        assert translations.ngettext(lang, "{count} message", "{count} messages", 1200) == many
+    assert translations.ngettext("es", "{count} message", "{count} messages", 0) == "0 mensajes"
+    with pytest.raises(KeyError):
+        translations.ngettext("es", "{count} apple", "{count} apples", 2)
 
 
 def test_language_from_query_then_cookie_then_browser_then_the_packs_default() -> None:

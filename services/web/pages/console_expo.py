@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.web.i18n import N_
+from services.web.i18n import N_, Nn_
 from services.web.pages import NavItem
 from services.web.pages.auth import Who
 from services.web.pages.console import Staff, names
@@ -24,7 +24,7 @@ from services.web.pages.console_shared import (
     send_form,
     shown_time,
 )
-from services.web.rendering import backends_of, pack_of, render, translate
+from services.web.rendering import backends_of, pack_of, render, translate, translate_plural
 from services.web.session import CSRF_FIELD
 from shared.auth.permissions import Permission
 
@@ -46,8 +46,8 @@ EXHIBITOR_STATUS_NAMES = {
 }
 REASON_NEEDED = N_("{field}: give the reason (at least 3 characters).")
 REJECTED = N_("{name} rejected.")
-ALLOCATED = N_("The rules ran: {count} answers.")
-RESET = N_("{count} booths freed.")
+ALLOCATED = Nn_("The rules ran: {count} answer.", "The rules ran: {count} answers.")
+RESET = Nn_("{count} booth freed.", "{count} booths freed.")
 ASSIGNED = N_("Booth {booth} assigned.")
 FREED = N_("Booth {booth} freed.")
 
@@ -236,7 +236,7 @@ async def _booth_action(
     csrf_token: str,
     method: str,
     path: str,
-    notice: str,
+    notice: str | tuple[str, str],
     *,
     reason: str | None = None,
     **options: Any,
@@ -265,7 +265,11 @@ async def _booth_action(
     count = len(body) if isinstance(body, list) else body.get("released", 0)
     explanation = (body.get("explanation") or {}) if isinstance(body, dict) else {}
     booth = body.get("booth", "") if isinstance(body, dict) else ""
-    text = translate(request, notice, count=count, booth=booth or "")
+    text = (
+        translate(request, notice, count=count, booth=booth or "")
+        if isinstance(notice, str)
+        else translate_plural(request, *notice, count, booth=booth or "")
+    )
     if explanation.get(who.lang):
         text = f"{text} {explanation[who.lang]}"
     return _redirect("/console/expo/booths", notice=text)

@@ -10,6 +10,7 @@ import binascii
 import json
 import uuid
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from functools import partial
 from typing import Annotated, Any, Literal
 
@@ -23,6 +24,7 @@ from services.web.pages.auth import FORM_EXPIRED, Who, check_csrf
 from services.web.pages.console import Staff
 from services.web.rendering import backends_of, render, translate
 from services.web.session import CSRF_FIELD
+from shared import i18n
 from shared.auth.permissions import Permission
 from shared.pack import EventPack
 
@@ -346,8 +348,10 @@ def budget_rows(pack: EventPack, budget: dict[str, Any], lang: str) -> list[dict
     ]
 
 
-def money(cents: int) -> str:
-    return f"{cents / 100:,.2f}"
+def amount(cents: int, lang: str) -> str:
+    """Cents as an amount with two decimals in the language (`5.500,00`, `5,500.00`); the page
+    names the currency once, above its table."""
+    return i18n.number(Decimal(cents) / 100, lang, 2)
 
 
 async def _budget_page(
@@ -372,7 +376,7 @@ async def _budget_page(
                 key: sum(r[key] for r in rows)
                 for key in ("planned_cents", "committed_cents", "executed_cents", "consumed_cents")
             },
-            "money": money,
+            "money": lambda cents: amount(cents, who_lang_code),
             "kinds": ENTRY_KINDS,
             "entry_id": uuid.uuid4().hex,
             "form": form or {},

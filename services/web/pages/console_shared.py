@@ -17,7 +17,8 @@ from fastapi.responses import HTMLResponse
 from services.web.backends import BackendError, Forbidden, Service, Unavailable, passes_on
 from services.web.i18n import N_
 from services.web.pages.auth import FORM_EXPIRED, check_csrf
-from services.web.rendering import Visitor, backends_of, pack_of, render, translate
+from services.web.rendering import Visitor, backends_of, pack_of, render, translate, visitor
+from shared import i18n
 
 CONSOLE_CSS = "/static/console.css?v=1"
 REFUSED = N_("The service refused this.")
@@ -128,6 +129,11 @@ def venue_time(request: Request, value: Any) -> datetime | None:
 
 
 def shown_time(request: Request, value: Any) -> str:
-    """`2026-11-18 09:00` at the venue, or the value as given when it is not a time."""
+    """A moment at the venue in the visitor's language (`18 nov 2026, 09:00`), or the value as
+    given when it is not a time."""
     moment = venue_time(request, value)
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else str(value or "")
+    return (
+        i18n.datetime_text(moment, visitor(request).lang, format="medium")
+        if moment
+        else str(value or "")
+    )

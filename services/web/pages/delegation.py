@@ -5,11 +5,9 @@ routes; registration limits the token to this delegation)."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from babel.dates import format_date
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -20,6 +18,7 @@ from services.web.pages.console import STATUS_NAMES
 from services.web.pages.party import field_errors, party_of, send_party_form
 from services.web.rendering import backends_of, render, translate, visitor
 from services.web.session import CSRF_FIELD, PartySession
+from shared import i18n
 
 router = APIRouter(prefix="/delegation")
 
@@ -93,8 +92,7 @@ async def _members(request: Request, party: PartySession) -> list[dict[str, Any]
     lang = visitor(request).lang
     for member in found:
         member["days"] = [
-            format_date(date.fromisoformat(day), "d MMM", locale=lang)
-            for day in member.get("checked_in_days", [])
+            i18n.date_text(day, lang, "d MMM") for day in member.get("checked_in_days", [])
         ]
         member["reasons"] = [
             reason.get(f"message_{lang}") or reason.get("message_es", "")

@@ -199,13 +199,13 @@ def public_categories(pack: EventPack) -> list[Category]:
     return [c for c in pack.categories if not c.uses_delegation_quota]
 
 
-def registration_window(pack: EventPack, now: datetime) -> tuple[str, str] | None:
+def registration_window(pack: EventPack, now: datetime) -> tuple[str, datetime] | None:
     """Why sign-ups are not taken now (`not_open` or `closed`, and when, venue time); None when open."""
     forum = pack.forum
     if forum.registration_opens_at is not None and now < forum.registration_opens_at:
-        return "not_open", f"{forum.registration_opens_at.astimezone(forum.tz):%Y-%m-%d %H:%M}"
+        return "not_open", forum.registration_opens_at
     if now >= forum.registration_closes:
-        return "closed", f"{forum.registration_closes.astimezone(forum.tz):%Y-%m-%d %H:%M}"
+        return "closed", forum.registration_closes
     return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from services.reporting.publishing.labels import LABELS, cover, money
+from services.reporting.publishing.labels import LABELS, amount, cover
 from shared.pack import EventPack
 
 
@@ -81,14 +81,16 @@ def build_base_document(pack: EventPack, lang: str, generated_at: datetime) -> d
             "blocks": [
                 {
                     "type": "table",
+                    "caption": words["budget_plan_table"],
                     "columns": [words["line"], words["planned"]],
                     "widths": [70, 30],
                     "numeric": [1],
                     "rows": [
-                        [line.name.get(lang), money(int(line.amount * 100), currency)]
+                        [line.name.get(lang), amount(round(line.amount * 100), lang, currency)]
                         for line in pack.budget.lines
                     ]
-                    + [[words["total"], money(int(pack.budget.total * 100), currency)]],
+                    + [[words["total"], amount(round(pack.budget.total * 100), lang, currency)]],
+                    "total": True,
                 }
             ],
         },

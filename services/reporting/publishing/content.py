@@ -1,7 +1,9 @@
 """What the Memoria says, in one language — pure, renderer-neutral.
 
-A document is a cover plus sections made of blocks (`paragraph`, `heading`, `labelled`, `table`,
-`bars`); `render.py` turns the same document into HTML and into PDF, so both always agree.
+A document is a cover plus sections made of blocks (`paragraph`, `note`, `heading`,
+`subheading`, `labelled`, `list`, `table`, `chart`, `people`); `render.py` turns it into HTML and
+that same HTML into PDF. Every date, number and amount is written by `shared.i18n`; a chart or a
+count with nothing to show is a sentence saying so.
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from typing import Any
 
 from services.reporting.publishing.labels import (
     LABELS,
-    bars,
+    amount,
+    chart,
     conclusion_title,
     cover,
-    money,
     owner_text,
-    percent,
+    status_label,
 )
+from shared import i18n
 from shared.pack import EventPack, ProgrammeItem
 
 
@@ -60,10 +63,35 @@ def build_memoria(
     }
 
 
+PROGRAMME_COLUMNS = (  # (label key, relative width, numeric)
+    ("time", 13, False),
+    ("code", 12, False),
+    ("item", 33, False),
+    ("room", 15, False),
+    ("signed_up", 9, True),
+    ("attendance", 9, True),
+    ("fill", 9, True),
+)
+
+
 def _programme_as_held(pack: EventPack, lang: str, stats: dict[str, Any]) -> list[dict[str, Any]]:
+    """A table per day; the counts' columns only where there is something to count (a forum
+    before its first check-in says so in a sentence instead of columns of zeros)."""
     words = LABELS[lang]
     by_code = {row["code"]: row for row in stats["sessions"]}
+    attended = any(row["attended"] for row in stats["sessions"])
+    signed = any(row["signed_up"] for row in stats["sessions"])
+    shown = [
+        column
+        for column in PROGRAMME_COLUMNS
+        if (column[0] != "signed_up" or signed)
+        and (column[0] not in ("attendance", "fill") or attended)
+    ]
     blocks: list[dict[str, Any]] = []
+    if not attended:
+        blocks.append({"type": "paragraph", "text": words["no_attendance"]})
+    if not signed:
+        blocks.append({"type": "paragraph", "text": words["no_signups_sessions"]})
     for day in pack.programme.days:
         rows = []
         for item in pack.programme.items_on(day.index):
@@ -74,43 +102,58 @@ def _programme_as_held(pack: EventPack, lang: str, stats: dict[str, Any]) -> lis
             status = held["status"] if held else "held"
             label = item.title.get(lang)
             if status != "held":
-                label = f"{label} ({words['statuses'].get(status, status)})"
+                label = f"{label} ({status_label(status, lang)})"
             times = (
                 f"{held['starts_at']}–{held['ends_at']}"
                 if held
-                else f"{item.starts_at:%H:%M}–{item.ends_at:%H:%M}"
+                else f"{i18n.time_text(item.starts_at, lang)}–{i18n.time_text(item.ends_at, lang)}"
             )
-            rows.append(
-                [
-                    times,
-                    item.code,
-                    label,
-                    room.name.get(lang) if room else "",
-                    str(held["signed_up"]) if held else "",
-                    str(held["attended"]) if held else "",
-                    percent(held["fill"]) if held else "",
-                ]
-            )
-        date_text = pack.forum.dates[day.index].isoformat()
-        blocks.append({"type": "heading", "text": f"{day.title.get(lang)} · {date_text}"})
+            cells = {
+                "time": times,
+                "code": item.code,
+                "item": label,
+                "room": room.name.get(lang) if room else "",
+                "signed_up": i18n.number(held["signed_up"], lang) if held else "",
+                "attendance": i18n.number(held["attended"], lang) if held else "",
+                "fill": i18n.percent(held["fill"], lang) if held else "",
+            }
+            rows.append([cells[key] for key, _, _ in shown])
+        day_text = f"{day.title.get(lang)} · {i18n.date_text(pack.forum.dates[day.index], lang)}"
+        blocks.append({"type": "heading", "text": day_text})
         blocks.append(
             {
                 "type": "table",
-                "columns": [
-                    words["time"],
-                    words["code"],
-                    words["item"],
-                    words["room"],
-                    words["signed_up"],
-                    words["attendance"],
-                    words["fill"],
-                ],
-                "widths": [13.5, 8.5, 27.5, 14, 12, 12, 12.5],
+                "caption": words["programme_day"].format(
+                    day=i18n.date_text(pack.forum.dates[day.index], lang)
+                ),
+                "columns": [words[key] for key, _, _ in shown],
+                "widths": [width for _, width, _ in shown],
                 "rows": rows,
-                "numeric": [4, 5, 6],
+                "numeric": [i for i, (_, _, numeric) in enumerate(shown) if numeric],
+                "nowrap": [i for i, (key, _, _) in enumerate(shown) if key in ("time", "code")],
             }
         )
+    if attended:
+        blocks.append(_session_fill(pack, lang, stats["sessions"]))
     return blocks
+
+
+def _session_fill(pack: EventPack, lang: str, sessions: list[dict[str, Any]]) -> dict[str, Any]:
+    def name(code: str) -> str:
+        item = pack.programme.item(code)
+        title = item.title.get(lang) if item else ""
+        text = f"{code} · {title}" if title else code
+        return text if len(text) <= 48 else text[:47].rstrip() + "…"
+
+    held = [row for row in sessions if row["capacity"]]
+    held.sort(key=lambda row: (-row["fill"], row["code"]))
+    return chart(
+        lang,
+        LABELS[lang]["session_fill"],
+        [(name(row["code"]), row["fill"]) for row in held],
+        value_text=lambda value: i18n.percent(value, lang),
+        limit=25,
+    )
 
 
 def _participation(pack: EventPack, lang: str, stats: dict[str, Any]) -> list[dict[str, Any]]:
@@ -118,36 +161,101 @@ def _participation(pack: EventPack, lang: str, stats: dict[str, Any]) -> list[di
 
     def category(code: str) -> str:
         found = pack.category(code)
-        return found.name.get(lang) if found else code
+        return found.name.get(lang) if found else words["sectors"].get(code, code)
 
     def country(code: str) -> str:
         found = pack.country(code) if len(code) == 2 else None
-        return found.name.get(lang) if found else code
+        return found.name.get(lang) if found else words["sectors"].get(code, code)
 
-    status_names = {**words["statuses"], "cancelled": words["statuses"]["cancelled_p"]}
+    def items(counts: dict[str, int], name: Any) -> list[tuple[str, float]]:
+        return [(name(key), value) for key, value in counts.items()]
+
     check_in = p["check_in"]
-    return [
+    figures = [
+        [words["registered"], i18n.number(p["registered"], lang)],
+        [words["confirmed"], i18n.number(p["confirmed"], lang)],
+    ]
+    if check_in["checked_in"]:
+        figures += [
+            [words["checked_in"], i18n.number(check_in["checked_in"], lang)],
+            [words["check_in_rate"], i18n.percent(check_in["rate"], lang, 1)],
+            *[
+                [
+                    f"{words['check_in_rate']} · {i18n.date_text(day, lang)}",
+                    i18n.percent(v["rate"], lang, 1),
+                ]
+                for day, v in check_in["by_day"].items()
+            ],
+        ]
+    blocks: list[dict[str, Any]] = [
         {
             "type": "table",
+            "caption": words["key_figures"],
             "columns": ["", ""],
-            "widths": [60, 40],
-            "rows": [
-                [words["registered"], str(p["registered"])],
-                [words["confirmed"], str(p["confirmed"])],
-                [words["checked_in"], str(check_in["checked_in"])],
-                [words["check_in_rate"], percent(check_in["rate"])],
-                *[
-                    [f"{words['check_in_rate']} · {day}", percent(v["rate"])]
+            "widths": [70, 30],
+            "rows": figures,
+            "numeric": [1],
+        }
+    ]
+    if not check_in["checked_in"]:
+        blocks.append({"type": "paragraph", "text": words["no_checkins"]})
+    if p["by_status"]:
+        blocks.append(
+            {
+                "type": "table",
+                "caption": words["statuses_table"],
+                "columns": [words["status"], words["registered"]],
+                "widths": [70, 30],
+                "rows": [
+                    [status_label(status, lang, people=True).capitalize(), i18n.number(n, lang)]
+                    for status, n in p["by_status"].items()
+                ],
+                "numeric": [1],
+            }
+        )
+    blocks += [
+        chart(lang, words["by_category"], items(p["by_category"], category)),
+        chart(lang, words["by_country"], items(p["by_country"], country)),
+        chart(
+            lang,
+            words["by_sector"],
+            items(p["by_sector"], lambda s: words["sectors"].get(s, s)),
+        ),
+    ]
+    signups = p.get("signups_by_day") or {}
+    if signups:
+        total, running = 0, []
+        for day, n in signups.items():
+            total += n
+            running.append((i18n.date_text(day, lang, "d MMM"), total))
+        blocks.append(chart(lang, words["signups_over_time"], running, kind="line"))
+    if check_in["checked_in"]:
+        blocks.append(
+            chart(
+                lang,
+                words["checkins_per_day"],
+                [
+                    (i18n.date_text(day, lang, "d MMM"), v["checked_in"])
                     for day, v in check_in["by_day"].items()
                 ],
-            ],
-        },
-        bars(words["by_status"], p["by_status"], lambda s: status_names.get(s, s)),
-        bars(words["by_category"], p["by_category"], category),
-        bars(words["by_country"], p["by_country"], country),
-        bars(words["by_sector"], p["by_sector"], lambda s: words["sectors"].get(s, s)),
-        bars(words["by_language"], p["by_language"], lambda s: words["languages"].get(s, s)),
-    ]
+                kind="columns",
+            )
+        )
+    if p["by_language"]:
+        blocks.append(
+            {
+                "type": "table",
+                "caption": words["languages_table"],
+                "columns": [words["language"], words["confirmed"]],
+                "widths": [70, 30],
+                "rows": [
+                    [words["languages"].get(code, code), i18n.number(n, lang)]
+                    for code, n in p["by_language"].items()
+                ],
+                "numeric": [1],
+            }
+        )
+    return blocks
 
 
 def _conclusions(
@@ -216,7 +324,7 @@ def _action_plan(
     notes: list[dict[str, Any]] = []
     for item in items:
         title = item["title"].get(lang) or next(iter(item["title"].values()))
-        status = words["statuses"].get(item["status"], item["status"])
+        status = status_label(item["status"], lang)
         overdue = (
             item["status"] in ("planned", "in_progress")
             and date.fromisoformat(item["deadline"]) < today
@@ -228,16 +336,12 @@ def _action_plan(
             [
                 title + (f" — {linked}" if linked else ""),
                 owner_text(item["owner"], lang),
-                item["deadline"],
+                i18n.date_text(item["deadline"], lang, "medium"),
                 status,
             ]
         )
         for note in item.get("notes", []):
-            at = (
-                note["at"].strftime("%Y-%m-%d")
-                if isinstance(note.get("at"), datetime)
-                else str(note.get("at", ""))[:10]
-            )
+            at = i18n.date_text(note.get("at"), lang, "medium")
             evidence = (
                 f" ({words['evidence']}: {note['evidence_url']})"
                 if note.get("evidence_url")
@@ -253,8 +357,10 @@ def _action_plan(
     blocks: list[dict[str, Any]] = [
         {
             "type": "table",
+            "caption": words["action_table"],
             "columns": [words["title"], words["owner"], words["deadline"], words["status"]],
-            "widths": [48, 24, 12, 16],
+            "widths": [46, 24, 14, 16],
+            "nowrap": [2],
             "rows": rows,
         }
     ]
@@ -276,41 +382,78 @@ def _expo(pack: EventPack, lang: str, stats: dict[str, Any]) -> list[dict[str, A
         found = pack.sector(code)
         return found.name.get(lang) if found else words["sectors"].get(code, code)
 
-    by_sector = (
-        [bars(words["exhibitors_by_sector"], expo["exhibitors_by_sector"], sector)]
-        if expo["exhibitors"]
-        else []
-    )
-    return [
+    def n(value: int) -> str:
+        return i18n.number(value, lang)
+
+    figures = [
+        expo["exhibitors"],
+        expo["booths_assigned"],
+        expo["launches"],
+        expo["leads"],
+        expo["meetings"],
+        jobs["posts"],
+        jobs["applications"],
+        messages["sent"],
+        messages["failed"],
+    ]
+    if not any(figures):
+        return [{"type": "paragraph", "text": words["no_expo_at_all"]}]
+    blocks: list[dict[str, Any]] = [
         {
             "type": "table",
+            "caption": words["expo_figures"],
             "columns": ["", ""],
-            "widths": [60, 40],
+            "widths": [70, 30],
             "rows": [
-                [words["exhibitors"], str(expo["exhibitors"])],
-                [words["booths"], str(expo["booths_assigned"])],
-                [words["launches"], str(expo["launches"])],
-                [words["leads"], str(expo["leads"])],
-                [words["meetings"], f"{expo['meetings_confirmed']} / {expo['meetings']}"],
-                [words["job_posts"], str(jobs["posts"])],
-                [words["applications"], str(jobs["applications"])],
-                [words["notifications"], f"{messages['sent']} / {messages['failed']}"],
+                [words["exhibitors"], n(expo["exhibitors"])],
+                [words["booths"], n(expo["booths_assigned"])],
+                [words["launches"], n(expo["launches"])],
+                [words["leads"], n(expo["leads"])],
+                [words["meetings"], f"{n(expo['meetings_confirmed'])} / {n(expo['meetings'])}"],
+                [words["job_posts"], n(jobs["posts"])],
+                [words["applications"], n(jobs["applications"])],
+                [words["notifications"], f"{n(messages['sent'])} / {n(messages['failed'])}"],
             ],
-        },
-        *by_sector,
+            "numeric": [1],
+        }
     ]
+    if expo["leads"] or expo["meetings"]:
+        blocks.append(
+            chart(
+                lang,
+                words["leads_meetings"],
+                [
+                    (words["leads"], expo["leads"]),
+                    (words["meetings_requested"], expo["meetings"]),
+                    (words["meetings_confirmed"], expo["meetings_confirmed"]),
+                ],
+                kind="columns",
+            )
+        )
+    else:
+        blocks.append({"type": "paragraph", "text": words["no_expo"]})
+    if expo["exhibitors"]:
+        by_sector = [(sector(code), v) for code, v in expo["exhibitors_by_sector"].items()]
+        blocks.append(chart(lang, words["exhibitors_by_sector"], by_sector))
+    return blocks
 
 
 def _budget(pack: EventPack, lang: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     words, currency = LABELS[lang], pack.budget.currency
+    if not rows:
+        return [{"type": "paragraph", "text": words["no_budget"]}]
     names = {line.code: line.name.get(lang) for line in pack.budget.lines}
+
+    def spent(value: float) -> str:
+        return i18n.percent(value, lang, 1)
+
     table = [
         [
             names.get(r["line"], r["line"]),
-            money(r["planned_cents"], currency),
-            money(r["committed_cents"], currency),
-            money(r["executed_cents"], currency),
-            f"{r['percent']:.1f} %",
+            amount(r["planned_cents"], lang, currency),
+            amount(r["committed_cents"], lang, currency),
+            amount(r["executed_cents"], lang, currency),
+            spent(r["percent"] / 100),
         ]
         for r in rows
     ]
@@ -319,15 +462,17 @@ def _budget(pack: EventPack, lang: str, rows: list[dict[str, Any]]) -> list[dict
     table.append(
         [
             words["total"],
-            money(planned, currency),
-            money(sum(r["committed_cents"] for r in rows), currency),
-            money(sum(r["executed_cents"] for r in rows), currency),
-            f"{consumed * 100 / planned:.1f} %" if planned else "0.0 %",
+            amount(planned, lang, currency),
+            amount(sum(r["committed_cents"] for r in rows), lang, currency),
+            amount(sum(r["executed_cents"] for r in rows), lang, currency),
+            spent(consumed / planned if planned else 0.0),
         ]
     )
+    consumption = [(names.get(r["line"], r["line"]), r["percent"] / 100) for r in rows]
     return [
         {
             "type": "table",
+            "caption": words["budget_table"],
             "columns": [
                 words["line"],
                 words["planned"],
@@ -335,18 +480,19 @@ def _budget(pack: EventPack, lang: str, rows: list[dict[str, Any]]) -> list[dict
                 words["executed"],
                 words["percent"],
             ],
-            "widths": [36, 16, 16, 16, 16],
+            "widths": [32, 17, 17, 17, 17],
             "rows": table,
             "numeric": [1, 2, 3, 4],
+            "total": True,
         },
-        {
-            "type": "bars",
-            "title": words["percent"],
-            "items": [(names.get(r["line"], r["line"]), r["percent"]) for r in rows],
-            "max": 100.0,
-            "unit": " %",
-            "alerts": [80, 100],
-        },
+        chart(
+            lang,
+            words["budget_chart"],
+            consumption,
+            value_text=spent,
+            alerts=[0.8, 1.0],
+            reference=1.0,
+        ),
     ]
 
 
@@ -370,9 +516,10 @@ def _participant_list(
     return [
         {"type": "note", "text": words["list_note"]},
         {
-            "type": "table",
+            "type": "people",
+            "caption": words["participants_table"],
+            "count": i18n.count(len(rows), *words["count_people"], lang),
             "columns": [words["name"], words["organisation"], words["country"]],
-            "widths": [38, 42, 20],
             "rows": rows,
         },
     ]

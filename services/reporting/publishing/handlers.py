@@ -22,7 +22,7 @@ from services.reporting.documents import ReportRecord
 from services.reporting.projections.statistics import statistics
 from services.reporting.publishing.base_document import build_base_document
 from services.reporting.publishing.content import build_memoria
-from services.reporting.publishing.render import DocumentPDF, render_html, render_pdf
+from services.reporting.publishing.render import html_to_pdf, render_html
 from services.reporting.repository import public_list
 from shared.contracts.envelope import derive_id
 from shared.contracts.reporting import ReportGenerated
@@ -53,8 +53,10 @@ async def memoria_inputs(deps: Reporting) -> dict[str, Any]:
     }
 
 
-def render(document: dict[str, Any], pdf: DocumentPDF | None = None) -> tuple[bytes, bytes]:
-    return render_html(document).encode(), render_pdf(document, pdf)
+def render(document: dict[str, Any]) -> tuple[bytes, bytes]:
+    """The HTML, and the PDF printed from that very HTML (charts drawn once for both)."""
+    html = render_html(document)
+    return html.encode(), html_to_pdf(html)
 
 
 async def generate_document(
@@ -63,14 +65,12 @@ async def generate_document(
     """Render a version of the Memoria or the base document in HTML and PDF, store both by content
     hash, record the version and announce it with `report.generated`. Returns the report record."""
     now = deps.clock()
-    # The PDF's fonts are parsed while the data is read: the read mostly waits for the database.
-    blank = asyncio.create_task(asyncio.to_thread(DocumentPDF))
     if kind == "memoria":
         inputs = await memoria_inputs(deps)
         document = build_memoria(deps.pack, language, inputs, now, today=deps.today())
     else:
         document = build_base_document(deps.pack, language, now)
-    html, pdf = await asyncio.to_thread(render, document, await blank)
+    html, pdf = await asyncio.to_thread(render, document)
     contents = (
         ("html", html, "text/html; charset=utf-8"),
         ("pdf", pdf, "application/pdf"),

@@ -1,15 +1,47 @@
 """The words of reporting's documents in Spanish and English, and the small pieces every
-document is built of (cover, bar charts, amounts) — pure."""
+document is built of (cover, charts, amounts, status names) — pure; dates, numbers and money
+through `shared.i18n`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from shared import i18n
 from shared.pack import EventPack
 
 LABELS: dict[str, dict[str, Any]] = {
     "es": {
+        "contents": "Contenido",
+        "language": "Idioma",
+        "figure": "Figura",
+        "table": "Cuadro",
+        "key_figures": "Cifras clave de participación",
+        "programme_day": "Programa del {day}",
+        "session_fill": "Ocupación de las sesiones (asistencia sobre aforo)",
+        "no_attendance": "Aún no se registraron entradas a las sesiones; la asistencia y la ocupación se mostrarán cuando se registren.",
+        "no_signups_sessions": "Ninguna sesión tuvo inscripción previa.",
+        "no_checkins": "Aún no se registraron entradas en sitio (acreditaciones).",
+        "checkins_per_day": "Acreditaciones en sitio por día",
+        "signups_over_time": "Inscripciones acumuladas por día",
+        "no_data": "Aún no hay datos para «{caption}».",
+        "others": "Otros ({count})",
+        "expo_figures": "Expo y bolsa de trabajo en cifras",
+        "leads_meetings": "Contactos y reuniones de negocios",
+        "meetings_requested": "Reuniones solicitadas",
+        "meetings_confirmed": "Reuniones confirmadas",
+        "no_expo": "Aún no se registraron contactos ni reuniones de negocios.",
+        "no_expo_at_all": "Aún no se registraron expositores, stands, contactos, reuniones, ofertas de empleo ni mensajes.",
+        "budget_table": "Ejecución por rubro",
+        "budget_chart": "Consumo del presupuesto por rubro (alerta al 80 % y al 100 %)",
+        "no_budget": "Aún no se registraron movimientos presupuestarios.",
+        "action_table": "Líneas de acción",
+        "statuses_table": "Inscripciones por estado",
+        "languages_table": "Participantes confirmados por idioma",
+        "budget_plan_table": "Presupuesto estimado por rubro",
+        "participants_table": "Participantes que consintieron figurar en la lista",
+        "count_people": ("persona", "personas"),
         "generated": "Generado el",
         "purpose": "Propósito del foro",
         "background": "Antecedentes",
@@ -93,6 +125,11 @@ LABELS: dict[str, dict[str, Any]] = {
             "pending_approval": "pendientes de aprobación",
             "cancelled_p": "cancelados",
             "rejected": "rechazados",
+            "withdrawn": "retirados",
+            "declined": "declinados",
+            "removed": "dados de baja",
+            "registered": "registrados",
+            "unknown": "sin estado",
         },
         "owner_kinds": {"country": "país", "organisation": "organización", "sector": "sector"},
         "sectors": {
@@ -105,9 +142,44 @@ LABELS: dict[str, dict[str, Any]] = {
             "other": "Otros",
             "unknown": "Sin dato",
         },
-        "languages": {"es": "Español", "en": "Inglés"},
+        "languages": {
+            "es": "Español",
+            "en": "Inglés",
+            "fr": "Francés",
+            "pt": "Portugués",
+            "unknown": "Sin dato",
+        },
     },
     "en": {
+        "contents": "Contents",
+        "language": "Language",
+        "figure": "Figure",
+        "table": "Table",
+        "key_figures": "Participation in figures",
+        "programme_day": "Programme of {day}",
+        "session_fill": "Session fill (attendance against capacity)",
+        "no_attendance": "No check-ins were recorded at the sessions yet; attendance and fill will show once they are.",
+        "no_signups_sessions": "No session took sign-ups in advance.",
+        "no_checkins": "No check-ins were recorded on site yet.",
+        "checkins_per_day": "On-site check-ins per day",
+        "signups_over_time": "Registrations to date, by day",
+        "no_data": "No data yet for “{caption}”.",
+        "others": "Others ({count})",
+        "expo_figures": "Expo and job fair in figures",
+        "leads_meetings": "Leads and business meetings",
+        "meetings_requested": "Meetings requested",
+        "meetings_confirmed": "Meetings confirmed",
+        "no_expo": "No leads or business meetings were recorded yet.",
+        "no_expo_at_all": "No exhibitors, booths, leads, meetings, job posts or messages were recorded yet.",
+        "budget_table": "Execution by budget line",
+        "budget_chart": "Budget consumed by line (alerts at 80% and 100%)",
+        "no_budget": "No budget entries were recorded yet.",
+        "action_table": "Lines of action",
+        "statuses_table": "Registrations by status",
+        "languages_table": "Confirmed participants by language",
+        "budget_plan_table": "Estimated budget by line",
+        "participants_table": "Participants who agreed to be listed",
+        "count_people": ("person", "people"),
         "generated": "Generated on",
         "purpose": "Purpose of the forum",
         "background": "Background",
@@ -191,6 +263,11 @@ LABELS: dict[str, dict[str, Any]] = {
             "pending_approval": "pending approval",
             "cancelled_p": "cancelled",
             "rejected": "rejected",
+            "withdrawn": "withdrawn",
+            "declined": "declined",
+            "removed": "removed",
+            "registered": "registered",
+            "unknown": "no status",
         },
         "owner_kinds": {"country": "country", "organisation": "organisation", "sector": "sector"},
         "sectors": {
@@ -203,40 +280,90 @@ LABELS: dict[str, dict[str, Any]] = {
             "other": "Other",
             "unknown": "Not stated",
         },
-        "languages": {"es": "Spanish", "en": "English"},
+        "languages": {
+            "es": "Spanish",
+            "en": "English",
+            "fr": "French",
+            "pt": "Portuguese",
+            "unknown": "Not stated",
+        },
     },
 }
 
 
 def money(cents: int, currency: str) -> str:
+    """An amount for a spreadsheet cell (`exports.py`): the currency code and two decimals."""
     return f"{currency} {cents / 100:,.2f}"
 
 
-def percent(value: float) -> str:
-    return f"{value * 100:.1f} %"
+def amount(cents: int, lang: str, currency: str) -> str:
+    """An amount as the reader's language writes it: `1.500,00 US$`, `US$1,500.00`."""
+    return i18n.money(cents / 100, lang, currency)
+
+
+def status_label(status: str | None, lang: str, *, people: bool = False) -> str:
+    """A status code in words (`confirmed` → `confirmados`); never the raw code, even for one
+    this table does not know (its underscores become spaces)."""
+    statuses = LABELS[lang]["statuses"]
+    code = status or "unknown"
+    if people and code == "cancelled":
+        code = "cancelled_p"
+    return str(statuses.get(code) or code.replace("_", " "))
 
 
 def cover(pack: EventPack, lang: str, title: str, generated_at: datetime) -> dict[str, Any]:
     forum, words = pack.forum, LABELS[lang]
     first, last = forum.dates[0], forum.dates[-1]
+    moment = i18n.datetime_text(generated_at, lang, forum.tz)
     return {
         "title": title,
         "forum_name": forum.name.get(lang),
         "convener": f"{words['convener']}: {forum.convener.get(lang)}",
         "venue": f"{forum.venue.name}, {forum.venue.city}",
-        "dates": f"{first.isoformat()} – {last.isoformat()}",
+        "dates": i18n.date_range(first, last, lang),
         "partners": f"{words['partners']}: " + "; ".join(p.name.get(lang) for p in forum.partners),
-        "generated": f"{words['generated']} {generated_at.astimezone(forum.tz).strftime('%Y-%m-%d %H:%M')} ({forum.time_zone})",
+        "generated": f"{words['generated']} {moment} ({forum.time_zone})",
     }
 
 
-def bars(title: str, counts: dict[str, int], name: Any = str, limit: int = 20) -> dict[str, Any]:
-    items = [(name(key), value) for key, value in list(counts.items())[:limit]]
+def chart(
+    lang: str,
+    caption: str,
+    items: list[tuple[str, float]],
+    *,
+    kind: str = "bars",
+    value_text: Callable[[float], str] | None = None,
+    limit: int = 15,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A chart block, or — with nothing to draw — a sentence saying there is no data yet.
+
+    Past `limit` bars, the rest are summed into one "Others (n)" bar. `alt` says every number
+    the chart shows, for a reader who cannot see it."""
+    if not items or not any(value for _, value in items):
+        return {"type": "paragraph", "text": LABELS[lang]["no_data"].format(caption=caption)}
+    if kind == "bars" and len(items) > limit:
+        rest = items[limit - 1 :]
+        items = [
+            *items[: limit - 1],
+            (LABELS[lang]["others"].format(count=len(rest)), sum(v for _, v in rest)),
+        ]
+    text = value_text or (lambda value: i18n.number(value, lang))
+    labels = [label for label, _ in items]
+    values = [float(value) for _, value in items]
+    texts = [text(value) for value in values]
+    alt = f"{caption}: " + "; ".join(
+        f"{label} {value}" for label, value in zip(labels, texts, strict=True)
+    )
     return {
-        "type": "bars",
-        "title": title,
-        "items": items,
-        "max": max((v for _, v in items), default=0),
+        "type": "chart",
+        "chart": kind,
+        "caption": caption,
+        "labels": labels,
+        "values": values,
+        "value_labels": texts,
+        "alt": alt + ".",
+        **extra,
     }
 
 

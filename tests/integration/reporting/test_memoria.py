@@ -167,7 +167,7 @@ async def test_the_base_document_renders_the_packs_framing_in_english(
     pack = reporting.deps.pack
     assert pack.forum.name.en in text
     assert "Regional Conference on Migration" in text
-    assert "Support for inviting panellists" in text and "USD 40,000.00" in text
+    assert "Support for inviting panellists" in text and "US$40,000.00" in text
 
 
 async def test_the_final_memoria_is_generated_once_per_language_when_the_forum_ends(

@@ -8,8 +8,9 @@
 #   foro_find_python      print the path of a Python >= 3.12 interpreter
 #   foro_venv             create or refresh <root>/.venv and install the project with its test extras
 #   foro_ensure_rabbitmq  make sure the broker in FORO_BROKER_URL (default: local RabbitMQ) answers
-#   foro_ensure_tools     promtool (from Debian's prometheus package, unpacked into .foro/tools) and
-#                         Debian's chromium for the browser tests, when missing
+#   foro_ensure_tools     promtool (from Debian's prometheus package, unpacked into .foro/tools),
+#                         Debian's chromium for the browser tests, pango for WeasyPrint (the
+#                         Memoria's PDF) and poppler-utils (pdftoppm, the PDF visual tests), when missing
 #
 # Environment it reads:
 #   FORO_PYTHON      an interpreter to use instead of searching (must still be >= 3.12)
@@ -418,6 +419,7 @@ foro_ensure_tools() {
     if command -v chromium >/dev/null 2>&1; then
         foro_log "chromium: $(command -v chromium)"
     fi
+    foro_ensure_pdf_tools
     # node and npm: the official AsyncAPI parser checks deploy/asyncapi (tests/integration/
     # test_asyncapi_parser.py installs @asyncapi/parser from npm into a cache).
     if ! command -v npm >/dev/null 2>&1; then
@@ -431,6 +433,34 @@ foro_ensure_tools() {
     fi
     if command -v npm >/dev/null 2>&1; then
         foro_log "node $(node --version 2>/dev/null), npm $(npm --version 2>/dev/null)"
+    fi
+    return 0
+}
+
+# WeasyPrint (the Memoria's and base document's PDF) loads pango, pangoft2 and harfbuzz's subsetter
+# at run time (its documentation's Debian list); the visual tests render PDF pages with poppler's
+# pdftoppm. Installed with apt-get when root; reported when they cannot be had.
+foro_ensure_pdf_tools() {
+    local missing=() library
+    for library in libpango-1.0.so.0:libpango-1.0-0 libpangoft2-1.0.so.0:libpangoft2-1.0-0 \
+        libharfbuzz-subset.so.0:libharfbuzz-subset0; do
+        if ! ldconfig -p 2>/dev/null | grep -q "${library%%:*}"; then
+            missing+=("${library#*:}")
+        fi
+    done
+    if ! command -v pdftoppm >/dev/null 2>&1; then
+        missing+=(poppler-utils)
+    fi
+    if ((${#missing[@]} == 0)); then
+        foro_log "pango (WeasyPrint) and pdftoppm: present"
+        return 0
+    fi
+    if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then
+        foro_log "installing ${missing[*]} with apt-get"
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >&2 \
+            || foro_error "apt-get install ${missing[*]} failed"
+    else
+        foro_error "missing ${missing[*]} (as root: apt-get install -y ${missing[*]})"
     fi
     return 0
 }

@@ -620,6 +620,11 @@ async def test_the_b2b_overview_degrades_without_statistics(
 ) -> None:
     page = (await web.get("/console/expo/b2b?lang=en")).text
     assert "Cajero" in page and ">4<" in page.replace("</span>", "<")
+    # Meetings by state, each state named for people (not expo's codes).
+    assert "<dt>Requested</dt>" in page and "<dt>Accepted</dt>" in page
+    spanish = (await web.get("/console/expo/b2b?lang=es")).text
+    assert "<dt>Solicitada</dt>" in spanish and "<dt>Aceptada</dt>" in spanish
+    assert "<code>accepted</code>" not in spanish
     services.refuse[("reporting", "/statistics")] = 403
     degraded = await web.get("/console/expo/b2b?lang=es")
     assert degraded.status_code == 200 and "Su rol no puede ver esta parte" in degraded.text

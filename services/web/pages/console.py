@@ -59,6 +59,13 @@ STATUS_NAMES = {
     "cancelled": N_("Cancelled"),
 }
 
+# An accreditation's state, as registration records it.
+ACCREDITATION_NAMES = {
+    "pending": N_("Pending approval"),
+    "approved": N_("Approved"),
+    "rejected": N_("Rejected"),
+}
+
 
 def staff(who: Who) -> StaffSession:
     """The signed-in person; a page of the console without one sends to the sign-in page."""
@@ -345,6 +352,7 @@ async def participant(
         {
             "p": found,
             "status_names": STATUS_NAMES,
+            "accreditation_names": ACCREDITATION_NAMES,
             **names(request.app.state.pack, who.lang),
         },
     )

@@ -46,6 +46,14 @@ EXHIBITOR_STATUS_NAMES = {
 }
 REASON_NEEDED = N_("{field}: give the reason (at least 3 characters).")
 REJECTED = N_("{name} rejected.")
+# A B2B meeting's state, as expo records it (reporting counts them by it).
+MEETING_NAMES = {
+    "requested": N_("Requested"),
+    "accepted": N_("Accepted"),
+    "confirmed": N_("Confirmed"),
+    "held": N_("Held"),
+    "declined": N_("Declined"),
+}
 ALLOCATED = Nn_("The rules ran: {count} answer.", "The rules ran: {count} answers.")
 RESET = Nn_("{count} booth freed.", "{count} booths freed.")
 ASSIGNED = N_("Booth {booth} assigned.")
@@ -382,5 +390,6 @@ async def b2b(request: Request, who: Who, session: Staff) -> HTMLResponse:
             "job_fair": (statistics or {}).get("job_fair", {}),
             "missing": missing,
             "jobs": jobs,
+            "meeting_names": MEETING_NAMES,
         },
     )

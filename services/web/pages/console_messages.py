@@ -17,7 +17,7 @@ from services.web.i18n import N_
 from services.web.pages import NavItem
 from services.web.pages.auth import FORM_EXPIRED, Who, check_csrf
 from services.web.pages.console import Staff
-from services.web.pages.console_shared import DELIVERY_STATUSES
+from services.web.pages.console_shared import DELIVERY_STATUSES, SUPPRESSED_REASONS
 from services.web.rendering import backends_of, is_htmx, render, translate
 from services.web.session import CSRF_FIELD
 from shared.auth.permissions import Permission
@@ -107,6 +107,7 @@ async def delivery(
             "filters": filters,
             "query": query,
             "statuses": DELIVERY_STATUSES,
+            "suppressed_reasons": SUPPRESSED_REASONS,
             "channels": CHANNELS,
             "previous_offset": max(offset - PAGE_SIZE, 0) if offset else None,
             "next_offset": offset + PAGE_SIZE if offset + PAGE_SIZE < page["total"] else None,

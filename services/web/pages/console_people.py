@@ -21,7 +21,7 @@ from services.web.backends import BackendError, passes_on
 from services.web.i18n import N_
 from services.web.pages import NavItem
 from services.web.pages.auth import Who
-from services.web.pages.console import STATUS_NAMES, Staff, names
+from services.web.pages.console import ACCREDITATION_NAMES, STATUS_NAMES, Staff, names
 from services.web.pages.console_shared import (
     DELIVERY_STATUSES,
     part_of_page,
@@ -177,6 +177,7 @@ async def person(
             "messages_missing": messages_missing,
             "message_status_names": DELIVERY_STATUSES,
             "status_names": STATUS_NAMES,
+            "accreditation_names": ACCREDITATION_NAMES,
             **names(pack_of(request), who.lang),
         },
     )

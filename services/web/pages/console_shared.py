@@ -33,6 +33,12 @@ DELIVERY_STATUSES = {
     "failed": N_("Failed"),
     "suppressed": N_("Not sent (suppressed)"),
 }
+# Why notification did not send a message (its `suppressed_reason`).
+SUPPRESSED_REASONS = {
+    "opted_out": N_("opted out of information messages"),
+    "channel_declined": N_("did not choose this channel"),
+    "erased": N_("personal data erased"),
+}
 
 
 def refusal_text(request: Request, error: BackendError) -> str:

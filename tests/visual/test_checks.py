@@ -129,3 +129,15 @@ def test_a_page_more_or_less_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         pdf.text(10, 10, "EXPO-OPEN")
     with pytest.raises(AssertionError, match="2 pages, the references have 1"):
         pages.assert_matches_references("tiny", bytes(pdf.output()), dpi=72)
+
+
+def test_a_missing_poppler_skips_on_a_workstation_and_fails_under_ci(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(pages.shutil, "which", lambda name: None)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="pdftoppm"):
+        pages.pdf_to_pngs(tiny_pdf((10, 10, "EXPO-OPEN")), dpi=72)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="pdftoppm"):
+        pages.pdf_to_pngs(tiny_pdf((10, 10, "EXPO-OPEN")), dpi=72)

@@ -5,7 +5,14 @@
   (re)schedules or cancels, and a sample event for the review CLI.
 - `<message_type>.yaml` holds, per language, `subject`, `text`, optional `html` (else the text's
   paragraphs) and optional `sms` (else no SMS for that type). Jinja2; HTML is autoescaped.
-- `_layout.html.j2` wraps every HTML part.
+- `_layout.html.j2` wraps every HTML part; `_layout.yaml` holds its words per language (why
+  the person receives the message, the unsubscribe link's label), so a third language is a
+  file's entry, not a change to the layout.
+
+A non-essential e-mail (a campaign, a reminder) given an `unsubscribe_url` ends, in both parts,
+with the link: a real `<a href>` in the HTML, the label and then the address on a line of its
+own in the text. Text parts are wrapped at 78 characters (a phone's mail app, RFC 5322's line
+length); a line that is a single word, such as an address, is left whole.
 
 An override folder (`NOTIFICATION_TEMPLATES_PATH`) wins file by file over the pack's folder, so
 the secretariat can reword one message without touching code or the rest of the pack.
@@ -13,6 +20,7 @@ the secretariat can reword one message without touching code or the rest of the 
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -32,6 +40,10 @@ from shared.pack import DEFAULT_PACK, EventPack
 
 DEFAULT_TEMPLATES = DEFAULT_PACK.parent / "templates"
 LAYOUT = "_layout.html.j2"
+LAYOUT_WORDS = "_layout.yaml"
+TEXT_WIDTH = 78
+# What a preview shows as the link of a non-essential message (the real one is signed per person).
+SAMPLE_UNSUBSCRIBE_URL = "https://foro.example.org/notification/unsubscribe?token=sample"
 TRIGGERS_FILE = "triggers.yaml"
 
 Channel = Literal["email", "sms"]
@@ -204,7 +216,7 @@ class TemplateBook:
         names = {
             p.stem for folder in self.folders if folder.is_dir() for p in folder.glob("*.yaml")
         }
-        return sorted(names - {Path(TRIGGERS_FILE).stem})
+        return sorted(n for n in names - {Path(TRIGGERS_FILE).stem} if not n.startswith("_"))
 
     def templates(self, message_type: str) -> dict[str, LanguageTemplate]:
         if message_type not in self._cache:
@@ -264,7 +276,12 @@ class TemplateBook:
         subject = " ".join(
             self.env.get_template(f"{message_type}/{lang}/subject").render(values).split()
         )
-        text = self.env.get_template(f"{message_type}/{lang}/text").render(values).strip() + "\n"
+        words = self.layout_words(lang)
+        text = self.env.get_template(f"{message_type}/{lang}/text").render(values).strip()
+        unsubscribe = values.get("unsubscribe_url")
+        if unsubscribe:
+            text += f"\n\n{words['unsubscribe_text']}\n{unsubscribe}"
+        text = wrap_text(text) + "\n"
         if source.html:
             body = Markup(self.env.get_template(f"{message_type}/{lang}/html").render(values))
         else:
@@ -272,11 +289,30 @@ class TemplateBook:
                 Markup("<p>{}</p>").format(
                     Markup("<br>\n").join(escape(line) for line in para.splitlines())
                 )
-                for para in text.split("\n\n")
+                for para in self.env.get_template(f"{message_type}/{lang}/text")
+                .render(values)
+                .strip()
+                .split("\n\n")
                 if para.strip()
             )
-        html = self.env.get_template(LAYOUT).render({**values, "subject": subject, "body": body})
+        html = self.env.get_template(LAYOUT).render(
+            {**values, "subject": subject, "body": body, "words": words}
+        )
         return Rendered(subject=subject, text=text, html=html)
+
+    def layout_words(self, lang: str) -> dict[str, str]:
+        """The layout's words in `lang` (the forum's default language's where `lang` has none)."""
+        data = self._layout_words
+        found = data.get(lang) or data.get(self.pack.forum.default_language) or {}
+        return {str(key): str(value) for key, value in found.items()}
+
+    @cached_property
+    def _layout_words(self) -> dict[str, dict[str, str]]:
+        path = self._file(LAYOUT_WORDS)
+        data = self._yaml(path) if path else None
+        if not isinstance(data, dict):
+            raise TemplateError(f"{LAYOUT_WORDS}: expected a mapping of language → words")
+        return data
 
     def render_sms(self, message_type: str, lang: str, context: Mapping[str, Any]) -> str | None:
         lang = self.language_for(message_type, lang)
@@ -338,6 +374,29 @@ class TemplateBook:
     def format_days(self, first: Any, last: Any, lang: str = "es") -> str:
         """Two days as one span: `18–19 de noviembre de 2026`."""
         return i18n.date_range(first, last, lang)
+
+
+def wrap_text(text: str, width: int = TEXT_WIDTH) -> str:
+    """Every line of a text part at most `width` characters, broken between words; a word
+    longer than that (an address) stands whole on a line of its own."""
+    lines: list[str] = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            lines.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        if line.lstrip().startswith(("- ", "• ")):
+            indent += "  "  # a list item's next lines under its text, not under its dash
+        lines.extend(
+            textwrap.wrap(
+                line,
+                width,
+                subsequent_indent=indent,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+        )
+    return "\n".join(lines)
 
 
 def _is_day(value: Any) -> bool:
@@ -403,10 +462,21 @@ def first_trigger_for(book: TemplateBook, message_type: str) -> Trigger | None:
     return None
 
 
+def is_essential(trigger: Trigger | None, message_type: str) -> bool:
+    """Whether `message_type` goes out as essential (no unsubscribe link): a trigger's own
+    message when the trigger says so; never a reminder it schedules, nor a campaign."""
+    if trigger is None or trigger.message_type != message_type:
+        return False
+    return trigger.essential
+
+
 def sample_for(book: TemplateBook, message_type: str, lang: str) -> dict[str, Any]:
     """The sample a preview renders `message_type` with in `lang`: its trigger's sample event,
     a sample person and campaign, and for a reminder the moment it reminds of."""
-    context = sample_context(book, first_trigger_for(book, message_type), lang)
+    trigger = first_trigger_for(book, message_type)
+    context = sample_context(book, trigger, lang)
+    if not is_essential(trigger, message_type):
+        context["unsubscribe_url"] = SAMPLE_UNSUBSCRIBE_URL
     if message_type.endswith("_reminder"):
         anchor = dig_any(context["event"], "slot.starts_at|current.starts_at") or str(
             book.pack.forum.dates[0]

@@ -98,18 +98,13 @@ def render(
     pack: PackOption = None,
 ) -> None:
     """Render one message type with its trigger's sample event and a sample person."""
-    from services.notification.domain import dig_any
-    from services.notification.templates import TemplateError, first_trigger_for, sample_context
+    from services.notification.templates import TemplateError, sample_for
 
     book = template_book(pack, templates)
     try:
         language = book.language_for(message_type, lang or book.pack.forum.default_language)
-        context = sample_context(book, first_trigger_for(book, message_type), language)
-        if message_type.endswith("_reminder"):
-            anchor = dig_any(context["event"], "slot.starts_at|current.starts_at") or str(
-                book.pack.forum.dates[0]
-            )
-            context["reminder"] = {"anchor": anchor}
+        # The preview's own sample: a reminder's moment, a non-essential type's unsubscribe link.
+        context = sample_for(book, message_type, language)
         email = book.render_email(message_type, language, context)
         sms = book.render_sms(message_type, language, context)
     except TemplateError as error:

@@ -64,6 +64,9 @@ class ParticipantState(Document):
     status: str | None = None
     status_as_of: str = ""
     consent_as_of: str = ""
+    # The earliest registration snapshot's stamp: when the sign-up was first recorded (the
+    # Memoria's sign-ups over time); the earliest whatever order the events arrive in.
+    registered_as_of: str = ""
     category: str | None = None
     country: str | None = None
     language: str | None = None

@@ -7,6 +7,7 @@ import itertools
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -229,3 +230,21 @@ def test_folding_in_batches_of_any_size_ends_where_one_by_one_does(size: int) ->
     for item in history:
         whole.add(item)
     assert stored == {key: folded.document() for key, folded in whole.documents.items()}
+
+
+def test_a_sign_up_counts_on_the_day_it_was_first_recorded_in_the_forums_zone() -> None:
+    late_evening = 60 * 24 + 60  # 01:00 UTC on the 19th: the 18th in San Salvador (UTC-6)
+    history = [
+        event("registration.submitted", late_evening, **snapshot("pending_approval")),
+        event("registration.confirmed", late_evening + 60 * 24, **snapshot("confirmed")),
+    ]
+    for order in itertools.permutations(history):
+        document = fold_all(list(order))
+        assert document is not None
+        assert document["registered_as_of"].startswith("2004-11-19T01:00")
+    document = fold_all(history)
+    assert document is not None
+    salvador = ZoneInfo("America/El_Salvador")
+    stats = participant_statistics([document, {"status": "confirmed"}], SECTORS, salvador)
+    assert stats["signups_by_day"] == {"2004-11-18": 1}
+    assert participant_statistics([document], SECTORS)["signups_by_day"] == {"2004-11-19": 1}

@@ -70,6 +70,8 @@ def pages(pdf: bytes) -> list[str]:
 def sample(lang: str) -> tuple[str, list[str]]:
     """A Memoria with participants of three statuses, check-ins and a budget: HTML and pages."""
     crowd = people(12) + people(3, status="waitlisted") + people(2, status="pending_approval")
+    for number, person in enumerate(crowd):
+        person["registered_as_of"] = f"2004-10-{10 + number % 4:02d}T15:00:00.000000Z|{number}"
     for person in crowd[:5]:
         person["checkins"] = {
             "a": {"day": "2004-11-18", "point": "plenary", "as_of": "2004-11-18T15:00:00Z"}
@@ -164,6 +166,8 @@ def test_charts_are_svg_images_with_alt_text_saying_their_numbers() -> None:
     ), alts
     assert any("Consultorías" in alt or "85,0" in alt for alt in alts), alts
     assert "Acreditaciones en sitio por día" in html
+    signups = next(alt for alt in alts if alt.startswith("Inscripciones acumuladas por día"))
+    assert signups.endswith("13 oct 17.")  # the running total reaches every sign-up
     svg = base64.b64decode(images[0][0]).decode()
     assert svg.startswith("<?xml") and "<svg" in svg and "dc:date" not in svg
 

@@ -172,9 +172,10 @@ def _participant_change(doc: ParticipantState, event: EventView) -> Change | Non
     snapshot = read_snapshot(payload)
     newer_status = doc.status_as_of < event.stamp
     newer_consent = doc.consent_as_of < event.stamp
-    if not (newer_status or newer_consent):
+    earlier = not doc.registered_as_of or event.stamp < doc.registered_as_of
+    if not (newer_status or newer_consent or earlier):
         return None  # older than what we hold (a late redelivery): the newer state stands
-    fields = {}
+    fields = {"registered_as_of": event.stamp} if earlier else {}
     if newer_status:
         fields |= {
             "status": snapshot.status,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from shared.pack import EventPack
@@ -24,10 +24,11 @@ def _sorted(counter: Counter) -> dict[str, int]:
 
 
 def participant_statistics(
-    states: list[dict[str, Any]], sector_of: Mapping[str, str]
+    states: list[dict[str, Any]], sector_of: Mapping[str, str], tz: tzinfo = UTC
 ) -> dict[str, Any]:
     """Counts by status; by category, country, sector (the pack's, of the category) and language
-    among confirmed participants; check-in rates among confirmed participants, overall and per day."""
+    among confirmed participants; check-in rates among confirmed participants, overall and per day;
+    sign-ups by the day (in `tz`, the forum's zone) each was first recorded, whatever came of it."""
     by_status: Counter[str] = Counter()
     dims: dict[str, Counter[str]] = {
         name: Counter() for name in ("category", "country", "language")
@@ -35,9 +36,12 @@ def participant_statistics(
     by_sector: Counter[str] = Counter()
     checked_in, by_day = 0, Counter[str]()
     erased = 0
+    first_seen: Counter[str] = Counter()  # the stamps' times to the minute: far fewer to convert
     for state in states:
         status = state.get("status") or "unknown"
         by_status[status] += 1
+        if state.get("registered_as_of"):
+            first_seen[state["registered_as_of"][:16]] += 1
         erased += bool(state.get("erased"))
         if status != ATTENDING:
             continue
@@ -48,6 +52,10 @@ def participant_statistics(
         checked_in += bool(scans)
         by_day.update({scan["day"] for scan in scans})
     confirmed = by_status[ATTENDING]
+    signups: Counter[str] = Counter()
+    for minute, n in first_seen.items():
+        at = datetime.fromisoformat(minute).replace(tzinfo=UTC).astimezone(tz)
+        signups[at.date().isoformat()] += n
     return {
         "registered": sum(
             n for s, n in by_status.items() if s in ("confirmed", "waitlisted", "pending_approval")
@@ -59,6 +67,7 @@ def participant_statistics(
         "by_country": _sorted(dims["country"]),
         "by_sector": _sorted(by_sector),
         "by_language": _sorted(dims["language"]),
+        "signups_by_day": dict(sorted(signups.items())),
         "check_in": {
             "checked_in": checked_in,
             "rate": round(checked_in / confirmed, 4) if confirmed else 0.0,
@@ -192,7 +201,9 @@ def statistics(
     meetings = _kind_status(entities, "meeting")
     return {
         "forum_id": pack.forum.id,
-        "participants": participant_statistics(participants, sectors_of_categories(pack)),
+        "participants": participant_statistics(
+            participants, sectors_of_categories(pack), pack.forum.tz
+        ),
         "sessions": session_statistics(pack, participants, entities),
         "expo": {
             "exhibitors": sum(exhibitors.values()),

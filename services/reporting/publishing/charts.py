@@ -40,7 +40,8 @@ STYLE = {
 # `rc_context` sets matplotlib's global rcParams for the duration: one chart at a time, so two
 # documents rendered in two worker threads never restore each other's style mid-drawing.
 _DRAWING = threading.Lock()
-WIDTH = 6.3  # inches: the text block of an A4 page with 18 mm margins, near enough
+WIDTH = 6.85  # inches: the text block of an A4 page with 18 mm margins (174 mm), drawn 1:1
+CHAR = 0.068  # inches: an average character of 8.5 pt DejaVu Sans, to size the label column
 
 
 def bar_colour(block: dict[str, Any], value: float) -> str:
@@ -59,7 +60,7 @@ def chart_svg(block: dict[str, Any]) -> str:
         figure = DRAW[block["chart"]](block)
         out = io.StringIO()
         FigureCanvasSVG(figure)
-        figure.savefig(out, format="svg", metadata={"Date": None}, bbox_inches="tight")
+        figure.savefig(out, format="svg", metadata={"Date": None})
     return out.getvalue()
 
 
@@ -72,7 +73,12 @@ def chart_uri(block: dict[str, Any]) -> str:
 def _bars(block: dict[str, Any]) -> Figure:
     """Horizontal bars, one per label, the largest on top, each with its value written beside it."""
     labels, values, texts = block["labels"], block["values"], block["value_labels"]
-    figure = Figure(figsize=(WIDTH, 0.45 + 0.27 * len(labels)))
+    height = 0.25 + 0.25 * len(labels)
+    figure = Figure(figsize=(WIDTH, height))
+    label_width = CHAR * max(len(label) for label in labels) + 0.15
+    figure.subplots_adjust(
+        left=min(label_width / WIDTH, 0.5), right=0.97, top=1 - 0.1 / height, bottom=0.1 / height
+    )
     axes = figure.add_subplot()
     positions = list(range(len(labels)))[::-1]
     colours = [bar_colour(block, value) for value in values]
@@ -92,9 +98,12 @@ def _bars(block: dict[str, Any]) -> Figure:
 def _columns(block: dict[str, Any]) -> Figure:
     """Vertical columns for a few categories or days, each with its value written above it."""
     labels, values, texts = block["labels"], block["values"], block["value_labels"]
-    figure = Figure(figsize=(WIDTH, 2.4))
+    figure = Figure(figsize=(WIDTH, 2.0))
+    figure.subplots_adjust(left=0.03, right=0.97, top=0.95, bottom=0.14)
     axes = figure.add_subplot()
     positions = list(range(len(labels)))
+    pad = max(0.6, (6 - len(labels)) / 2)  # a few columns keep a column's width, centred
+    axes.set_xlim(-pad, len(labels) - 1 + pad)
     axes.bar(positions, values, width=0.6, color=[bar_colour(block, v) for v in values])
     axes.set_xticks(positions, labels)
     top = max([*values, 0]) or 1
@@ -109,7 +118,8 @@ def _columns(block: dict[str, Any]) -> Figure:
 def _line(block: dict[str, Any]) -> Figure:
     """A running total over days (sign-ups over time), the last value written at its end."""
     labels, values, texts = block["labels"], block["values"], block["value_labels"]
-    figure = Figure(figsize=(WIDTH, 2.4))
+    figure = Figure(figsize=(WIDTH, 2.2))
+    figure.subplots_adjust(left=0.07, right=0.97, top=0.95, bottom=0.13)
     axes = figure.add_subplot()
     positions = list(range(len(labels)))
     axes.plot(positions, values, color=BLUE, linewidth=1.6, marker="o", markersize=2.5)

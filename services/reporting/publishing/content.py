@@ -142,10 +142,9 @@ def _session_fill(pack: EventPack, lang: str, sessions: list[dict[str, Any]]) ->
     def name(code: str) -> str:
         item = pack.programme.item(code)
         title = item.title.get(lang) if item else ""
-        text = f"{code} · {title}" if title else code
-        return text if len(text) <= 48 else text[:47].rstrip() + "…"
+        return f"{code} · {title}" if title else code
 
-    held = [row for row in sessions if row["capacity"]]
+    held = [row for row in sessions if row["capacity"] and row["attended"]]
     held.sort(key=lambda row: (-row["fill"], row["code"]))
     return chart(
         lang,

@@ -359,7 +359,8 @@ def chart(
         "type": "chart",
         "chart": kind,
         "caption": caption,
-        "labels": labels,
+        # Beside a bar, a long name is cut (the alt text and the tables keep it whole).
+        "labels": [label if len(label) <= 48 else label[:47].rstrip() + "…" for label in labels],
         "values": values,
         "value_labels": texts,
         "alt": alt + ".",

@@ -93,13 +93,14 @@ def create_app(
         # Ready once started: templates and catalogs are loaded at creation. The services' own
         # health is not ours to report; a page that needs one that is down says so itself, and
         # the public programme keeps working while, say, reporting restarts.
-        return {"status": "ready", "languages": translations.languages}
+        return {"status": "ready", "languages": app.state.translations.languages}
 
     @app.middleware("http")
     async def who_is_asking(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        lang, chosen = translations.negotiate(
+        # The app's catalogs, not this function's: a test may give the app another language.
+        lang, chosen = request.app.state.translations.negotiate(
             request.query_params.get("lang"),
             request.cookies.get(LANG_COOKIE),
             request.headers.get("accept-language"),

@@ -168,7 +168,7 @@ SESSIONS = ("INAUG", "B1.1", "B1.2", "B2.1", "B2.3", "B3.1", "B4.1", "CLOSE")
 
 def participants() -> list[dict[str, Any]]:
     """54 participants' projected states, across categories, countries, statuses and languages,
-    most confirmed, many checked in on one or both days."""
+    signed up over eleven weeks, most confirmed, many checked in on one or both days."""
     people = []
     for number in range(54):
         status = STATUSES[number % len(STATUSES)]
@@ -191,7 +191,8 @@ def participants() -> list[dict[str, Any]]:
             "_id": f"visual-participant-{number:03d}",
             "forum_id": pack().forum.id,
             "status": status,
-            "status_as_of": stamp,  # when the sign-up's latest status was recorded
+            "registered_as_of": stamp,  # when the sign-up was first recorded
+            "status_as_of": stamp,  # when its latest status was
             "consent_as_of": stamp,
             "category": CATEGORIES[number % len(CATEGORIES)],
             "country": COUNTRIES[number % len(COUNTRIES)],

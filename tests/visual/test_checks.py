@@ -35,6 +35,16 @@ def test_a_word_broken_mid_word_is_found() -> None:
     assert "'EXPO-O'" in problems[0] and "'PEN'" in problems[1]
 
 
+def test_a_word_cut_short_by_an_ellipsis_is_found_even_when_the_source_cut_it() -> None:
+    label = "Oportunidades y amenazas en torno al fen…"  # a chart label shortened to fit
+    sources = ["Oportunidades y amenazas en torno al fenómeno migratorio", label]
+    (problem,) = word_problems(tiny_pdf((10, 10, label)), sources)
+    assert "'fen…'" in problem and "cut short" in problem
+    assert_words_fit(
+        tiny_pdf((10, 10, "nuestras comunidades…juntos")), ["nuestras comunidades…juntos"]
+    )
+
+
 def test_a_word_broken_at_its_own_hyphen_or_hyphenated_is_whole() -> None:
     assert_words_fit(tiny_pdf((10, 10, "EXPO-"), (10, 16, "OPEN")), SOURCE)
     assert_words_fit(tiny_pdf((10, 10, "Partici-"), (10, 16, "pación de las")), SOURCE)

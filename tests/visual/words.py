@@ -6,7 +6,8 @@ Poppler's `pdftotext -bbox` gives every word of a PDF with its box, in reading o
   edges (a word cut at the edge, or printed where a printer cannot, is lost to the reader);
 - **whole**: every word is a word of the source text (the strings the PDF was made from), or a
   part that ends in a hyphen and joins the next word into one ("partici-" + "pación", or
-  "EXPO-" + "OPEN" broken at its own hyphen). "EXPO-O" + "PEN" is a broken word.
+  "EXPO-" + "OPEN" broken at its own hyphen). "EXPO-O" + "PEN" is a broken word, and so is
+  "fen…", the start of a longer source word cut short by an ellipsis.
 
 Words are compared as a reader reads them: Unicode-normalised (NFKC, so ligatures are letters),
 case-folded (a heading in capitals is still its words), without the punctuation around them.
@@ -139,6 +140,16 @@ def vocabulary(sources: Iterable[str]) -> set[str]:
     return {reading_form(token) for text in sources for token in text.split()}
 
 
+def cut_short(token: str, words: set[str]) -> bool:
+    """Whether `token` ends in an ellipsis right after the start of a longer word ("fen…" where
+    the source says "Fenómeno"): a label shortened to fit, even when the shortened label is itself
+    in the source (a document that truncates its own chart labels)."""
+    if not unicodedata.normalize("NFKC", token).rstrip(AROUND.replace(".", "")).endswith("..."):
+        return False
+    stem = reading_form(token)
+    return bool(stem) and any(len(word) > len(stem) and word.startswith(stem) for word in words)
+
+
 def broken(pages: list[Page], words: set[str]) -> list[str]:
     """The PDF's words that are no word of `words`, nor a hyphen-ended part joining the next."""
     found = []
@@ -148,6 +159,10 @@ def broken(pages: list[Page], words: set[str]) -> list[str]:
         while index < len(tokens):
             token = tokens[index]
             form = reading_form(token)
+            if cut_short(token, words):
+                found.append(f"page {page.number}: {token!r} is a word cut short")
+                index += 1
+                continue
             if not form or form.isdigit() or form in words:
                 index += 1
                 continue

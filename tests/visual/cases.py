@@ -25,7 +25,6 @@ class Case:
     dpi: int
     edge_mm: float = 0.0
     first_pages: int | None = None  # compare only these (the rest is covered in another language)
-    memoria: bool = False
 
 
 def badges(language: str, layout: Layout = "a6") -> Callable[[], tuple[bytes, list[str]]]:
@@ -62,14 +61,13 @@ CASES = [
     Case("badge-sheet-es", badges("es", "a4"), dpi=50),
     Case("floor-plan-es", floor_plan("es"), dpi=72),
     Case("floor-plan-en", floor_plan("en"), dpi=72),
-    Case("memoria-es", memoria("es"), dpi=50, edge_mm=MEMORIA_EDGE_MM, memoria=True),
+    Case("memoria-es", memoria("es"), dpi=50, edge_mm=MEMORIA_EDGE_MM),
     Case(
         "memoria-en",
         memoria("en"),
         dpi=50,
         edge_mm=MEMORIA_EDGE_MM,
         first_pages=4,
-        memoria=True,
     ),
     Case("base-document-es", base_document("es"), dpi=50, edge_mm=MEMORIA_EDGE_MM),
 ]

@@ -71,6 +71,12 @@ def test_a_word_inside_the_page_but_in_its_margin_is_found_only_when_margins_are
     assert "'Inauguración'" in problem and "7 mm margins" in problem
 
 
+def test_words_printed_over_each_other_are_found_and_neighbours_are_not() -> None:
+    (problem,) = word_problems(tiny_pdf((10, 10, "Inauguración"), (14, 10, "EXPO-OPEN")), SOURCE)
+    assert "'Inauguración' and 'EXPO-OPEN' are printed over each other" in problem
+    assert_words_fit(tiny_pdf((10, 10, "Inauguración de la"), (10, 14.5, "EXPO-OPEN")), SOURCE)
+
+
 def page_with_text(text: str, at: tuple[int, int] = (20, 20)) -> Image.Image:
     image = Image.new("RGB", (200, 120), "white")
     ImageDraw.Draw(image).text(at, text, fill="black")

@@ -9,6 +9,9 @@ Poppler's `pdftotext -bbox` gives every word of a PDF with its box, in reading o
   "EXPO-" + "OPEN" broken at its own hyphen). "EXPO-O" + "PEN" is a broken word, and so is
   "fen…", the start of a longer source word cut short by an ellipsis.
 
+- **clear**: no two words' boxes overlap by more than `OVERLAP` of the smaller one (text printed
+  over text: a cell running into the next, a label over another).
+
 Words are compared as a reader reads them: Unicode-normalised (NFKC, so ligatures are letters),
 case-folded (a heading in capitals is still its words), without the punctuation around them.
 Bare numbers (page numbers, a table of contents' references) are always accepted.
@@ -35,6 +38,7 @@ from tests.visual.pages import TIMEOUT_SECONDS, require_tool
 XHTML = "{http://www.w3.org/1999/xhtml}"
 POINTS_PER_MM = 72 / 25.4
 HYPHENS = ("-", "\u00ad", "\u2010", "\u2011")
+OVERLAP = 0.2  # of the smaller word's box; neighbouring glyph boxes touch, never cover
 ROOM = 300.0  # points added around each page while reading its words
 AROUND = string.punctuation + "«»“”‘’„¿¡…·•–—\u00a0"
 
@@ -131,6 +135,33 @@ def overflowing(pages: list[Page], margin_mm: float = 0.0) -> list[str]:
     return found
 
 
+def overlapping(pages: list[Page]) -> list[str]:
+    """The pairs of words printed over each other, as readable findings."""
+    found = []
+    for page in pages:
+        words = sorted(page.words, key=lambda w: w.y_min)
+        for index, word in enumerate(words):
+            for other in words[index + 1 :]:
+                if other.y_min >= word.y_max:
+                    break  # sorted by top: no later word reaches this one
+                width = min(word.x_max, other.x_max) - max(word.x_min, other.x_min)
+                height = min(word.y_max, other.y_max) - max(word.y_min, other.y_min)
+                if width <= 0 or height <= 0:
+                    continue
+                smaller = min(area(word), area(other))
+                if smaller > 0 and width * height > OVERLAP * smaller:
+                    found.append(
+                        f"page {page.number}: {word.text!r} and {other.text!r} are printed over "
+                        f"each other at ({max(word.x_min, other.x_min):.0f}, "
+                        f"{max(word.y_min, other.y_min):.0f}) pt"
+                    )
+    return found
+
+
+def area(word: Word) -> float:
+    return (word.x_max - word.x_min) * (word.y_max - word.y_min)
+
+
 def reading_form(token: str) -> str:
     return unicodedata.normalize("NFKC", token).strip(AROUND).casefold()
 
@@ -190,11 +221,12 @@ def strings_in(value: Any) -> list[str]:
 
 
 def word_problems(pdf: bytes, sources: Iterable[str], margin_mm: float = 0.0) -> list[str]:
-    """Every word of `pdf` that leaves its page (or its margins) or is broken (module docstring)."""
+    """Every word of `pdf` that leaves its page (or its margins), covers another or is broken
+    (see the module's docstring)."""
     pages = pdf_words(pdf)
     if sum(len(page.words) for page in pages) < 1:
         return ["the PDF has no text to check"]
-    return overflowing(pages, margin_mm) + broken(pages, vocabulary(sources))
+    return overflowing(pages, margin_mm) + overlapping(pages) + broken(pages, vocabulary(sources))
 
 
 def assert_words_fit(pdf: bytes, sources: Iterable[str], margin_mm: float = 0.0) -> None:

@@ -158,6 +158,12 @@ def plural(count: float | int, forms: Mapping[str, str], lang: str | None) -> st
     return forms.get(plural_form(count, lang)) or forms["other"]
 
 
+def language_name(code: str, lang: str | None) -> str:
+    """A language's name as `lang` writes it: `inglés`, `English`, `anglais` (the code when
+    CLDR does not know it)."""
+    return str(locale_of(lang).languages.get(language_of(code)) or code)
+
+
 # CLDR's plural categories in CLDR's order: a gettext catalogue's msgstr[0], msgstr[1], … follow
 # the categories a language has, in this order.
 PLURAL_CATEGORIES = ("zero", "one", "two", "few", "many", "other")

@@ -183,6 +183,9 @@ class TemplateBook:
             value, lang, digits
         )
         self.env.filters["money"] = lambda amount, lang="es": i18n.money(amount, lang)
+        self.env.filters["language_name"] = lambda code, lang="es": i18n.language_name(
+            str(code), lang
+        )
         self.env.filters["count"] = lambda value, one, other, lang="es": i18n.count(
             value, one, other, lang
         )

@@ -185,7 +185,10 @@ def install_filters(env: Environment, tz: Any) -> None:
     def number(context: Context, value: Any, digits: int | None = None) -> str:
         if value is None or value == "":
             return ""
-        return i18n.number(value, lang_of(context), digits)
+        try:
+            return i18n.number(value, lang_of(context), digits)
+        except (ArithmeticError, TypeError, ValueError):  # not a number: shown as it came
+            return str(value)
 
     @pass_context
     def percent(context: Context, value: Any, digits: int = 0) -> str:

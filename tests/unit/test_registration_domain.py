@@ -186,8 +186,10 @@ def test_without_a_window_registration_closes_when_the_forum_ends_at_the_venue()
 def test_a_closed_registration_says_so_in_both_languages_with_the_venue_time() -> None:
     reason = domain.refusal_reasons(submission(), PACK, datetime(2026, 12, 1, tzinfo=UTC))[0]
     assert (reason.field, reason.code) == ("occurred_at", "registration_closed")
-    assert "2026-11-20 00:00 (America/El_Salvador)" in reason.message_es
-    assert reason.message_en == "Registration closed on 2026-11-20 00:00 (America/El_Salvador)."
+    assert "20 de noviembre de 2026, 00:00 (America/El_Salvador)" in reason.message_es
+    assert reason.message_en == (
+        "Registration closed on November 20, 2026, 00:00 (America/El_Salvador)."
+    )
 
 
 def test_a_window_set_in_the_pack_wins_over_the_forum_end() -> None:

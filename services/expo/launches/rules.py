@@ -4,9 +4,12 @@ launches after it."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from services.expo.calendars.rules import Slot, expo_window
 from services.expo.common import new_event, problem
 from services.expo.documents import ExhibitorDocument, Launch, StageDay
+from shared import i18n
 from shared.contracts.envelope import FieldProblem
 from shared.contracts.expo import LaunchScheduled
 from shared.decisions import Change, Decision
@@ -17,6 +20,14 @@ def stage_room(pack: EventPack) -> str:
     """The room launches take place in: the one the expo opening uses, else `expo_stage`."""
     opening = next((i for i in pack.programme.items if i.kind == "expo_opening" and i.room), None)
     return opening.room if opening and opening.room else "expo_stage"
+
+
+def _hours(first: datetime, last: datetime, pack: EventPack, lang: str) -> str:
+    """`09:00–10:30`, at the venue (a moment stored in UTC is shown in the forum's zone)."""
+    tz = pack.forum.tz
+    return (
+        f"{i18n.time_text(first.astimezone(tz), lang)}–{i18n.time_text(last.astimezone(tz), lang)}"
+    )
 
 
 def closed_day() -> FieldProblem:
@@ -43,8 +54,10 @@ def launch_problems(
             problem(
                 "starts_at",
                 "outside_expo_hours",
-                f"El escenario solo se usa en horario de la Expo ({window.starts_at:%H:%M}–{window.ends_at:%H:%M}).",
-                f"The stage is used only during Expo hours ({window.starts_at:%H:%M}–{window.ends_at:%H:%M}).",
+                f"El escenario solo se usa en horario de la Expo "
+                f"({_hours(window.starts_at, window.ends_at, pack, 'es')}).",
+                f"The stage is used only during Expo hours "
+                f"({_hours(window.starts_at, window.ends_at, pack, 'en')}).",
             )
         )
     room = stage_room(pack)
@@ -56,8 +69,9 @@ def launch_problems(
                     problem(
                         "starts_at",
                         "stage_in_programme",
-                        f"El escenario está ocupado por «{item.title.es}» ({start:%H:%M}–{end:%H:%M}).",
-                        f"The stage holds “{item.title.en}” then ({start:%H:%M}–{end:%H:%M}).",
+                        f"El escenario está ocupado por «{item.title.es}» "
+                        f"({_hours(start, end, pack, 'es')}).",
+                        f"The stage holds “{item.title.en}” then ({_hours(start, end, pack, 'en')}).",
                     )
                 )
     launches = [
@@ -69,8 +83,9 @@ def launch_problems(
                 problem(
                     "starts_at",
                     "slot_taken",
-                    f"Ya hay un lanzamiento de {other.starts_at:%H:%M} a {other.ends_at:%H:%M} UTC.",
-                    f"Another launch holds {other.starts_at:%H:%M}–{other.ends_at:%H:%M} UTC.",
+                    "Ya hay un lanzamiento a esa hora "
+                    f"({_hours(other.starts_at, other.ends_at, pack, 'es')}).",
+                    f"Another launch holds {_hours(other.starts_at, other.ends_at, pack, 'en')}.",
                 )
             )
     if sum(1 for other in launches if other.exhibitor_id == exhibitor_id) >= per_exhibitor:

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from services.registration.documents import ALLOCATING, ParticipantDocument
+from shared import i18n
 from shared.contracts.envelope import Cause, Event, FieldProblem
 from shared.contracts.registration import (
     AccreditationRequested,
@@ -92,14 +93,14 @@ def refusal_reasons(
         )
     if now >= forum.registration_closes:
         # Unset in the pack means "until the forum ends", which is a close too.
-        closed = forum.registration_closes.astimezone(forum.tz)
-        when = f"{closed:%Y-%m-%d %H:%M} ({forum.time_zone})"
+        closed, zone = forum.registration_closes, forum.time_zone
         problems.append(
             problem(
                 "occurred_at",
                 "registration_closed",
-                f"La inscripción está cerrada desde el {when}.",
-                f"Registration closed on {when}.",
+                "La inscripción está cerrada desde el "
+                f"{i18n.datetime_text(closed, 'es', forum.tz)} ({zone}).",
+                f"Registration closed on {i18n.datetime_text(closed, 'en', forum.tz)} ({zone}).",
             )
         )
     if not submission.consents.privacy_policy:

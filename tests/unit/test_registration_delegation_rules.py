@@ -49,6 +49,15 @@ def test_the_nomination_over_quota_is_refused_with_the_reason_and_changes_no_mem
     assert rules.claim_seat(full, C, NOW) == (None, "refused")
 
 
+def test_a_full_delegation_says_how_many_seats_it_fills_in_words_that_agree() -> None:
+    one = rules.nominate(delegation(quota=1, members=[A]), C, NOW)[0].events[0].reasons[0]
+    assert "ya tiene ocupada su única plaza;" in one.message_es
+    assert "already fills its only seat;" in one.message_en
+    many = rules.nominate(delegation(quota=2, members=[A, B]), C, NOW)[0].events[0].reasons[0]
+    assert "ya tiene ocupadas sus 2 plazas;" in many.message_es
+    assert "already fills its 2 seats;" in many.message_en
+
+
 def test_nomination_is_idempotent_by_membership() -> None:
     document = delegation(quota=2, members=[A])
     change, outcome = rules.nominate(document, B, NOW, "nomination-1")

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from services.registration.access.rules import issue_time
 from services.registration.documents import DelegationDocument
 from services.registration.intake.rules import PRODUCER, problem
+from shared import i18n
 from shared.contracts.registration import (
     DelegationFocalPointAccessIssued,
     DelegationMemberNominated,
@@ -189,11 +190,24 @@ def _head_not_member() -> DelegationRefused:
 
 def full_reason(document: DelegationDocument) -> DelegationRefused:
     quota = document.quota
+    seats_es = i18n.plural(
+        quota,
+        {
+            "one": "ocupada su única plaza",
+            "other": f"ocupadas sus {i18n.number(quota, 'es')} plazas",
+        },
+        "es",
+    )
+    seats_en = i18n.plural(
+        quota,
+        {"one": "its only seat", "other": f"its {i18n.number(quota, 'en')} seats"},
+        "en",
+    )
     return DelegationRefused(
         "delegation_quota_full",
-        f"La delegación «{document.name}» ya tiene sus {quota} plazas ocupadas; "
+        f"La delegación «{document.name}» ya tiene {seats_es}; "
         "sustituya o retire a un miembro para nominar a otra persona.",
-        f"The delegation “{document.name}” already fills its {quota} seats; "
+        f"The delegation “{document.name}” already fills {seats_en}; "
         "substitute or withdraw a member to nominate someone else.",
         "quota",
     )

@@ -63,15 +63,14 @@ def table_rows(block: dict[str, Any]) -> Markup:
 
 
 def people_rows(block: dict[str, Any]) -> Markup:
-    """The participant list, a line a person (name — organisation · country): thousands of
-    lines in two columns, which WeasyPrint lays out in about half the time and memory of a
-    table of the same rows."""
+    """The participant list, a line a person (name — organisation · country). Thousands of
+    lines: one plain paragraph each (no inline markup), which WeasyPrint lays out in two thirds
+    of the time of the same lines with the name in bold, and in about half the time and memory
+    of a table of the same rows."""
     lines = []
     for name, organisation, country in block["rows"]:
-        rest = " · ".join(escape(part) for part in (organisation, country) if part)
-        lines.append(
-            f"<p><b>{escape(name)}</b> — {rest}</p>" if rest else f"<p><b>{escape(name)}</b></p>"
-        )
+        rest = " · ".join(str(escape(part)) for part in (organisation, country) if part)
+        lines.append(f"<p>{escape(name)} — {rest}</p>" if rest else f"<p>{escape(name)}</p>")
     return Markup("\n".join(lines))
 
 

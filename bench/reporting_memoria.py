@@ -23,7 +23,7 @@ import time
 import uuid
 from collections import Counter
 from contextlib import ExitStack
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -114,12 +114,15 @@ def participant_documents(pack, count: int, rng: random.Random) -> list[dict]:
                         "as_of": f"{day}T15:10:00.000000Z|b",
                     }
         category = rng.choice(categories)
+        # signed up in the eight weeks before the forum, more of them as it nears
+        signed_up = pack.forum.dates[0] - timedelta(days=int(56 * rng.random() ** 2))
         documents.append(
             {
                 "_id": str(uuid.UUID(int=rng.getrandbits(128))),
                 "forum_id": pack.forum.id,
                 "status": status,
                 "status_as_of": "2004",
+                "registered_as_of": f"{signed_up.isoformat()}T16:00:00.000000Z|r",
                 "category": category,
                 "country": rng.choice(countries),
                 "language": rng.choice(["es", "es", "en"]),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import io
+import textwrap
 import threading
 from typing import Any
 
@@ -25,7 +26,7 @@ RED = "#C62828"
 GREY = "#5B6B7C"
 RULE = "#DDE3EA"
 
-STYLE = {
+STYLE: dict[Any, Any] = {  # matplotlib's rcParams keys are typed as one Literal
     "font.family": "DejaVu Sans",
     "font.size": 8.5,
     "svg.fonttype": "path",
@@ -99,13 +100,14 @@ def _columns(block: dict[str, Any]) -> Figure:
     """Vertical columns for a few categories or days, each with its value written above it."""
     labels, values, texts = block["labels"], block["values"], block["value_labels"]
     figure = Figure(figsize=(WIDTH, 2.0))
-    figure.subplots_adjust(left=0.03, right=0.97, top=0.95, bottom=0.14)
+    figure.subplots_adjust(left=0.03, right=0.97, top=0.95, bottom=0.2)
     axes = figure.add_subplot()
     positions = list(range(len(labels)))
     pad = max(0.6, (6 - len(labels)) / 2)  # a few columns keep a column's width, centred
     axes.set_xlim(-pad, len(labels) - 1 + pad)
     axes.bar(positions, values, width=0.6, color=[bar_colour(block, v) for v in values])
-    axes.set_xticks(positions, labels)
+    # a label wider than its column goes on two or three lines, not over its neighbour's
+    axes.set_xticks(positions, [textwrap.fill(label, 16) for label in labels])
     top = max([*values, 0]) or 1
     axes.set_ylim(0, top * 1.18)
     for position, value, text in zip(positions, values, texts, strict=True):

@@ -501,6 +501,7 @@ def _participant_list(
     words = LABELS[lang]
     if not people:
         return [{"type": "paragraph", "text": words["no_participants"]}]
+    one, other = words["count_people"]
 
     # Looked up once per country, not once per person (thousands of them).
     countries = {c.code: c.name.get(lang) for c in pack.countries}
@@ -513,11 +514,10 @@ def _participant_list(
         for p in people
     ]
     return [
-        {"type": "note", "text": words["list_note"]},
         {
             "type": "people",
-            "caption": words["participants_table"],
-            "count": i18n.count(len(rows), *words["count_people"], lang),
+            "note": words["list_note"],
+            "count": i18n.count(len(rows), one, other, lang),
             "columns": [words["name"], words["organisation"], words["country"]],
             "rows": rows,
         },

@@ -121,8 +121,9 @@ def render_html(document: dict[str, Any]) -> str:
 
 def html_to_pdf(html: str) -> bytes:
     """`render_html`'s output as a PDF (WeasyPrint, print media, the bundled fonts)."""
-    from weasyprint import CSS, HTML  # imported when first needed: it loads pango
-    from weasyprint.text.fonts import FontConfiguration
+    # Imported when first needed: it loads pango. WeasyPrint ships no type information.
+    from weasyprint import CSS, HTML  # type: ignore[import-untyped]
+    from weasyprint.text.fonts import FontConfiguration  # type: ignore[import-untyped]
 
     fonts = FontConfiguration()
     return bytes(

@@ -98,6 +98,16 @@ def agenda(release: ReleaseDocument, pack: EventPack) -> dict[str, Any]:
     }
 
 
+# A person's part in a session, as the calendar's description names it (never the code).
+ROLE_NAMES: dict[str, dict[str, str]] = {
+    "speaker": {"es": "Ponente", "en": "Speaker"},
+    "panelist": {"es": "Panelista", "en": "Panellist"},
+    "moderator": {"es": "Moderación", "en": "Moderator"},
+    "chair": {"es": "Presidencia", "en": "Chair"},
+    "rapporteur": {"es": "Relatoría", "en": "Rapporteur"},
+}
+
+
 def calendar(
     sessions: Iterable[SessionSnapshot], pack: EventPack, *, lang: str, name: str, release: int
 ) -> bytes:
@@ -128,7 +138,8 @@ def calendar(
         people = [p for p in snap.people if p.name]
         if people:
             lines += [""] + [
-                f"{p.role}: {p.name}" + (f" ({p.affiliation})" if p.affiliation else "")
+                f"{ROLE_NAMES.get(p.role, {}).get(lang, p.role)}: {p.name}"
+                + (f" ({p.affiliation})" if p.affiliation else "")
                 for p in people
             ]
         event.add("description", "\n".join(lines))

@@ -172,4 +172,4 @@ async def test_the_consoles_messages_pages_read_the_real_service(
             },
         )
         assert counted.status_code == 200, counted.text[:800]
-        assert "Send to 1 people" in counted.text
+        assert "Send to 1 person" in counted.text  # the count and its word agree

@@ -71,8 +71,10 @@ async def test_a_signup_gets_one_confirmation_email_in_its_language_with_text_an
     assert html_phrase in found["text/html"] and f'<html lang="{language}">' in found["text/html"]
     assert "BEGIN:VEVENT" in found["text/calendar"]  # the forum, for the person's calendar
     # The personal code for participant-facing APIs: minted when sent, for this person only.
-    [code_line] = [line for line in found["text/plain"].splitlines() if "personal" in line]
-    token = code_line.rsplit(": ", 1)[1].strip()
+    # Its label on one line, the code alone on the next (whole, easy to copy on a phone).
+    lines = found["text/plain"].splitlines()
+    [label] = [index for index, line in enumerate(lines) if "personal" in line]
+    token = lines[label + 1].strip()
     principal = TokenVerifier({}, link_secrets=[PARTICIPANT_SECRET]).verify(token)
     assert (principal.kind, principal.participant) == ("participant", person_id)
     assert principal.subject == f"participant:{person_id}"

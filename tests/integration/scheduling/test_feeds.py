@@ -98,5 +98,5 @@ async def test_room_and_person_feeds(scheduling: RunningScheduling) -> None:
     speaker = await http.get(links["person"].removeprefix("http://scheduling.test") + "&lang=en")
     events = by_uid_icalendar(speaker.content)
     assert set(events) == {"B3.1"}
-    assert "speaker: Eva Ruiz" in str(events["B3.1"]["description"])
+    assert "Speaker: Eva Ruiz" in str(events["B3.1"]["description"])  # the part, named
     assert events["B3.1"].decoded("dtstart") == datetime(2004, 11, 19, 9, 0, tzinfo=VENUE)

@@ -21,6 +21,7 @@ from services.expo.jobfair import handlers as jobfair
 from services.expo.launches import handlers as launches
 from services.expo.leads import handlers as leads
 from services.expo.meetings import handlers as meetings
+from services.expo.meetings.rules import DECLINED
 from services.expo.schemas import (
     ExhibitorApplication,
     JobPost,
@@ -298,6 +299,21 @@ async def test_an_accepted_meeting_gets_a_slot_and_a_table_and_gives_way_to_a_se
     moved = fake(expo).meetings.documents[meeting["_id"]]
     assert moved["status"] == "confirmed" and moved["starts_at"] >= first_slot.ends_at
     assert fake(expo).event_types().count("meeting.confirmed") == 2
+
+
+async def test_a_declined_meeting_cannot_be_accepted_and_says_its_state_in_words() -> None:
+    expo = deps()
+    exhibitor = await approved(expo)
+    pid = str(uuid.uuid4())
+    await attendees.project_participant(confirmed(pid), expo)
+    request = MeetingRequest(invitee=Party(kind="exhibitor", id=exhibitor.id), topic="Remesas")
+    meeting = await meetings.request_meeting(expo, Party(kind="participant", id=pid), request)
+    await meetings.decline_meeting(expo, meeting["_id"], request.invitee, DECLINED)
+    with pytest.raises(Refused) as late:
+        await meetings.accept_meeting(expo, meeting["_id"], request.invitee)
+    detail = late.value.detail()
+    assert detail["es"] == "La reunión ya está declinada."
+    assert detail["en"] == "The meeting is already declined."
 
 
 async def test_a_meeting_with_oneself_or_past_the_cap_is_refused() -> None:

@@ -109,6 +109,16 @@ async def decline_meeting(
     return applied.document or stored
 
 
+# A meeting's state as a refusal names it to the person (never the code).
+STATE_NAMES: dict[str, dict[str, str]] = {
+    "requested": {"es": "solicitada", "en": "requested"},
+    "confirmed": {"es": "confirmada", "en": "confirmed"},
+    "accepted": {"es": "aceptada", "en": "accepted"},
+    "declined": {"es": "declinada", "en": "declined"},
+    "held": {"es": "celebrada", "en": "held"},
+}
+
+
 async def accept_meeting(deps: Expo, meeting_id: str, actor: Party | None) -> dict[str, Any]:
     stored, meeting = await _meeting_for(deps, meeting_id, actor)
     if meeting.status == "confirmed":
@@ -117,8 +127,8 @@ async def accept_meeting(deps: Expo, meeting_id: str, actor: Party | None) -> di
         raise refused(
             409,
             "not_open",
-            f"La reunión está en estado «{meeting.status}».",
-            f"The meeting is {meeting.status}.",
+            f"La reunión ya está {STATE_NAMES.get(meeting.status, {}).get('es', meeting.status)}.",
+            f"The meeting is already {STATE_NAMES.get(meeting.status, {}).get('en', meeting.status)}.",
         )
     if not await booking.take_cap(deps, meeting.invitee, meeting_id):
         return await decline_meeting(

@@ -280,10 +280,10 @@ class TemplateBook:
             self.env.get_template(f"{message_type}/{lang}/subject").render(values).split()
         )
         words = self.layout_words(lang)
-        text = self.env.get_template(f"{message_type}/{lang}/text").render(values).strip()
-        unsubscribe = values.get("unsubscribe_url")
-        if unsubscribe:
-            text += f"\n\n{words['unsubscribe_text']}\n{unsubscribe}"
+        written = self.env.get_template(f"{message_type}/{lang}/text").render(values).strip()
+        text = written
+        if unsubscribe := values.get("unsubscribe_url"):
+            text += f"\n\n{words['unsubscribe_text']}\n{unsubscribe}"  # the HTML's is the layout's
         text = wrap_text(text) + "\n"
         if source.html:
             body = Markup(self.env.get_template(f"{message_type}/{lang}/html").render(values))
@@ -292,10 +292,7 @@ class TemplateBook:
                 Markup("<p>{}</p>").format(
                     Markup("<br>\n").join(escape(line) for line in para.splitlines())
                 )
-                for para in self.env.get_template(f"{message_type}/{lang}/text")
-                .render(values)
-                .strip()
-                .split("\n\n")
+                for para in written.split("\n\n")
                 if para.strip()
             )
         html = self.env.get_template(LAYOUT).render(

@@ -276,3 +276,36 @@ def test_the_base_document_gets_the_same_layout() -> None:
         assert caption in whole and total in whole
         assert re.search(r"1\. [^.]+ \.{3,}\s*\d", text[1])  # contents with page numbers
         assert f"{pack.forum.name.get(lang)} ·" not in text[0]
+
+
+def test_a_table_over_pages_repeats_its_header_and_writes_dates_in_the_language() -> None:
+    pack = load_pack()
+    items = [
+        {
+            "title": {"es": f"Línea de acción {number}", "en": f"Line of action {number}"},
+            "owner": {"name": "OIM", "kind": "organisation"},
+            "deadline": "2005-06-30",
+            "status": "in_progress",
+            "conclusion_ids": [],
+        }
+        for number in range(90)
+    ]
+    for lang, header, deadline, status in (
+        ("es", "Responsable", "30 jun 2005", "en curso"),
+        ("en", "Owner", "Jun 30, 2005", "in progress"),
+    ):
+        inputs = {
+            "statistics": statistics(pack, [], [], {}),
+            "conclusions": [],
+            "action_items": items,
+            "budget": [],
+            "participants": [],
+        }
+        document = build_memoria(pack, lang, inputs, AT, today=date(2004, 11, 19))
+        text = pages(render_pdf(document))
+        spanned = [page for page in text if "Line of action 7" in page or "acción 7" in page]
+        holding = [page for page in text if re.search(r"(acción|action) \d+ ", page)]
+        assert len(holding) >= 2 and spanned
+        assert all(header in page for page in holding), header  # the header on every page
+        assert deadline in " ".join(text) and status in " ".join(text)
+        assert "2005-06-30" not in " ".join(text) and "in_progress" not in " ".join(text)

@@ -124,11 +124,14 @@ def html_to_pdf(html: str) -> bytes:
     # Imported when first needed: it loads pango. WeasyPrint ships no type information.
     from weasyprint import CSS, HTML  # type: ignore[import-untyped]
     from weasyprint.text.fonts import FontConfiguration  # type: ignore[import-untyped]
+    from weasyprint.urls import URLFetcher  # type: ignore[import-untyped]
 
     fonts = FontConfiguration()
+    # The document needs its data: charts and the bundled font files, nothing from a network.
+    local = URLFetcher(allowed_protocols={"data", "file"})
     return bytes(
-        HTML(string=html, base_url=str(HERE), media_type="print").write_pdf(
-            stylesheets=[CSS(string=FONT_FACES, font_config=fonts)],
+        HTML(string=html, base_url=str(HERE), media_type="print", url_fetcher=local).write_pdf(
+            stylesheets=[CSS(string=FONT_FACES, font_config=fonts, url_fetcher=local)],
             font_config=fonts,
             uncompressed_pdf=False,
         )

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from shared import i18n
 from shared.badges import sign_badge_token
 from tests.integration.registration.conftest import (
     BADGE_SECRET,
@@ -43,11 +44,9 @@ async def test_a_sign_up_after_the_forum_ended_is_rejected_in_both_languages(
     assert rejected[0]["email"] == late["email"]
     [reason] = rejected[0]["reasons"]
     assert (reason["field"], reason["code"]) == ("occurred_at", "registration_closed")
-    ended = registration.deps.pack.forum.ends_at
-    assert (
-        reason["message_en"]
-        == f"Registration closed on {ended:%Y-%m-%d %H:%M} (America/El_Salvador)."
-    )
+    forum = registration.deps.pack.forum
+    ended = i18n.datetime_text(forum.ends_at, "en", forum.tz)  # "November 20, 2026, 00:00"
+    assert reason["message_en"] == f"Registration closed on {ended} (America/El_Salvador)."
     assert reason["message_es"].startswith("La inscripción está cerrada desde el ")
     [stored] = await registration.participants()
     assert stored["status"] == "rejected"

@@ -41,6 +41,7 @@ from shared.pack import DEFAULT_PACK, EventPack
 DEFAULT_TEMPLATES = DEFAULT_PACK.parent / "templates"
 LAYOUT = "_layout.html.j2"
 LAYOUT_WORDS = "_layout.yaml"
+LAYOUT_KEYS = {"why", "unsubscribe", "unsubscribe_text"}
 TEXT_WIDTH = 78
 # What a preview shows as the link of a non-essential message (the real one is signed per person).
 SAMPLE_UNSUBSCRIBE_URL = "https://foro.example.org/notification/unsubscribe?token=sample"
@@ -258,6 +259,12 @@ class TemplateBook:
                         self.env.get_template(f"{message_type}/{lang}/{part}")
             except Exception as error:
                 problems.append(f"{message_type}: {error}")
+        try:
+            missing = LAYOUT_KEYS - set(self.layout_words(self.pack.forum.default_language))
+            if missing:
+                problems.append(f"{LAYOUT_WORDS}: the default language lacks {sorted(missing)}")
+        except TemplateError as error:
+            problems.append(str(error))
         return problems
 
     # -- rendering --

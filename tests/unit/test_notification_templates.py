@@ -54,6 +54,25 @@ def test_a_language_without_template_falls_back_to_the_forums_default(tmp_path: 
     ).subject.startswith("Waiting list")
 
 
+def test_an_override_of_the_layouts_words_is_checked_and_a_third_language_uses_it(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "_layout.yaml").write_text("en:\n  why: Because.\n", encoding="utf-8")
+    problems = TemplateBook(PACK, tmp_path).check()
+    assert problems == [
+        "_layout.yaml: the default language lacks ['unsubscribe', 'unsubscribe_text', 'why']"
+    ]
+    words = "\n".join(
+        f"{lang}:\n  why: W-{lang}\n  unsubscribe: U-{lang}\n  unsubscribe_text: T-{lang}"
+        for lang in ("es", "fr")
+    )
+    (tmp_path / "_layout.yaml").write_text(words + "\n", encoding="utf-8")
+    book = TemplateBook(PACK, tmp_path)
+    assert book.check() == [] and "_layout" not in book.message_types()
+    assert book.layout_words("fr")["unsubscribe"] == "U-fr"
+    assert book.layout_words("de")["unsubscribe"] == "U-es"  # the forum's default language
+
+
 def test_html_is_autoescaped_and_text_is_not() -> None:
     email = BOOK.render_email(
         "registration_confirmed", "en", {"person": {"given_name": "<script>x</script>"}}

@@ -17,6 +17,9 @@ from shared.auth.principal import Principal
 ICAL = "text/calendar; charset=utf-8"
 LangQuery = Query(None, description="Language of titles: es or en (default: the forum's).")
 
+# The personal calendar's name after the forum's, per language (a language without one: English).
+MY_AGENDA = {"es": "mi agenda", "en": "my agenda"}
+
 router = APIRouter(tags=["agenda and feeds"])
 links = APIRouter(prefix="/programme", tags=["secretariat"])
 
@@ -110,7 +113,7 @@ async def person_ical(
     except Refused as refused:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=refused.reason) from None
     chosen = language(deps, lang)
-    mine_name = "mi agenda" if chosen == "es" else "my agenda"
+    mine_name = MY_AGENDA.get(chosen) or MY_AGENDA["en"]
     name = f"{deps.pack.forum.short_name.get(chosen)} · {mine_name}"
     return ical(
         rules.calendar(mine, deps.pack, lang=chosen, name=name, release=document.number),

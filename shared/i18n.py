@@ -17,6 +17,7 @@ pseudo-locale).
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime, time, tzinfo
 from decimal import Decimal
@@ -130,8 +131,11 @@ def number(value: float | int | Decimal, lang: str | None, digits: int | None = 
 
 
 def percent(fraction: float | Decimal, lang: str | None, digits: int = 0) -> str:
-    """A fraction as a percentage: 0.25 → `25 %` (es), `25%` (en)."""
-    pattern = None if digits == 0 else "#,##0." + "0" * digits + "%"
+    """A fraction as a percentage, in the language's own pattern whatever the decimals:
+    0.25 → `25 %` (es), `25%` (en); with digits=1, `25,0 %`, `25.0%`."""
+    pattern = locale_of(lang).percent_formats[None].pattern
+    if digits:
+        pattern = pattern.replace("0", "0." + "0" * digits, 1) if "." not in pattern else pattern
     return format_percent(fraction, pattern, locale=locale_of(lang))
 
 
@@ -182,3 +186,14 @@ def plural_index(count: float | int, lang: str | None, forms: int) -> int:
 def count(value: float | int, one: str, other: str, lang: str | None) -> str:
     """`1 mensaje`, `2 mensajes`, `1.200 mensajes`: the number and the word that agrees with it."""
     return f"{number(value, lang)} {plural(value, {'one': one, 'other': other}, lang)}"
+
+
+def sort_key(text: str) -> tuple[str, str]:
+    """A key that orders names as a reader expects in Spanish and English: accents and case
+    set aside first (Álvarez with the A's, not after Smith), then used to break ties; ñ is a
+    letter of its own, after n (Núñez before Ñandú, Nuñez after Nunez)."""
+    spanish = unicodedata.normalize("NFC", text).casefold().replace("ñ", "n{")  # "{" after "z"
+    folded = "".join(
+        c for c in unicodedata.normalize("NFKD", spanish) if not unicodedata.combining(c)
+    )
+    return folded, text.casefold()

@@ -25,6 +25,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.reporting.audit.subjects import KINDS
 from services.reporting.projections.fold import ProjectionWrite
+from shared.i18n import sort_key
 from shared.persistence.aggregates import PROCESSED_KEPT, AggregateStore, StoreRegistry
 from shared.persistence.mongo import drop_indexes
 
@@ -56,8 +57,8 @@ def public_list(rows: Iterable[Document]) -> list[Document]:
     return sorted(
         listed,
         key=lambda r: (
-            r["family_name"].casefold(),
-            (r.get("given_name") or "").casefold(),
+            sort_key(r["family_name"]),
+            sort_key(r.get("given_name") or ""),
             r["_id"],
         ),
     )

@@ -84,6 +84,25 @@ def test_language_codes_are_read_loosely() -> None:
     assert i18n.locale_of(None) == i18n.locale_of(i18n.SOURCE_LANGUAGE)
 
 
+def test_a_percentage_keeps_the_languages_pattern_whatever_its_decimals() -> None:
+    assert [i18n.percent(0.75, "es"), i18n.percent(0.75, "es", 1)] == ["75\xa0%", "75,0\xa0%"]
+    assert [i18n.percent(0.75, "en"), i18n.percent(0.256, "en", 1)] == ["75%", "25.6%"]
+
+
+def test_names_are_ordered_as_a_reader_expects_accents_aside_and_n_tilde_after_n() -> None:
+    names = ["Smith", "Ñandú", "Álvarez", "Nuñez", "Zúñiga", "Nunez", "alvarez", "Navarro"]
+    assert sorted(names, key=i18n.sort_key) == [
+        "alvarez",
+        "Álvarez",
+        "Navarro",
+        "Nunez",
+        "Nuñez",
+        "Ñandú",
+        "Smith",
+        "Zúñiga",
+    ]
+
+
 # --- the web in a pseudo-language -----------------------------------------------------------------
 
 ACCENTS = dict(

@@ -29,6 +29,7 @@ from services.reporting.publishing.base_document import build_base_document
 from services.reporting.publishing.content import build_memoria
 from services.reporting.publishing.labels import LABELS
 from services.reporting.publishing.render import render_html
+from services.reporting.repository import public_list
 from shared.devstack import SAMPLE_EXHIBITORS
 from shared.fonts import BOLD, REGULAR
 from shared.pack import EventPack, load_pack
@@ -391,14 +392,7 @@ def budget() -> list[dict[str, Any]]:
 
 def memoria_inputs() -> dict[str, Any]:
     people = participants()
-    listed = sorted(
-        (
-            p
-            for p in people
-            if p["status"] == "confirmed" and p["listed_publicly"] and p["family_name"]
-        ),
-        key=lambda p: (p["family_name"].casefold(), p["given_name"].casefold(), p["_id"]),
-    )  # as reporting's repository.public_list lists them
+    listed = public_list(people)  # as the Memoria's handler lists them
     return {
         "statistics": statistics(pack(), people, entities(), {"registration.confirmed": 36}),
         "conclusions": conclusions(),

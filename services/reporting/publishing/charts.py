@@ -42,6 +42,7 @@ STYLE: dict[Any, Any] = {  # matplotlib's rcParams keys are typed as one Literal
 # documents rendered in two worker threads never restore each other's style mid-drawing.
 _DRAWING = threading.Lock()
 WIDTH = 6.85  # inches: the text block of an A4 page with 18 mm margins (174 mm), drawn 1:1
+BAR_LABEL_CHARS = 40  # a bar's name wraps past this many characters, onto a second line
 CHAR = 0.068  # inches: an average character of 8.5 pt DejaVu Sans, to size the label column
 
 
@@ -73,10 +74,12 @@ def chart_uri(block: dict[str, Any]) -> str:
 
 def _bars(block: dict[str, Any]) -> Figure:
     """Horizontal bars, one per label, the largest on top, each with its value written beside it."""
-    labels, values, texts = block["labels"], block["values"], block["value_labels"]
-    height = 0.25 + 0.25 * len(labels)
+    values, texts = block["values"], block["value_labels"]
+    labels = [bar_label(label) for label in block["labels"]]
+    lines = max(label.count("\n") + 1 for label in labels)
+    height = 0.25 + (0.25 + 0.13 * (lines - 1)) * len(labels)
     figure = Figure(figsize=(WIDTH, height))
-    label_width = CHAR * max(len(label) for label in labels) + 0.15
+    label_width = CHAR * max(len(line) for label in labels for line in label.split("\n")) + 0.15
     figure.subplots_adjust(
         left=min(label_width / WIDTH, 0.5), right=0.97, top=1 - 0.1 / height, bottom=0.1 / height
     )
@@ -94,6 +97,12 @@ def _bars(block: dict[str, Any]) -> Figure:
     axes.set_xticks([])
     _plain(axes)
     return figure
+
+
+def bar_label(label: str) -> str:
+    """A bar's name on at most two lines, broken between words: a longer one ends its second
+    line with "…" after a whole word (the alt text and the tables keep it whole)."""
+    return textwrap.fill(label, BAR_LABEL_CHARS, max_lines=2, placeholder=" …")
 
 
 def _columns(block: dict[str, Any]) -> Figure:

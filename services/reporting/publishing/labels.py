@@ -357,8 +357,7 @@ def chart(
         "type": "chart",
         "chart": kind,
         "caption": caption,
-        # Beside a bar, a long name is cut (the alt text and the tables keep it whole).
-        "labels": [label if len(label) <= 48 else label[:47].rstrip() + "…" for label in labels],
+        "labels": labels,  # a long one wraps beside its bar (charts.py), never cut mid-word
         "values": values,
         "value_labels": texts,
         "alt": alt + ".",

@@ -22,10 +22,12 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, tzinfo
 from decimal import Decimal
 from functools import cache
+from pathlib import Path
 from typing import Any, Literal
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_interval, format_time
+from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
 
 SOURCE_LANGUAGE = "en"
@@ -197,3 +199,23 @@ def sort_key(text: str) -> tuple[str, str]:
         c for c in unicodedata.normalize("NFKD", spanish) if not unicodedata.combining(c)
     )
     return folded, text.casefold()
+
+
+def read_catalogue(path: Path) -> dict[str, str | tuple[str, ...]]:
+    """A gettext catalogue keyed by each entry's context (`msgctxt`, else its msgid): the text,
+    or the tuple of plural forms (msgstr[0], msgstr[1], …). Untranslated and fuzzy entries are
+    left out, so the reader falls back to the source language for them."""
+    with path.open("rb") as handle:
+        catalogue = read_po(handle)
+    entries: dict[str, str | tuple[str, ...]] = {}
+    for message in catalogue:
+        if not message.id or message.fuzzy:
+            continue
+        key = str(message.context or (message.id[0] if message.pluralizable else message.id))
+        if message.pluralizable:
+            forms = tuple(str(form) for form in (message.string or ()) if form)
+            if forms:
+                entries[key] = forms
+        elif message.string:
+            entries[key] = str(message.string)
+    return entries

@@ -501,7 +501,7 @@ def _participant_list(
     words = LABELS[lang]
     if not people:
         return [{"type": "paragraph", "text": words["no_participants"]}]
-    one, other = words["count_people"]
+    people_forms = words["count_people"]
 
     # Looked up once per country, not once per person (thousands of them).
     countries = {c.code: c.name.get(lang) for c in pack.countries}
@@ -517,7 +517,9 @@ def _participant_list(
         {
             "type": "people",
             "note": words["list_note"],
-            "count": i18n.count(len(rows), one, other, lang),
+            "count": i18n.number(len(rows), lang)
+            + " "
+            + people_forms[i18n.plural_index(len(rows), lang, len(people_forms))],
             "columns": [words["name"], words["organisation"], words["country"]],
             "rows": rows,
         },

@@ -18,7 +18,7 @@ pseudo-locale).
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime, time, tzinfo
 from decimal import Decimal
 from functools import cache
@@ -219,3 +219,51 @@ def read_catalogue(path: Path) -> dict[str, str | tuple[str, ...]]:
         elif message.string:
             entries[key] = str(message.string)
     return entries
+
+
+class Words(Mapping[str, dict[str, Any]]):
+    """A service's words in every language: `words[lang]["plan"]`. The source — English, in code
+    beside where it is used — is a (nested) dict; another language is `<directory>/<lang>.po`,
+    one entry per word: msgctxt its key path (`statuses.held`), msgid the English, msgstr the
+    translation, a plural entry for a (one, other) pair. A language without a catalogue, or a
+    word its catalogue lacks, reads in English. Each catalogue is read once."""
+
+    def __init__(self, source: dict[str, Any], directory: Path) -> None:
+        self.source = source
+        self.directory = directory
+        self.loaded: dict[str, dict[str, Any]] = {}
+
+    def __getitem__(self, lang: str) -> dict[str, Any]:
+        code = language_of(lang)
+        if code not in self.loaded:
+            path = self.directory / f"{code}.po"
+            entries = read_catalogue(path) if path.exists() else {}
+            self.loaded[code] = _translated(self.source, entries, "")
+        return self.loaded[code]
+
+    def __iter__(self) -> Iterator[str]:
+        found = {path.stem for path in self.directory.glob("*.po")}
+        return iter(sorted({SOURCE_LANGUAGE, *found}))
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+
+def _translated(words: dict[str, Any], entries: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in words.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out[key] = _translated(value, entries, path + ".")
+        else:
+            out[key] = entries.get(path) or value
+    return out
+
+
+def word_paths(words: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Every (key path, English text or plural pair) of a source dict: what a catalogue covers."""
+    for key, value in words.items():
+        if isinstance(value, dict):
+            yield from word_paths(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from defusedxml import ElementTree as SafeET
 
-from services.expo.booths.floorplan import LABELS, metres_per_unit, render_floor_plan
+from services.expo.booths.floorplan import FLOOR_WORDS, metres_per_unit, render_floor_plan
 from shared.pack import load_pack
 from shared.pack.model import Floor
 
@@ -102,7 +102,7 @@ def test_the_index_lists_every_assigned_booth_sorted_by_booth() -> None:
 
 def test_an_empty_floor_says_so_in_the_index() -> None:
     (index,) = by_class(render("en", names={}), "exhibitor-index")
-    assert LABELS["no_exhibitors"]["en"] in texts(index)
+    assert FLOOR_WORDS["en"]["no_exhibitors"] in texts(index)
 
 
 @pytest.mark.parametrize("lang", ["es", "en"])
@@ -110,10 +110,10 @@ def test_labels_are_in_the_requested_language(lang: str) -> None:
     root = render(lang)
     words = set(texts(root))
     for key in ("entrance", "stage", "aisle", "legend", "index", "free", "scale"):
-        assert LABELS[key][lang] in words, key
+        assert FLOOR_WORDS[lang][key] in words, key
     other = "en" if lang == "es" else "es"
     for key in ("entrance", "stage", "index"):
-        assert LABELS[key][other] not in words
+        assert FLOOR_WORDS[other][key] not in words
     zone_names = {PACK.localized(zone.name, lang) for zone in PACK.zones}
     assert zone_names <= words
 

@@ -17,8 +17,10 @@ import math
 import statistics
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
+from shared import i18n
 from shared.pack import EventPack
 from shared.pack.model import FloorArea
 
@@ -51,34 +53,28 @@ AISLE = "#ECEFF1"
 STAGE = "#37474F"
 ENTRANCE = "#2E7D32"
 
-LABELS: dict[str, dict[str, str]] = {
-    "plan": {"es": "Plano de la expo", "en": "Expo floor plan"},
-    "entrance": {"es": "Entrada", "en": "Entrance"},
-    "stage": {"es": "Escenario", "en": "Stage"},
-    "aisle": {"es": "Pasillo", "en": "Aisle"},
-    "legend": {"es": "Zonas", "en": "Zones"},
-    "free": {"es": "Stand disponible (rayado)", "en": "Available booth (hatched)"},
-    "index": {"es": "Índice de expositores", "en": "Exhibitor index"},
-    "no_exhibitors": {"es": "Aún no hay stands asignados.", "en": "No booths assigned yet."},
-    "scale": {"es": "Escala", "en": "Scale"},
-    "desc": {
-        "es": (
-            "Plano de la expo: {booths} stands en {zones} zonas, {assigned} asignados. "
-            "Se señalan la entrada, el escenario, los pasillos y una escala en metros; "
-            "el índice de expositores está a la derecha del plano."
-        ),
-        "en": (
-            "Expo floor plan: {booths} booths in {zones} zones, {assigned} assigned. "
-            "The entrance, the stage, the aisles and a scale in metres are shown; "
-            "the exhibitor index is to the right of the plan."
-        ),
-    },
+# The plan's words: English here, the other languages from `services/expo/locale/<lang>.po`.
+WORDS: dict[str, str] = {
+    "plan": "Expo floor plan",
+    "entrance": "Entrance",
+    "stage": "Stage",
+    "aisle": "Aisle",
+    "legend": "Zones",
+    "free": "Available booth (hatched)",
+    "index": "Exhibitor index",
+    "no_exhibitors": "No booths assigned yet.",
+    "scale": "Scale",
+    "desc": (
+        "Expo floor plan: {booths} booths in {zones} zones, {assigned} assigned. "
+        "The entrance, the stage, the aisles and a scale in metres are shown; "
+        "the exhibitor index is to the right of the plan."
+    ),
 }
+FLOOR_WORDS = i18n.Words(WORDS, Path(__file__).resolve().parents[1] / "locale")
 
 
 def label(key: str, lang: str) -> str:
-    texts = LABELS[key]
-    return texts.get(lang, texts["es"])
+    return str(FLOOR_WORDS[lang][key])
 
 
 def zone_colours(pack: EventPack) -> dict[str, str]:

@@ -4,7 +4,7 @@ through `shared.i18n`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -156,41 +156,7 @@ WORDS: dict[str, Any] = {
 LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
 
 
-class Labels(Mapping[str, dict[str, Any]]):
-    """`LABELS[lang]`: the words in `lang`, read from its catalogue once. A language without a
-    catalogue, or a word its catalogue lacks, reads in English (a test keeps Spanish complete)."""
-
-    def __init__(self, directory: Path = LOCALE_DIR) -> None:
-        self.directory = directory
-        self.loaded: dict[str, dict[str, Any]] = {}
-
-    def __getitem__(self, lang: str) -> dict[str, Any]:
-        if lang not in self.loaded:
-            path = self.directory / f"{lang}.po"
-            entries = i18n.read_catalogue(path) if path.exists() else {}
-            self.loaded[lang] = translated(WORDS, entries, "")
-        return self.loaded[lang]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(sorted({i18n.SOURCE_LANGUAGE, *(p.stem for p in self.directory.glob("*.po"))}))
-
-    def __len__(self) -> int:
-        return len(list(iter(self)))
-
-
-def translated(words: dict[str, Any], entries: dict[str, Any], prefix: str) -> dict[str, Any]:
-    """`words` with each text replaced by its catalogue entry (keyed by its path), where there is one."""
-    out: dict[str, Any] = {}
-    for key, value in words.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out[key] = translated(value, entries, path + ".")
-        else:
-            out[key] = entries.get(path) or value
-    return out
-
-
-LABELS = Labels()
+LABELS = i18n.Words(WORDS, LOCALE_DIR)
 
 
 def money(cents: int, currency: str) -> str:

@@ -10,15 +10,13 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 from services.scheduling.deps import Deps, Refused, Scheduling
 from services.scheduling.documents import ReleaseDocument
 from services.scheduling.feeds import handlers, rules
+from services.scheduling.words import SCHEDULING_WORDS
 from shared.auth.dependencies import require
 from shared.auth.permissions import Permission
 from shared.auth.principal import Principal
 
 ICAL = "text/calendar; charset=utf-8"
 LangQuery = Query(None, description="Language of titles: es or en (default: the forum's).")
-
-# The personal calendar's name after the forum's, per language (a language without one: English).
-MY_AGENDA = {"es": "mi agenda", "en": "my agenda"}
 
 router = APIRouter(tags=["agenda and feeds"])
 links = APIRouter(prefix="/programme", tags=["secretariat"])
@@ -113,7 +111,7 @@ async def person_ical(
     except Refused as refused:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=refused.reason) from None
     chosen = language(deps, lang)
-    mine_name = MY_AGENDA.get(chosen) or MY_AGENDA["en"]
+    mine_name = SCHEDULING_WORDS[chosen]["my_agenda"]
     name = f"{deps.pack.forum.short_name.get(chosen)} · {mine_name}"
     return ical(
         rules.calendar(mine, deps.pack, lang=chosen, name=name, release=document.number),

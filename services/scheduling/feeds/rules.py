@@ -15,6 +15,7 @@ from icalendar import Calendar
 from icalendar import Event as VEvent
 
 from services.scheduling.documents import SCHEDULED, ReleaseDocument, SessionSnapshot
+from services.scheduling.words import SCHEDULING_WORDS
 from shared.pack import EventPack
 
 PRODID = "-//foro//scheduling//ES"
@@ -98,16 +99,6 @@ def agenda(release: ReleaseDocument, pack: EventPack) -> dict[str, Any]:
     }
 
 
-# A person's part in a session, as the calendar's description names it (never the code).
-ROLE_NAMES: dict[str, dict[str, str]] = {
-    "speaker": {"es": "Ponente", "en": "Speaker"},
-    "panelist": {"es": "Panelista", "en": "Panellist"},
-    "moderator": {"es": "Moderación", "en": "Moderator"},
-    "chair": {"es": "Presidencia", "en": "Chair"},
-    "rapporteur": {"es": "Relatoría", "en": "Rapporteur"},
-}
-
-
 def calendar(
     sessions: Iterable[SessionSnapshot], pack: EventPack, *, lang: str, name: str, release: int
 ) -> bytes:
@@ -136,9 +127,10 @@ def calendar(
         if snap.topics:
             lines += [""] + [f"- {t['title'][lang]} / {t['title'][other]}" for t in snap.topics]
         people = [p for p in snap.people if p.name]
+        roles = SCHEDULING_WORDS[lang]["roles"]
         if people:
             lines += [""] + [
-                f"{ROLE_NAMES.get(p.role, {}).get(lang, p.role)}: {p.name}"
+                f"{roles.get(p.role, p.role)}: {p.name}"
                 + (f" ({p.affiliation})" if p.affiliation else "")
                 for p in people
             ]

@@ -1,7 +1,9 @@
-"""Reporting's words come from one catalogue per language: English in code (`labels.WORDS`), the
-others in `services/reporting/locale/<lang>.po`. Spanish is complete and current; a third
-language is a catalogue away — a pseudo-language made at test time prints a whole Memoria and
-base document without one English word of the catalogue left."""
+"""The words of what people keep — the Memoria and base document (reporting), the floor plan
+(expo), the calendars (scheduling) — come from one catalogue per language: English in code (each
+service's `WORDS`), the others in `services/<service>/locale/<lang>.po` (`shared.i18n.Words`).
+Spanish is complete and current; a third language is a catalogue away — in a pseudo-language made
+at test time, a whole Memoria, base document and floor plan print without one English word of
+the catalogues left."""
 
 from __future__ import annotations
 
@@ -16,8 +18,10 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
+from services.expo.booths import floorplan
 from services.reporting.publishing import labels
 from services.reporting.publishing.render import render_html
+from services.scheduling import words as scheduling_words
 from shared import i18n
 from tests.visual import samples
 
@@ -25,12 +29,8 @@ PSEUDO = "qps"
 ACCENTS = dict(zip("aeiouAEIOUcnsyCNSY", "àéîöûÀÉÎÖÛçñšýÇÑŠÝ", strict=True))
 
 
-def leaves(words: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
-    for key, value in words.items():
-        if isinstance(value, dict):
-            yield from leaves(value, f"{prefix}{key}.")
-        else:
-            yield f"{prefix}{key}", value
+def leaves(words: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    return i18n.word_paths(words)
 
 
 def pseudo(text: str) -> str:
@@ -43,25 +43,38 @@ def pseudo(text: str) -> str:
     )
 
 
-@pytest.fixture
-def pseudo_language(tmp_path: Path) -> Iterator[str]:
-    catalogue = Catalog(
-        locale="en", project="pseudo"
-    )  # Babel knows no `qps`; its plural rule is English's
-    for path, value in leaves(labels.WORDS):
+CATALOGUES = {
+    "reporting": labels.LABELS,
+    "expo": floorplan.FLOOR_WORDS,
+    "scheduling": scheduling_words.SCHEDULING_WORDS,
+}
+
+
+def pseudo_catalogue(words: i18n.Words, directory: Path) -> None:
+    """`directory` holds the Spanish catalogue and a pseudo one made from `words`' English."""
+    catalogue = Catalog(locale="en", project="pseudo")  # Babel knows no `qps`: English plurals
+    for path, value in leaves(words.source):
         if isinstance(value, tuple):
             catalogue.add(value, tuple(pseudo(v) for v in value), context=path)
         else:
             catalogue.add(value, pseudo(value), context=path)
-    shutil.copy(labels.LOCALE_DIR / "es.po", tmp_path / "es.po")
-    with (tmp_path / f"{PSEUDO}.po").open("wb") as handle:
+    directory.mkdir(parents=True)
+    shutil.copy(words.directory / "es.po", directory / "es.po")
+    with (directory / f"{PSEUDO}.po").open("wb") as handle:
         write_po(handle, catalogue)
-    saved = labels.LABELS.directory, labels.LABELS.loaded
-    labels.LABELS.directory, labels.LABELS.loaded = tmp_path, {}
+
+
+@pytest.fixture
+def pseudo_language(tmp_path: Path) -> Iterator[str]:
+    saved = {name: (words.directory, words.loaded) for name, words in CATALOGUES.items()}
+    for name, words in CATALOGUES.items():
+        pseudo_catalogue(words, tmp_path / name)
+        words.directory, words.loaded = tmp_path / name, {}
     try:
         yield PSEUDO
     finally:
-        labels.LABELS.directory, labels.LABELS.loaded = saved
+        for name, words in CATALOGUES.items():
+            words.directory, words.loaded = saved[name]
 
 
 class Text(HTMLParser):
@@ -88,11 +101,11 @@ def visible_text(html: str) -> str:
     return " ".join(" ".join(parser.chunks).split())
 
 
-def english_phrases() -> set[str]:
+def english_phrases(source: dict[str, Any] = labels.WORDS) -> set[str]:
     """The catalogue's English texts of two words or more, placeholders cut out (a single word
     like `Total` or `Expo` may also be a name in the forum's own data)."""
     found = set()
-    for _, value in leaves(labels.WORDS):
+    for _, value in leaves(source):
         for text in value if isinstance(value, tuple) else (value,):
             for piece in re.split(r"\{[^}]*\}", text):
                 piece = " ".join(piece.split()).strip(" :·,.()")
@@ -101,18 +114,22 @@ def english_phrases() -> set[str]:
     return found
 
 
-def test_spanish_has_every_word_and_only_current_ones() -> None:
-    entries = i18n.read_catalogue(labels.LOCALE_DIR / "es.po")
-    paths = dict(leaves(labels.WORDS))
+@pytest.mark.parametrize("service", sorted(CATALOGUES))
+def test_spanish_has_every_word_and_only_current_ones(service: str) -> None:
+    words = CATALOGUES[service]
+    entries = i18n.read_catalogue(words.directory / "es.po")
+    paths = dict(leaves(words.source))
     assert sorted(set(paths) - set(entries)) == [], "words without a Spanish entry"
     assert sorted(set(entries) - set(paths)) == [], "Spanish entries for words no longer in WORDS"
 
 
-def test_spanish_entries_translate_todays_english() -> None:
+@pytest.mark.parametrize("service", sorted(CATALOGUES))
+def test_spanish_entries_translate_todays_english(service: str) -> None:
     """A msgid that no longer matches WORDS is a translation of a text that has changed."""
-    with (labels.LOCALE_DIR / "es.po").open("rb") as handle:
+    words = CATALOGUES[service]
+    with (words.directory / "es.po").open("rb") as handle:
         catalogue = read_po(handle)
-    paths = dict(leaves(labels.WORDS))
+    paths = dict(leaves(words.source))
     stale = [
         message.context
         for message in catalogue
@@ -137,6 +154,19 @@ def test_a_memoria_in_a_pseudo_language_leaves_no_catalogue_word_in_english(
     assert leaks == [], f"English catalogue words on a {pseudo_language} page: {leaks}"
     # Its dates and numbers fall back to the source language's conventions, not to Spanish.
     assert "November" in memoria and "noviembre" not in memoria
+
+
+def test_a_floor_plan_and_a_calendar_in_a_pseudo_language_leave_no_english(
+    pseudo_language: str,
+) -> None:
+    plan = visible_text(samples.floor_plan_svg(pseudo_language))
+    assert pseudo(floorplan.WORDS["entrance"]) in plan
+    assert [p for p in english_phrases(floorplan.WORDS) if p in plan] == []
+    for single in ("Entrance", "Stage", "Aisle", "Zones", "Scale"):
+        assert single not in plan.split()
+    words = scheduling_words.SCHEDULING_WORDS[pseudo_language]
+    assert words["roles"]["speaker"] == pseudo("Speaker")
+    assert words["my_agenda"] == pseudo("my agenda")
 
 
 def test_the_leak_check_finds_english_where_it_is() -> None:

@@ -186,31 +186,19 @@ def _participation(pack: EventPack, lang: str, stats: dict[str, Any]) -> list[di
                 for day, v in check_in["by_day"].items()
             ],
         ]
-    blocks: list[dict[str, Any]] = [
-        {
-            "type": "table",
-            "caption": words["key_figures"],
-            "columns": ["", ""],
-            "widths": [70, 30],
-            "rows": figures,
-            "numeric": [1],
-        }
-    ]
+    blocks: list[dict[str, Any]] = [figures_table(words["key_figures"], ["", ""], figures)]
     if not check_in["checked_in"]:
         blocks.append({"type": "paragraph", "text": words["no_checkins"]})
     if p["by_status"]:
         blocks.append(
-            {
-                "type": "table",
-                "caption": words["statuses_table"],
-                "columns": [words["status"], words["registered"]],
-                "widths": [70, 30],
-                "rows": [
+            figures_table(
+                words["statuses_table"],
+                [words["status"], words["registered"]],
+                [
                     [status_label(status, lang, people=True).capitalize(), i18n.number(n, lang)]
                     for status, n in p["by_status"].items()
                 ],
-                "numeric": [1],
-            }
+            )
         )
     blocks += [
         chart(lang, words["by_category"], items(p["by_category"], category)),
@@ -242,17 +230,14 @@ def _participation(pack: EventPack, lang: str, stats: dict[str, Any]) -> list[di
         )
     if p["by_language"]:
         blocks.append(
-            {
-                "type": "table",
-                "caption": words["languages_table"],
-                "columns": [words["language"], words["confirmed"]],
-                "widths": [70, 30],
-                "rows": [
+            figures_table(
+                words["languages_table"],
+                [words["language"], words["confirmed"]],
+                [
                     [words["languages"].get(code, code), i18n.number(n, lang)]
                     for code, n in p["by_language"].items()
                 ],
-                "numeric": [1],
-            }
+            )
         )
     return blocks
 
@@ -398,12 +383,10 @@ def _expo(pack: EventPack, lang: str, stats: dict[str, Any]) -> list[dict[str, A
     if not any(figures):
         return [{"type": "paragraph", "text": words["no_expo_at_all"]}]
     blocks: list[dict[str, Any]] = [
-        {
-            "type": "table",
-            "caption": words["expo_figures"],
-            "columns": ["", ""],
-            "widths": [70, 30],
-            "rows": [
+        figures_table(
+            words["expo_figures"],
+            ["", ""],
+            [
                 [words["exhibitors"], n(expo["exhibitors"])],
                 [words["booths"], n(expo["booths_assigned"])],
                 [words["launches"], n(expo["launches"])],
@@ -413,8 +396,7 @@ def _expo(pack: EventPack, lang: str, stats: dict[str, Any]) -> list[dict[str, A
                 [words["applications"], n(jobs["applications"])],
                 [words["notifications"], f"{n(messages['sent'])} / {n(messages['failed'])}"],
             ],
-            "numeric": [1],
-        }
+        )
     ]
     if expo["leads"] or expo["meetings"]:
         blocks.append(
@@ -493,6 +475,18 @@ def _budget(pack: EventPack, lang: str, rows: list[dict[str, Any]]) -> list[dict
             reference=1.0,
         ),
     ]
+
+
+def figures_table(caption: str, columns: list[str], rows: list[list[str]]) -> dict[str, Any]:
+    """A two-column table of what and how many: a wide label, a narrow number on the right."""
+    return {
+        "type": "table",
+        "caption": caption,
+        "columns": columns,
+        "widths": [70, 30],
+        "rows": rows,
+        "numeric": [1],
+    }
 
 
 def _participant_list(

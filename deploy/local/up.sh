@@ -11,4 +11,5 @@ root="$(foro_repo_root)"
 cd "${root}"
 foro_venv
 foro_ensure_rabbitmq
+foro_ensure_pdf_tools  # pango: reporting prints the Memoria with WeasyPrint
 exec "${root}/.venv/bin/foro" up "$@"

@@ -9,6 +9,12 @@ plural entry (`_n("{count} message", "{count} messages", n)`, `msgid_plural` in 
 the form is chosen by the count's CLDR plural category in the reader's language
 (`shared.i18n.plural_index`), and `{count}` is the number written the language's way.
 
+One English word may need several Spanish ones by what it qualifies ("Approved": an exhibitor
+is *aprobado*, a conclusion *aprobada*). Such an entry has a context, the .po's `msgctxt`
+(`_p("meeting", "Requested")` in a template, `Np_("meeting", "Requested")` in Python), and
+every catalog is keyed by (context, msgid) — `None` for an entry without one. A message marked
+with `Np_` remembers its context (`InContext`), so `_()` and `translate()` look it up there.
+
 The language of a request: `?lang=` (remembered in a cookie), then that cookie, then the
 browser's Accept-Language, then the pack's default language.
 """
@@ -28,9 +34,33 @@ SOURCE_LANGUAGE = "en"
 LANG_COOKIE = "foro_lang"
 
 
+Key = tuple[str | None, str]  # (msgctxt or None, msgid)
+
+
+class InContext(str):
+    """An English message that keeps its context (`Np_`): `_()` translates it in that context."""
+
+    context: str
+
+    def __new__(cls, context: str, message: str) -> InContext:
+        made = super().__new__(cls, message)
+        made.context = context
+        return made
+
+
+def key_of(message: str, context: str | None = None) -> Key:
+    """Where `message` is in a catalog: its explicit context, else the one it was marked with."""
+    return (context if context is not None else getattr(message, "context", None), str(message))
+
+
 def N_(message: str) -> str:  # the gettext convention: marks a string for extraction
     """Mark an English message for translation where it is defined; `_()` translates it later."""
     return message
+
+
+def Np_(context: str, message: str) -> InContext:
+    """Mark an English message whose Spanish depends on what it qualifies (`msgctxt`)."""
+    return InContext(context, message)
 
 
 def Nn_(singular: str, plural: str) -> tuple[str, str]:
@@ -38,28 +68,31 @@ def Nn_(singular: str, plural: str) -> tuple[str, str]:
     return singular, plural
 
 
-def read_catalog(path: Path) -> dict[str, str]:
-    """msgid → msgstr of a .po file's singular entries; entries without a translation, or marked
-    fuzzy, are left out (they would show English on a Spanish page; the coverage test names
-    them)."""
+def read_catalog(path: Path) -> dict[Key, str]:
+    """(msgctxt, msgid) → msgstr of a .po file's singular entries; entries without a
+    translation, or marked fuzzy, are left out (they would show English on a Spanish page; the
+    coverage test names them)."""
     with path.open("rb") as handle:
         catalog = read_po(handle)
     return {
-        str(message.id): str(message.string)
+        (message.context, str(message.id)): str(message.string)
         for message in catalog
         if message.id and not message.pluralizable and message.string and not message.fuzzy
     }
 
 
-def read_plural_catalog(path: Path) -> dict[str, tuple[str, ...]]:
-    """The singular msgid → every msgstr[n] of a .po file's plural entries (`msgid_plural`);
-    an entry with a form left empty, or fuzzy, is left out."""
+def read_plural_catalog(path: Path) -> dict[Key, tuple[str, ...]]:
+    """(msgctxt, singular msgid) → every msgstr[n] of a .po file's plural entries
+    (`msgid_plural`); an entry with a form left empty, or fuzzy, is left out."""
     with path.open("rb") as handle:
         catalog = read_po(handle)
     return {
-        str(message.id[0]): tuple(str(form) for form in message.string)
+        (message.context, str(message.id[0])): tuple(str(form) for form in message.string)
         for message in catalog
-        if message.pluralizable and all(message.string) and not message.fuzzy
+        if message.pluralizable
+        and isinstance(message.string, tuple | list)
+        and all(message.string)
+        and not message.fuzzy
     }
 
 
@@ -69,17 +102,18 @@ def catalog_files(lang: str) -> list[Path]:
     return ([main] if main.exists() else []) + sorted((LOCALE_DIR / lang).glob("*.po"))
 
 
-def read_catalogs(lang: str) -> dict[str, str]:
-    """Every catalog of `lang` together (an area's file may repeat a shared message)."""
-    merged: dict[str, str] = {}
+def read_catalogs(lang: str) -> dict[Key, str]:
+    """Every catalog of `lang` together (an area's file may repeat a shared message, with the
+    same translation: a test keeps two files from translating one entry two ways)."""
+    merged: dict[Key, str] = {}
     for path in catalog_files(lang):
         merged.update(read_catalog(path))
     return merged
 
 
-def read_plural_catalogs(lang: str) -> dict[str, tuple[str, ...]]:
+def read_plural_catalogs(lang: str) -> dict[Key, tuple[str, ...]]:
     """The plural entries of every catalog of `lang` together."""
-    merged: dict[str, tuple[str, ...]] = {}
+    merged: dict[Key, tuple[str, ...]] = {}
     for path in catalog_files(lang):
         merged.update(read_plural_catalog(path))
     return merged
@@ -90,11 +124,11 @@ class Translations:
     """The catalogs of every language besides the source; `strict` makes a missing entry an
     error (the tests render every page that way)."""
 
-    catalogs: dict[str, dict[str, str]]
+    catalogs: dict[str, dict[Key, str]]
     default: str
     strict: bool = False
-    missing: set[tuple[str, str]] = field(default_factory=set)
-    plurals: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    missing: set[tuple[str, str | None, str]] = field(default_factory=set)  # lang, context, msgid
+    plurals: dict[str, dict[Key, tuple[str, ...]]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, default: str, languages: Iterable[str], *, strict: bool = False) -> Translations:
@@ -108,15 +142,18 @@ class Translations:
         return sorted({SOURCE_LANGUAGE, *self.catalogs})
 
     def gettext(self, lang: str, message: str, **values: object) -> str:
-        if lang == SOURCE_LANGUAGE:
-            text = message
-        else:
-            found = self.catalogs.get(lang, {}).get(message)
+        """`message` in `lang`, in the context it was marked with (`Np_`), if any."""
+        return self.pgettext(lang, None, message, **values)
+
+    def pgettext(self, lang: str, context: str | None, message: str, **values: object) -> str:
+        """`message` in `lang` as said of what `context` names (`msgctxt`)."""
+        key = key_of(message, context)
+        text = str(message)
+        if lang != SOURCE_LANGUAGE:
+            found = self.catalogs.get(lang, {}).get(key)
             if found is None:
-                self.missing.add((lang, message))
-                if self.strict:
-                    raise KeyError(f"no {lang} translation of {message!r} in locale/{lang}*.po")
-            text = found or message
+                self._lacks(lang, key, "")
+            text = found or text
         return text.format(**values) if values else text
 
     def ngettext(
@@ -124,18 +161,24 @@ class Translations:
     ) -> str:
         """The form of a counted sentence for `count` in `lang`, `{count}` written the
         language's way (`1 mensaje`, `1.200 mensajes`) and the other `{placeholders}` filled."""
-        forms: tuple[str, ...] = (singular, plural)
+        forms: tuple[str, ...] = (str(singular), str(plural))
         if lang != SOURCE_LANGUAGE:
-            found = self.plurals.get(lang, {}).get(singular)
+            key = key_of(singular)
+            found = self.plurals.get(lang, {}).get(key)
             if found is None:
-                self.missing.add((lang, singular))
-                if self.strict:
-                    raise KeyError(
-                        f"no {lang} plural translation of {singular!r} in locale/{lang}*.po"
-                    )
+                self._lacks(lang, key, "plural ")
             forms = found or forms
         text = forms[i18n.plural_index(count, lang, len(forms))]
         return text.format(**{"count": i18n.number(count, lang), **values})
+
+    def _lacks(self, lang: str, key: Key, kind: str) -> None:
+        context, message = key
+        self.missing.add((lang, context, message))
+        if self.strict:
+            where = f" (context {context!r})" if context else ""
+            raise KeyError(
+                f"no {lang} {kind}translation of {message!r}{where} in locale/{lang}*.po"
+            )
 
     def negotiate(
         self, query: str | None, cookie: str | None, accept_language: str | None
@@ -174,43 +217,49 @@ def accepted(header: str) -> list[str]:
 HERE = Path(__file__).parent
 
 
-def source_messages() -> dict[str, list[str]]:
-    """Every English message of the templates (`_("…")`, `_n("…", "…", n)`) and the Python
-    code (`N_("…")`, `Nn_("…", "…")`), with where it is used: what each catalog must translate
-    (a counted sentence by its singular)."""
-    return {message: places for message, (_plural, places) in _source_entries().items()}
+def source_messages() -> dict[Key, list[str]]:
+    """Every English message of the templates (`_("…")`, `_p("context", "…")`,
+    `_n("…", "…", n)`) and the Python code (`N_("…")`, `Np_("context", "…")`,
+    `Nn_("…", "…")`), by (context, msgid), with where it is used: what each catalog must
+    translate (a counted sentence by its singular)."""
+    return {key: places for key, (_plural, places) in _source_entries().items()}
 
 
-def source_plurals() -> dict[str, str]:
-    """The counted sentences of the sources: singular → plural."""
-    return {message: plural for message, (plural, _places) in _source_entries().items() if plural}
+def source_plurals() -> dict[Key, str]:
+    """The counted sentences of the sources: (context, singular) → plural."""
+    return {key: plural for key, (plural, _places) in _source_entries().items() if plural}
 
 
-def _source_entries() -> dict[str, tuple[str | None, list[str]]]:
-    from babel.messages.extract import extract_python
-    from jinja2.ext import babel_extract
+TEMPLATE_KEYWORDS = {"_": None, "_p": ((1, "c"), 2), "_n": (1, 2)}
+PYTHON_KEYWORDS = {"N_": None, "Np_": ((1, "c"), 2), "Nn_": (1, 2)}
 
-    found: dict[str, tuple[str | None, list[str]]] = {}
 
-    def add(message: object, where: str) -> None:
-        plural = None
-        if isinstance(message, tuple | list):
-            message, plural = message[0], (message[1] if len(message) > 1 else None)
+def _source_entries() -> dict[Key, tuple[str | None, list[str]]]:
+    from babel.messages.extract import extract
+
+    found: dict[Key, tuple[str | None, list[str]]] = {}
+
+    def add(found_text: object, context: str | None, where: str) -> None:
+        message, plural = found_text, None
+        if isinstance(found_text, tuple | list):
+            message, plural = found_text[0], (found_text[1] if len(found_text) > 1 else None)
         if isinstance(message, str) and message:
-            entry = found.setdefault(message, (plural if isinstance(plural, str) else None, []))
+            entry = found.setdefault(
+                (context, message), (plural if isinstance(plural, str) else None, [])
+            )
             entry[1].append(where)
 
     for template in sorted((HERE / "templates").rglob("*.html")):
         name = template.relative_to(HERE / "templates")
         with template.open("rb") as handle:
-            for line, _function, message, _comments in babel_extract(handle, ("_", "_n"), [], {}):
-                add(message, f"templates/{name}:{line}")
+            for line, message, _comments, context in extract(
+                "jinja2.ext:babel_extract", handle, TEMPLATE_KEYWORDS
+            ):
+                add(message, context, f"templates/{name}:{line}")
     for module in sorted(HERE.rglob("*.py")):
         with module.open("rb") as handle:
-            for number, _marker, text, _notes in extract_python(
-                handle, {"N_": None, "Nn_": (1, 2)}, [], {}
-            ):
-                add(text, f"{module.relative_to(HERE)}:{number}")
+            for line, message, _comments, context in extract("python", handle, PYTHON_KEYWORDS):
+                add(message, context, f"{module.relative_to(HERE)}:{line}")
     return found
 
 
@@ -219,17 +268,26 @@ def missing_entries(lang: str) -> str:
     catalog, plurals = read_catalogs(lang), read_plural_catalogs(lang)
     counted = source_plurals()
     lines = []
-    for message, places in sorted(source_messages().items()):
-        if message in catalog or message in plurals:
+    for key, places in sorted(source_messages().items(), key=lambda item: _sort_key(item[0])):
+        if key in catalog or key in plurals:
             continue
-        where = f"#: {' '.join(places)}\nmsgid {_po_quote(message)}\n"
-        if message in counted:
+        context, message = key
+        where = f"#: {' '.join(places)}\n"
+        if context is not None:
+            where += f"msgctxt {_po_quote(context)}\n"
+        where += f"msgid {_po_quote(message)}\n"
+        if key in counted:
             lines.append(
-                f'{where}msgid_plural {_po_quote(counted[message])}\nmsgstr[0] ""\nmsgstr[1] ""\n'
+                f'{where}msgid_plural {_po_quote(counted[key])}\nmsgstr[0] ""\nmsgstr[1] ""\n'
             )
         else:
             lines.append(f'{where}msgstr ""\n')
     return "\n".join(lines)
+
+
+def _sort_key(key: Key) -> tuple[str, str]:
+    context, message = key
+    return message, context or ""
 
 
 def _po_quote(text: str) -> str:

@@ -54,8 +54,8 @@ def pack_of(request: Request) -> EventPack:
 
 
 def translate(request: Request, message: str, **values: object) -> str:
-    """`message` (English, marked with `N_`) in the visitor's language, its `{placeholders}`
-    filled with `values`."""
+    """`message` (English, marked with `N_`, or `Np_` with its context) in the visitor's
+    language, its `{placeholders}` filled with `values`."""
     translations: Translations = request.app.state.translations
     return translations.gettext(visitor(request).lang, message, **values)
 
@@ -98,6 +98,9 @@ def render(
     def _(message: str, **values: object) -> str:
         return translations.gettext(lang, message, **values)
 
+    def _p(context: str, message: str, **values: object) -> str:
+        return translations.pgettext(lang, context, message, **values)
+
     def _n(singular: str, plural: str, count: float | int, **values: object) -> str:
         return translations.ngettext(lang, singular, plural, count, **values)
 
@@ -114,6 +117,7 @@ def render(
         )
     layout = {
         "_": _,
+        "_p": _p,
         "_n": _n,
         "lang": lang,
         "languages": switch,

@@ -27,6 +27,8 @@ from starlette.routing import BaseRoute, Route
 from services.web.bootstrap import create_app
 from services.web.i18n import (
     SOURCE_LANGUAGE,
+    Key,
+    Np_,
     Translations,
     read_catalogs,
     read_plural_catalogs,
@@ -127,15 +129,24 @@ def pseudo(message: str) -> str:
     )
 
 
+def pseudo_entry(key: Key, message: str | None = None) -> str:
+    """The pseudo-translation of a catalogue entry: an entry with a context shows it too
+    (`[Çöñƒîŕɱéđ·ɱééŧîñĝ]`), so a page proves it asked for the right one."""
+    context, msgid = key
+    text = message or msgid
+    return pseudo(f"{text}·{context}" if context else text)
+
+
 def pseudo_translations(default: str) -> Translations:
     """The app's languages plus the pseudo-language, made from every entry of the Spanish
-    catalogues; strict, so a message the catalogues lack fails the page drawing it."""
+    catalogues (by context and msgid); strict, so a message the catalogues lack fails the page
+    drawing it."""
     real = Translations.load(default, ["es", "en"], strict=True)
     counted = source_plurals()
-    real.catalogs[PSEUDO] = {message: pseudo(message) for message in read_catalogs("es")}
+    real.catalogs[PSEUDO] = {key: pseudo_entry(key) for key in read_catalogs("es")}
     real.plurals[PSEUDO] = {
-        singular: (pseudo(singular), pseudo(counted.get(singular, singular)))
-        for singular in read_plural_catalogs("es")
+        key: (pseudo_entry(key), pseudo_entry(key, counted.get(key, key[1])))
+        for key in read_plural_catalogs("es")
     }
     return real
 
@@ -177,7 +188,9 @@ def leak_patterns() -> list[tuple[str, re.Pattern[str]]]:
     """Each English message of the catalogues as the words it shows (placeholders matching
     anything): a page showing one of these showed English where the pseudo-language was asked."""
     messages = (
-        set(read_catalogs("es")) | set(read_plural_catalogs("es")) | set(source_plurals().values())
+        {message for _context, message in read_catalogs("es")}
+        | {message for _context, message in read_plural_catalogs("es")}
+        | set(source_plurals().values())
     )
     patterns = []
     for message in sorted(messages):
@@ -302,6 +315,10 @@ async def test_every_page_in_a_pseudo_language_shows_no_english_message(app: obj
     # Every page drew in the pseudo-language: its messages accented and bracketed…
     for path, html in drawn.items():
         assert "[" in html and any(ch in html for ch in "àéîöû"), f"{path}: no pseudo text"
+    # …each entry with a context drawn in its own (a B2B meeting's state, not a participant's)…
+    contexts = {context for context, _message in read_catalogs("es") if context}
+    shown = " ".join(drawn.values())
+    assert {c for c in contexts if f"·{pseudo(c)[1:-1]}]" not in shown} == set()
     # …and none of the catalogue's English showed through.
     assert leaks(drawn) == []
     assert not app.state.translations.missing  # type: ignore[attr-defined]
@@ -319,6 +336,16 @@ def test_the_pseudo_language_covers_every_entry_including_counted_ones() -> None
     assert PSEUDO in translations.languages and SOURCE_LANGUAGE in translations.languages
 
 
+def test_the_pseudo_language_keeps_each_context_apart() -> None:
+    translations = pseudo_translations("es")
+    assert translations.gettext(PSEUDO, "Confirmed") == "[Çöñƒîŕɱéđ]"  # a participant
+    assert translations.gettext(PSEUDO, Np_("meeting", "Confirmed")) == "[Çöñƒîŕɱéđ·ɱééŧîñĝ]"
+    assert translations.pgettext(PSEUDO, "meeting", "Confirmed") == "[Çöñƒîŕɱéđ·ɱééŧîñĝ]"
+    with pytest.raises(KeyError, match="context 'nowhere'"):
+        translations.pgettext(PSEUDO, "nowhere", "Confirmed")
+    assert (PSEUDO, "nowhere", "Confirmed") in translations.missing
+
+
 def test_the_leak_check_finds_english_where_it_is() -> None:
     page = "<main><p>[Šîĝñ îñ]</p><button aria-label='Sign in'>x</button><p>Lucía Prensa</p></main>"
     found = {message for _path, message, _text in leaks({"/": page})}
@@ -332,9 +359,9 @@ async def test_a_message_missing_from_the_pseudo_catalogue_is_caught_on_the_page
     translations = app.state.translations  # type: ignore[attr-defined]
     translations.strict = False  # the page draws, with the English it lacks
     message = "Add it to your calendar"
-    del translations.catalogs[PSEUDO][message]
+    del translations.catalogs[PSEUDO][(None, message)]
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="http://web.test") as visitor:
         drawn = await open_pages(visitor, [f"/programme?lang={PSEUDO}"])
     assert message in {m for _path, m, _text in leaks(drawn)}
-    assert (PSEUDO, message) in translations.missing
+    assert (PSEUDO, None, message) in translations.missing

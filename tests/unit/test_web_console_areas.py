@@ -45,7 +45,7 @@ def participant(pid: str, **fields: Any) -> dict[str, Any]:
         "language": "es",
         "consents": {"privacy_policy": True},
         "rejection_reasons": [],
-        "accreditation": None,
+        "accreditation": {"status": "approved", "decided_at": "2004-09-30T15:00:00Z"},
         "badge": {"token_id": "b-1", "issued_at": "2004-10-01T15:00:00Z", "category": "media"},
         **fields,
     }
@@ -374,6 +374,15 @@ async def test_a_participants_story_in_order_with_messages_and_badge(
     assert messages.params["person_id"] == [PID]
 
 
+async def test_a_persons_states_agree_with_what_they_qualify(web: httpx.AsyncClient) -> None:
+    # The participant is "Confirmado"; their accreditation (la acreditación) "Aprobada".
+    page = (await web.get(f"/console/people/{PID}?lang=es")).text
+    assert '<span class="status status-confirmed">Confirmado</span>' in page
+    assert "<dt>Acreditación</dt><dd>Aprobada</dd>" in page
+    english = (await web.get(f"/console/people/{PID}?lang=en")).text
+    assert "<dt>Accreditation</dt><dd>Approved</dd>" in english
+
+
 async def test_parts_a_role_cannot_see_are_named_not_refused(
     web: httpx.AsyncClient, services: FakeServices
 ) -> None:
@@ -624,6 +633,8 @@ async def test_the_b2b_overview_degrades_without_statistics(
     assert "<dt>Requested</dt>" in page and "<dt>Accepted</dt>" in page
     spanish = (await web.get("/console/expo/b2b?lang=es")).text
     assert "<dt>Solicitada</dt>" in spanish and "<dt>Aceptada</dt>" in spanish
+    # The count of meetings requested agrees with "reuniones" (msgctxt "meetings").
+    assert "</span>Solicitadas</li>" in spanish
     assert "<code>accepted</code>" not in spanish
     services.refuse[("reporting", "/statistics")] = 403
     degraded = await web.get("/console/expo/b2b?lang=es")

@@ -20,9 +20,13 @@ import pytest
 from pydantic import SecretStr
 
 from services.web.i18n import (
+    Np_,
     Translations,
     accepted,
+    catalog_files,
+    read_catalog,
     read_catalogs,
+    read_plural_catalog,
     read_plural_catalogs,
     source_messages,
     source_plurals,
@@ -217,13 +221,14 @@ async def test_every_page_renders_in_both_languages_without_untranslated_strings
 
 
 def test_the_catalog_translates_every_source_string_and_nothing_else() -> None:
+    # Entries are (msgctxt, msgid): `Np_("meeting", "Confirmed")` needs its own entry.
     messages = source_messages()
     catalog, plurals = read_catalogs("es"), read_plural_catalogs("es")
-    untranslated = sorted(set(messages) - set(catalog) - set(plurals))
+    untranslated = sorted(set(messages) - set(catalog) - set(plurals), key=str)
     assert untranslated == [], f"add to services/web/locale/es[/<area>].po: {untranslated}"
-    unused = sorted((set(catalog) | set(plurals)) - set(messages))
+    unused = sorted((set(catalog) | set(plurals)) - set(messages), key=str)
     assert unused == [], f"no longer used, remove from services/web/locale/es*: {unused}"
-    for message, translation in catalog.items():
+    for (_context, message), translation in catalog.items():
         assert set(re.findall(r"{\w+}", message)) == set(re.findall(r"{\w+}", translation)), (
             f"placeholders differ: {message!r} → {translation!r}"
         )
@@ -231,15 +236,55 @@ def test_the_catalog_translates_every_source_string_and_nothing_else() -> None:
     # each of its forms uses only the placeholders of the English plural (a singular may leave
     # out `{count}`: "Accredit the pending member").
     counted = source_plurals()
-    assert sorted(counted) == sorted(plurals), "a counted sentence is _n/Nn_ and msgid_plural"
+    assert sorted(counted, key=str) == sorted(plurals, key=str), (
+        "a counted sentence is _n/Nn_ and msgid_plural"
+    )
     assert not set(counted) & set(catalog), "a counted sentence has no singular-only entry"
-    for message, forms in plurals.items():
-        allowed = set(re.findall(r"{\w+}", counted[message]))
-        assert len(forms) == 2, f"{message!r}: Spanish has two forms (one, other)"
+    for key, forms in plurals.items():
+        allowed = set(re.findall(r"{\w+}", counted[key]))
+        assert len(forms) == 2, f"{key!r}: Spanish has two forms (one, other)"
         assert all(set(re.findall(r"{\w+}", form)) <= allowed for form in forms), (
-            f"placeholders differ: {counted[message]!r} → {forms!r}"
+            f"placeholders differ: {counted[key]!r} → {forms!r}"
         )
-        assert "{count}" in forms[-1], f"{message!r}: the plural form shows the count"
+        assert "{count}" in forms[-1], f"{key!r}: the plural form shows the count"
+
+
+def test_no_two_catalog_files_translate_one_entry_two_ways() -> None:
+    # The files are merged into one catalog, the later winning: a word translated two ways
+    # ("Approved": "Aprobado" here, "Aprobada" there) must be two entries with their contexts.
+    translations: dict[tuple[str | None, str], dict[object, list[str]]] = {}
+    for path in catalog_files("es"):
+        entries = {**read_catalog(path), **read_plural_catalog(path)}
+        for key, translation in entries.items():
+            translations.setdefault(key, {}).setdefault(translation, []).append(path.name)
+    clashes = {key: found for key, found in translations.items() if len(found) > 1}
+    assert clashes == {}, f"give each meaning its own msgctxt: {clashes}"
+
+
+def test_one_english_word_is_translated_by_what_it_qualifies() -> None:
+    translations = Translations.load("es", ["es", "en"], strict=True)
+    spanish = {
+        (None, "Confirmed"): "Confirmado",  # a participant
+        ("meeting", "Confirmed"): "Confirmada",  # a B2B meeting (la reunión)
+        ("meeting", "Requested"): "Solicitada",
+        ("meetings", "Requested"): "Solicitadas",  # how many were requested
+        ("exhibitor", "Approved"): "Aprobado",
+        ("accreditation", "Approved"): "Aprobada",
+        ("conclusion", "Approved"): "Aprobada",
+        ("accreditation", "Rejected"): "Rechazada",
+        ("exhibitor", "Rejected"): "Rechazado",
+        ("message", "Sending"): "Enviando",
+        ("menu", "Expo"): "Expo",
+        ("console tabs", "Expo"): "Feria",
+    }
+    for (context, message), expected in spanish.items():
+        assert translations.pgettext("es", context, message) == expected, (context, message)
+        assert translations.pgettext("en", context, message) == message
+    # A message marked with its context (`Np_`) is translated in it by `_()` / `translate()`.
+    assert translations.gettext("es", Np_("meeting", "Confirmed")) == "Confirmada"
+    assert translations.gettext("en", Np_("meeting", "Confirmed")) == "Confirmed"
+    with pytest.raises(KeyError, match="context 'meeting'"):
+        translations.gettext("es", Np_("meeting", "Postponed"))
 
 
 def test_a_counted_sentence_agrees_with_its_count_in_each_language() -> None:

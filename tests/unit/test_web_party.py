@@ -475,6 +475,9 @@ async def test_an_exhibitors_pages_render_and_act(
     assert "Banco Agrícola" in page.text and "F02" in page.text and "Analista" in page.text
     assert "Not ours" not in page.text
     assert f"/exhibitor/meetings/{MEETING_ID}/accept" in page.text
+    # A meeting (la reunión) is "Solicitada", not a participant's "Solicitado".
+    requested = "Solicitada" if lang == "es" else "Requested"
+    assert f'<span class="status">{requested}</span>' in page.text
     csrf = csrf_of(page.text)
 
     scanned = await web.post("/exhibitor/scans", data={"code": "b-7f3a9c", "csrf_token": csrf})

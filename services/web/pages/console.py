@@ -24,7 +24,7 @@ from services.web.backends import (
     Unavailable,
     passes_on,
 )
-from services.web.i18n import N_
+from services.web.i18n import N_, Np_
 from services.web.pages import NavItem
 from services.web.pages.auth import FORM_EXPIRED, Who, check_csrf
 from services.web.rendering import Visitor, backends_of, is_htmx, render, translate
@@ -61,9 +61,9 @@ STATUS_NAMES = {
 
 # An accreditation's state, as registration records it.
 ACCREDITATION_NAMES = {
-    "pending": N_("Pending approval"),
-    "approved": N_("Approved"),
-    "rejected": N_("Rejected"),
+    "pending": Np_("accreditation", "Pending approval"),
+    "approved": Np_("accreditation", "Approved"),
+    "rejected": Np_("accreditation", "Rejected"),
 }
 
 

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.web.i18n import N_, Nn_
+from services.web.i18n import N_, Nn_, Np_
 from services.web.pages import NavItem
 from services.web.pages.auth import Who
 from services.web.pages.console import Staff, names
@@ -40,19 +40,19 @@ BoothCode = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$")]
 ExhibitorStatus = Literal["applied", "approved", "rejected"]
 
 EXHIBITOR_STATUS_NAMES = {
-    "applied": N_("Applied"),
-    "approved": N_("Approved"),
-    "rejected": N_("Rejected"),
+    "applied": Np_("exhibitor", "Applied"),
+    "approved": Np_("exhibitor", "Approved"),
+    "rejected": Np_("exhibitor", "Rejected"),
 }
 REASON_NEEDED = N_("{field}: give the reason (at least 3 characters).")
 REJECTED = N_("{name} rejected.")
 # A B2B meeting's state, as expo records it (reporting counts them by it).
 MEETING_NAMES = {
-    "requested": N_("Requested"),
-    "accepted": N_("Accepted"),
-    "confirmed": N_("Confirmed"),
-    "held": N_("Held"),
-    "declined": N_("Declined"),
+    "requested": Np_("meeting", "Requested"),
+    "accepted": Np_("meeting", "Accepted"),
+    "confirmed": Np_("meeting", "Confirmed"),
+    "held": Np_("meeting", "Held"),
+    "declined": Np_("meeting", "Declined"),
 }
 ALLOCATED = Nn_("The rules ran: {count} answer.", "The rules ran: {count} answers.")
 RESET = Nn_("{count} booth freed.", "{count} booths freed.")

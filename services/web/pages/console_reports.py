@@ -18,7 +18,7 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.web.backends import BackendError, passes_on
-from services.web.i18n import N_
+from services.web.i18n import N_, Np_
 from services.web.pages import NavItem
 from services.web.pages.auth import FORM_EXPIRED, Who, check_csrf
 from services.web.pages.console import Staff
@@ -57,9 +57,9 @@ LANGS: tuple[Lang, ...] = ("es", "en")
 SESSION_CODE = r"^[A-Za-z0-9_.\-]{1,40}$"
 
 CONCLUSION_STATUSES = {
-    "draft": N_("Draft"),
-    "submitted": N_("Submitted for review"),
-    "approved": N_("Approved"),
+    "draft": Np_("conclusion", "Draft"),
+    "submitted": Np_("conclusion", "Submitted for review"),
+    "approved": Np_("conclusion", "Approved"),
 }
 ACTION_STATUSES = {
     "planned": N_("Planned"),

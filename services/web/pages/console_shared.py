@@ -15,7 +15,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from services.web.backends import BackendError, Forbidden, Service, Unavailable, passes_on
-from services.web.i18n import N_
+from services.web.i18n import N_, Np_
 from services.web.pages.auth import FORM_EXPIRED, check_csrf
 from services.web.rendering import Visitor, backends_of, pack_of, render, translate, visitor
 from shared import i18n
@@ -26,12 +26,12 @@ ROLE_LACKS = N_("Your role cannot see this part ({permission}).")
 NOT_ANSWERING = N_("The {service} service is not answering; this part is missing for now.")
 # A message's delivery as notification reports it.
 DELIVERY_STATUSES = {
-    "queued": N_("Queued"),
-    "sending": N_("Sending"),
-    "retrying": N_("Retrying"),
-    "sent": N_("Sent"),
-    "failed": N_("Failed"),
-    "suppressed": N_("Not sent (suppressed)"),
+    "queued": Np_("message", "Queued"),
+    "sending": Np_("message", "Sending"),
+    "retrying": Np_("message", "Retrying"),
+    "sent": Np_("message", "Sent"),
+    "failed": Np_("message", "Failed"),
+    "suppressed": Np_("message", "Not sent (suppressed)"),
 }
 # Why notification did not send a message (its `suppressed_reason`).
 SUPPRESSED_REASONS = {

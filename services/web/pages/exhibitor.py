@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.web.backends import BackendError, passes_on
-from services.web.i18n import N_
+from services.web.i18n import N_, Np_
 from services.web.pages.auth import FORM_EXPIRED, Who, check_csrf
 from services.web.pages.party import field_errors, party_of, send_party_form
 from services.web.rendering import backends_of, render, translate
@@ -26,9 +26,9 @@ DONE = {
     "interview": N_("Interview scheduled."),
 }
 MEETING_STATUS = {
-    "requested": N_("Requested"),
-    "confirmed": N_("Confirmed"),
-    "declined": N_("Declined"),
+    "requested": Np_("meeting", "Requested"),
+    "confirmed": Np_("meeting", "Confirmed"),
+    "declined": Np_("meeting", "Declined"),
 }
 PARTY_KIND = {"participant": N_("Participant"), "exhibitor": N_("Exhibitor")}
 JOB_FIELDS = ("title", "description", "location")

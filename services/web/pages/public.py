@@ -33,7 +33,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from pydantic import ValidationError
 
 from services.web.backends import Backends
-from services.web.i18n import N_
+from services.web.i18n import N_, Np_
 from services.web.pages import NavItem
 from services.web.pages.auth import Who, check_csrf
 from services.web.rendering import render
@@ -47,7 +47,7 @@ log = structlog.get_logger("foro.web.public")
 
 NAV = (
     NavItem(N_("Sign up"), "/signup", "public", order=15),
-    NavItem(N_("Expo"), "/expo", "public", order=40),
+    NavItem(Np_("menu", "Expo"), "/expo", "public", order=40),
 )
 router = APIRouter()
 

@@ -223,7 +223,7 @@ def default_routes() -> dict[tuple[str, str, str], Any]:
                 "changes": {
                     "added": [],
                     "moved": ["B1"],
-                    "cancelled": [],
+                    "cancelled": ["B3"],
                     "people": [],
                     "updated": [],
                 },
@@ -531,6 +531,11 @@ async def test_cancel_restore_and_publish(web: httpx.AsyncClient, services: Fake
     assert services.calls("scheduling", "POST", "/programme/releases")[0].body == {
         "note": "Cambio de sala"
     }
+    assert "<dt>Cancelled</dt><dd>B3</dd>" in published.text
+    await web.get("/console/programme?lang=es")
+    spanish = await web.post("/console/programme/releases", data={"csrf_token": csrf(web)})
+    assert "<dt>Canceladas</dt><dd>B3</dd>" in spanish.text  # las sesiones
+    await web.get("/console/programme?lang=en")
     services.routes[("scheduling", "POST", "/programme/releases")] = lambda _: httpx.Response(
         409,
         json={
@@ -545,7 +550,7 @@ async def test_cancel_restore_and_publish(web: httpx.AsyncClient, services: Fake
     assert "B1 and B2 use the plenary room at the same time." in refused.text
     forged = await web.post("/console/programme/releases", data={"csrf_token": "nope"})
     assert forged.status_code == 400
-    assert len(services.calls("scheduling", "POST", "/programme/releases")) == 2
+    assert len(services.calls("scheduling", "POST", "/programme/releases")) == 3
 
 
 async def test_an_exhibitor_is_approved_with_its_token_shown_once_or_rejected(

@@ -274,6 +274,10 @@ def test_one_english_word_is_translated_by_what_it_qualifies() -> None:
         ("accreditation", "Rejected"): "Rechazada",
         ("exhibitor", "Rejected"): "Rechazado",
         ("message", "Sending"): "Enviando",
+        (None, "Cancelled"): "Cancelado",  # a participant
+        ("session", "Cancelled"): "Cancelada",
+        ("sessions", "Cancelled"): "Canceladas",  # a release's cancelled sessions
+        ("action", "Cancelled"): "Cancelada",  # a line of the action plan
         ("menu", "Expo"): "Expo",
         ("console tabs", "Expo"): "Feria",
     }
@@ -285,6 +289,14 @@ def test_one_english_word_is_translated_by_what_it_qualifies() -> None:
     assert translations.gettext("en", Np_("meeting", "Confirmed")) == "Confirmed"
     with pytest.raises(KeyError, match="context 'meeting'"):
         translations.gettext("es", Np_("meeting", "Postponed"))
+
+
+@pytest.mark.parametrize(("lang", "label"), [("es", "Cancelada"), ("en", "Cancelled")])
+async def test_a_cancelled_session_agrees_with_la_sesion(
+    web: httpx.AsyncClient, lang: str, label: str
+) -> None:
+    page = (await web.get(f"/programme?lang={lang}")).text
+    assert f'<strong class="tag">{label}</strong>' in page
 
 
 def test_a_counted_sentence_agrees_with_its_count_in_each_language() -> None:

@@ -62,10 +62,10 @@ CONCLUSION_STATUSES = {
     "approved": Np_("conclusion", "Approved"),
 }
 ACTION_STATUSES = {
-    "planned": N_("Planned"),
-    "in_progress": N_("In progress"),
-    "done": N_("Done"),
-    "cancelled": N_("Cancelled"),
+    "planned": Np_("action", "Planned"),
+    "in_progress": Np_("action", "In progress"),
+    "done": Np_("action", "Done"),
+    "cancelled": Np_("action", "Cancelled"),
 }
 OWNER_KINDS = {"country": N_("Country"), "organisation": N_("Organisation"), "sector": N_("Sector")}
 ENTRY_KINDS = {"commitment": N_("Commitment"), "expense": N_("Expense")}

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from shared.contracts.registration import Participant, RegistrationConfirmed
+from tests.support.bus import eventually
 from tests.support.factories import FORUM_ID
 
 
@@ -143,3 +144,26 @@ def foreign_event(event_type: str, **fields: Any) -> dict[str, Any]:
         "producer": "test",
         **fields,
     }
+
+
+async def expanded_campaign(
+    api: Any,
+    campaign_id: str,
+    segment: dict[str, Any],
+    subject: dict[str, str],
+    body: dict[str, str],
+) -> dict[str, Any]:
+    """Start a campaign through notification's API (`api`: its httpx client) and return it once
+    it has expanded into messages."""
+    response = await api.post(
+        "/campaigns",
+        json={"campaign_id": campaign_id, "segment": segment, "subject": subject, "body": body},
+    )
+    assert response.status_code == 202, response.text
+
+    async def expanded() -> bool:
+        found = await api.get(f"/campaigns/{campaign_id}")
+        return bool(found.status_code == 200 and found.json()["status"] == "expanded")
+
+    await eventually(expanded, what="the campaign expanded")
+    return dict((await api.get(f"/campaigns/{campaign_id}")).json())

@@ -14,8 +14,7 @@ from pydantic import SecretStr
 from services.web.bootstrap import create_app as create_web
 from services.web.settings import WebSettings
 from tests.integration.notification.conftest import API_TOKEN, RunningNotification
-from tests.support.bus import eventually
-from tests.support.notification import confirmed, participant
+from tests.support.notification import confirmed, expanded_campaign, participant
 
 
 async def test_templates_are_listed_and_previewed_in_both_languages_without_sending(
@@ -94,23 +93,14 @@ async def test_a_campaigns_audience_is_counted_before_sending_and_the_send_reach
         assert await notification.deps.repository.campaigns.count_documents({}) == 0  # counted only
 
         campaign_id = f"count-{uuid.uuid4().hex[:6]}"
-        sent = await api.post(
-            "/campaigns",
-            json={
-                "campaign_id": campaign_id,
-                "segment": {"countries": ["SV"], "categories": ["civil_society"]},
-                "subject": {"es": "Horario", "en": "Hours"},
-                "body": {"es": "Abre a las 9:00.", "en": "Opens at 9:00."},
-            },
+        campaign = await expanded_campaign(
+            api,
+            campaign_id,
+            {"countries": ["SV"], "categories": ["civil_society"]},
+            {"es": "Horario", "en": "Hours"},
+            {"es": "Abre a las 9:00.", "en": "Opens at 9:00."},
         )
-        assert sent.status_code == 202, sent.text
-
-        async def expanded() -> bool:
-            found = await api.get(f"/campaigns/{campaign_id}")
-            return found.status_code == 200 and found.json()["status"] == "expanded"
-
-        await eventually(expanded, what="the campaign expanded")
-        created = (await api.get(f"/campaigns/{campaign_id}")).json()["created"]
+        created = campaign["created"]
     assert created == {"queued": audience["reached"], "suppressed": audience["opted_out"]}
 
 

@@ -10,7 +10,7 @@ import pytest
 from shared.contracts.registration import AccreditationApproved, Participant
 from tests.integration.notification.conftest import RunningNotification
 from tests.support.bus import eventually
-from tests.support.notification import confirmed, participant
+from tests.support.notification import confirmed, expanded_campaign, participant
 
 
 async def reminder_emails(notification: RunningNotification, address: str) -> list:
@@ -82,23 +82,13 @@ async def test_an_opted_out_person_gets_no_campaign_but_does_get_an_essential_me
             f"/people/{leaving['participant_id']}/preferences", json={"opt_out_non_essential": True}
         )
         assert response.status_code == 200, response.text
-        response = await api.post(
-            "/campaigns",
-            json={
-                "campaign_id": campaign_id,
-                "segment": {"countries": ["SV"], "categories": ["civil_society"]},
-                "subject": {"es": "Horario de la exposición", "en": "Expo opening hours"},
-                "body": {"es": "La exposición abre a las 9:00.", "en": "The expo opens at 9:00."},
-            },
+        campaign = await expanded_campaign(
+            api,
+            campaign_id,
+            {"countries": ["SV"], "categories": ["civil_society"]},
+            {"es": "Horario de la exposición", "en": "Expo opening hours"},
+            {"es": "La exposición abre a las 9:00.", "en": "The expo opens at 9:00."},
         )
-        assert response.status_code == 202, response.text
-
-        async def expanded() -> bool:
-            found = await api.get(f"/campaigns/{campaign_id}")
-            return found.status_code == 200 and found.json()["status"] == "expanded"
-
-        await eventually(expanded, what="the campaign expanded")
-        campaign = (await api.get(f"/campaigns/{campaign_id}")).json()
     assert campaign["created"] == {"queued": 1, "suppressed": 1}
 
     (campaign_email,) = [

@@ -13,29 +13,20 @@ import httpx
 import pytest
 
 from tests.integration.notification.conftest import RunningNotification
-from tests.support.bus import EventTap, eventually
-from tests.support.notification import confirmed, participant
+from tests.support.bus import EventTap
+from tests.support.notification import confirmed, expanded_campaign, participant
 
 
 async def run_campaign(notification: RunningNotification, subject: str) -> str:
     campaign_id = f"unsubscribe-{uuid.uuid4().hex[:6]}"
     async with notification.api() as api:
-        response = await api.post(
-            "/campaigns",
-            json={
-                "campaign_id": campaign_id,
-                "segment": {"countries": ["SV"]},
-                "subject": {"es": subject, "en": subject},
-                "body": {"es": "La exposición abre a las 9:00.", "en": "The expo opens at 9:00."},
-            },
+        await expanded_campaign(
+            api,
+            campaign_id,
+            {"countries": ["SV"]},
+            {"es": subject, "en": subject},
+            {"es": "La exposición abre a las 9:00.", "en": "The expo opens at 9:00."},
         )
-        assert response.status_code == 202, response.text
-
-        async def expanded() -> bool:
-            found = await api.get(f"/campaigns/{campaign_id}")
-            return found.status_code == 200 and found.json()["status"] == "expanded"
-
-        await eventually(expanded, what="the campaign expanded")
     return campaign_id
 
 
